@@ -1,0 +1,1 @@
+"""One module per mechanism; each docstring states its equations and parameters."""

@@ -1,0 +1,38 @@
+"""Carbon: emissions, the grid's decarbonisation, carbon cost and stranded assets.
+
+    e_i     = S_i (d_i + p_i g_r,t)                  kt CO2; S_i value added (million yuan)
+    g_r,t   = g_r,2012 (1 - nf_t) / (1 - nf_2012)    regional grid intensity falls as non-fossil rises
+    nf_t    = linear from carbon.nonfossil_share_2012 (2012) to carbon.nonfossil_share_2031 (2031)
+    d_i,t   = d_i,t-1 (1 - carbon.efficiency_gain)   own fuel and process intensity
+    cost_i  = P_t (1 - free) [s covered] e_i         carbon price lever; indirect emissions are
+                                                     charged too (power-sector costs pass through)
+
+In 2012 the industrial share carbon.industrial_share_of_co2 of each region's CO2 (data file) is
+spread over its firms by carbon.relative_intensity and split into direct and electricity parts by
+carbon.electricity_share; the rest is non-industrial, proportional to non-industrial output.
+Capital of firms that exit is recorded as stranded (capital ledger: K = K_-1 (1 - delta) + I - stranded).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def nonfossil_share(year: int, share_2012: float, share_2031: float) -> float:
+    slope = (share_2031 - share_2012) / (2031 - 2012)
+    return float(min(0.95, share_2012 + slope * (year - 2012)))
+
+
+def grid_factor(year: int, share_2012: float, share_2031: float) -> float:
+    """Grid intensity relative to 2012."""
+    return (1.0 - nonfossil_share(year, share_2012, share_2031)) / (1.0 - share_2012)
+
+
+def intensity(direct: np.ndarray, power_use: np.ndarray, grid: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """kt CO2 per million yuan of value added."""
+    return direct + power_use * grid[region]
+
+
+def cost_per_yuan(price_by_sector: np.ndarray, sector: np.ndarray, intens: np.ndarray) -> np.ndarray:
+    """Carbon cost per yuan of sales: yuan/t x kt per million yuan = 1e-3 x price x intensity."""
+    return 1e-3 * price_by_sector[sector] * intens

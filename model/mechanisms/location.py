@@ -1,0 +1,34 @@
+"""Firm location choice: the flying-geese mechanism.
+
+Each year a firm reviews its location with probability location.review_rate (firms at least a year
+old). A reviewing firm i evaluates every region r with its own capital, productivity and technology:
+
+    pi_ir = alpha (p_s a_r - tau_ir) Y_ir - (1 + f_r) u_r K_i       profit it would make in r
+            (Y_ir from production.py with r's wages, land, friction, market access, grid,
+             agglomeration and talent spillover)
+    V_ir  = lambda ((pi_ir - pi_i,cur) / VA_i - kappa (1 - sub_rs) [r != cur]) + Gumbel_ir
+
+and moves to argmax_r V_ir. lambda = location.profit_sensitivity, kappa = location.relocation_cost
+(sunk, a share of a year's value added; paid on moving, less the relocation_subsidy lever sub_rs).
+Staying is the default (inertia): no review, or no region beats the current one by the sunk cost.
+As east wages rise, labour-intensive firms (low alpha, low theta) gain most from moving inland.
+Firms keep their capital, technology and staff counts when they move (relocations conserve firms).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def choose(rng: np.random.Generator, profit: np.ndarray, current: np.ndarray, value_added: np.ndarray,
+           sensitivity: float, relocation_cost: float, subsidy: np.ndarray) -> np.ndarray:
+    """Destination per reviewing firm. ``profit`` and ``subsidy`` are [firm, region]."""
+    n, nr = profit.shape
+    rows = np.arange(n)
+    scale = np.maximum(value_added, 1e-3 * max(float(np.median(value_added)), 1e-9))
+    gain = (profit - profit[rows, current][:, None]) / scale[:, None]
+    moving = np.ones((n, nr), dtype=bool)
+    moving[rows, current] = False
+    v = sensitivity * (np.clip(gain, -5.0, 5.0) - relocation_cost * (1.0 - subsidy) * moving)
+    v += rng.gumbel(size=(n, nr))
+    return v.argmax(axis=1).astype(np.int8)

@@ -1,0 +1,67 @@
+"""Talent migration: each person reconsiders where to live with some chance, then picks by logit.
+
+A person of skill k and age group a in region c, from home region o, reconsiders this year with
+
+    p = talent.review_rate * m_k * m_a       (newcomers -- graduates and young entrants -- always do)
+    m_k = talent.mobility_high | talent.mobility_general,  m_a = mobility_young (20-34), 1 (35-49),
+    mobility_old (50+)
+
+and then chooses destination r with probability softmax_r(U_r):
+
+    U_r = beta ln( w_rk (1 + topup_rk) e_rk ) + A0_rk + amenity_r + ln N_r + home_bias [r = o]
+          - moving_cost (1 - cut_rk) [r != c]
+
+w_rk is the regional wage, e_rk the employment chance, topup/cut the talent_incentive lever.
+A0_rk = -beta (ln(w_rk e_rk) - mean_r ln(w_rk e_rk)) at 2012: amenities that make 2012 a spatial
+equilibrium (Rosen-Roback); talent.amenity is the calibrated deviation (the Northeast's gap).
+ln N_r (the region's workforce) counts its opportunities: a region made of many places draws movers in
+proportion to its size (the aggregation of a place-level logit), so random moves do not by themselves
+shift population between regions of different size.
+Utilities depend on (c, o, k, a) only, so probabilities are computed per cell (R*R*2*3 cells) and
+each agent makes its own draw: one uniform per agent, inverted on its cell's cumulative row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+N_AGE_GROUPS = 3
+
+
+def age_group(age: np.ndarray) -> np.ndarray:
+    return np.where(age < 35, 0, np.where(age < 50, 1, 2)).astype(np.int64)
+
+
+def cell_index(region: np.ndarray, home: np.ndarray, skill: np.ndarray, agegrp: np.ndarray, n_regions: int) -> np.ndarray:
+    return ((region.astype(np.int64) * n_regions + home) * 2 + skill) * N_AGE_GROUPS + agegrp
+
+
+def choice_probabilities(wage: np.ndarray, employment_rate: np.ndarray, topup: np.ndarray,
+                         cut: np.ndarray, amenity: np.ndarray, size: np.ndarray, beta: float, home_bias: float,
+                         moving_cost: float) -> np.ndarray:
+    """[cell, destination] choice probabilities; cells ordered as in ``cell_index``.
+
+    ``wage``, ``employment_rate``, ``topup``, ``cut`` and ``amenity`` are [region, skill]; ``size`` [region].
+    """
+    nr = len(size)
+    value = (beta * np.log(np.maximum(wage * (1.0 + topup) * employment_rate, 1e-9)) + amenity
+             + np.log(np.maximum(size, 1.0))[:, None])  # [r, k]
+    cur = np.arange(nr)[:, None, None, None, None]
+    home = np.arange(nr)[None, :, None, None, None]
+    dest = np.arange(nr)[None, None, None, None, :]
+    skill_v = value.T[None, None, :, None, :]            # [1,1,k,1,r]
+    cut_v = cut.T[None, None, :, None, :]
+    u = (skill_v + home_bias * (dest == home)
+         - moving_cost * (1.0 - cut_v) * (dest != cur))   # [c, o, k, 1, r]
+    u = np.broadcast_to(u, (nr, nr, 2, N_AGE_GROUPS, nr)).reshape(-1, nr)
+    u = u - u.max(axis=1, keepdims=True)
+    p = np.exp(u)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def choose(rng: np.random.Generator, cells: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Each agent's own draw from its cell's probabilities."""
+    cum = np.cumsum(probs, axis=1)
+    cum[:, -1] = 1.0
+    u = rng.random(len(cells))
+    return (u[:, None] > cum[cells]).sum(axis=1).astype(np.int8)

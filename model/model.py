@@ -1,0 +1,679 @@
+"""The flying-geese model: a ``mesa.Model`` that owns the clock (one step = one year), the seeded rng
+and the regions, and runs the mechanisms on array-backed firm and talent agent sets.
+
+Order within a year t (state at the end of t-1 is known):
+
+1. demography: ageing, retirement, young entrants and graduates
+2. migration: talent reconsiders where to live (wages, jobs, amenities, policy)
+3. exit: firms with sustained losses (or bad luck) leave; their capital is stranded
+4. location: firms reconsider their region (flying geese)
+5. entry and capital allocation: the national pool finances entrants and incumbents
+6. R&D and innovation; 7. digital adoption
+8. demand, production and labour markets: shares, hiring, rationing, wages
+9. accounting: profits, emissions, the non-industrial economy, R&D; then the recorder
+
+See ``model/ODD.md`` for the full description.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import mesa
+import numpy as np
+from scipy.optimize import brentq
+
+from . import SECTORS
+from .agents import Firms, Talent
+from .errors import InputError
+from .mechanisms import (capital, carbon, demand, demography, digital, entry_exit, innovation,
+                         labour_market, location, migration, production)
+from .parameters import ParamSet, check_keys
+from .policy import Policy, policy_for_year
+from .recorder import Recorder
+from .regions import RegionData, load_region_data
+from .scenario import FIRST_YEAR, SCALES, Scenario, scenario_from_dict
+
+HIGH, GENERAL = 0, 1
+YI = 100.0  # million yuan per yi yuan
+
+
+class FlyingGeeseModel(mesa.Model):
+    """One replicate of one scenario.
+
+    Args:
+        scenario: a validated ``Scenario``, a mapping in the scenario-file schema, or None (no policy).
+        params: extra parameter overrides by dotted name, applied after the scenario's own.
+        seed: an int or ``numpy.random.SeedSequence``; the same seed gives the same bytes.
+        scale: tiny | small | medium | full (default: the scenario's).
+        n_firms, n_talent: explicit agent counts (override the scale preset).
+        region_data: regional data (default: the packaged 2012 file).
+    """
+
+    def __init__(self, scenario: Scenario | Mapping | None = None, *, params: Mapping[str, float] | None = None,
+                 seed: int | np.random.SeedSequence = 0, scale: str | None = None, n_firms: int | None = None,
+                 n_talent: int | None = None, region_data: RegionData | None = None):
+        super().__init__(rng=np.random.default_rng(seed))
+        if scenario is None:
+            scenario = {"name": "no-policy"}
+        if not isinstance(scenario, Scenario):
+            scenario = scenario_from_dict(dict(scenario), "<scenario>")
+        self.config = scenario  # mesa reserves `self.scenario`
+        self.data = region_data or load_region_data()
+        self.regions = self.data.names
+        self.params = ParamSet.defaults().with_overrides(scenario.params, "<scenario>").with_overrides(
+            dict(params or {}), "<params>")
+        check_keys(self.params, self.regions)
+        scale = scale or scenario.scale
+        if scale not in SCALES:
+            raise InputError("<model>", "scale", scale, f"one of {list(SCALES)}")
+        nf, nt = SCALES[scale]
+        self.n_firms0 = int(n_firms or nf)
+        self.n_talent0 = int(n_talent or nt)
+        if self.n_firms0 < 40 or self.n_talent0 < 100:
+            raise InputError("<model>", "n_firms/n_talent", (self.n_firms0, self.n_talent0),
+                             "at least 40 firm agents and 100 talent agents")
+        self.first_year, self.last_year = scenario.years
+        self.year = FIRST_YEAR
+        self._setup()
+        self.recorder = Recorder(self.regions, FIRST_YEAR, self.last_year)
+        self.recorder.record(self)
+
+    # ------------------------------------------------------------------ set-up from 2012 data
+    def _setup(self) -> None:
+        P, d, rng = self.params, self.data, self.rng
+        R, S = d.n, len(SECTORS)
+        self.alpha = P.by("production.capital_share", SECTORS)
+        self.theta = P.by("production.high_skill_labour_share", SECTORS)
+        self.a_exp, self.bh_exp, self.bg_exp = production.exponents(self.alpha, self.theta)
+        self.access_2012 = P.by("demand.market_access", self.regions)
+        self.access = self.access_2012.copy()
+        self.land = P.by("location.land_cost", self.regions)
+        self.friction = P.by("location.friction", self.regions)
+        self.user_cost = (P["capital.interest_rate"] + P["capital.depreciation"]) * self.land
+
+        # Industrial value added by region and sector: fit the tilted mix to both margins (RAS).
+        iva = P["demand.industrial_va_2012"] * P.by("demand.industrial_va_share_2012", self.regions)
+        sector_share = P.by("demand.sector_share_2012", SECTORS)
+        mix = np.column_stack([P.by(f"demand.sector_tilt_{s}", self.regions) for s in SECTORS])
+        mix = mix * sector_share[None, :] + 1e-12
+        for _ in range(200):
+            mix *= (iva / mix.sum(axis=1))[:, None]
+            mix *= (iva.sum() * sector_share / mix.sum(axis=0))[None, :]
+        va_rs = mix  # yi yuan
+
+        # Talent: the workforce, placed by 2012 population.
+        hs = P.by("labour.high_skill_share_2012", self.regions)
+        nt = self.n_talent0
+        t_region = rng.choice(R, size=nt, p=d.population_2012 / d.population_2012.sum()).astype(np.int8)
+        t_skill = np.where(rng.random(nt) < hs[t_region], HIGH, GENERAL).astype(np.int8)
+        ret_age = int(P["demography.retirement_age"])
+        t_age = demography.initial_ages(rng, nt, ret_age)
+        home = t_region.copy()
+        east = self.regions.index("east") if "east" in self.regions else 0
+        others = np.array([r for r in range(R) if r != east])
+        migrant = (t_region == east) & (rng.random(nt) < P["talent.migrant_share_east"])
+        if len(others):
+            p_o = d.population_2012[others] / d.population_2012[others].sum()
+            home[migrant] = rng.choice(others, size=int(migrant.sum()), p=p_o)
+        sig = P["labour.ability_sigma"]
+        ability = rng.lognormal(-0.5 * sig**2, sig, nt) if sig > 0 else np.ones(nt)
+        self.talent_weight = P["labour.workforce_2012"] * 1e6 / nt
+        self.talent = Talent(uid=np.arange(nt), region=t_region, home=home, skill=t_skill, age=t_age,
+                             employed=np.zeros(nt, bool), wage=np.zeros(nt), ability=ability,
+                             newcomer=np.zeros(nt, bool), weight=np.full(nt, self.talent_weight))
+        supply = labour_market.pool(t_region, t_skill, self.talent.weight, R)
+        self.pop_ratio = supply.sum(axis=1) / (d.population_2012 * 1e6)  # workforce per resident
+        hs_real = supply[:, HIGH] / supply.sum(axis=1)
+        prem = P["labour.high_skill_premium_2012"]
+        wage_general = d.wage_2012 / (hs_real * prem + 1.0 - hs_real)
+        self.wage = np.column_stack([prem * wage_general, wage_general])  # [region, skill]
+
+        # Firms: agents spread over cells by value added; sizes lognormal inside a cell.
+        nf = self.n_firms0
+        self.firm_weight = d.firms_2012 / nf
+        p_cell = (va_rs / va_rs.sum()).ravel()
+        cell = rng.choice(R * S, size=nf, p=p_cell)
+        f_region, f_sector = (cell // S).astype(np.int8), (cell % S).astype(np.int8)
+        size = rng.lognormal(0.0, P["production.firm_size_sigma"], nf)
+        cell_size = np.bincount(cell, weights=size, minlength=R * S)
+        va = va_rs.ravel()[cell] * YI * size / (cell_size[cell] * self.firm_weight)  # million yuan per firm
+        m = P["production.profit_share_2012"]
+        a, bh, bg = self.a_exp[f_sector], self.bh_exp[f_sector], self.bg_exp[f_sector]
+        if np.any(self.alpha <= m):
+            raise InputError("<parameters>", "production.capital_share", self.alpha.tolist(),
+                             f"every capital share must exceed production.profit_share_2012 = {m}")
+        # 2012 is a spatial equilibrium at price 1: a representative firm in every cell earns the
+        # profit share m; TFP is backed out from its inputs, then spread lognormally across firms.
+        fr0 = 1.0 + self.friction[f_region]
+        wh, wg = self.wage[f_region, HIGH], self.wage[f_region, GENERAL]
+        q0 = self.access[f_region] / fr0
+        y = va / self.access[f_region]
+        h_rep, g_rep = production.labour_demand(y, q0, wh, wg, bh, bg)
+        k_rep = (a - m) * va / (fr0 * self.user_cost[f_region])
+        tfp_eff = y / production.output(1.0, k_rep, h_rep, g_rep, a, bh, bg)
+        sig_a = P["production.tfp_sigma"]
+        tfp_eff = tfp_eff * np.exp(sig_a * rng.normal(0.0, 1.0, nf) - 0.5 * sig_a**2)
+        k = y / production.output_per_capital(tfp_eff, q0, wh, wg, a, bh, bg)
+        lab_h, lab_g = production.labour_demand(y, q0, wh, wg, bh, bg)
+        profit0 = a * va - fr0 * self.user_cost[f_region] * k
+        self.price = np.ones(S)
+        k_total = np.sum(self.firm_weight * k)
+        self.gross_return_2012 = np.sum(self.firm_weight * (profit0 + fr0 * self.user_cost[f_region] * k)) / k_total
+        eps_d = P.by("demand.income_elasticity", SECTORS) @ sector_share
+        g1 = demand.growth_path(d.gdp_growth, P["demand.gdp_growth_2035"], FIRST_YEAR + 1)
+        pool0 = (P["capital.savings_rate"] + P["capital.foreign_share"]) * d.gdp_2012.sum() * YI
+        self.industry_omega = (P["capital.depreciation"] + eps_d * g1) * k_total / pool0
+        self.va_rs_prev = va_rs.copy()
+        self.h_share = hs_real
+        self.h_nat = supply[:, HIGH].sum() / supply.sum()
+        agg = production.agglomeration(va_rs, P["production.agglomeration_elasticity"])
+        spill = production.spillover(self.h_share, self.h_nat, P["production.spillover_elasticity"])
+        tfp_own = tfp_eff / (agg[f_region, f_sector] * spill[f_region])
+        # What stays with the place (infrastructure, institutions, supplier networks) is separated from
+        # what moves with the firm: the cell's geometric-mean TFP is regional, the rest is the firm's own.
+        cell_rs = f_region.astype(np.int64) * S + f_sector
+        log_z = np.bincount(cell_rs, weights=np.log(tfp_own), minlength=R * S) / np.maximum(
+            np.bincount(cell_rs, minlength=R * S), 1)
+        self.region_tfp = np.exp(log_z).reshape(R, S)
+        tfp_own = tfp_own / self.region_tfp[f_region, f_sector]
+
+        # Carbon: industrial share of each region's CO2 over its firms by relative sector intensity.
+        rel = P.by("carbon.relative_intensity", SECTORS)[f_sector]
+        elec = P.by("carbon.electricity_share", SECTORS)[f_sector]
+        base = np.bincount(f_region, weights=self.firm_weight * va * rel, minlength=R)
+        self.grid_2012 = P["carbon.industrial_share_of_co2"] * d.co2_2012 * 1000.0 / base  # kt per million yuan
+        direct = self.grid_2012[f_region] * rel * (1 - elec)
+        power = rel * elec
+
+        # R&D: who performs (intercept solved for the 2012 share) and the spending scale.
+        rel_size = va / np.median(va)
+        self.rd_b0 = brentq(lambda b: innovation.performer_probability(innovation.performer_logit(
+            b, 0.0, 0, P["innovation.performer_talent_effect"], (self.h_share / self.h_nat)[f_region], rel_size,
+            np.zeros(nf))).mean() - P["innovation.performer_share_2012"], -20, 20)
+        p_active = innovation.performer_probability(innovation.performer_logit(
+            self.rd_b0, 0.0, 0, P["innovation.performer_talent_effect"], (self.h_share / self.h_nat)[f_region],
+            rel_size, np.zeros(nf)))
+        active = rng.random(nf) < p_active
+        rho = P.by("innovation.rd_share_of_value_added", SECTORS)[f_sector]
+        raw = active * rho * va
+        self.rd_scale = d.rd_enterprises_2012 * YI / max((raw * self.firm_weight).sum(), 1e-9)
+        rd_spend = raw * self.rd_scale
+        rd_stock = rd_spend / (P["innovation.rd_depreciation"] + 0.08)
+
+        self.firms = Firms(uid=np.arange(nf), region=f_region, sector=f_sector, tfp=tfp_own, capital=k,
+                           labour_high=lab_h, labour_general=lab_g, direct_intensity=direct, power_use=power,
+                           digital=np.zeros(nf, bool), digital_affinity=rng.normal(0.0, 1.0, nf),
+                           rd_active=active, rd_stock=rd_stock, age=rng.integers(1, 30, nf).astype(np.int16),
+                           value_added=va, profit=profit0, loss_years=np.zeros(nf, np.int16),
+                           weight=np.full(nf, self.firm_weight))
+        self.rd_spend = rd_spend
+
+        # Aggregates and the non-industrial economy in 2012.
+        self.sector_demand_trend = np.bincount(f_sector, weights=self.firm_weight * va, minlength=S)
+        self.iva_r = np.bincount(f_region, weights=self.firm_weight * va, minlength=R) / YI
+        self.services = d.gdp_2012 - self.iva_r
+        if np.any(self.services <= 0):
+            raise InputError("<parameters>", "demand.industrial_va_share_2012", self.iva_r.round(1).tolist(),
+                             "industrial value added must stay below each region's GDP")
+        self.gdp = d.gdp_2012.copy()
+        self.gdp_prev = self.gdp.copy()
+        self.population = d.population_2012 * 1e6
+        attraction = demand.services_attraction(self.population, self.iva_r, self.h_share,
+                                                P["demand.services_income_elasticity"],
+                                                P["demand.services_talent_elasticity"])
+        self.services_base = (self.services / self.services.sum()) / (attraction / attraction.sum())
+        ind_h = np.bincount(f_region, weights=self.firm_weight * lab_h, minlength=R)
+        ind_g = np.bincount(f_region, weights=self.firm_weight * lab_g, minlength=R)
+        u = P["labour.natural_unemployment"]
+        other = np.maximum((1 - u) * supply - np.column_stack([ind_h, ind_g]), 0.05 * supply)
+        self.services_labour_share = other * self.wage / (self.services[:, None] * YI * 1e6)
+        self.nonind_co2_intensity = (1 - P["carbon.industrial_share_of_co2"]) * d.co2_2012 / self.services
+        self.public_rd = P["innovation.public_rd_2012"] * supply[:, HIGH] / supply[:, HIGH].sum()
+        employment = np.minimum(other + np.column_stack([ind_h, ind_g]), (1 - u) * supply)
+        self.employment_rate = employment / supply
+        # Spatial equilibrium of 2012: amenities (cost of living, climate, public services) offset the
+        # regional gaps in expected wages, so migration comes from home ties, shocks and talent.amenity.
+        value = np.log(self.wage * self.employment_rate)
+        self.amenity_2012 = -P["talent.wage_weight"] * (value - value.mean(axis=0, keepdims=True))
+        t = self.talent
+        t.data["employed"] = labour_market.assign_jobs(rng, t.region, t.skill, self.employment_rate)
+        t.data["wage"] = np.where(t.employed, self.wage[t.region, t.skill] * t.ability, 0.0)
+        self.policy = policy_for_year(self.config, FIRST_YEAR, self.regions)
+        self.grid = self.grid_2012.copy()
+        self.emissions_firm = va * carbon.intensity(direct, power, self.grid, f_region)
+        self.carbon_cost = np.zeros(R)
+        self.flows_firms = np.zeros((S, R, R))
+        self.flows_jobs = np.zeros((S, R, R))
+        self.flows_talent = np.zeros((2, R, R))
+        self.year_stats: dict[str, np.ndarray] = {}
+        self.ledger: dict[str, object] = {}
+        self._reset_year_stats()
+
+    def _reset_year_stats(self) -> None:
+        R = self.data.n
+        z = lambda: np.zeros(R)  # noqa: E731
+        self.year_stats = {"investment": z(), "stranded": z(), "entries": z(), "exits": z(),
+                           "reloc_in": z(), "reloc_out": z(), "talent_in_high": z(), "talent_out_high": z(),
+                           "talent_in": z(), "talent_out": z(), "talent_entries": z(), "retirements": z(),
+                           "policy_cost": z()}
+        self.flows_firms[:] = 0
+        self.flows_jobs[:] = 0
+        self.flows_talent[:] = 0
+        self.moved_capital_in = np.zeros(R)
+        self.moved_capital_out = np.zeros(R)
+        self.stranded_by_sector = np.zeros(len(SECTORS))
+
+    # ------------------------------------------------------------------ one year
+    def step(self) -> None:
+        self.year += 1
+        self._reset_year_stats()
+        self.policy = policy_for_year(self.config, self.year, self.regions)
+        self.access = demand.market_access(self.access_2012, self.params["demand.access_convergence"],
+                                           self.year - FIRST_YEAR)
+        before = self._ledger_snapshot()
+        self._demography()
+        self._migration()
+        self._exit()
+        self._relocation()
+        self._entry_and_investment()
+        self._innovation()
+        self._digital()
+        self._produce_and_hire()
+        self._check_ledgers(before)
+        self.recorder.record(self)
+
+    def run(self) -> Recorder:
+        """Run from 2012 to the scenario's last year; returns the recorder."""
+        self.run_for(self.last_year - self.year)
+        return self.recorder
+
+    # --- 1. demography
+    def _demography(self) -> None:
+        P, rng, t = self.params, self.rng, self.talent
+        R = self.data.n
+        t.data["age"] += 1
+        t.data["newcomer"][:] = False
+        retire = t.age >= int(P["demography.retirement_age"])
+        self.year_stats["retirements"] = np.bincount(t.region[retire], weights=t.weight[retire], minlength=R)
+        t.keep(~retire)
+        general, grads = demography.entrants(self.year, P["demography.cohort_2012"], P["demography.cohort_growth"],
+                                             self.data.graduates_2012, P["talent.graduate_growth"])
+        where = labour_market.pool(t.region, t.skill, t.weight, R).sum(axis=1)
+        n_gen = demography.stochastic_round(rng, general * 1e6 * where / where.sum() / self.talent_weight)
+        n_grad = demography.stochastic_round(rng, grads * 1e6 * P.by("talent.graduate_share", self.regions)
+                                             / self.talent_weight)
+        region = np.concatenate([np.repeat(np.arange(R), n_gen), np.repeat(np.arange(R), n_grad)]).astype(np.int8)
+        skill = np.concatenate([np.full(n_gen.sum(), GENERAL), np.full(n_grad.sum(), HIGH)]).astype(np.int8)
+        age = np.concatenate([np.full(n_gen.sum(), 20), np.full(n_grad.sum(), 22)]).astype(np.int16)
+        n = len(region)
+        sig = P["labour.ability_sigma"]
+        t.append(uid=t.new_ids(n), region=region, home=region.copy(), skill=skill, age=age,
+                 employed=np.zeros(n, bool), wage=np.zeros(n), ability=rng.lognormal(-0.5 * sig**2, sig, n)
+                 if sig > 0 else np.ones(n), newcomer=np.ones(n, bool), weight=np.full(n, self.talent_weight))
+        self.year_stats["talent_entries"] = np.bincount(region, minlength=R) * self.talent_weight
+
+    # --- 2. migration
+    def _migration(self) -> None:
+        P, rng, t, pol = self.params, self.rng, self.talent, self.policy
+        R = self.data.n
+        mob_skill = np.array([P["talent.mobility_high"], P["talent.mobility_general"]])
+        mob_age = np.array([P["talent.mobility_young"], 1.0, P["talent.mobility_old"]])
+        grp = migration.age_group(t.age)
+        p_review = np.minimum(P["talent.review_rate"] * mob_skill[t.skill] * mob_age[grp], 1.0)
+        review = t.newcomer | (rng.random(len(t)) < p_review)
+        idx = np.flatnonzero(review)
+        amenity = self.amenity_2012 + P.by("talent.amenity", self.regions)[:, None]
+        probs = migration.choice_probabilities(self.wage, self.employment_rate, pol.wage_topup, pol.moving_cost_cut,
+                                               amenity, labour_market.pool(t.region, t.skill, t.weight, R).sum(axis=1),
+                                               P["talent.wage_weight"],
+                                               P["talent.home_bias"], P["talent.moving_cost"])
+        cells = migration.cell_index(t.region[idx], t.home[idx], t.skill[idx], grp[idx], R)
+        dest = migration.choose(rng, cells, probs)
+        origin = t.region[idx]
+        moved = dest != origin
+        w = t.weight[idx][moved]
+        o, dst, sk = origin[moved], dest[moved], t.skill[idx][moved]
+        np.add.at(self.flows_talent, (sk, o, dst), w)
+        self.year_stats["talent_out"] = np.bincount(o, weights=w, minlength=R)
+        self.year_stats["talent_in"] = np.bincount(dst, weights=w, minlength=R)
+        hi = sk == HIGH
+        self.year_stats["talent_out_high"] = np.bincount(o[hi], weights=w[hi], minlength=R)
+        self.year_stats["talent_in_high"] = np.bincount(dst[hi], weights=w[hi], minlength=R)
+        t.data["region"][idx] = dest
+
+    # --- 3. exit
+    def _exit(self) -> None:
+        P, f = self.params, self.firms
+        R = self.data.n
+        out = entry_exit.exits(self.rng, f.loss_years, P["entry_exit.exit_hazard"], P["entry_exit.exit_after_losses"],
+                               int(P["entry_exit.loss_years_to_exit"]))
+        delta = P["capital.depreciation"]
+        self.year_stats["stranded"] = np.bincount(f.region[out], weights=(f.weight * f.capital * (1 - delta))[out],
+                                                  minlength=R) / YI
+        self.year_stats["exits"] = np.bincount(f.region[out], weights=f.weight[out], minlength=R)
+        self.stranded_by_sector = np.bincount(f.sector[out], weights=(f.weight * f.capital * (1 - delta))[out],
+                                              minlength=len(SECTORS)) / YI
+        f.keep(~out)
+
+    # --- what a firm would earn where: shared by location choice and production
+    def _charges_per_yuan(self, sector: np.ndarray, digital_on: np.ndarray, direct: np.ndarray,
+                          power: np.ndarray, region: np.ndarray | None) -> np.ndarray:
+        """Carbon and digital running costs per yuan of value added; [firm] or [firm, region] if region is None."""
+        P, pol = self.params, self.policy
+        price = pol.effective_carbon_price()[sector]
+        dcost = P["digital.annual_cost"] * (1.0 - pol.digital_subsidy)
+        if region is None:
+            intens = direct[:, None] + power[:, None] * self.grid[None, :]
+            return 1e-3 * price[:, None] * intens + digital_on[:, None] * dcost[None, :]
+        intens = carbon.intensity(direct, power, self.grid, region)
+        return carbon.cost_per_yuan(pol.effective_carbon_price(), sector, intens) + digital_on * dcost[region]
+
+    def _profit_everywhere(self, idx: np.ndarray) -> np.ndarray:
+        """[firm, region] profit (million yuan) firm ``idx`` would make producing in each region this year."""
+        f, pol = self.firms, self.policy
+        s = f.sector[idx]
+        a, bh, bg = self.a_exp[s][:, None], self.bh_exp[s][:, None], self.bg_exp[s][:, None]
+        fr = (1.0 + self.friction * (1.0 - pol.friction_cut))[None, :]
+        t = self._charges_per_yuan(s, f.digital[idx], f.direct_intensity[idx], f.power_use[idx], None)
+        gross = self.access[None, :] * (self.price[s][:, None] - t)
+        tfp_eff = f.tfp[idx][:, None] * (self.region_tfp * self.agg)[:, s].T * self.spill[None, :]
+        k = f.capital[idx][:, None]
+        y = k * production.output_per_capital(tfp_eff, gross / fr, self.wage[None, :, HIGH],
+                                              self.wage[None, :, GENERAL], a, bh, bg)
+        return a * np.maximum(gross, 0.0) * y - fr * self.user_cost[None, :] * k
+
+    def _refresh_location_factors(self) -> None:
+        P = self.params
+        self.agg = production.agglomeration(self.va_rs_prev, P["production.agglomeration_elasticity"])
+        self.spill = production.spillover(self.h_share, self.h_nat, P["production.spillover_elasticity"])
+
+    # --- 4. relocation
+    def _relocation(self) -> None:
+        P, f, pol = self.params, self.firms, self.policy
+        R = self.data.n
+        self._refresh_location_factors()
+        self.reloc_cost_paid = np.zeros(len(f))
+        review = (self.rng.random(len(f)) < P["location.review_rate"]) & (f.age >= 1)
+        idx = np.flatnonzero(review)
+        if len(idx) == 0:
+            return
+        profit = self._profit_everywhere(idx)
+        sub = pol.relocation_subsidy[:, f.sector[idx]].T
+        dest = location.choose(self.rng, profit, f.region[idx], f.value_added[idx],
+                               P["location.profit_sensitivity"], P["location.relocation_cost"], sub)
+        moved = dest != f.region[idx]
+        mi = idx[moved]
+        o, dst, s = f.region[mi], dest[moved], f.sector[mi]
+        w = f.weight[mi]
+        np.add.at(self.flows_firms, (s, o, dst), w)
+        np.add.at(self.flows_jobs, (s, o, dst), w * (f.labour_high[mi] + f.labour_general[mi]))
+        self.year_stats["reloc_out"] = np.bincount(o, weights=w, minlength=R)
+        self.year_stats["reloc_in"] = np.bincount(dst, weights=w, minlength=R)
+        delta = P["capital.depreciation"]
+        self.moved_capital_out = np.bincount(o, weights=w * f.capital[mi] * (1 - delta), minlength=R) / YI
+        self.moved_capital_in = np.bincount(dst, weights=w * f.capital[mi] * (1 - delta), minlength=R) / YI
+        # The sunk cost is paid this year; the destination's subsidy pays its share.
+        sunk = P["location.relocation_cost"] * f.value_added[mi]
+        paid_sub = sub[moved, dst] * sunk
+        self.reloc_cost_paid[mi] = sunk - paid_sub
+        self.year_stats["policy_cost"] += np.bincount(dst, weights=w * paid_sub, minlength=R) / YI
+        f.data["region"][mi] = dst
+
+    # --- 5. entry and capital allocation
+    def _entry_and_investment(self) -> None:
+        P, f, rng, pol = self.params, self.firms, self.rng, self.policy
+        R, S = self.data.n, len(SECTORS)
+        delta = P["capital.depreciation"]
+        cell = f.region.astype(np.int64) * S + f.sector
+        k_rs = np.bincount(cell, weights=f.weight * f.capital, minlength=R * S)
+        pi_rs = np.bincount(cell, weights=f.weight * f.profit, minlength=R * S)
+        ret = pi_rs / np.maximum(k_rs, 1e-9)
+        emis_rs = np.bincount(cell, weights=f.weight * f.value_added * carbon.intensity(
+            f.direct_intensity, f.power_use, self.grid, f.region), minlength=R * S)
+        va_cell = np.bincount(cell, weights=f.weight * f.value_added, minlength=R * S)
+        int_nat = emis_rs.sum() / max(va_cell.sum(), 1e-9)
+        int_rs = np.where(va_cell > 0, emis_rs / np.maximum(va_cell, 1e-9), int_nat)
+        fr_all = 1.0 + self.friction * (1.0 - pol.friction_cut)
+        premium = P["capital.carbon_risk_premium"] * int_rs / max(int_nat, 1e-12) * pol.carbon_price / 100.0
+        rho = ret - premium
+        pool = (P["capital.savings_rate"] + P["capital.foreign_share"]) * self.gdp.sum() * YI  # million yuan
+        gross = (np.sum(f.weight * (f.profit + fr_all[f.region] * self.user_cost[f.region] * f.capital))
+                 / max(np.sum(f.weight * f.capital), 1e-9))
+        pool = capital.industry_draw(pool, self.industry_omega, gross, self.gross_return_2012,
+                                     P["capital.industry_return_elasticity"])
+        alloc = capital.cell_shares(k_rs, rho, P["capital.return_sensitivity"]) * pool
+
+        # Entrants: Poisson per sector, regions by logit, financed first from their cell's allocation.
+        n_s = np.bincount(f.sector, minlength=S)
+        counts = rng.poisson(P["entry_exit.entry_rate"] * n_s)
+        n_rs = np.bincount(cell, weights=f.weight, minlength=R * S).reshape(R, S)
+        by_rs = entry_exit.entry_regions(rng, counts, n_rs, rho.reshape(R, S), pol.relocation_subsidy,
+                                         P["entry_exit.profit_sensitivity"])
+        e_cell = np.repeat(np.arange(R * S), by_rs.ravel())
+        ne = len(e_cell)
+        order = np.argsort(cell, kind="stable")
+        starts = np.searchsorted(cell[order], np.arange(R * S))
+        ends = np.searchsorted(cell[order], np.arange(R * S), side="right")
+        med_k = np.array([np.median(f.capital[order[a:b]]) if b > a else np.nan for a, b in zip(starts, ends)])
+        fallback = np.nanmedian(f.capital) if len(f) else 1.0
+        med_k = np.where(np.isnan(med_k), fallback, med_k)
+        need = P["entry_exit.entrant_size"] * med_k[e_cell] * self.firm_weight
+        need_cell = np.bincount(e_cell, weights=need, minlength=R * S)
+        scale = np.where(need_cell > 0, np.minimum(1.0, 0.5 * alloc / np.maximum(need_cell, 1e-9)), 1.0)
+        e_k = need * scale[e_cell] / self.firm_weight
+        left = alloc - np.bincount(e_cell, weights=e_k * self.firm_weight, minlength=R * S)
+
+        # Incumbents: within-cell shares by capital and own return.
+        fw = capital.firm_weights(f.capital, f.profit, ret[cell], P["capital.firm_return_sensitivity"])
+        tot = np.bincount(cell, weights=f.weight * fw, minlength=R * S)
+        inv = np.where(tot[cell] > 0, left[cell] * fw / np.maximum(tot[cell], 1e-12), 0.0)
+        # A cell with no incumbents keeps nothing: its share goes back to the others, so the pool is spent.
+        unspent = left[tot <= 0].sum()
+        if unspent > 0 and (f.weight * inv).sum() > 0:
+            inv *= 1.0 + unspent / (f.weight * inv).sum()
+        f.data["capital"] = f.capital * (1 - delta) + inv
+        f.data["age"] += 1
+        inv_r = np.bincount(f.region, weights=f.weight * inv, minlength=R)
+
+        # Entrant attributes from their cell.
+        log_a = np.log(f.tfp)
+        mean_log_a = np.bincount(cell, weights=log_a, minlength=R * S) / np.maximum(np.bincount(cell, minlength=R * S), 1)
+        glob = log_a.mean() if len(f) else 0.0
+        has = np.bincount(cell, minlength=R * S) > 0
+        mean_log_a = np.where(has, mean_log_a, glob)
+        lab_ratio_h = np.bincount(cell, weights=f.labour_high, minlength=R * S) / np.maximum(
+            np.bincount(cell, weights=f.capital, minlength=R * S), 1e-9)
+        lab_ratio_g = np.bincount(cell, weights=f.labour_general, minlength=R * S) / np.maximum(
+            np.bincount(cell, weights=f.capital, minlength=R * S), 1e-9)
+        mean_direct = np.bincount(cell, weights=f.direct_intensity, minlength=R * S) / np.maximum(
+            np.bincount(cell, minlength=R * S), 1)
+        mean_power = np.bincount(cell, weights=f.power_use, minlength=R * S) / np.maximum(
+            np.bincount(cell, minlength=R * S), 1)
+        e_sector = (e_cell % S).astype(np.int8)
+        e_region = (e_cell // S).astype(np.int8)
+        rel = self.params.by("carbon.relative_intensity", SECTORS)[e_sector]
+        elec = self.params.by("carbon.electricity_share", SECTORS)[e_sector]
+        direct = np.where(has[e_cell], mean_direct[e_cell], self.grid[e_region] * rel * (1 - elec))
+        power = np.where(has[e_cell], mean_power[e_cell], rel * elec)
+        sig_a = P["production.tfp_sigma"]
+        f.append(uid=f.new_ids(ne), region=e_region, sector=e_sector,
+                 tfp=np.exp(mean_log_a[e_cell] + sig_a * rng.normal(0.0, 1.0, ne)), capital=e_k,
+                 labour_high=lab_ratio_h[e_cell] * e_k, labour_general=lab_ratio_g[e_cell] * e_k,
+                 direct_intensity=direct, power_use=power, digital=np.zeros(ne, bool),
+                 digital_affinity=rng.normal(0.0, 1.0, ne), rd_active=np.zeros(ne, bool), rd_stock=np.zeros(ne),
+                 age=np.zeros(ne, np.int16), value_added=np.zeros(ne), profit=np.zeros(ne),
+                 loss_years=np.zeros(ne, np.int16), weight=np.full(ne, self.firm_weight))
+        self.reloc_cost_paid = np.concatenate([self.reloc_cost_paid, np.zeros(ne)])
+        self.year_stats["entries"] = np.bincount(e_region, minlength=R) * self.firm_weight
+        self.year_stats["investment"] = (inv_r + np.bincount(e_region, weights=e_k * self.firm_weight,
+                                                             minlength=R)) / YI
+
+    # --- 6. R&D and innovation
+    def _innovation(self) -> None:
+        P, f, pol, rng = self.params, self.firms, self.policy, self.rng
+        R = self.data.n
+        rel_t = (self.h_share / self.h_nat)[f.region]
+        med = np.median(f.value_added[f.value_added > 0]) if np.any(f.value_added > 0) else 1.0
+        rel_size = np.where(f.value_added > 0, f.value_added / med, 0.1)
+        sub = pol.rd_subsidy[f.region]
+        logit = innovation.performer_logit(self.rd_b0, P["innovation.performer_trend"], self.year - FIRST_YEAR,
+                                           P["innovation.performer_talent_effect"], rel_t, rel_size, sub)
+        active = rng.random(len(f)) < innovation.performer_probability(logit)
+        rho = P.by("innovation.rd_share_of_value_added", SECTORS)[f.sector]
+        spend = active * rho * self.rd_scale * f.value_added * (1.0 + sub)
+        f.data["rd_active"] = active
+        f.data["rd_stock"] = f.rd_stock * (1 - P["innovation.rd_depreciation"]) + spend
+        self.rd_spend = spend
+        self.rd_cost = spend * (1.0 - sub)
+        self.year_stats["policy_cost"] += np.bincount(f.region, weights=f.weight * spend * sub, minlength=R) / YI
+        tt = np.minimum(P.by("innovation.tech_transfer_rate", self.regions) + pol.tech_transfer, 1.0)
+        public = P["innovation.public_research_weight"] * tt * self.public_rd / np.maximum(self.iva_r, 1e-9)
+        p = innovation.success_probability(P["innovation.success_rate"], f.rd_stock, f.value_added,
+                                           public[f.region] * f.rd_active, rel_t)
+        success = rng.random(len(f)) < p
+        jump = P["innovation.success_tfp_gain"] * rng.lognormal(-0.125, 0.5, len(f))
+        f.data["tfp"] = f.tfp * np.exp(np.where(success, jump, 0.0)) * (1.0 + P["production.tfp_drift"])
+        self.innovations = np.bincount(f.region, weights=f.weight * success, minlength=R)
+
+    # --- 7. digital adoption
+    def _digital(self) -> None:
+        P, f, pol = self.params, self.firms, self.policy
+        rel_t = (self.h_share / self.h_nat)[f.region]
+        ready = (P.by("digital.readiness", self.regions) + pol.digital_infrastructure)[f.region]
+        h = digital.hazard(P["digital.base_hazard"], P["digital.diffusion_rate"], self.year - FIRST_YEAR, ready,
+                           rel_t, P["digital.talent_elasticity"], f.digital_affinity, pol.digital_subsidy[f.region])
+        adopt = ~f.digital & (self.rng.random(len(f)) < 1.0 - np.exp(-h))
+        f.data["digital"] = f.digital | adopt
+        f.data["tfp"] = np.where(adopt, f.tfp * (1.0 + P["digital.productivity_gain"]), f.tfp)
+
+    # --- 8-9. demand, production, labour market, accounts
+    def _produce_and_hire(self) -> None:
+        P, f, t, pol, rng = self.params, self.firms, self.talent, self.policy, self.rng
+        R, S = self.data.n, len(SECTORS)
+        u = P["labour.natural_unemployment"]
+        g = demand.growth_path(self.data.gdp_growth, P["demand.gdp_growth_2035"], self.year)
+        eps = P.by("demand.income_elasticity", SECTORS)
+        self.sector_demand_trend = self.sector_demand_trend * (1.0 + eps * g)
+        sector_demand = self.sector_demand_trend * (1.0 + pol.demand_shock)
+
+        # Talent side of the region: shares and population.
+        supply = labour_market.pool(t.region, t.skill, t.weight, R)
+        workforce = supply.sum(axis=1)
+        self.h_share = supply[:, HIGH] / np.maximum(workforce, 1e-9)
+        self.h_nat = supply[:, HIGH].sum() / supply.sum()
+        self.population = workforce / self.pop_ratio
+        self._refresh_location_factors()
+
+        # Firms supply at the sector price that clears each market (production.py, demand.py).
+        self.grid = self.grid_2012 * carbon.grid_factor(self.year, P["carbon.nonfossil_share_2012"],
+                                                        P["carbon.nonfossil_share_2031"])
+        f.data["direct_intensity"] = f.direct_intensity * (1.0 - P["carbon.efficiency_gain"])
+        a, bh, bg = self.a_exp[f.sector], self.bh_exp[f.sector], self.bg_exp[f.sector]
+        tfp_eff = f.tfp * (self.region_tfp * self.agg)[f.region, f.sector] * self.spill[f.region]
+        access = self.access[f.region]
+        fr = (1.0 + self.friction * (1.0 - pol.friction_cut))[f.region]
+        wh, wg = self.wage[f.region, HIGH], self.wage[f.region, GENERAL]
+        charges = self._charges_per_yuan(f.sector, f.digital, f.direct_intensity, f.power_use, f.region)
+        expo = (1.0 - a) / a
+        # a_i Y_i(p) = scale_i (a_i (p - t_i))^expo_i
+        scale = (f.weight * access * f.capital * production.output_per_capital(tfp_eff, 1.0, wh, wg, a, bh, bg)
+                 * fr ** (-expo))
+        eta = P["demand.price_elasticity"]
+        for s in range(S):
+            sel = f.sector == s
+            self.price[s] = demand.clear_price(scale[sel], access[sel], access[sel] * charges[sel], expo[sel],
+                                               sector_demand[s], eta, self.price[s])
+        p = self.price[f.sector]
+        q = access * (p - charges) / fr
+        y_plan = f.capital * production.output_per_capital(tfp_eff, q, wh, wg, a, bh, bg)
+        need_h, need_g = production.labour_demand(y_plan, q, wh, wg, bh, bg)
+
+        # Labour demand: industry plus the rest of the economy, then clearing and rationing.
+        ind = np.column_stack([np.bincount(f.region, weights=f.weight * need_h, minlength=R),
+                               np.bincount(f.region, weights=f.weight * need_g, minlength=R)])
+        services = self._services(g)
+        other = self.services_labour_share * services[:, None] * YI * 1e6 / self.wage
+        total = ind + other
+        employment, ration = labour_market.clear(total, supply, u)
+        hire_h, hire_g = need_h * ration[f.region, HIGH], need_g * ration[f.region, GENERAL]
+        y = production.output(tfp_eff, f.capital, hire_h, hire_g, a, bh, bg)
+        va = access * y
+        self.services = services  # demand-determined; labour shortages ration industry's hiring
+
+        # Accounts.
+        labour_cost = (wh * hire_h + wg * hire_g) / 1e6
+        capital_cost = self.user_cost[f.region] * f.capital
+        profit = (p * va - fr * (labour_cost + capital_cost) - charges * va - self.rd_cost - self.reloc_cost_paid)
+        intens = carbon.intensity(f.direct_intensity, f.power_use, self.grid, f.region)
+        carbon_per_yuan = carbon.cost_per_yuan(pol.effective_carbon_price(), f.sector, intens)
+        self.carbon_cost = np.bincount(f.region, weights=f.weight * carbon_per_yuan * va, minlength=R) / YI
+        self.year_stats["policy_cost"] += np.bincount(
+            f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy[f.region] * va,
+            minlength=R) / YI
+        f.data["labour_high"], f.data["labour_general"] = hire_h, hire_g
+        f.data["value_added"], f.data["profit"] = va, profit
+        f.data["loss_years"] = np.where(profit < 0, f.loss_years + 1, 0).astype(np.int16)
+        self.emissions_firm = va * intens  # kt per real firm
+
+        # Wages for next year, employment this year, and who holds a job.
+        self.employment_rate = employment / np.maximum(supply, 1e-9)
+        t.data["employed"] = labour_market.assign_jobs(rng, t.region, t.skill, self.employment_rate)
+        t.data["wage"] = np.where(t.employed, self.wage[t.region, t.skill] * t.ability
+                                  * (1.0 + pol.wage_topup[t.region, t.skill]), 0.0)
+        self.year_stats["policy_cost"] += np.bincount(
+            t.region, weights=t.weight * t.employed * self.wage[t.region, t.skill] * t.ability
+            * pol.wage_topup[t.region, t.skill], minlength=R) / 1e8
+        self.wage = labour_market.update_wages(self.wage, total, supply, u, P["labour.wage_adjustment"])
+
+        # Regional aggregates.
+        cell = f.region.astype(np.int64) * S + f.sector
+        self.va_rs_prev = np.bincount(cell, weights=f.weight * va, minlength=R * S).reshape(R, S) / YI
+        self.iva_r = self.va_rs_prev.sum(axis=1)
+        self.gdp_prev = self.gdp
+        self.gdp = self.iva_r + self.services
+        growth_pub = 1.0 + P["innovation.public_rd_growth_elasticity"] * g
+        self.public_rd = self.public_rd.sum() * growth_pub * supply[:, HIGH] / supply[:, HIGH].sum()
+
+    def _services(self, g: float) -> np.ndarray:
+        """Non-industrial output by region (yi yuan) this year."""
+        P = self.params
+        eps = P.by("demand.income_elasticity", SECTORS)
+        iva_s = self.va_rs_prev.sum(axis=0)
+        ind_share = self.iva_r.sum() / (self.iva_r.sum() + self.services.sum())
+        e_ind = (iva_s * eps).sum() / max(iva_s.sum(), 1e-9)
+        e_n = demand.services_elasticity(ind_share, e_ind)
+        national = self.services.sum() * (1.0 + e_n * g)
+        pull = self.services_base * demand.services_attraction(
+            self.population, self.iva_r, self.h_share, P["demand.services_income_elasticity"],
+            P["demand.services_talent_elasticity"])
+        return national * pull / pull.sum()
+
+    # ------------------------------------------------------------------ invariants
+    def _ledger_snapshot(self) -> dict[str, np.ndarray]:
+        f, t = self.firms, self.talent
+        R = self.data.n
+        return {
+            "talent": np.bincount(t.region, weights=t.weight, minlength=R),
+            "firms": np.bincount(f.region, weights=f.weight, minlength=R),
+            "capital": np.bincount(f.region, weights=f.weight * f.capital, minlength=R) / YI,
+        }
+
+    def _check_ledgers(self, before: dict[str, np.ndarray]) -> None:
+        """Talent, firm and capital ledgers must balance by region every year; no NaN or inf."""
+        after = self._ledger_snapshot()
+        ys = self.year_stats
+        delta = self.params["capital.depreciation"]
+        expect = {
+            "talent": before["talent"] + ys["talent_entries"] - ys["retirements"] + ys["talent_in"] - ys["talent_out"],
+            "firms": before["firms"] + ys["entries"] - ys["exits"] + ys["reloc_in"] - ys["reloc_out"],
+            "capital": before["capital"] * (1 - delta) + ys["investment"] - ys["stranded"] + self.moved_capital_in - self.moved_capital_out,
+        }
+        self.ledger = {"year": self.year, "before": before, "after": after, "expected": expect}
+        for name in expect:
+            if not np.allclose(after[name], expect[name], rtol=1e-9, atol=1e-6 * max(1.0, after[name].max())):
+                raise RuntimeError(f"{name} ledger does not balance in {self.year}: {after[name]} != {expect[name]}")
+        for name, arr in (("firms", self.firms), ("talent", self.talent)):
+            for col, v in arr.data.items():
+                if v.dtype.kind == "f" and not np.all(np.isfinite(v)):
+                    raise RuntimeError(f"{name}.{col} has NaN or inf in {self.year}")

@@ -1,0 +1,90 @@
+"""Regions and the sourced 2012 data they start from (``data/china_regions_2012.yaml``).
+
+Regions are whatever the data file lists under ``regions:``: four NBS economic regions by default.
+A 31-province set-up is a data swap (and region-keyed parameters to match), not a code change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from .errors import InputError
+from .yamlio import load_yaml, load_yaml_file
+
+DATA_FILE = "model/data/china_regions_2012.yaml"
+
+
+@dataclass(frozen=True)
+class RegionData:
+    """2012 initial conditions by region (arrays in ``names`` order) and national exogenous inputs."""
+
+    names: tuple[str, ...]
+    gdp_2012: np.ndarray            # yi yuan
+    population_2012: np.ndarray     # million people
+    wage_2012: np.ndarray           # yuan per year, non-private units
+    co2_2012: np.ndarray            # Mt CO2
+    rd_2012: float                  # yi yuan, national
+    rd_enterprises_2012: float      # yi yuan, national
+    firms_2012: int                 # above-size industrial enterprises
+    graduates_2012: float           # million people
+    gdp_growth: dict[int, float]    # national real growth by year
+    carbon_price: dict[int, float]  # yuan per tonne, market closes
+    source: str
+
+    @property
+    def n(self) -> int:
+        return len(self.names)
+
+    def index(self, region: str) -> int:
+        return self.names.index(region)
+
+
+def _by_region(doc: dict, key: str, names: tuple[str, ...], file: str) -> np.ndarray:
+    table = doc.get(key)
+    if not isinstance(table, dict):
+        raise InputError(file, key, table, "expected a mapping by region")
+    missing = [r for r in names if r not in table]
+    if missing:
+        raise InputError(file, key, missing, f"every region needs a value: {list(names)}")
+    values = np.array([table[r] for r in names], dtype=np.float64)
+    if not np.all(np.isfinite(values)) or np.any(values <= 0):
+        raise InputError(file, key, values.tolist(), "positive numbers")
+    return values
+
+
+def load_region_data(path: str | Path | None = None) -> RegionData:
+    """Read the regional data file (the packaged copy by default)."""
+    if path is None:
+        text = resources.files("model").joinpath("data/china_regions_2012.yaml").read_text(encoding="utf-8")
+        doc, file = load_yaml(text, DATA_FILE), DATA_FILE
+    else:
+        doc, file = load_yaml_file(path), str(path)
+    regions = doc.get("regions")
+    if not isinstance(regions, dict) or not regions:
+        raise InputError(file, "regions", regions, "a mapping of region name to its provinces")
+    names = tuple(regions)
+    nat = doc.get("national", {})
+    try:
+        grads = nat["graduates_2012"]
+        return RegionData(
+            names=names,
+            gdp_2012=_by_region(doc, "gdp_2012_by_region_yi_yuan", names, file),
+            population_2012=_by_region(doc, "population_2012_year_end_wan", names, file) / 100.0,
+            wage_2012=_by_region(doc, "wage_2012_non_private_yuan", names, file),
+            co2_2012=_by_region(doc, "co2_2012_mt", names, file),
+            rd_2012=float(nat["rd_2012_yi_yuan"]),
+            rd_enterprises_2012=float(nat["rd_2012_by_performer_yi_yuan"]["enterprises"]),
+            firms_2012=int(nat["above_size_industrial_enterprises"][2012]),
+            graduates_2012=(grads["undergraduate_and_junior_college"] + grads["postgraduate"]) / 1e6,
+            gdp_growth={int(y): float(g) for y, g in nat["real_gdp_growth"].items()},
+            carbon_price={int(y): float(p) for y, p in doc["carbon_market_cny_per_tonne"].items()
+                          if str(y).isdigit()},
+            source=file,
+        )
+    except (KeyError, TypeError) as exc:
+        raise InputError(file, f"national.{exc.args[0] if exc.args else '?'}", None,
+                         "a required national input is missing") from None

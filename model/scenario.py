@@ -1,0 +1,286 @@
+"""Scenario files: one typed schema (pydantic), inheritance by ``base:``, one-line errors.
+
+A scenario is a small set of overrides on the defaults: which policy levers act, when, and where;
+demand shocks; and parameter overrides by dotted name. Files are read with ``yaml.safe_load`` only.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from . import SECTORS
+from .errors import InputError, did_you_mean
+from .parameters import ParamSet
+from .regions import load_region_data
+from .yamlio import load_yaml_file
+
+Sector = Literal["energy_intensive", "labour_intensive", "equipment", "high_tech"]
+Scale = Literal["tiny", "small", "medium", "full"]
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+Year = Annotated[int, Field(ge=2012, le=2100)]
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+FIRST_YEAR = 2012  # the data year every run starts from
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+
+SCALES: dict[str, tuple[int, int]] = {  # firm agents, talent agents
+    "tiny": (2_000, 5_000),
+    "small": (20_000, 50_000),
+    "medium": (50_000, 125_000),
+    "full": (343_769, 1_000_000),
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+def _region_names() -> tuple[str, ...]:
+    return load_region_data().names
+
+
+class _Windowed(_Strict):
+    """A lever that acts from one year to another, both inclusive; open-ended when ``to`` is absent."""
+
+    start: Year = Field(FIRST_YEAR, alias="from", description="first year the lever acts")
+    end: Year | None = Field(None, alias="to", description="last year the lever acts (inclusive)")
+
+    @model_validator(mode="after")
+    def _window_order(self):
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"lever window is reversed: from {self.start} to {self.end}; 'to' must be >= 'from'")
+        return self
+
+    def active(self, year: int) -> bool:
+        return self.start <= year and (self.end is None or year <= self.end)
+
+
+class _Regional(_Windowed):
+    region: str = Field(description="region name")
+
+    @field_validator("region")
+    @classmethod
+    def _known_region(cls, v: str) -> str:
+        names = _region_names()
+        if v not in names:
+            raise ValueError(f"unknown region {v!r}; one of {list(names)}{did_you_mean(v, names)}")
+        return v
+
+
+class TalentIncentive(_Regional):
+    """Wage top-up for talent living in the region, and a cut in the cost of moving there."""
+
+    skill: Literal["high", "general", "all"] = "high"
+    wage_topup: Share = Field(0.0, description="share of the wage added by the region (1)")
+    moving_cost_cut: Share = Field(0.0, description="share of the moving cost removed (1)")
+
+
+class Digitalization(_Regional):
+    """Subsidy on the cost of going digital, and public digital infrastructure."""
+
+    adoption_subsidy: Share = Field(0.0, description="share of the adoption cost paid by government (1)")
+    infrastructure: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
+        0.0, description="added to the region's digital readiness index (1, east 2012 = 1)")
+
+
+class RdSupport(_Regional):
+    """R&D subsidy and tech-transfer support."""
+
+    subsidy: Share = Field(0.0, description="share of firm R&D cost reimbursed (1)")
+    tech_transfer: Share = Field(0.0, description="added to the region's tech-transfer rate (1)")
+
+
+class RelocationSubsidy(_Regional):
+    """Subsidy for firms relocating to or starting in the region."""
+
+    sectors: list[Sector] = Field(default_factory=lambda: list(SECTORS))
+    subsidy: Share = Field(0.0, description="share of the relocation or entry cost paid (1)")
+
+
+class BusinessEnvironment(_Regional):
+    """Administrative and institutional friction removed."""
+
+    friction_cut: Share = Field(0.0, description="share of the region's friction cost removed (1)")
+
+
+class CarbonPrice(_Strict):
+    """A national carbon price: linear between the path's points, flat after the last, zero before the first."""
+
+    path: dict[Year, Annotated[float, Field(ge=0.0, le=5000.0)]] = Field(description="yuan per tonne CO2 by year")
+    sectors: list[Sector] = Field(default_factory=lambda: ["energy_intensive"])
+    free_allocation: Share = Field(0.0, description="share of covered emissions allocated free (1)")
+
+    @field_validator("path")
+    @classmethod
+    def _non_empty(cls, v: dict) -> dict:
+        if not v:
+            raise ValueError("the price path needs at least one year")
+        return dict(sorted(v.items()))
+
+    def price(self, year: int) -> float:
+        years = list(self.path)
+        if year < years[0]:
+            return 0.0
+        if year >= years[-1]:
+            return self.path[years[-1]]
+        for a, b in zip(years, years[1:]):
+            if a <= year <= b:
+                return self.path[a] + (self.path[b] - self.path[a]) * (year - a) / (b - a)
+        raise AssertionError("unreachable")
+
+
+class Levers(_Strict):
+    talent_incentive: list[TalentIncentive] = Field(default_factory=list)
+    digitalization: list[Digitalization] = Field(default_factory=list)
+    carbon_price: CarbonPrice | None = None
+    rd_support: list[RdSupport] = Field(default_factory=list)
+    relocation_subsidy: list[RelocationSubsidy] = Field(default_factory=list)
+    business_environment: list[BusinessEnvironment] = Field(default_factory=list)
+
+
+class Shock(_Strict):
+    """A one-year shift of national demand for a sector."""
+
+    kind: Literal["demand"]
+    sector: Sector
+    size: Annotated[float, Field(ge=-0.9, le=1.0)] = Field(description="relative change of demand (1)")
+    year: Year
+
+
+class Scenario(_Strict):
+    name: str = Field(pattern=NAME_PATTERN, description="lower-case name, also the results folder")
+    description: str = ""
+    base: str | None = Field(None, pattern=NAME_PATTERN)
+    years: tuple[Year, Year] = (FIRST_YEAR, 2035)
+    seeds: Annotated[int, Field(ge=1, le=10_000)] = 8
+    scale: Scale = "small"
+    levers: Levers = Field(default_factory=Levers)
+    shocks: list[Shock] = Field(default_factory=list)
+    params: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _years_order(self):
+        if self.years[0] >= self.years[1]:
+            raise ValueError(f"years are reversed or empty: {list(self.years)}; need start < end")
+        return self
+
+    @property
+    def first_year(self) -> int:
+        return self.years[0]
+
+    @property
+    def last_year(self) -> int:
+        return self.years[1]
+
+
+# --- loading -----------------------------------------------------------------------------------
+
+def _key_path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _lookup(doc: object, loc: tuple) -> object:
+    for part in loc:
+        try:
+            doc = doc[part]  # type: ignore[index]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return doc
+
+
+def _fields_at(model: type[BaseModel], loc: tuple) -> list[str]:
+    """Field names (with aliases) allowed at the parent of ``loc``, for did-you-mean hints."""
+    current: object = model
+    for part in loc[:-1]:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue
+        field = current.model_fields.get(part)
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        current = next((a for a in (ann, *args) if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def validation_to_input_error(exc: ValidationError, file: str, doc: dict) -> InputError:
+    err = exc.errors()[0]
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "constrained-"))))
+    key = _key_path(loc)
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        name = loc[-1] if loc else "?"
+        hint = did_you_mean(str(name), _fields_at(Scenario, loc))
+        allowed = _fields_at(Scenario, loc)
+        return InputError(file, key, name, f"unknown key{hint}; allowed keys: {', '.join(allowed)}")
+    value = err.get("input", _lookup(doc, loc))
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, "):]
+    if kind == "missing":
+        return InputError(file, key, None, "this key is required")
+    if kind == "string_pattern_mismatch":
+        msg = "a lower-case name of letters, digits, '-' or '_' (no '/', '.' or spaces), at most 64 characters"
+    return InputError(file, key, value, msg[0].lower() + msg[1:])
+
+
+def _merge(base: dict, child: dict) -> dict:
+    """Child keys override the base; levers and params merge one level deeper."""
+    out = dict(base)
+    for key, value in child.items():
+        if key in ("levers", "params") and isinstance(value, dict) and isinstance(base.get(key), dict):
+            out[key] = {**base[key], **value}
+        else:
+            out[key] = value
+    out.pop("base", None)
+    return out
+
+
+def _raw_with_bases(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    doc = load_yaml_file(path)
+    base = doc.get("base")
+    if base is None:
+        return doc
+    if not isinstance(base, str) or not re.match(NAME_PATTERN, base):
+        raise InputError(str(path), "base", base, "the name of a scenario in the same folder or in scenarios/")
+    candidates = [path.parent / f"{base}.yaml", SCENARIO_DIR / f"{base}.yaml"]
+    base_path = next((c for c in candidates if c.is_file()), None)
+    if base_path is None:
+        known = sorted({p.stem for d in (path.parent, SCENARIO_DIR) if d.is_dir() for p in d.glob("*.yaml")})
+        raise InputError(str(path), "base", base, f"unknown base scenario{did_you_mean(base, known)}; known: {', '.join(known)}")
+    if base_path.resolve() in seen or base_path.resolve() == path.resolve():
+        raise InputError(str(path), "base", base, "scenarios cannot inherit from themselves (a cycle)")
+    return _merge(_raw_with_bases(base_path, (*seen, path.resolve())), doc)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, merge with its bases, and validate a scenario file; parameter overrides are checked too."""
+    path = Path(path)
+    file = str(path)
+    doc = _raw_with_bases(path)
+    try:
+        scenario = Scenario.model_validate(doc)
+    except ValidationError as exc:
+        raise validation_to_input_error(exc, file, doc) from None
+    ParamSet.defaults().with_overrides(scenario.params, file)
+    return scenario
+
+
+def scenario_from_dict(doc: dict, file: str = "<dict>") -> Scenario:
+    try:
+        scenario = Scenario.model_validate(doc)
+    except ValidationError as exc:
+        raise validation_to_input_error(exc, file, doc) from None
+    ParamSet.defaults().with_overrides(scenario.params, file)
+    return scenario

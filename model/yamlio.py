@@ -1,0 +1,54 @@
+"""Safe YAML reading with one-line errors: no tags construct objects, bad bytes name the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from .errors import InputError
+
+
+def read_text(path: str | Path) -> str:
+    """A file's text as UTF-8, or an InputError for missing, binary or non-UTF-8 files."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise InputError(str(path), None, str(path), "the file does not exist") from None
+    except IsADirectoryError:
+        raise InputError(str(path), None, str(path), "expected a file, got a directory") from None
+    except OSError as exc:
+        raise InputError(str(path), None, str(path), f"cannot read it ({exc.strerror})") from None
+    if b"\x00" in data:
+        raise InputError(str(path), None, "<binary data>", "expected a UTF-8 text YAML file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(str(path), None, data[exc.start : exc.start + 4],
+                         f"expected UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def load_yaml(text: str, file: str | Path) -> dict:
+    """Parse YAML with ``yaml.safe_load`` and require a non-empty mapping at the top."""
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.constructor.ConstructorError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
+        tag = getattr(exc, "problem", "") or "a tag"
+        raise InputError(str(file), f"line {line}", tag.split("tag")[-1].strip(" '!") or "tag",
+                         "YAML tags such as !!python/object are not allowed; use plain values") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"line {mark.line + 1}" if mark else None
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise InputError(str(file), line, problem, "fix the YAML syntax") from None
+    if doc is None:
+        raise InputError(str(file), None, "<empty>", "expected a YAML mapping, the file is empty")
+    if not isinstance(doc, dict):
+        raise InputError(str(file), None, type(doc).__name__, "expected a YAML mapping at the top level")
+    return doc
+
+
+def load_yaml_file(path: str | Path) -> dict:
+    return load_yaml(read_text(path), path)
