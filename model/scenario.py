@@ -73,7 +73,7 @@ class _Regional(_Windowed):
 class TalentIncentive(_Regional):
     """Wage top-up for talent living in the region, and a cut in the cost of moving there."""
 
-    skill: Literal["high", "general", "all"] = "high"
+    skill: Literal["high", "general", "all"] = Field("high", description="who receives it: high | general | all")
     wage_topup: Share = Field(0.0, description="share of the wage added by the region (1)")
     moving_cost_cut: Share = Field(0.0, description="share of the moving cost removed (1)")
 
@@ -96,7 +96,7 @@ class RdSupport(_Regional):
 class RelocationSubsidy(_Regional):
     """Subsidy for firms relocating to or starting in the region."""
 
-    sectors: list[Sector] = Field(default_factory=lambda: list(SECTORS))
+    sectors: list[Sector] = Field(default_factory=lambda: list(SECTORS), description="sectors eligible (default all)")
     subsidy: Share = Field(0.0, description="share of the relocation or entry cost paid (1)")
 
 
@@ -110,7 +110,7 @@ class CarbonPrice(_Strict):
     """A national carbon price: linear between the path's points, flat after the last, zero before the first."""
 
     path: dict[Year, Annotated[float, Field(ge=0.0, le=5000.0)]] = Field(description="yuan per tonne CO2 by year")
-    sectors: list[Sector] = Field(default_factory=lambda: ["energy_intensive"])
+    sectors: list[Sector] = Field(default_factory=lambda: ["energy_intensive"], description="sectors that pay it")
     free_allocation: Share = Field(0.0, description="share of covered emissions allocated free (1)")
 
     @field_validator("path")
@@ -161,11 +161,12 @@ class Scenario(_Strict):
     shocks: list[Shock] = Field(default_factory=list)
     params: dict[str, float] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _years_order(self):
-        if self.years[0] >= self.years[1]:
-            raise ValueError(f"years are reversed or empty: {list(self.years)}; need start < end")
-        return self
+    @field_validator("years")
+    @classmethod
+    def _years_order(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if v[0] >= v[1]:
+            raise ValueError("years are reversed or empty; need [start, end] with start < end")
+        return v
 
     @property
     def first_year(self) -> int:

@@ -35,14 +35,15 @@ def load_yaml(text: str, file: str | Path) -> dict:
         doc = yaml.safe_load(text)
     except yaml.constructor.ConstructorError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
-        tag = getattr(exc, "problem", "") or "a tag"
-        raise InputError(str(file), f"line {line}", tag.split("tag")[-1].strip(" '!") or "tag",
-                         "YAML tags such as !!python/object are not allowed; use plain values") from None
+        problem = str(getattr(exc, "problem", "") or "")
+        tag = problem.split("tag", 1)[-1].strip(" '").replace("tag:yaml.org,2002:", "!!")
+        raise InputError(str(file), f"line {line}", f"tag {tag or '?'}",
+                         "YAML tags (such as !!python/object) are not allowed; use plain values") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f"line {mark.line + 1}" if mark else None
         problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise InputError(str(file), line, problem, "fix the YAML syntax") from None
+        raise InputError(str(file), line, "YAML syntax", f"{problem}; fix the YAML syntax") from None
     if doc is None:
         raise InputError(str(file), None, "<empty>", "expected a YAML mapping, the file is empty")
     if not isinstance(doc, dict):
