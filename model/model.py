@@ -97,9 +97,9 @@ class FlyingGeeseModel(mesa.Model):
         sector_share = P.by("demand.sector_share_2012", SECTORS)
         mix = np.column_stack([P.by(f"demand.sector_tilt_{s}", self.regions) for s in SECTORS])
         mix = mix * sector_share[None, :] + 1e-12
-        for _ in range(200):
-            mix *= (iva / mix.sum(axis=1))[:, None]
+        for _ in range(500):  # regional totals are fitted last: they are the sourced margin
             mix *= (iva.sum() * sector_share / mix.sum(axis=0))[None, :]
+            mix *= (iva / mix.sum(axis=1))[:, None]
         va_rs = mix  # yi yuan
 
         # Talent: the workforce, placed by 2012 population.

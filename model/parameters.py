@@ -135,7 +135,7 @@ class ParamSet(Mapping[str, float]):
         for group in SUMS_TO_ONE:
             parts = {k: v for k, v in self._values.items() if k.startswith(group + ".")}
             total = sum(parts.values())
-            if abs(total - 1.0) > 1e-3:
+            if abs(total - 1.0) > 1e-6:
                 raise InputError(file, f"{prefix}.{group}", round(total, 6), "its components must sum to 1")
 
 

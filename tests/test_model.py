@@ -1,0 +1,151 @@
+"""The engine: structure, initial state from data, ledgers, determinism and bad input."""
+
+import mesa
+import numpy as np
+import pytest
+
+from conftest import small_model
+from model import SECTORS
+from model.errors import InputError
+from model.model import FlyingGeeseModel
+from model.recorder import CORE_METRICS
+from model.regions import load_region_data
+
+
+def test_is_a_mesa_model_with_years_as_steps():
+    m = small_model()
+    assert isinstance(m, mesa.Model)
+    assert m.year == 2012 and m.steps == 0
+    m.run_for(3)
+    assert m.year == 2015 and m.steps == 3
+
+
+def test_initial_state_reproduces_2012_data():
+    d = load_region_data()
+    m = small_model(n_firms=2000, n_talent=5000)
+    rec = m.recorder
+    gdp = [rec.series("gdp", r)[0] for r in d.names]
+    np.testing.assert_allclose(gdp, d.gdp_2012, rtol=1e-9)
+    pop = [rec.series("population", r)[0] for r in d.names]
+    np.testing.assert_allclose(pop, d.population_2012, rtol=1e-9)
+    assert rec.series("firms")[0] == pytest.approx(d.firms_2012)
+    np.testing.assert_allclose([rec.series("emissions", r)[0] for r in d.names], d.co2_2012, rtol=1e-9)
+    # enterprise R&D is scaled to the 2012 figure; public R&D is added on top
+    firm_rd = (m.firms.weight * m.rd_spend).sum() / 100
+    assert firm_rd == pytest.approx(d.rd_enterprises_2012, rel=1e-9)
+    assert rec.series("industrial_va_share", "west")[0] == pytest.approx(0.1784, abs=1e-9)
+
+
+def test_agents_are_heterogeneous_columns():
+    m = small_model()
+    f, t = m.firms, m.talent
+    assert f.tfp.std() > 0 and f.capital.std() > 0 and len(np.unique(f.sector)) == len(SECTORS)
+    assert set(np.unique(t.skill)) == {0, 1} and t.age.min() >= 20 and t.age.max() < 60
+    assert len(f) == 600 and len(t) == 1500
+    assert np.allclose(f.weight, load_region_data().firms_2012 / 600)
+
+
+def test_ledgers_balance_every_year_and_nothing_is_nan():
+    m = small_model(seed=3)
+    for _ in range(2035 - 2012):
+        m.step()  # raises if a ledger fails
+        led = m.ledger
+        for name in ("talent", "firms", "capital"):
+            np.testing.assert_allclose(led["after"][name], led["expected"][name], rtol=1e-9, atol=1e-3)
+        assert np.isfinite(m.recorder.values[m.recorder.years.index(m.year)][:, :]).sum() > 0
+        for arr in (m.firms, m.talent):
+            for col, v in arr.data.items():
+                assert np.all(np.isfinite(v)), col
+    # national: K = K_-1 (1 - delta) + I - stranded, as the issue states it
+    rec = m.recorder
+    k, inv, strand = (rec.series(x) for x in ("capital_stock", "investment", "stranded_capital"))
+    delta = m.params["capital.depreciation"]
+    np.testing.assert_allclose(k[1:], k[:-1] * (1 - delta) + inv[1:] - strand[1:], rtol=1e-9)
+
+
+def test_firm_ledger_national_entries_minus_exits_and_relocations_conserve():
+    m = small_model(seed=4)
+    rec = m.recorder
+    m.run_for(10)
+    firms, entries, exits = (rec.series(x)[:11] for x in ("firms", "entries", "exits"))
+    np.testing.assert_allclose(firms[1:], firms[:-1] + entries[1:] - exits[1:], rtol=1e-12)
+    ins = sum(rec.series("relocations_in", r)[:11] for r in m.regions)
+    outs = sum(rec.series("relocations_out", r)[:11] for r in m.regions)
+    np.testing.assert_allclose(ins, outs)
+    assert outs.sum() > 0, "some firms relocate over ten years"
+
+
+def test_talent_national_ledger_and_migration_nets_to_zero(tiny_run):
+    rec = tiny_run.recorder
+    net = sum(rec.series("net_migration_high", r) for r in tiny_run.regions)
+    np.testing.assert_allclose(net, 0.0, atol=1e-6)
+    assert np.abs(rec.series("net_migration_high", "northeast")[1:]).sum() > 0
+
+
+def test_metrics_recorded_for_every_year_and_region(tiny_run):
+    rec = tiny_run.recorder
+    for metric in CORE_METRICS:
+        j = rec.metrics.index(metric)
+        block = rec.values[:, :, j]
+        start = 1 if metric == "gdp_growth" else 0
+        assert np.all(np.isfinite(block[start:])), metric
+
+
+def test_same_seed_same_bytes_different_seed_differs():
+    a = small_model(seed=11)
+    a.run_for(6)
+    b = small_model(seed=11)
+    b.run_for(6)
+    c = small_model(seed=12)
+    c.run_for(6)
+    assert a.recorder.values.tobytes() == b.recorder.values.tobytes()
+    for col in a.firms.data:
+        assert a.firms.data[col].tobytes() == b.firms.data[col].tobytes(), col
+    assert a.recorder.values.tobytes() != c.recorder.values.tobytes()
+
+
+def test_seed_sequence_is_accepted_and_deterministic():
+    ss = np.random.SeedSequence(5).spawn(2)[1]
+    a = small_model(seed=ss)
+    b = small_model(seed=np.random.SeedSequence(5).spawn(2)[1])
+    a.run_for(2)
+    b.run_for(2)
+    assert a.recorder.values.tobytes() == b.recorder.values.tobytes()
+
+
+@pytest.mark.parametrize("params, fragment", [
+    ({"production.capital_share.high_tech": -0.2}, "production.capital_share.high_tech"),
+    ({"demand.income_elasticity.equipment": -1.0}, "elasticity"),
+    ({"labour.natural_unemployment": 1.5}, "a share in [0, 0.2]"),
+    ({"talent.graduate_share.east": 0.9}, "sum to 1"),
+    ({"talent.no_such_thing": 1.0}, "unknown parameter"),
+])
+def test_bad_parameters_fail_at_construction(params, fragment):
+    with pytest.raises(InputError) as err:
+        FlyingGeeseModel({"name": "t"}, params=params, n_firms=100, n_talent=200)
+    msg = str(err.value)
+    assert fragment in msg
+    assert "\n" not in msg
+
+
+@pytest.mark.parametrize("scenario, fragment", [
+    ({"name": "t", "years": [2030, 2020]}, "years"),
+    ({"name": "t", "levers": {"talent_incentive": [{"region": "tibet", "wage_topup": 0.1}]}}, "unknown region 'tibet'"),
+    ({"name": "t", "levers": {"relocation_subsidy": [{"region": "west", "sectors": ["mining"]}]}}, "mining"),
+    ({"name": "t", "levers": {"digitalization": [{"region": "west", "adoption_subsidy": 1.2}]}}, "adoption_subsidy"),
+    ({"name": "t", "scale": "huge"}, "scale"),
+])
+def test_bad_scenarios_fail_at_construction(scenario, fragment):
+    with pytest.raises(InputError) as err:
+        FlyingGeeseModel(scenario, n_firms=100, n_talent=200)
+    assert fragment in str(err.value)
+
+
+def test_too_few_agents_is_an_input_error():
+    with pytest.raises(InputError, match="at least 40 firm agents"):
+        FlyingGeeseModel({"name": "t"}, n_firms=10, n_talent=200)
+
+
+def test_scale_preset_sets_agent_counts():
+    m = FlyingGeeseModel({"name": "t", "scale": "tiny"}, seed=0)
+    assert (len(m.firms), len(m.talent)) == (2000, 5000)
