@@ -24,8 +24,10 @@ EXIT_USAGE = 2
 
 
 class _Parser(argparse.ArgumentParser):
+    argv: list[str] = []
+
     def error(self, message: str) -> None:  # one line, no usage dump
-        raise InputError("geese", None, " ".join(sys.argv[1:]) or "<no arguments>", message)
+        raise InputError("geese", None, " ".join(_Parser.argv) or "<no arguments>", message)
 
 
 def _years(text: str) -> tuple[int, int]:
@@ -218,6 +220,8 @@ COMMANDS = {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "l
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    _Parser.argv = argv
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args)

@@ -364,24 +364,44 @@ class FlyingGeeseModel(mesa.Model):
         price = pol.effective_carbon_price()[sector]
         dcost = P["digital.annual_cost"] * (1.0 - pol.digital_subsidy)
         if region is None:
-            intens = direct[:, None] + power[:, None] * self.grid[None, :]
-            return 1e-3 * price[:, None] * intens + digital_on[:, None] * dcost[None, :]
+            out = digital_on[:, None] * dcost[None, :]
+            if pol.carbon_price > 0:
+                out = out + 1e-3 * price[:, None] * (direct[:, None] + power[:, None] * self.grid[None, :])
+            return out
         intens = carbon.intensity(direct, power, self.grid, region)
         return carbon.cost_per_yuan(pol.effective_carbon_price(), sector, intens) + digital_on * dcost[region]
 
     def _profit_everywhere(self, idx: np.ndarray) -> np.ndarray:
-        """[firm, region] profit (million yuan) firm ``idx`` would make producing in each region this year."""
+        """[firm, region] profit (million yuan) firm ``idx`` would make producing in each region this year.
+
+        Y/K = exp((ln A_i + ln Z agg spill + (1 - a) ln q_ir + wage term) / a). Without per-firm charges
+        (no carbon price on the sector, not digital) q depends on (region, sector) only, so the region
+        part is computed once per cell and only firm-specific charges take the slow path.
+        """
         f, pol = self.firms, self.policy
         s = f.sector[idx]
-        a, bh, bg = self.a_exp[s][:, None], self.bh_exp[s][:, None], self.bg_exp[s][:, None]
-        fr = (1.0 + self.friction * (1.0 - pol.friction_cut))[None, :]
-        t = self._charges_per_yuan(s, f.digital[idx], f.direct_intensity[idx], f.power_use[idx], None)
-        gross = self.access[None, :] * (self.price[s][:, None] - t)
-        tfp_eff = f.tfp[idx][:, None] * (self.region_tfp * self.agg)[:, s].T * self.spill[None, :]
+        a_s = self.a_exp
+        a = a_s[s][:, None]
+        fr_r = 1.0 + self.friction * (1.0 - pol.friction_cut)
+        place = (np.log(self.region_tfp * self.agg) + np.log(self.spill)[:, None]
+                 + production.log_wage_term(self.wage[:, HIGH], self.wage[:, GENERAL], self.bh_exp, self.bg_exp))
+        gross_rs = self.access[:, None] * self.price[None, :]                     # [r, s]
+        cell_opk = np.exp((place + (1.0 - a_s) * np.log(gross_rs / fr_r[:, None])) / a_s)
         k = f.capital[idx][:, None]
-        y = k * production.output_per_capital(tfp_eff, gross / fr, self.wage[None, :, HIGH],
-                                              self.wage[None, :, GENERAL], a, bh, bg)
-        return a * np.maximum(gross, 0.0) * y - fr * self.user_cost[None, :] * k
+        own = np.exp(np.log(f.tfp[idx]) / a_s[s])[:, None]
+        y = k * own * cell_opk[:, s].T
+        profit = a * gross_rs[:, s].T * y - fr_r[None, :] * self.user_cost[None, :] * k
+        charged = f.digital[idx] | (pol.effective_carbon_price()[s] > 0)
+        if charged.any():
+            c = np.flatnonzero(charged)
+            sc, ac = s[c], a[c]
+            t = self._charges_per_yuan(sc, f.digital[idx][c], f.direct_intensity[idx][c], f.power_use[idx][c], None)
+            gross = np.maximum(self.access[None, :] * (self.price[sc][:, None] - t), 0.0)
+            with np.errstate(divide="ignore"):
+                log_q = np.log(gross / fr_r[None, :])
+            yc = k[c] * np.exp((np.log(f.tfp[idx][c])[:, None] + place[:, sc].T + (1.0 - ac) * log_q) / ac)
+            profit[c] = ac * gross * yc - fr_r[None, :] * self.user_cost[None, :] * k[c]
+        return profit
 
     def _refresh_location_factors(self) -> None:
         P = self.params
@@ -452,12 +472,10 @@ class FlyingGeeseModel(mesa.Model):
                                          P["entry_exit.profit_sensitivity"])
         e_cell = np.repeat(np.arange(R * S), by_rs.ravel())
         ne = len(e_cell)
-        order = np.argsort(cell, kind="stable")
-        starts = np.searchsorted(cell[order], np.arange(R * S))
-        ends = np.searchsorted(cell[order], np.arange(R * S), side="right")
-        med_k = np.array([np.median(f.capital[order[a:b]]) if b > a else np.nan for a, b in zip(starts, ends)])
-        fallback = np.nanmedian(f.capital) if len(f) else 1.0
-        med_k = np.where(np.isnan(med_k), fallback, med_k)
+        n_cell = np.bincount(cell, minlength=R * S)
+        log_k = np.bincount(cell, weights=np.log(f.capital), minlength=R * S) / np.maximum(n_cell, 1)
+        fallback = np.exp(np.log(f.capital).mean()) if len(f) else 1.0
+        med_k = np.where(n_cell > 0, np.exp(log_k), fallback)  # geometric mean: the median of a lognormal
         need = P["entry_exit.entrant_size"] * med_k[e_cell] * self.firm_weight
         need_cell = np.bincount(e_cell, weights=need, minlength=R * S)
         scale = np.where(need_cell > 0, np.minimum(1.0, 0.5 * alloc / np.maximum(need_cell, 1e-9)), 1.0)
@@ -532,8 +550,9 @@ class FlyingGeeseModel(mesa.Model):
         p = innovation.success_probability(P["innovation.success_rate"], f.rd_stock, f.value_added,
                                            public[f.region] * f.rd_active, rel_t)
         success = rng.random(len(f)) < p
-        jump = P["innovation.success_tfp_gain"] * rng.lognormal(-0.125, 0.5, len(f))
-        f.data["tfp"] = f.tfp * np.exp(np.where(success, jump, 0.0)) * (1.0 + P["production.tfp_drift"])
+        gain = np.zeros(len(f))
+        gain[success] = P["innovation.success_tfp_gain"] * rng.lognormal(-0.125, 0.5, int(success.sum()))
+        f.data["tfp"] = f.tfp * np.exp(gain) * (1.0 + P["production.tfp_drift"])
         self.innovations = np.bincount(f.region, weights=f.weight * success, minlength=R)
 
     # --- 7. digital adoption
@@ -570,23 +589,23 @@ class FlyingGeeseModel(mesa.Model):
                                                         P["carbon.nonfossil_share_2031"])
         f.data["direct_intensity"] = f.direct_intensity * (1.0 - P["carbon.efficiency_gain"])
         a, bh, bg = self.a_exp[f.sector], self.bh_exp[f.sector], self.bg_exp[f.sector]
-        tfp_eff = f.tfp * (self.region_tfp * self.agg)[f.region, f.sector] * self.spill[f.region]
+        log_tfp_eff = np.log(f.tfp) + np.log(self.region_tfp * self.agg)[f.region, f.sector] + np.log(self.spill)[f.region]
         access = self.access[f.region]
         fr = (1.0 + self.friction * (1.0 - pol.friction_cut))[f.region]
         wh, wg = self.wage[f.region, HIGH], self.wage[f.region, GENERAL]
+        wage_term = production.log_wage_term(self.wage[:, HIGH], self.wage[:, GENERAL], self.bh_exp, self.bg_exp)
         charges = self._charges_per_yuan(f.sector, f.digital, f.direct_intensity, f.power_use, f.region)
         expo = (1.0 - a) / a
         # a_i Y_i(p) = scale_i (a_i (p - t_i))^expo_i
-        scale = (f.weight * access * f.capital * production.output_per_capital(tfp_eff, 1.0, wh, wg, a, bh, bg)
-                 * fr ** (-expo))
+        log_opk1 = production.log_output_per_capital(log_tfp_eff, 0.0, wage_term[f.region, f.sector], a)
+        scale = f.weight * access * f.capital * np.exp(log_opk1 - expo * np.log(fr))
         eta = P["demand.price_elasticity"]
-        for s in range(S):
-            sel = f.sector == s
-            self.price[s] = demand.clear_price(scale[sel], access[sel], access[sel] * charges[sel], expo[sel],
-                                               sector_demand[s], eta, self.price[s])
+        self.price = demand.clear_prices(f.sector.astype(np.int64), scale, access, access * charges, expo,
+                                         sector_demand, eta, self.price)
         p = self.price[f.sector]
-        q = access * (p - charges) / fr
-        y_plan = f.capital * production.output_per_capital(tfp_eff, q, wh, wg, a, bh, bg)
+        q = np.maximum(access * (p - charges) / fr, 0.0)
+        with np.errstate(divide="ignore"):
+            y_plan = f.capital * np.exp(log_opk1 + expo * np.log(q))  # q = 0 -> no output
         need_h, need_g = production.labour_demand(y_plan, q, wh, wg, bh, bg)
 
         # Labour demand: industry plus the rest of the economy, then clearing and rationing.
@@ -596,8 +615,11 @@ class FlyingGeeseModel(mesa.Model):
         other = self.services_labour_share * services[:, None] * YI * 1e6 / self.wage
         total = ind + other
         employment, ration = labour_market.clear(total, supply, u)
-        hire_h, hire_g = need_h * ration[f.region, HIGH], need_g * ration[f.region, GENERAL]
-        y = production.output(tfp_eff, f.capital, hire_h, hire_g, a, bh, bg)
+        r_h, r_g = ration[f.region, HIGH], ration[f.region, GENERAL]
+        hire_h, hire_g = need_h * r_h, need_g * r_g
+        # with labour rationed by r, Cobb-Douglas output scales by r_H^bH r_G^bG (one factor per cell)
+        cut = ration[:, HIGH, None] ** self.bh_exp[None, :] * ration[:, GENERAL, None] ** self.bg_exp[None, :]
+        y = y_plan * cut[f.region, f.sector]
         va = access * y
         self.services = services  # demand-determined; labour shortages ration industry's hiring
 
@@ -619,11 +641,12 @@ class FlyingGeeseModel(mesa.Model):
         # Wages for next year, employment this year, and who holds a job.
         self.employment_rate = employment / np.maximum(supply, 1e-9)
         t.data["employed"] = labour_market.assign_jobs(rng, t.region, t.skill, self.employment_rate)
-        t.data["wage"] = np.where(t.employed, self.wage[t.region, t.skill] * t.ability
-                                  * (1.0 + pol.wage_topup[t.region, t.skill]), 0.0)
-        self.year_stats["policy_cost"] += np.bincount(
-            t.region, weights=t.weight * t.employed * self.wage[t.region, t.skill] * t.ability
-            * pol.wage_topup[t.region, t.skill], minlength=R) / 1e8
+        t_cell = t.region.astype(np.int64) * 2 + t.skill
+        paid = self.wage * (1.0 + pol.wage_topup)
+        t.data["wage"] = np.where(t.employed, paid.ravel()[t_cell] * t.ability, 0.0)
+        if pol.wage_topup.any():
+            topup_bill = (self.wage * pol.wage_topup).ravel()[t_cell] * t.ability * t.employed * t.weight
+            self.year_stats["policy_cost"] += np.bincount(t.region, weights=topup_bill, minlength=R) / 1e8
         self.wage = labour_market.update_wages(self.wage, total, supply, u, P["labour.wage_adjustment"])
 
         # Regional aggregates.

@@ -153,10 +153,11 @@ def _display(unit: str) -> tuple[float, str]:
 
 def _difference_unit(unit: str) -> str:
     """Axis unit of a difference: percentage points for shares and rates."""
-    factor, shown = _display(unit)
-    if factor == 100.0:
-        return "percentage points" + (f" ({unit})" if unit.startswith("share") else " per year")
-    return shown
+    if unit.startswith("share"):
+        return f"percentage points {unit[len('share'):].strip()}".strip()
+    if unit == "1/yr":
+        return "percentage points per year"
+    return unit
 
 
 def _wrap(text: str, width: int) -> str:
@@ -165,10 +166,14 @@ def _wrap(text: str, width: int) -> str:
 
 
 def _thousands(value: float, _pos: object = None) -> str:
-    """Tick label with thousands separators and no needless decimals."""
+    """Tick label with thousands separators, no needless decimals and a typographic minus."""
+    if value == 0:
+        return "0"
     if abs(value) >= 100 or float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.3g}"
+        text = f"{value:,.0f}"
+    else:
+        text = f"{value:,.3g}"
+    return text.replace("-", "\u2212")
 
 
 def _style_axes(ax: Axes, years: bool = True) -> None:
@@ -332,10 +337,13 @@ def _net_firm_balance(ax: Axes, totals: pd.DataFrame, regions: Sequence[str]) ->
     ax.axhline(0, color="black", linewidth=0.8)
     span = float(np.max(np.abs(net))) if net.size else 0.0
     for xi, value in zip(x, net):
-        ax.annotate(f"{value:+,.0f}", (xi, value), xytext=(0, 4 if value >= 0 else -4), textcoords="offset points",
-                    ha="center", va="bottom" if value >= 0 else "top", fontsize=10)
+        ax.annotate(f"{value:+,.0f}".replace("-", "\u2212"), (xi, value), xytext=(0, 4 if value >= 0 else -4),
+                    textcoords="offset points", ha="center", va="bottom" if value >= 0 else "top", fontsize=10)
     ax.set_ylim(-span * 1.25 - 1, span * 1.25 + 1)
     ax.set_xticks(x, labels=list(regions))
+    for label in ax.get_xticklabels():
+        label.set_color(REGION_COLOURS.get(label.get_text(), "black"))
+        label.set_fontweight("bold")
     ax.set_ylabel("firms (cumulative, mean over seeds)")
     ax.set_title("Net firm relocations (in − out), all sectors", fontsize=11)
     _style_axes(ax, years=False)
@@ -350,26 +358,25 @@ def _transfer_heatmaps(flows: pd.DataFrame, name: str, regions: list[str], years
     jobs = _cumulative(flows, "jobs")
     jobs_matrix = _matrix(jobs, regions) / 1000.0
 
-    fig = plt.figure(figsize=(17, 11), layout="constrained")
-    grid = fig.add_gridspec(2, 3)
-    cells = [grid[0, 0], grid[0, 1], grid[0, 2], grid[1, 0]]
+    fig = plt.figure(figsize=(18, 10), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=[0.85, 1.0], hspace=0.04)
     norm = _norm(firm_matrices)
-    firm_axes = []
+    firm_axes = top.subplots(1, max(4, len(sectors)), squeeze=False)[0]
     image = None
-    for cell, sector, matrix in zip(cells, sectors, firm_matrices):
-        ax = fig.add_subplot(cell)
+    for ax, sector, matrix in zip(firm_axes, sectors, firm_matrices):
         image = _heatmap(ax, matrix, regions, norm, "YlOrRd", f"Firms relocated: {sector.replace('_', '-')}")
-        firm_axes.append(ax)
+    for ax in firm_axes[len(sectors):]:
+        ax.set_visible(False)
     if image is not None:
-        fig.colorbar(image, ax=firm_axes, shrink=0.6, format=FuncFormatter(_thousands),
-                     label="firms relocated (cumulative, mean over seeds)")
+        top.colorbar(image, ax=list(firm_axes), shrink=0.9, format=FuncFormatter(_thousands),
+                     label="firms relocated\n(cumulative, mean over seeds)")
 
-    ax_jobs = fig.add_subplot(grid[1, 1])
+    ax_jobs, ax_net = bottom.subplots(1, 2, width_ratios=[1.0, 1.25])
     jobs_image = _heatmap(ax_jobs, jobs_matrix, regions, _norm([jobs_matrix]), "PuBu",
                           "Jobs moved with relocating firms, all sectors")
-    fig.colorbar(jobs_image, ax=ax_jobs, shrink=0.8, format=FuncFormatter(_thousands),
-                 label="jobs moved (cumulative, thousand persons, mean over seeds)")
-    _net_firm_balance(fig.add_subplot(grid[1, 2]), firms, regions)
+    bottom.colorbar(jobs_image, ax=ax_jobs, shrink=0.9, format=FuncFormatter(_thousands),
+                    label="jobs moved\n(cumulative, thousand persons, mean over seeds)")
+    _net_firm_balance(ax_net, firms, regions)
     fig.suptitle(f"Scenario {name}: industrial transfer between regions, cumulative {years}, "
                  f"mean over seeds (diagonal = no move)", fontsize=14, fontweight="bold")
     return _save(fig, path)
@@ -404,7 +411,8 @@ def _talent_flows(flows: pd.DataFrame, summary: pd.DataFrame, manifest: dict, na
         ax.text(0.5, 0.5, "net_migration_high not in summary.csv", transform=ax.transAxes, ha="center")
     else:
         ax.legend(handles=_region_legend_handles(regions), fontsize=9, frameon=False, loc="best")
-    fig.suptitle(f"Scenario {name}: talent flows between regions, cumulative {years}",
+    fig.suptitle(f"Scenario {name}: talent flows between regions (heatmaps: cumulative {years}, mean over seeds; "
+                 f"diagonal = no move)",
                  fontsize=14, fontweight="bold")
     return _save(fig, path)
 
@@ -426,13 +434,36 @@ def _spread(positions: Sequence[float], gap: float, low: float, high: float) -> 
     return out.tolist()
 
 
+def _year_ticks(first: int, last: int) -> list[int]:
+    """First and last year plus the round (multiple of 5) years well between them."""
+    inner = [y for y in range(first + 1, last) if y % 5 == 0 and y - first >= 2 and last - y >= 2]
+    return sorted({first, *inner, last})
+
+
+def _end_labels(ax: Axes, x: float, values: np.ndarray, regions: Sequence[str], side: int, offset: float) -> None:
+    """Mark the stacked band centres at year ``x`` and label them beside the stack."""
+    mids = np.cumsum(values) - values / 2.0
+    ax.plot([x] * len(mids), mids, linestyle="none", marker="o", markersize=5, markerfacecolor="white",
+            markeredgecolor="#333333", markeredgewidth=0.8, zorder=5, clip_on=False)
+    for region, mid, label_y, value in zip(regions, mids, _spread(mids, 4.5, 2.0, 98.0), values):
+        ax.annotate(f"{region} {value:.1f}%", xy=(x, mid), xytext=(x + side * offset, label_y),
+                    ha="left" if side > 0 else "right", va="center", fontsize=10, fontweight="bold",
+                    color=REGION_COLOURS.get(region, "#333333"),
+                    arrowprops={"arrowstyle": "-", "color": "#777777", "linewidth": 0.6, "shrinkA": 2, "shrinkB": 3})
+
+
 def _industrial_shares(summary: pd.DataFrame, manifest: dict, name: str, regions: list[str], path: Path) -> Path:
-    """``industrial_shares.png``: stacked regional shares of national industrial value added."""
+    """``industrial_shares.png``: stacked regional shares of national industrial value added.
+
+    The first and last year's shares are marked and labelled in margins left inside the axes,
+    so the labels never collide with the tick labels.
+    """
     rows = summary[(summary["metric"] == "industrial_va_share") & summary["region"].isin(regions)]
     table = rows.pivot_table(index="year", columns="region", values="mean", aggfunc="first")
     table = table.reindex(columns=[r for r in regions if r in table.columns]).sort_index() * 100.0
-    fig, ax = plt.subplots(figsize=(12, 7), layout="constrained")
+    fig, ax = plt.subplots(figsize=(13, 7.5), layout="constrained")
     meaning, _unit = _metric_info(manifest, "industrial_va_share")
+    _style_axes(ax)
     if table.empty:
         ax.text(0.5, 0.5, "industrial_va_share not in summary.csv", transform=ax.transAxes, ha="center")
     else:
@@ -440,29 +471,21 @@ def _industrial_shares(summary: pd.DataFrame, manifest: dict, name: str, regions
         columns = list(table.columns)
         ax.stackplot(years, *(table[c].to_numpy() for c in columns), labels=columns, alpha=0.85,
                      colors=[REGION_COLOURS.get(c, "#777777") for c in columns], edgecolor="white", linewidth=0.6)
-        for end, side in ((0, -1), (-1, 1)):
-            values = table.iloc[end].to_numpy()
-            tops = np.cumsum(values)
-            mids = tops - values / 2.0
-            x = years[end]
-            ax.plot([x] * len(mids), mids, linestyle="none", marker="o", markersize=5, markerfacecolor="white",
-                    markeredgecolor="#333333", markeredgewidth=0.8, clip_on=False, zorder=5)
-            for region, mid, label_y, value in zip(columns, mids, _spread(mids, 4.0, 1.5, 98.5), values):
-                ax.annotate(f"{region} {value:.1f}%", xy=(x, mid), xytext=(x + side * 0.45, label_y),
-                            textcoords="data", ha="left" if side > 0 else "right", va="center", fontsize=10,
-                            color=REGION_COLOURS.get(region, "#333333"), fontweight="bold", annotation_clip=False,
-                            arrowprops={"arrowstyle": "-", "color": "#666666", "linewidth": 0.6,
-                                        "shrinkA": 0, "shrinkB": 3})
-        ax.set_xlim(years[0], years[-1])
-        total = float(table.sum(axis=1).max())
-        ax.set_ylim(0, max(100.0, total))
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=len(columns), frameon=False, fontsize=11)
+        span = max(float(years[-1] - years[0]), 1.0)
+        margin = 0.2 * span
+        _end_labels(ax, years[0], table.iloc[0].to_numpy(), columns, side=-1, offset=0.04 * span)
+        _end_labels(ax, years[-1], table.iloc[-1].to_numpy(), columns, side=1, offset=0.04 * span)
+        ax.set_xlim(years[0] - margin, years[-1] + margin)
+        ax.set_xticks(_year_ticks(int(years[0]), int(years[-1])))
+        ax.spines["bottom"].set_bounds(years[0], years[-1])
+        ax.set_ylim(0, max(100.0, float(table.sum(axis=1).max())))
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09),
+                  ncol=len(columns), frameon=False, fontsize=11)
+    ax.grid(False, axis="x")
     ax.set_ylabel("% of national industrial value added")
     ax.set_xlabel("year")
-    _style_axes(ax)
-    ax.grid(False, axis="x")
     ax.set_title(f"Scenario {name}: {meaning[:1].lower() + meaning[1:]}\n"
-                 f"(stacked mean over {_seed_count(manifest) or 'all'} seeds; first and last year labelled)",
+                 f"(stacked mean over {_seed_count(manifest) or 'all'} seeds; first and last year marked)",
                  fontsize=13)
     return _save(fig, path)
 
@@ -496,8 +519,9 @@ def plot_run(result_dir: Path, plots_dir: Path) -> list[Path]:
 
 
 def _unique_names(names: list[str], dirs: list[Path]) -> list[str]:
-    """Scenario names, made unique with the folder name where two runs share a name."""
-    return [f"{n} ({d.name})" if names.count(n) > 1 else n for n, d in zip(names, dirs)]
+    """Scenario names made unique: first with the folder name, then with a running number."""
+    named = [f"{n} ({d.name})" if names.count(n) > 1 and n != d.name else n for n, d in zip(names, dirs)]
+    return [f"{n} #{named[:k].count(n) + 1}" if named.count(n) > 1 else n for k, n in enumerate(named)]
 
 
 def _compare_metrics(requested: list[str] | None, summaries: list[pd.DataFrame], dirs: list[Path]) -> list[str]:

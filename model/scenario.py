@@ -20,8 +20,10 @@ from .yamlio import load_yaml_file
 
 Sector = Literal["energy_intensive", "labour_intensive", "equipment", "high_tech"]
 Scale = Literal["tiny", "small", "medium", "full"]
-Share = Annotated[float, Field(ge=0.0, le=1.0)]
-Year = Annotated[int, Field(ge=2012, le=2100)]
+# strict: a YAML `yes` or "0.2" is not a number, and 2.0 is not a count
+Share = Annotated[float, Field(strict=True, ge=0.0, le=1.0)]
+Year = Annotated[int, Field(strict=True, ge=2012, le=2100)]
+Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 FIRST_YEAR = 2012  # the data year every run starts from
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
@@ -82,7 +84,7 @@ class Digitalization(_Regional):
     """Subsidy on the cost of going digital, and public digital infrastructure."""
 
     adoption_subsidy: Share = Field(0.0, description="share of the adoption cost paid by government (1)")
-    infrastructure: Annotated[float, Field(ge=0.0, le=2.0)] = Field(
+    infrastructure: Annotated[float, Field(strict=True, ge=0.0, le=2.0)] = Field(
         0.0, description="added to the region's digital readiness index (1, east 2012 = 1)")
 
 
@@ -109,7 +111,8 @@ class BusinessEnvironment(_Regional):
 class CarbonPrice(_Strict):
     """A national carbon price: linear between the path's points, flat after the last, zero before the first."""
 
-    path: dict[Year, Annotated[float, Field(ge=0.0, le=5000.0)]] = Field(description="yuan per tonne CO2 by year")
+    path: dict[Year, Annotated[float, Field(strict=True, ge=0.0, le=5000.0)]] = Field(
+        description="yuan per tonne CO2 by year")
     sectors: list[Sector] = Field(default_factory=lambda: ["energy_intensive"], description="sectors that pay it")
     free_allocation: Share = Field(0.0, description="share of covered emissions allocated free (1)")
 
@@ -146,7 +149,7 @@ class Shock(_Strict):
 
     kind: Literal["demand"]
     sector: Sector
-    size: Annotated[float, Field(ge=-0.9, le=1.0)] = Field(description="relative change of demand (1)")
+    size: Annotated[float, Field(strict=True, ge=-0.9, le=1.0)] = Field(description="relative change of demand (1)")
     year: Year
 
 
@@ -155,11 +158,11 @@ class Scenario(_Strict):
     description: str = ""
     base: str | None = Field(None, pattern=NAME_PATTERN)
     years: tuple[Year, Year] = (FIRST_YEAR, 2035)
-    seeds: Annotated[int, Field(ge=1, le=10_000)] = 8
+    seeds: Annotated[int, Field(strict=True, ge=1, le=10_000)] = 8
     scale: Scale = "small"
     levers: Levers = Field(default_factory=Levers)
     shocks: list[Shock] = Field(default_factory=list)
-    params: dict[str, float] = Field(default_factory=dict)
+    params: dict[str, Number] = Field(default_factory=dict)
 
     @field_validator("years")
     @classmethod
@@ -262,7 +265,12 @@ def _raw_with_bases(path: Path, seen: tuple[Path, ...] = ()) -> dict:
         raise InputError(str(path), "base", base, f"unknown base scenario{did_you_mean(base, known)}; known: {', '.join(known)}")
     if base_path.resolve() in seen or base_path.resolve() == path.resolve():
         raise InputError(str(path), "base", base, "scenarios cannot inherit from themselves (a cycle)")
-    return _merge(_raw_with_bases(base_path, (*seen, path.resolve())), doc)
+    base_doc = _raw_with_bases(base_path, (*seen, path.resolve()))
+    try:  # a broken base is reported against its own file, not the child's
+        Scenario.model_validate(base_doc)
+    except ValidationError as exc:
+        raise validation_to_input_error(exc, str(base_path), base_doc) from None
+    return _merge(base_doc, doc)
 
 
 def load_scenario(path: str | Path) -> Scenario:

@@ -9,6 +9,19 @@ import yaml
 from .errors import InputError
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses repeated keys instead of silently keeping the last one."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise InputError(None, f"line {key_node.start_mark.line + 1}", key, "each key may appear only once")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_text(path: str | Path) -> str:
     """A file's text as UTF-8, or an InputError for missing, binary or non-UTF-8 files."""
     p = Path(path)
@@ -32,7 +45,9 @@ def read_text(path: str | Path) -> str:
 def load_yaml(text: str, file: str | Path) -> dict:
     """Parse YAML with ``yaml.safe_load`` and require a non-empty mapping at the top."""
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except InputError as exc:
+        raise InputError(str(file), exc.key, exc.value, exc.allowed) from None
     except yaml.constructor.ConstructorError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else "?"
         problem = str(getattr(exc, "problem", "") or "")

@@ -37,15 +37,18 @@ def test_agglomeration_and_spillover_reward_concentration():
 
 
 # --- demand -------------------------------------------------------------------------------
-def test_price_clears_the_sector_market(rng):
-    n = 500
+def test_prices_clear_every_sector_market(rng):
+    n = 2000
+    sector = rng.integers(0, 4, n)
     scale, access = rng.lognormal(0, 1, n), rng.uniform(0.8, 1.0, n)
-    charges, expo = rng.uniform(0, 0.05, n), np.full(n, 0.6)
-    d = demand.sector_supply(1.0, scale, access, charges, expo)[0] * 1.3
-    p = demand.clear_price(scale, access, charges, expo, d, 1.0, 1.0)
-    supply = demand.sector_supply(p, scale, access, charges, expo)[0]
-    assert supply == pytest.approx(d * p**-1.0, rel=1e-8)
-    assert p > 1.0, "excess demand raises the price"
+    charges = rng.uniform(0, 0.05, n)
+    expo = np.array([0.4, 0.8, 0.55, 0.6])[sector]
+    base = demand.sector_supply(np.ones(4), sector, scale, access, charges, expo)[0]
+    d = base * np.array([1.3, 0.7, 1.0, 2.0])
+    p = demand.clear_prices(sector, scale, access, charges, expo, d, 1.0, np.ones(4))
+    supply = demand.sector_supply(p, sector, scale, access, charges, expo)[0]
+    np.testing.assert_allclose(supply, d * p**-1.0, rtol=1e-8)
+    assert p[0] > 1.0 > p[1], "excess demand raises the price, excess supply lowers it"
 
 
 def test_growth_path_uses_data_then_glides_to_2035():
@@ -263,3 +266,22 @@ def test_demand_shock_lowers_that_sectors_output_in_its_year():
     sh.run()
     li = lambda m: (m.firms.weight * m.firms.value_added * (m.firms.sector == 1)).sum()  # noqa: E731
     assert li(sh) < 0.9 * li(base)
+
+
+def test_fast_profit_path_matches_the_general_formula():
+    """The per-cell shortcut in _profit_everywhere must equal the firm-by-firm formula."""
+    m = small_model(seed=6, scenario={"name": "t", "levers": {"carbon_price": {"path": {2012: 150}}}})
+    m._refresh_location_factors()
+    f = m.firms
+    f.data["digital"][::3] = True
+    idx = np.arange(len(f))
+    fast = m._profit_everywhere(idx)
+    s = f.sector
+    a, bh, bg = m.a_exp[s][:, None], m.bh_exp[s][:, None], m.bg_exp[s][:, None]
+    fr = 1.0 + m.friction[None, :]
+    t = m._charges_per_yuan(s, f.digital, f.direct_intensity, f.power_use, None)
+    gross = m.access[None, :] * (m.price[s][:, None] - t)
+    tfp = f.tfp[:, None] * (m.region_tfp * m.agg)[:, s].T * m.spill[None, :]
+    y = f.capital[:, None] * production.output_per_capital(tfp, gross / fr, m.wage[None, :, 0], m.wage[None, :, 1], a, bh, bg)
+    slow = a * gross * y - fr * m.user_cost[None, :] * f.capital[:, None]
+    np.testing.assert_allclose(fast, slow, rtol=1e-9)

@@ -45,41 +45,47 @@ def growth_path(data_growth: dict[int, float], growth_2035: float, year: int) ->
     return g0 + (growth_2035 - g0) * (year - last) / (2035 - last)
 
 
-def sector_supply(price: float, scale: np.ndarray, access: np.ndarray, charges: np.ndarray,
-                  expo: np.ndarray) -> tuple[float, float]:
-    """Weighted real value added supplied at ``price`` and its derivative w.r.t. log price.
+def sector_supply(prices: np.ndarray, sector: np.ndarray, scale: np.ndarray, access: np.ndarray,
+                  charges: np.ndarray, expo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[sector] real value added supplied at ``prices`` and its derivative w.r.t. log price.
 
-    Each firm supplies a_i Y_i = scale_i (p a_i - tau_i)^expo_i with expo = (1 - alpha)/alpha and
-    scale_i gathering weight, access, capital, TFP, wages and friction.
+    Each firm supplies a_i Y_i = scale_i (p_s a_i - tau_i)^expo_i, expo = (1 - alpha_s)/alpha_s, with
+    scale_i gathering weight, access, capital, TFP, wages and friction. Firms with a non-positive
+    net price supply nothing.
     """
-    gross = price * access - charges
-    pos = gross > 0
-    g = np.where(pos, gross, 1.0)
-    level = np.where(pos, scale * g ** expo, 0.0)
-    slope = np.where(pos, level * expo * price * access / g, 0.0)
-    return float(level.sum()), float(slope.sum())
+    n_s = len(prices)
+    p = prices[sector]
+    gross = p * access - charges
+    g = np.maximum(gross, 1e-300)
+    level = np.where(gross > 0, scale * np.exp(expo * np.log(g)), 0.0)
+    slope = level * expo * p * access / g
+    return (np.bincount(sector, weights=level, minlength=n_s), np.bincount(sector, weights=slope, minlength=n_s))
 
 
-def clear_price(scale: np.ndarray, access: np.ndarray, charges: np.ndarray, expo: np.ndarray,
-                demand_level: float, eta: float, guess: float) -> float:
-    """The price p with supply(p) = demand_level p^-eta: Newton on log p, bisection as a safeguard."""
-    if demand_level <= 0 or scale.sum() <= 0:
-        return guess
-    lo, hi = -12.0, 12.0
-    lp = float(np.log(guess))
+def clear_prices(sector: np.ndarray, scale: np.ndarray, access: np.ndarray, charges: np.ndarray,
+                 expo: np.ndarray, demand_level: np.ndarray, eta: float, guess: np.ndarray) -> np.ndarray:
+    """[sector] prices p with supply_s(p_s) = D_s p_s^-eta.
+
+    Newton on log p for all sectors at once (one pass over the firms per iteration), with a bisection
+    bracket per sector as a safeguard; excess supply rises monotonically in log p.
+    """
+    n_s = len(demand_level)
+    lp = np.log(guess).astype(np.float64)
+    lo, hi = np.full(n_s, -12.0), np.full(n_s, 12.0)
+    active = (demand_level > 0) & (np.bincount(sector, weights=scale, minlength=n_s) > 0)
     for _ in range(60):
-        s, ds = sector_supply(np.exp(lp), scale, access, charges, expo)
-        f = np.log(max(s, 1e-300)) - np.log(demand_level) + eta * lp
-        if f > 0:
-            hi = min(hi, lp)
-        else:
-            lo = max(lo, lp)
-        if abs(f) < 1e-10:
+        s, ds = sector_supply(np.exp(lp), sector, scale, access, charges, expo)
+        f = np.log(np.maximum(s, 1e-300)) - np.log(np.maximum(demand_level, 1e-300)) + eta * lp
+        f = np.where(active, f, 0.0)
+        hi = np.where(f > 0, np.minimum(hi, lp), hi)
+        lo = np.where(f <= 0, np.maximum(lo, lp), lo)
+        if np.all(np.abs(f) < 1e-9):
             break
-        fprime = (ds / s if s > 0 else 0.0) + eta
-        step = lp - f / fprime if fprime > 0 else 0.5 * (lo + hi)
-        lp = step if lo < step < hi else 0.5 * (lo + hi)
-    return float(np.exp(lp))
+        fprime = np.where(s > 0, ds / np.maximum(s, 1e-300), 0.0) + eta
+        step = np.where(fprime > 0, lp - f / np.where(fprime > 0, fprime, 1.0), 0.5 * (lo + hi))
+        inside = (lo < step) & (step < hi)
+        lp = np.where(np.abs(f) < 1e-9, lp, np.where(inside, step, 0.5 * (lo + hi)))
+    return np.exp(lp)
 
 
 def market_access(access_2012: np.ndarray, convergence: float, years: int) -> np.ndarray:

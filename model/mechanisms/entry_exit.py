@@ -13,7 +13,7 @@ picks a region by logit over
 
 (spin-offs appear where the sector already is, tilted to returns and relocation/entry subsidies).
 An entrant draws its productivity around its cell's mean log TFP (production.tfp_sigma) and starts
-with entry_exit.entrant_size x the median capital of its cell, financed from the capital pool.
+with entry_exit.entrant_size x the median (geometric mean) capital of its cell, financed from the capital pool.
 """
 
 from __future__ import annotations

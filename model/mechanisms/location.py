@@ -8,7 +8,8 @@ old). A reviewing firm i evaluates every region r with its own capital, producti
              agglomeration and talent spillover)
     V_ir  = lambda ((pi_ir - pi_i,cur) / VA_i - kappa (1 - sub_rs) [r != cur]) + Gumbel_ir
 
-and moves to argmax_r V_ir. lambda = location.profit_sensitivity, kappa = location.relocation_cost
+and moves to argmax_r V_ir, i.e. to r with logit probability softmax_r(V - Gumbel), drawn with one
+uniform per firm on the cumulative probabilities. lambda = location.profit_sensitivity, kappa = location.relocation_cost
 (sunk, a share of a year's value added; paid on moving, less the relocation_subsidy lever sub_rs).
 Staying is the default (inertia): no review, or no region beats the current one by the sunk cost.
 As east wages rise, labour-intensive firms (low alpha, low theta) gain most from moving inland.
@@ -25,10 +26,12 @@ def choose(rng: np.random.Generator, profit: np.ndarray, current: np.ndarray, va
     """Destination per reviewing firm. ``profit`` and ``subsidy`` are [firm, region]."""
     n, nr = profit.shape
     rows = np.arange(n)
-    scale = np.maximum(value_added, 1e-3 * max(float(np.median(value_added)), 1e-9))
+    # entrants have no value added yet: measure their gains against a typical firm's
+    scale = np.maximum(value_added, 1e-3 * max(float(value_added.mean()), 1e-9) if n else 1.0)
     gain = (profit - profit[rows, current][:, None]) / scale[:, None]
-    moving = np.ones((n, nr), dtype=bool)
-    moving[rows, current] = False
-    v = sensitivity * (np.clip(gain, -5.0, 5.0) - relocation_cost * (1.0 - subsidy) * moving)
-    v += rng.gumbel(size=(n, nr))
-    return v.argmax(axis=1).astype(np.int8)
+    v = sensitivity * (np.clip(gain, -5.0, 5.0) - relocation_cost * (1.0 - subsidy))
+    v[rows, current] = 0.0  # staying costs nothing and gains nothing
+    v -= v.max(axis=1, keepdims=True)
+    cum = np.cumsum(np.exp(v), axis=1)
+    u = rng.random(n) * cum[:, -1]
+    return np.minimum((u[:, None] > cum).sum(axis=1), nr - 1).astype(np.int8)

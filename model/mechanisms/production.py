@@ -63,6 +63,18 @@ def output_per_capital(tfp_eff: np.ndarray, net_price: np.ndarray, wage_high: np
     return (tfp_eff * q ** (1.0 - a) * (bh / wh) ** bh * (bg / wg) ** bg) ** (1.0 / a)
 
 
+def log_wage_term(wage_high: np.ndarray, wage_general: np.ndarray, bh: np.ndarray, bg: np.ndarray) -> np.ndarray:
+    """[region, sector] bH ln(bH/wH) + bG ln(bG/wG): the wage part of ln(Y/K), computed once per cell."""
+    wh, wg = wage_high[:, None] / MILLION, wage_general[:, None] / MILLION
+    return bh * np.log(bh / wh) + bg * np.log(bg / wg)
+
+
+def log_output_per_capital(log_tfp_eff: np.ndarray, log_net_price: np.ndarray, wage_term: np.ndarray,
+                           a: np.ndarray) -> np.ndarray:
+    """ln(Y/K) from the first-order conditions, the fast form of ``output_per_capital`` for many firms."""
+    return (log_tfp_eff + (1.0 - a) * log_net_price + wage_term) / a
+
+
 def labour_demand(output: np.ndarray, net_price: np.ndarray, wage_high: np.ndarray, wage_general: np.ndarray,
                   bh: np.ndarray, bg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """High-skill and general labour (persons) from the first-order conditions."""
