@@ -138,19 +138,26 @@ class FlyingGeeseModel(mesa.Model):
         size = rng.lognormal(0.0, P["production.firm_size_sigma"], nf)
         cell_size = np.bincount(cell, weights=size, minlength=R * S)
         va = va_rs.ravel()[cell] * YI * size / (cell_size[cell] * self.firm_weight)  # million yuan per firm
-        m = P["production.profit_share_2012"]
+        m_target = P["production.profit_share_2012"]
         a, bh, bg = self.a_exp[f_sector], self.bh_exp[f_sector], self.bg_exp[f_sector]
-        if np.any(self.alpha <= m):
+        if np.any(self.alpha <= m_target):
             raise InputError("<parameters>", "production.capital_share", self.alpha.tolist(),
-                             f"every capital share must exceed production.profit_share_2012 = {m}")
-        # 2012 is a spatial equilibrium at price 1: a representative firm in every cell earns the
-        # profit share m; TFP is backed out from its inputs, then spread lognormally across firms.
+                             f"every capital share must exceed production.profit_share_2012 = {m_target}")
+        # 2012 is a spatial equilibrium at price 1: capital earns the same net return rho0 in every
+        # region and sector (so neither investors nor movers gain by reallocating), which gives each
+        # cell its profit share m = alpha rho0 / ((1 + f) u + rho0); rho0 is set so the value-added
+        # weighted mean of m is production.profit_share_2012. TFP is backed out from a representative
+        # firm's inputs, then spread lognormally across firms.
         fr0 = 1.0 + self.friction[f_region]
+        cost_k = fr0 * self.user_cost[f_region]
+        rho0 = brentq(lambda r: np.average(a * r / (cost_k + r), weights=va) - m_target, 1e-6, 10.0)
+        m = a * rho0 / (cost_k + rho0)
+        self.return_2012 = rho0
         wh, wg = self.wage[f_region, HIGH], self.wage[f_region, GENERAL]
         q0 = self.access[f_region] / fr0
         y = va / self.access[f_region]
         h_rep, g_rep = production.labour_demand(y, q0, wh, wg, bh, bg)
-        k_rep = (a - m) * va / (fr0 * self.user_cost[f_region])
+        k_rep = (a - m) * va / cost_k
         tfp_eff = y / production.output(1.0, k_rep, h_rep, g_rep, a, bh, bg)
         sig_a = P["production.tfp_sigma"]
         tfp_eff = tfp_eff * np.exp(sig_a * rng.normal(0.0, 1.0, nf) - 0.5 * sig_a**2)

@@ -22,8 +22,10 @@ f_r the business-environment friction on factor costs), the first-order conditio
     profit_i = alpha (p_s a_r - tau_i) Y_i - (1 + f_r) u_r K_i - R&D cost - sunk relocation cost
 
 with u_r = (interest + depreciation) x land_r the user cost of capital. In 2012 TFP is backed out
-from each firm's data (a spatial equilibrium at p = 1 where a representative firm in every cell earns
-production.profit_share_2012); the cell's geometric mean is Z_rs, the rest is the firm's own. Supply rises with the price
+from each firm's data: a spatial equilibrium at p = 1 where capital earns the same net return rho0 in
+every cell, so a cell's profit share is m_rs = alpha_s rho0 / ((1 + f_r) u_r + rho0), with rho0 set
+so the mean share is production.profit_share_2012. The cell's geometric-mean TFP is Z_rs (stays with
+the place); the rest is the firm's own. Supply rises with the price
 with elasticity (1 - alpha)/alpha; a firm whose net price is not positive produces nothing.
 
 Parameters: production.capital_share (alpha), production.high_skill_labour_share (theta),
