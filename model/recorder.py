@@ -37,6 +37,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "relocations_out": ("firms/yr", "firms relocating out of the region"),
     # extras
     "net_migration_general": ("thousand people/yr", "net inflow of general workers"),
+    "talent_general": ("million people", "general (non-tertiary) workforce"),
     "unemployment_rate": ("share of workforce", "unemployment rate"),
     "manufacturing_share_gdp": ("share of GDP", "manufacturing value added / GDP"),
     "industrial_va_share": ("share of national", "region's share of national industrial value added"),
@@ -122,6 +123,7 @@ class Recorder:
             "relocations_out": both(ys["reloc_out"]),
             "net_migration_general": both((ys["talent_in"] - ys["talent_in_high"])
                                           - (ys["talent_out"] - ys["talent_out_high"])) / 1e3,
+            "talent_general": both(workforce - high) / 1e6,
             "unemployment_rate": 1.0 - ratio(employed, workforce),
             "manufacturing_share_gdp": ratio(mva, gdp),
             "industrial_va_share": iva_share,
