@@ -358,8 +358,57 @@ def _workers(n: int | None) -> int:
     return max(1, n or (os.cpu_count() or 1))
 
 
-def calibrate(a: argparse.Namespace) -> int:
+def search(targets_path: Path, scale: str, seeds: int, budget: int, workers: int = 1,
+           history: list[list[float]] | None = None, on_batch=None) -> list[list[float]]:
+    """Differential evolution over the free parameters; returns every evaluation as [x..., loss].
+
+    ``history`` (from a checkpoint) seeds the initial population and counts against the budget;
+    ``on_batch(history, n_new)`` is called after every generation (progress bar, checkpoint).
+    """
     from scipy.optimize import differential_evolution
+
+    t = load_targets(targets_path)
+    names = [fp.name for fp in t.free_parameters]
+    bounds = bounds_of(t)
+    history = list(history or [])
+    n = len(names)
+    remaining = max(budget - len(history), 0)
+    if remaining == 0:
+        return history
+    popmult = max(2, min(6, remaining // max(4 * n, 1)))
+    pop = popmult * n
+    maxiter = max(0, remaining // pop - 1)
+    init: str | np.ndarray = "latinhypercube"
+    if len(history) >= 5:  # resume: restart from the best points found so far (DE needs >= 5 rows)
+        rows = max(pop, 5)
+        best = np.array([h[:-1] for h in sorted(history, key=lambda h: h[-1])[:rows]])
+        init = np.vstack([best] * (rows // len(best) + 1))[:rows]
+    args = (names, str(targets_path), scale, seeds, ROOT_SEED)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) if workers > 1 else None
+
+    def mapper(func, xs):
+        xs = list(xs)
+        run = xs[: max(budget - len(history), 0)]  # keep to the budget even inside a generation
+        if pool is not None:
+            losses = list(pool.map(_evaluate, run, *[[v] * len(run) for v in args]))
+        else:
+            losses = [_evaluate(x, *args) for x in run]
+        history.extend([float(v) for v in x] + [float(loss)] for x, loss in zip(run, losses))
+        if on_batch is not None:
+            on_batch(history, len(run))
+        return losses + [1e9] * (len(xs) - len(run))
+
+    try:
+        differential_evolution(lambda x: 0.0, bounds, popsize=popmult, maxiter=maxiter, init=init, workers=mapper,
+                               updating="deferred", polish=False, tol=1e-8, seed=ROOT_SEED,
+                               mutation=(0.5, 1.0), recombination=0.7)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    return history
+
+
+def calibrate(a: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from .params_file import PARAMS_FILE
@@ -367,7 +416,6 @@ def calibrate(a: argparse.Namespace) -> int:
 
     t = load_targets(a.targets)
     names = [fp.name for fp in t.free_parameters]
-    bounds = bounds_of(t)
     out_dir = Path(a.out)
     ckpt = out_dir / ".checkpoint.json"
     history: list[list[float]] = []
@@ -379,71 +427,35 @@ def calibrate(a: argparse.Namespace) -> int:
             raise InputError(str(ckpt), "names/scale/seeds", saved.get("scale"),
                              "the same free parameters, --scale and --seeds as the checkpointed run")
         history = saved["history"]
-    n = len(names)
-    remaining = max(a.budget - len(history), 0)
-    popmult = max(2, min(6, remaining // max(4 * n, 1)))
-    pop = popmult * n
-    maxiter = max(0, remaining // pop - 1)
-    init: str | np.ndarray = "latinhypercube"
-    if history:
-        best = sorted(history, key=lambda h: h[-1])[:pop]
-        arr = np.array([h[:-1] for h in best])
-        if len(arr) >= 5:
-            init = arr if len(arr) == pop else np.vstack([arr, arr[: pop - len(arr)]])
-    workers = _workers(a.workers)
     t0 = time.perf_counter()
+    done_before = len(history)
     bar = tqdm(total=a.budget, initial=len(history), desc="calibrate", unit="eval", file=sys.stderr, disable=None)
 
-    def save_checkpoint() -> None:
-        _atomic_write(ckpt, json.dumps({"names": names, "scale": a.scale, "seeds": a.seeds, "history": history}))
-
-    ctx = get_context("spawn")
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=ctx) if workers > 1 else None
-
-    def mapper(func, xs):
-        xs = list(xs)
-        if len(history) + len(xs) > a.budget:  # keep to the budget even inside a generation
-            xs_run = xs[: max(a.budget - len(history), 0)]
-        else:
-            xs_run = xs
-        args = (names, str(a.targets), a.scale, a.seeds, ROOT_SEED)
-        if pool is not None:
-            losses = list(pool.map(_evaluate, xs_run, *[[v] * len(xs_run) for v in args]))
-        else:
-            losses = [_evaluate(x, *args) for x in xs_run]
-        for x, loss in zip(xs_run, losses):
-            history.append([float(v) for v in x] + [float(loss)])
-        bar.update(len(xs_run))
-        save_checkpoint()
-        return losses + [1e9] * (len(xs) - len(xs_run))
+    def checkpoint(hist: list[list[float]], n_new: int) -> None:
+        bar.update(n_new)
+        _atomic_write(ckpt, json.dumps({"names": names, "scale": a.scale, "seeds": a.seeds, "history": hist}))
+        history[:] = hist
 
     try:
-        if maxiter >= 0 and remaining > 0:
-            differential_evolution(lambda x: 0.0, bounds, popsize=popmult, maxiter=maxiter, init=init,
-                                   workers=mapper, updating="deferred", polish=False, tol=1e-8,
-                                   seed=ROOT_SEED, mutation=(0.5, 1.0), recombination=0.7)
+        history = search(a.targets, a.scale, a.seeds, a.budget, _workers(a.workers), history, checkpoint)
     except KeyboardInterrupt:
         bar.close()
-        save_checkpoint()
         print(f"geese: calibration interrupted after {len(history)} evaluations; {PARAMS_FILE.name} untouched; "
               f"continue with `geese calibrate --resume`", file=sys.stderr)
         return 130
-    finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
     bar.close()
     if not history:
         raise InputError("--budget", None, a.budget, "a budget larger than the evaluations already done")
     best = min(history, key=lambda h: h[-1])
     values = {nm: float(f"{v:.6g}") for nm, v in zip(names, best[:-1])}
     wall = time.perf_counter() - t0
+    rate = (len(history) - done_before) / wall * 60
     # the table and report use more seeds than the search, to show the band honestly
     sims = simulate(values, t, a.scale, max(a.seeds, 4))
     rows = target_table(t, sims)
     header = {"date": dt.date.today().isoformat(), "loss": float(best[-1]), "budget": a.budget,
               "evaluations": len(history), "scale": a.scale, "seeds": a.seeds, "git_commit": git_commit(),
-              "wall_seconds": round(wall, 1), "evaluations_per_minute": round(len(history) / wall * 60, 1)
-              if not a.resume else None, "values": values}
+              "wall_seconds": round(wall, 1), "evaluations_per_minute": round(rate, 1), "values": values}
     params_doc = {"fit": {k: v for k, v in header.items() if k != "values"}, "values": values}
     import yaml
 
@@ -458,7 +470,7 @@ def calibrate(a: argparse.Namespace) -> int:
     ckpt.unlink(missing_ok=True)
     print(format_table(rows))
     print(f"calibrated {len(names)} parameters with {len(history)} evaluations in {wall:.0f} s "
-          f"({len(history) / wall * 60:.0f} per minute) -> {params_path}")
+          f"({rate:.0f} per minute) -> {params_path}")
     return 0
 
 
