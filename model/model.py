@@ -123,6 +123,7 @@ class FlyingGeeseModel(mesa.Model):
                              employed=np.zeros(nt, bool), wage=np.zeros(nt), ability=ability,
                              newcomer=np.zeros(nt, bool), weight=np.full(nt, self.talent_weight))
         supply = labour_market.pool(t_region, t_skill, self.talent.weight, R)
+        self.labour_supply = supply
         self.pop_ratio = supply.sum(axis=1) / (d.population_2012 * 1e6)  # workforce per resident
         hs_real = supply[:, HIGH] / supply.sum(axis=1)
         prem = P["labour.high_skill_premium_2012"]
@@ -255,6 +256,7 @@ class FlyingGeeseModel(mesa.Model):
         self.flows_talent = np.zeros((2, R, R))
         self.year_stats: dict[str, np.ndarray] = {}
         self.ledger: dict[str, object] = {}
+        self._snapshot: dict[str, np.ndarray] | None = None
         self._reset_year_stats()
 
     def _reset_year_stats(self) -> None:
@@ -278,7 +280,7 @@ class FlyingGeeseModel(mesa.Model):
         self.policy = policy_for_year(self.config, self.year, self.regions)
         self.access = demand.market_access(self.access_2012, self.params["demand.access_convergence"],
                                            self.year - FIRST_YEAR)
-        before = self._ledger_snapshot()
+        before = self._snapshot if self._snapshot is not None else self._ledger_snapshot()
         self._demography()
         self._migration()
         self._exit()
@@ -583,8 +585,9 @@ class FlyingGeeseModel(mesa.Model):
         self.sector_demand_trend = self.sector_demand_trend * (1.0 + eps * g)
         sector_demand = self.sector_demand_trend * (1.0 + pol.demand_shock)
 
-        # Talent side of the region: shares and population.
+        # Talent side of the region: shares and population (no one moves or ages after this point).
         supply = labour_market.pool(t.region, t.skill, t.weight, R)
+        self.labour_supply = supply
         workforce = supply.sum(axis=1)
         self.h_share = supply[:, HIGH] / np.maximum(workforce, 1e-9)
         self.h_nat = supply[:, HIGH].sum() / supply.sum()
@@ -679,6 +682,12 @@ class FlyingGeeseModel(mesa.Model):
             P["demand.services_talent_elasticity"])
         return national * pull / pull.sum()
 
+    def talent_totals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """([region, skill] headcount, [region] employed, [region] wage bill in yuan) at the end of the year."""
+        t, R = self.talent, self.data.n
+        return (self.labour_supply, np.bincount(t.region, weights=t.weight * t.employed, minlength=R),
+                np.bincount(t.region, weights=t.weight * t.wage, minlength=R))
+
     # ------------------------------------------------------------------ invariants
     def _ledger_snapshot(self) -> dict[str, np.ndarray]:
         f, t = self.firms, self.talent
@@ -692,6 +701,7 @@ class FlyingGeeseModel(mesa.Model):
     def _check_ledgers(self, before: dict[str, np.ndarray]) -> None:
         """Talent, firm and capital ledgers must balance by region every year; no NaN or inf."""
         after = self._ledger_snapshot()
+        self._snapshot = after
         ys = self.year_stats
         delta = self.params["capital.depreciation"]
         expect = {

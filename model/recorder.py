@@ -84,10 +84,8 @@ class Recorder:
             num, den = both(num), both(den)
             return num / np.maximum(den, 1e-12)
 
-        workforce = reg(t.weight, t.region)
-        high = reg(t.weight * (t.skill == 0), t.region)
-        employed = reg(t.weight * t.employed, t.region)
-        wage_bill = reg(t.weight * t.wage, t.region)
+        pool, employed, wage_bill = m.talent_totals()
+        workforce, high = pool.sum(axis=1), pool[:, 0]
         iva = reg(f.weight * f.value_added, f.region) / 100.0
         ei_va = reg(f.weight * f.value_added * (f.sector == 0), f.region) / 100.0
         mva = iva - P["production.nonmanufacturing_share_energy"] * ei_va
