@@ -118,7 +118,9 @@ class FlyingGeeseModel(mesa.Model):
             home[migrant] = rng.choice(others, size=int(migrant.sum()), p=p_o)
         sig = P["labour.ability_sigma"]
         ability = rng.lognormal(-0.5 * sig**2, sig, nt) if sig > 0 else np.ones(nt)
-        self.talent_weight = P["labour.workforce_2012"] * 1e6 / nt
+        # the data counts employed persons; the workforce also holds the frictionally unemployed
+        workforce_2012 = P["labour.workforce_2012"] * 1e6 / (1.0 - P["labour.natural_unemployment"])
+        self.talent_weight = workforce_2012 / nt
         self.talent = Talent(uid=np.arange(nt), region=t_region, home=home, skill=t_skill, age=t_age,
                              employed=np.zeros(nt, bool), wage=np.zeros(nt), ability=ability,
                              newcomer=np.zeros(nt, bool), weight=np.full(nt, self.talent_weight))
@@ -126,8 +128,10 @@ class FlyingGeeseModel(mesa.Model):
         self.labour_supply = supply
         self.pop_ratio = supply.sum(axis=1) / (d.population_2012 * 1e6)  # workforce per resident
         hs_real = supply[:, HIGH] / supply.sum(axis=1)
+        # General workers earn the private-unit average wage (data file); the high-skilled earn the
+        # college premium on top, which puts them near the non-private (SOE and public) average.
         prem = P["labour.high_skill_premium_2012"]
-        wage_general = d.wage_2012 / (hs_real * prem + 1.0 - hs_real)
+        wage_general = d.wage_private_2012
         self.wage = np.column_stack([prem * wage_general, wage_general])  # [region, skill]
 
         # Firms: agents spread over cells by value added; sizes lognormal inside a cell.
@@ -163,6 +167,12 @@ class FlyingGeeseModel(mesa.Model):
         sig_a = P["production.tfp_sigma"]
         tfp_eff = tfp_eff * np.exp(sig_a * rng.normal(0.0, 1.0, nf) - 0.5 * sig_a**2)
         k = y / production.output_per_capital(tfp_eff, q0, wh, wg, a, bh, bg)
+        # TFP noise must not change a cell's capital (and so its return): rescale to the representative total
+        k_cell = np.bincount(cell, weights=k, minlength=R * S)
+        k_rep_cell = np.bincount(cell, weights=k_rep, minlength=R * S)
+        k_fix = np.where(k_cell > 0, k_rep_cell / np.maximum(k_cell, 1e-300), 1.0)[cell]
+        k = k * k_fix
+        tfp_eff = tfp_eff * k_fix ** (-a)  # keeps each firm's output at its data value
         lab_h, lab_g = production.labour_demand(y, q0, wh, wg, bh, bg)
         profit0 = a * va - fr0 * self.user_cost[f_region] * k
         self.price = np.ones(S)
@@ -196,12 +206,13 @@ class FlyingGeeseModel(mesa.Model):
 
         # R&D: who performs (intercept solved for the 2012 share) and the spending scale.
         rel_size = va / np.median(va)
+        size_effect = P["innovation.performer_size_effect"]
         self.rd_b0 = brentq(lambda b: innovation.performer_probability(innovation.performer_logit(
             b, 0.0, 0, P["innovation.performer_talent_effect"], (self.h_share / self.h_nat)[f_region], rel_size,
-            np.zeros(nf))).mean() - P["innovation.performer_share_2012"], -20, 20)
+            np.zeros(nf), size_effect)).mean() - P["innovation.performer_share_2012"], -40, 40)
         p_active = innovation.performer_probability(innovation.performer_logit(
             self.rd_b0, 0.0, 0, P["innovation.performer_talent_effect"], (self.h_share / self.h_nat)[f_region],
-            rel_size, np.zeros(nf)))
+            rel_size, np.zeros(nf), size_effect))
         active = rng.random(nf) < p_active
         rho = P.by("innovation.rd_share_of_value_added", SECTORS)[f_sector]
         raw = active * rho * va
@@ -350,6 +361,10 @@ class FlyingGeeseModel(mesa.Model):
         self.year_stats["talent_out_high"] = np.bincount(o[hi], weights=w[hi], minlength=R)
         self.year_stats["talent_in_high"] = np.bincount(dst[hi], weights=w[hi], minlength=R)
         t.data["region"][idx] = dest
+        # The year's talent pool is now fixed: shares used by relocation, R&D, digital and production.
+        self.labour_supply = labour_market.pool(t.region, t.skill, t.weight, R)
+        self.h_share = self.labour_supply[:, HIGH] / np.maximum(self.labour_supply.sum(axis=1), 1e-9)
+        self.h_nat = self.labour_supply[:, HIGH].sum() / self.labour_supply.sum()
 
     # --- 3. exit
     def _exit(self) -> None:
@@ -422,7 +437,6 @@ class FlyingGeeseModel(mesa.Model):
         P, f, pol = self.params, self.firms, self.policy
         R = self.data.n
         self._refresh_location_factors()
-        self.reloc_cost_paid = np.zeros(len(f))
         review = (self.rng.random(len(f)) < P["location.review_rate"]) & (f.age >= 1)
         idx = np.flatnonzero(review)
         if len(idx) == 0:
@@ -442,10 +456,8 @@ class FlyingGeeseModel(mesa.Model):
         delta = P["capital.depreciation"]
         self.moved_capital_out = np.bincount(o, weights=w * f.capital[mi] * (1 - delta), minlength=R) / YI
         self.moved_capital_in = np.bincount(dst, weights=w * f.capital[mi] * (1 - delta), minlength=R) / YI
-        # The sunk cost is paid this year; the destination's subsidy pays its share.
-        sunk = P["location.relocation_cost"] * f.value_added[mi]
-        paid_sub = sub[moved, dst] * sunk
-        self.reloc_cost_paid[mi] = sunk - paid_sub
+        # The destination's subsidy pays its share of the sunk cost of moving.
+        paid_sub = sub[moved, dst] * P["location.relocation_cost"] * f.value_added[mi]
         self.year_stats["policy_cost"] += np.bincount(dst, weights=w * paid_sub, minlength=R) / YI
         f.data["region"][mi] = dst
 
@@ -472,12 +484,15 @@ class FlyingGeeseModel(mesa.Model):
         pool = capital.industry_draw(pool, self.industry_omega, gross, self.gross_return_2012,
                                      P["capital.industry_return_elasticity"])
         alloc = capital.cell_shares(k_rs, rho, P["capital.return_sensitivity"]) * pool
+        empty = k_rs <= 0  # a cell with no capital yet: its entrants are funded before the split
 
         # Entrants: Poisson per sector, regions by logit, financed first from their cell's allocation.
         n_s = np.bincount(f.sector, minlength=S)
         counts = rng.poisson(P["entry_exit.entry_rate"] * n_s)
         n_rs = np.bincount(cell, weights=f.weight, minlength=R * S).reshape(R, S)
-        by_rs = entry_exit.entry_regions(rng, counts, n_rs, rho.reshape(R, S), pol.relocation_subsidy,
+        # a subsidy on a share s of the entry cost saves s x the user cost of that capital every year
+        subsidy_return = pol.relocation_subsidy * self.user_cost[:, None]
+        by_rs = entry_exit.entry_regions(rng, counts, n_rs, rho.reshape(R, S), subsidy_return,
                                          P["entry_exit.profit_sensitivity"])
         e_cell = np.repeat(np.arange(R * S), by_rs.ravel())
         ne = len(e_cell)
@@ -487,7 +502,12 @@ class FlyingGeeseModel(mesa.Model):
         med_k = np.where(n_cell > 0, np.exp(log_k), fallback)  # geometric mean: the median of a lognormal
         need = P["entry_exit.entrant_size"] * med_k[e_cell] * self.firm_weight
         need_cell = np.bincount(e_cell, weights=need, minlength=R * S)
-        scale = np.where(need_cell > 0, np.minimum(1.0, 0.5 * alloc / np.maximum(need_cell, 1e-9)), 1.0)
+        if np.any(empty & (need_cell > 0)):
+            fund = np.where(empty, np.minimum(need_cell, 0.05 * pool), 0.0)
+            alloc = np.where(empty, fund, alloc * (pool - fund.sum()) / max(alloc.sum(), 1e-12))
+        # entrants take at most half of their cell's allocation; incumbents keep the rest
+        scale = np.where(need_cell > 0, np.minimum(1.0, np.where(empty, 1.0, 0.5) * alloc
+                                                   / np.maximum(need_cell, 1e-9)), 1.0)
         e_k = need * scale[e_cell] / self.firm_weight
         left = alloc - np.bincount(e_cell, weights=e_k * self.firm_weight, minlength=R * S)
 
@@ -531,7 +551,6 @@ class FlyingGeeseModel(mesa.Model):
                  digital_affinity=rng.normal(0.0, 1.0, ne), rd_active=np.zeros(ne, bool), rd_stock=np.zeros(ne),
                  age=np.zeros(ne, np.int16), value_added=np.zeros(ne), profit=np.zeros(ne),
                  loss_years=np.zeros(ne, np.int16), weight=np.full(ne, self.firm_weight))
-        self.reloc_cost_paid = np.concatenate([self.reloc_cost_paid, np.zeros(ne)])
         self.year_stats["entries"] = np.bincount(e_region, minlength=R) * self.firm_weight
         self.year_stats["investment"] = (inv_r + np.bincount(e_region, weights=e_k * self.firm_weight,
                                                              minlength=R)) / YI
@@ -545,14 +564,14 @@ class FlyingGeeseModel(mesa.Model):
         rel_size = np.where(f.value_added > 0, f.value_added / med, 0.1)
         sub = pol.rd_subsidy[f.region]
         logit = innovation.performer_logit(self.rd_b0, P["innovation.performer_trend"], self.year - FIRST_YEAR,
-                                           P["innovation.performer_talent_effect"], rel_t, rel_size, sub)
+                                           P["innovation.performer_talent_effect"], rel_t, rel_size, sub,
+                                           P["innovation.performer_size_effect"])
         active = rng.random(len(f)) < innovation.performer_probability(logit)
         rho = P.by("innovation.rd_share_of_value_added", SECTORS)[f.sector]
         spend = active * rho * self.rd_scale * f.value_added * (1.0 + sub)
         f.data["rd_active"] = active
         f.data["rd_stock"] = f.rd_stock * (1 - P["innovation.rd_depreciation"]) + spend
         self.rd_spend = spend
-        self.rd_cost = spend * (1.0 - sub)
         self.year_stats["policy_cost"] += np.bincount(f.region, weights=f.weight * spend * sub, minlength=R) / YI
         tt = np.minimum(P.by("innovation.tech_transfer_rate", self.regions) + pol.tech_transfer, 1.0)
         public = P["innovation.public_research_weight"] * tt * self.public_rd / np.maximum(self.iva_r, 1e-9)
@@ -585,13 +604,9 @@ class FlyingGeeseModel(mesa.Model):
         self.sector_demand_trend = self.sector_demand_trend * (1.0 + eps * g)
         sector_demand = self.sector_demand_trend * (1.0 + pol.demand_shock)
 
-        # Talent side of the region: shares and population (no one moves or ages after this point).
-        supply = labour_market.pool(t.region, t.skill, t.weight, R)
-        self.labour_supply = supply
-        workforce = supply.sum(axis=1)
-        self.h_share = supply[:, HIGH] / np.maximum(workforce, 1e-9)
-        self.h_nat = supply[:, HIGH].sum() / supply.sum()
-        self.population = workforce / self.pop_ratio
+        # Talent side of the region (fixed since migration).
+        supply = self.labour_supply
+        self.population = supply.sum(axis=1) / self.pop_ratio
         self._refresh_location_factors()
 
         # Firms supply at the sector price that clears each market (production.py, demand.py).
@@ -636,7 +651,9 @@ class FlyingGeeseModel(mesa.Model):
         # Accounts.
         labour_cost = (wh * hire_h + wg * hire_g) / 1e6
         capital_cost = self.user_cost[f.region] * f.capital
-        profit = (p * va - fr * (labour_cost + capital_cost) - charges * va - self.rd_cost - self.reloc_cost_paid)
+        # Operating profit (before R&D and the one-off cost of a move): what loss streaks, exit and
+        # investors look at; R&D and relocation are investments the firm chose, not signs of failure.
+        profit = p * va - fr * (labour_cost + capital_cost) - charges * va
         intens = carbon.intensity(f.direct_intensity, f.power_use, self.grid, f.region)
         carbon_per_yuan = carbon.cost_per_yuan(pol.effective_carbon_price(), f.sector, intens)
         self.carbon_cost = np.bincount(f.region, weights=f.weight * carbon_per_yuan * va, minlength=R) / YI

@@ -26,6 +26,7 @@ class RegionData:
     gdp_2012: np.ndarray            # yi yuan
     population_2012: np.ndarray     # million people
     wage_2012: np.ndarray           # yuan per year, non-private units
+    wage_private_2012: np.ndarray   # yuan per year, private units
     co2_2012: np.ndarray            # Mt CO2
     rd_2012: float                  # yi yuan, national
     rd_enterprises_2012: float      # yi yuan, national
@@ -75,6 +76,7 @@ def load_region_data(path: str | Path | None = None) -> RegionData:
             gdp_2012=_by_region(doc, "gdp_2012_by_region_yi_yuan", names, file),
             population_2012=_by_region(doc, "population_2012_year_end_wan", names, file) / 100.0,
             wage_2012=_by_region(doc, "wage_2012_non_private_yuan", names, file),
+            wage_private_2012=_by_region(doc, "wage_2012_private_yuan", names, file),
             co2_2012=_by_region(doc, "co2_2012_mt", names, file),
             rd_2012=float(nat["rd_2012_yi_yuan"]),
             rd_enterprises_2012=float(nat["rd_2012_by_performer_yi_yuan"]["enterprises"]),

@@ -9,11 +9,16 @@ with L = entry_exit.loss_years_to_exit. Its capital (after depreciation) is stra
 Entry: for each sector s the number of entrant agents is Poisson(entry_rate x n_s). Each entrant
 picks a region by logit over
 
-    U_r = ln(1 + w n_rs) + lambda_e (rho_rs + sub_rs)            lambda_e = entry_exit.profit_sensitivity
+    U_r = ln(1 + w n_rs) + lambda_e (rho_rs + sub_rs u_r)        lambda_e = entry_exit.profit_sensitivity
+
+(rho_rs the cell's expected return net of the carbon-risk premium; a subsidy on a share sub_rs of the
+entry cost saves sub_rs times the user cost u_r of that capital every year, in the same units).
 
 (spin-offs appear where the sector already is, tilted to returns and relocation/entry subsidies).
 An entrant draws its productivity around its cell's mean log TFP (production.tfp_sigma) and starts
-with entry_exit.entrant_size x the median (geometric mean) capital of its cell, financed from the capital pool.
+with entry_exit.entrant_size x the median (geometric mean) capital of its cell, financed from the capital pool
+(at most half of the cell's allocation; a cell with no firms yet is funded first, up to 5% of the pool).
+Exit looks at operating profit (before R&D and one-off relocation costs).
 """
 
 from __future__ import annotations

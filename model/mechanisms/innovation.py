@@ -2,9 +2,10 @@
 
 Whether to do R&D (firm i, logit, re-decided each year):
 
-    P(active) = logistic(b0 + trend (t - 2012) + talent ln(h_r / h_nat) + 0.5 ln(S_i / median S) + 2 sub_r)
+    P(active) = logistic(b0 + trend (t - 2012) + talent ln(h_r / h_nat) + size ln(S_i / median S) + 2 sub_r)
 
-b0 is solved at start so that innovation.performer_share_2012 of firms do R&D. Spending and stock:
+b0 is solved at start so that innovation.performer_share_2012 of firms do R&D; size =
+innovation.performer_size_effect (large firms are far likelier to do R&D). Spending and stock:
 
     R_i = active * rho_s * kappa * S_i * (1 + sub_r)     rho_s = innovation.rd_share_of_value_added
     firm pays (1 - sub_r) R_i;  K^R_i = (1 - delta_R) K^R_i + R_i
@@ -27,9 +28,9 @@ from scipy.special import expit
 
 
 def performer_logit(b0: float, trend: float, years: int, talent_effect: float, rel_talent: np.ndarray,
-                    rel_size: np.ndarray, subsidy: np.ndarray) -> np.ndarray:
+                    rel_size: np.ndarray, subsidy: np.ndarray, size_effect: float) -> np.ndarray:
     return (b0 + trend * years + talent_effect * np.log(np.maximum(rel_talent, 1e-9))
-            + 0.5 * np.log(np.maximum(rel_size, 1e-9)) + 2.0 * subsidy)
+            + size_effect * np.log(np.maximum(rel_size, 1e-9)) + 2.0 * subsidy)
 
 
 def performer_probability(logit: np.ndarray) -> np.ndarray:
