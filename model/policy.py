@@ -6,9 +6,10 @@ the mechanism it names:
 * talent_incentive -> migration utility (wage top-up, moving-cost cut)
 * digitalization   -> digital adoption hazard (subsidy on cost, readiness)
 * carbon_price     -> firm unit cost (carbon module) and capital's carbon-risk premium
-* rd_support       -> R&D cost and innovation success (tech transfer)
-* relocation_subsidy -> firm location choice and entry (sunk cost)
-* business_environment -> firm unit cost (friction)
+* rd_support       -> whether firms do R&D and how much (subsidy), innovation success (tech transfer)
+* relocation_subsidy -> firm location choice (share of the sunk cost of moving) and entry
+  (the user cost saved on the subsidised share of entry capital)
+* business_environment -> firm factor costs (friction), hence supply, returns and location
 * shocks           -> national sector demand
 """
 

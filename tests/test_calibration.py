@@ -173,3 +173,11 @@ def test_targets_command_exit_code_follows_the_pass_share(tmp_path, capsys):
     sim = float(out.split("ne_pop")[1].split()[3])
     assert (code == 0) == (abs(sim - 105.0) <= 2.0)
     assert "targets within tolerance" in out
+
+
+def test_committed_parameters_pass_the_targets_at_small_scale(capsys):
+    """The committed calibration must keep passing: >= 80% of targets at scale small (4 seeds)."""
+    code = main(["targets", "--scale", "small", "--seeds", "4", "--workers", "2"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "targets within tolerance" in out

@@ -7,12 +7,14 @@
     rho_rs  = Pi_rs / K_rs - premium_rs                                        expected return
     premium_rs = capital.carbon_risk_premium x (intensity_rs / intensity_nat) x P_t / 100
     share_rs = K_rs exp(k rho_rs) / sum K exp(k rho)                           k = capital.return_sensitivity
-    firm i in cell rs: share_i = K_i exp(k_f (pi_i / K_i - rho_rs)) / sum_cell(...)   k_f = capital.firm_return_sensitivity
+    firm i in cell rs: share_i = K_i exp(k_f clip(pi_i / K_i - R_rs, -5, 2)) / sum_cell(...)
+                       R_rs = Pi_rs / K_rs (before the premium), k_f = capital.firm_return_sensitivity
 
 psi = capital.industry_return_elasticity: when returns fall, funds go elsewhere (services, housing,
 abroad), which disciplines over-investment. Entrants are financed first out of their cell's allocation; incumbents share the rest. Capital then
 follows K_i <- K_i (1 - capital.depreciation) + I_i. Financiers shun high-carbon assets (seed 000):
-the premium rises with the carbon price and the cell's carbon intensity.
+the premium rises with the headline carbon price and the cell's carbon intensity (financiers price the
+risk that policy tightens, not today's free allocation). Industry never draws more than 90% of the pool.
 """
 
 from __future__ import annotations

@@ -2,14 +2,16 @@
 
     e_i     = S_i (d_i + p_i g_r,t)                  kt CO2; S_i value added (million yuan)
     g_r,t   = g_r,2012 (1 - nf_t) / (1 - nf_2012)    regional grid intensity falls as non-fossil rises
-    nf_t    = linear from carbon.nonfossil_share_2012 (2012) to carbon.nonfossil_share_2031 (2031)
+    nf_t    = linear through carbon.nonfossil_share_2012 (2012) and carbon.nonfossil_share_2031 (2031),
+              same slope after 2031, capped at 0.95
     d_i,t   = d_i,t-1 (1 - carbon.efficiency_gain)   own fuel and process intensity
     cost_i  = P_t (1 - free) [s covered] e_i         carbon price lever; indirect emissions are
                                                      charged too (power-sector costs pass through)
 
 In 2012 the industrial share carbon.industrial_share_of_co2 of each region's CO2 (data file) is
 spread over its firms by carbon.relative_intensity and split into direct and electricity parts by
-carbon.electricity_share; the rest is non-industrial, proportional to non-industrial output.
+carbon.electricity_share; the rest is non-industrial: proportional to non-industrial output, scaled by
+(g_t / g_2012)^0.5 (half of it is electricity) and by (1 - efficiency_gain)^(t - 2012).
 Capital of firms that exit is recorded as stranded (capital ledger: K = K_-1 (1 - delta) + I - stranded).
 """
 

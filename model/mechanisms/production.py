@@ -19,9 +19,11 @@ f_r the business-environment friction on factor costs), the first-order conditio
 
     Y_i / K_i = [A_i^eff q_i^(1-alpha) (bH / wH_r)^bH (bG / wG_r)^bG]^(1/alpha)
     H_i = bH q_i Y_i / wH_r,   G_i = bG q_i Y_i / wG_r
-    profit_i = alpha (p_s a_r - tau_i) Y_i - (1 + f_r) u_r K_i - R&D cost - sunk relocation cost
+    profit_i = alpha (p_s a_r - tau_i) Y_i - (1 + f_r (1 - cut_r)) u_r K_i      operating profit
 
-with u_r = (interest + depreciation) x land_r the user cost of capital. In 2012 TFP is backed out
+with u_r = (interest + depreciation) x land_r the user cost of capital. The model books profit from
+the hires actually made (after rationing); operating profit is before R&D and the one-off cost of a
+move, and it is what loss streaks, exit and investors look at. In 2012 TFP is backed out
 from each firm's data: a spatial equilibrium at p = 1 where capital earns the same net return rho0 in
 every cell, so a cell's profit share is m_rs = alpha_s rho0 / ((1 + f_r) u_r + rho0), with rho0 set
 so the mean share is production.profit_share_2012. The cell's geometric-mean TFP is Z_rs (stays with
