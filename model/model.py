@@ -412,9 +412,10 @@ class FlyingGeeseModel(mesa.Model):
         gross_rs = self.access[:, None] * self.price[None, :]                     # [r, s]
         cell_opk = np.exp((place + (1.0 - a_s) * np.log(gross_rs / fr_r[:, None])) / a_s)
         k = f.capital[idx][:, None]
+        # profit_ir = K_i (A_i^(1/a) x [a gross opk]_rs - (1 + f_r) u_r): one table per cell, two products per firm
+        per_k = (a_s * gross_rs * cell_opk).T                                     # [s, r]
         own = np.exp(np.log(f.tfp[idx]) / a_s[s])[:, None]
-        y = k * own * cell_opk[:, s].T
-        profit = a * gross_rs[:, s].T * y - fr_r[None, :] * self.user_cost[None, :] * k
+        profit = k * (own * per_k[s] - (fr_r * self.user_cost)[None, :])
         charged = f.digital[idx] | (pol.effective_carbon_price()[s] > 0)
         if charged.any():
             c = np.flatnonzero(charged)

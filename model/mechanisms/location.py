@@ -25,13 +25,27 @@ def choose(rng: np.random.Generator, profit: np.ndarray, current: np.ndarray, va
            sensitivity: float, relocation_cost: float, subsidy: np.ndarray) -> np.ndarray:
     """Destination per reviewing firm. ``profit`` and ``subsidy`` are [firm, region]."""
     n, nr = profit.shape
-    rows = np.arange(n)
+    if n == 0:
+        return np.zeros(0, dtype=np.int8)
     # entrants have no value added yet: measure their gains against a typical firm's
-    scale = np.maximum(value_added, 1e-3 * max(float(value_added.mean()), 1e-9) if n else 1.0)
-    gain = (profit - profit[rows, current][:, None]) / scale[:, None]
-    v = sensitivity * (np.clip(gain, -5.0, 5.0) - relocation_cost * (1.0 - subsidy))
-    v[rows, current] = 0.0  # staying costs nothing and gains nothing
-    v -= v.max(axis=1, keepdims=True)
-    cum = np.cumsum(np.exp(v), axis=1)
-    u = rng.random(n) * cum[:, -1]
-    return np.minimum((u[:, None] > cum).sum(axis=1), nr - 1).astype(np.int8)
+    scale = np.maximum(value_added, 1e-3 * max(float(value_added.mean()), 1e-9))
+    profit_cols = np.ascontiguousarray(profit.T)
+    here = np.take_along_axis(profit, current.astype(np.intp)[:, None], axis=1)[:, 0]
+    # one column (region) at a time: R is small, firms are many, and row-wise reductions are slow
+    weights = []
+    for r in range(nr):
+        gain = np.clip((profit_cols[r] - here) / scale, -5.0, 5.0)
+        v = sensitivity * (gain - relocation_cost * (1.0 - subsidy[:, r]))
+        weights.append(np.where(current == r, 0.0, v))
+    top = weights[0]
+    for w in weights[1:]:
+        top = np.maximum(top, w)
+    cum, acc = [], 0.0
+    for w in weights:  # running sum of exp(v - max): the cumulative logit weights
+        acc = acc + np.exp(w - top)
+        cum.append(acc)
+    u = rng.random(n) * cum[-1]
+    dest = np.zeros(n, dtype=np.int8)
+    for r in range(nr - 1):
+        dest += u > cum[r]
+    return dest
