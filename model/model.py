@@ -256,7 +256,8 @@ class FlyingGeeseModel(mesa.Model):
         value = np.log(self.wage * self.employment_rate)
         self.amenity_2012 = -P["talent.wage_weight"] * (value - value.mean(axis=0, keepdims=True))
         t = self.talent
-        t.data["employed"] = labour_market.assign_jobs(rng, t.region, t.skill, self.employment_rate)
+        t.data["employed"] = labour_market.assign_jobs(rng, t.region.astype(np.int64) * 2 + t.skill,
+                                                       self.employment_rate)
         t.data["wage"] = np.where(t.employed, self.wage[t.region, t.skill] * t.ability, 0.0)
         self.policy = policy_for_year(self.config, FIRST_YEAR, self.regions)
         self.grid = self.grid_2012.copy()
@@ -668,8 +669,8 @@ class FlyingGeeseModel(mesa.Model):
 
         # Wages for next year, employment this year, and who holds a job.
         self.employment_rate = employment / np.maximum(supply, 1e-9)
-        t.data["employed"] = labour_market.assign_jobs(rng, t.region, t.skill, self.employment_rate)
         t_cell = t.region.astype(np.int64) * 2 + t.skill
+        t.data["employed"] = labour_market.assign_jobs(rng, t_cell, self.employment_rate)
         paid = self.wage * (1.0 + pol.wage_topup)
         t.data["wage"] = np.where(t.employed, paid.ravel()[t_cell] * t.ability, 0.0)
         if pol.wage_topup.any():

@@ -66,15 +66,27 @@ def clear_prices(sector: np.ndarray, scale: np.ndarray, access: np.ndarray, char
                  expo: np.ndarray, demand_level: np.ndarray, eta: float, guess: np.ndarray) -> np.ndarray:
     """[sector] prices p with supply_s(p_s) = D_s p_s^-eta.
 
-    Newton on log p for all sectors at once (one pass over the firms per iteration), with a bisection
-    bracket per sector as a safeguard; excess supply rises monotonically in log p.
+    Newton on log p for all sectors at once, with a bisection bracket per sector as a safeguard;
+    excess supply rises monotonically in log p. Firms without per-unit charges supply
+    scale_i a_i^expo p^expo, so their part is a closed form per sector; only charged firms (carbon,
+    digital running costs) are evaluated at every iteration.
     """
     n_s = len(demand_level)
+    sector_expo = np.zeros(n_s)
+    sector_expo[sector] = expo  # one exponent per sector
+    free = charges <= 0
+    base = np.bincount(sector[free], weights=scale[free] * access[free] ** expo[free], minlength=n_s)
+    c = ~free
+    c_sector, c_scale, c_access, c_charges, c_expo = sector[c], scale[c], access[c], charges[c], expo[c]
     lp = np.log(guess).astype(np.float64)
     lo, hi = np.full(n_s, -12.0), np.full(n_s, 12.0)
     active = (demand_level > 0) & (np.bincount(sector, weights=scale, minlength=n_s) > 0)
     for _ in range(60):
-        s, ds = sector_supply(np.exp(lp), sector, scale, access, charges, expo)
+        p = np.exp(lp)
+        level_free = base * p**sector_expo
+        s_c, ds_c = sector_supply(p, c_sector, c_scale, c_access, c_charges, c_expo)
+        s = level_free + s_c
+        ds = level_free * sector_expo + ds_c
         f = np.log(np.maximum(s, 1e-300)) - np.log(np.maximum(demand_level, 1e-300)) + eta * lp
         f = np.where(active, f, 0.0)
         hi = np.where(f > 0, np.minimum(hi, lp), hi)

@@ -39,7 +39,9 @@ def update_wages(wage: np.ndarray, demand: np.ndarray, supply: np.ndarray, unemp
     return wage * np.clip(ratio ** eps, 0.7, 1.3)
 
 
-def assign_jobs(rng: np.random.Generator, region: np.ndarray, skill: np.ndarray,
-                employment_rate: np.ndarray) -> np.ndarray:
-    """Who holds a job this year: one uniform draw per agent against the local employment rate."""
-    return rng.random(len(region)) < employment_rate[region, skill]
+def assign_jobs(rng: np.random.Generator, cell: np.ndarray, employment_rate: np.ndarray) -> np.ndarray:
+    """Who holds a job this year: one uniform draw per agent against its (region, skill) employment rate.
+
+    ``cell`` is region * 2 + skill for every agent; ``employment_rate`` is [region, skill].
+    """
+    return rng.random(len(cell)) < employment_rate.ravel()[cell]
