@@ -1,6 +1,7 @@
 """Engine benchmark: wall time, agent-steps per second and peak memory at each scale preset, and the
 speed-up of the array-backed firm location choice over a plain Mesa version (one mesa.Agent per firm).
 
+Each preset runs the baseline scenario (carbon market from 2021) with the calibrated parameters.
 Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_engine.py [--presets tiny small medium full]``.
 Targets (engine issue): full run 2012-2035 <= 10 s (stretch 5 s) and <= 1.5 GB on one core;
 location-choice speed-up >= 100x at 50,000 firms. Each preset runs in its own process so peak memory
@@ -25,9 +26,13 @@ def one_run(preset: str) -> dict:
     import resource
 
     from model.model import FlyingGeeseModel
+    from model.params_file import calibrated_overrides
+    from model.scenario import load_scenario
 
+    baseline = load_scenario(os.path.join(ROOT, "scenarios", "baseline.yaml"))
+    overrides = calibrated_overrides()
     t0 = time.perf_counter()
-    m = FlyingGeeseModel({"name": "bench", "scale": preset}, seed=1)
+    m = FlyingGeeseModel(baseline, seed=1, scale=preset, params=overrides)
     t1 = time.perf_counter()
     agents0 = len(m.firms) + len(m.talent)
     m.run()
