@@ -52,9 +52,6 @@ class ArrayAgentSet:
             raise ValueError("append: columns differ in length")
         self.data = {k: np.concatenate([v, np.asarray(cols[k], dtype=v.dtype)]) for k, v in self.data.items()}
 
-    def nbytes(self) -> int:
-        return sum(v.nbytes for v in self.data.values())
-
 
 class Firms(ArrayAgentSet):
     """Above-size industrial firms. Money in million yuan (real 2012) per real firm; labour in persons."""

@@ -525,37 +525,43 @@ class FlyingGeeseModel(mesa.Model):
         f.data["age"] += 1
         inv_r = np.bincount(f.region, weights=f.weight * inv, minlength=R)
 
-        # Entrant attributes from their cell.
-        log_a = np.log(f.tfp)
-        mean_log_a = np.bincount(cell, weights=log_a, minlength=R * S) / np.maximum(np.bincount(cell, minlength=R * S), 1)
-        glob = log_a.mean() if len(f) else 0.0
-        has = np.bincount(cell, minlength=R * S) > 0
-        mean_log_a = np.where(has, mean_log_a, glob)
-        lab_ratio_h = np.bincount(cell, weights=f.labour_high, minlength=R * S) / np.maximum(
-            np.bincount(cell, weights=f.capital, minlength=R * S), 1e-9)
-        lab_ratio_g = np.bincount(cell, weights=f.labour_general, minlength=R * S) / np.maximum(
-            np.bincount(cell, weights=f.capital, minlength=R * S), 1e-9)
-        mean_direct = np.bincount(cell, weights=f.direct_intensity, minlength=R * S) / np.maximum(
-            np.bincount(cell, minlength=R * S), 1)
-        mean_power = np.bincount(cell, weights=f.power_use, minlength=R * S) / np.maximum(
-            np.bincount(cell, minlength=R * S), 1)
-        e_sector = (e_cell % S).astype(np.int8)
         e_region = (e_cell // S).astype(np.int8)
-        rel = self.params.by("carbon.relative_intensity", SECTORS)[e_sector]
-        elec = self.params.by("carbon.electricity_share", SECTORS)[e_sector]
-        direct = np.where(has[e_cell], mean_direct[e_cell], self.grid[e_region] * rel * (1 - elec))
-        power = np.where(has[e_cell], mean_power[e_cell], rel * elec)
-        sig_a = P["production.tfp_sigma"]
-        f.append(uid=f.new_ids(ne), region=e_region, sector=e_sector,
-                 tfp=np.exp(mean_log_a[e_cell] + sig_a * rng.normal(0.0, 1.0, ne)), capital=e_k,
-                 labour_high=lab_ratio_h[e_cell] * e_k, labour_general=lab_ratio_g[e_cell] * e_k,
-                 direct_intensity=direct, power_use=power, digital=np.zeros(ne, bool),
-                 digital_affinity=rng.normal(0.0, 1.0, ne), rd_active=np.zeros(ne, bool), rd_stock=np.zeros(ne),
-                 age=np.zeros(ne, np.int16), value_added=np.zeros(ne), profit=np.zeros(ne),
-                 loss_years=np.zeros(ne, np.int16), weight=np.full(ne, self.firm_weight))
+        f.append(**self._entrant_columns(cell, n_cell, e_cell, e_k))
         self.year_stats["entries"] = np.bincount(e_region, minlength=R) * self.firm_weight
         self.year_stats["investment"] = (inv_r + np.bincount(e_region, weights=e_k * self.firm_weight,
                                                              minlength=R)) / YI
+
+    def _entrant_columns(self, cell: np.ndarray, n_cell: np.ndarray, e_cell: np.ndarray,
+                         e_k: np.ndarray) -> dict[str, np.ndarray]:
+        """New firms' columns: technology and staffing from their cell's incumbents, capital as financed."""
+        P, f, rng = self.params, self.firms, self.rng
+        R, S = self.data.n, len(SECTORS)
+        ne = len(e_cell)
+        has = n_cell > 0
+
+        def cell_mean(values: np.ndarray, per: np.ndarray | None = None) -> np.ndarray:
+            total = np.bincount(cell, weights=values, minlength=R * S)
+            return total / np.maximum(n_cell if per is None else np.bincount(cell, weights=per, minlength=R * S),
+                                      1e-9)
+
+        log_a = np.log(f.tfp)
+        mean_log_a = np.where(has, cell_mean(log_a), log_a.mean() if len(f) else 0.0)
+        h_per_k = cell_mean(f.labour_high, per=f.capital)
+        g_per_k = cell_mean(f.labour_general, per=f.capital)
+        e_sector = (e_cell % S).astype(np.int8)
+        e_region = (e_cell // S).astype(np.int8)
+        rel = P.by("carbon.relative_intensity", SECTORS)[e_sector]
+        elec = P.by("carbon.electricity_share", SECTORS)[e_sector]
+        direct = np.where(has[e_cell], cell_mean(f.direct_intensity)[e_cell], self.grid[e_region] * rel * (1 - elec))
+        power = np.where(has[e_cell], cell_mean(f.power_use)[e_cell], rel * elec)
+        sig_a = P["production.tfp_sigma"]
+        return dict(uid=f.new_ids(ne), region=e_region, sector=e_sector,
+                    tfp=np.exp(mean_log_a[e_cell] + sig_a * rng.normal(0.0, 1.0, ne)), capital=e_k,
+                    labour_high=h_per_k[e_cell] * e_k, labour_general=g_per_k[e_cell] * e_k,
+                    direct_intensity=direct, power_use=power, digital=np.zeros(ne, bool),
+                    digital_affinity=rng.normal(0.0, 1.0, ne), rd_active=np.zeros(ne, bool), rd_stock=np.zeros(ne),
+                    age=np.zeros(ne, np.int16), value_added=np.zeros(ne), profit=np.zeros(ne),
+                    loss_years=np.zeros(ne, np.int16), weight=np.full(ne, self.firm_weight))
 
     # --- 6. R&D and innovation
     def _innovation(self) -> None:

@@ -275,18 +275,11 @@ def _raw_with_bases(path: Path, seen: tuple[Path, ...] = ()) -> dict:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read, merge with its bases, and validate a scenario file; parameter overrides are checked too."""
-    path = Path(path)
-    file = str(path)
-    doc = _raw_with_bases(path)
-    try:
-        scenario = Scenario.model_validate(doc)
-    except ValidationError as exc:
-        raise validation_to_input_error(exc, file, doc) from None
-    ParamSet.defaults().with_overrides(scenario.params, file)
-    return scenario
+    return scenario_from_dict(_raw_with_bases(Path(path)), str(path))
 
 
 def scenario_from_dict(doc: dict, file: str = "<dict>") -> Scenario:
+    """Validate a scenario given as a mapping; errors name ``file``."""
     try:
         scenario = Scenario.model_validate(doc)
     except ValidationError as exc:

@@ -90,7 +90,3 @@ def output(tfp_eff: np.ndarray, capital: np.ndarray, high: np.ndarray, general: 
            a: np.ndarray, bh: np.ndarray, bg: np.ndarray) -> np.ndarray:
     """Output with the inputs actually hired (after rationing)."""
     return tfp_eff * np.maximum(capital, 0.0) ** a * np.maximum(high, 0.0) ** bh * np.maximum(general, 0.0) ** bg
-
-
-def net_price(price: np.ndarray, access: np.ndarray, unit_charges: np.ndarray, friction: np.ndarray) -> np.ndarray:
-    return (price * access - unit_charges) / friction
