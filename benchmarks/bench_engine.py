@@ -59,6 +59,7 @@ def mesa_location_step(n_firms: int, repeats: int) -> float:
     regions = range(base.data.n)
     P = base.params
     lam, kappa = P["location.profit_sensitivity"], P["location.relocation_cost"]
+    horizon = 1.0 / (P["capital.interest_rate"] + P["entry_exit.exit_hazard"])
 
     class FirmAgent(mesa.Agent):
         def __init__(self, model, i):
@@ -84,7 +85,7 @@ def mesa_location_step(n_firms: int, repeats: int) -> float:
             here = self.profit_in(self.region)
             best, best_v = self.region, -math.inf
             for r in regions:
-                gain = (self.profit_in(r) - here) / max(self.va, 1e-9)
+                gain = min(max(horizon * (self.profit_in(r) - here) / max(self.va, 1e-9), -20.0), 20.0)
                 v = lam * (gain - (kappa if r != self.region else 0.0)) - math.log(-math.log(self.random.random()))
                 if v > best_v:
                     best, best_v = r, v
@@ -117,11 +118,12 @@ def array_location_step(n_firms: int, repeats: int) -> float:
     f, P = m.firms, m.params
     idx = np.arange(len(f))
     sub = np.zeros((len(f), m.data.n))
+    horizon = 1.0 / (P["capital.interest_rate"] + P["entry_exit.exit_hazard"])
     t0 = time.perf_counter()
     for _ in range(repeats):
         profit = m._profit_everywhere(idx)
         dest = location.choose(m.rng, profit, f.region, f.value_added, P["location.profit_sensitivity"],
-                               P["location.relocation_cost"], sub)
+                               P["location.relocation_cost"], sub, horizon)
         f.data["region"][:] = dest
     return (time.perf_counter() - t0) / repeats
 

@@ -445,8 +445,9 @@ class FlyingGeeseModel(mesa.Model):
             return
         profit = self._profit_everywhere(idx)
         sub = pol.relocation_subsidy[:, f.sector[idx]].T
+        horizon = 1.0 / (P["capital.interest_rate"] + P["entry_exit.exit_hazard"])
         dest = location.choose(self.rng, profit, f.region[idx], f.value_added[idx],
-                               P["location.profit_sensitivity"], P["location.relocation_cost"], sub)
+                               P["location.profit_sensitivity"], P["location.relocation_cost"], sub, horizon)
         moved = dest != f.region[idx]
         mi = idx[moved]
         o, dst, s = f.region[mi], dest[moved], f.sector[mi]

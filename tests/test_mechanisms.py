@@ -130,6 +130,10 @@ def test_location_choice_follows_profit_and_relocation_subsidy(rng):
     # prohibitive sunk cost keeps everyone home
     d2 = location.choose(rng, profit, current, va, 25.0, 5.0, none)
     assert (d2 == 0).mean() > 0.99
+    # a lasting gain weighs more against the same sunk cost when it is reaped for longer
+    d3 = location.choose(np.random.default_rng(2), profit, current, va, 25.0, 0.25, none, horizon=1.0)
+    d4 = location.choose(np.random.default_rng(2), profit, current, va, 25.0, 0.25, none, horizon=10.0)
+    assert (d4 == 1).mean() > (d3 == 1).mean()
 
 
 def test_rising_east_wages_push_labour_intensive_firms_out_first():

@@ -6,9 +6,11 @@ old). A reviewing firm i evaluates every region r with its own capital, producti
     pi_ir = alpha (p_s a_r - tau_ir) Y_ir - (1 + f_r) u_r K_i       profit it would make in r
             (Y_ir from production.py with r's wages, land, friction, market access, grid,
              agglomeration and talent spillover)
-    V_ir  = lambda ((pi_ir - pi_i,cur) / VA_i - kappa (1 - sub_rs) [r != cur]) + Gumbel_ir
+    V_ir  = lambda (H (pi_ir - pi_i,cur) / VA_i - kappa (1 - sub_rs) [r != cur]) + Gumbel_ir
+    H     = 1 / (capital.interest_rate + entry_exit.exit_hazard)     years over which a gain is reaped
 
-and moves to argmax_r V_ir, i.e. to r with logit probability softmax_r(V - Gumbel), drawn with one
+(a one-off sunk cost is weighed against the present value of a lasting profit gain, discounted at
+the interest rate and the hazard of exit) and moves to argmax_r V_ir, i.e. to r with logit probability softmax_r(V - Gumbel), drawn with one
 uniform per firm on the cumulative probabilities. lambda = location.profit_sensitivity, kappa = location.relocation_cost
 (sunk, a share of a year's value added; paid on moving, less the relocation_subsidy lever sub_rs).
 Staying is the default (inertia): no review, or no region beats the current one by the sunk cost.
@@ -22,8 +24,8 @@ import numpy as np
 
 
 def choose(rng: np.random.Generator, profit: np.ndarray, current: np.ndarray, value_added: np.ndarray,
-           sensitivity: float, relocation_cost: float, subsidy: np.ndarray) -> np.ndarray:
-    """Destination per reviewing firm. ``profit`` and ``subsidy`` are [firm, region]."""
+           sensitivity: float, relocation_cost: float, subsidy: np.ndarray, horizon: float = 1.0) -> np.ndarray:
+    """Destination per reviewing firm. ``profit`` and ``subsidy`` are [firm, region]; ``horizon`` in years."""
     n, nr = profit.shape
     if n == 0:
         return np.zeros(0, dtype=np.int8)
@@ -34,7 +36,7 @@ def choose(rng: np.random.Generator, profit: np.ndarray, current: np.ndarray, va
     # one column (region) at a time: R is small, firms are many, and row-wise reductions are slow
     weights = []
     for r in range(nr):
-        gain = np.clip((profit_cols[r] - here) / scale, -5.0, 5.0)
+        gain = np.clip(horizon * (profit_cols[r] - here) / scale, -20.0, 20.0)
         v = sensitivity * (gain - relocation_cost * (1.0 - subsidy[:, r]))
         weights.append(np.where(current == r, 0.0, v))
     top = weights[0]
