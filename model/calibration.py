@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import math
 import os
@@ -419,14 +420,17 @@ def calibrate(a: argparse.Namespace) -> int:
     names = [fp.name for fp in t.free_parameters]
     out_dir = Path(a.out)
     ckpt = out_dir / ".checkpoint.json"
+    targets_sha = hashlib.sha256(Path(a.targets).read_bytes()).hexdigest()
     history: list[list[float]] = []
     if a.resume:
         if not ckpt.is_file():
             raise InputError(str(ckpt), None, "--resume", "a checkpoint from an earlier `geese calibrate` run")
         saved = json.loads(ckpt.read_text())
-        if saved.get("names") != names or saved.get("scale") != a.scale or saved.get("seeds") != a.seeds:
-            raise InputError(str(ckpt), "names/scale/seeds", saved.get("scale"),
-                             "the same free parameters, --scale and --seeds as the checkpointed run")
+        same = (saved.get("names") == names and saved.get("scale") == a.scale and saved.get("seeds") == a.seeds
+                and saved.get("targets_sha256") == targets_sha)
+        if not same:
+            raise InputError(str(ckpt), "names/scale/seeds/targets", saved.get("scale"),
+                             "the same targets file, --scale and --seeds as the checkpointed run")
         history = saved["history"]
     t0 = time.perf_counter()
     done_before = len(history)
@@ -434,7 +438,8 @@ def calibrate(a: argparse.Namespace) -> int:
 
     def checkpoint(hist: list[list[float]], n_new: int) -> None:
         bar.update(n_new)
-        _atomic_write(ckpt, json.dumps({"names": names, "scale": a.scale, "seeds": a.seeds, "history": hist}))
+        _atomic_write(ckpt, json.dumps({"names": names, "scale": a.scale, "seeds": a.seeds,
+                                        "targets_sha256": targets_sha, "history": hist}))
         history[:] = hist
 
     try:
@@ -467,8 +472,7 @@ def calibrate(a: argparse.Namespace) -> int:
     params_path = out_dir / "params.yaml"
     _atomic_write(params_path, text)
     write_report(out_dir / "report.md", t, rows, header)
-    plot_fit(out_dir / "fit.png", t, rows)
-    ckpt.unlink(missing_ok=True)
+    plot_fit(out_dir / "fit.png", t, rows)  # the checkpoint stays: `--resume --budget N` extends the search
     print(format_table(rows))
     print(f"calibrated {len(names)} parameters with {len(history)} evaluations in {wall:.0f} s "
           f"({rate:.0f} per minute) -> {params_path}")

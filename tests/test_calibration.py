@@ -132,7 +132,8 @@ def test_calibrate_writes_params_report_and_plot(tmp_path, capsys):
     report = (out / "report.md").read_text()
     assert "ne_pop" in report and "simulated mean" in report
     assert (out / "fit.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert not (out / ".checkpoint.json").exists()
+    saved = yaml.safe_load((out / ".checkpoint.json").read_text())
+    assert len(saved["history"]) == doc["fit"]["evaluations"]  # kept, so `--resume --budget N` can extend
     assert "targets within tolerance" in capsys.readouterr().out
 
 
