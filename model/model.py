@@ -382,19 +382,15 @@ class FlyingGeeseModel(mesa.Model):
         f.keep(~out)
 
     # --- what a firm would earn where: shared by location choice and production
-    def _charges_per_yuan(self, sector: np.ndarray, digital_on: np.ndarray, direct: np.ndarray,
-                          power: np.ndarray, region: np.ndarray | None) -> np.ndarray:
-        """Carbon and digital running costs per yuan of value added; [firm] or [firm, region] if region is None."""
+    def _charges_everywhere(self, sector: np.ndarray, digital_on: np.ndarray, direct: np.ndarray,
+                            power: np.ndarray) -> np.ndarray:
+        """[firm, region] carbon and digital running costs per yuan of value added, as if produced in each region."""
         P, pol = self.params, self.policy
-        price = pol.effective_carbon_price()[sector]
-        dcost = P["digital.annual_cost"] * (1.0 - pol.digital_subsidy)
-        if region is None:
-            out = digital_on[:, None] * dcost[None, :]
-            if pol.carbon_price > 0:
-                out = out + 1e-3 * price[:, None] * (direct[:, None] + power[:, None] * self.grid[None, :])
-            return out
-        intens = carbon.intensity(direct, power, self.grid, region)
-        return carbon.cost_per_yuan(pol.effective_carbon_price(), sector, intens) + digital_on * dcost[region]
+        out = digital_on[:, None] * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[None, :]
+        if pol.carbon_price > 0:
+            price = pol.effective_carbon_price()[sector]
+            out = out + 1e-3 * price[:, None] * (direct[:, None] + power[:, None] * self.grid[None, :])
+        return out
 
     def _profit_everywhere(self, idx: np.ndarray) -> np.ndarray:
         """[firm, region] profit (million yuan) firm ``idx`` would make producing in each region this year.
@@ -421,7 +417,7 @@ class FlyingGeeseModel(mesa.Model):
         if charged.any():
             c = np.flatnonzero(charged)
             sc, ac = s[c], a[c]
-            t = self._charges_per_yuan(sc, f.digital[idx][c], f.direct_intensity[idx][c], f.power_use[idx][c], None)
+            t = self._charges_everywhere(sc, f.digital[idx][c], f.direct_intensity[idx][c], f.power_use[idx][c])
             gross = np.maximum(self.access[None, :] * (self.price[sc][:, None] - t), 0.0)
             with np.errstate(divide="ignore"):
                 log_q = np.log(gross / fr_r[None, :])
@@ -623,15 +619,18 @@ class FlyingGeeseModel(mesa.Model):
                                                         P["carbon.nonfossil_share_2031"])
         f.data["direct_intensity"] = f.direct_intensity * (1.0 - P["carbon.efficiency_gain"])
         a, bh, bg = self.a_exp[f.sector], self.bh_exp[f.sector], self.bg_exp[f.sector]
-        log_tfp_eff = np.log(f.tfp) + np.log(self.region_tfp * self.agg)[f.region, f.sector] + np.log(self.spill)[f.region]
+        cell = f.region.astype(np.intp) * S + f.sector  # flat (region, sector) index for per-cell tables
+        log_tfp_eff = np.log(f.tfp) + np.log(self.region_tfp * self.agg).ravel()[cell] + np.log(self.spill)[f.region]
         access = self.access[f.region]
         fr = (1.0 + self.friction * (1.0 - pol.friction_cut))[f.region]
         wh, wg = self.wage[f.region, HIGH], self.wage[f.region, GENERAL]
         wage_term = production.log_wage_term(self.wage[:, HIGH], self.wage[:, GENERAL], self.bh_exp, self.bg_exp)
-        charges = self._charges_per_yuan(f.sector, f.digital, f.direct_intensity, f.power_use, f.region)
+        intens = carbon.intensity(f.direct_intensity, f.power_use, self.grid, f.region)
+        carbon_per_yuan = carbon.cost_per_yuan(pol.effective_carbon_price(), f.sector, intens)
+        charges = carbon_per_yuan + f.digital * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[f.region]
         expo = (1.0 - a) / a
         # a_i Y_i(p) = scale_i (a_i (p - t_i))^expo_i
-        log_opk1 = production.log_output_per_capital(log_tfp_eff, 0.0, wage_term[f.region, f.sector], a)
+        log_opk1 = production.log_output_per_capital(log_tfp_eff, 0.0, wage_term.ravel()[cell], a)
         scale = f.weight * access * f.capital * np.exp(log_opk1 - expo * np.log(fr))
         eta = P["demand.price_elasticity"]
         self.price = demand.clear_prices(f.sector.astype(np.int64), scale, access, access * charges, expo,
@@ -653,7 +652,7 @@ class FlyingGeeseModel(mesa.Model):
         hire_h, hire_g = need_h * r_h, need_g * r_g
         # with labour rationed by r, Cobb-Douglas output scales by r_H^bH r_G^bG (one factor per cell)
         cut = ration[:, HIGH, None] ** self.bh_exp[None, :] * ration[:, GENERAL, None] ** self.bg_exp[None, :]
-        y = y_plan * cut[f.region, f.sector]
+        y = y_plan * cut.ravel()[cell]
         va = access * y
         self.services = services  # demand-determined; labour shortages ration industry's hiring
 
@@ -663,8 +662,6 @@ class FlyingGeeseModel(mesa.Model):
         # Operating profit (before R&D and the one-off cost of a move): what loss streaks, exit and
         # investors look at; R&D and relocation are investments the firm chose, not signs of failure.
         profit = p * va - fr * (labour_cost + capital_cost) - charges * va
-        intens = carbon.intensity(f.direct_intensity, f.power_use, self.grid, f.region)
-        carbon_per_yuan = carbon.cost_per_yuan(pol.effective_carbon_price(), f.sector, intens)
         self.carbon_cost = np.bincount(f.region, weights=f.weight * carbon_per_yuan * va, minlength=R) / YI
         self.year_stats["policy_cost"] += np.bincount(
             f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy[f.region] * va,
@@ -686,7 +683,6 @@ class FlyingGeeseModel(mesa.Model):
         self.wage = labour_market.update_wages(self.wage, total, supply, u, P["labour.wage_adjustment"])
 
         # Regional aggregates.
-        cell = f.region.astype(np.int64) * S + f.sector
         self.va_rs_prev = np.bincount(cell, weights=f.weight * va, minlength=R * S).reshape(R, S) / YI
         self.iva_r = self.va_rs_prev.sum(axis=1)
         self.gdp_prev = self.gdp

@@ -283,7 +283,7 @@ def test_fast_profit_path_matches_the_general_formula():
     s = f.sector
     a, bh, bg = m.a_exp[s][:, None], m.bh_exp[s][:, None], m.bg_exp[s][:, None]
     fr = 1.0 + m.friction[None, :]
-    t = m._charges_per_yuan(s, f.digital, f.direct_intensity, f.power_use, None)
+    t = m._charges_everywhere(s, f.digital, f.direct_intensity, f.power_use)
     gross = m.access[None, :] * (m.price[s][:, None] - t)
     tfp = f.tfp[:, None] * (m.region_tfp * m.agg)[:, s].T * m.spill[None, :]
     y = f.capital[:, None] * production.output_per_capital(tfp, gross / fr, m.wage[None, :, 0], m.wage[None, :, 1], a, bh, bg)
