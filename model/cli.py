@@ -126,6 +126,9 @@ def cmd_run(a: argparse.Namespace) -> int:
                            params=_without(overrides, sc.params), progress=_progress(seeds, sc.name))
         target = write_run(run, a.out, plots=not a.no_plots)
         print(f"{sc.name}: {seeds} seeds at scale {run.scale}, {run.wall_seconds:.1f} s -> {target}")
+        if run.scale == "tiny":
+            print(f"{sc.name}: note: scale tiny is for smoke tests; its relocation dynamics are not converged "
+                  "(README, 'Scale and convergence')")
     return 0
 
 

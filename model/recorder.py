@@ -26,7 +26,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "manufacturing_va": ("yi yuan, 2012 prices", "manufacturing value added"),
     "rd_spend": ("yi yuan, 2012 prices", "R&D spending, enterprises + public"),
     "rd_intensity": ("share of GDP", "R&D spending / GDP"),
-    "wage_mean": ("yuan/yr, 2012 prices", "mean wage of the employed"),
+    "wage_mean": ("yuan/yr, 2012 prices", "mean wage of the employed (all employers, not only non-private units)"),
     "firms": ("firms", "above-size industrial firms"),
     "firms_high_tech": ("firms", "high-tech firms"),
     "digital_adoption": ("share of firms", "firms that have gone digital"),
