@@ -91,6 +91,7 @@ class FlyingGeeseModel(mesa.Model):
         self.land = P.by("location.land_cost", self.regions)
         self.friction = P.by("location.friction", self.regions)
         self.user_cost = (P["capital.interest_rate"] + P["capital.depreciation"]) * self.land
+        self.capital_share_2012: np.ndarray | None = None  # set once firms exist (land congestion)
 
         # Industrial value added by region and sector: fit the tilted mix to both margins (RAS).
         iva = P["demand.industrial_va_2012"] * P.by("demand.industrial_va_share_2012", self.regions)
@@ -430,10 +431,23 @@ class FlyingGeeseModel(mesa.Model):
         self.agg = production.agglomeration(self.va_rs_prev, P["production.agglomeration_elasticity"])
         self.spill = production.spillover(self.h_share, self.h_nat, P["production.spillover_elasticity"])
 
+    def _update_land_cost(self) -> None:
+        """Industrial land gets dearer where industry concentrates (a congestion force against herding):
+        land_r,t = land_r,2012 (capital share_r,t / capital share_r,2012)^location.land_congestion."""
+        P, f = self.params, self.firms
+        k_r = np.bincount(f.region, weights=f.weight * f.capital, minlength=self.data.n)
+        share = k_r / max(k_r.sum(), 1e-12)
+        if self.capital_share_2012 is None:
+            self.capital_share_2012 = share
+        rel = np.maximum(share, 1e-6) / np.maximum(self.capital_share_2012, 1e-6)
+        land = self.land * rel ** P["location.land_congestion"]
+        self.user_cost = (P["capital.interest_rate"] + P["capital.depreciation"]) * land
+
     # --- 4. relocation
     def _relocation(self) -> None:
         P, f, pol = self.params, self.firms, self.policy
         R = self.data.n
+        self._update_land_cost()
         self._refresh_location_factors()
         review = (self.rng.random(len(f)) < P["location.review_rate"]) & (f.age >= 1)
         idx = np.flatnonzero(review)

@@ -289,3 +289,17 @@ def test_fast_profit_path_matches_the_general_formula():
     y = f.capital[:, None] * production.output_per_capital(tfp, gross / fr, m.wage[None, :, 0], m.wage[None, :, 1], a, bh, bg)
     slow = a * gross * y - fr * m.user_cost[None, :] * f.capital[:, None]
     np.testing.assert_allclose(fast, slow, rtol=1e-9)
+
+
+def test_land_gets_dearer_where_industry_concentrates():
+    m = small_model(seed=8, params={"location.land_congestion": 1.0})
+    m._update_land_cost()
+    before = m.user_cost.copy()
+    f = m.firms
+    f.data["capital"][f.region == 2] *= 2.0  # the west doubles its capital
+    m._update_land_cost()
+    assert m.user_cost[2] > before[2] and np.all(m.user_cost[[0, 1, 3]] < before[[0, 1, 3]])
+    flat = small_model(seed=8, params={"location.land_congestion": 0.0})
+    flat.firms.data["capital"][flat.firms.region == 2] *= 2.0
+    flat._update_land_cost()
+    np.testing.assert_allclose(flat.user_cost, before)

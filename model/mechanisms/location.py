@@ -15,6 +15,10 @@ uniform per firm on the cumulative probabilities. lambda = location.profit_sensi
 (sunk, a share of a year's value added; paid on moving, less the relocation_subsidy lever sub_rs).
 Staying is the default (inertia): no review, or no region beats the current one by the sunk cost.
 As east wages rise, labour-intensive firms (low alpha, low theta) gain most from moving inland.
+Against herding (every firm of a sector seeing the same best region) the land part of the user cost
+rises where industry concentrates: land_r,t = land_r,2012 (K share_r,t / K share_r,2012)^zeta, with
+zeta = location.land_congestion (0, i.e. off, by default: the committed calibration was fitted without
+it), updated before each year's location choice (model._update_land_cost).
 Firms keep their capital, technology and staff counts when they move (relocations conserve firms).
 """
 

@@ -21,7 +21,8 @@ f_r the business-environment friction on factor costs), the first-order conditio
     H_i = bH q_i Y_i / wH_r,   G_i = bG q_i Y_i / wG_r
     profit_i = alpha (p_s a_r - tau_i) Y_i - (1 + f_r (1 - cut_r)) u_r K_i      operating profit
 
-with u_r = (interest + depreciation) x land_r the user cost of capital. The model books profit from
+with u_r = (interest + depreciation) x land_r the user cost of capital (land_r rises with the region's
+share of industrial capital, location.py). The model books profit from
 the hires actually made (after rationing); operating profit is before R&D and the one-off cost of a
 move, and it is what loss streaks, exit and investors look at. In 2012 TFP is backed out
 from each firm's data: a spatial equilibrium at p = 1 where capital earns the same net return rho0 in
