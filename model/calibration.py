@@ -217,19 +217,25 @@ def passes(m: Moment, sim: float) -> bool:
     return sim > 0
 
 
+def _baseline(t: Targets):
+    return load_scenario(SCENARIO_DIR / f"{t.scenario}.yaml").model_copy(update={"years": t.years, "params": {}})
+
+
+def _moments_of_replicate(t: Targets, scenario, seed: np.random.SeedSequence, scale: str,
+                          overrides: dict[str, float]) -> np.ndarray:
+    """[moment] values of one replicate of the baseline."""
+    from .model import FlyingGeeseModel
+
+    rec = FlyingGeeseModel(scenario, seed=seed, scale=scale, params=overrides).run()
+    return np.array([moment_value(mom, rec.values, rec.years, rec.metrics) for mom in t.moments])
+
+
 def simulate(overrides: dict[str, float], t: Targets, scale: str, seeds: int, root: int = ROOT_SEED) -> np.ndarray:
     """[seed, moment] moment values for the baseline with ``overrides`` (common random numbers)."""
-    from .model import FlyingGeeseModel
     from .runner import replicate_seeds
 
-    scenario = load_scenario(SCENARIO_DIR / f"{t.scenario}.yaml").model_copy(update={"years": t.years, "params": {}})
-    out = np.empty((seeds, len(t.moments)))
-    for i, ss in enumerate(replicate_seeds(root, seeds)):
-        m = FlyingGeeseModel(scenario, seed=ss, scale=scale, params=overrides)
-        rec = m.run()
-        for j, mom in enumerate(t.moments):
-            out[i, j] = moment_value(mom, rec.values, rec.years, rec.metrics)
-    return out
+    scenario = _baseline(t)
+    return np.vstack([_moments_of_replicate(t, scenario, ss, scale, overrides) for ss in replicate_seeds(root, seeds)])
 
 
 def total_loss(t: Targets, sims: np.ndarray) -> float:
@@ -486,8 +492,6 @@ def targets_command(a: argparse.Namespace) -> int:
     overrides = calibrated_overrides(a.params)
     workers = _workers(a.workers)
     if workers > 1 and a.seeds > 1:
-        from .runner import replicate_seeds  # noqa: F401 - same seeds as `simulate`
-
         with ProcessPoolExecutor(max_workers=min(workers, a.seeds), mp_context=get_context("spawn")) as pool:
             parts = list(pool.map(_simulate_one, range(a.seeds), [overrides] * a.seeds, [str(a.targets)] * a.seeds,
                                   [a.scale] * a.seeds, [a.seeds] * a.seeds))
@@ -501,12 +505,8 @@ def targets_command(a: argparse.Namespace) -> int:
 
 
 def _simulate_one(i: int, overrides: dict[str, float], targets_path: str, scale: str, seeds: int) -> np.ndarray:
-    """Replicate i of ``simulate`` alone (same seed as in the full call)."""
-    from .model import FlyingGeeseModel
+    """Replicate i of ``simulate`` alone (same seed as in the full call), for a process pool."""
     from .runner import replicate_seeds
 
     t = _targets_cached(targets_path)
-    scenario = load_scenario(SCENARIO_DIR / f"{t.scenario}.yaml").model_copy(update={"years": t.years, "params": {}})
-    m = FlyingGeeseModel(scenario, seed=replicate_seeds(ROOT_SEED, seeds)[i], scale=scale, params=overrides)
-    rec = m.run()
-    return np.array([[moment_value(mom, rec.values, rec.years, rec.metrics) for mom in t.moments]])
+    return _moments_of_replicate(t, _baseline(t), replicate_seeds(ROOT_SEED, seeds)[i], scale, overrides)[None, :]

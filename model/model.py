@@ -29,7 +29,7 @@ from .errors import InputError
 from .mechanisms import (capital, carbon, demand, demography, digital, entry_exit, innovation,
                          labour_market, location, migration, production)
 from .parameters import ParamSet, check_keys
-from .policy import Policy, policy_for_year
+from .policy import policy_for_year
 from .recorder import Recorder
 from .regions import RegionData, load_region_data
 from .scenario import FIRST_YEAR, SCALES, Scenario, scenario_from_dict
@@ -158,7 +158,6 @@ class FlyingGeeseModel(mesa.Model):
         cost_k = fr0 * self.user_cost[f_region]
         rho0 = brentq(lambda r: np.average(a * r / (cost_k + r), weights=va) - m_target, 1e-6, 10.0)
         m = a * rho0 / (cost_k + rho0)
-        self.return_2012 = rho0
         wh, wg = self.wage[f_region, HIGH], self.wage[f_region, GENERAL]
         q0 = self.access[f_region] / fr0
         y = va / self.access[f_region]
@@ -191,9 +190,8 @@ class FlyingGeeseModel(mesa.Model):
         tfp_own = tfp_eff / (agg[f_region, f_sector] * spill[f_region])
         # What stays with the place (infrastructure, institutions, supplier networks) is separated from
         # what moves with the firm: the cell's geometric-mean TFP is regional, the rest is the firm's own.
-        cell_rs = f_region.astype(np.int64) * S + f_sector
-        log_z = np.bincount(cell_rs, weights=np.log(tfp_own), minlength=R * S) / np.maximum(
-            np.bincount(cell_rs, minlength=R * S), 1)
+        log_z = np.bincount(cell, weights=np.log(tfp_own), minlength=R * S) / np.maximum(
+            np.bincount(cell, minlength=R * S), 1)
         self.region_tfp = np.exp(log_z).reshape(R, S)
         tfp_own = tfp_own / self.region_tfp[f_region, f_sector]
 
@@ -284,7 +282,6 @@ class FlyingGeeseModel(mesa.Model):
         self.flows_talent[:] = 0
         self.moved_capital_in = np.zeros(R)
         self.moved_capital_out = np.zeros(R)
-        self.stranded_by_sector = np.zeros(len(SECTORS))
 
     # ------------------------------------------------------------------ one year
     def step(self) -> None:
@@ -378,8 +375,6 @@ class FlyingGeeseModel(mesa.Model):
         self.year_stats["stranded"] = np.bincount(f.region[out], weights=(f.weight * f.capital * (1 - delta))[out],
                                                   minlength=R) / YI
         self.year_stats["exits"] = np.bincount(f.region[out], weights=f.weight[out], minlength=R)
-        self.stranded_by_sector = np.bincount(f.sector[out], weights=(f.weight * f.capital * (1 - delta))[out],
-                                              minlength=len(SECTORS)) / YI
         f.keep(~out)
 
     # --- what a firm would earn where: shared by location choice and production
@@ -626,7 +621,6 @@ class FlyingGeeseModel(mesa.Model):
         # Talent side of the region (fixed since migration).
         supply = self.labour_supply
         self.population = supply.sum(axis=1) / self.pop_ratio
-        self._refresh_location_factors()
 
         # Firms supply at the sector price that clears each market (production.py, demand.py).
         self.grid = self.grid_2012 * carbon.grid_factor(self.year, P["carbon.nonfossil_share_2012"],
