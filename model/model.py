@@ -205,13 +205,13 @@ class FlyingGeeseModel(mesa.Model):
 
         # R&D: who performs (intercept solved for the 2012 share) and the spending scale.
         rel_size = va / np.median(va)
-        size_effect = P["innovation.performer_size_effect"]
-        self.rd_b0 = brentq(lambda b: innovation.performer_probability(innovation.performer_logit(
-            b, 0.0, 0, P["innovation.performer_talent_effect"], (self.h_share / self.h_nat)[f_region], rel_size,
-            np.zeros(nf), size_effect)).mean() - P["innovation.performer_share_2012"], -40, 40)
-        p_active = innovation.performer_probability(innovation.performer_logit(
-            self.rd_b0, 0.0, 0, P["innovation.performer_talent_effect"], (self.h_share / self.h_nat)[f_region],
-            rel_size, np.zeros(nf), size_effect))
+        def p_perform(b0: float) -> np.ndarray:
+            return innovation.performer_probability(innovation.performer_logit(
+                b0, 0.0, 0, P["innovation.performer_talent_effect"], (self.h_share / self.h_nat)[f_region],
+                rel_size, np.zeros(nf), P["innovation.performer_size_effect"]))
+
+        self.rd_b0 = brentq(lambda b: p_perform(b).mean() - P["innovation.performer_share_2012"], -40, 40)
+        p_active = p_perform(self.rd_b0)
         active = rng.random(nf) < p_active
         rho = P.by("innovation.rd_share_of_value_added", SECTORS)[f_sector]
         raw = active * rho * va
