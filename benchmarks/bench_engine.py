@@ -61,6 +61,7 @@ def mesa_location_step(n_firms: int, repeats: int) -> float:
     P = m.params
     lam, kappa = P["location.profit_sensitivity"], P["location.relocation_cost"]
     horizon = 1.0 / (P["capital.interest_rate"] + P["entry_exit.exit_hazard"])
+    clip = P["location.gain_clip"]
 
     class FirmAgent(mesa.Agent):
         def __init__(self, model, i):
@@ -86,7 +87,7 @@ def mesa_location_step(n_firms: int, repeats: int) -> float:
             here = self.profit_in(self.region)
             best, best_v = self.region, -math.inf
             for r in regions:
-                gain = min(max(horizon * (self.profit_in(r) - here) / max(self.va, 1e-9), -20.0), 20.0)
+                gain = min(max(horizon * (self.profit_in(r) - here) / max(self.va, 1e-9), -clip), clip)
                 v = lam * (gain - (kappa if r != self.region else 0.0)) - math.log(-math.log(self.random.random()))
                 if v > best_v:
                     best, best_v = r, v
@@ -124,7 +125,8 @@ def array_location_step(n_firms: int, repeats: int) -> float:
     for _ in range(repeats):
         profit = location.profit_everywhere(m, idx)
         dest = location.choose(m.rng, profit, f.region, f.value_added, P["location.profit_sensitivity"],
-                               P["location.relocation_cost"], sub, horizon)
+                               P["location.relocation_cost"], sub, horizon, gain_clip=P["location.gain_clip"],
+                               min_scale=P["location.min_relative_scale"])
         f.data["region"][:] = dest
     return (time.perf_counter() - t0) / repeats
 

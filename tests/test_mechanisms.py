@@ -71,7 +71,7 @@ def test_labour_market_rations_and_raises_wages_when_short():
     emp, ration = labour_market.clear(demand_, supply, 0.05)
     np.testing.assert_allclose(emp, [[95.0, 90.0]])
     assert ration[0, 0] < 1 and ration[0, 1] == 1
-    w = labour_market.update_wages(np.array([[100.0, 50.0]]), demand_, supply, 0.05, 1.0)
+    w = labour_market.update_wages(np.array([[100.0, 50.0]]), demand_, supply, 0.05, 1.0, 0.3)
     assert w[0, 0] > 100 and w[0, 1] < 50
 
 
@@ -121,18 +121,19 @@ def test_location_choice_follows_profit_and_relocation_subsidy(rng):
     current = np.zeros(n, dtype=np.int8)
     va = np.full(n, 40.0)
     none = np.zeros((n, 4))
-    d0 = location.choose(rng, profit, current, va, 25.0, 0.25, none)
+    clip = dict(gain_clip=20.0, min_scale=1e-3)
+    d0 = location.choose(rng, profit, current, va, 25.0, 0.25, none, 1.0, **clip)
     assert (d0 == 1).mean() > (d0 == 2).mean()
     sub = none.copy()
     sub[:, 2] = 0.8
-    d1 = location.choose(np.random.default_rng(1), profit, current, va, 25.0, 0.25, sub)
+    d1 = location.choose(np.random.default_rng(1), profit, current, va, 25.0, 0.25, sub, 1.0, **clip)
     assert (d1 == 2).mean() > (d0 == 2).mean()
     # prohibitive sunk cost keeps everyone home
-    d2 = location.choose(rng, profit, current, va, 25.0, 5.0, none)
+    d2 = location.choose(rng, profit, current, va, 25.0, 5.0, none, 1.0, **clip)
     assert (d2 == 0).mean() > 0.99
     # a lasting gain weighs more against the same sunk cost when it is reaped for longer
-    d3 = location.choose(np.random.default_rng(2), profit, current, va, 25.0, 0.25, none, horizon=1.0)
-    d4 = location.choose(np.random.default_rng(2), profit, current, va, 25.0, 0.25, none, horizon=10.0)
+    d3 = location.choose(np.random.default_rng(2), profit, current, va, 25.0, 0.25, none, 1.0, **clip)
+    d4 = location.choose(np.random.default_rng(2), profit, current, va, 25.0, 0.25, none, 10.0, **clip)
     assert (d4 == 1).mean() > (d3 == 1).mean()
 
 
@@ -154,9 +155,10 @@ def test_rising_east_wages_push_labour_intensive_firms_out_first():
 
 # --- carbon -------------------------------------------------------------------------------
 def test_grid_decarbonises_with_the_non_fossil_share():
-    assert carbon.grid_factor(2012, 0.145, 0.25) == pytest.approx(1.0)
-    assert carbon.nonfossil_share(2031, 0.145, 0.25) == pytest.approx(0.25)
-    assert carbon.grid_factor(2031, 0.145, 0.25) < carbon.grid_factor(2020, 0.145, 0.25) < 1.0
+    assert carbon.grid_factor(2012, 0.145, 0.25, 0.95) == pytest.approx(1.0)
+    assert carbon.nonfossil_share(2031, 0.145, 0.25, 0.95) == pytest.approx(0.25)
+    assert carbon.grid_factor(2031, 0.145, 0.25, 0.95) < carbon.grid_factor(2020, 0.145, 0.25, 0.95) < 1.0
+    assert carbon.nonfossil_share(2200, 0.145, 0.25, 0.95) == 0.95
 
 
 def test_carbon_price_path_interpolates_and_stays_flat():
@@ -186,8 +188,9 @@ def test_capital_flows_to_returns_and_shuns_carbon():
     k = np.array([100.0, 100.0])
     s = capital.cell_shares(k, np.array([0.10, 0.05]), 8.0)
     assert s[0] > s[1] and s.sum() == pytest.approx(1.0)
-    assert capital.industry_draw(100.0, 0.3, 0.2, 0.2, 2.0) == pytest.approx(30.0)
-    assert capital.industry_draw(100.0, 0.3, 0.1, 0.2, 2.0) < 30.0
+    assert capital.industry_draw(100.0, 0.3, 0.2, 0.2, 2.0, 0.9) == pytest.approx(30.0)
+    assert capital.industry_draw(100.0, 0.3, 0.1, 0.2, 2.0, 0.9) < 30.0
+    assert capital.industry_draw(100.0, 0.3, 0.4, 0.2, 2.0, 0.9) == pytest.approx(90.0)  # capped
 
 
 # --- digital, entry and exit, demography --------------------------------------------------
@@ -215,7 +218,7 @@ def test_entrants_go_where_the_sector_is_and_to_subsidies(rng):
 
 
 def test_demography_cohorts_and_stochastic_rounding(rng):
-    gen, grads = demography.entrants(2012, 20.0, -0.015, 6.733, 0.045)
+    gen, grads = demography.entrants(2012, 20.0, -0.015, 6.733, 0.045, 0.8)
     assert gen + grads == pytest.approx(20.0) and grads == pytest.approx(6.733)
     x = np.full(10000, 0.3)
     assert demography.stochastic_round(rng, x).mean() == pytest.approx(0.3, abs=0.02)

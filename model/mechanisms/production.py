@@ -54,7 +54,7 @@ PARAMETERS = ("production.capital_share", "production.high_skill_labour_share", 
               "demand.industrial_va_2012", "demand.industrial_va_share_2012", "demand.sector_share_2012",
               "demand.sector_tilt_energy_intensive", "demand.sector_tilt_labour_intensive",
               "demand.sector_tilt_equipment", "demand.sector_tilt_high_tech", "demand.price_elasticity",
-              "labour.natural_unemployment", "digital.annual_cost")
+              "labour.natural_unemployment", "digital.annual_cost", "demand.ras_iterations")
 
 
 def value_added_2012(P, regions: tuple[str, ...]) -> np.ndarray:
@@ -64,7 +64,7 @@ def value_added_2012(P, regions: tuple[str, ...]) -> np.ndarray:
     sector_share = P.by("demand.sector_share_2012", SECTORS)
     mix = np.column_stack([P.by(f"demand.sector_tilt_{s}", regions) for s in SECTORS])
     mix = mix * sector_share[None, :] + 1e-12
-    for _ in range(500):
+    for _ in range(int(P["demand.ras_iterations"])):
         mix *= (iva.sum() * sector_share / mix.sum(axis=0))[None, :]
         mix *= (iva / mix.sum(axis=1))[:, None]
     return mix
