@@ -69,7 +69,7 @@ class YearView:
 
     @cached_property
     def mva(self) -> np.ndarray:
-        return production.manufacturing_va(self.f, self.m.params["production.nonmanufacturing_share_energy"], self.R)
+        return production.manufacturing_va(self.f, self.m.params, self.R)
 
     @cached_property
     def rd(self) -> np.ndarray:

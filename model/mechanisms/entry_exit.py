@@ -29,8 +29,9 @@ import numpy as np
 from .. import SECTORS, YI
 from ..world import Sim
 
+# entry_rate, profit_sensitivity, entrant_size and the funding caps are read where entrants are
+# financed: capital.step (entry and investment are one allocation of the national pool)
 PARAMETERS = ("entry_exit.exit_hazard", "entry_exit.exit_after_losses", "entry_exit.loss_years_to_exit",
-              "entry_exit.entry_rate", "entry_exit.profit_sensitivity", "entry_exit.entrant_size",
               "capital.depreciation", "carbon.relative_intensity", "carbon.electricity_share",
               "production.tfp_sigma", "entry_exit.initial_age_max")
 
