@@ -122,14 +122,18 @@ class FlyingGeeseModel(mesa.Model):
 
     # ------------------------------------------------------------------ one year
     def step(self) -> None:
-        self.year += 1
-        self._reset_year_stats()
-        self.policy = policy_for_year(self.config, self.year, self.regions)
         before = self._snapshot
+        self.start_year()
         for mechanism_step in YEAR:
             mechanism_step(self)
         self._check_ledgers(before)
         self.recorder.record(self)
+
+    def start_year(self) -> None:
+        """Advance the clock: next year's policy and an empty ledger (before the mechanisms run)."""
+        self.year += 1
+        self._reset_year_stats()
+        self.policy = policy_for_year(self.config, self.year, self.regions)
 
     def run(self) -> Recorder:
         """Run from 2012 to the scenario's last year; returns the recorder."""

@@ -526,8 +526,9 @@ def test_labour_market_step_pays_wages_and_updates_them_as_stated():
 
 
 def test_carbon_step_moves_the_grid_and_firm_efficiency():
-    m = small_model(seed=2)
-    m.year = 2020
+    m = small_model(seed=2, scenario={"name": "t", "years": [2012, 2020]})
+    m.run_for(7)
+    m.start_year()
     d0 = m.firms.direct_intensity.copy()
     carbon.step(m)
     P = m.params
@@ -540,8 +541,7 @@ def test_carbon_step_moves_the_grid_and_firm_efficiency():
 def test_entry_and_investment_spend_industrys_draw_on_the_pool():
     m = small_model(seed=3)
     m.run_for(2)
-    m.year += 1
-    m._reset_year_stats()
+    m.start_year()
     w, f, P = m.world, m.firms, m.params
     k_before = (f.weight * f.capital).sum()
     capital.step(m)
@@ -551,3 +551,74 @@ def test_entry_and_investment_spend_industrys_draw_on_the_pool():
                                rtol=1e-9)
     assert 0 < invest <= P["capital.industry_draw_cap"] * (
         P["capital.savings_rate"] + P["capital.foreign_share"]) * w.gdp.sum() * 100 * (1 + 1e-12)
+
+
+def test_labour_market_step_pays_the_wage_top_up_and_books_its_cost():
+    m = small_model(seed=4, scenario={"name": "t", "levers": {"talent_incentive": [
+        {"region": "northeast", "skill": "high", "wage_topup": 0.2, "from": 2013}]}})
+    m.run_for(1)
+    w, t = m.world, m.talent
+    wage0, cost0 = w.wage.copy(), m.year_stats["policy_cost"].copy()
+    labour_market.step(m)
+    ne = m.regions.index("northeast")
+    topped = (t.region == ne) & (t.skill == HIGH) & t.employed
+    assert topped.any()
+    np.testing.assert_allclose(t.wage[topped], 1.2 * wage0[ne, HIGH] * t.ability[topped], rtol=1e-13)
+    bill = (0.2 * wage0[ne, HIGH] * t.ability[topped] * t.weight[topped]).sum() / 1e8
+    assert m.year_stats["policy_cost"][ne] - cost0[ne] == pytest.approx(bill, rel=1e-9)
+
+
+def _market_year(m):
+    """Bring a model to the point of this year's production: the steps before it, public API only."""
+    m.start_year()
+    for step in (location.step, carbon.step, demand.step):
+        step(m)
+
+
+def test_production_books_output_from_the_hires_actually_made():
+    m = small_model(seed=5)
+    m.run_for(1)
+    _market_year(m)
+    m.world.labour_supply = m.world.labour_supply * 0.6  # scarce labour: hiring is rationed
+    production.step(m)
+    f, w, P = m.firms, m.world, m.params
+    u = P["labour.natural_unemployment"]
+    np.testing.assert_allclose(w.employment, np.minimum(w.labour_demand, (1 - u) * w.labour_supply), rtol=1e-13)
+    assert (w.employment < w.labour_demand).any()
+    s = f.sector
+    tfp_eff = f.tfp * (w.region_tfp * w.agg)[f.region, s] * w.spill[f.region]
+    y = production.output(tfp_eff, f.capital, f.labour_high, f.labour_general, w.a_exp[s], w.bh_exp[s], w.bg_exp[s])
+    np.testing.assert_allclose(f.value_added, w.access[f.region] * y, rtol=1e-9)
+
+
+def test_demography_step_retires_at_the_retirement_age_and_adds_entrants():
+    m = small_model(seed=6)
+    t, P = m.talent, m.params
+    ret = int(P["demography.retirement_age"])
+    leaving = t.age + 1 >= ret
+    expect_retired = np.bincount(t.region[leaving], weights=t.weight[leaving], minlength=m.data.n)
+    n0 = len(t)
+    m.start_year()
+    demography.step(m)
+    t = m.talent
+    assert t.age.max() == ret - 1
+    np.testing.assert_allclose(m.year_stats["retirements"], expect_retired)
+    new = t.newcomer
+    assert new.sum() == len(t) - (n0 - leaving.sum())
+    assert set(np.unique(t.age[new & (t.skill == HIGH)])) == {int(P["demography.entry_age_graduate"])}
+    assert set(np.unique(t.age[new & (t.skill != HIGH)])) == {int(P["demography.entry_age_general"])}
+
+
+def test_entrants_take_at_most_their_funding_share_of_the_cell():
+    def entrant_capital(share):
+        m = small_model(seed=7, params={"entry_exit.entrant_funding_share": share})
+        m.run_for(1)
+        uid0 = m.firms.uid.copy()
+        m.start_year()
+        capital.step(m)
+        new = ~np.isin(m.firms.uid, uid0)
+        return (m.firms.weight * m.firms.capital)[new].sum(), new.sum()
+    k_low, n_low = entrant_capital(0.01)
+    k_half, n_half = entrant_capital(0.5)
+    assert n_low == n_half > 0          # the same entrants (the same draws) ...
+    assert k_low < k_half                # ... financed less when their share of the cell is smaller
