@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import GENERAL, HIGH, MILLION, YI
+from .. import HIGH, MILLION, SKILLS, YI
 from ..world import Sim
 
 PARAMETERS = ("labour.high_skill_premium_2012", "labour.natural_unemployment", "labour.wage_adjustment",
@@ -55,7 +55,7 @@ def init_employment(model: Sim) -> None:
     w.services_labour_share = other * w.wage / (w.services[:, None] * YI * MILLION)
     employment = np.minimum(other + np.column_stack([ind_h, ind_g]), (1 - u) * supply)
     w.employment_rate = employment / supply
-    t.data["employed"] = assign_jobs(rng, t.region.astype(np.int64) * 2 + t.skill, w.employment_rate)
+    t.data["employed"] = assign_jobs(rng, skill_cell(t.region, t.skill), w.employment_rate)
     t.data["wage"] = np.where(t.employed, w.wage[t.region, t.skill] * t.ability, 0.0)
 
 
@@ -65,7 +65,7 @@ def step(model: Sim) -> None:
     R = model.data.n
     supply = w.labour_supply
     w.employment_rate = w.employment / np.maximum(supply, 1e-9)
-    t_cell = t.region.astype(np.int64) * 2 + t.skill
+    t_cell = skill_cell(t.region, t.skill)
     t.data["employed"] = assign_jobs(rng, t_cell, w.employment_rate)
     paid = w.wage * (1.0 + pol.wage_topup)
     t.data["wage"] = np.where(t.employed, paid.ravel()[t_cell] * t.ability, 0.0)
@@ -78,8 +78,13 @@ def step(model: Sim) -> None:
 
 def pool(region: np.ndarray, skill: np.ndarray, weight: np.ndarray, n_regions: int) -> np.ndarray:
     """[region, skill] weighted headcount."""
-    idx = region.astype(np.int64) * 2 + skill
-    return np.bincount(idx, weights=weight, minlength=n_regions * 2).reshape(n_regions, 2)
+    n_k = len(SKILLS)
+    return np.bincount(skill_cell(region, skill), weights=weight, minlength=n_regions * n_k).reshape(n_regions, n_k)
+
+
+def skill_cell(region: np.ndarray, skill: np.ndarray) -> np.ndarray:
+    """Flat [region, skill] index of each person: region * len(SKILLS) + skill."""
+    return region.astype(np.int64) * len(SKILLS) + skill
 
 
 def clear(demand: np.ndarray, supply: np.ndarray, unemployment: float) -> tuple[np.ndarray, np.ndarray]:
@@ -100,6 +105,6 @@ def update_wages(wage: np.ndarray, demand: np.ndarray, supply: np.ndarray, unemp
 def assign_jobs(rng: np.random.Generator, cell: np.ndarray, employment_rate: np.ndarray) -> np.ndarray:
     """Who holds a job this year: one uniform draw per agent against its (region, skill) employment rate.
 
-    ``cell`` is region * 2 + skill for every agent; ``employment_rate`` is [region, skill].
+    ``cell`` is ``skill_cell(region, skill)`` for every agent; ``employment_rate`` is [region, skill].
     """
     return rng.random(len(cell)) < employment_rate.ravel()[cell]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import HIGH
+from .. import HIGH, SKILLS
 from ..world import Sim
 from . import labour_market
 
@@ -42,7 +42,7 @@ def age_group(age: np.ndarray, middle_from: int, old_from: int) -> np.ndarray:
 
 
 def cell_index(region: np.ndarray, home: np.ndarray, skill: np.ndarray, agegrp: np.ndarray, n_regions: int) -> np.ndarray:
-    return ((region.astype(np.int64) * n_regions + home) * 2 + skill) * N_AGE_GROUPS + agegrp
+    return ((region.astype(np.int64) * n_regions + home) * len(SKILLS) + skill) * N_AGE_GROUPS + agegrp
 
 
 def choice_probabilities(wage: np.ndarray, employment_rate: np.ndarray, topup: np.ndarray,
@@ -62,7 +62,7 @@ def choice_probabilities(wage: np.ndarray, employment_rate: np.ndarray, topup: n
     cut_v = cut.T[None, None, :, None, :]
     u = (skill_v + home_bias * (dest == home)
          - moving_cost * (1.0 - cut_v) * (dest != cur))   # [c, o, k, 1, r]
-    u = np.broadcast_to(u, (nr, nr, 2, N_AGE_GROUPS, nr)).reshape(-1, nr)
+    u = np.broadcast_to(u, (nr, nr, len(SKILLS), N_AGE_GROUPS, nr)).reshape(-1, nr)
     u = u - u.max(axis=1, keepdims=True)
     p = np.exp(u)
     return p / p.sum(axis=1, keepdims=True)
