@@ -26,7 +26,7 @@ the entry. A missing file means "no calibration yet": the defaults apply.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -207,7 +207,14 @@ def calibrated_overrides(path: Path = PARAMS_FILE) -> dict[str, float]:
     path = Path(path)
     if not path.is_file():
         return {}
-    return {k: float(v) for k, v in read_params_file(path)["values"].items()}
+    stat = path.stat()
+    return dict(_calibrated_values(str(path.resolve()), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=8)
+def _calibrated_values(path: str, _mtime_ns: int, _size: int) -> tuple[tuple[str, float], ...]:
+    """Read once per version of the file (every model built in Python resolves its parameters)."""
+    return tuple((k, float(v)) for k, v in read_params_file(Path(path))["values"].items())
 
 
 # --- the layering ---------------------------------------------------------------------------------------
