@@ -26,13 +26,11 @@ def one_run(preset: str) -> dict:
     import resource
 
     from model.model import FlyingGeeseModel
-    from model.params_file import calibrated_overrides
     from model.scenario import load_scenario
 
     baseline = load_scenario(os.path.join(ROOT, "scenarios", "baseline.yaml"))
-    overrides = calibrated_overrides()
     t0 = time.perf_counter()
-    m = FlyingGeeseModel(baseline, seed=1, scale=preset, params=overrides)
+    m = FlyingGeeseModel(baseline, seed=1, scale=preset)  # calibrated, as `geese run`
     t1 = time.perf_counter()
     agents0 = len(m.firms) + len(m.talent)
     m.run()
