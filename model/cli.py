@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--workers", type=_positive("--workers"), default=None)
     t.add_argument("--targets", type=Path, default=REPO / "calibration" / "targets.yaml")
     t.add_argument("--params", type=Path, default=REPO / "calibration" / "params.yaml")
+    from .cli_calibration import add_parsers  # posterior, screen, convergence, check (issue 11)
+
+    add_parsers(sub)
     return p
 
 
@@ -218,6 +221,7 @@ def cmd_targets(a: argparse.Namespace) -> int:
 
 COMMANDS = {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "list": cmd_list,
             "calibrate": cmd_calibrate, "targets": cmd_targets}
+COMMANDS.update(__import__("model.cli_calibration", fromlist=["COMMANDS"]).COMMANDS)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -221,19 +221,22 @@ def _calibrated_values(path: str, _mtime_ns: int, _size: int) -> tuple[tuple[str
 
 def resolve_parameters(scenario_params: Mapping[str, float] | None = None,
                        explicit: Mapping[str, float] | None = None,
-                       calibrated: bool | str | Path = True) -> ParamSet:
+                       calibrated: bool | str | Path | Mapping[str, float] = True) -> ParamSet:
     """The parameter values a run uses: defaults < calibrated < scenario < explicit.
 
     Args:
         scenario_params: the scenario's own ``params:`` overrides.
         explicit: overrides given by the caller (Python, the notebook, a calibration candidate).
         calibrated: True applies ``calibration/params.yaml`` (when it exists), a path applies that
-            file, False applies none (the documented defaults are the base).
+            file, False applies none (the documented defaults are the base); a mapping (a posterior draw,
+            ``geese run --param-draws``) takes the place of the file.
 
     Every layer is range-checked and named in errors; the sum-to-one groups are checked on the result.
     """
     values = ParamSet.defaults()
-    if calibrated is not False:
+    if isinstance(calibrated, Mapping):  # a posterior draw stands in for calibration/params.yaml
+        values = values.with_overrides(dict(calibrated), "<posterior draw>", prefix="values", check_sums=False)
+    elif calibrated is not False:
         path = PARAMS_FILE if calibrated is True else Path(calibrated)
         values = values.with_overrides(calibrated_overrides(path), str(path), prefix="values", check_sums=False)
     values = values.with_overrides(dict(scenario_params or {}), "<scenario>", check_sums=False)

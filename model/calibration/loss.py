@@ -22,20 +22,38 @@ def quantity(q: Quantity, values: np.ndarray, years: list[int], metrics: list[st
     """The quantity from one replicate's recorder values [year, region + national, metric]."""
     regions = list(REGIONS) + ["national"]
 
-    def series(metric: str, reg: str) -> np.ndarray:
-        group = [reg] + (q.plus if reg == q.region else [])
+    def raw(metric: str, reg: str, plus: bool) -> np.ndarray:
+        group = [reg] + (q.plus if plus else [])
         s = sum(values[:, regions.index(g), metrics.index(metric)] for g in group)
         if q.per is not None:
             s = s / sum(values[:, regions.index(g), metrics.index(q.per)] for g in group)
         return s
 
+    def series(reg: str) -> np.ndarray:
+        s = raw(q.metric, reg, reg == q.region)
+        if q.versus_region is not None:
+            s = s / raw(q.metric, q.versus_region, False)
+        return s
+
     def stat(reg: str) -> float:
-        s = series(q.metric, reg)
+        s = series(reg)
         if q.statistic == "value":
             return float(s[years.index(q.year)])
+        if q.statistic == "min_step":
+            pts = s[[years.index(y) for y in q.at]]  # type: ignore[union-attr]
+            return float(np.min(np.diff(pts)))
         a, b = years.index(q.span[0]), years.index(q.span[1])  # type: ignore[index]
+        w = s[a : b + 1]
         if q.statistic == "mean":
-            return float(np.mean(s[a : b + 1]))
+            return float(np.mean(w))
+        if q.statistic == "change":
+            return float(s[b] - s[a])
+        if q.statistic == "max":
+            return float(np.max(w))
+        if q.statistic == "min":
+            return float(np.min(w))
+        if q.statistic == "peak_year":
+            return float(q.span[0] + int(np.argmax(w)))  # type: ignore[index]
         return float((s[b] / s[a]) ** (1.0 / (q.span[1] - q.span[0])) - 1.0)  # type: ignore[index]
 
     reg = region or q.region
@@ -62,21 +80,45 @@ def _softplus(x: float) -> float:
     return x + math.log1p(math.exp(-x)) if x > 0 else math.log1p(math.exp(x))
 
 
+def _bound_excess(m: Moment, sim: float) -> float:
+    """How far ``sim`` lies outside the bound(s), in units of ``scale`` (< 0 inside)."""
+    ex = []
+    if m.upper is not None:
+        ex.append(sim - m.upper)
+    if m.lower is not None:
+        ex.append(m.lower - sim)
+    return max(ex) / m.scale
+
+
 def moment_loss(m: Moment, sim: float) -> float:
+    if not math.isfinite(sim):
+        return BAD_FIT
     if m.kind == "value":
         return m.weight * ((sim - m.target) / m.tolerance) ** 2  # type: ignore[operator]
     if m.kind == "bound":
-        excess = (sim - m.upper) if m.upper is not None else (m.lower - sim)  # type: ignore[operator]
-        return m.weight * (_softplus(excess / m.scale) / math.log(2)) ** 2 * (0.25 if excess <= 0 else 1.0)
+        excess = _bound_excess(m, sim)
+        return m.weight * (_softplus(excess) / math.log(2)) ** 2 * (0.25 if excess <= 0 else 1.0)
     return m.weight * (_softplus(-sim / m.scale) / math.log(2)) ** 2 * (0.25 if sim > 0 else 1.0)
 
 
 def passes(m: Moment, sim: float) -> bool:
+    if not math.isfinite(sim):
+        return False
     if m.kind == "value":
         return abs(sim - m.target) <= m.tolerance  # type: ignore[operator]
     if m.kind == "bound":
-        return sim <= m.upper if m.upper is not None else sim >= m.lower  # type: ignore[operator]
+        return (m.upper is None or sim <= m.upper) and (m.lower is None or sim >= m.lower)
     return sim > 0
+
+
+def discrepancy(m: Moment, sim: float) -> float:
+    """Signed distance from the requirement in tolerances (value) or scales (bound, ordinal); 0 when met
+    for bounds and ordinals. The history matching's implausibility uses it."""
+    if m.kind == "value":
+        return (sim - m.target) / m.tolerance  # type: ignore[operator]
+    if m.kind == "bound":
+        return max(_bound_excess(m, sim), 0.0)
+    return max(-sim / m.scale, 0.0)
 
 
 def total_loss(t: Targets, sims: np.ndarray) -> float:

@@ -1,5 +1,16 @@
-"""The targets file (``calibration/targets.yaml``): moments, their tolerances and weights, and the
-free parameters with their bounds. Every problem names the entry it is in."""
+"""The targets file (``calibration/targets.yaml``): moments, their tolerances and weights, the free and
+fixed parameters, and the catalogued figures that are not moments (each with its reason). Every
+problem names the entry it is in.
+
+Three groups of moments (``group``):
+
+* ``seed``         a figure of ``seeds/figures.yaml`` (``figure`` names it);
+* ``plausibility`` an out-of-sample requirement from a public source (``source`` cites it);
+* ``fact``         a stylised fact of firm dynamics (issue 8), with its bound and ``source``.
+
+A moment names the metric it reads. A metric the model does not record (for example a nominal metric
+before the model records it) is a one-line error naming the moment, never a silent skip.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +28,22 @@ from ..yamlio import load_yaml_file
 REPO = Path(__file__).resolve().parent.parent.parent
 FIGURES_FILE = REPO / "seeds" / "figures.yaml"
 REGIONS = ("east", "central", "west", "northeast")
-Year = Annotated[int, Field(strict=True, ge=FIRST_YEAR, le=2035)]
+LAST_YEAR = 2035
+Year = Annotated[int, Field(strict=True, ge=FIRST_YEAR, le=LAST_YEAR)]
+Region = Literal["east", "central", "west", "northeast", "national"]
+GROUPS = ("seed", "plausibility", "fact")
+
+# statistic -> what it computes from one replicate's yearly series s (after `per`, `plus`, `versus_region`)
+STATISTICS = {
+    "value": "s[year]",
+    "mean": "mean of s over span",
+    "cagr": "(s[end] / s[start])^(1 / (end - start)) - 1",
+    "change": "s[end] - s[start]",
+    "max": "max of s over span",
+    "min": "min of s over span",
+    "peak_year": "the year s is largest within span",
+    "min_step": "smallest s[b] - s[a] over consecutive years a < b of `at` (> 0: rises every period)",
+}
 
 
 class _Strict(BaseModel):
@@ -28,36 +54,48 @@ class Quantity(_Strict):
     """A number computed from model output for one region."""
 
     metric: str
-    region: Literal["east", "central", "west", "northeast", "national"]
-    statistic: Literal["value", "mean", "cagr"] = "value"
+    region: Region
+    statistic: Literal["value", "mean", "cagr", "change", "max", "min", "peak_year", "min_step"] = "value"
     year: Year | None = None
     span: tuple[Year, Year] | None = None
+    at: list[Year] | None = Field(None, description="years compared by statistic min_step")
     plus: list[Literal["east", "central", "west", "northeast"]] = Field(
         default_factory=list, description="regions added to `region` (e.g. central plus west)")
     per: str | None = Field(None, description="divide by this metric (same region and year) first")
+    versus_region: Region | None = Field(None, description="divide, year by year, by this region's series")
     versus_national: Literal["ratio", "difference"] | None = None
 
     @model_validator(mode="after")
     def _check(self):
         for m in (self.metric, self.per):
             if m is not None and m not in METRICS:
-                raise ValueError(f"unknown metric {m!r}{did_you_mean(m, METRICS)}")
+                raise ValueError(f"unknown metric {m!r}: this model does not record it"
+                                 f"{did_you_mean(m, METRICS)} (`geese list` shows the metrics)")
         if self.statistic == "value" and self.year is None:
             raise ValueError("statistic 'value' needs a year")
-        if self.statistic in ("mean", "cagr") and self.span is None:
+        if self.statistic == "min_step":
+            if not self.at or len(self.at) < 2 or sorted(set(self.at)) != list(self.at):
+                raise ValueError("statistic 'min_step' needs `at`: two or more increasing years")
+        elif self.statistic != "value" and self.span is None:
             raise ValueError(f"statistic {self.statistic!r} needs a span [start, end]")
         if self.span is not None and self.span[0] >= self.span[1]:
             raise ValueError(f"span is reversed or empty: {list(self.span)}")
         return self
 
     def last_year(self) -> int:
-        return self.year if self.year is not None else self.span[1]  # type: ignore[index]
+        if self.statistic == "min_step":
+            return self.at[-1]  # type: ignore[index]
+        return self.year if self.statistic == "value" else self.span[1]  # type: ignore[index, return-value]
+
+    def metrics_used(self) -> set[str]:
+        return {self.metric} | ({self.per} if self.per else set())
 
 
 class Moment(Quantity):
     id: str = Field(pattern=r"^[a-z0-9_]+$")
-    figure: str = Field(description="id in seeds/figures.yaml")
-    source: str | None = Field(None, description="only when the figure is not in seeds/figures.yaml")
+    group: Literal["seed", "plausibility", "fact"] = "seed"
+    figure: str | None = Field(None, description="id in seeds/figures.yaml (group seed)")
+    source: str | None = Field(None, description="citation; required when the figure is not in seeds/figures.yaml")
     kind: Literal["value", "bound", "ordinal"] = "value"
     target: float | None = None
     tolerance: Annotated[float, Field(gt=0)] | None = None
@@ -73,11 +111,30 @@ class Moment(Quantity):
     def _kind_fields(self):
         if self.kind == "value" and (self.target is None or self.tolerance is None):
             raise ValueError("a value moment needs target and tolerance")
-        if self.kind == "bound" and (self.upper is None) == (self.lower is None):
-            raise ValueError("a bound moment needs exactly one of upper or lower")
+        if self.kind == "bound" and self.upper is None and self.lower is None:
+            raise ValueError("a bound moment needs upper, lower or both")
+        if self.kind == "bound" and self.upper is not None and self.lower is not None and self.lower >= self.upper:
+            raise ValueError(f"lower {self.lower} must be below upper {self.upper}")
         if self.kind == "ordinal" and (self.rank is None) == (self.below is None):
             raise ValueError("an ordinal moment needs exactly one of rank or below")
+        if self.figure is None and not self.source:
+            raise ValueError("a moment needs a figure (seeds/figures.yaml) or a source")
+        if self.group != "seed" and not self.source:
+            raise ValueError(f"a {self.group} moment needs a source (a public citation)")
         return self
+
+    def metrics_used(self) -> set[str]:
+        return super().metrics_used() | (self.below.metrics_used() if self.below else set())
+
+    def want(self) -> str:
+        """The requirement, as printed in tables."""
+        if self.kind == "value":
+            return f"{self.target:.4g} ± {self.tolerance:.2g}"
+        if self.kind == "bound":
+            if self.upper is not None and self.lower is not None:
+                return f"{self.lower:.4g} to {self.upper:.4g}"
+            return f"<= {self.upper:.4g}" if self.upper is not None else f">= {self.lower:.4g}"
+        return "margin > 0"
 
 
 class FreeParameter(_Strict):
@@ -85,32 +142,81 @@ class FreeParameter(_Strict):
     bounds: tuple[float, float] | None = None
 
 
+class FixedParameter(_Strict):
+    """A parameter flagged for calibration that the moments do not identify: kept at its sourced value."""
+
+    name: str
+    reason: str
+
+
+class NotMoment(_Strict):
+    """A catalogued figure that is not a moment, and why."""
+
+    figure: str
+    reason: str
+
+
 class Targets(_Strict):
     scenario: str = "baseline"
-    years: tuple[Year, Year] = (FIRST_YEAR, 2024)
+    years: tuple[Year, Year] = (FIRST_YEAR, LAST_YEAR)
     free_parameters: list[FreeParameter]
+    fixed_parameters: list[FixedParameter] = Field(default_factory=list)
     moments: list[Moment]
+    not_moments: list[NotMoment] = Field(default_factory=list)
+
+    def group(self, name: str) -> list[int]:
+        return [j for j, m in enumerate(self.moments) if m.group == name]
+
+
+def _figures() -> dict[str, dict]:
+    return {f["id"]: f for f in load_yaml_file(FIGURES_FILE)["figures"]} if FIGURES_FILE.is_file() else {}
+
+
+def _check_metrics(doc: object, file: str) -> None:
+    """Each moment's metrics must be recorded by this model: a one-line error names the first that is not."""
+    moments = doc.get("moments") if isinstance(doc, dict) else None
+    for i, m in enumerate(moments if isinstance(moments, list) else []):
+        if not isinstance(m, dict):
+            continue
+        parts = [("", m)] + ([("below.", m["below"])] if isinstance(m.get("below"), dict) else [])
+        for prefix, q in parts:
+            for key in ("metric", "per"):
+                name = q.get(key)
+                if isinstance(name, str) and name not in METRICS:
+                    ident = m.get("id", "?")
+                    raise InputError(file, f"moments[{i}].{prefix}{key}", name,
+                                     f"a metric this model records{did_you_mean(name, METRICS)} (moment {ident!r} "
+                                     "needs it; `geese list` shows the metrics)")
 
 
 def load_targets(path: Path) -> Targets:
     """Read and check a targets file; every problem names the entry it is in."""
     doc = load_yaml_file(path)
+    _check_metrics(doc, str(path))
     try:
         t = Targets.model_validate(doc)
     except ValidationError as exc:
         raise validation_to_input_error(exc, str(path), doc) from None
-    figures = {f["id"]: f for f in load_yaml_file(FIGURES_FILE)["figures"]} if FIGURES_FILE.is_file() else {}
+    figures = _figures()
     ids = set()
     for i, m in enumerate(t.moments):
         key = f"moments[{i}]"
         if m.id in ids:
             raise InputError(str(path), f"{key}.id", m.id, "moment ids must be unique")
         ids.add(m.id)
-        if m.figure not in figures and m.source is None:
+        if m.figure is not None and m.figure not in figures and m.source is None:
             raise InputError(str(path), f"{key}.figure", m.figure,
                              "an id from seeds/figures.yaml" + did_you_mean(m.figure, figures) + ", or give a source")
         if m.last_year() > t.years[1]:
             raise InputError(str(path), f"{key}", m.last_year(), f"moments must lie within years {list(t.years)}")
+    used = {m.figure for m in t.moments}
+    for i, nm in enumerate(t.not_moments):
+        if figures and nm.figure not in figures:
+            raise InputError(str(path), f"not_moments[{i}].figure", nm.figure,
+                             "an id from seeds/figures.yaml" + did_you_mean(nm.figure, figures))
+        if nm.figure in used:
+            raise InputError(str(path), f"not_moments[{i}].figure", nm.figure, "this figure is already a moment")
+    free = set()
     for i, fp in enumerate(t.free_parameters):
         spec = spec_for(fp.name)
         if spec is None:
@@ -120,7 +226,20 @@ def load_targets(path: Path) -> Targets:
         if not (spec.range[0] <= lo < hi <= spec.range[1]):
             raise InputError(str(path), f"free_parameters[{i}].bounds", [lo, hi],
                              f"low < high inside the documented range {list(spec.range)}")
+        free.add(fp.name)
+    for i, fx in enumerate(t.fixed_parameters):
+        if spec_for(fx.name) is None:
+            raise InputError(str(path), f"fixed_parameters[{i}].name", fx.name,
+                             "a parameter from model/data/parameters.yaml" + did_you_mean(fx.name, ParamSet.defaults()))
+        if fx.name in free:
+            raise InputError(str(path), f"fixed_parameters[{i}].name", fx.name, "also listed as free")
     return t
+
+
+def uncovered_figures(t: Targets) -> list[str]:
+    """Catalogued figures that are neither a moment nor listed with a reason in ``not_moments``."""
+    covered = {m.figure for m in t.moments} | {nm.figure for nm in t.not_moments}
+    return [f for f in _figures() if f not in covered]
 
 
 def bounds_of(t: Targets) -> list[tuple[float, float]]:

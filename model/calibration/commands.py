@@ -1,0 +1,129 @@
+"""`geese posterior`, `geese screen`, `geese convergence` and `geese check`: the commands of the
+calibration package beside `geese calibrate` and `geese targets` (their options: ``model/cli_calibration.py``)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from ..errors import InputError
+from ..runner import ReplicatePool, default_workers
+from .report import write_text_atomic
+from .targets import REPO, load_targets
+
+CAL_DIR = REPO / "calibration"
+CHECKPOINT = ".posterior-checkpoint.json"
+
+
+# ------------------------------------------------------------------------------------------- geese posterior
+
+def cmd_posterior(a: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from ..results import git_commit
+    from .history import diagnostics, history_match, plot_posterior, to_json, waves_to_json, write_posterior
+    from .loss import MODEL_FAILURES, simulate_candidates
+
+    t = load_targets(a.targets)
+    names = [fp.name for fp in t.free_parameters]
+    out = Path(a.out)
+    ckpt = out / CHECKPOINT
+    sha = hashlib.sha256(Path(a.targets).read_bytes()).hexdigest()
+    key = {"names": names, "scale": a.scale, "seeds": a.seeds, "targets_sha256": sha, "budget": a.budget,
+           "waves": a.waves}
+    saved: list[dict] = []
+    if a.resume:
+        if not ckpt.is_file():
+            raise InputError(str(ckpt), None, "--resume", "a checkpoint from an earlier `geese posterior` run")
+        doc = json.loads(ckpt.read_text())
+        if {k: doc.get(k) for k in key} != key:
+            raise InputError(str(ckpt), "names/scale/seeds/targets/budget/waves", doc.get("scale"),
+                             "the same targets file, --scale, --seeds, --budget and --waves as the checkpointed run")
+        saved = doc["waves"]
+    bar = tqdm(total=a.budget, initial=sum(len(w["results"]) for w in saved), desc="posterior", unit="set",
+               file=sys.stderr, disable=None)
+    t0 = time.perf_counter()
+    runs_before = sum(len(w["results"]) for w in saved)
+
+    def on_batch(waves) -> None:
+        n = sum(len(w.results) for w in waves)
+        bar.update(n - bar.n)
+        out.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(ckpt, json.dumps({**key, "waves": waves_to_json(waves)}))
+
+    with ReplicatePool(a.workers or default_workers()) as pool:
+        def simulate(cands):
+            return simulate_candidates(pool, t, cands, a.scale, a.seeds, calibrated=False, tolerate=MODEL_FAILURES)
+
+        try:
+            hm = history_match(t, simulate, budget=a.budget, waves=a.waves, seeds=a.seeds, draws=a.draws,
+                               checkpoint=saved, on_batch=on_batch)
+        except KeyboardInterrupt:
+            bar.close()
+            print("geese: posterior interrupted; calibration files untouched; continue with "
+                  "`geese posterior --resume` (same options)", file=sys.stderr)
+            return 130
+    bar.close()
+    wall = time.perf_counter() - t0
+    new_runs = hm.runs() - runs_before
+    diag = diagnostics(hm, t)
+    diag.update({"date": dt.date.today().isoformat(), "scale": a.scale, "seeds": a.seeds, "budget": a.budget,
+                 "git_commit": git_commit(), "wall_seconds_this_call": round(wall, 1),
+                 "seconds_per_parameter_set": round(wall / max(new_runs, 1), 2) if new_runs else None,
+                 "command": f"geese posterior --budget {a.budget} --waves {a.waves} --draws {a.draws} "
+                            f"--scale {a.scale} --seeds {a.seeds}"})
+    out.mkdir(parents=True, exist_ok=True)
+    write_posterior(out / "posterior.csv", hm)
+    to_json(out / "posterior.json", diag)
+    plot_posterior(out / "posterior.png", hm)
+    mean = {n: float(f"{v:.6g}") for n, v in diag["posterior_mean"].items()}
+    _write_params(out / "params.yaml", mean, {
+        "method": "posterior mean (history matching; calibration/posterior.json)", "date": diag["date"],
+        "budget": a.budget, "evaluations": hm.runs(), "draws": a.draws, "scale": a.scale, "seeds": a.seeds,
+        "git_commit": diag["git_commit"], "wall_seconds": round(hm.wall_seconds, 1)})
+    print(f"posterior: {hm.runs()} parameter sets x {a.seeds} seeds at scale {a.scale} in {len(hm.waves)} waves; "
+          f"NROY share {diag['nroy_share_final']:.3g}; {a.draws} draws (ESS {diag['effective_sample_size']:.0f})")
+    for n in names:
+        print(f"  {n:<44} mean {diag['posterior_mean'][n]:>9.4g}   90% [{diag['posterior_p05'][n]:.4g}, "
+              f"{diag['posterior_p95'][n]:.4g}]")
+    print(f"wrote {out / 'posterior.csv'}, posterior.json, posterior.png, params.yaml (posterior mean); "
+          "next: `geese check`")
+    return 0
+
+
+def _write_params(path: Path, values: dict[str, float], fit: dict) -> None:
+    import yaml
+
+    text = ("# Calibrated parameters: the posterior mean written by `geese posterior` (or the point estimate of\n"
+            "# `geese calibrate`); every `geese run` applies them on top of model/data/parameters.yaml.\n"
+            "# `geese run --param-draws N` uses draws of calibration/posterior.csv instead.\n"
+            + yaml.safe_dump({"fit": fit, "values": values}, sort_keys=False))
+    write_text_atomic(path, text)
+
+
+# ------------------------------------------------------------------------------------------- the others
+
+def cmd_screen(a: argparse.Namespace) -> int:
+    from .screening import screen_command
+
+    return screen_command(a)
+
+
+def cmd_convergence(a: argparse.Namespace) -> int:
+    from .convergence import convergence_command
+
+    return convergence_command(a)
+
+
+def cmd_check(a: argparse.Namespace) -> int:
+    from .validation import check_command
+
+    return check_command(a)
+
+
+COMMANDS = {"posterior": cmd_posterior, "screen": cmd_screen, "convergence": cmd_convergence, "check": cmd_check}

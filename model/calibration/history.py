@@ -1,0 +1,407 @@
+"""A posterior, not a point: history matching with Gaussian-process emulators (`geese posterior`).
+
+Why history matching and not ABC-SMC. One parameter set costs ~5-10 s of wall time at scale small with
+4 seeds on 2 cores, so a 90-minute budget buys ~500-1,000 model evaluations. ABC-SMC (pyabc) needs
+thousands to tens of thousands of simulations for a dozen parameters and ~40 summary statistics;
+history matching (Craig et al. 1997; Vernon, Goldstein and Bower 2010; Andrianakis et al. 2015 for
+individual-based models) spends the simulations on a few waves of designs and lets cheap emulators
+rule out the rest of the parameter space.
+
+Wave k:
+
+1. design: wave 1 is a Latin hypercube over the free parameters' bounds (the prior, uniform); later
+   waves draw a large Latin hypercube, keep the points not ruled out yet (NROY) by every earlier wave's
+   emulators, and take a maximin subset;
+2. run: every point runs the same seeds 0..S-1 (common random numbers) on the runner's pool;
+3. emulate: one GP per moment (scikit-learn, anisotropic RBF + white noise, inputs scaled to [0, 1]),
+   fitted to the seed mean; the white-noise term absorbs the seed noise;
+4. implausibility of x for moment j:  I_j(x) = d_j(x) / sqrt(Var_em,j(x) + Var_obs,j + Var_seed,j / S)
+   with d_j the distance from the requirement: |E f_j(x) - target| for values (Var_obs = (tol/2)^2),
+   the distance outside the bound for bounds and ordinals (Var_obs = scale^2). x is NROY when the
+   second-largest I_j is at most ``cutoff`` (3, Pukelsheim's three-sigma rule; the second largest lets
+   one moment miss, as in Vernon et al. 2010).
+
+Posterior. Over a final large Latin hypercube inside NROY, each point gets the emulator likelihood
+L(x) = prod_value N(target; mu_j, V_j) * prod_bound P(requirement met | mu_j, V_j) (a probit for
+bounds and ordinals), and ``draws`` points are resampled in proportion to L (sampling importance
+resampling from the uniform prior). The sample is committed (``calibration/posterior.csv``) with its
+diagnostics: the acceptance path (share of the prior space still NROY after each wave, runs per wave)
+and the marginal plots. ``calibration/params.yaml`` gets the posterior mean.
+
+Checkpoint: every batch of runs is appended to ``calibration/.posterior-checkpoint.json``; `--resume`
+reloads it and recomputes the same designs (seeded), so only the missing runs are made.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .targets import Moment, Targets, bounds_of
+
+CUTOFF = 3.0
+DESIGN_SEED = 20120101
+
+# simulate(list of parameter dicts) -> one [seed, moment] array (or None for a failed model) per dict
+Simulator = Callable[[list[dict[str, float]]], list[np.ndarray | None]]
+
+
+# --------------------------------------------------------------------------------------------- designs
+
+def lhs(n: int, d: int, rng: np.random.Generator) -> np.ndarray:
+    """[n, d] Latin hypercube in the unit cube."""
+    u = (rng.permuted(np.tile(np.arange(n), (d, 1)), axis=1).T + rng.random((n, d))) / n
+    return u
+
+
+def maximin_subset(points: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Greedy maximin subset of ``n`` rows (spread-out design inside an irregular NROY region)."""
+    if len(points) <= n:
+        return points
+    chosen = [int(rng.integers(len(points)))]
+    d2 = ((points - points[chosen[0]]) ** 2).sum(axis=1)
+    for _ in range(n - 1):
+        k = int(np.argmax(d2))
+        chosen.append(k)
+        d2 = np.minimum(d2, ((points - points[k]) ** 2).sum(axis=1))
+    return points[chosen]
+
+
+# --------------------------------------------------------------------------------------------- emulators
+
+@dataclass
+class Emulator:
+    """GPs of the seed-mean moments over the unit cube, one per moment (None: not emulated)."""
+
+    gps: list
+    seed_var: np.ndarray      # [moment] mean seed variance of one run's moments
+    seeds: int
+
+    def predict(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """[n, moment] emulator mean and variance (NaN where a moment is not emulated)."""
+        mu = np.full((len(u), len(self.gps)), np.nan)
+        var = np.full_like(mu, np.nan)
+        for j, gp in enumerate(self.gps):
+            if gp is None:
+                continue
+            m, s = gp.predict(u, return_std=True)
+            mu[:, j], var[:, j] = m, s**2
+        return mu, var
+
+
+def fit_emulator(u: np.ndarray, sims: Sequence[np.ndarray], seeds: int) -> Emulator:
+    """One GP per moment on the seed means; moments constant or non-finite across the design are skipped."""
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.gaussian_process import GaussianProcessRegressor
+    from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+
+    means = np.array([s.mean(axis=0) for s in sims])
+    svar = np.array([s.var(axis=0, ddof=1) if len(s) > 1 else np.zeros(s.shape[1]) for s in sims])
+    d = u.shape[1]
+    gps = []
+    for j in range(means.shape[1]):
+        y = means[:, j]
+        ok = np.isfinite(y)
+        if ok.sum() < max(5, d + 2) or np.ptp(y[ok]) <= 1e-12 * max(1.0, abs(y[ok]).max()):
+            gps.append(None)
+            continue
+        kernel = (ConstantKernel(1.0, (1e-3, 1e3)) * RBF(np.full(d, 0.5), (0.03, 20.0))
+                  + WhiteKernel(0.05, (1e-6, 1.0)))
+        gp = GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=1,
+                                      random_state=DESIGN_SEED)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            gp.fit(u[ok], y[ok])
+        gps.append(gp)
+    seed_var = np.nanmean(np.where(np.isfinite(svar), svar, np.nan), axis=0)
+    return Emulator(gps, np.nan_to_num(seed_var), seeds)
+
+
+def distance(m: Moment, mu: np.ndarray) -> np.ndarray:
+    """Signed distance from the requirement: value: mu - target; bound/ordinal: excess (> 0 is a breach)."""
+    if m.kind == "value":
+        return mu - m.target  # type: ignore[operator]
+    if m.kind == "bound":
+        parts = []
+        if m.upper is not None:
+            parts.append(mu - m.upper)
+        if m.lower is not None:
+            parts.append(m.lower - mu)
+        return np.max(parts, axis=0)
+    return -mu
+
+
+def obs_var(m: Moment) -> float:
+    return (m.tolerance / 2.0) ** 2 if m.kind == "value" else m.scale**2  # type: ignore[operator]
+
+
+def implausibility(t: Targets, em: Emulator, u: np.ndarray) -> np.ndarray:
+    """[n, moment] implausibility (0 where a moment is met or not emulated, or has no weight)."""
+    mu, var = em.predict(u)
+    out = np.zeros_like(mu)
+    for j, m in enumerate(t.moments):
+        if em.gps[j] is None or m.weight == 0:
+            continue
+        v = var[:, j] + obs_var(m) + em.seed_var[j] / em.seeds
+        dj = distance(m, mu[:, j])
+        out[:, j] = np.abs(dj) / np.sqrt(v) if m.kind == "value" else np.maximum(dj, 0.0) / np.sqrt(v)
+    return out
+
+
+def nroy_mask(t: Targets, ems: Sequence[Emulator], u: np.ndarray, cutoff: float = CUTOFF) -> np.ndarray:
+    """Points not ruled out yet by any wave's emulators (second-largest implausibility <= cutoff)."""
+    keep = np.ones(len(u), bool)
+    for em in ems:
+        imp = implausibility(t, em, u)
+        second = np.sort(imp, axis=1)[:, -2] if imp.shape[1] > 1 else imp[:, 0]
+        keep &= second <= cutoff
+    return keep
+
+
+def log_likelihood(t: Targets, em: Emulator, u: np.ndarray) -> np.ndarray:
+    """Emulator log likelihood of each point: Gaussian for value moments, probit for bounds/ordinals."""
+    from scipy.stats import norm
+
+    mu, var = em.predict(u)
+    ll = np.zeros(len(u))
+    for j, m in enumerate(t.moments):
+        if em.gps[j] is None or m.weight == 0:
+            continue
+        v = var[:, j] + obs_var(m) + em.seed_var[j] / em.seeds
+        dj = distance(m, mu[:, j])
+        if m.kind == "value":
+            ll += m.weight * (-0.5 * dj**2 / v)
+        else:
+            ll += m.weight * norm.logcdf(-dj / np.sqrt(v))
+    return ll
+
+
+# --------------------------------------------------------------------------------------------- the waves
+
+@dataclass
+class Wave:
+    design: np.ndarray                      # [n, d] unit-cube points
+    results: list[list | None] = field(default_factory=list)  # per point: [seed][moment] or None (failed)
+    nroy_share: float = 1.0                 # share of the prior space still NROY before this wave's runs
+
+
+@dataclass
+class HistoryMatch:
+    names: list[str]
+    bounds: np.ndarray                      # [d, 2]
+    waves: list[Wave]
+    emulators: list[Emulator]
+    posterior_u: np.ndarray                 # [draws, d]
+    posterior_weight_ess: float
+    nroy_final: float
+    wall_seconds: float
+
+    def to_params(self, u: np.ndarray) -> np.ndarray:
+        lo, hi = self.bounds[:, 0], self.bounds[:, 1]
+        return lo + u * (hi - lo)
+
+    @property
+    def posterior(self) -> np.ndarray:
+        return self.to_params(self.posterior_u)
+
+    def runs(self) -> int:
+        return sum(len(w.results) for w in self.waves)
+
+
+def budget_split(budget: int, waves: int) -> list[int]:
+    """Half the budget to the space-filling first wave, the rest in equal later waves."""
+    if waves <= 1:
+        return [budget]
+    first = max(budget // 2, 1)
+    rest = budget - first
+    per = [rest // (waves - 1)] * (waves - 1)
+    per[-1] += rest - sum(per)
+    return [first] + per
+
+
+def history_match(t: Targets, simulate: Simulator, *, budget: int, waves: int = 3, seeds: int = 4,
+                  draws: int = 200, batch: int = 8, checkpoint: list[dict] | None = None,
+                  on_batch: Callable[[list[Wave]], None] | None = None, candidates: int = 20000,
+                  cutoff: float = CUTOFF) -> HistoryMatch:
+    """Run the waves, fit the emulators, and resample a posterior; ``simulate`` runs parameter sets.
+
+    ``checkpoint`` holds the waves of an interrupted run (designs and results); designs are recomputed
+    from the same seeds, so only the runs not in it are made. ``on_batch(waves)`` is called after every
+    batch (to write the checkpoint).
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # small dense algebra: BLAS threads only contend with the model's workers
+        return _history_match(t, simulate, budget=budget, waves=waves, seeds=seeds, draws=draws, batch=batch,
+                              checkpoint=checkpoint, on_batch=on_batch, candidates=candidates, cutoff=cutoff)
+
+
+def _history_match(t: Targets, simulate: Simulator, *, budget: int, waves: int, seeds: int, draws: int, batch: int,
+                   checkpoint: list[dict] | None, on_batch: Callable[[list[Wave]], None] | None, candidates: int,
+                   cutoff: float) -> HistoryMatch:
+    t0 = time.perf_counter()
+    names = [fp.name for fp in t.free_parameters]
+    bounds = np.array(bounds_of(t), float)
+    d = len(names)
+    lo, hi = bounds[:, 0], bounds[:, 1]
+    saved = list(checkpoint or [])
+    done: list[Wave] = []
+    ems: list[Emulator] = []
+    for k, n in enumerate(budget_split(budget, waves)):
+        rng = np.random.default_rng([DESIGN_SEED, k])
+        share = 1.0
+        if k == 0:
+            design = lhs(n, d, rng)
+        else:
+            pool = lhs(candidates, d, rng)
+            keep = nroy_mask(t, ems, pool, cutoff)
+            share = float(keep.mean())
+            if keep.sum() < n:  # NROY nearly empty: take the least implausible candidates
+                score = np.max([np.sort(implausibility(t, em, pool), axis=1)[:, -2] for em in ems], axis=0)
+                keep = np.zeros(len(pool), bool)
+                keep[np.argsort(score)[: max(n * 5, n)]] = True
+            design = maximin_subset(pool[keep], n, rng)
+        wave = Wave(design=design, nroy_share=share)
+        if k < len(saved) and np.allclose(np.array(saved[k]["design"]), design):
+            wave.results = list(saved[k]["results"])
+        while len(wave.results) < len(design):
+            chunk = design[len(wave.results) : len(wave.results) + batch]
+            sims = simulate([dict(zip(names, map(float, lo + x * (hi - lo)))) for x in chunk])
+            wave.results += [None if s is None else np.asarray(s).tolist() for s in sims]
+            if on_batch is not None:
+                on_batch(done + [wave])
+        done.append(wave)
+        u = np.vstack([w.design for w in done])
+        res = [r for w in done for r in w.results]
+        ok = [i for i, r in enumerate(res) if r is not None]
+        if len(ok) < 5:
+            raise RuntimeError(f"only {len(ok)} of {len(res)} model runs succeeded; cannot emulate")
+        ems.append(fit_emulator(u[ok], [np.asarray(res[i], float) for i in ok], seeds))
+    # posterior: sampling importance resampling over NROY with the last (most accurate) emulator
+    rng = np.random.default_rng([DESIGN_SEED, 99])
+    pool = lhs(candidates * 2, d, rng)
+    keep = nroy_mask(t, ems, pool, cutoff)
+    nroy_final = float(keep.mean())
+    if keep.sum() < 50:
+        keep = np.ones(len(pool), bool)
+    pool = pool[keep]
+    ll = log_likelihood(t, ems[-1], pool)
+    w = np.exp(ll - ll.max())
+    w /= w.sum()
+    ess = float(1.0 / (w**2).sum())
+    idx = rng.choice(len(pool), size=draws, replace=True, p=w)
+    return HistoryMatch(names, bounds, done, ems, pool[idx], ess, nroy_final, time.perf_counter() - t0)
+
+
+def waves_to_json(waves: Sequence[Wave]) -> list[dict]:
+    return [{"design": w.design.tolist(), "results": w.results, "nroy_share": w.nroy_share} for w in waves]
+
+
+# --------------------------------------------------------------------------------------------- posterior files
+
+POSTERIOR_FILE = "posterior.csv"
+
+
+def write_posterior(path: Path, hm: HistoryMatch) -> None:
+    """``draw, <parameter>...``: the resampled posterior, one row per draw, in random order."""
+    import pandas as pd
+
+    df = pd.DataFrame(hm.posterior, columns=hm.names)
+    df.insert(0, "draw", np.arange(len(df)))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    df.to_csv(tmp, index=False, float_format="%.6g")
+    tmp.replace(path)
+
+
+def read_posterior(path: Path, n: int | None = None) -> list[dict[str, float]]:
+    """The first ``n`` draws (all when None) as parameter dicts."""
+    import pandas as pd
+
+    from ..errors import InputError
+
+    if not Path(path).is_file():
+        raise InputError(str(path), None, "--param-draws",
+                         "a posterior sample (run `geese posterior` first; see README, Calibration)")
+    df = pd.read_csv(path)
+    if "draw" not in df.columns or len(df) == 0:
+        raise InputError(str(path), "draw", None, "a CSV with a draw column and one column per parameter")
+    if n is not None and n > len(df):
+        raise InputError("--param-draws", None, n, f"at most {len(df)} (the draws in {path})")
+    df = df.drop(columns="draw").head(n if n is not None else len(df))
+    return [{k: float(v) for k, v in row.items()} for _, row in df.iterrows()]
+
+
+def diagnostics(hm: HistoryMatch, t: Targets) -> dict:
+    post = hm.posterior
+    return {
+        "method": "history matching with GP emulators, then sampling importance resampling (see model/calibration/history.py)",
+        "free_parameters": hm.names,
+        "bounds": hm.bounds.tolist(),
+        "waves": [{"runs": len(w.results), "failed": sum(r is None for r in w.results),
+                   "nroy_share_before": round(w.nroy_share, 5)} for w in hm.waves],
+        "nroy_share_final": round(hm.nroy_final, 5),
+        "draws": len(post),
+        "effective_sample_size": round(hm.posterior_weight_ess, 1),
+        "posterior_mean": dict(zip(hm.names, map(float, post.mean(axis=0)))),
+        "posterior_p05": dict(zip(hm.names, map(float, np.quantile(post, 0.05, axis=0)))),
+        "posterior_p95": dict(zip(hm.names, map(float, np.quantile(post, 0.95, axis=0)))),
+        "wall_seconds": round(hm.wall_seconds, 1),
+        "moments": [m.id for m in t.moments],
+    }
+
+
+def plot_posterior(path: Path, hm: HistoryMatch) -> None:
+    """Acceptance path (NROY share by wave) and the marginal of every free parameter over its prior range."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    d = len(hm.names)
+    cols = 4
+    rows = 1 + math.ceil(d / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.4 * rows), dpi=110)
+    axes = np.atleast_2d(axes)
+    ax = axes[0, 0]
+    shares = [w.nroy_share for w in hm.waves] + [hm.nroy_final]
+    ax.plot(range(1, len(shares) + 1), shares, "o-", color="#1f77b4")
+    ax.set_yscale("log")
+    ax.set_xticks(range(1, len(shares) + 1), [f"w{i + 1}" for i in range(len(hm.waves))] + ["post"])
+    ax.set_title("acceptance path: NROY share of prior", fontsize=8)
+    ax.tick_params(labelsize=7)
+    ax = axes[0, 1]
+    ax.bar(range(1, len(hm.waves) + 1), [len(w.results) for w in hm.waves], color="#7f7f7f")
+    ax.set_title("model runs (parameter sets) by wave", fontsize=8)
+    ax.tick_params(labelsize=7)
+    for a in axes[0, 2:]:
+        a.axis("off")
+    post = hm.posterior
+    for i, name in enumerate(hm.names):
+        a = axes[1 + i // cols, i % cols]
+        lo, hi = hm.bounds[i]
+        a.hist(post[:, i], bins=20, range=(lo, hi), color="#2ca02c", alpha=0.7, density=True)
+        a.axhline(1.0 / (hi - lo), color="black", lw=0.8, ls="--")
+        a.set_xlim(lo, hi)
+        a.set_title(name, fontsize=7)
+        a.tick_params(labelsize=6)
+        a.set_yticks([])
+    for j in range(d, (rows - 1) * cols):
+        axes[1 + j // cols, j % cols].axis("off")
+    fig.suptitle("Posterior (green) against the uniform prior (dashed)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def to_json(path: Path, doc: dict) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+    tmp.replace(path)
