@@ -215,6 +215,10 @@ class HistoryMatch:
         return sum(len(w.results) for w in self.waves)
 
 
+def min_budget(d: int) -> int:
+    return 2 * (d + 3)
+
+
 def budget_split(budget: int, waves: int) -> list[int]:
     """Half the budget to the space-filling first wave, the rest in equal later waves."""
     if waves <= 1:
@@ -250,6 +254,11 @@ def _history_match(t: Targets, simulate: Simulator, *, budget: int, waves: int, 
     names = [fp.name for fp in t.free_parameters]
     bounds = np.array(bounds_of(t), float)
     d = len(names)
+    if budget < min_budget(d):
+        from ..errors import InputError
+
+        raise InputError("--budget", None, budget, f"at least {min_budget(d)} parameter sets for {d} free parameters "
+                         f"(the first wave must exceed {d + 2} points to fit the emulators)")
     lo, hi = bounds[:, 0], bounds[:, 1]
     saved = list(checkpoint or [])
     done: list[Wave] = []

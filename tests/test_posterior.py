@@ -1,0 +1,168 @@
+"""Issue 11: the posterior (history matching with GP emulators), its checkpoint, parameter recovery,
+posterior draws in `geese run`, and the targets' coverage of the catalogued figures."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+import model.calibration as cal
+from model.calibration import history as H
+from model.calibration.loss import simulate_candidates
+from model.calibration.targets import FreeParameter, Moment, Targets
+from model.runner import ReplicatePool
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _toy():
+    """Two parameters, two value moments and one bound; a known truth and seed noise."""
+    truth = np.array([2.0, 1.5])
+
+    def f(x):
+        return np.array([np.log(x[0]) + 0.3 * x[1], x[1] ** 2 / 4 - 0.2 * x[0], x[0] - x[1] - 2.0])
+
+    z = f(truth)
+    base = dict(figure="f", metric="gdp", region="east", year=2012)
+    t = Targets(free_parameters=[FreeParameter(name="talent.moving_cost", bounds=(0.5, 5.0)),
+                                 FreeParameter(name="talent.mobility_high", bounds=(0.5, 4.0))],
+                moments=[Moment(id="a", target=z[0], tolerance=0.1, **base),
+                         Moment(id="b", target=z[1], tolerance=0.1, **base),
+                         Moment(id="c", kind="bound", upper=0.0, scale=0.05, **base)])
+    rng = np.random.default_rng(0)
+    calls = []
+
+    def sim(ps):
+        calls.append(len(ps))
+        return [np.array([f(np.array([p["talent.moving_cost"], p["talent.mobility_high"]])) + rng.normal(0, 0.03, 3)
+                          for _ in range(3)]) for p in ps]
+    return t, truth, sim, calls
+
+
+def test_history_matching_recovers_a_known_truth_on_a_toy_model():
+    t, truth, sim, calls = _toy()
+    hm = H.history_match(t, sim, budget=40, waves=2, seeds=3, draws=300, candidates=5000)
+    post = hm.posterior
+    lo, hi = np.quantile(post, [0.05, 0.95], axis=0)
+    assert np.all((lo <= truth) & (truth <= hi)), (lo, hi)
+    width = (hi - lo) / (hm.bounds[:, 1] - hm.bounds[:, 0])
+    assert np.all(width < 0.3), width  # the moments identify both: the posterior is much narrower than the prior
+    assert hm.waves[1].nroy_share < 0.5 and sum(calls) == 40
+
+
+def test_interrupted_history_match_resumes_to_the_same_posterior():
+    t, _, sim, _ = _toy()
+    full = H.history_match(t, sim, budget=30, waves=2, seeds=3, draws=50, candidates=3000)
+    t, _, sim2, calls = _toy()
+    saved = []
+
+    def stop_after_two(waves):
+        saved[:] = H.waves_to_json(waves)
+        if sum(len(w.results) for w in waves) >= 16:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        H.history_match(t, sim2, budget=30, waves=2, seeds=3, draws=50, candidates=3000, on_batch=stop_after_two)
+    n_before = sum(calls)
+    t, _, sim3, calls3 = _toy()
+    resumed = H.history_match(t, sim3, budget=30, waves=2, seeds=3, draws=50, candidates=3000, checkpoint=saved)
+    assert 16 <= n_before < 30 and sum(calls3) == 30 - n_before  # only the missing runs are made
+    for a, b in zip(resumed.waves, full.waves):
+        np.testing.assert_allclose(a.design, b.design)
+
+
+def test_posterior_covers_a_synthetic_truth_of_the_model_at_tiny_scale():
+    """Synthetic truth -> posterior covers it: the model at known parameters gives the targets, then two
+    parameters are history-matched on them (tiny scale, 2012-2018, common random numbers)."""
+    truth = {"talent.amenity.northeast": -0.3, "digital.diffusion_rate": 0.25}
+    spec = {"years": [2012, 2018], "free_parameters": [
+        {"name": "talent.amenity.northeast", "bounds": [-1.0, 0.3]},
+        {"name": "digital.diffusion_rate", "bounds": [0.05, 0.45]}],
+        "moments": [
+            {"id": "ne_pop", "source": "synthetic", "metric": "population", "region": "northeast", "year": 2018,
+             "target": 0.0, "tolerance": 0.6},
+            {"id": "dig", "source": "synthetic", "metric": "digital_adoption", "region": "national", "year": 2018,
+             "target": 0.0, "tolerance": 0.01}]}
+    t = Targets.model_validate(spec)
+    with ReplicatePool(1) as pool:
+        def sim(cands):
+            return simulate_candidates(pool, t, cands, "tiny", 2, calibrated=False)
+
+        observed = sim([truth])[0].mean(axis=0)
+        t = t.model_copy(update={"moments": [m.model_copy(update={"target": float(v)})
+                                             for m, v in zip(t.moments, observed)]})
+        hm = H.history_match(t, sim, budget=20, waves=2, seeds=2, draws=200, candidates=4000)
+    lo, hi = np.quantile(hm.posterior, [0.02, 0.98], axis=0)
+    for i, name in enumerate(hm.names):
+        assert lo[i] <= truth[name] <= hi[i], (name, lo[i], hi[i])
+
+
+def test_posterior_files_round_trip(tmp_path):
+    t, _, sim, _ = _toy()
+    hm = H.history_match(t, sim, budget=20, waves=2, seeds=3, draws=30, candidates=2000)
+    H.write_posterior(tmp_path / "posterior.csv", hm)
+    draws = H.read_posterior(tmp_path / "posterior.csv", 5)
+    assert len(draws) == 5 and set(draws[0]) == {"talent.moving_cost", "talent.mobility_high"}
+    H.plot_posterior(tmp_path / "p.png", hm)
+    assert (tmp_path / "p.png").read_bytes()[:4] == b"\x89PNG"
+    doc = H.diagnostics(hm, t)
+    assert len(doc["waves"]) == 2 and doc["draws"] == 30
+
+
+def test_budget_too_small_for_the_emulators_is_a_one_line_error():
+    from model.errors import InputError
+
+    t, _, sim, _ = _toy()
+    with pytest.raises(InputError) as err:
+        H.history_match(t, sim, budget=6, waves=2, seeds=3)
+    assert "--budget" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_every_catalogued_figure_is_a_moment_or_has_a_reason():
+    doc = yaml.safe_load((ROOT / "calibration" / "targets.yaml").read_text())
+    figures = [f["id"] for f in yaml.safe_load((ROOT / "seeds" / "figures.yaml").read_text())["figures"]]
+    covered = {m.get("figure") for m in doc["moments"]} | {n["figure"] for n in doc["not_moments"]}
+    assert [f for f in figures if f not in covered] == []
+    assert all(n["reason"].strip() for n in doc["not_moments"])
+    groups = {m.get("group", "seed") for m in doc["moments"]}
+    assert groups == {"seed", "plausibility", "fact"}
+    for m in doc["moments"]:
+        if m.get("group", "seed") != "seed":
+            assert m.get("source"), m["id"]
+    assert doc["years"][1] == 2035
+
+
+def test_a_moment_on_an_unrecorded_metric_is_a_one_line_error(tmp_path):
+    from model.errors import InputError
+
+    spec = {"free_parameters": [{"name": "talent.moving_cost"}],
+            "moments": [{"id": "x", "source": "s", "metric": "no_such_metric_nominal", "region": "east",
+                         "year": 2021, "target": 0.3, "tolerance": 0.02}]}
+    p = tmp_path / "t.yaml"
+    p.write_text(yaml.safe_dump(spec))
+    with pytest.raises(InputError) as err:
+        cal.load_targets(p)
+    msg = str(err.value)
+    assert "moments[0].metric" in msg and "no_such_metric_nominal" in msg and "'x'" in msg and "\n" not in msg
+
+
+def test_new_statistics_on_a_known_array():
+    years = list(range(2012, 2018))
+    metrics = ["gdp", "population"]
+    values = np.zeros((6, 5, 2))
+    values[:, :, 0] = np.array([1.0, 2.0, 4.0, 3.0, 5.0, 2.0])[:, None]
+    values[:, :, 1] = 2.0
+    q = dict(figure="f", metric="gdp", region="east", kind="bound", lower=0.0)
+    assert cal.moment_value(Moment(id="a", statistic="peak_year", span=(2012, 2017), **q), values, years, metrics) == 2016
+    assert cal.moment_value(Moment(id="b", statistic="change", span=(2012, 2014), **q), values, years, metrics) == 3.0
+    assert cal.moment_value(Moment(id="c", statistic="max", span=(2013, 2015), **q), values, years, metrics) == 4.0
+    assert cal.moment_value(Moment(id="d", statistic="min", span=(2013, 2015), **q), values, years, metrics) == 2.0
+    assert cal.moment_value(Moment(id="e", statistic="min_step", at=[2012, 2014, 2016], **q), values, years,
+                            metrics) == 1.0
+    assert cal.moment_value(Moment(id="f", year=2013, versus_region="national", **q), values, years, metrics) == 1.0
+    band = Moment(id="g", figure="f", metric="gdp", region="east", year=2012, kind="bound", lower=1.0, upper=2.0,
+                  scale=0.1)
+    assert cal.passes(band, 1.5) and not cal.passes(band, 0.9) and not cal.passes(band, 2.1)
+    assert cal.moment_loss(band, 1.5) < cal.moment_loss(band, 2.05) < cal.moment_loss(band, 2.3)
+    assert cal.moment_loss(band, 1.5) < cal.moment_loss(band, 0.95)
