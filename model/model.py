@@ -19,7 +19,7 @@ import numpy as np
 
 from . import SECTORS, SKILLS, YI
 from .errors import InputError
-from .mechanisms import (capital, carbon, demand, demography, digital, entry_exit, innovation,
+from .mechanisms import (capital, carbon, demand, demography, digital, entry_exit, fiscal, innovation,
                          labour_market, location, migration, production)
 from .parameters import check_keys, resolve_parameters
 from .policy import policy_for_year
@@ -58,6 +58,7 @@ YEAR: tuple[Step, ...] = (
     demand.step,          # 9. demand, services and public research grow
     production.step,      # 10. prices clear, firms hire (rationed) and produce; accounts
     labour_market.step,   # 11. who holds a job, wages for next year
+    fiscal.step,          # 12. the levers' fiscal cost (issue 11)
 )
 LEDGER_KEYS = ("investment", "stranded", "entries", "exits", "reloc_in", "reloc_out", "capital_moved_in",
                "capital_moved_out", "talent_in_high", "talent_out_high", "talent_in", "talent_out",
