@@ -166,3 +166,13 @@ def test_new_statistics_on_a_known_array():
     assert cal.passes(band, 1.5) and not cal.passes(band, 0.9) and not cal.passes(band, 2.1)
     assert cal.moment_loss(band, 1.5) < cal.moment_loss(band, 2.05) < cal.moment_loss(band, 2.3)
     assert cal.moment_loss(band, 1.5) < cal.moment_loss(band, 0.95)
+
+
+def test_series_level_statistics_compare_with_the_nation_year_by_year():
+    years = list(range(2012, 2015))
+    values = np.zeros((3, 5, 1))
+    values[:, 3, 0] = [10.0, 10.0, 10.0]      # northeast flat
+    values[:, 4, 0] = [100.0, 125.0, 200.0]   # nation grows: the northeast's share falls 0.1 -> 0.05
+    m = Moment(id="a", figure="f", kind="bound", metric="gdp", region="northeast", statistic="change",
+               span=(2012, 2014), versus_national="ratio", upper=0.0)
+    assert cal.moment_value(m, values, years, ["gdp"]) == pytest.approx(-0.05)

@@ -29,10 +29,17 @@ def quantity(q: Quantity, values: np.ndarray, years: list[int], metrics: list[st
             s = s / sum(values[:, regions.index(g), metrics.index(q.per)] for g in group)
         return s
 
+    # change, max, min, peak_year and min_step read the ratio (difference) to the nation year by year;
+    # value, mean and cagr compare the statistic with the nation's statistic
+    series_level = q.statistic in ("change", "max", "min", "peak_year", "min_step")
+
     def series(reg: str) -> np.ndarray:
         s = raw(q.metric, reg, reg == q.region)
         if q.versus_region is not None:
             s = s / raw(q.metric, q.versus_region, False)
+        if series_level and q.versus_national is not None and reg != "national":
+            nat = series("national")
+            s = s / nat if q.versus_national == "ratio" else s - nat
         return s
 
     def stat(reg: str) -> float:
@@ -58,6 +65,8 @@ def quantity(q: Quantity, values: np.ndarray, years: list[int], metrics: list[st
 
     reg = region or q.region
     v = stat(reg)
+    if series_level:
+        return v
     if q.versus_national == "ratio":
         v /= stat("national")
     elif q.versus_national == "difference":
