@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
     r.add_argument("--seed", type=int, default=None, help="root seed (default 20120101)")
     r.add_argument("--no-plots", action="store_true", help="skip the PNGs")
+    r.add_argument("--param-draws", type=_positive("--param-draws"), default=None,
+                   help="run N posterior draws (calibration/posterior.csv) x seeds: bands carry both uncertainties")
 
     c = sub.add_parser("compare", help="overlay scenario results and draw differences from the first")
     c.add_argument("dirs", nargs="+", type=Path)
@@ -122,10 +124,18 @@ def cmd_run(a: argparse.Namespace) -> int:
             sc = sc.model_copy(update={"years": a.years})
         seeds = a.seeds or sc.seeds
         workers = a.workers or default_workers()
+        draws = None
+        if a.param_draws:
+            from .calibration.history import read_posterior
+
+            draws = read_posterior(REPO / "calibration" / "posterior.csv", a.param_draws)
+        n = seeds * (len(draws) if draws else 1)
         run = run_scenario(sc, seeds=seeds, scale=a.scale, workers=workers, scheduler=a.scheduler,
-                           root=a.seed if a.seed is not None else DEFAULT_ROOT_SEED, progress=_progress(seeds, sc.name))
+                           root=a.seed if a.seed is not None else DEFAULT_ROOT_SEED, progress=_progress(n, sc.name),
+                           draws=draws)
         target = write_run(run, a.out, also=None if a.no_plots else _draw_plots)
-        print(f"{sc.name}: {seeds} seeds at scale {run.scale}, {run.wall_seconds:.1f} s -> {target}")
+        print(f"{sc.name}: {seeds} seeds{f' x {len(draws)} posterior draws' if draws else ''} at scale {run.scale}, "
+              f"{run.wall_seconds:.1f} s -> {target}")
         if run.scale == "tiny":
             print(f"{sc.name}: note: scale tiny is for smoke tests; its relocation dynamics are not converged "
                   "(README, 'Scale and convergence')")

@@ -99,6 +99,7 @@ def manifest(run: ScenarioRun) -> dict:
         "parameters": run.params,
         "seeds": {"root": run.root_seed, "count": len(run.replicates),
                   "method": "numpy.random.SeedSequence(root).spawn(count); replicate i uses child i"},
+        "uncertainty": uncertainty(run),
         "scale": run.scale,
         "agents": {"firms_2012": run.n_firms, "talent_2012": run.n_talent},
         "years": [run.years[0], run.years[-1]],
@@ -112,6 +113,18 @@ def manifest(run: ScenarioRun) -> dict:
         "numpy": np.__version__,
         "mesa": mesa.__version__,
     }
+
+
+def uncertainty(run: ScenarioRun) -> dict:
+    """What the bands of summary.csv carry: seed noise only, or posterior draws x seeds."""
+    if not run.draws:
+        return {"bands": "seed", "parameter_draws": 0}
+    per = len(run.replicates) // len(run.draws)
+    return {"bands": "parameter and seed", "parameter_draws": len(run.draws), "seeds_per_draw": per,
+            "source": "calibration/posterior.csv (first N draws)",
+            "replicate": "the seed column is the replicate: draw = replicate // seeds_per_draw, "
+                         "seed = replicate % seeds_per_draw",
+            "draws": run.draws}
 
 
 def safe_target(out_dir: Path, name: str) -> Path:

@@ -52,6 +52,7 @@ class ScenarioRun:
     n_firms: int
     n_talent: int
     wall_seconds: float
+    draws: list[dict[str, float]] | None = None  # posterior draws (replicate i: draw i // seeds, seed i % seeds)
 
     def series(self, metric: str, region: str = "national") -> np.ndarray:
         """[seed, year] values of one metric in one region (or ``national``)."""
@@ -168,11 +169,14 @@ def default_workers() -> int:
 def run_scenario(scenario: Scenario, *, seeds: int | None = None, scale: str | None = None, workers: int = 1,
                  scheduler: str | None = None, root: int = DEFAULT_ROOT_SEED,
                  params: Mapping[str, float] | None = None, calibrated: bool = True,
-                 progress: Progress | None = None) -> ScenarioRun:
+                 progress: Progress | None = None,
+                 draws: Sequence[Mapping[str, float]] | None = None) -> ScenarioRun:
     """All replicates of one scenario, with what the manifest needs.
 
     ``params`` are explicit overrides on top of the scenario's; ``calibrated`` applies the calibration
-    (``parameters.resolve_parameters``).
+    (``parameters.resolve_parameters``). ``draws`` (posterior draws, `geese run --param-draws N`) each take
+    the place of the calibration in turn: replicate i runs draw i // seeds with seed i % seeds, so the bands
+    carry parameter and seed uncertainty and every draw sees the same seeds.
     """
     from .parameters import resolve_parameters
     from .recorder import METRICS
@@ -182,11 +186,15 @@ def run_scenario(scenario: Scenario, *, seeds: int | None = None, scale: str | N
     seeds = seeds or scenario.seeds
     scale = scale or scenario.scale
     resolved = resolve_parameters(scenario.params, params, calibrated)
+    jobs = jobs_for(scenario, resolved, seeds, scale, root)
+    if draws:
+        jobs = [j for d in draws for j in jobs_for(scenario, resolve_parameters(scenario.params, params, dict(d)),
+                                                    seeds, scale, root)]
     t0 = time.perf_counter()
-    with ReplicatePool(min(workers, seeds), scheduler) as pool:
-        reps = pool.map(jobs_for(scenario, resolved, seeds, scale, root), progress)
+    with ReplicatePool(min(workers, len(jobs)), scheduler) as pool:
+        reps = pool.map(jobs, progress)
     nf, nt = SCALES[scale]
     return ScenarioRun(scenario=scenario, params=resolved.as_dict(), regions=load_region_data().names,
                        years=list(range(scenario.first_year, scenario.last_year + 1)), metrics=list(METRICS),
                        replicates=reps, root_seed=root, scale=scale, n_firms=nf, n_talent=nt,
-                       wall_seconds=time.perf_counter() - t0)
+                       wall_seconds=time.perf_counter() - t0, draws=[dict(d) for d in draws] if draws else None)

@@ -176,3 +176,21 @@ def test_series_level_statistics_compare_with_the_nation_year_by_year():
     m = Moment(id="a", figure="f", kind="bound", metric="gdp", region="northeast", statistic="change",
                span=(2012, 2014), versus_national="ratio", upper=0.0)
     assert cal.moment_value(m, values, years, ["gdp"]) == pytest.approx(-0.05)
+
+
+def test_run_with_posterior_draws_carries_parameter_and_seed_uncertainty(tmp_path):
+    """Replicate i of a --param-draws run is draw i // seeds with seed i % seeds; the manifest says so."""
+    from model.results import uncertainty
+    from model.runner import run_scenario
+    from model.scenario import SCENARIO_DIR, load_scenario
+
+    sc = load_scenario(SCENARIO_DIR / "baseline.yaml").model_copy(update={"years": (2012, 2014)})
+    draws = [{"talent.amenity.northeast": -0.9}, {"talent.amenity.northeast": 0.2}]
+    run = run_scenario(sc, seeds=2, scale="tiny", draws=draws)
+    assert len(run.replicates) == 4 and [r.index for r in run.replicates] == [0, 1, 0, 1]
+    plain = run_scenario(sc, seeds=2, scale="tiny", params={"talent.amenity.northeast": 0.2}, calibrated=False)
+    np.testing.assert_array_equal(run.replicates[2].values, plain.replicates[0].values)  # same seed, draw 1
+    assert not np.array_equal(run.replicates[0].values, run.replicates[2].values)
+    doc = uncertainty(run)
+    assert doc["bands"] == "parameter and seed" and doc["parameter_draws"] == 2 and doc["seeds_per_draw"] == 2
+    assert uncertainty(plain)["bands"] == "seed"
