@@ -25,8 +25,6 @@ import os
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -36,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from .errors import InputError, did_you_mean
 from .parameters import ParamSet, spec_for
 from .recorder import METRICS
+from .runner import process_pool, start_pool, stop_pool
 from .scenario import FIRST_YEAR, SCENARIO_DIR, load_scenario, validation_to_input_error
 from .yamlio import load_yaml_file
 
@@ -392,7 +391,7 @@ def search(targets_path: Path, scale: str, seeds: int, budget: int, workers: int
         best = np.array([h[:-1] for h in sorted(history, key=lambda h: h[-1])[:rows]])
         init = np.vstack([best] * (rows // len(best) + 1))[:rows]
     args = (names, str(targets_path), scale, seeds, ROOT_SEED)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) if workers > 1 else None
+    pool = start_pool(workers) if workers > 1 else None  # workers never outlive this process (issue 12)
 
     def mapper(func, xs):
         xs = list(xs)
@@ -410,10 +409,43 @@ def search(targets_path: Path, scale: str, seeds: int, budget: int, workers: int
         differential_evolution(lambda x: 0.0, bounds, popsize=popmult, maxiter=maxiter, init=init, workers=mapper,
                                updating="deferred", polish=False, tol=1e-8, seed=ROOT_SEED,
                                mutation=(0.5, 1.0), recombination=0.7)
-    finally:
+    except BaseException:
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            stop_pool(pool, terminate=True)
+        raise
+    if pool is not None:
+        stop_pool(pool, terminate=False)
     return history
+
+
+def read_checkpoint(ckpt: Path, names: list[str], scale: str, seeds: int, targets_sha: str) -> list[list[float]]:
+    """The evaluations of a checkpoint, or a one-line InputError if it is corrupt, wrongly shaped or foreign."""
+    from .errors import Shown
+    from .yamlio import read_bytes
+
+    raw = read_bytes(ckpt, limit=256 << 20)
+    try:
+        saved = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(str(ckpt), None, Shown("its contents"), f"a JSON checkpoint from `geese calibrate` ({exc}); "
+                                                                 "delete it to start afresh") from None
+    if not isinstance(saved, dict):
+        raise InputError(str(ckpt), None, type(saved).__name__, "a JSON object from `geese calibrate`")
+    same = (saved.get("names") == names and saved.get("scale") == scale and saved.get("seeds") == seeds
+            and saved.get("targets_sha256") == targets_sha)
+    if not same:
+        raise InputError(str(ckpt), "names/scale/seeds/targets", saved.get("scale"),
+                         "the same targets file, --scale and --seeds as the checkpointed run")
+    history = saved.get("history")
+    ok = isinstance(history, list) and all(
+        isinstance(h, list) and len(h) == len(names) + 1
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in h)
+        for h in history)
+    if not ok:
+        raise InputError(str(ckpt), "history", Shown("its evaluations"),
+                         f"a list of [{len(names)} parameter values, loss] rows of finite numbers; "
+                         "delete the checkpoint to start afresh")
+    return [[float(v) for v in h] for h in history]
 
 
 def calibrate(a: argparse.Namespace) -> int:
@@ -431,13 +463,7 @@ def calibrate(a: argparse.Namespace) -> int:
     if a.resume:
         if not ckpt.is_file():
             raise InputError(str(ckpt), None, "--resume", "a checkpoint from an earlier `geese calibrate` run")
-        saved = json.loads(ckpt.read_text())
-        same = (saved.get("names") == names and saved.get("scale") == a.scale and saved.get("seeds") == a.seeds
-                and saved.get("targets_sha256") == targets_sha)
-        if not same:
-            raise InputError(str(ckpt), "names/scale/seeds/targets", saved.get("scale"),
-                             "the same targets file, --scale and --seeds as the checkpointed run")
-        history = saved["history"]
+        history = read_checkpoint(ckpt, names, a.scale, a.seeds, targets_sha)
     t0 = time.perf_counter()
     done_before = len(history)
     bar = tqdm(total=a.budget, initial=len(history), desc="calibrate", unit="eval", file=sys.stderr, disable=None)
@@ -492,7 +518,7 @@ def targets_command(a: argparse.Namespace) -> int:
     overrides = calibrated_overrides(a.params)
     workers = _workers(a.workers)
     if workers > 1 and a.seeds > 1:
-        with ProcessPoolExecutor(max_workers=min(workers, a.seeds), mp_context=get_context("spawn")) as pool:
+        with process_pool(min(workers, a.seeds)) as pool:
             parts = list(pool.map(_simulate_one, range(a.seeds), [overrides] * a.seeds, [str(a.targets)] * a.seeds,
                                   [a.scale] * a.seeds, [a.seeds] * a.seeds))
         sims = np.vstack(parts)

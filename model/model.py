@@ -23,7 +23,7 @@ import mesa
 import numpy as np
 from scipy.optimize import brentq
 
-from . import SECTORS
+from . import SECTORS, guards
 from .agents import Firms, Talent
 from .errors import InputError
 from .mechanisms import (capital, carbon, demand, demography, digital, entry_exit, innovation,
@@ -301,6 +301,7 @@ class FlyingGeeseModel(mesa.Model):
         self._produce_and_hire()
         self._check_ledgers(before)
         self.recorder.record(self)
+        guards.check_year(self)  # agent growth and finite metrics (issue 12)
 
     def run(self) -> Recorder:
         """Run from 2012 to the scenario's last year; returns the recorder."""

@@ -9,15 +9,22 @@ Dask distributed cluster (for SLURM, start one with dask-jobqueue).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 
 import numpy as np
 
+from .errors import InputError, RunError
 from .scenario import Scenario
 
 DEFAULT_ROOT_SEED = 20120101
@@ -58,16 +65,133 @@ def run_replicate(scenario_json: str, root: int, index: int, scale: str,
     scenario = Scenario.model_validate_json(scenario_json)
     seed = replicate_seeds(root, index + 1)[index]
     t0 = time.perf_counter()
-    model = FlyingGeeseModel(scenario, seed=seed, scale=scale, params=params)
-    rec = model.run()
+    from .guards import quiet_numerics
+
+    with quiet_numerics():  # no RuntimeWarning reaches the user; the model's guards check the values
+        model = FlyingGeeseModel(scenario, seed=seed, scale=scale, params=params)
+        rec = model.run()
     first = rec.years.index(scenario.first_year)
     return Replicate(index=index, values=rec.values[first:], flows={k: v[first:] for k, v in rec.flows.items()},
                      wall_seconds=time.perf_counter() - t0)
 
 
-def _pool(workers: int) -> ProcessPoolExecutor:
+# --- process pools that never outlive the parent (issue 12) ---------------------------------------
+
+def _worker_init(parent_pid: int) -> None:
+    """In each pool worker: leave Ctrl-C to the parent, stay quiet, and die with the parent."""
+    import warnings
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the pool; no worker tracebacks
+    warnings.simplefilter("ignore", RuntimeWarning)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent_pid:  # the parent died before we got here
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="geese-watch-parent").start()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while True:  # portable fallback to PR_SET_PDEATHSIG: an orphan is re-parented
+        time.sleep(0.5)
+        if os.getppid() != parent_pid:
+            os._exit(1)
+
+
+def start_pool(workers: int) -> ProcessPoolExecutor:
     # spawn: no fork of a process that may hold threads (tqdm, dask), same behaviour on every OS
-    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init,
+                               initargs=(os.getpid(),))
+
+
+def stop_pool(pool: ProcessPoolExecutor, terminate: bool) -> None:
+    """Shut a pool down; with ``terminate`` its workers are killed now instead of finishing their tasks."""
+    if not terminate:
+        pool.shutdown(wait=True)
+        return
+    old = None
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        for p in procs:
+            with contextlib.suppress(Exception):
+                p.terminate()
+        for p in procs:
+            with contextlib.suppress(Exception):
+                p.join(timeout=5)
+                if p.is_alive():
+                    p.kill()
+                    p.join(timeout=5)
+        with contextlib.suppress(Exception):
+            pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        if old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@contextlib.contextmanager
+def process_pool(workers: int):
+    """A spawn process pool whose workers are terminated on every exit path but success."""
+    pool = start_pool(workers)
+    try:
+        yield pool
+    except BaseException:
+        stop_pool(pool, terminate=True)
+        raise
+    stop_pool(pool, terminate=False)
+
+
+def usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def cap_workers(requested: int | None, option: str = "--workers") -> int:
+    """Workers capped at the usable cores, with a notice on stderr when a request is cut."""
+    cores = usable_cores()
+    if requested is None:
+        return default_workers()
+    if requested > cores:
+        print(f"geese: note: {option} {requested} capped at {cores}, the number of usable cores", file=sys.stderr)
+        return cores
+    return requested
+
+
+# --- Dask ----------------------------------------------------------------------------------------
+
+SCHEDULER_TIMEOUT = 10.0  # seconds to reach a scheduler
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx|inproc)://)?(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+)(?::(\d{1,5}))?"
+                      r"(?:/[A-Za-z0-9._/-]*)?$")
+
+
+def check_scheduler_address(address: str) -> str:
+    m = _ADDRESS.match(address or "")
+    if not m or (m.group(1) and not 0 < int(m.group(1)) < 65536) or len(address) > 300:
+        raise InputError("--scheduler", None, address, "a Dask scheduler address such as tcp://host:8786")
+    return address
+
+
+def _client(address: str):
+    from distributed import Client
+
+    check_scheduler_address(address)
+    try:
+        return Client(address, timeout=f"{SCHEDULER_TIMEOUT}s")
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise InputError("--scheduler", None, address, f"could not connect to a Dask scheduler there within "
+                                                       f"{SCHEDULER_TIMEOUT:g} s ({type(exc).__name__})") from None
+
+
+def check_scheduler(address: str) -> None:
+    """Connect once before any compute, so a bad address fails fast with one line."""
+    client = _client(address)
+    with contextlib.suppress(Exception):
+        client.close()
 
 
 def run_replicates(scenario: Scenario, seeds: int, scale: str, workers: int = 1, scheduler: str | None = None,
@@ -79,20 +203,29 @@ def run_replicates(scenario: Scenario, seeds: int, scale: str, workers: int = 1,
     wrap = progress or (lambda it: it)
     results: list[Replicate] = []
     if scheduler:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import as_completed as dask_completed
 
-        with Client(scheduler, timeout="30s") as client:
+        with _client(scheduler) as client:
             futures = [client.submit(run_replicate, *a, pure=False) for a in args]
-            for fut in wrap(dask_completed(futures)):
-                results.append(fut.result())
+            try:
+                for fut in wrap(dask_completed(futures)):
+                    results.append(fut.result())
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    client.cancel(futures)
+                raise
     elif workers <= 1 or seeds == 1:
         for a in wrap(args):
             results.append(run_replicate(*a))
     else:
-        with _pool(min(workers, seeds)) as pool:
-            futures = [pool.submit(run_replicate, *a) for a in args]
-            for fut in wrap(as_completed(futures)):
-                results.append(fut.result())
+        try:
+            with process_pool(min(workers, seeds)) as pool:
+                futures = [pool.submit(run_replicate, *a) for a in args]
+                for fut in wrap(as_completed(futures)):
+                    results.append(fut.result())
+        except BrokenProcessPool:
+            raise RunError("a worker process died (out of memory, or killed); nothing was written; "
+                           "try fewer --workers or a smaller --scale") from None
     return sorted(results, key=lambda r: r.index)
 
 
