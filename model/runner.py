@@ -101,9 +101,27 @@ def _watch_parent(parent_pid: int) -> None:
 
 
 def start_pool(workers: int) -> ProcessPoolExecutor:
+    """A spawn pool with every worker started now, with SIGINT blocked: Ctrl-C reaches only the parent.
+
+    Workers inherit the blocked signal, so a Ctrl-C sent to the whole process group while they start
+    cannot print their tracebacks; the parent gets it when the block lifts and stops the pool.
+    """
     # spawn: no fork of a process that may hold threads (tqdm, dask), same behaviour on every OS
-    return ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init,
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init,
                                initargs=(os.getpid(),))
+    old = None
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        for _ in range(workers):  # each submit to a pool without idle workers spawns one
+            pool.submit(os.getpid)
+    except BaseException:
+        stop_pool(pool, terminate=True)
+        raise
+    finally:
+        if old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    return pool
 
 
 def stop_pool(pool: ProcessPoolExecutor, terminate: bool) -> None:
