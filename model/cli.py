@@ -17,6 +17,7 @@ and 143. See README, "Guarantees".
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import os
 import signal
@@ -345,7 +346,8 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
     from .calibration import calibrate
     from .runner import cap_workers
 
-    a.workers = cap_workers(a.workers)
+    if a.workers is not None:
+        a.workers = cap_workers(a.workers)
     return calibrate(a)
 
 
@@ -353,7 +355,8 @@ def cmd_targets(a: argparse.Namespace) -> int:
     from .calibration import targets_command
     from .runner import cap_workers
 
-    a.workers = cap_workers(a.workers)
+    if a.workers is not None:
+        a.workers = cap_workers(a.workers)
     return targets_command(a)
 
 
@@ -405,6 +408,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else 0
+    except asyncio.CancelledError:  # a Dask future cancelled under us (the scheduler went away)
+        print("geese: error: the Dask cluster cancelled the run (did the scheduler or its workers stop?)",
+              file=sys.stderr)
+        return 1
     except MemoryError:
         print("geese: error: out of memory; try a smaller --scale or fewer --workers", file=sys.stderr)
         return 1

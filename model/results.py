@@ -126,7 +126,7 @@ def manifest(run: ScenarioRun) -> dict:
 
 RUN_FILES = frozenset({"timeseries.csv", "summary.csv", "flows.csv", "manifest.json", "plots"})
 COMPARE_FILES = frozenset({"comparison.png", "difference.png", "comparison.csv", "manifest.json"})
-_HIDDEN = re.compile(r"^\.(?P<name>[a-z0-9][a-z0-9_-]{0,127})\.(?P<kind>tmp|old|lock)(?:-(?P<pid>\d+)-.*)?$")
+_HIDDEN = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)-[A-Za-z0-9_]+$")
 _rename = os.rename  # tests inject failures here
 
 
@@ -319,7 +319,7 @@ def clean_stale(parent: Path, held: set[str]) -> None:
     by_name: dict[str, list[Path]] = {}
     for p in entries:
         m = _HIDDEN.match(p.name)
-        if m and m["kind"] in ("tmp", "old") and p.is_dir() and not p.is_symlink():
+        if m and p.is_dir() and not p.is_symlink():
             by_name.setdefault(m["name"], []).append(p)
     for name, paths in by_name.items():
         lock = None

@@ -228,9 +228,12 @@ def run_replicates(scenario: Scenario, seeds: int, scale: str, workers: int = 1,
             try:
                 for fut in wrap(dask_completed(futures)):
                     results.append(fut.result())
-            except BaseException:
+            except BaseException as exc:
                 with contextlib.suppress(Exception):
                     client.cancel(futures)
+                if isinstance(exc, (OSError, TimeoutError)):
+                    raise RunError(f"lost the Dask scheduler {scheduler} ({type(exc).__name__}); nothing was "
+                                   "written") from None
                 raise
     elif workers <= 1 or seeds == 1:
         for a in wrap(args):

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import model.plots
 import model.results
 import model.runner
 from model.cli import main
@@ -114,7 +115,13 @@ def test_compare_out_with_unrelated_files_is_refused(results, tmp_path, capsys):
     assert [p.name for p in keep.iterdir()] == ["thesis.tex"]
 
 
-def test_compare_replaces_its_own_output(results, tmp_path, capsys):
+def _cheap_plots(dirs, metrics, out_dir):
+    for f in ("comparison.png", "difference.png", "comparison.csv"):
+        (Path(out_dir) / f).write_bytes(b"x")
+
+
+def test_compare_replaces_its_own_output(results, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(model.plots, "plot_compare", _cheap_plots)
     out = tmp_path / "cmp"
     assert _cli(capsys, "compare", results / "a", results / "b", "--out", out)[0] == 0
     assert json.loads((out / "manifest.json").read_text())["kind"] == "compare"
@@ -351,7 +358,8 @@ def test_compare_corrupt_or_odd_manifests(results, tmp_path, capsys):
         assert not (tmp_path / f"cmp{i}").exists()
 
 
-def test_compare_long_default_name(results, tmp_path, capsys):
+def test_compare_long_default_name(results, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(model.plots, "plot_compare", _cheap_plots)
     dirs = []
     for i in range(6):
         name = f"{i}" + "n" * 60
