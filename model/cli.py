@@ -142,14 +142,14 @@ def _attributed(file: str | Path):
         raise
 
 
-def preflight(sc, file: str | Path, overrides: dict[str, float]) -> None:
+def preflight(sc, file: str | Path) -> None:
     """Build the scenario's 2012 state at scale tiny: whatever the model rejects is caught before any run."""
     from .guards import quiet_numerics
     from .model import FlyingGeeseModel
 
     with _attributed(file), quiet_numerics():
         try:
-            FlyingGeeseModel(sc, seed=0, scale="tiny", params=_without(overrides, sc.params))
+            FlyingGeeseModel(sc, seed=0, scale="tiny")  # with the calibration, as `geese run`
         except GeeseError:
             raise
         except (ArithmeticError, ValueError, RuntimeError, IndexError) as exc:
@@ -182,7 +182,6 @@ def _load_all(files: list[Path], warn: bool = True, unique: bool = True):
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    from .params_file import calibrated_overrides
     from .results import Output, write_run
     from .runner import DEFAULT_ROOT_SEED, cap_workers, check_scheduler, run_scenario
     loaded = _load_all(a.files, warn=not a.years)
@@ -190,9 +189,8 @@ def cmd_run(a: argparse.Namespace) -> int:
         loaded = [(f, sc.model_copy(update={"years": a.years})) for f, sc in loaded]
         for f, sc in loaded:
             _warn_timing(f, sc, f" with --years {a.years[0]}:{a.years[1]}")
-    overrides = calibrated_overrides()
     for f, sc in loaded:
-        preflight(sc, f, overrides)
+        preflight(sc, f)
     if a.scheduler:
         check_scheduler(a.scheduler)
     workers = cap_workers(a.workers)
@@ -203,8 +201,8 @@ def cmd_run(a: argparse.Namespace) -> int:
                 with _attributed(f):
                     run = run_scenario(sc, seeds=seeds, scale=a.scale, workers=workers, scheduler=a.scheduler,
                                        root=a.seed if a.seed is not None else DEFAULT_ROOT_SEED,
-                                       params=_without(overrides, sc.params), progress=_progress(seeds, sc.name))
-                    target = write_run(run, a.out, plots=not a.no_plots, output=output)
+                                       progress=_progress(seeds, sc.name))
+                    target = write_run(run, a.out, also=None if a.no_plots else _draw_plots, output=output)
                 print(f"{sc.name}: {seeds} seeds at scale {run.scale}, {run.wall_seconds:.1f} s -> {target}")
                 if run.scale == "tiny":
                     print(f"{sc.name}: note: scale tiny is for smoke tests; its relocation dynamics are not converged "
@@ -220,9 +218,10 @@ def _interrupted_after(written: list[Path]) -> None:
         _Parser.interrupt_note = f"; already complete: {', '.join(str(w) for w in written)}"
 
 
-def _without(overrides: dict[str, float], scenario_params: dict[str, float]) -> dict[str, float]:
-    """Calibrated values apply unless the scenario overrides the same parameter itself."""
-    return {k: v for k, v in overrides.items() if k not in scenario_params}
+def _draw_plots(folder: Path) -> None:
+    from .plots import plot_run
+
+    plot_run(folder, folder / "plots")
 
 
 def _read_manifest(d: Path) -> dict | None:
@@ -300,12 +299,9 @@ def cmd_compare(a: argparse.Namespace) -> int:
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
-    from .params_file import calibrated_overrides
-
     loaded = _load_all(a.files, unique=False)
-    overrides = calibrated_overrides()
     for f, sc in loaded:
-        preflight(sc, f, overrides)
+        preflight(sc, f)
         print(f"{f}: ok ({sc.name}, {sc.years[0]}-{sc.years[1]}, {sc.seeds} seeds, scale {sc.scale})")
     return 0
 

@@ -6,7 +6,7 @@ Contract (other tools and the tests read it):
 * ``summary.csv``     year, region, metric, mean, p05, p50, p95 over seeds
 * ``flows.csv``       seed, year, flow, category, origin, destination, value (firms, jobs, talent)
 * ``manifest.json``   resolved scenario, parameters, seeds, version, git commit, wall time
-* ``plots/``          PNG figures
+* ``plots/``          PNG figures (drawn by ``plots.plot_run`` when the caller asks, e.g. `geese run`)
 
 Everything is built in a temporary folder next to the target and renamed into place, so a failed
 or interrupted run never leaves a half-written ``results/<name>/``.
@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -445,8 +446,13 @@ def atomic_dir(target: Path):
         raise
 
 
-def write_run(run: ScenarioRun, out_dir: Path, plots: bool = True, output: Output | None = None) -> Path:
-    """Write ``out_dir/<name>/`` (through ``output`` when the caller prepared and locked it)."""
+def write_run(run: ScenarioRun, out_dir: Path, also: Callable[[Path], object] | None = None,
+              output: Output | None = None) -> Path:
+    """Write ``run`` to ``out_dir/<name>/`` by a rename swap; ``also(folder)`` adds files first (e.g. plots).
+
+    ``output`` is the caller's prepared and locked ``Output`` (``geese run`` prepares it before any
+    compute); without it, one is prepared here.
+    """
 
     def fill(tmp: Path) -> None:
         ts = timeseries_frame(run)
@@ -454,10 +460,8 @@ def write_run(run: ScenarioRun, out_dir: Path, plots: bool = True, output: Outpu
         summary_frame(ts).to_csv(tmp / "summary.csv", index=False, float_format=FLOAT_FORMAT)
         flows_frame(run).to_csv(tmp / "flows.csv", index=False, float_format=FLOAT_FORMAT)
         (tmp / "manifest.json").write_text(json.dumps(manifest(run), indent=2) + "\n", encoding="utf-8")
-        if plots:
-            from .plots import plot_run
-
-            plot_run(tmp, tmp / "plots")
+        if also is not None:
+            also(tmp)
 
     if output is not None:
         return output.write(run.scenario.name, fill)

@@ -279,7 +279,7 @@ def test_unreachable_scheduler_is_one_line_before_compute(tmp_path, capsys, monk
     import socket
 
     monkeypatch.setattr(model.runner, "SCHEDULER_TIMEOUT", 1.0)
-    monkeypatch.setattr(model.runner, "run_replicates", _no_compute)
+    monkeypatch.setattr(model.runner.ReplicatePool, "map", _no_compute)
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -319,7 +319,7 @@ def _no_compute(*a, **k):
 
 @pytest.mark.parametrize("case", ["file", "too-long", "unwritable"])
 def test_bad_out_is_one_line_before_any_compute(tmp_path, capsys, monkeypatch, case):
-    monkeypatch.setattr(model.runner, "run_replicates", _no_compute)
+    monkeypatch.setattr(model.runner.ReplicatePool, "map", _no_compute)
     f = _scenario(tmp_path)
     if case == "file":
         out = tmp_path / "afile"
@@ -421,7 +421,7 @@ def test_model_only_rejection_is_caught_by_validate_and_before_run(tmp_path, cap
     rc, out, err = _cli(capsys, "validate", f)
     assert rc == 2 and "ok" not in out
     _one_line(err, str(f), "production.capital_share", "profit_share_2012")
-    monkeypatch.setattr(model.runner, "run_replicates", _no_compute)
+    monkeypatch.setattr(model.runner.ReplicatePool, "map", _no_compute)
     rc, _, err = _cli(capsys, "run", f, "--out", tmp_path / "out", "--workers", "2", "--no-plots")
     assert rc == 2
     _one_line(err, str(f), "production.capital_share")
@@ -484,7 +484,7 @@ def test_concurrent_writer_is_refused_before_compute(tmp_path, capsys, monkeypat
     out.mkdir()
     lock = model.results.TargetLock(out / "quick").acquire()  # as another geese process would
     try:
-        monkeypatch.setattr(model.runner, "run_replicates", _no_compute)
+        monkeypatch.setattr(model.runner.ReplicatePool, "map", _no_compute)
         rc, _, err = _cli(capsys, "run", f, "--out", out, *FAST)
         assert rc == 2
         _one_line(err, "another geese process")
@@ -572,14 +572,14 @@ def test_lever_that_never_acts_is_a_warning(tmp_path, capsys):
 
 
 def test_non_finite_metric_is_an_invariant_failure(tmp_path, capsys, monkeypatch):
-    real = model.runner.run_replicate
+    real = model.runner.run_job
 
     def poisoned(*a, **k):
         rep = real(*a, **k)
         rep.values[-1, 0, 0] = np.nan
         return rep
 
-    monkeypatch.setattr(model.runner, "run_replicate", poisoned)
+    monkeypatch.setattr(model.runner, "run_job", poisoned)
     f = _scenario(tmp_path)
     rc, _, err = _cli(capsys, "run", f, "--out", tmp_path / "out", *FAST)
     assert rc == 70

@@ -20,7 +20,6 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import model.calibration
 import model.cli
 import model.plots
 import model.runner
@@ -54,11 +53,8 @@ def _unreachable_scheduler(address: str):
 @pytest.fixture(scope="module")
 def no_compute():
     mp = pytest.MonkeyPatch()
-    mp.setattr(model.runner, "run_replicates", _reached)
+    mp.setattr(model.runner.ReplicatePool, "map", _reached)  # run, calibrate and targets all compute here
     mp.setattr(model.runner, "_client", _unreachable_scheduler)
-    mp.setattr(model.calibration, "search", _reached)
-    mp.setattr(model.calibration, "simulate", _reached)
-    mp.setattr(model.calibration, "_simulate_one", _reached)
     mp.setattr(model.plots, "plot_compare", _reached)
     yield
     mp.undo()
