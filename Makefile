@@ -3,7 +3,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench calibrate targets clean
+.PHONY: run test bench calibrate posterior check targets clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || "$$(sh scripts/find-python)" -m venv $(VENV)
@@ -22,6 +22,12 @@ bench: $(STAMP)
 
 calibrate: $(STAMP)
 	$(VENV)/bin/geese calibrate
+
+posterior: $(STAMP)
+	$(VENV)/bin/geese posterior --budget 400 --scale small --seeds 4
+
+check: $(STAMP)
+	$(VENV)/bin/geese check
 
 targets: $(STAMP)
 	$(VENV)/bin/geese targets
