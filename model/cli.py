@@ -306,6 +306,12 @@ def cmd_compare(a: argparse.Namespace) -> int:
     with Output(out.parent, [out.name], "compare", inputs=list(a.dirs), check_names=a.out is None) as output:
         output.write(out.name, fill)
     print(f"compared {', '.join(names)} -> {out}")
+    from .calibration.accounting import per_yuan_from_results  # issue 11: effect per yuan, paired seed bands
+
+    for d in a.dirs[1:]:
+        text = per_yuan_from_results(a.dirs[0], d)
+        if text:
+            print(text)
     return 0
 
 

@@ -87,3 +87,43 @@ def format_effects(rows: list[dict], markdown: bool = True) -> str:
         lines.append(f"| {r['scenario']} | {r['regions']} | {cell(r['cost_yi'], '.4g')} | {cell(r['gdp_per_yuan'])} | "
                      f"{cell(r['national_gdp_per_yuan'])} | {cell(r['firms_pct'])} | {cell(r['firms_per_yi'])} |")
     return "\n".join(lines)
+
+
+def per_yuan_from_results(base: Path, other: Path) -> str | None:
+    """`geese compare`: the other run's effect per yuan of extra fiscal cost against the first, paired by seed.
+
+    For every region and the nation: cumulative extra real GDP over the run / cumulative extra policy cost,
+    mean and 5th-95th percentile over the seeds both runs share (same root seed and scale, else None).
+    """
+    import json
+
+    import pandas as pd
+
+    def meta(d: Path) -> tuple:
+        try:
+            m = json.loads((d / "manifest.json").read_text())
+            return m["seeds"]["root"], m["scale"], (m.get("uncertainty") or {}).get("parameter_draws", 0)
+        except (OSError, ValueError, KeyError, TypeError):
+            return (None, None, None)
+
+    if meta(base) != meta(other) or meta(base)[0] is None:
+        return None
+    cols = ["seed", "year", "region", "metric", "value"]
+    a = pd.read_csv(base / "timeseries.csv", usecols=cols)
+    b = pd.read_csv(other / "timeseries.csv", usecols=cols)
+    keep = ["gdp", "policy_cost"]
+    a, b = a[a.metric.isin(keep)], b[b.metric.isin(keep)]
+    d = b.merge(a, on=["seed", "year", "region", "metric"], suffixes=("", "_base"))
+    if d.empty:
+        return None
+    d["diff"] = d["value"] - d["value_base"]
+    tot = d.pivot_table(index=["seed", "region"], columns="metric", values="diff", aggfunc="sum")
+    cost = tot["policy_cost"].xs("national", level="region")
+    if not (cost > 1e-9).all():
+        return None
+    lines = [f"effect per yuan of extra fiscal cost, {other.name} vs {base.name} (paired seeds; mean [p05, p95]):",
+             f"  extra fiscal cost, yi yuan: {cost.mean():.4g} [{cost.quantile(0.05):.4g}, {cost.quantile(0.95):.4g}]"]
+    for reg in list(REGIONS) + ["national"]:
+        v = tot["gdp"].xs(reg, level="region") / cost
+        lines.append(f"  {reg:<10} extra GDP per yuan: {v.mean():.3g} [{v.quantile(0.05):.3g}, {v.quantile(0.95):.3g}]")
+    return "\n".join(lines)
