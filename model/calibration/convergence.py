@@ -31,7 +31,7 @@ ORDER = ("tiny", "small", "medium", "full")
 
 def shares(values: np.ndarray, years: list[int]) -> dict[str, float]:
     """{metric/region: share of the national total in SHARE_YEAR} from one replicate."""
-    y = years.index(SHARE_YEAR)
+    y = years.index(min(SHARE_YEAR, years[-1]))
     out = {}
     for m in SHARE_METRICS:
         j = list(METRICS).index(m)
