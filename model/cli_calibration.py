@@ -48,6 +48,10 @@ def add_parsers(sub) -> None:
     s.add_argument("--out", type=Path, default=CAL_DIR)
     s.add_argument("--all-calibrated", action="store_true",
                    help="screen every parameter whose source says 'calibrated', not only the free ones")
+    s.add_argument("--update-targets", action="store_true",
+                   help="rewrite free_parameters/fixed_parameters of the targets file from the screening")
+    s.add_argument("--max-free", type=_positive("--max-free"), default=10,
+                   help="at most this many free parameters (largest mu* first)")
 
     c = sub.add_parser("convergence", help="2030 shares and moments at several scales; the smallest that agrees with full")
     c.add_argument("--scales", nargs="+", choices=list(SCALES), default=["small", "medium", "full"])

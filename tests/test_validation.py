@@ -107,3 +107,23 @@ def test_business_environment_is_no_longer_free():
     m.config = m.config.model_copy(update={"years": (2012, 2026)})
     rec = m.run()
     assert rec.series("policy_cost", "west")[-1] > 0 and rec.series("policy_cost", "east")[-1] == 0
+
+
+def test_screening_rewrites_the_free_and_fixed_lists_keeping_the_rest(tmp_path):
+    from model.calibration.screening import update_targets
+    from model.calibration.targets import load_targets
+
+    p = tmp_path / "targets.yaml"
+    p.write_text("# head\nyears: [2012, 2016]\n# free ones\nfree_parameters:\n  - {name: talent.moving_cost}\n\n"
+                 "# fixed ones\nfixed_parameters: []\n\nmoments:\n" + yaml.safe_dump(SPEC["moments"]))
+    t = load_targets(p)
+    res = {"names": ["talent.moving_cost", "digital.diffusion_rate"], "bounds": [[0.5, 5.0], [0.05, 0.45]],
+           "moments": ["ne_pop", "growth", "dig"], "mu_star": np.array([[0.1, 0.0, 0.0], [0.0, 0.0, 3.0]]),
+           "noise": np.zeros((2, 3)), "identified": np.array([[False] * 3, [False, False, True]])}
+    free, fixed = update_targets(p, t, res, max_free=5)
+    assert free == ["digital.diffusion_rate"] and fixed == ["talent.moving_cost"]
+    text = p.read_text()
+    assert text.startswith("# head") and "# free ones" in text and "# fixed ones" in text
+    t2 = load_targets(p)
+    assert [fp.name for fp in t2.free_parameters] == ["digital.diffusion_rate"]
+    assert t2.fixed_parameters[0].name == "talent.moving_cost" and "0.5 tolerance" in t2.fixed_parameters[0].reason

@@ -54,16 +54,14 @@ def quantity(q: Quantity, values: np.ndarray, years: list[int], metrics: list[st
             return float(np.min(np.diff(pts)))
         a, b = years.index(q.span[0]), years.index(q.span[1])  # type: ignore[index]
         w = s[a : b + 1]
-        if q.statistic == "mean":
-            return float(np.mean(w))
         if q.statistic == "change":
             return float(s[b] - s[a])
-        if q.statistic == "max":
-            return float(np.max(w))
-        if q.statistic == "min":
-            return float(np.min(w))
-        if q.statistic == "peak_year":
-            return float(q.span[0] + int(np.argmax(w)))  # type: ignore[index]
+        if q.statistic in ("mean", "max", "min", "peak_year"):  # years a metric cannot measure (NaN) are skipped
+            if not np.isfinite(w).any():
+                return float("nan")
+            if q.statistic == "peak_year":
+                return float(q.span[0] + int(np.nanargmax(w)))  # type: ignore[index]
+            return float({"mean": np.nanmean, "max": np.nanmax, "min": np.nanmin}[q.statistic](w))
         return float((s[b] / s[a]) ** (1.0 / (q.span[1] - q.span[0])) - 1.0)  # type: ignore[index]
 
     reg = region or q.region

@@ -162,6 +162,56 @@ def plot_screening(path: Path, res: dict) -> None:
     plt.close(fig)
 
 
+def _block(text: str, key: str) -> tuple[int, int]:
+    """Start and end of a top-level ``key:`` block (up to the next top-level key) in a YAML text."""
+    import re
+
+    m = re.search(rf"^{key}:.*$", text, flags=re.M)
+    if m is None:
+        raise ValueError(f"no top-level {key!r} in the targets file")
+    nxt = re.search(r"^[A-Za-z_#]", text[m.end() + 1 :], flags=re.M)
+    end = m.end() + 1 + nxt.start() if nxt else len(text)
+    # keep comment lines that introduce the next block with it
+    while end > m.end() + 1 and text[: end - 1].rsplit("\n", 1)[-1].startswith("#"):
+        end = len(text[: end - 1].rsplit("\n", 1)[0]) + 1
+    return m.start(), end
+
+
+def update_targets(path: Path, t: Targets, res: dict, max_free: int) -> tuple[list[str], list[str]]:
+    """Rewrite the free and fixed parameter lists of the targets file from the screening: the identified
+    parameters (at most ``max_free``, largest mu* first) are free, the others fixed with their reason."""
+    names, mu, ident = res["names"], np.nan_to_num(res["mu_star"]), res["identified"]
+    score = np.where(ident, mu, 0.0).max(axis=1)
+    order = [i for i in np.argsort(-score) if ident[i].any()]
+    free = [names[i] for i in order[:max_free]]
+    old_bounds = {fp.name: fp.bounds for fp in t.free_parameters}
+    bounds = dict(zip(names, res["bounds"]))
+    fixed = []
+    for i, n in enumerate(names):
+        if n in free:
+            continue
+        why = (_reason(n, res["mu_star"][i], res["noise"][i], res["moments"]) if not ident[i].any() else
+               f"identified (largest mu* {score[i]:.2g}) but ranked below the {max_free} free parameters the "
+               f"posterior budget allows; kept at the documented value ({spec_for(n).source})")  # type: ignore[union-attr]
+        fixed.append((n, why))
+    lines = ["free_parameters:"]
+    for n in free:
+        b = old_bounds.get(n) or bounds[n]
+        lines.append(f"  - {{name: {n}, bounds: [{b[0]:g}, {b[1]:g}]}}")
+    text = path.read_text(encoding="utf-8")
+    a, b = _block(text, "free_parameters")
+    text = text[:a] + "\n".join(lines) + "\n\n" + text[b:]
+    flines = ["fixed_parameters:"] if fixed else ["fixed_parameters: []"]
+    for n, why in fixed:
+        flines.append(f"  - name: {n}")
+        flines.append(f"    reason: {json.dumps(why)}")
+    a, b = _block(text, "fixed_parameters")
+    text = text[:a] + "\n".join(flines) + "\n\n" + text[b:]
+    write_text_atomic(path, text)
+    load_targets(path)  # still valid
+    return free, [n for n, _ in fixed]
+
+
 def screen_command(a: argparse.Namespace) -> int:
     t = load_targets(a.targets)
     names, bounds = candidates_of(t, a.all_calibrated)
@@ -178,4 +228,7 @@ def screen_command(a: argparse.Namespace) -> int:
     text = write_outputs(Path(a.out), res, t, header)
     print(text)
     print(f"wrote {Path(a.out) / 'screening.md'}, screening.png, screening.json")
+    if a.update_targets:
+        free, fixed = update_targets(Path(a.targets), t, res, a.max_free)
+        print(f"{a.targets}: {len(free)} free parameters ({', '.join(free)}); {len(fixed)} fixed with their reasons")
     return 0
