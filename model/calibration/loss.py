@@ -69,7 +69,8 @@ def quantity(q: Quantity, values: np.ndarray, years: list[int], metrics: list[st
     if series_level:
         return v
     if q.versus_national == "ratio":
-        v /= stat("national")
+        nat = stat("national")
+        v = v / nat if nat != 0 else float("nan")
     elif q.versus_national == "difference":
         v -= stat("national")
     return v
@@ -144,7 +145,14 @@ def replicate_moments(t: Targets, replicates: Sequence[Replicate]) -> np.ndarray
     """[seed, moment] values of replicates of the targets' baseline."""
     years = list(range(t.years[0], t.years[1] + 1))
     metrics = list(METRICS)
-    return np.array([[moment_value(m, r.values, years, metrics) for m in t.moments] for r in replicates])
+    def safe(m: Moment, r: Replicate) -> float:
+        try:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return moment_value(m, r.values, years, metrics)
+        except (ZeroDivisionError, FloatingPointError, ValueError):  # a degenerate run: the moment is undefined
+            return float("nan")
+
+    return np.array([[safe(m, r) for m in t.moments] for r in replicates])
 
 
 def simulate_candidates(pool: ReplicatePool, t: Targets, candidates: Sequence[Mapping[str, float]], scale: str,
