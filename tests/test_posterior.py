@@ -194,3 +194,10 @@ def test_run_with_posterior_draws_carries_parameter_and_seed_uncertainty(tmp_pat
     doc = uncertainty(run)
     assert doc["bands"] == "parameter and seed" and doc["parameter_draws"] == 2 and doc["seeds_per_draw"] == 2
     assert uncertainty(plain)["bands"] == "seed"
+
+
+def test_time_limit_stops_at_a_batch_boundary_and_still_gives_a_posterior():
+    t, _, sim, calls = _toy()
+    hm = H.history_match(t, sim, budget=60, waves=3, seeds=3, draws=40, candidates=2000, batch=10, time_limit=0.0)
+    assert hm.stopped_early and hm.runs() == 10 and len(hm.waves) == 1  # the emulators' minimum, then stop
+    assert hm.posterior.shape == (40, 2)

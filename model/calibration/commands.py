@@ -62,7 +62,8 @@ def cmd_posterior(a: argparse.Namespace) -> int:
 
         try:
             hm = history_match(t, simulate, budget=a.budget, waves=a.waves, seeds=a.seeds, draws=a.draws,
-                               checkpoint=saved, on_batch=on_batch)
+                               checkpoint=saved, on_batch=on_batch,
+                               time_limit=None if a.minutes is None else 60.0 * a.minutes)
         except KeyboardInterrupt:
             bar.close()
             print("geese: posterior interrupted; calibration files untouched; continue with "
@@ -76,7 +77,7 @@ def cmd_posterior(a: argparse.Namespace) -> int:
                  "git_commit": git_commit(), "wall_seconds_this_call": round(wall, 1),
                  "seconds_per_parameter_set": round(wall / max(new_runs, 1), 2) if new_runs else None,
                  "command": f"geese posterior --budget {a.budget} --waves {a.waves} --draws {a.draws} "
-                            f"--scale {a.scale} --seeds {a.seeds}"})
+                            f"--scale {a.scale} --seeds {a.seeds}" + (f" --minutes {a.minutes}" if a.minutes else "")})
     out.mkdir(parents=True, exist_ok=True)
     write_posterior(out / "posterior.csv", hm)
     to_json(out / "posterior.json", diag)
@@ -86,6 +87,9 @@ def cmd_posterior(a: argparse.Namespace) -> int:
         "method": "posterior mean (history matching; calibration/posterior.json)", "date": diag["date"],
         "budget": a.budget, "evaluations": hm.runs(), "draws": a.draws, "scale": a.scale, "seeds": a.seeds,
         "git_commit": diag["git_commit"], "wall_seconds": round(hm.wall_seconds, 1)})
+    if hm.stopped_early:
+        print(f"posterior: stopped by --minutes {a.minutes} after {hm.runs()} of {a.budget} parameter sets "
+              "(a short-budget posterior; `geese posterior --resume` with the same options continues)")
     print(f"posterior: {hm.runs()} parameter sets x {a.seeds} seeds at scale {a.scale} in {len(hm.waves)} waves; "
           f"NROY share {diag['nroy_share_final']:.3g}; {a.draws} draws (ESS {diag['effective_sample_size']:.0f})")
     for n in names:

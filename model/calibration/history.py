@@ -202,6 +202,7 @@ class HistoryMatch:
     posterior_weight_ess: float
     nroy_final: float
     wall_seconds: float
+    stopped_early: bool = False
 
     def to_params(self, u: np.ndarray) -> np.ndarray:
         lo, hi = self.bounds[:, 0], self.bounds[:, 1]
@@ -233,23 +234,25 @@ def budget_split(budget: int, waves: int) -> list[int]:
 def history_match(t: Targets, simulate: Simulator, *, budget: int, waves: int = 3, seeds: int = 4,
                   draws: int = 200, batch: int = 8, checkpoint: list[dict] | None = None,
                   on_batch: Callable[[list[Wave]], None] | None = None, candidates: int = 20000,
-                  cutoff: float = CUTOFF) -> HistoryMatch:
+                  cutoff: float = CUTOFF, time_limit: float | None = None) -> HistoryMatch:
     """Run the waves, fit the emulators, and resample a posterior; ``simulate`` runs parameter sets.
 
     ``checkpoint`` holds the waves of an interrupted run (designs and results); designs are recomputed
     from the same seeds, so only the runs not in it are made. ``on_batch(waves)`` is called after every
-    batch (to write the checkpoint).
+    batch (to write the checkpoint). ``time_limit`` (seconds): no new batch starts after it; the waves
+    done so far make the posterior (``HistoryMatch.stopped_early`` says so).
     """
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(1):  # small dense algebra: BLAS threads only contend with the model's workers
         return _history_match(t, simulate, budget=budget, waves=waves, seeds=seeds, draws=draws, batch=batch,
-                              checkpoint=checkpoint, on_batch=on_batch, candidates=candidates, cutoff=cutoff)
+                              checkpoint=checkpoint, on_batch=on_batch, candidates=candidates, cutoff=cutoff,
+                              time_limit=time_limit)
 
 
 def _history_match(t: Targets, simulate: Simulator, *, budget: int, waves: int, seeds: int, draws: int, batch: int,
                    checkpoint: list[dict] | None, on_batch: Callable[[list[Wave]], None] | None, candidates: int,
-                   cutoff: float) -> HistoryMatch:
+                   cutoff: float, time_limit: float | None) -> HistoryMatch:
     t0 = time.perf_counter()
     names = [fp.name for fp in t.free_parameters]
     bounds = np.array(bounds_of(t), float)
@@ -280,19 +283,28 @@ def _history_match(t: Targets, simulate: Simulator, *, budget: int, waves: int, 
         wave = Wave(design=design, nroy_share=share)
         if k < len(saved) and np.allclose(np.array(saved[k]["design"]), design):
             wave.results = list(saved[k]["results"])
+        stopped = False
         while len(wave.results) < len(design):
+            n_done = sum(len(w.results) for w in done) + len(wave.results)
+            if time_limit is not None and time.perf_counter() - t0 > time_limit and n_done >= min_budget(d):
+                stopped = True
+                wave.design = design[: len(wave.results)]
+                break
             chunk = design[len(wave.results) : len(wave.results) + batch]
             sims = simulate([dict(zip(names, map(float, lo + x * (hi - lo)))) for x in chunk])
             wave.results += [None if s is None else np.asarray(s).tolist() for s in sims]
             if on_batch is not None:
                 on_batch(done + [wave])
-        done.append(wave)
+        if len(wave.results):
+            done.append(wave)
         u = np.vstack([w.design for w in done])
         res = [r for w in done for r in w.results]
         ok = [i for i, r in enumerate(res) if r is not None]
         if len(ok) < 5:
             raise RuntimeError(f"only {len(ok)} of {len(res)} model runs succeeded; cannot emulate")
         ems.append(fit_emulator(u[ok], [np.asarray(res[i], float) for i in ok], seeds))
+        if stopped:
+            break
     # posterior: sampling importance resampling over NROY with the last (most accurate) emulator
     rng = np.random.default_rng([DESIGN_SEED, 99])
     pool = lhs(candidates * 2, d, rng)
@@ -306,7 +318,8 @@ def _history_match(t: Targets, simulate: Simulator, *, budget: int, waves: int, 
     w /= w.sum()
     ess = float(1.0 / (w**2).sum())
     idx = rng.choice(len(pool), size=draws, replace=True, p=w)
-    return HistoryMatch(names, bounds, done, ems, pool[idx], ess, nroy_final, time.perf_counter() - t0)
+    return HistoryMatch(names, bounds, done, ems, pool[idx], ess, nroy_final, time.perf_counter() - t0,
+                        stopped_early=stopped)
 
 
 def waves_to_json(waves: Sequence[Wave]) -> list[dict]:
@@ -363,6 +376,8 @@ def diagnostics(hm: HistoryMatch, t: Targets) -> dict:
         "posterior_p05": dict(zip(hm.names, map(float, np.quantile(post, 0.05, axis=0)))),
         "posterior_p95": dict(zip(hm.names, map(float, np.quantile(post, 0.95, axis=0)))),
         "wall_seconds": round(hm.wall_seconds, 1),
+        "stopped_early_by_time_limit": hm.stopped_early,
+        "runs": hm.runs(),
         "moments": [m.id for m in t.moments],
     }
 
