@@ -179,10 +179,13 @@ def _block(text: str, key: str) -> tuple[int, int]:
 
 def update_targets(path: Path, t: Targets, res: dict, max_free: int) -> tuple[list[str], list[str]]:
     """Rewrite the free and fixed parameter lists of the targets file from the screening: the identified
-    parameters (at most ``max_free``, largest mu* first) are free, the others fixed with their reason."""
+    parameters (at most ``max_free``; those identified by the most moments first, ties by the largest mu*)
+    are free, the others fixed with their reason."""
     names, mu, ident = res["names"], np.nan_to_num(res["mu_star"]), res["identified"]
     score = np.where(ident, mu, 0.0).max(axis=1)
-    order = [i for i in np.argsort(-score) if ident[i].any()]
+    count = ident.sum(axis=1)
+    # the parameters that move the most moments first (ties: the largest effect)
+    order = [i for i in sorted(range(len(names)), key=lambda i: (-count[i], -score[i])) if ident[i].any()]
     free = [names[i] for i in order[:max_free]]
     old_bounds = {fp.name: fp.bounds for fp in t.free_parameters}
     bounds = dict(zip(names, res["bounds"]))
