@@ -100,6 +100,14 @@ def test_levers_that_were_free_book_a_cost():
     assert fiscal.lever_costs(0 * cut, friction, va, 0 * infra, 0.01, gdp, 0 * tt, 0.5, rd).sum() == 0
 
 
+def test_entry_side_of_the_relocation_subsidy_is_booked_once():
+    sub = np.zeros((2, 4))
+    sub[1, 2] = 0.3
+    c = fiscal.entry_subsidy_cost(np.array([1, 1, 0]), np.array([2, 0, 2]), np.array([10.0, 10.0, 10.0]),
+                                  np.array([100.0, 100.0, 100.0]), sub)
+    np.testing.assert_allclose(c, [0.0, 10 * 100 * 0.3 / 100])
+
+
 def test_business_environment_is_no_longer_free():
     from model.api import build_model
 

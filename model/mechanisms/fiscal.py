@@ -8,12 +8,16 @@ production, into the year's ``policy_cost`` ledger [region, yi yuan, 2012 prices
     business environment:   C_be,r = cut_r * f_r * sum_{i in r} w_i VA_i
     digital infrastructure: C_in,r = infra_r * fiscal.infrastructure_cost * GDP_r
     tech transfer:          C_tt,r = tt_r * fiscal.tech_transfer_cost * RD_r
+    entry side of the relocation subsidy:  C_en,r = sum_{entrants i in r} w_i sub_{r,s(i)} K_i
 
 cut_r is the business_environment lever's share of the friction f_r removed; the friction is a wedge on
 factor costs, and factor costs are close to value added VA (wages plus capital income), so C_be is the
 subsidy that would save firms the same costs (the reform booked at its subsidy equivalent: no free
 lunch). infra_r is the digitalization lever's readiness points; tt_r the rd_support lever's added
-transfer rate, costed as a share of the region's R&D spending RD_r (firms + public).
+transfer rate, costed as a share of the region's R&D spending RD_r (firms + public). The
+relocation_subsidy lever also pays a share sub_rs of an entrant's capital K_i (its location choice counts
+it as sub x the user cost saved every year); the state pays that share once, in the entry year
+(entrants are the firms of age 0 at the end of the year; movers' subsidies are booked in location).
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ def step(model: Sim) -> None:
     """Book this year's cost of the business environment, digital infrastructure and tech transfer."""
     P, f, w, pol = model.params, model.firms, model.world, model.policy
     R = model.data.n
+    if pol.relocation_subsidy.any():
+        new = f.age == 0
+        model.year_stats["policy_cost"] += entry_subsidy_cost(f.region[new], f.sector[new], f.weight[new],
+                                                              f.capital[new], pol.relocation_subsidy)
     if not (pol.friction_cut.any() or pol.digital_infrastructure.any() or pol.tech_transfer.any()):
         return
     va = np.bincount(f.region, weights=f.weight * f.value_added, minlength=R) / YI
@@ -47,3 +55,9 @@ def lever_costs(cut: np.ndarray, friction: np.ndarray, va: np.ndarray, infra: np
                 gdp: np.ndarray, tt: np.ndarray, tt_cost: float, rd: np.ndarray) -> np.ndarray:
     """[region] yi yuan: business environment + digital infrastructure + tech transfer (see module doc)."""
     return cut * friction * va + infra * infra_cost * gdp + tt * tt_cost * rd
+
+
+def entry_subsidy_cost(region: np.ndarray, sector: np.ndarray, weight: np.ndarray, capital: np.ndarray,
+                       subsidy: np.ndarray) -> np.ndarray:
+    """[region] yi yuan: the subsidised share of this year's entrants' capital (capital in million yuan per firm)."""
+    return np.bincount(region, weights=weight * capital * subsidy[region, sector], minlength=subsidy.shape[0]) / YI
