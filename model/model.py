@@ -196,12 +196,7 @@ class FlyingGeeseModel(mesa.Model):
         tfp_own = tfp_own / self.region_tfp[f_region, f_sector]
 
         # Carbon: industrial share of each region's CO2 over its firms by relative sector intensity.
-        rel = P.by("carbon.relative_intensity", SECTORS)[f_sector]
-        elec = P.by("carbon.electricity_share", SECTORS)[f_sector]
-        base = np.bincount(f_region, weights=self.firm_weight * va * rel, minlength=R)
-        self.grid_2012 = P["carbon.industrial_share_of_co2"] * d.co2_2012 * 1000.0 / base  # kt per million yuan
-        direct = self.grid_2012[f_region] * rel * (1 - elec)
-        power = rel * elec
+        direct, power = carbon.setup(self, va, f_region, f_sector)
 
         # R&D: who performs (intercept solved for the 2012 share) and the spending scale.
         rel_size = va / np.median(va)
@@ -221,6 +216,7 @@ class FlyingGeeseModel(mesa.Model):
 
         self.firms = Firms(uid=np.arange(nf), region=f_region, sector=f_sector, tfp=tfp_own, capital=k,
                            labour_high=lab_h, labour_general=lab_g, direct_intensity=direct, power_use=power,
+                           abatement=np.zeros(nf), abatement_capital=np.zeros(nf), carbon_charge=np.zeros(nf),
                            digital=np.zeros(nf, bool), digital_affinity=rng.normal(0.0, 1.0, nf),
                            rd_active=active, rd_stock=rd_stock, age=rng.integers(1, 30, nf).astype(np.int16),
                            value_added=va, profit=profit0, loss_years=np.zeros(nf, np.int16),
@@ -246,7 +242,6 @@ class FlyingGeeseModel(mesa.Model):
         u = P["labour.natural_unemployment"]
         other = np.maximum((1 - u) * supply - np.column_stack([ind_h, ind_g]), 0.05 * supply)
         self.services_labour_share = other * self.wage / (self.services[:, None] * YI * 1e6)
-        self.nonind_co2_intensity = (1 - P["carbon.industrial_share_of_co2"]) * d.co2_2012 / self.services
         self.public_rd = P["innovation.public_rd_2012"] * supply[:, HIGH] / supply[:, HIGH].sum()
         employment = np.minimum(other + np.column_stack([ind_h, ind_g]), (1 - u) * supply)
         self.employment_rate = employment / supply
@@ -259,8 +254,8 @@ class FlyingGeeseModel(mesa.Model):
                                                        self.employment_rate)
         t.data["wage"] = np.where(t.employed, self.wage[t.region, t.skill] * t.ability, 0.0)
         self.policy = policy_for_year(self.config, FIRST_YEAR, self.regions)
-        self.grid = self.grid_2012.copy()
         self.emissions_firm = va * carbon.intensity(direct, power, self.grid, f_region)
+        carbon.setup_nonindustrial(self)
         self.carbon_cost = np.zeros(R)
         self.flows_firms = np.zeros((S, R, R))
         self.flows_jobs = np.zeros((S, R, R))
@@ -372,8 +367,10 @@ class FlyingGeeseModel(mesa.Model):
         out = entry_exit.exits(self.rng, f.loss_years, P["entry_exit.exit_hazard"], P["entry_exit.exit_after_losses"],
                                int(P["entry_exit.loss_years_to_exit"]))
         delta = P["capital.depreciation"]
-        self.year_stats["stranded"] = np.bincount(f.region[out], weights=(f.weight * f.capital * (1 - delta))[out],
+        k_all = f.capital + f.abatement_capital  # abatement capital is stranded with the firm
+        self.year_stats["stranded"] = np.bincount(f.region[out], weights=(f.weight * k_all * (1 - delta))[out],
                                                   minlength=R) / YI
+        carbon.exit_stranding(self, out)
         self.year_stats["exits"] = np.bincount(f.region[out], weights=f.weight[out], minlength=R)
         f.keep(~out)
 
@@ -384,8 +381,7 @@ class FlyingGeeseModel(mesa.Model):
         P, pol = self.params, self.policy
         out = digital_on[:, None] * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[None, :]
         if pol.carbon_price > 0:
-            price = pol.effective_carbon_price()[sector]
-            out = out + 1e-3 * price[:, None] * (direct[:, None] + power[:, None] * self.grid[None, :])
+            out = out + carbon.charges_everywhere(self, sector, direct, power)
         return out
 
     def _profit_everywhere(self, idx: np.ndarray) -> np.ndarray:
@@ -409,11 +405,12 @@ class FlyingGeeseModel(mesa.Model):
         per_k = (a_s * gross_rs * cell_opk).T                                     # [s, r]
         own = np.exp(np.log(f.tfp[idx]) / a_s[s])[:, None]
         profit = k * (own * per_k[s] - (fr_r * self.user_cost)[None, :])
-        charged = f.digital[idx] | (pol.effective_carbon_price()[s] > 0)
+        charged = f.digital[idx] | carbon.charged(self, s)
         if charged.any():
             c = np.flatnonzero(charged)
             sc, ac = s[c], a[c]
-            t = self._charges_everywhere(sc, f.digital[idx][c], f.direct_intensity[idx][c], f.power_use[idx][c])
+            d_eff = carbon.direct_effective(self)[idx][c]
+            t = self._charges_everywhere(sc, f.digital[idx][c], d_eff, f.power_use[idx][c])
             gross = np.maximum(self.access[None, :] * (self.price[sc][:, None] - t), 0.0)
             with np.errstate(divide="ignore"):
                 log_q = np.log(gross / fr_r[None, :])
@@ -462,8 +459,9 @@ class FlyingGeeseModel(mesa.Model):
         self.year_stats["reloc_out"] = np.bincount(o, weights=w, minlength=R)
         self.year_stats["reloc_in"] = np.bincount(dst, weights=w, minlength=R)
         delta = P["capital.depreciation"]
-        self.moved_capital_out = np.bincount(o, weights=w * f.capital[mi] * (1 - delta), minlength=R) / YI
-        self.moved_capital_in = np.bincount(dst, weights=w * f.capital[mi] * (1 - delta), minlength=R) / YI
+        k_moved = (f.capital[mi] + f.abatement_capital[mi]) * (1 - delta)  # abatement capital moves with the firm
+        self.moved_capital_out = np.bincount(o, weights=w * k_moved, minlength=R) / YI
+        self.moved_capital_in = np.bincount(dst, weights=w * k_moved, minlength=R) / YI
         # The destination's subsidy pays its share of the sunk cost of moving.
         paid_sub = sub[moved, dst] * P["location.relocation_cost"] * f.value_added[mi]
         self.year_stats["policy_cost"] += np.bincount(dst, weights=w * paid_sub, minlength=R) / YI
@@ -479,7 +477,7 @@ class FlyingGeeseModel(mesa.Model):
         pi_rs = np.bincount(cell, weights=f.weight * f.profit, minlength=R * S)
         ret = pi_rs / np.maximum(k_rs, 1e-9)
         emis_rs = np.bincount(cell, weights=f.weight * f.value_added * carbon.intensity(
-            f.direct_intensity, f.power_use, self.grid, f.region), minlength=R * S)
+            carbon.direct_effective(self), f.power_use, self.grid, f.region), minlength=R * S)
         va_cell = np.bincount(cell, weights=f.weight * f.value_added, minlength=R * S)
         int_nat = emis_rs.sum() / max(va_cell.sum(), 1e-9)
         int_rs = np.where(va_cell > 0, emis_rs / np.maximum(va_cell, 1e-9), int_nat)
@@ -558,13 +556,15 @@ class FlyingGeeseModel(mesa.Model):
         e_region = (e_cell // S).astype(np.int8)
         rel = P.by("carbon.relative_intensity", SECTORS)[e_sector]
         elec = P.by("carbon.electricity_share", SECTORS)[e_sector]
-        direct = np.where(has[e_cell], cell_mean(f.direct_intensity)[e_cell], self.grid[e_region] * rel * (1 - elec))
+        direct = np.where(has[e_cell], cell_mean(f.direct_intensity)[e_cell],
+                          self.grid_2012[e_region] * rel * (1 - elec) * self.intensity_index[e_sector])
         power = np.where(has[e_cell], cell_mean(f.power_use)[e_cell], rel * elec)
         sig_a = P["production.tfp_sigma"]
         return dict(uid=f.new_ids(ne), region=e_region, sector=e_sector,
                     tfp=np.exp(mean_log_a[e_cell] + sig_a * rng.normal(0.0, 1.0, ne)), capital=e_k,
                     labour_high=h_per_k[e_cell] * e_k, labour_general=g_per_k[e_cell] * e_k,
-                    direct_intensity=direct, power_use=power, digital=np.zeros(ne, bool),
+                    direct_intensity=direct, power_use=power, abatement=np.zeros(ne), abatement_capital=np.zeros(ne),
+                    carbon_charge=np.zeros(ne), digital=np.zeros(ne, bool),
                     digital_affinity=rng.normal(0.0, 1.0, ne), rd_active=np.zeros(ne, bool), rd_stock=np.zeros(ne),
                     age=np.zeros(ne, np.int16), value_added=np.zeros(ne), profit=np.zeros(ne),
                     loss_years=np.zeros(ne, np.int16), weight=np.full(ne, self.firm_weight))
@@ -623,9 +623,7 @@ class FlyingGeeseModel(mesa.Model):
         self.population = supply.sum(axis=1) / self.pop_ratio
 
         # Firms supply at the sector price that clears each market (production.py, demand.py).
-        self.grid = self.grid_2012 * carbon.grid_factor(self.year, P["carbon.nonfossil_share_2012"],
-                                                        P["carbon.nonfossil_share_2031"])
-        f.data["direct_intensity"] = f.direct_intensity * (1.0 - P["carbon.efficiency_gain"])
+        carbon.update(self)  # grid, efficiency, electrification, abatement and its capital
         a, bh, bg = self.a_exp[f.sector], self.bh_exp[f.sector], self.bg_exp[f.sector]
         cell = f.region.astype(np.intp) * S + f.sector  # flat (region, sector) index for per-cell tables
         log_tfp_eff = np.log(f.tfp) + np.log(self.region_tfp * self.agg).ravel()[cell] + np.log(self.spill)[f.region]
@@ -633,8 +631,7 @@ class FlyingGeeseModel(mesa.Model):
         fr = (1.0 + self.friction * (1.0 - pol.friction_cut))[f.region]
         wh, wg = self.wage[f.region, HIGH], self.wage[f.region, GENERAL]
         wage_term = production.log_wage_term(self.wage[:, HIGH], self.wage[:, GENERAL], self.bh_exp, self.bg_exp)
-        intens = carbon.intensity(f.direct_intensity, f.power_use, self.grid, f.region)
-        carbon_per_yuan = carbon.cost_per_yuan(pol.effective_carbon_price(), f.sector, intens)
+        carbon_per_yuan, intens = carbon.firm_charges(self)
         charges = carbon_per_yuan + f.digital * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[f.region]
         expo = (1.0 - a) / a
         # a_i Y_i(p) = scale_i (a_i (p - t_i))^expo_i
@@ -669,15 +666,14 @@ class FlyingGeeseModel(mesa.Model):
         capital_cost = self.user_cost[f.region] * f.capital
         # Operating profit (before R&D and the one-off cost of a move): what loss streaks, exit and
         # investors look at; R&D and relocation are investments the firm chose, not signs of failure.
-        profit = p * va - fr * (labour_cost + capital_cost) - charges * va
-        self.carbon_cost = np.bincount(f.region, weights=f.weight * carbon_per_yuan * va, minlength=R) / YI
+        profit = p * va - fr * (labour_cost + capital_cost) - charges * va - carbon.abatement_cost_firm(self)
         self.year_stats["policy_cost"] += np.bincount(
             f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy[f.region] * va,
             minlength=R) / YI
         f.data["labour_high"], f.data["labour_general"] = hire_h, hire_g
         f.data["value_added"], f.data["profit"] = va, profit
         f.data["loss_years"] = np.where(profit < 0, f.loss_years + 1, 0).astype(np.int16)
-        self.emissions_firm = va * intens  # kt per real firm
+        carbon.account(self, va, carbon_per_yuan, intens)  # emissions, carbon and abatement costs, non-industry
 
         # Wages for next year, employment this year, and who holds a job.
         self.employment_rate = employment / np.maximum(supply, 1e-9)
@@ -695,6 +691,7 @@ class FlyingGeeseModel(mesa.Model):
         self.iva_r = self.va_rs_prev.sum(axis=1)
         self.gdp_prev = self.gdp
         self.gdp = self.iva_r + self.services
+        self.nonind_co2 = carbon.nonindustrial(self)
         growth_pub = 1.0 + P["innovation.public_rd_growth_elasticity"] * g
         self.public_rd = self.public_rd.sum() * growth_pub * supply[:, HIGH] / supply[:, HIGH].sum()
 
@@ -725,7 +722,7 @@ class FlyingGeeseModel(mesa.Model):
         return {
             "talent": np.bincount(t.region, weights=t.weight, minlength=R),
             "firms": np.bincount(f.region, weights=f.weight, minlength=R),
-            "capital": np.bincount(f.region, weights=f.weight * f.capital, minlength=R) / YI,
+            "capital": np.bincount(f.region, weights=f.weight * (f.capital + f.abatement_capital), minlength=R) / YI,
         }
 
     def _check_ledgers(self, before: dict[str, np.ndarray]) -> None:

@@ -49,6 +49,15 @@ METRICS: dict[str, tuple[str, str]] = {
     "entries": ("firms/yr", "new firms"),
     "exits": ("firms/yr", "firms exiting"),
     "innovations": ("firms/yr", "firms with a successful innovation"),
+    # carbon and energy (issue 10)
+    "emissions_industry": ("Mt CO2", "industrial CO2, direct and from purchased electricity"),
+    "emissions_buildings": ("Mt CO2", "buildings' CO2, direct and from electricity"),
+    "emissions_transport": ("Mt CO2", "transport CO2, direct and from electricity"),
+    "nonfossil_share": ("share of generation", "non-fossil share of power generation in the region"),
+    "grid_factor": ("1 (2012 = 1)", "grid CO2 per kWh relative to the region's 2012 factor"),
+    "abatement_cost": ("yi yuan, 2012 prices", "firms' abatement cost (user cost of abatement capital)"),
+    "abatement_capital": ("yi yuan, 2012 prices", "abatement capital held by firms (in the capital ledger)"),
+    "stranded_carbon": ("yi yuan, 2012 prices", "capital stranded by carbon-driven exits"),
 }
 CORE_METRICS = tuple(list(METRICS)[:18])
 
@@ -91,9 +100,8 @@ class Recorder:
         mva = iva - P["production.nonmanufacturing_share_energy"] * ei_va
         gdp = m.gdp
         rd = reg(f.weight * m.rd_spend, f.region) / 100.0 + m.public_rd
-        nonind_co2 = m.nonind_co2_intensity * m.services * (m.grid / m.grid_2012) ** 0.5 * (
-            1 - P["carbon.efficiency_gain"]) ** (m.year - 2012)
-        emis = reg(f.weight * m.emissions_firm, f.region) / 1000.0 + nonind_co2
+        emis_ind = reg(f.weight * m.emissions_firm, f.region) / 1000.0
+        emis = emis_ind + sum(m.nonind_co2.values())
         n_firms = reg(f.weight, f.region)
         digital_n = reg(f.weight * f.digital, f.region)
         growth = np.full(R + 1, np.nan)
@@ -133,6 +141,15 @@ class Recorder:
             "entries": both(ys["entries"]),
             "exits": both(ys["exits"]),
             "innovations": both(getattr(m, "innovations", np.zeros(R))),
+            "emissions_industry": both(emis_ind),
+            "emissions_buildings": both(m.nonind_co2["buildings"]),
+            "emissions_transport": both(m.nonind_co2["transport"]),
+            "nonfossil_share": np.append(m.energy.nonfossil[m.energy.at(m.year)],
+                                         m.energy.nonfossil_national[m.energy.at(m.year)]),
+            "grid_factor": np.append(m.grid_factor, np.average(m.grid_factor, weights=emis_ind)),
+            "abatement_cost": both(m.abatement_cost),
+            "abatement_capital": both(reg(f.weight * f.abatement_capital, f.region) / 100.0),
+            "stranded_carbon": both(m.stranded_carbon),
         }
         # Relocations net out nationally; the national row counts moves once.
         vals["relocations_in"][-1] = vals["relocations_out"][-1] = ys["reloc_in"].sum()
