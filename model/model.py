@@ -482,7 +482,7 @@ class FlyingGeeseModel(mesa.Model):
         int_nat = emis_rs.sum() / max(va_cell.sum(), 1e-9)
         int_rs = np.where(va_cell > 0, emis_rs / np.maximum(va_cell, 1e-9), int_nat)
         fr_all = 1.0 + self.friction * (1.0 - pol.friction_cut)
-        premium = P["capital.carbon_risk_premium"] * int_rs / max(int_nat, 1e-12) * pol.carbon_price / 100.0
+        premium = P["capital.carbon_risk_premium"] * int_rs / max(int_nat, 1e-12) * pol.risk_carbon_price() / 100.0
         rho = ret - premium
         pool = (P["capital.savings_rate"] + P["capital.foreign_share"]) * self.gdp.sum() * YI  # million yuan
         gross = (np.sum(f.weight * (f.profit + fr_all[f.region] * self.user_cost[f.region] * f.capital))

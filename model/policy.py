@@ -49,6 +49,10 @@ class Policy:
         """[sector] price on one more tonne (intensity-based allocation does not depend on own emissions)."""
         return self.carbon_price * self.carbon_covered
 
+    def risk_carbon_price(self) -> float:
+        """Headline price financiers look at: zero while nothing is covered (zero coverage = no price)."""
+        return self.carbon_price if (self.carbon_covered.any() or self.power_covered > 0) else 0.0
+
     def power_carbon_price(self) -> float:
         """Price on the power sector's emissions this year (yuan/t)."""
         return self.carbon_price * self.power_covered

@@ -139,6 +139,17 @@ class CarbonPrice(_Strict):
     sectors: list[Sector] | None = Field(None, description="older form: sectors covered from the path's first year")
     free_allocation: Share = Field(0.0, description="benchmark as a share of the sector's mean intensity (1)")
 
+    @field_validator("path", mode="before")
+    @classmethod
+    def _a_mapping_of_years(cls, v: object) -> object:
+        hint = "the price path must map years to non-negative prices in yuan/t, e.g. {2021: 54.22, 2030: 200}"
+        if not isinstance(v, dict):
+            raise ValueError(hint)
+        bad = [k for k in v if isinstance(k, bool) or not isinstance(k, int)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a year; {hint}")
+        return v
+
     @field_validator("path")
     @classmethod
     def _non_empty(cls, v: dict) -> dict:

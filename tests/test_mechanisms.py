@@ -154,9 +154,11 @@ def test_rising_east_wages_push_labour_intensive_firms_out_first():
 
 # --- carbon -------------------------------------------------------------------------------
 def test_grid_decarbonises_with_the_non_fossil_share():
-    assert carbon.grid_factor(2012, 0.145, 0.25) == pytest.approx(1.0)
-    assert carbon.nonfossil_share(2031, 0.145, 0.25) == pytest.approx(0.25)
-    assert carbon.grid_factor(2031, 0.145, 0.25) < carbon.grid_factor(2020, 0.145, 0.25) < 1.0
+    from model.mechanisms import energy  # issue 10: the grid follows the non-fossil share of generation
+    data = energy.load_energy_data(("east", "central", "west", "northeast"))
+    np.testing.assert_allclose(energy.grid_factor(data, 2012), 1.0)
+    assert np.all(energy.grid_factor(data, 2031) < energy.grid_factor(data, 2020))
+    assert np.all(energy.grid_factor(data, 2020) < 1.0)
 
 
 def test_carbon_price_path_interpolates_and_stays_flat():
