@@ -145,10 +145,10 @@ class CarbonPrice(_Strict):
         hint = "the price path must map years to non-negative prices in yuan/t, e.g. {2021: 54.22, 2030: 200}"
         if not isinstance(v, dict):
             raise ValueError(hint)
-        bad = [k for k in v if isinstance(k, bool) or not isinstance(k, int)]
+        bad = [k for k in v if isinstance(k, bool) or not (isinstance(k, int) or (isinstance(k, str) and k.isdigit()))]
         if bad:
             raise ValueError(f"{bad[0]!r} is not a year; {hint}")
-        return v
+        return {int(k): p for k, p in v.items()}  # JSON round trips (runner workers) give string keys
 
     @field_validator("path")
     @classmethod
