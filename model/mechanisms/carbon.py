@@ -1,6 +1,6 @@
 """Carbon: firms' emissions and carbon costs, the ETS (coverage, intensity-based allocation), abatement,
 non-industrial emissions and stranded assets. Equations of the power mix, efficiency, the abatement cost
-curve and end uses are in ``energy.py``; this module applies them each year (``update`` before production,
+curve and end uses are in ``energy.py``; this module applies them each year (``step`` before production,
 ``account`` after it).
 
 Per firm i (region r, sector s), money in million yuan, CO2 in kt:
@@ -34,91 +34,74 @@ as stranded by carbon.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
-from .. import SECTORS
+from .. import SECTORS, YI
+from ..agents import Firms
+from ..parameters import ParamSet
+from ..world import Sim, World
 from . import energy
 
-if TYPE_CHECKING:
-    from ..model import FlyingGeeseModel
-
-YI = 100.0
-
-
-def intensity(direct: np.ndarray, power_use: np.ndarray, grid: np.ndarray, region: np.ndarray) -> np.ndarray:
-    """kt CO2 per million yuan of value added (direct already net of abatement)."""
-    return direct + power_use * grid[region]
-
-
-def charge_per_yuan(price_s: np.ndarray, covered_s: np.ndarray, direct_eff: np.ndarray, benchmark_s: np.ndarray,
-                    power_use: np.ndarray, grid: np.ndarray, power_price_net: float) -> np.ndarray:
-    """Carbon charge per yuan of VA; broadcasts ([firm] or [firm, region] grids)."""
-    own = price_s * covered_s * (direct_eff - benchmark_s)
-    return 1e-3 * (own + power_price_net * power_use * grid)
+PARAMETERS = ("carbon.relative_intensity", "carbon.electricity_share", "carbon.industrial_share_of_co2",
+              "energy.efficiency_gain_2012_2020", "energy.efficiency_gain_2021_2035", "energy.power_efficiency_gain",
+              "energy.electrification_rate", "energy.electrification_co2_ratio", "energy.mac_max_share",
+              "energy.mac_half_cost", "energy.power_mac_max_share", "energy.power_mac_half_cost",
+              "energy.power_pass_through", "energy.buildings_share_2012", "energy.transport_share_2012",
+              "energy.buildings_income_elasticity", "energy.buildings_efficiency_gain",
+              "energy.buildings_electric_share_2012", "energy.buildings_electrification_rate",
+              "energy.transport_income_elasticity", "energy.transport_efficiency_gain",
+              "energy.transport_electric_share_2012", "energy.transport_ev_top", "energy.transport_ev_midyear",
+              "energy.transport_ev_speed", "energy.other_efficiency_gain", "capital.interest_rate",
+              "capital.depreciation", "entry_exit.loss_years_to_exit")
 
 
-def cost_per_yuan(price_by_sector: np.ndarray, sector: np.ndarray, intens: np.ndarray) -> np.ndarray:
-    """Carbon cost per yuan at a flat effective price: 1e-3 x price (yuan/t) x intensity (kt per million yuan)."""
-    return 1e-3 * price_by_sector[sector] * intens
-
-
-def benchmarks(direct_eff: np.ndarray, sector: np.ndarray, weight: np.ndarray, free: float) -> np.ndarray:
-    """[sector] intensity benchmark: free x the sector's VA-weighted mean direct intensity."""
-    S = len(SECTORS)
-    num = np.bincount(sector, weights=weight * direct_eff, minlength=S)
-    den = np.bincount(sector, weights=weight, minlength=S)
-    return free * num / np.maximum(den, 1e-12)
-
-
-# ---------------------------------------------------------------------------------------------- model hooks
-def setup(m: FlyingGeeseModel, va: np.ndarray, f_region: np.ndarray, f_sector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """2012: regional intensity scales from sourced CO2; returns the firms' (direct, power) intensities."""
-    P, d = m.params, m.data
+def init(model: Sim) -> None:
+    """2012: the industrial share of each region's sourced CO2 spread over its firms by relative sector
+    intensity (direct and electricity parts), the regional intensity scale that implies, the power mix,
+    and the non-industrial split with its drivers. Needs services, GDP and population (demand.init)."""
+    P, d, w, f = model.params, model.data, model.world, model.firms
     R = d.n
-    m.energy = energy.load_energy_data(m.regions)
-    rel = P.by("carbon.relative_intensity", SECTORS)[f_sector]
-    elec = P.by("carbon.electricity_share", SECTORS)[f_sector]
-    base = np.bincount(f_region, weights=m.firm_weight * va * rel, minlength=R)
-    m.grid_2012 = P["carbon.industrial_share_of_co2"] * d.co2_2012 * 1000.0 / base  # kt per million yuan
-    m.grid = m.grid_2012.copy()
-    m.grid_factor = np.ones(R)
-    m.power_abatement = 0.0
-    m.intensity_index = np.ones(len(SECTORS))  # cumulative efficiency x (1 - electrification), for new cells
+    w.energy = energy.load_energy_data(model.regions)
+    rel = P.by("carbon.relative_intensity", SECTORS)[f.sector]
+    elec = P.by("carbon.electricity_share", SECTORS)[f.sector]
+    base = np.bincount(f.region, weights=w.firm_weight * f.value_added * rel, minlength=R)
+    w.grid_2012 = P["carbon.industrial_share_of_co2"] * d.co2_2012 * 1000.0 / base  # kt per million yuan
+    f.data["direct_intensity"] = w.grid_2012[f.region] * rel * (1 - elec)
+    f.data["power_use"] = rel * elec
+    w.grid = w.grid_2012.copy()
+    w.grid_factor = np.ones(R)
+    w.power_abatement = 0.0
+    w.intensity_index = np.ones(len(SECTORS))
+    w.emissions_firm = f.value_added * intensity(f.direct_intensity, f.power_use, w.grid, f.region)
     nonind = (1 - P["carbon.industrial_share_of_co2"]) * d.co2_2012
     b, tr = P["energy.buildings_share_2012"], P["energy.transport_share_2012"]
-    m.nonind_2012 = {"buildings": b * nonind, "transport": tr * nonind, "other": (1 - b - tr) * nonind}
-    m.nonind_co2 = dict(m.nonind_2012)
-    m.abatement_cost = np.zeros(R)
-    m.abatement_investment = np.zeros(R)
-    m.stranded_carbon = np.zeros(R)
-    return m.grid_2012[f_region] * rel * (1 - elec), rel * elec
+    w.nonind_2012 = {"buildings": b * nonind, "transport": tr * nonind, "other": (1 - b - tr) * nonind}
+    w.nonind_drivers_2012 = (w.population.copy(), w.gdp / w.population, w.services.copy())
+    w.benchmark = np.zeros(len(SECTORS))
+    w.power_price_net = 0.0
+    w.carbon_cost = np.zeros(R)
+    w.abatement_cost = np.zeros(R)
+    w.stranded_carbon = np.zeros(R)
 
 
-def setup_nonindustrial(m: FlyingGeeseModel) -> None:
-    """2012 drivers of non-industrial emissions (after population, GDP and services exist)."""
-    m.nonind_drivers_2012 = (m.population.copy(), m.gdp / m.population, m.services.copy())
-
-
-def update(m: FlyingGeeseModel) -> None:
-    """Before production: the grid, efficiency and electrification, and abatement choices with their capital."""
-    P, f, pol, year = m.params, m.firms, m.policy, m.year
-    R = m.data.n
-    # Power: the policy path, and abatement beyond it for the price above the ETS price it embodies.
-    excess = max(pol.power_carbon_price() - energy.reference_price(m.energy, year), 0.0)
-    m.power_abatement = float(energy.abatement_share(np.array(excess), P["energy.power_mac_max_share"],
+def step(model: Sim) -> None:
+    """Before production: the grid (policy path and power abatement), efficiency and electrification,
+    abatement chosen from the cost curve, its capital (investment in the ledger), and this year's
+    benchmarks and power pass-through."""
+    P, f, w, pol, year = model.params, model.firms, model.world, model.policy, model.year
+    R = model.data.n
+    excess = max(pol.power_carbon_price() - energy.reference_price(w.energy, year), 0.0)
+    w.power_abatement = float(energy.abatement_share(np.array(excess), P["energy.power_mac_max_share"],
                                                      P["energy.power_mac_half_cost"]))
-    m.grid_factor = energy.grid_factor(m.energy, year, m.power_abatement)
-    m.grid = m.grid_2012 * m.grid_factor
-    # Efficiency and electrification.
+    w.grid_factor = energy.grid_factor(w.energy, year, w.power_abatement)
+    w.grid = w.grid_2012 * w.grid_factor
     eff = energy.efficiency_rate(year, P.by("energy.efficiency_gain_2012_2020", SECTORS),
                                  P.by("energy.efficiency_gain_2021_2035", SECTORS))
-    elec = P.by("energy.electrification_rate", SECTORS)
-    m.intensity_index = m.intensity_index * (1 - eff) * (1 - elec)
     eff_p = P.by("energy.power_efficiency_gain", SECTORS)
+    elec = P.by("energy.electrification_rate", SECTORS)
+    w.intensity_index = w.intensity_index * (1 - eff) * (1 - elec)
     d, p = energy.intensity_update(f.direct_intensity, f.power_use, eff[f.sector], eff_p[f.sector], elec[f.sector],
-                                   P["energy.electrification_co2_ratio"], m.grid_2012[f.region])
+                                   P["energy.electrification_co2_ratio"], w.grid_2012[f.region])
     f.data["direct_intensity"], f.data["power_use"] = d, p
     # Abatement from the sector's cost curve at the marginal price; capital installed stays.
     amax = P.by("energy.mac_max_share", SECTORS)[f.sector]
@@ -130,83 +113,116 @@ def update(m: FlyingGeeseModel) -> None:
     k_dep = f.abatement_capital * (1 - P["capital.depreciation"])
     invest = np.maximum(k_need - k_dep, 0.0)
     f.data["abatement_capital"] = k_dep + invest
-    m.abatement_investment = np.bincount(f.region, weights=f.weight * invest, minlength=R) / YI
-    m.year_stats["investment"] = m.year_stats["investment"] + m.abatement_investment
+    model.year_stats["investment"] += np.bincount(f.region, weights=f.weight * invest, minlength=R) / YI
+    # This year's allocation benchmarks (last year's output weights) and the power sector's pass-through.
+    w.benchmark = benchmarks(direct_effective(f), f.sector, f.weight * np.maximum(f.value_added, 0.0),
+                             pol.free_allocation)
+    w.power_price_net = P["energy.power_pass_through"] * pol.power_carbon_price() * (1 - pol.free_allocation)
 
 
-def direct_effective(m: FlyingGeeseModel) -> np.ndarray:
-    return m.firms.direct_intensity * (1.0 - m.firms.abatement)
+# ---------------------------------------------------------------------- used by other mechanisms
+def direct_effective(f: Firms) -> np.ndarray:
+    """kt CO2 per million yuan: direct intensity net of abatement."""
+    return f.direct_intensity * (1.0 - f.abatement)
 
 
-def firm_charges(m: FlyingGeeseModel) -> tuple[np.ndarray, np.ndarray]:
-    """(carbon charge per yuan of VA, emission intensity) for every firm this year."""
-    f, pol, P = m.firms, m.policy, m.params
-    d_eff = direct_effective(m)
-    m.benchmark = benchmarks(d_eff, f.sector, f.weight * np.maximum(f.value_added, 0.0), pol.free_allocation)
-    m.power_price_net = P["energy.power_pass_through"] * pol.power_carbon_price() * (1 - pol.free_allocation)
-    c = charge_per_yuan(pol.carbon_price, pol.carbon_covered[f.sector], d_eff, m.benchmark[f.sector],
-                        f.power_use, m.grid[f.region], m.power_price_net)
-    return c, intensity(d_eff, f.power_use, m.grid, f.region)
+def firm_charges(model: Sim) -> tuple[np.ndarray, np.ndarray]:
+    """(carbon charge per yuan of VA, emission intensity) for every firm this year (production.step)."""
+    f, w, pol = model.firms, model.world, model.policy
+    d_eff = direct_effective(f)
+    c = charge_per_yuan(pol.carbon_price, pol.carbon_covered[f.sector], d_eff, w.benchmark[f.sector],
+                        f.power_use, w.grid[f.region], w.power_price_net)
+    return c, intensity(d_eff, f.power_use, w.grid, f.region)
 
 
-def charges_everywhere(m: FlyingGeeseModel, sector: np.ndarray, direct_eff: np.ndarray, power: np.ndarray) -> np.ndarray:
-    """[firm, region] carbon charge per yuan of VA as if the firm produced in each region."""
-    pol = m.policy
-    bench = getattr(m, "benchmark", np.zeros(len(SECTORS)))
-    net = getattr(m, "power_price_net", 0.0)
+def charges_everywhere(model: Sim, sector: np.ndarray, direct_eff: np.ndarray, power: np.ndarray) -> np.ndarray:
+    """[firm, region] carbon charge per yuan of VA as if the firm produced in each region (location)."""
+    pol, w = model.policy, model.world
     return charge_per_yuan(pol.carbon_price, pol.carbon_covered[sector][:, None], direct_eff[:, None],
-                           bench[sector][:, None], power[:, None], m.grid[None, :], net)
+                           w.benchmark[sector][:, None], power[:, None], w.grid[None, :], w.power_price_net)
 
 
-def charged(m: FlyingGeeseModel, sector: np.ndarray) -> np.ndarray:
+def charged(model: Sim, sector: np.ndarray) -> np.ndarray:
     """Firms whose carbon charge is not zero this year (covered sector, or covered power passed through)."""
-    pol = m.policy
-    power_on = getattr(m, "power_price_net", 0.0) > 0
-    return (pol.carbon_covered[sector] * pol.carbon_price > 0) | power_on
+    pol = model.policy
+    return (pol.carbon_covered[sector] * pol.carbon_price > 0) | (model.world.power_price_net > 0)
 
 
-def abatement_cost_firm(m: FlyingGeeseModel) -> np.ndarray:
-    """Million yuan per firm this year: the user cost of its abatement capital."""
-    P = m.params
-    return (P["capital.interest_rate"] + P["capital.depreciation"]) * m.firms.abatement_capital
+def abatement_cost_firm(model: Sim) -> np.ndarray:
+    """Million yuan per firm this year: the user cost of its abatement capital (in operating profit)."""
+    P = model.params
+    return (P["capital.interest_rate"] + P["capital.depreciation"]) * model.firms.abatement_capital
 
 
-def account(m: FlyingGeeseModel, va: np.ndarray, carbon_per_yuan: np.ndarray, intens: np.ndarray) -> None:
-    """After production: emissions, carbon and abatement costs by region."""
-    f, P = m.firms, m.params
-    R = m.data.n
-    m.emissions_firm = va * intens
-    f.data["carbon_charge"] = carbon_per_yuan * va + abatement_cost_firm(m)
-    m.carbon_cost = np.bincount(f.region, weights=f.weight * carbon_per_yuan * va, minlength=R) / YI
-    m.abatement_cost = np.bincount(f.region, weights=f.weight * abatement_cost_firm(m), minlength=R) / YI
+def account(model: Sim, va: np.ndarray, carbon_per_yuan: np.ndarray, intens: np.ndarray) -> None:
+    """After production: emissions, the carbon charge per firm, carbon and abatement bills by region."""
+    f, w = model.firms, model.world
+    R = model.data.n
+    w.emissions_firm = va * intens
+    f.data["carbon_charge"] = carbon_per_yuan * va + abatement_cost_firm(model)
+    w.carbon_cost = np.bincount(f.region, weights=f.weight * carbon_per_yuan * va, minlength=R) / YI
+    w.abatement_cost = np.bincount(f.region, weights=f.weight * abatement_cost_firm(model), minlength=R) / YI
 
 
-def nonindustrial(m: FlyingGeeseModel) -> dict[str, np.ndarray]:
-    """[region] Mt CO2 of buildings, transport and other non-industrial activity this year (after GDP)."""
-    P, year = m.params, m.year
-    pop0, inc0, serv0 = m.nonind_drivers_2012
-    pop_r = m.population / pop0
-    inc_r = (m.gdp / m.population) / inc0
+def exit_stranding(model: Sim, out: np.ndarray) -> None:
+    """Capital stranded by carbon-driven exits: loss-streak exits that would have been profitable without carbon."""
+    f, P = model.firms, model.params
+    R = model.data.n
+    loss_exit = out & (f.loss_years >= int(P["entry_exit.loss_years_to_exit"]))
+    by_carbon = loss_exit & (f.profit < 0) & (f.profit + f.carbon_charge >= 0)
+    k = (f.capital + f.abatement_capital) * (1 - P["capital.depreciation"])
+    model.world.stranded_carbon = np.bincount(f.region[by_carbon], weights=(f.weight * k)[by_carbon],
+                                              minlength=R) / YI
+
+
+# ---------------------------------------------------------------------- emissions (metrics)
+def industrial_co2(firms: Firms, w: World) -> np.ndarray:
+    """[region] industrial CO2 (Mt)."""
+    f = firms
+    return np.bincount(f.region, weights=f.weight * w.emissions_firm, minlength=len(w.grid)) / 1000.0
+
+
+def nonindustrial_co2(w: World, P: ParamSet, year: int) -> dict[str, np.ndarray]:
+    """[region] Mt CO2 of buildings, transport and other non-industrial activity this year."""
+    pop0, inc0, serv0 = w.nonind_drivers_2012
+    pop_r = w.population / pop0
+    inc_r = (w.gdp / w.population) / inc0
     n = year - energy.FIRST
     sb = energy.electric_share_buildings(year, P["energy.buildings_electric_share_2012"],
                                          P["energy.buildings_electrification_rate"])
     st = energy.electric_share_transport(year, P["energy.transport_electric_share_2012"], P["energy.transport_ev_top"],
                                          P["energy.transport_ev_midyear"], P["energy.transport_ev_speed"])
-    base = m.nonind_2012
+    base = w.nonind_2012
     return {
         "buildings": energy.end_use(base["buildings"], pop_r, inc_r, P["energy.buildings_income_elasticity"],
-                                    P["energy.buildings_efficiency_gain"], n, sb, m.grid_factor),
+                                    P["energy.buildings_efficiency_gain"], n, sb, w.grid_factor),
         "transport": energy.end_use(base["transport"], pop_r, inc_r, P["energy.transport_income_elasticity"],
-                                    P["energy.transport_efficiency_gain"], n, st, m.grid_factor),
-        "other": base["other"] * (m.services / serv0) * (1 - P["energy.other_efficiency_gain"]) ** n,
+                                    P["energy.transport_efficiency_gain"], n, st, w.grid_factor),
+        "other": base["other"] * (w.services / serv0) * (1 - P["energy.other_efficiency_gain"]) ** n,
     }
 
 
-def exit_stranding(m: FlyingGeeseModel, out: np.ndarray) -> None:
-    """Capital stranded by carbon-driven exits: loss-streak exits that would have been profitable without carbon."""
-    f, P = m.firms, m.params
-    R = m.data.n
-    loss_exit = out & (f.loss_years >= int(P["entry_exit.loss_years_to_exit"]))
-    by_carbon = loss_exit & (f.profit < 0) & (f.profit + f.carbon_charge >= 0)
-    k = (f.capital + f.abatement_capital) * (1 - P["capital.depreciation"])
-    m.stranded_carbon = np.bincount(f.region[by_carbon], weights=(f.weight * k)[by_carbon], minlength=R) / YI
+def emissions(firms: Firms, w: World, P: ParamSet, year: int) -> np.ndarray:
+    """[region] CO2 emissions (Mt): industrial plus buildings, transport and other."""
+    return industrial_co2(firms, w) + sum(nonindustrial_co2(w, P, year).values())
+
+
+# ---------------------------------------------------------------------- equations
+def intensity(direct: np.ndarray, power_use: np.ndarray, grid: np.ndarray, region: np.ndarray) -> np.ndarray:
+    """kt CO2 per million yuan of value added (direct already net of abatement)."""
+    return direct + power_use * grid[region]
+
+
+def charge_per_yuan(price: float, covered_s: np.ndarray, direct_eff: np.ndarray, benchmark_s: np.ndarray,
+                    power_use: np.ndarray, grid: np.ndarray, power_price_net: float) -> np.ndarray:
+    """Carbon charge per yuan of VA (yuan/t x kt per million yuan = 1e-3); broadcasts over [firm(, region)]."""
+    own = price * covered_s * (direct_eff - benchmark_s)
+    return 1e-3 * (own + power_price_net * power_use * grid)
+
+
+def benchmarks(direct_eff: np.ndarray, sector: np.ndarray, weight: np.ndarray, free: float) -> np.ndarray:
+    """[sector] intensity benchmark: free x the sector's output-weighted mean direct intensity."""
+    S = len(SECTORS)
+    num = np.bincount(sector, weights=weight * direct_eff, minlength=S)
+    den = np.bincount(sector, weights=weight, minlength=S)
+    return free * num / np.maximum(den, 1e-12)
