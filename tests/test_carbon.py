@@ -205,3 +205,21 @@ def test_high_carbon_run_balances_its_ledgers_with_abatement_capital():
     assert m.recorder.series("abatement_capital")[-1] > 0
     assert m.recorder.series("abatement_cost")[-1] > 0
     assert np.all(np.isfinite(m.recorder.series("stranded_carbon")))
+
+
+def test_baseline_co2_peaks_before_2030_and_tracks_the_national_inventory():
+    """Plausibility (4 seeds, reduced scale): peak before 2030 in >= 3 of 4 seeds and in the mean;
+    2020 within 10% of the Global Carbon Budget's ~10.8 Gt; 2035 below 2024."""
+    sc = load_scenario(REPO / "scenarios" / "baseline.yaml")
+    paths = []
+    for seed in range(4):
+        m = _model(sc, seed=seed, n_firms=4000, n_talent=10000)
+        m.run()
+        paths.append(m.recorder.series("emissions"))
+    paths = np.array(paths)
+    peaks = 2012 + paths.argmax(axis=1)
+    assert (peaks < 2030).sum() >= 3, peaks
+    assert 2012 + paths.mean(axis=0).argmax() < 2030
+    mean = paths.mean(axis=0)
+    assert abs(mean[2020 - 2012] / 10_800 - 1) < 0.10, mean[8]
+    assert mean[-1] < mean[2024 - 2012]
