@@ -91,6 +91,7 @@ class World:
     benchmark: np.ndarray = _empty()      # [sector] free-allocation benchmark, kt CO2 per million yuan
     power_price_net: float = 0.0          # power's carbon cost passed to industry, yuan per t of grid CO2
     emissions_firm: np.ndarray = _empty()  # [firm] industrial emissions, kt CO2 per real firm
+    co2_industry: np.ndarray = _empty()   # [region] industrial CO2 this year, Mt
     nonind_2012: dict = field(default_factory=dict)  # buildings/transport/other -> [region] CO2 in 2012, Mt
     nonind_drivers_2012: tuple = ()       # ([region] population, GDP per head, non-industrial output) in 2012
     carbon_cost: np.ndarray = _empty()    # [region] carbon cost paid by firms this year (net of allocation), yi yuan

@@ -73,6 +73,7 @@ def init(model: Sim) -> None:
     w.power_abatement = 0.0
     w.intensity_index = np.ones(len(SECTORS))
     w.emissions_firm = f.value_added * intensity(f.direct_intensity, f.power_use, w.grid, f.region)
+    w.co2_industry = np.bincount(f.region, weights=f.weight * w.emissions_firm, minlength=R) / 1000.0
     nonind = (1 - P["carbon.industrial_share_of_co2"]) * d.co2_2012
     b, tr = P["energy.buildings_share_2012"], P["energy.transport_share_2012"]
     w.nonind_2012 = {"buildings": b * nonind, "transport": tr * nonind, "other": (1 - b - tr) * nonind}
@@ -159,6 +160,7 @@ def account(model: Sim, va: np.ndarray, carbon_per_yuan: np.ndarray, intens: np.
     f, w = model.firms, model.world
     R = model.data.n
     w.emissions_firm = va * intens
+    w.co2_industry = np.bincount(f.region, weights=f.weight * w.emissions_firm, minlength=R) / 1000.0
     f.data["carbon_charge"] = carbon_per_yuan * va + abatement_cost_firm(model)
     w.carbon_cost = np.bincount(f.region, weights=f.weight * carbon_per_yuan * va, minlength=R) / YI
     w.abatement_cost = np.bincount(f.region, weights=f.weight * abatement_cost_firm(model), minlength=R) / YI
@@ -177,9 +179,8 @@ def exit_stranding(model: Sim, out: np.ndarray) -> None:
 
 # ---------------------------------------------------------------------- emissions (metrics)
 def industrial_co2(firms: Firms, w: World) -> np.ndarray:
-    """[region] industrial CO2 (Mt)."""
-    f = firms
-    return np.bincount(f.region, weights=f.weight * w.emissions_firm, minlength=len(w.grid)) / 1000.0
+    """[region] industrial CO2 (Mt) of this year's production (summed once, in ``account``)."""
+    return w.co2_industry
 
 
 def nonindustrial_co2(w: World, P: ParamSet, year: int) -> dict[str, np.ndarray]:
