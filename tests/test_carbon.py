@@ -223,3 +223,19 @@ def test_baseline_co2_peaks_before_2030_and_tracks_the_national_inventory():
     mean = paths.mean(axis=0)
     assert abs(mean[2020 - 2012] / 10_800 - 1) < 0.10, mean[8]
     assert mean[-1] < mean[2024 - 2012]
+
+
+def test_a_slightly_higher_baseline_price_never_raises_emissions_at_small_scale():
+    """+25% on the baseline's price path, same seeds, scale small: no year emits more (tiny scale is
+    too noisy for so small a change; see ODD 7.9)."""
+    base = load_scenario(REPO / "scenarios" / "baseline.yaml").model_copy(update={"years": (2012, 2030)})
+    cp = base.levers.carbon_price
+    dearer = base.model_copy(update={"levers": base.levers.model_copy(update={"carbon_price": cp.model_copy(
+        update={"path": {y: 1.25 * p for y, p in cp.path.items()}})})})
+    for seed in (0, 1):
+        runs = [FlyingGeeseModel(sc, seed=seed, scale="small") for sc in (base, dearer)]
+        for m in runs:
+            m.run()
+        lo, hi = (m.recorder.series("emissions") for m in runs)
+        assert np.all(hi <= lo + 1e-9), (seed, np.round(hi - lo, 1))
+        assert hi[-1] < lo[-1]
