@@ -9,7 +9,8 @@ import pytest
 
 from model import SECTORS
 from model.cli import main
-from model.mechanisms import carbon, energy
+from model import energy
+from model.mechanisms import carbon
 from model.model import FlyingGeeseModel
 from model.policy import policy_for_year
 from model.regions import load_region_data

@@ -1,6 +1,6 @@
 """Carbon: firms' emissions and carbon costs, the ETS (coverage, intensity-based allocation), abatement,
 non-industrial emissions and stranded assets. Equations of the power mix, efficiency, the abatement cost
-curve and end uses are in ``energy.py``; this module applies them each year (``step`` before production,
+curve and end uses are in ``model/energy.py``; this module applies them each year (``step`` before production,
 ``account`` after it).
 
 Per firm i (region r, sector s), money in million yuan, CO2 in kt:
@@ -36,11 +36,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import SECTORS, YI
+from .. import CARBON_COST_UNIT, KT_PER_MT, SECTORS, YI
 from ..agents import Firms
 from ..parameters import ParamSet
 from ..world import Sim, World
-from . import energy
+from .. import energy
 
 PARAMETERS = ("carbon.relative_intensity", "carbon.electricity_share", "carbon.industrial_share_of_co2",
               "energy.efficiency_gain_2012_2020", "energy.efficiency_gain_2021_2035", "energy.power_efficiency_gain",
@@ -65,7 +65,7 @@ def init(model: Sim) -> None:
     rel = P.by("carbon.relative_intensity", SECTORS)[f.sector]
     elec = P.by("carbon.electricity_share", SECTORS)[f.sector]
     base = np.bincount(f.region, weights=w.firm_weight * f.value_added * rel, minlength=R)
-    w.grid_2012 = P["carbon.industrial_share_of_co2"] * d.co2_2012 * 1000.0 / base  # kt per million yuan
+    w.grid_2012 = P["carbon.industrial_share_of_co2"] * d.co2_2012 * KT_PER_MT / base  # kt per million yuan
     f.data["direct_intensity"] = w.grid_2012[f.region] * rel * (1 - elec)
     f.data["power_use"] = rel * elec
     w.grid = w.grid_2012.copy()
@@ -73,7 +73,7 @@ def init(model: Sim) -> None:
     w.power_abatement = 0.0
     w.intensity_index = np.ones(len(SECTORS))
     w.emissions_firm = f.value_added * intensity(f.direct_intensity, f.power_use, w.grid, f.region)
-    w.co2_industry = np.bincount(f.region, weights=f.weight * w.emissions_firm, minlength=R) / 1000.0
+    w.co2_industry = np.bincount(f.region, weights=f.weight * w.emissions_firm, minlength=R) / KT_PER_MT
     nonind = (1 - P["carbon.industrial_share_of_co2"]) * d.co2_2012
     b, tr = P["energy.buildings_share_2012"], P["energy.transport_share_2012"]
     w.nonind_2012 = {"buildings": b * nonind, "transport": tr * nonind, "other": (1 - b - tr) * nonind}
@@ -110,7 +110,7 @@ def step(model: Sim) -> None:
     target = energy.abatement_share(pol.marginal_carbon_price()[f.sector], amax, half)
     f.data["abatement"] = np.maximum(f.abatement, target)
     ucost = P["capital.interest_rate"] + P["capital.depreciation"]
-    k_need = 1e-3 * energy.abatement_cost(f.abatement, amax, half) * d * f.value_added / ucost
+    k_need = CARBON_COST_UNIT * energy.abatement_cost(f.abatement, amax, half) * d * f.value_added / ucost
     k_dep = f.abatement_capital * (1 - P["capital.depreciation"])
     invest = np.maximum(k_need - k_dep, 0.0)
     f.data["abatement_capital"] = k_dep + invest
@@ -160,7 +160,7 @@ def account(model: Sim, va: np.ndarray, carbon_per_yuan: np.ndarray, intens: np.
     f, w = model.firms, model.world
     R = model.data.n
     w.emissions_firm = va * intens
-    w.co2_industry = np.bincount(f.region, weights=f.weight * w.emissions_firm, minlength=R) / 1000.0
+    w.co2_industry = np.bincount(f.region, weights=f.weight * w.emissions_firm, minlength=R) / KT_PER_MT
     f.data["carbon_charge"] = carbon_per_yuan * va + abatement_cost_firm(model)
     w.carbon_cost = np.bincount(f.region, weights=f.weight * carbon_per_yuan * va, minlength=R) / YI
     w.abatement_cost = np.bincount(f.region, weights=f.weight * abatement_cost_firm(model), minlength=R) / YI
@@ -216,9 +216,9 @@ def intensity(direct: np.ndarray, power_use: np.ndarray, grid: np.ndarray, regio
 
 def charge_per_yuan(price: float, covered_s: np.ndarray, direct_eff: np.ndarray, benchmark_s: np.ndarray,
                     power_use: np.ndarray, grid: np.ndarray, power_price_net: float) -> np.ndarray:
-    """Carbon charge per yuan of VA (yuan/t x kt per million yuan = 1e-3); broadcasts over [firm(, region)]."""
+    """Carbon charge per yuan of VA (yuan/t x kt per million yuan x CARBON_COST_UNIT); broadcasts over [firm(, region)]."""
     own = price * covered_s * (direct_eff - benchmark_s)
-    return 1e-3 * (own + power_price_net * power_use * grid)
+    return CARBON_COST_UNIT * (own + power_price_net * power_use * grid)
 
 
 def benchmarks(direct_eff: np.ndarray, sector: np.ndarray, weight: np.ndarray, free: float) -> np.ndarray:

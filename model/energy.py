@@ -1,6 +1,6 @@
 """Energy: the regional power mix, sector efficiency and electrification, the abatement cost curve and
 non-industrial (buildings, transport) emissions. Pure, vectorised equation functions; the carbon module
-(``carbon.py``) applies them to firms and regions each year. Inputs: ``data/energy_2012_2035.yaml``
+(``mechanisms/carbon.py``) applies them to firms and regions each year. Inputs: ``data/energy_2012_2035.yaml``
 (sourced series) and the ``energy.*`` group of ``data/parameters.yaml``.
 
 Power mix and grid factor (by region r, year t):
@@ -52,8 +52,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
-from ..yamlio import load_yaml, load_yaml_file
+from .errors import InputError
+from .yamlio import load_yaml, load_yaml_file
 
 ENERGY_FILE = "model/data/energy_2012_2035.yaml"
 FIRST, LAST = 2012, 2035
