@@ -132,6 +132,14 @@ class Geography:
         """Ad valorem trade cost per 1000 km in ``year`` (falls with the logistics cost share)."""
         return tau_2012 * logistics_path(self.logistics, year) / logistics_path(self.logistics, 2012)
 
+    def region_freeness(self, year: int, tau_2012: float, eps: float) -> np.ndarray:
+        """[from region j, to region r] GDP-weighted mean freeness of trade between their provinces."""
+        n_r = len(self.region_weight)
+        phi = freeness(self.dist, self.trade_cost(year, tau_2012), eps)
+        member = np.zeros((len(self.gdp_share), n_r))
+        member[np.arange(len(self.gdp_share)), self.province_region] = self.gdp_share
+        return member.T @ phi @ member
+
     def relative(self, gdp_region: np.ndarray, year: int, tau_2012: float, eps: float) -> np.ndarray:
         """[region] relative market potential m_r,t given this year's regional GDP."""
         n_r = len(self.region_weight)

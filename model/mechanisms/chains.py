@@ -1,0 +1,86 @@
+"""Industrial chains: input-output linkages, supplier access and local procurement.
+
+Sectors buy intermediate inputs from each other with the input-output coefficients a_ks (yuan of
+sector k's output per yuan of sector s's gross output; chains.io_coefficients, from the NBS Input-
+Output Table of China 2012, aggregated to the model's four sectors). Inputs are CES bundles of
+varieties from every region (elasticity sigma = trade elasticity + 1), so a buyer in region r
+sees sector k's supply through its supplier access (Redding and Venables 2004; Krugman and
+Venables 1995):
+
+    SA_rsk = sum_j VA_jk phi_jr (1 + b_rs [j = r])            supplier access of buyer cell (r, s) for input k
+    pi_rsk = [(SA_rsk / SA_rsk,2012) / (V_k / V_k,2012)]^(-1/(sigma-1))     input price index, 2012 = 1
+    chi_rs = 1 - sum_k a_ks (pi_rsk - 1) / v_s                 chain factor on the cell's value added per unit
+    l_rsk  = VA_rk phi_rr (1 + b_rs) / SA_rsk                  local procurement share of input k
+    l_rs   = sum_k a_ks l_rsk / sum_k a_ks                     local procurement share of the cell
+
+VA_jk last year's value added of sector k in region j (the supply of varieties), V_k its national
+total (supplier access is measured relative to the nation's supply growth, so chains redistribute
+input costs across space and add no aggregate windfall), phi_jr the freeness of trade between
+regions (geography.py, the same trade costs as market access), v_s = chains.value_added_ratio (value
+added per yuan of gross output). chi multiplies the cell's place productivity (a cost saving on
+inputs raises value added per unit of gross output); chi = 1 in 2012 by construction.
+
+Chain leaders. Large firms (the top chains.leader_quantile of their sector by value added) anchor
+local suppliers: their cell sources locally with a home bias
+
+    b_rs = beta_L x (leaders' share of the cell's value added) + lever_r        (chain_local_sourcing lever)
+
+beta_L = chains.leader_local_bias, set so that the northeast's equipment (auto) chains source about
+40% locally (seed 001: central-enterprise auto chains in the northeast); the lever adds local
+sourcing support (supplier parks, local content programmes) by region.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def supplier_access(va_rk: np.ndarray, phi: np.ndarray, bias_rs: np.ndarray) -> np.ndarray:
+    """[r, s, k] SA_rsk = sum_j VA_jk phi_jr (1 + b_rs [j = r]).  ``phi`` is [from j, to r]."""
+    base = phi.T @ va_rk                                          # [r, k]: sum_j phi_jr VA_jk
+    local = np.diag(phi)[:, None] * va_rk                         # [r, k]: phi_rr VA_rk
+    return base[:, None, :] + bias_rs[:, :, None] * local[:, None, :]
+
+
+def local_share(va_rk: np.ndarray, phi: np.ndarray, bias_rs: np.ndarray) -> np.ndarray:
+    """[r, s, k] share of input k bought inside the buyer's region."""
+    sa = supplier_access(va_rk, phi, bias_rs)
+    local = (np.diag(phi)[:, None] * va_rk)[:, None, :] * (1.0 + bias_rs[:, :, None])
+    return local / np.maximum(sa, 1e-300)
+
+
+def input_price(sa: np.ndarray, sa_2012: np.ndarray, v_k: np.ndarray, v_k_2012: np.ndarray, sigma: float) -> np.ndarray:
+    """[r, s, k] pi = [(SA / SA_2012) / (V_k / V_k,2012)]^(-1/(sigma - 1))."""
+    rel = (np.maximum(sa, 1e-300) / np.maximum(sa_2012, 1e-300)) / (np.maximum(v_k, 1e-300) / np.maximum(v_k_2012, 1e-300))
+    return rel ** (-1.0 / (sigma - 1.0))
+
+
+def chain_factor(io: np.ndarray, pi: np.ndarray, va_ratio: np.ndarray, floor: float = 0.2) -> np.ndarray:
+    """[r, s] chi_rs = 1 - sum_k a_ks (pi_rsk - 1) / v_s, floored at ``floor``.  ``io`` is [k, s]."""
+    cost = np.einsum("ks,rsk->rs", io, pi - 1.0)
+    return np.maximum(1.0 - cost / va_ratio[None, :], floor)
+
+
+def procurement_share(io: np.ndarray, local: np.ndarray) -> np.ndarray:
+    """[r, s] input-weighted local procurement share sum_k a_ks l_rsk / sum_k a_ks."""
+    return np.einsum("ks,rsk->rs", io, local) / np.maximum(io.sum(axis=0), 1e-12)[None, :]
+
+
+def leader_share(value_added: np.ndarray, weight: np.ndarray, region: np.ndarray, sector: np.ndarray,
+                 quantile: float, n_regions: int, n_sectors: int) -> np.ndarray:
+    """[r, s] share of a cell's value added produced by its sector's top firms (value added above the
+    sector's ``quantile``)."""
+    cell = region.astype(np.intp) * n_sectors + sector
+    cut = np.zeros(n_sectors)
+    for s in range(n_sectors):  # four sectors, not agents
+        v = value_added[sector == s]
+        cut[s] = np.quantile(v, quantile) if len(v) else np.inf
+    lead = value_added > cut[sector]
+    tot = np.bincount(cell, weights=weight * value_added, minlength=n_regions * n_sectors)
+    top = np.bincount(cell, weights=weight * value_added * lead, minlength=n_regions * n_sectors)
+    return (top / np.maximum(tot, 1e-12)).reshape(n_regions, n_sectors)
+
+
+def home_bias(leader_share_rs: np.ndarray, beta: float, lever_r: np.ndarray) -> np.ndarray:
+    """[r, s] b_rs = beta_L x leader share + lever_r."""
+    return beta * leader_share_rs + lever_r[:, None]
