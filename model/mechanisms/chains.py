@@ -8,14 +8,15 @@ sees sector k's supply through its supplier access (Redding and Venables 2004; K
 Venables 1995):
 
     SA_rsk = sum_j VA_jk phi_jr (1 + b_rs [j = r])            supplier access of buyer cell (r, s) for input k
-    pi_rsk = [(SA_rsk / SA_rsk,2012) / (V_k / V_k,2012)]^(-1/(sigma-1))     input price index, 2012 = 1
+    pi_rsk = [(SA_rsk / SA_rsk,2012) / M_k]^(-1/(sigma-1))     input price index, 2012 = 1
+    M_k    = sum_rs w_rs SA_rsk / SA_rsk,2012                 (w_rs buyer cells' value-added shares)
     chi_rs = 1 - sum_k a_ks (pi_rsk - 1) / v_s                 chain factor on the cell's value added per unit
     l_rsk  = VA_rk phi_rr (1 + b_rs) / SA_rsk                  local procurement share of input k
     l_rs   = sum_k a_ks l_rsk / sum_k a_ks                     local procurement share of the cell
 
-VA_jk last year's value added of sector k in region j (the supply of varieties), V_k its national
-total (supplier access is measured relative to the nation's supply growth, so chains redistribute
-input costs across space and add no aggregate windfall), phi_jr the freeness of trade between
+VA_jk last year's value added of sector k in region j (the supply of varieties; supplier access is
+measured relative to its buyer-weighted national mean M_k, so chains redistribute input costs across
+space and add no aggregate windfall from supply growth or falling trade costs), phi_jr the freeness of trade between
 regions (geography.py, the same trade costs as market access), v_s = chains.value_added_ratio (value
 added per yuan of gross output). chi multiplies the cell's place productivity (a cost saving on
 inputs raises value added per unit of gross output); chi = 1 in 2012 by construction.
@@ -49,10 +50,13 @@ def local_share(va_rk: np.ndarray, phi: np.ndarray, bias_rs: np.ndarray) -> np.n
     return local / np.maximum(sa, 1e-300)
 
 
-def input_price(sa: np.ndarray, sa_2012: np.ndarray, v_k: np.ndarray, v_k_2012: np.ndarray, sigma: float) -> np.ndarray:
-    """[r, s, k] pi = [(SA / SA_2012) / (V_k / V_k,2012)]^(-1/(sigma - 1))."""
-    rel = (np.maximum(sa, 1e-300) / np.maximum(sa_2012, 1e-300)) / (np.maximum(v_k, 1e-300) / np.maximum(v_k_2012, 1e-300))
-    return rel ** (-1.0 / (sigma - 1.0))
+def input_price(sa: np.ndarray, sa_2012: np.ndarray, weight_rs: np.ndarray, sigma: float) -> np.ndarray:
+    """[r, s, k] pi = [(SA / SA_2012) / mean]^(-1/(sigma - 1)), the mean of SA / SA_2012 over buyer cells
+    weighted by ``weight_rs`` (their value added): a pure redistribution of input costs across space."""
+    rel = np.maximum(sa, 1e-300) / np.maximum(sa_2012, 1e-300)
+    w = weight_rs / max(float(weight_rs.sum()), 1e-300)
+    mean = np.einsum("rs,rsk->k", w, rel)
+    return (rel / np.maximum(mean, 1e-300)[None, None, :]) ** (-1.0 / (sigma - 1.0))
 
 
 def chain_factor(io: np.ndarray, pi: np.ndarray, va_ratio: np.ndarray, floor: float = 0.2) -> np.ndarray:
