@@ -10,7 +10,7 @@ Venables 1995):
     SA_rsk = sum_j VA_jk phi_jr (1 + b_rs [j = r])            supplier access of buyer cell (r, s) for input k
     pi_rsk = [(SA_rsk / SA_rsk,2012) / M_k]^(-1/(sigma-1))     input price index, 2012 = 1
     M_k    = sum_rs w_rs SA_rsk / SA_rsk,2012                 (w_rs buyer cells' value-added shares)
-    chi_rs = 1 - sum_k a_ks (pi_rsk - 1) / v_s                 chain factor on the cell's value added per unit
+    chi_rs = 1 - kappa_c sum_k a_ks (pi_rsk - 1) / v_s         chain factor on the cell's value added per unit
     l_rsk  = VA_rk phi_rr (1 + b_rs) / SA_rsk                  local procurement share of input k
     l_rs   = sum_k a_ks l_rsk / sum_k a_ks                     local procurement share of the cell
 
@@ -19,7 +19,11 @@ measured relative to its buyer-weighted national mean M_k, so chains redistribut
 space and add no aggregate windfall from supply growth or falling trade costs), phi_jr the freeness of trade between
 regions (geography.py, the same trade costs as market access), v_s = chains.value_added_ratio (value
 added per yuan of gross output). chi multiplies the cell's place productivity (a cost saving on
-inputs raises value added per unit of gross output); chi = 1 in 2012 by construction.
+inputs raises value added per unit of gross output); chi = 1 in 2012 by construction. kappa_c =
+chains.cost_passthrough is the share of the input-cost gap that reaches value added: firms substitute
+imports and other inputs, and the production function's agglomeration term (production.py) already
+carries most measured localisation economies (Rosenthal and Strange 2004: 3-8% productivity per
+doubling of local scale), so the chain channel adds a bounded part on top.
 
 Chain leaders. Large firms (the top chains.leader_quantile of their sector by value added) anchor
 local suppliers: their cell sources locally with a home bias
@@ -59,10 +63,11 @@ def input_price(sa: np.ndarray, sa_2012: np.ndarray, weight_rs: np.ndarray, sigm
     return (rel / np.maximum(mean, 1e-300)[None, None, :]) ** (-1.0 / (sigma - 1.0))
 
 
-def chain_factor(io: np.ndarray, pi: np.ndarray, va_ratio: np.ndarray, floor: float = 0.2) -> np.ndarray:
-    """[r, s] chi_rs = 1 - sum_k a_ks (pi_rsk - 1) / v_s, floored at ``floor``.  ``io`` is [k, s]."""
+def chain_factor(io: np.ndarray, pi: np.ndarray, va_ratio: np.ndarray, passthrough: float = 1.0,
+                 floor: float = 0.2) -> np.ndarray:
+    """[r, s] chi_rs = 1 - kappa_c sum_k a_ks (pi_rsk - 1) / v_s, floored at ``floor``.  ``io`` is [k, s]."""
     cost = np.einsum("ks,rsk->rs", io, pi - 1.0)
-    return np.maximum(1.0 - cost / va_ratio[None, :], floor)
+    return np.maximum(1.0 - passthrough * cost / va_ratio[None, :], floor)
 
 
 def procurement_share(io: np.ndarray, local: np.ndarray) -> np.ndarray:
