@@ -39,6 +39,46 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import SECTORS
+from ..world import Sim
+
+PARAMETERS = ("chains.io_from_energy_intensive", "chains.io_from_labour_intensive", "chains.io_from_equipment",
+              "chains.io_from_high_tech", "chains.value_added_ratio", "chains.leader_quantile",
+              "chains.leader_local_bias", "chains.cost_passthrough", "geography.trade_cost_2012",
+              "geography.trade_elasticity")
+
+
+def _state(model: Sim, va_rs: np.ndarray, va_firm: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(phi [from, to], home bias [r, s], supplier access [r, s, k]) for this year's trade costs and leaders."""
+    P, w, f = model.params, model.world, model.firms
+    R, S = model.data.n, len(SECTORS)
+    if w.geo is not None:
+        phi = w.geo.region_freeness(model.year, P["geography.trade_cost_2012"], P["geography.trade_elasticity"])
+    else:
+        phi = np.eye(R)
+    lead = leader_share(va_firm, f.weight, f.region, f.sector, P["chains.leader_quantile"], R, S)
+    bias = home_bias(lead, P["chains.leader_local_bias"], model.policy.chain_local_sourcing)
+    return phi, bias, supplier_access(va_rs, phi, bias)
+
+
+def init(model: Sim) -> None:
+    """2012 (after production.init): IO coefficients, 2012 supplier access (the reference), local procurement."""
+    P, w, f = model.params, model.world, model.firms
+    w.io = np.array([P.by(f"chains.io_from_{k}", SECTORS) for k in SECTORS])      # [k, s]
+    w.va_ratio = P.by("chains.value_added_ratio", SECTORS)
+    phi, bias, w.supplier_access_2012 = _state(model, w.va_rs_prev, f.value_added)
+    w.chain = np.ones_like(w.va_rs_prev)
+    w.local_procurement = procurement_share(w.io, local_share(w.va_rs_prev, phi, bias))
+
+
+def step(model: Sim) -> None:
+    """This year's chain factor and local procurement from last year's value added and this year's trade costs."""
+    P, w = model.params, model.world
+    phi, bias, sa = _state(model, w.va_rs_prev, model.firms.value_added)
+    pi = input_price(sa, w.supplier_access_2012, w.va_rs_prev, P["geography.trade_elasticity"] + 1.0)
+    w.chain = chain_factor(w.io, pi, w.va_ratio, P["chains.cost_passthrough"])
+    w.local_procurement = procurement_share(w.io, local_share(w.va_rs_prev, phi, bias))
+
 
 def supplier_access(va_rk: np.ndarray, phi: np.ndarray, bias_rs: np.ndarray) -> np.ndarray:
     """[r, s, k] SA_rsk = sum_j VA_jk phi_jr (1 + b_rs [j = r]).  ``phi`` is [from j, to r]."""

@@ -11,11 +11,8 @@ Firms win shares by competitiveness: the sector price p_s clears the market each
 
 with Y_i(p) each firm's profit-maximising supply (production.py) and eta = demand.price_elasticity.
 Cheaper, more productive firms supply more at any price; the price falls when capacity outgrows
-demand and rises when it lags. Real value added is a_r Y_i at base prices (p = 1 in 2012). Market access a_r converges towards the
-best-connected region as transport infrastructure spreads inland (high-speed rail, the Western
-Land-Sea Corridor, China-Europe trains; seeds 002/004):
-
-    a_r,t = a_max - (a_max - a_r,2012) (1 - demand.access_convergence)^(t - 2012)
+demand and rises when it lags. Real value added is a_r Y_i at base prices (p = 1 in 2012). Market
+access a_r follows each region's market potential (geography.py, set in location.step).
 
 The non-industrial part of GDP (services, agriculture, construction) is aggregate. Nationally it
 grows so that GDP follows g_t: N_t = N_t-1 (1 + e_N g_t), e_N = (1 - i e_ind)/(1 - i) with i the
@@ -30,6 +27,62 @@ eta_h = demand.services_talent_elasticity): a local multiplier from industry and
 from __future__ import annotations
 
 import numpy as np
+
+from .. import HIGH, MILLION, SECTORS, YI
+from ..errors import InputError
+from ..world import Sim
+
+PARAMETERS = ("demand.gdp_growth_2035", "demand.income_elasticity", "demand.services_income_elasticity",
+              "demand.services_talent_elasticity", "innovation.public_rd_growth_elasticity")
+
+
+def init(model: Sim) -> None:
+    """2012: sector demand, industrial value added, the non-industrial economy (GDP less industry) and
+    the base of its regional pull."""
+    P, d, w, f = model.params, model.data, model.world, model.firms
+    R, S = d.n, len(SECTORS)
+    w.sector_demand_trend = np.bincount(f.sector, weights=w.firm_weight * f.value_added, minlength=S)
+    w.iva_r = np.bincount(f.region, weights=w.firm_weight * f.value_added, minlength=R) / YI
+    w.services = d.gdp_2012 - w.iva_r
+    if np.any(w.services <= 0):
+        raise InputError("<parameters>", "demand.industrial_va_share_2012", w.iva_r.round(1).tolist(),
+                         "industrial value added must stay below each region's GDP")
+    w.gdp = d.gdp_2012.copy()
+    w.gdp_prev = w.gdp.copy()
+    w.population = d.population_2012 * MILLION
+    attraction = services_attraction(w.population, w.iva_r, w.h_share, P["demand.services_income_elasticity"],
+                                     P["demand.services_talent_elasticity"])
+    w.services_base = (w.services / w.services.sum()) / (attraction / attraction.sum())
+
+
+def step(model: Sim) -> None:
+    """This year's growth, sector demand (with shocks), non-industrial output by region, public R&D."""
+    P, w = model.params, model.world
+    g = growth_path(model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year)
+    w.growth = g
+    eps = P.by("demand.income_elasticity", SECTORS)
+    w.sector_demand_trend = w.sector_demand_trend * (1.0 + eps * g)
+    w.sector_demand = w.sector_demand_trend * (1.0 + model.policy.demand_shock)
+    w.services = services(model, g)
+    # public research (institutes, universities) grows with GDP and is shared by high-skill talent
+    supply = w.labour_supply
+    growth_pub = 1.0 + P["innovation.public_rd_growth_elasticity"] * g
+    w.public_rd = w.public_rd.sum() * growth_pub * supply[:, HIGH] / supply[:, HIGH].sum()
+
+
+def services(model: Sim, g: float) -> np.ndarray:
+    """[region] non-industrial output this year (yi yuan), from last year's industry and services."""
+    P, w = model.params, model.world
+    eps = P.by("demand.income_elasticity", SECTORS)
+    iva_s = w.va_rs_prev.sum(axis=0)
+    ind_share = w.iva_r.sum() / (w.iva_r.sum() + w.services.sum())
+    e_ind = (iva_s * eps).sum() / max(iva_s.sum(), 1e-9)
+    e_n = services_elasticity(ind_share, e_ind)
+    national = w.services.sum() * (1.0 + e_n * g)
+    pull = w.services_base * services_attraction(
+        w.population, w.iva_r, w.h_share, P["demand.services_income_elasticity"],
+        P["demand.services_talent_elasticity"])
+    return national * pull / pull.sum()
 
 
 def growth_path(data_growth: dict[int, float], growth_2035: float, year: int) -> float:
@@ -98,12 +151,6 @@ def clear_prices(sector: np.ndarray, scale: np.ndarray, access: np.ndarray, char
         inside = (lo < step) & (step < hi)
         lp = np.where(np.abs(f) < 1e-9, lp, np.where(inside, step, 0.5 * (lo + hi)))
     return np.exp(lp)
-
-
-def market_access(access_2012: np.ndarray, convergence: float, years: int) -> np.ndarray:
-    """Market access with the gap to the best-connected region closing at ``convergence`` a year."""
-    best = access_2012.max()
-    return best - (best - access_2012) * (1.0 - convergence) ** years
 
 
 def services_elasticity(industrial_share: float, industry_elasticity: float) -> float:

@@ -45,11 +45,195 @@ the sector's expected capital and job flows into r are
 elasticity). lambda = location.profit_sensitivity, kappa = location.relocation_cost (sunk, a share of a
 year's value added; the relocation_subsidy lever pays sub_rs of it), beta_m = location.match_weight,
 rho_gap = location.gap_persistence. Firms keep capital, technology and staff counts when they move.
+
+Each year's step first updates the place: market access from market potential (geography.py), the
+industrial land price and user cost (land.py), the agglomeration factor (production.py) times the
+chain factor (chains.py) and the talent spillover; then the reviewing firms choose.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from .. import GENERAL, HIGH, SECTORS, YI
+from ..world import Sim
+from . import geography, land, production
+
+PARAMETERS = ("geography.market_access_2012", "geography.exports_2012", "geography.trade_cost_2012",
+              "geography.trade_elasticity", "geography.access_elasticity", "location.land_cost",
+              "location.friction", "location.land_share", "location.land_supply_elasticity", "location.review_rate",
+              "location.profit_sensitivity", "location.relocation_cost", "location.gap_persistence",
+              "location.match_weight", "location.expected_wage_response", "capital.interest_rate",
+              "capital.depreciation", "entry_exit.exit_hazard", "production.agglomeration_elasticity",
+              "production.spillover_elasticity", "digital.annual_cost")
+
+
+def init(model: Sim) -> None:
+    """2012: market access (and the market-potential reference), land, friction and the user cost of capital."""
+    P, w, d = model.params, model.world, model.data
+    w.access_2012 = P.by("geography.market_access_2012", model.regions)
+    w.access = w.access_2012.copy()
+    w.geo = geography.Geography.load(model.regions, P["geography.exports_2012"])
+    geography.init(w.geo, d.gdp_2012, P["geography.trade_cost_2012"], P["geography.trade_elasticity"])
+    w.land = P.by("location.land_cost", model.regions)
+    w.land_price = np.ones(d.n)
+    w.friction = P.by("location.friction", model.regions)
+    w.user_cost = land.user_cost(P["capital.interest_rate"], P["capital.depreciation"], w.land,
+                                 P["location.land_share"], w.land_price)
+    w.capital_share_2012 = None  # set at the first land update, once firms exist
+
+
+def init_match(model: Sim) -> None:
+    """2012, last: every firm's match with each region, the best on its present region (draws last, so the
+    rest of the 2012 state does not depend on them)."""
+    f = model.firms
+    f.data["location_match"] = initial_match(model.rng, f.region, model.data.n)
+
+
+def step(model: Sim) -> None:
+    """Market access from market potential; land prices follow industry; reviewing firms move (flows, ledger)."""
+    P, w, f, pol, rng = model.params, model.world, model.firms, model.policy, model.rng
+    R, S = model.data.n, len(SECTORS)
+    w.access = geography.step(w.geo, w.access_2012, w.gdp, model.year, P["geography.trade_cost_2012"],
+                              P["geography.trade_elasticity"], P["geography.access_elasticity"])
+    update_land_cost(model)
+    refresh_location_factors(model)
+    review = (rng.random(len(f)) < P["location.review_rate"]) & (f.age >= 1)
+    idx = np.flatnonzero(review)
+    if len(idx) == 0:
+        return
+    revenue, cost = profit_parts(model, idx)
+    sub = pol.relocation_subsidy[:, f.sector[idx]].T
+    hor = horizon(P["capital.interest_rate"], P["entry_exit.exit_hazard"], P["location.gap_persistence"])
+    cur, s_i, va_i = f.region[idx], f.sector[idx], f.value_added[idx]
+    args = (P["location.profit_sensitivity"], P["location.relocation_cost"], sub, hor, f.location_match[idx],
+            P["location.match_weight"])
+    # Expectations: the wages and land prices this sector's expected moves would bring (one fixed-point step).
+    p0 = probabilities(utilities(revenue - cost, cur, va_i, *args))
+    d_k = expected_flows(p0, cur, s_i, f.weight[idx] * f.capital[idx], S)
+    d_l = expected_flows(p0, cur, s_i, f.weight[idx] * (f.labour_high[idx] + f.labour_general[idx]), S)
+    k_r = np.bincount(f.region, weights=f.weight * f.capital, minlength=R)
+    x_land, x_wage = anticipated_factors(d_k, k_r, w.land_price, P["location.land_share"],
+                                         P["location.land_supply_elasticity"], d_l, w.labour_supply.sum(axis=1),
+                                         P["location.expected_wage_response"])
+    expo = (1.0 - w.a_exp) / w.a_exp
+    profit = revenue * x_wage[s_i] ** -expo[s_i][:, None] - cost * x_land[s_i]
+    dest = draw(rng, probabilities(utilities(profit, cur, va_i, *args)))
+    moved = dest != cur
+    mi = idx[moved]
+    o, dst, s = f.region[mi], dest[moved], f.sector[mi]
+    wt = f.weight[mi]
+    ys = model.year_stats
+    np.add.at(model.flows["firms"], (s, o, dst), wt)
+    np.add.at(model.flows["jobs"], (s, o, dst), wt * (f.labour_high[mi] + f.labour_general[mi]))
+    ys["reloc_out"] = np.bincount(o, weights=wt, minlength=R)
+    ys["reloc_in"] = np.bincount(dst, weights=wt, minlength=R)
+    delta = P["capital.depreciation"]
+    ys["capital_moved_out"] = np.bincount(o, weights=wt * f.capital[mi] * (1 - delta), minlength=R) / YI
+    ys["capital_moved_in"] = np.bincount(dst, weights=wt * f.capital[mi] * (1 - delta), minlength=R) / YI
+    # The destination's subsidy pays its share of the sunk cost of moving.
+    paid_sub = sub[moved, dst] * P["location.relocation_cost"] * f.value_added[mi]
+    ys["policy_cost"] += np.bincount(dst, weights=wt * paid_sub, minlength=R) / YI
+    f.data["region"][mi] = dst
+
+
+def refresh_location_factors(model: Sim) -> None:
+    """This year's agglomeration (from last year's value added) times the chain factor, and talent spillover."""
+    P, w = model.params, model.world
+    chain = w.chain if w.chain.size else 1.0
+    w.agg = production.agglomeration(w.va_rs_prev, P["production.agglomeration_elasticity"]) * chain
+    w.spill = production.spillover(w.h_share, w.h_nat, P["production.spillover_elasticity"])
+
+
+def update_land_cost(model: Sim) -> None:
+    """Industrial land prices rise with the region's industrial land use along a supply curve (land.py)."""
+    P, w, f = model.params, model.world, model.firms
+    k_r = np.bincount(f.region, weights=f.weight * f.capital, minlength=model.data.n)
+    share = land.relative_use(k_r)
+    if w.capital_share_2012 is None:
+        w.capital_share_2012 = share
+    w.land_price = land.price_index(share, w.capital_share_2012, P["location.land_supply_elasticity"])
+    w.user_cost = land.user_cost(P["capital.interest_rate"], P["capital.depreciation"], w.land,
+                                 P["location.land_share"], w.land_price)
+
+
+def charges_everywhere(model: Sim, sector: np.ndarray, digital_on: np.ndarray, direct: np.ndarray,
+                       power: np.ndarray) -> np.ndarray:
+    """[firm, region] carbon and digital running costs per yuan of value added, as if produced in each region."""
+    P, pol = model.params, model.policy
+    out = digital_on[:, None] * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[None, :]
+    if pol.carbon_price > 0:
+        price = pol.effective_carbon_price()[sector]
+        out = out + 1e-3 * price[:, None] * (direct[:, None] + power[:, None] * model.world.grid[None, :])
+    return out
+
+
+def place_profit_per_capital(model: Sim) -> np.ndarray:
+    """[sector, region] a (p_s a_r) (Y/K)_rs for own TFP 1 and no per-unit charges (the cell table)."""
+    w, pol = model.world, model.policy
+    a_s = w.a_exp
+    fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
+    place = (np.log(w.region_tfp * w.agg) + np.log(w.spill)[:, None]
+             + production.log_wage_term(w.wage[:, HIGH], w.wage[:, GENERAL], w.bh_exp, w.bg_exp))
+    gross_rs = w.access[:, None] * w.price[None, :]                           # [r, s]
+    cell_opk = np.exp((place + (1.0 - a_s) * np.log(gross_rs / fr_r[:, None])) / a_s)
+    return (a_s * gross_rs * cell_opk).T
+
+
+def profit_parts(model: Sim, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[firm, region] (revenue part alpha (p a - tau) Y, capital cost (1 + f) u K) firm ``idx`` would have in
+    each region this year (million yuan); profit is their difference.
+
+    Y/K = exp((ln A_i + ln Z agg spill + (1 - a) ln q_ir + wage term) / a). Without per-firm charges
+    (no carbon price on the sector, not digital) q depends on (region, sector) only, so the region
+    part is computed once per cell and only firm-specific charges take the slow path.
+    """
+    f, pol, w = model.firms, model.policy, model.world
+    s = f.sector[idx]
+    a_s = w.a_exp
+    a = a_s[s][:, None]
+    fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
+    k = f.capital[idx][:, None]
+    # profit_ir = K_i (A_i^(1/a) x [a gross opk]_rs - (1 + f_r) u_r): one table per cell, two products per firm
+    per_k = place_profit_per_capital(model)                                   # [s, r]
+    own = np.exp(np.log(f.tfp[idx]) / a_s[s])[:, None]
+    revenue = k * own * per_k[s]
+    cost = k * (fr_r * w.user_cost)[None, :]
+    charged = f.digital[idx] | (pol.effective_carbon_price()[s] > 0)
+    if charged.any():
+        c = np.flatnonzero(charged)
+        sc, ac = s[c], a[c]
+        place = (np.log(w.region_tfp * w.agg) + np.log(w.spill)[:, None]
+                 + production.log_wage_term(w.wage[:, HIGH], w.wage[:, GENERAL], w.bh_exp, w.bg_exp))
+        t = charges_everywhere(model, sc, f.digital[idx][c], f.direct_intensity[idx][c], f.power_use[idx][c])
+        gross = np.maximum(w.access[None, :] * (w.price[sc][:, None] - t), 0.0)
+        with np.errstate(divide="ignore"):
+            log_q = np.log(gross / fr_r[None, :])
+        yc = k[c] * np.exp((np.log(f.tfp[idx][c])[:, None] + place[:, sc].T + (1.0 - ac) * log_q) / ac)
+        revenue[c] = ac * gross * yc
+    return revenue, cost
+
+
+def profit_everywhere(model: Sim, idx: np.ndarray) -> np.ndarray:
+    """[firm, region] profit (million yuan) firm ``idx`` would make producing in each region this year."""
+    revenue, cost = profit_parts(model, idx)
+    return revenue - cost
+
+
+def entry_returns(model: Sim, cell: np.ndarray) -> np.ndarray:
+    """[region, sector] expected net return of a new plant: profit per unit of capital of a firm with the
+    cell's mean own log TFP (the sector's mean where the cell is empty) at this year's wages, land prices,
+    access, place productivity and last year's price."""
+    f, w, pol = model.firms, model.world, model.policy
+    R, S = model.data.n, len(SECTORS)
+    fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
+    per_k = place_profit_per_capital(model).T                                # [r, s]
+    n_cell = np.bincount(cell, minlength=R * S)
+    log_a = np.log(f.tfp)
+    mean_cell = np.bincount(cell, weights=log_a, minlength=R * S) / np.maximum(n_cell, 1)
+    mean_s = np.bincount(f.sector, weights=log_a, minlength=S) / np.maximum(np.bincount(f.sector, minlength=S), 1)
+    mean_log_a = np.where(n_cell > 0, mean_cell, np.tile(mean_s, R)).reshape(R, S)
+    return np.exp(mean_log_a / w.a_exp[None, :]) * per_k - (fr_r * w.user_cost)[:, None]
 
 
 def gumbel(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
