@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import small_model
 
 from model.mechanisms import chains, geography, land, location
 from model.regions import load_region_data
@@ -182,3 +183,39 @@ def test_leader_share_and_procurement_share():
     local = np.ones((1, 2, 2)) * np.array([0.5, 1.0])[None, None, :]
     ps = chains.procurement_share(io, local)
     assert ps[0, 0] == pytest.approx(0.75) and ps[0, 1] == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------- in the model (loose plausibility)
+def _by_region(m, metric):
+    return np.column_stack([m.recorder.series(metric, r) for r in m.regions])
+
+
+def test_relocation_rare_and_access_endogenous_in_a_tiny_run(tiny_run):
+    m = tiny_run
+    rate = m.recorder.series("relocation_rate")
+    assert np.all(rate <= 0.01), rate.max()           # issue 9: at most 1% of firms move a year
+    access = _by_region(m, "market_access")
+    np.testing.assert_allclose(access[0], ACCESS_2012)
+    assert np.all(np.abs(access[-1] / ACCESS_2012 - 1) < 0.08)   # no 16-18% windfall
+    lp = _by_region(m, "local_procurement_share")
+    assert np.all((lp > 0) & (lp < 1))
+
+
+def test_match_column_and_chain_state_at_setup():
+    m = small_model(seed=3)
+    f, w = m.firms, m.world
+    assert f.location_match.shape == (len(f), m.data.n)
+    assert np.all(np.argmax(f.location_match, axis=1) == f.region)
+    np.testing.assert_allclose(w.chain, 1.0)
+    ne, eq = m.regions.index("northeast"), 2
+    assert 0.2 < w.local_procurement[ne, eq] < 0.6
+
+
+def test_chain_sourcing_lever_raises_local_procurement():
+    base = small_model(seed=4)
+    lever = small_model(seed=4, scenario={"name": "t", "levers": {"chain_sourcing": [
+        {"region": "northeast", "support": 2.0}]}})
+    ne = base.regions.index("northeast")
+    assert np.all(lever.world.local_procurement[ne] > base.world.local_procurement[ne] + 0.05)
+    others = [r for r in range(base.data.n) if r != ne]
+    np.testing.assert_allclose(lever.world.local_procurement[others], base.world.local_procurement[others])
