@@ -19,9 +19,9 @@ import numpy as np
 
 from . import SECTORS, SKILLS, YI
 from .errors import InputError
-from .mechanisms import (capital, carbon, chains, demand, demography, digital, entry_exit, innovation,
-                         labour_market, location, migration, production)
-from .parameters import ParamSet, check_keys
+from .mechanisms import (capital, carbon, chains, demand, demography, digital, entry_exit, geography, innovation,
+                         labour_market, land, location, migration, production)
+from .parameters import check_keys, resolve_parameters
 from .policy import policy_for_year
 from .recorder import Recorder
 from .regions import RegionData, load_region_data
@@ -32,7 +32,9 @@ Step = Callable[[Sim], None]
 
 # The 2012 set-up: each step needs what the ones before it set (see each ``init``'s docstring).
 SETUP: tuple[Step, ...] = (
-    location.init,                    # market access, land, friction, user cost
+    geography.init,                   # market access 2012 and the market-potential reference
+    land.init,                        # land-cost gradient, land prices, user cost
+    location.init,                    # friction
     demography.init,                  # talent agents (draws: region, skill, age, home, ability)
     labour_market.init,               # pools, talent shares, 2012 wages
     production.init,                  # technology, firm agents (draws: cell, size, TFP), TFP backed out
@@ -52,8 +54,10 @@ YEAR: tuple[Step, ...] = (
     demography.step,      # 1. ageing, retirement, young entrants and graduates
     migration.step,       # 2. talent reconsiders where to live; the year's pool is then fixed
     entry_exit.step,      # 3. exit: sustained losses or bad luck; capital stranded
-    chains.step,          # 4a. supplier access and the chain factor from last year's value added
-    location.step,        # 4. market access, land prices; firms reconsider their region (flying geese)
+    geography.step,       # 4a. market access from market potential (last year's GDP, this year's trade costs)
+    land.step,            # 4b. industrial land prices and the user cost from capital after exits
+    chains.step,          # 4c. supplier access and the chain factor from last year's value added
+    location.step,        # 4. place factors; firms reconsider their region (flying geese)
     capital.step,         # 5. the national pool finances entrants, then incumbents
     innovation.step,      # 6. R&D and innovation
     digital.step,         # 7. digital adoption
@@ -77,11 +81,13 @@ class FlyingGeeseModel(mesa.Model):
         scale: tiny | small | medium | full (default: the scenario's).
         n_firms, n_talent: explicit agent counts (override the scale preset).
         region_data: regional data (default: the packaged 2012 file).
+        calibrated: apply ``calibration/params.yaml`` (True, as `geese run` does) or not (False); see
+            ``parameters.resolve_parameters`` for the layering.
     """
 
     def __init__(self, scenario: Scenario | Mapping | None = None, *, params: Mapping[str, float] | None = None,
                  seed: int | np.random.SeedSequence = 0, scale: str | None = None, n_firms: int | None = None,
-                 n_talent: int | None = None, region_data: RegionData | None = None):
+                 n_talent: int | None = None, region_data: RegionData | None = None, calibrated: bool = True):
         super().__init__(rng=np.random.default_rng(seed))
         if scenario is None:
             scenario = {"name": "no-policy"}
@@ -90,8 +96,7 @@ class FlyingGeeseModel(mesa.Model):
         self.config = scenario  # mesa reserves `self.scenario`
         self.data = region_data or load_region_data()
         self.regions = self.data.names
-        self.params = ParamSet.defaults().with_overrides(scenario.params, "<scenario>").with_overrides(
-            dict(params or {}), "<params>")
+        self.params = resolve_parameters(scenario.params, params, calibrated)
         check_keys(self.params, self.regions)
         scale = scale or scenario.scale
         if scale not in SCALES:
@@ -125,14 +130,18 @@ class FlyingGeeseModel(mesa.Model):
 
     # ------------------------------------------------------------------ one year
     def step(self) -> None:
-        self.year += 1
-        self._reset_year_stats()
-        self.policy = policy_for_year(self.config, self.year, self.regions)
         before = self._snapshot
+        self.start_year()
         for mechanism_step in YEAR:
             mechanism_step(self)
         self._check_ledgers(before)
         self.recorder.record(self)
+
+    def start_year(self) -> None:
+        """Advance the clock: next year's policy and an empty ledger (before the mechanisms run)."""
+        self.year += 1
+        self._reset_year_stats()
+        self.policy = policy_for_year(self.config, self.year, self.regions)
 
     def run(self) -> Recorder:
         """Run from 2012 to the scenario's last year; returns the recorder."""

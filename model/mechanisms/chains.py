@@ -64,7 +64,11 @@ def _state(model: Sim, va_rs: np.ndarray, va_firm: np.ndarray) -> tuple[np.ndarr
 def init(model: Sim) -> None:
     """2012 (after production.init): IO coefficients, 2012 supplier access (the reference), local procurement."""
     P, w, f = model.params, model.world, model.firms
-    w.io = np.array([P.by(f"chains.io_from_{k}", SECTORS) for k in SECTORS])      # [k, s]
+    rows = {"energy_intensive": P.by("chains.io_from_energy_intensive", SECTORS),
+            "labour_intensive": P.by("chains.io_from_labour_intensive", SECTORS),
+            "equipment": P.by("chains.io_from_equipment", SECTORS),
+            "high_tech": P.by("chains.io_from_high_tech", SECTORS)}
+    w.io = np.array([rows[k] for k in SECTORS])                                   # [input k, buyer s]
     w.va_ratio = P.by("chains.value_added_ratio", SECTORS)
     phi, bias, w.supplier_access_2012 = _state(model, w.va_rs_prev, f.value_added)
     w.chain = np.ones_like(w.va_rs_prev)

@@ -26,6 +26,7 @@ The 2012 access index stays the sourced starting point (place TFP is backed out 
 2012 access moves only with market potential: as trade costs fall, interior regions gain relative
 to the coast (west about +4%, northeast +3.5% by 2035 at the logistics path), and a region whose
 GDP grows gains access from its own and its neighbours' markets. There is no exogenous convergence.
+``step`` runs before the location choice; GDP is last year's.
 """
 
 from __future__ import annotations
@@ -35,11 +36,31 @@ from importlib import resources
 
 import numpy as np
 
+from ..world import Sim
 from ..yamlio import load_yaml
+
+PARAMETERS = ("geography.market_access_2012", "geography.exports_2012", "geography.trade_cost_2012",
+              "geography.trade_elasticity", "geography.access_elasticity")
 
 GEO_FILE = "model/data/geography.yaml"
 REGIONS_FILE = "model/data/china_regions_2012.yaml"
 EARTH_RADIUS_KM = 6371.0
+
+
+def init(model: Sim) -> None:
+    """2012: the access index (sourced), the province geography and the 2012 market-potential reference."""
+    P, w, d = model.params, model.world, model.data
+    w.access_2012 = P.by("geography.market_access_2012", model.regions)
+    w.access = w.access_2012.copy()
+    w.geo = Geography.load(model.regions, P["geography.exports_2012"])
+    reference(w.geo, d.gdp_2012, P["geography.trade_cost_2012"], P["geography.trade_elasticity"])
+
+
+def step(model: Sim) -> None:
+    """This year's market access from last year's regional GDP and this year's trade costs."""
+    P, w = model.params, model.world
+    w.access = access_for_year(w.geo, w.access_2012, w.gdp, model.year, P["geography.trade_cost_2012"],
+                               P["geography.trade_elasticity"], P["geography.access_elasticity"])
 
 
 def great_circle_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
@@ -149,14 +170,14 @@ class Geography:
         return relative_potential(mp, self.province_region, self.gdp_2012, self.region_weight, n_r)
 
 
-def init(geo: Geography | None, gdp_2012_region: np.ndarray, tau_2012: float, eps: float) -> None:
+def reference(geo: Geography | None, gdp_2012_region: np.ndarray, tau_2012: float, eps: float) -> None:
     """Fix the 2012 relative potentials (the reference the access index moves from)."""
     if geo is not None:
         geo.rel_2012 = geo.relative(gdp_2012_region, 2012, tau_2012, eps)
 
 
-def step(geo: Geography | None, access_2012: np.ndarray, gdp_region: np.ndarray, year: int, tau_2012: float,
-         eps: float, elasticity: float) -> np.ndarray:
+def access_for_year(geo: Geography | None, access_2012: np.ndarray, gdp_region: np.ndarray, year: int,
+                    tau_2012: float, eps: float, elasticity: float) -> np.ndarray:
     """This year's market-access index from last year's regional GDP and this year's trade costs."""
     if geo is None or geo.rel_2012 is None:
         return access_2012.copy()

@@ -16,13 +16,41 @@ land_r,2012 = location.land_cost (the 2012 gradient), s_L = location.land_share,
 location.land_supply_elasticity. This is the congestion force of Helpman (1998): a fixed (or
 inelastic) local factor whose price rises with concentration, against the pull of agglomeration.
 
-The same two functions serve any local price with a supply elasticity (housing: price index of a
+``step`` runs after exits and before the location choice, so this year's choices, investment returns
+and production all see this year's land price. The same two functions serve any local price with a supply elasticity (housing: price index of a
 housing stock that rises with population and income); ``price_index`` is generic for that use.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from ..world import Sim
+
+PARAMETERS = ("location.land_cost", "location.land_share", "location.land_supply_elasticity", "capital.interest_rate",
+              "capital.depreciation")
+
+
+def init(model: Sim) -> None:
+    """2012: the land-cost gradient, land prices at 1 and the user cost of capital by region."""
+    P, w = model.params, model.world
+    w.land = P.by("location.land_cost", model.regions)
+    w.land_price = np.ones(model.data.n)
+    w.user_cost = user_cost(P["capital.interest_rate"], P["capital.depreciation"], w.land, P["location.land_share"],
+                            w.land_price)
+    w.capital_share_2012 = None  # set at the first update, once firms exist
+
+
+def step(model: Sim) -> None:
+    """Land prices from this year's industrial capital by region (after exits), and the user cost."""
+    P, w, f = model.params, model.world, model.firms
+    k_r = np.bincount(f.region, weights=f.weight * f.capital, minlength=model.data.n)
+    share = relative_use(k_r)
+    if w.capital_share_2012 is None:
+        w.capital_share_2012 = share
+    w.land_price = price_index(share, w.capital_share_2012, P["location.land_supply_elasticity"])
+    w.user_cost = user_cost(P["capital.interest_rate"], P["capital.depreciation"], w.land, P["location.land_share"],
+                            w.land_price)
 
 
 def price_index(use: np.ndarray, use_2012: np.ndarray, supply_elasticity: float) -> np.ndarray:

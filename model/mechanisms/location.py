@@ -26,7 +26,7 @@ location.review_rate. A reviewing firm i in region c evaluates every region r:
     pi^e_ir = R_ir x_w,sr^(-(1-alpha_s)/alpha_s) - C_ir x_L,sr      expected profit in r (R revenue
               part alpha (p a_r - tau) Y_ir, C the capital cost (1 + f_r) u_r K_i, production.py)
     H       = 1 / (interest + exit_hazard + 1 - rho_gap)            years a profit gap is expected to last
-    v_ir    = lambda (H (pi^e_ir - pi^e_ic) / VA_i - kappa (1 - sub_rs)) + beta_m (m_ir - m_ic),  v_ic = 0
+    v_ir    = lambda (clip(H (pi^e_ir - pi^e_ic) / VA_i, +/-c) - kappa (1 - sub_rs)) + beta_m (m_ir - m_ic),  v_ic = 0
     P(r)    = exp(v_ir) / sum_r' exp(v_ir')      (a transient Gumbel shock; one uniform per firm)
 
 A gap in annual profit is capitalised over H years: it decays at 1 - rho_gap a year (regional cost
@@ -44,7 +44,8 @@ the sector's expected capital and job flows into r are
 (N_r the region's workforce, psi_w = location.expected_wage_response, the inverse local labour supply
 elasticity). lambda = location.profit_sensitivity, kappa = location.relocation_cost (sunk, a share of a
 year's value added; the relocation_subsidy lever pays sub_rs of it), beta_m = location.match_weight,
-rho_gap = location.gap_persistence. Firms keep capital, technology and staff counts when they move.
+rho_gap = location.gap_persistence, c = location.gain_clip (VA_i at least location.min_relative_scale
+x the mean firm's). Firms keep capital, technology and staff counts when they move.
 
 Each year's step first updates the place: market access from market potential (geography.py), the
 industrial land price and user cost (land.py), the agglomeration factor (production.py) times the
@@ -55,32 +56,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import GENERAL, HIGH, SECTORS, YI
+from .. import CARBON_COST_UNIT, GENERAL, HIGH, SECTORS, YI
 from ..world import Sim
-from . import geography, land, production
+from . import land, production
 
-PARAMETERS = ("geography.market_access_2012", "geography.exports_2012", "geography.trade_cost_2012",
-              "geography.trade_elasticity", "geography.access_elasticity", "location.land_cost",
-              "location.friction", "location.land_share", "location.land_supply_elasticity", "location.review_rate",
+PARAMETERS = ("location.friction", "location.land_share", "location.land_supply_elasticity", "location.review_rate",
               "location.profit_sensitivity", "location.relocation_cost", "location.gap_persistence",
               "location.match_weight", "location.expected_wage_response", "capital.interest_rate",
               "capital.depreciation", "entry_exit.exit_hazard", "production.agglomeration_elasticity",
-              "production.spillover_elasticity", "digital.annual_cost")
+              "production.spillover_elasticity", "digital.annual_cost", "location.gain_clip",
+              "location.min_relative_scale")
 
 
 def init(model: Sim) -> None:
-    """2012: market access (and the market-potential reference), land, friction and the user cost of capital."""
-    P, w, d = model.params, model.world, model.data
-    w.access_2012 = P.by("geography.market_access_2012", model.regions)
-    w.access = w.access_2012.copy()
-    w.geo = geography.Geography.load(model.regions, P["geography.exports_2012"])
-    geography.init(w.geo, d.gdp_2012, P["geography.trade_cost_2012"], P["geography.trade_elasticity"])
-    w.land = P.by("location.land_cost", model.regions)
-    w.land_price = np.ones(d.n)
-    w.friction = P.by("location.friction", model.regions)
-    w.user_cost = land.user_cost(P["capital.interest_rate"], P["capital.depreciation"], w.land,
-                                 P["location.land_share"], w.land_price)
-    w.capital_share_2012 = None  # set at the first land update, once firms exist
+    """2012: the business-environment friction by region (access: geography.init; land: land.init)."""
+    model.world.friction = model.params.by("location.friction", model.regions)
 
 
 def init_match(model: Sim) -> None:
@@ -91,12 +81,10 @@ def init_match(model: Sim) -> None:
 
 
 def step(model: Sim) -> None:
-    """Market access from market potential; land prices follow industry; reviewing firms move (flows, ledger)."""
+    """Place factors (agglomeration x chains, spillover); reviewing firms move (flows, ledger). Market access
+    (geography.step) and land prices (land.step) are already this year's."""
     P, w, f, pol, rng = model.params, model.world, model.firms, model.policy, model.rng
     R, S = model.data.n, len(SECTORS)
-    w.access = geography.step(w.geo, w.access_2012, w.gdp, model.year, P["geography.trade_cost_2012"],
-                              P["geography.trade_elasticity"], P["geography.access_elasticity"])
-    update_land_cost(model)
     refresh_location_factors(model)
     review = (rng.random(len(f)) < P["location.review_rate"]) & (f.age >= 1)
     idx = np.flatnonzero(review)
@@ -107,7 +95,7 @@ def step(model: Sim) -> None:
     hor = horizon(P["capital.interest_rate"], P["entry_exit.exit_hazard"], P["location.gap_persistence"])
     cur, s_i, va_i = f.region[idx], f.sector[idx], f.value_added[idx]
     args = (P["location.profit_sensitivity"], P["location.relocation_cost"], sub, hor, f.location_match[idx],
-            P["location.match_weight"])
+            P["location.match_weight"], P["location.gain_clip"], P["location.min_relative_scale"])
     # Expectations: the wages and land prices this sector's expected moves would bring (one fixed-point step).
     p0 = probabilities(utilities(revenue - cost, cur, va_i, *args))
     d_k = expected_flows(p0, cur, s_i, f.weight[idx] * f.capital[idx], S)
@@ -146,15 +134,8 @@ def refresh_location_factors(model: Sim) -> None:
 
 
 def update_land_cost(model: Sim) -> None:
-    """Industrial land prices rise with the region's industrial land use along a supply curve (land.py)."""
-    P, w, f = model.params, model.world, model.firms
-    k_r = np.bincount(f.region, weights=f.weight * f.capital, minlength=model.data.n)
-    share = land.relative_use(k_r)
-    if w.capital_share_2012 is None:
-        w.capital_share_2012 = share
-    w.land_price = land.price_index(share, w.capital_share_2012, P["location.land_supply_elasticity"])
-    w.user_cost = land.user_cost(P["capital.interest_rate"], P["capital.depreciation"], w.land,
-                                 P["location.land_share"], w.land_price)
+    """Industrial land prices and the user cost from this year's capital (land.step)."""
+    land.step(model)
 
 
 def charges_everywhere(model: Sim, sector: np.ndarray, digital_on: np.ndarray, direct: np.ndarray,
@@ -164,7 +145,7 @@ def charges_everywhere(model: Sim, sector: np.ndarray, digital_on: np.ndarray, d
     out = digital_on[:, None] * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[None, :]
     if pol.carbon_price > 0:
         price = pol.effective_carbon_price()[sector]
-        out = out + 1e-3 * price[:, None] * (direct[:, None] + power[:, None] * model.world.grid[None, :])
+        out = out + CARBON_COST_UNIT * price[:, None] * (direct[:, None] + power[:, None] * model.world.grid[None, :])
     return out
 
 
@@ -262,17 +243,18 @@ def horizon(interest: float, exit_hazard: float, persistence: float) -> float:
 
 def utilities(profit: np.ndarray, current: np.ndarray, value_added: np.ndarray, sensitivity: float,
               relocation_cost: float, subsidy: np.ndarray, horizon: float, match: np.ndarray | None = None,
-              match_weight: float = 0.0) -> list[np.ndarray]:
-    """[region] list of per-firm utilities v_ir (0 for the present region)."""
+              match_weight: float = 0.0, gain_clip: float = 20.0, min_scale: float = 1e-3) -> list[np.ndarray]:
+    """[region] list of per-firm utilities v_ir (0 for the present region). Gains are clipped to +/- ``gain_clip``
+    (location.gain_clip) and measured against at least ``min_scale`` x the mean value added
+    (location.min_relative_scale; entrants have no value added yet)."""
     n, nr = profit.shape
-    # entrants have no value added yet: measure their gains against a typical firm's
-    scale = np.maximum(value_added, 1e-3 * max(float(value_added.mean()) if n else 1.0, 1e-9))
+    scale = np.maximum(value_added, min_scale * max(float(value_added.mean()) if n else 1.0, 1e-9))
     cur = current.astype(np.intp)
     here = np.take_along_axis(profit, cur[:, None], axis=1)[:, 0]
     m_here = np.take_along_axis(match, cur[:, None], axis=1)[:, 0] if match is not None else None
     out = []
     for r in range(nr):  # one column (region) at a time: R is small, firms are many
-        gain = np.clip(horizon * (profit[:, r] - here) / scale, -20.0, 20.0)
+        gain = np.clip(horizon * (profit[:, r] - here) / scale, -gain_clip, gain_clip)
         v = sensitivity * (gain - relocation_cost * (1.0 - subsidy[:, r]))
         if match is not None:
             v = v + match_weight * (match[:, r] - m_here)
@@ -301,11 +283,13 @@ def draw(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
 
 def choose(rng: np.random.Generator, profit: np.ndarray, current: np.ndarray, value_added: np.ndarray,
            sensitivity: float, relocation_cost: float, subsidy: np.ndarray, horizon: float = 1.0,
-           match: np.ndarray | None = None, match_weight: float = 0.0) -> np.ndarray:
+           match: np.ndarray | None = None, match_weight: float = 0.0, *, gain_clip: float = 20.0,
+           min_scale: float = 1e-3) -> np.ndarray:
     """Destination per reviewing firm. ``profit``, ``subsidy`` and ``match`` are [firm, region]."""
     if profit.shape[0] == 0:
         return np.zeros(0, dtype=np.int8)
-    v = utilities(profit, current, value_added, sensitivity, relocation_cost, subsidy, horizon, match, match_weight)
+    v = utilities(profit, current, value_added, sensitivity, relocation_cost, subsidy, horizon, match, match_weight,
+                  gain_clip, min_scale)
     return draw(rng, probabilities(v))
 
 
