@@ -74,6 +74,7 @@ class Firms(ArrayAgentSet):
         "value_added": np.dtype(np.float64),     # million yuan, last year
         "profit": np.dtype(np.float64),          # million yuan, last year
         "loss_years": np.dtype(np.int16),        # consecutive years with a loss
+        "wedge": np.dtype(np.float64),           # log revenue wedge ln lambda (Hsieh-Klenow), persistent
         "weight": np.dtype(np.float64),          # real firms per agent
     }
 

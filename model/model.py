@@ -145,37 +145,46 @@ class FlyingGeeseModel(mesa.Model):
         cell_size = np.bincount(cell, weights=size, minlength=R * S)
         va = va_rs.ravel()[cell] * YI * size / (cell_size[cell] * self.firm_weight)  # million yuan per firm
         m_target = P["production.profit_share_2012"]
-        a, bh, bg = self.a_exp[f_sector], self.bh_exp[f_sector], self.bg_exp[f_sector]
-        if np.any(self.alpha <= m_target):
-            raise InputError("<parameters>", "production.capital_share", self.alpha.tolist(),
-                             f"every capital share must exceed production.profit_share_2012 = {m_target}")
-        # 2012 is a spatial equilibrium at price 1: capital earns the same net return rho0 in every
-        # region and sector (so neither investors nor movers gain by reallocating), which gives each
-        # cell its profit share m = alpha rho0 / ((1 + f) u + rho0); rho0 is set so the value-added
-        # weighted mean of m is production.profit_share_2012. TFP is backed out from a representative
-        # firm's inputs, then spread lognormally across firms.
+        a = self.a_exp[f_sector]
+        # Monopolistic competition (Melitz 2003): revenue R = X_s v^rho, rho = (sigma - 1)/sigma; the revenue
+        # function is homogeneous of degree rho < 1 in (K, L), so firms have a finite optimal size.
+        self.sigma_goods = P.by("production.variety_elasticity", SECTORS)
+        self.rho = production.markup_rho(self.sigma_goods)
+        self.beta = production.labour_exponent(self.alpha, self.rho)
+        self.sigma_l = P["labour.skill_substitution"]
+        prem = P["labour.high_skill_premium_2012"]
+        self.omega_h = production.ces_weights(self.theta, prem, self.sigma_l)  # [sector]
+        rho_i, beta_i = self.rho[f_sector], self.beta[f_sector]
+        if np.any(1.0 - self.rho >= m_target):
+            raise InputError("<parameters>", "production.variety_elasticity", self.sigma_goods.tolist(),
+                             f"every elasticity must exceed 1 / production.profit_share_2012 = {1 / m_target:.3g}")
+        # Hsieh-Klenow (2009) wedge: the firm keeps lambda_i of its revenue (persistent, mean 1).
+        sd_w = P["production.distortion_sigma"]
+        wedge = sd_w * rng.normal(0.0, 1.0, nf) - 0.5 * sd_w**2
+        lam = np.exp(wedge)
+        # 2012 is a spatial equilibrium at P = 1: every firm's marginal net return on capital is rho0,
+        # alpha rho lambda R / K = (1 + f) u + rho0, which gives firm i the profit share
+        # m_i = lambda_i (1 - rho + alpha rho rho0 / ((1 + f) u + rho0)); rho0 is set so the value-added
+        # weighted mean of m is production.profit_share_2012. Labour from its first-order condition; TFP backed out.
         fr0 = 1.0 + self.friction[f_region]
         cost_k = fr0 * self.user_cost[f_region]
-        rho0 = brentq(lambda r: np.average(a * r / (cost_k + r), weights=va) - m_target, 1e-6, 10.0)
-        m = a * rho0 / (cost_k + rho0)
+        rho0 = brentq(lambda r: np.average(lam * (1.0 - rho_i + a * rho_i * r / (cost_k + r)), weights=va)
+                      - m_target, 1e-9, 10.0)
+        k = a * rho_i * lam * va / (cost_k + rho0)
+        c_l, s_h = production.labour_unit_cost(self.wage[:, HIGH, None] / 1e6, self.wage[:, GENERAL, None] / 1e6,
+                                               self.omega_h[None, :], self.sigma_l)
+        cl_i, sh_i = c_l[f_region, f_sector], s_h[f_region, f_sector]
+        lab = beta_i * lam * va / (fr0 * cl_i)  # composite labour
         wh, wg = self.wage[f_region, HIGH], self.wage[f_region, GENERAL]
-        q0 = self.access[f_region] / fr0
-        y = va / self.access[f_region]
-        h_rep, g_rep = production.labour_demand(y, q0, wh, wg, bh, bg)
-        k_rep = (a - m) * va / cost_k
-        tfp_eff = y / production.output(1.0, k_rep, h_rep, g_rep, a, bh, bg)
-        sig_a = P["production.tfp_sigma"]
-        tfp_eff = tfp_eff * np.exp(sig_a * rng.normal(0.0, 1.0, nf) - 0.5 * sig_a**2)
-        k = y / production.output_per_capital(tfp_eff, q0, wh, wg, a, bh, bg)
-        # TFP noise must not change a cell's capital (and so its return): rescale to the representative total
-        k_cell = np.bincount(cell, weights=k, minlength=R * S)
-        k_rep_cell = np.bincount(cell, weights=k_rep, minlength=R * S)
-        k_fix = np.where(k_cell > 0, k_rep_cell / np.maximum(k_cell, 1e-300), 1.0)[cell]
-        k = k * k_fix
-        tfp_eff = tfp_eff * k_fix ** (-a)  # keeps each firm's output at its data value
-        lab_h, lab_g = production.labour_demand(y, q0, wh, wg, bh, bg)
-        profit0 = a * va - fr0 * self.user_cost[f_region] * k
+        lab_h, lab_g = sh_i * cl_i * lab * 1e6 / wh, (1.0 - sh_i) * cl_i * lab * 1e6 / wg
+        va_s = np.bincount(f_sector, weights=self.firm_weight * va, minlength=S)
+        n_s = np.bincount(f_sector, weights=np.full(nf, self.firm_weight), minlength=S)
+        self.log_x = np.log(va_s / n_s) / self.sigma_goods  # X_s = P_s (Q_s / N_s)^(1/sigma), P = 1
+        v = np.exp((np.log(va) - self.log_x[f_sector]) / rho_i)  # quality-adjusted delivered output
+        tfp_eff = v / (self.access[f_region] * k**a * lab ** (1.0 - a))
+        profit0 = (1.0 - beta_i) * lam * va - cost_k * k
         self.price = np.ones(S)
+        self.va_nominal_firm = va.copy()
         k_total = np.sum(self.firm_weight * k)
         self.gross_return_2012 = np.sum(self.firm_weight * (profit0 + fr0 * self.user_cost[f_region] * k)) / k_total
         eps_d = P.by("demand.income_elasticity", SECTORS) @ sector_share
@@ -223,7 +232,7 @@ class FlyingGeeseModel(mesa.Model):
                            labour_high=lab_h, labour_general=lab_g, direct_intensity=direct, power_use=power,
                            digital=np.zeros(nf, bool), digital_affinity=rng.normal(0.0, 1.0, nf),
                            rd_active=active, rd_stock=rd_stock, age=rng.integers(1, 30, nf).astype(np.int16),
-                           value_added=va, profit=profit0, loss_years=np.zeros(nf, np.int16),
+                           value_added=va, profit=profit0, wedge=wedge, loss_years=np.zeros(nf, np.int16),
                            weight=np.full(nf, self.firm_weight))
         self.rd_spend = rd_spend
 
@@ -245,7 +254,11 @@ class FlyingGeeseModel(mesa.Model):
         ind_g = np.bincount(f_region, weights=self.firm_weight * lab_g, minlength=R)
         u = P["labour.natural_unemployment"]
         other = np.maximum((1 - u) * supply - np.column_stack([ind_h, ind_g]), 0.05 * supply)
-        self.services_labour_share = other * self.wage / (self.services[:, None] * YI * 1e6)
+        bill = (other * self.wage).sum(axis=1)
+        self.services_labour_share = bill / (self.services * YI * 1e6)  # [region] labour share of services
+        self.omega_services = production.ces_weights(other[:, HIGH] * self.wage[:, HIGH] / bill, prem, self.sigma_l)
+        self.income_index = 1.0
+        self.omega_h_t, self.omega_services_t = self.omega_h.copy(), self.omega_services.copy()
         self.nonind_co2_intensity = (1 - P["carbon.industrial_share_of_co2"]) * d.co2_2012 / self.services
         self.public_rd = P["innovation.public_rd_2012"] * supply[:, HIGH] / supply[:, HIGH].sum()
         employment = np.minimum(other + np.column_stack([ind_h, ind_g]), (1 - u) * supply)
@@ -389,37 +402,35 @@ class FlyingGeeseModel(mesa.Model):
         return out
 
     def _profit_everywhere(self, idx: np.ndarray) -> np.ndarray:
-        """[firm, region] profit (million yuan) firm ``idx`` would make producing in each region this year.
+        """[firm, region] operating profit (million yuan) firm ``idx`` would make producing in each region this year.
 
-        Y/K = exp((ln A_i + ln Z agg spill + (1 - a) ln q_ir + wage term) / a). Without per-firm charges
-        (no carbon price on the sector, not digital) q depends on (region, sector) only, so the region
-        part is computed once per cell and only firm-specific charges take the slow path.
+        pi_ir = (1 - beta) N_ir - F_r u_r K_i with net revenue N_ir = M_ir^(1/(1-beta)) (beta / (F_r c_L,r))^(beta/(1-beta)),
+        ln M_ir = ln lambda_i + ln(1 - tau_ir) + ln X_s + rho (ln a_r + ln A_i + ln(Z agg spill)_rs + alpha ln K_i)
+        at last year's sector revenue shifters X_s (production.py). A firm part plus a (region, sector) table.
         """
         f, pol = self.firms, self.policy
         s = f.sector[idx]
-        a_s = self.a_exp
-        a = a_s[s][:, None]
+        a, rho, beta = self.alpha[s][:, None], self.rho[s][:, None], self.beta[s][:, None]
         fr_r = 1.0 + self.friction * (1.0 - pol.friction_cut)
-        place = (np.log(self.region_tfp * self.agg) + np.log(self.spill)[:, None]
-                 + production.log_wage_term(self.wage[:, HIGH], self.wage[:, GENERAL], self.bh_exp, self.bg_exp))
-        gross_rs = self.access[:, None] * self.price[None, :]                     # [r, s]
-        cell_opk = np.exp((place + (1.0 - a_s) * np.log(gross_rs / fr_r[:, None])) / a_s)
+        c_l, _ = self._labour_cost()
+        place = np.log(self.access)[:, None] + np.log(self.region_tfp * self.agg) + np.log(self.spill)[:, None]  # [r, s]
         k = f.capital[idx][:, None]
-        # profit_ir = K_i (A_i^(1/a) x [a gross opk]_rs - (1 + f_r) u_r): one table per cell, two products per firm
-        per_k = (a_s * gross_rs * cell_opk).T                                     # [s, r]
-        own = np.exp(np.log(f.tfp[idx]) / a_s[s])[:, None]
-        profit = k * (own * per_k[s] - (fr_r * self.user_cost)[None, :])
+        log_m = (f.wedge[idx][:, None] + self.log_x[s][:, None]
+                 + rho * (np.log(f.tfp[idx])[:, None] + place[:, s].T + a * np.log(k)))
         charged = f.digital[idx] | (pol.effective_carbon_price()[s] > 0)
         if charged.any():
             c = np.flatnonzero(charged)
-            sc, ac = s[c], a[c]
-            t = self._charges_everywhere(sc, f.digital[idx][c], f.direct_intensity[idx][c], f.power_use[idx][c])
-            gross = np.maximum(self.access[None, :] * (self.price[sc][:, None] - t), 0.0)
+            t = self._charges_everywhere(s[c], f.digital[idx][c], f.direct_intensity[idx][c], f.power_use[idx][c])
+            keep = 1.0 - t / self.price[s[c]][:, None]
             with np.errstate(divide="ignore"):
-                log_q = np.log(gross / fr_r[None, :])
-            yc = k[c] * np.exp((np.log(f.tfp[idx][c])[:, None] + place[:, sc].T + (1.0 - ac) * log_q) / ac)
-            profit[c] = ac * gross * yc - fr_r[None, :] * self.user_cost[None, :] * k[c]
-        return profit
+                log_m[c] += np.log(np.maximum(keep, 0.0))
+        log_n, _ = production.short_run(log_m, (fr_r[:, None] * c_l)[:, s].T, beta)
+        return (1.0 - beta) * np.exp(log_n) - (fr_r * self.user_cost)[None, :] * k
+
+    def _labour_cost(self) -> tuple[np.ndarray, np.ndarray]:
+        """[region, sector] unit cost of the CES labour composite (million yuan) and the high-skill cost share."""
+        return production.labour_unit_cost(self.wage[:, HIGH, None] / 1e6, self.wage[:, GENERAL, None] / 1e6,
+                                           self.omega_h_t[None, :], self.sigma_l)
 
     def _refresh_location_factors(self) -> None:
         P = self.params
@@ -567,7 +578,9 @@ class FlyingGeeseModel(mesa.Model):
                     direct_intensity=direct, power_use=power, digital=np.zeros(ne, bool),
                     digital_affinity=rng.normal(0.0, 1.0, ne), rd_active=np.zeros(ne, bool), rd_stock=np.zeros(ne),
                     age=np.zeros(ne, np.int16), value_added=np.zeros(ne), profit=np.zeros(ne),
-                    loss_years=np.zeros(ne, np.int16), weight=np.full(ne, self.firm_weight))
+                    loss_years=np.zeros(ne, np.int16), weight=np.full(ne, self.firm_weight),
+                    wedge=P["production.distortion_sigma"] * rng.normal(0.0, 1.0, ne)
+                    - 0.5 * P["production.distortion_sigma"] ** 2)
 
     # --- 6. R&D and innovation
     def _innovation(self) -> None:
@@ -614,7 +627,11 @@ class FlyingGeeseModel(mesa.Model):
         R, S = self.data.n, len(SECTORS)
         u = P["labour.natural_unemployment"]
         g = demand.growth_path(self.data.gdp_growth, P["demand.gdp_growth_2035"], self.year)
-        eps = P.by("demand.income_elasticity", SECTORS)
+        # Sector demand follows the national path with income elasticities that decline with income (demand.py).
+        log_income = np.log(self.income_index)
+        self.income_index *= 1.0 + g
+        eps = demand.income_elasticity(P.by("demand.income_elasticity", SECTORS), 0.5 * (log_income + np.log(self.income_index)),
+                                       P.by("demand.saturation_income", SECTORS))
         self.sector_demand_trend = self.sector_demand_trend * (1.0 + eps * g)
         sector_demand = self.sector_demand_trend * (1.0 + pol.demand_shock)
 
@@ -622,46 +639,61 @@ class FlyingGeeseModel(mesa.Model):
         supply = self.labour_supply
         self.population = supply.sum(axis=1) / self.pop_ratio
 
-        # Firms supply at the sector price that clears each market (production.py, demand.py).
+        # Firms: short-run optimum with capital fixed, at the sector revenue shifter X_s that clears each market.
         self.grid = self.grid_2012 * carbon.grid_factor(self.year, P["carbon.nonfossil_share_2012"],
                                                         P["carbon.nonfossil_share_2031"])
         f.data["direct_intensity"] = f.direct_intensity * (1.0 - P["carbon.efficiency_gain"])
-        a, bh, bg = self.a_exp[f.sector], self.bh_exp[f.sector], self.bg_exp[f.sector]
+        shift = P["labour.skill_bias_growth"] * (self.year - FIRST_YEAR)
+        self.omega_h_t = production.skill_weight(self.omega_h, shift)
+        self.omega_services_t = production.skill_weight(self.omega_services, shift)
+        a, rho, beta = self.alpha[f.sector], self.rho[f.sector], self.beta[f.sector]
         cell = f.region.astype(np.intp) * S + f.sector  # flat (region, sector) index for per-cell tables
         log_tfp_eff = np.log(f.tfp) + np.log(self.region_tfp * self.agg).ravel()[cell] + np.log(self.spill)[f.region]
         access = self.access[f.region]
         fr = (1.0 + self.friction * (1.0 - pol.friction_cut))[f.region]
         wh, wg = self.wage[f.region, HIGH], self.wage[f.region, GENERAL]
-        wage_term = production.log_wage_term(self.wage[:, HIGH], self.wage[:, GENERAL], self.bh_exp, self.bg_exp)
+        c_l, s_h = self._labour_cost()
+        cl_i, sh_i = c_l.ravel()[cell], s_h.ravel()[cell]
         intens = carbon.intensity(f.direct_intensity, f.power_use, self.grid, f.region)
         carbon_per_yuan = carbon.cost_per_yuan(pol.effective_carbon_price(), f.sector, intens)
         charges = carbon_per_yuan + f.digital * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[f.region]
-        expo = (1.0 - a) / a
-        # a_i Y_i(p) = scale_i (a_i (p - t_i))^expo_i
-        log_opk1 = production.log_output_per_capital(log_tfp_eff, 0.0, wage_term.ravel()[cell], a)
-        scale = f.weight * access * f.capital * np.exp(log_opk1 - expo * np.log(fr))
-        eta = P["demand.price_elasticity"]
-        self.price = demand.clear_prices(f.sector.astype(np.int64), scale, access, access * charges, expo,
-                                         sector_demand, eta, self.price)
-        p = self.price[f.sector]
-        q = np.maximum(access * (p - charges) / fr, 0.0)
+        # running costs per yuan of real value added as an ad-valorem share of revenue at last year's price
+        keep = 1.0 - charges / self.price[f.sector]
+        on = keep > 0
         with np.errstate(divide="ignore"):
-            y_plan = f.capital * np.exp(log_opk1 + expo * np.log(q))  # q = 0 -> no output
-        need_h, need_g = production.labour_demand(y_plan, q, wh, wg, bh, bg)
+            log_keep = np.log(np.maximum(keep, 0.0))
+            log_m1 = f.wedge + log_keep + rho * (np.log(access) + log_tfp_eff + a * np.log(f.capital))  # at X = 1
+        log_n1, log_l1 = production.short_run(log_m1, fr * cl_i, beta)
+        log_r1 = np.where(on, log_n1 - f.wedge - log_keep, -np.inf)  # revenue at X = 1
+        log_q1, log_n = production.ces_aggregate_log(log_r1 / rho, f.weight, f.sector.astype(np.intp), self.rho, S)
+        e = (1.0 - self.alpha) / (1.0 - self.beta)
+        eta = P["demand.price_elasticity"]
+        self.log_x, _, log_p = production.clear_sector(log_q1, log_n, np.log(sector_demand), e, self.sigma_goods, eta)
+        self.price = np.exp(log_p)
+        shift = self.log_x[f.sector] / (1.0 - beta)  # N, R and L scale with X^(1/(1-beta))
+        lab_plan = np.where(on, np.exp(log_l1 + shift), 0.0)
+        need_h = sh_i * cl_i * lab_plan * 1e6 / wh
+        need_g = (1.0 - sh_i) * cl_i * lab_plan * 1e6 / wg
 
         # Labour demand: industry plus the rest of the economy, then clearing and rationing.
         ind = np.column_stack([np.bincount(f.region, weights=f.weight * need_h, minlength=R),
                                np.bincount(f.region, weights=f.weight * need_g, minlength=R)])
         services = self._services(g)
-        other = self.services_labour_share * services[:, None] * YI * 1e6 / self.wage
+        _, s_n = production.labour_unit_cost(self.wage[:, HIGH], self.wage[:, GENERAL], self.omega_services_t,
+                                             self.sigma_l)
+        bill = self.services_labour_share * services * YI * 1e6  # yuan
+        other = np.column_stack([s_n, 1.0 - s_n]) * bill[:, None] / self.wage
         total = ind + other
         employment, ration = labour_market.clear(total, supply, u)
         r_h, r_g = ration[f.region, HIGH], ration[f.region, GENERAL]
         hire_h, hire_g = need_h * r_h, need_g * r_g
-        # with labour rationed by r, Cobb-Douglas output scales by r_H^bH r_G^bG (one factor per cell)
-        cut = ration[:, HIGH, None] ** self.bh_exp[None, :] * ration[:, GENERAL, None] ** self.bg_exp[None, :]
-        y = y_plan * cut.ravel()[cell]
-        va = access * y
+        # rationed composite labour: every firm of a cell uses the same mix, so one factor per cell
+        per_h, per_g = s_h / self.wage[:, HIGH, None], (1.0 - s_h) / self.wage[:, GENERAL, None]
+        cut = (production.composite_labour(ration[:, HIGH, None] * per_h, ration[:, GENERAL, None] * per_g,
+                                           self.omega_h_t[None, :], self.sigma_l)
+               / production.composite_labour(per_h, per_g, self.omega_h_t[None, :], self.sigma_l))
+        revenue = np.where(on, np.exp(log_r1 + shift + beta * np.log(cut.ravel()[cell])), 0.0)  # nominal VA
+        va = revenue / self.price[f.sector]  # real value added (sector deflator)
         self.services = services  # demand-determined; labour shortages ration industry's hiring
 
         # Accounts.
@@ -669,7 +701,7 @@ class FlyingGeeseModel(mesa.Model):
         capital_cost = self.user_cost[f.region] * f.capital
         # Operating profit (before R&D and the one-off cost of a move): what loss streaks, exit and
         # investors look at; R&D and relocation are investments the firm chose, not signs of failure.
-        profit = p * va - fr * (labour_cost + capital_cost) - charges * va
+        profit = np.exp(f.wedge) * np.maximum(keep, 0.0) * revenue - fr * (labour_cost + capital_cost)
         self.carbon_cost = np.bincount(f.region, weights=f.weight * carbon_per_yuan * va, minlength=R) / YI
         self.year_stats["policy_cost"] += np.bincount(
             f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy[f.region] * va,
@@ -688,7 +720,10 @@ class FlyingGeeseModel(mesa.Model):
         if pol.wage_topup.any():
             topup_bill = (self.wage * pol.wage_topup).ravel()[t_cell] * t.ability * t.employed * t.weight
             self.year_stats["policy_cost"] += np.bincount(t.region, weights=topup_bill, minlength=R) / 1e8
-        self.wage = labour_market.update_wages(self.wage, total, supply, u, P["labour.wage_adjustment"])
+        self.wage = labour_market.wage_curve(self.wage, total, supply, 1.0 - self.employment_rate, u,
+                                             P["labour.demand_elasticity"], P["labour.wage_adjustment"],
+                                             P["labour.wage_curve"])
+        self.va_nominal_firm = revenue
 
         # Regional aggregates.
         self.va_rs_prev = np.bincount(cell, weights=f.weight * va, minlength=R * S).reshape(R, S) / YI

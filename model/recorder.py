@@ -49,6 +49,15 @@ METRICS: dict[str, tuple[str, str]] = {
     "entries": ("firms/yr", "new firms"),
     "exits": ("firms/yr", "firms exiting"),
     "innovations": ("firms/yr", "firms with a successful innovation"),
+    # nominal beside real (issue 8 item 7): current prices with non-industrial output as the numeraire
+    "industrial_va_nominal": ("yi yuan, current prices", "industrial value added at current sector prices"),
+    "manufacturing_va_nominal": ("yi yuan, current prices", "manufacturing value added at current sector prices"),
+    "gdp_nominal": ("yi yuan, current prices", "GDP at current prices (non-industrial output is the numeraire)"),
+    "manufacturing_share_gdp_nominal": ("share of GDP", "manufacturing value added / GDP, current prices"),
+    "industrial_deflator": ("2012 = 1", "implicit industrial value-added deflator, relative to non-industrial prices"),
+    "energy_intensive_va": ("yi yuan, 2012 prices", "energy-intensive industry real value added"),
+    "high_tech_va": ("yi yuan, 2012 prices", "high-tech industry real value added"),
+    "college_wage_premium": ("ratio", "mean wage of employed high-skill / general workers"),
 }
 CORE_METRICS = tuple(list(METRICS)[:18])
 
@@ -134,6 +143,22 @@ class Recorder:
             "exits": both(ys["exits"]),
             "innovations": both(getattr(m, "innovations", np.zeros(R))),
         }
+        iva_nom = reg(f.weight * m.va_nominal_firm, f.region) / 100.0
+        ei_nom = reg(f.weight * m.va_nominal_firm * (f.sector == 0), f.region) / 100.0
+        mva_nom = iva_nom - P["production.nonmanufacturing_share_energy"] * ei_nom
+        gdp_nom = iva_nom + m.services
+        emp_k = [t.weight * t.employed * (t.skill == k) for k in (0, 1)]
+        mean_w = [ratio(reg(w * t.wage, t.region), reg(w, t.region)) for w in emp_k]
+        vals.update({
+            "industrial_va_nominal": both(iva_nom),
+            "manufacturing_va_nominal": both(mva_nom),
+            "gdp_nominal": both(gdp_nom),
+            "manufacturing_share_gdp_nominal": ratio(mva_nom, gdp_nom),
+            "industrial_deflator": ratio(iva_nom, iva),
+            "energy_intensive_va": both(ei_va),
+            "high_tech_va": both(reg(f.weight * f.value_added * (f.sector == 3), f.region) / 100.0),
+            "college_wage_premium": mean_w[0] / np.maximum(mean_w[1], 1e-12),
+        })
         # Relocations net out nationally; the national row counts moves once.
         vals["relocations_in"][-1] = vals["relocations_out"][-1] = ys["reloc_in"].sum()
         for j, name in enumerate(self.metrics):

@@ -116,3 +116,13 @@ def services_attraction(population: np.ndarray, industrial_va: np.ndarray, high_
     """Unnormalised regional pull of non-industrial activity (multiply by the calibrated base)."""
     per_head = np.maximum(industrial_va, 1e-9) / np.maximum(population, 1e-9)
     return population * per_head ** eta_income * np.maximum(high_share, 1e-9) ** eta_talent
+
+
+def income_elasticity(e_2012: np.ndarray, log_income: float, saturation: np.ndarray) -> np.ndarray:
+    """[sector] income elasticity of real demand at national log real income x = ln(Y_t / Y_2012).
+
+    Intensity-of-use (Malenbaum 1978) / log-quadratic Engel curve: ln D_s = e_s x - e_s x^2 / (2 x*_s), so
+    e_s(x) = e_s,2012 (1 - x / x*_s); demand peaks at x = x*_s = ln(saturation_s) and falls after.
+    ``saturation`` is national real GDP relative to 2012 at the peak (very large: no peak).
+    """
+    return np.asarray(e_2012, dtype=float) * (1.0 - log_income / np.log(np.asarray(saturation, dtype=float)))

@@ -45,3 +45,25 @@ def assign_jobs(rng: np.random.Generator, cell: np.ndarray, employment_rate: np.
     ``cell`` is region * 2 + skill for every agent; ``employment_rate`` is [region, skill].
     """
     return rng.random(len(cell)) < employment_rate.ravel()[cell]
+
+
+def clearing_wage(wage: np.ndarray, demand: np.ndarray, supply: np.ndarray, unemployment: float,
+                  demand_elasticity: float) -> np.ndarray:
+    """Wage at which labour demand (marginal revenue products) meets natural employment, to first order:
+    w^c = w (D / ((1 - u*) S))^(1/eps_D), eps_D the (absolute) wage elasticity of labour demand."""
+    ratio = np.maximum(demand, 1e-12) / np.maximum((1.0 - unemployment) * supply, 1e-12)
+    return wage * ratio ** (1.0 / demand_elasticity)
+
+
+def wage_curve(wage: np.ndarray, demand: np.ndarray, supply: np.ndarray, unemployment_rate: np.ndarray,
+               natural: float, demand_elasticity: float, adjustment: float, curve: float) -> np.ndarray:
+    """Next year's wages: partial adjustment towards the marginal-product wage plus a regional wage curve.
+
+    ln w_t+1 = (1 - lam) ln w_t + lam ln w^c_t - beta ln(u_t / u*)
+    (Blanchard & Katz 1999 form of the Blanchflower & Oswald 1994 wage curve; beta ~ 0.1), u_t the
+    region-skill unemployment rate this year (>= u*). No clip: a demand gap moves the wage by
+    lam/eps_D of its log.
+    """
+    wc = clearing_wage(wage, demand, supply, natural, demand_elasticity)
+    slack = np.log(np.maximum(unemployment_rate, natural) / max(natural, 1e-9))
+    return np.exp((1.0 - adjustment) * np.log(wage) + adjustment * np.log(wc) - curve * slack)

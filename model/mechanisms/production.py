@@ -91,3 +91,97 @@ def output(tfp_eff: np.ndarray, capital: np.ndarray, high: np.ndarray, general: 
            a: np.ndarray, bh: np.ndarray, bg: np.ndarray) -> np.ndarray:
     """Output with the inputs actually hired (after rationing)."""
     return tfp_eff * np.maximum(capital, 0.0) ** a * np.maximum(high, 0.0) ** bh * np.maximum(general, 0.0) ** bg
+
+
+# ---------------------------------------------------------------- CES labour and monopolistic competition
+def ces_weights(cost_share_high: np.ndarray, premium: float | np.ndarray, sigma: float) -> np.ndarray:
+    """CES distribution weight omega_H (omega_G = 1 - omega_H) that gives the 2012 high-skill cost share
+    ``cost_share_high`` at the 2012 wage premium wH/wG with B = 1:
+    omega_H / omega_G = (s / (1 - s))^(1/sigma) premium^((sigma - 1)/sigma)."""
+    s = np.asarray(cost_share_high, dtype=float)
+    rel = (s / (1.0 - s)) ** (1.0 / sigma) * np.asarray(premium, dtype=float) ** ((sigma - 1.0) / sigma)
+    return rel / (1.0 + rel)
+
+
+def skill_weight(omega_2012: np.ndarray, shift: float) -> np.ndarray:
+    """Skill-biased technical change as a shift of the CES weight (Katz & Murphy 1992; Acemoglu & Autor 2011):
+    ln(omega_H / omega_G)_t = ln(omega_H / omega_G)_2012 + shift, shift = delta (t - 2012)."""
+    rel = np.asarray(omega_2012, dtype=float) / (1.0 - np.asarray(omega_2012, dtype=float)) * np.exp(shift)
+    return rel / (1.0 + rel)
+
+
+def labour_unit_cost(wage_high: np.ndarray, wage_general: np.ndarray, omega_high: np.ndarray,
+                     sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Unit cost of the CES labour composite and the high-skill cost share.
+
+    c_L = [omega_H^sigma wH^(1 - sigma) + omega_G^sigma wG^(1 - sigma)]^(1/(1 - sigma)),
+    s_H = omega_H^sigma wH^(1 - sigma) / c_L^(1 - sigma). Same units as the wages.
+    """
+    oh = np.asarray(omega_high, dtype=float)
+    th = oh**sigma * np.asarray(wage_high, dtype=float) ** (1.0 - sigma)
+    tg = (1.0 - oh) ** sigma * np.asarray(wage_general, dtype=float) ** (1.0 - sigma)
+    c1 = th + tg
+    return c1 ** (1.0 / (1.0 - sigma)), th / c1
+
+
+def composite_labour(high: np.ndarray, general: np.ndarray, omega_high: np.ndarray, sigma: float) -> np.ndarray:
+    """L = [omega_H H^((sigma-1)/sigma) + omega_G G^((sigma-1)/sigma)]^(sigma/(sigma-1))."""
+    r = (sigma - 1.0) / sigma
+    oh = np.asarray(omega_high, dtype=float)
+    return (oh * np.maximum(high, 0.0) ** r + (1.0 - oh) * np.maximum(general, 0.0) ** r) ** (1.0 / r)
+
+
+def markup_rho(sigma_goods: np.ndarray) -> np.ndarray:
+    """rho = (sigma - 1)/sigma: revenue R = X v^rho; the price is sigma/(sigma - 1) x marginal cost."""
+    return (np.asarray(sigma_goods, dtype=float) - 1.0) / np.asarray(sigma_goods, dtype=float)
+
+
+def labour_exponent(alpha: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """beta = (1 - alpha) rho: the elasticity of revenue to labour; labour's share of net revenue."""
+    return (1.0 - alpha) * rho
+
+
+def short_run(log_m: np.ndarray, labour_cost: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Firm's short-run optimum with capital fixed: ln(net revenue) and ln(composite labour).
+
+    Net revenue N = M L^beta with M = lambda (1 - tau) X (a A K^alpha)^rho; the first-order condition
+    F c_L L = beta N gives L = (beta M / (F c_L))^(1/(1 - beta)) and N = M^(1/(1-beta)) (beta/(F c_L))^(beta/(1-beta)).
+    ``labour_cost`` is F c_L (million yuan per composite worker).
+    """
+    log_l = (np.log(beta) + log_m - np.log(labour_cost)) / (1.0 - beta)
+    return log_m + beta * log_l, log_l
+
+
+def clear_sector(log_q1: np.ndarray, log_n: np.ndarray, log_d: np.ndarray, e: np.ndarray, sigma: np.ndarray,
+                 eta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Closed-form sector equilibrium: (ln X, ln Q, ln P) per sector.
+
+    Q_s = Q1_s X_s^e_s (supply of the CES aggregate, e = (1-alpha)/(1-beta)), X_s = P_s (Q_s/N_s)^(1/sigma_s)
+    (the revenue shifter) and Q_s = D_s P_s^(-eta) (sector demand) give
+    ln X (1 + e/eta - e/sigma) = (ln D - ln Q1)/eta + (ln Q1 - ln N)/sigma.
+    """
+    lx = ((log_d - log_q1) / eta + (log_q1 - log_n) / sigma) / (1.0 + e / eta - e / sigma)
+    lq = log_q1 + e * lx
+    lp = -(lq - log_d) / eta
+    return lx, lq, lp
+
+
+def ces_aggregate_log(log_v: np.ndarray, weight: np.ndarray, sector: np.ndarray, rho_s: np.ndarray,
+                      n_sectors: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ln Q_s, ln N_s): Q_s = N_s^(1 - 1/rho) (sum W_i v_i^rho)^(1/rho) (Benassy normalisation: N equal
+    firms each making v give Q = N v, so entry alone does not lower the price)."""
+    rho = rho_s[sector]
+    terms = np.where(np.isfinite(log_v), weight * np.exp(rho * np.where(np.isfinite(log_v), log_v, 0.0)), 0.0)
+    sums = np.bincount(sector, weights=terms, minlength=n_sectors)
+    log_n = np.log(np.maximum(np.bincount(sector, weights=weight, minlength=n_sectors), 1e-300))
+    log_q = (1.0 - 1.0 / rho_s) * log_n + np.log(np.maximum(sums, 1e-300)) / rho_s
+    return log_q, log_n
+
+
+def marginal_return_capital(net_revenue: np.ndarray, capital: np.ndarray, alpha: np.ndarray,
+                            rho: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Marginal net revenue product of capital with labour re-optimised: d[(1-beta) N]/dK = alpha rho N / K.
+
+    Falls with K (N grows like K^(alpha rho / (1 - beta)), an exponent below 1): the finite optimal size.
+    """
+    return alpha * rho * net_revenue / np.maximum(capital, 1e-12)
