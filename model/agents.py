@@ -75,6 +75,7 @@ class Firms(ArrayAgentSet):
         "profit": np.dtype(np.float64),          # million yuan, last year
         "loss_years": np.dtype(np.int16),        # consecutive years with a loss
         "wedge": np.dtype(np.float64),           # log revenue wedge ln lambda (Hsieh-Klenow), persistent
+        "quality": np.dtype(np.float64),         # log demand shifter ln phi (AR(1) idiosyncratic demand)
         "weight": np.dtype(np.float64),          # real firms per agent
     }
 

@@ -160,7 +160,7 @@ class FlyingGeeseModel(mesa.Model):
                              f"every elasticity must exceed 1 / production.profit_share_2012 = {1 / m_target:.3g}")
         # Hsieh-Klenow (2009) wedge: the firm keeps lambda_i of its revenue (persistent, mean 1).
         sd_w = P["production.distortion_sigma"]
-        wedge = sd_w * rng.normal(0.0, 1.0, nf) - 0.5 * sd_w**2
+        wedge = production.draw_wedge(rng, nf, sd_w)
         lam = np.exp(wedge)
         # 2012 is a spatial equilibrium at P = 1: every firm's marginal net return on capital is rho0,
         # alpha rho lambda R / K = (1 + f) u + rho0, which gives firm i the profit share
@@ -232,7 +232,7 @@ class FlyingGeeseModel(mesa.Model):
                            labour_high=lab_h, labour_general=lab_g, direct_intensity=direct, power_use=power,
                            digital=np.zeros(nf, bool), digital_affinity=rng.normal(0.0, 1.0, nf),
                            rd_active=active, rd_stock=rd_stock, age=rng.integers(1, 30, nf).astype(np.int16),
-                           value_added=va, profit=profit0, wedge=wedge, loss_years=np.zeros(nf, np.int16),
+                           value_added=va, profit=profit0, wedge=wedge, quality=np.zeros(nf), loss_years=np.zeros(nf, np.int16),
                            weight=np.full(nf, self.firm_weight))
         self.rd_spend = rd_spend
 
@@ -416,7 +416,7 @@ class FlyingGeeseModel(mesa.Model):
         place = np.log(self.access)[:, None] + np.log(self.region_tfp * self.agg) + np.log(self.spill)[:, None]  # [r, s]
         k = f.capital[idx][:, None]
         log_m = (f.wedge[idx][:, None] + self.log_x[s][:, None]
-                 + rho * (np.log(f.tfp[idx])[:, None] + place[:, s].T + a * np.log(k)))
+                 + rho * ((f.quality[idx] + np.log(f.tfp[idx]))[:, None] + place[:, s].T + a * np.log(k)))
         charged = f.digital[idx] | (pol.effective_carbon_price()[s] > 0)
         if charged.any():
             c = np.flatnonzero(charged)
@@ -426,6 +426,11 @@ class FlyingGeeseModel(mesa.Model):
                 log_m[c] += np.log(np.maximum(keep, 0.0))
         log_n, _ = production.short_run(log_m, (fr_r[:, None] * c_l)[:, s].T, beta)
         return (1.0 - beta) * np.exp(log_n) - (fr_r * self.user_cost)[None, :] * k
+
+    def va_nominal_firm_prev(self) -> np.ndarray:
+        """Each firm's revenue last year (entrants: their sector's median)."""
+        f = self.firms
+        return f.value_added * self.price[f.sector]
 
     def _labour_cost(self) -> tuple[np.ndarray, np.ndarray]:
         """[region, sector] unit cost of the CES labour composite (million yuan) and the high-skill cost share."""
@@ -579,8 +584,7 @@ class FlyingGeeseModel(mesa.Model):
                     digital_affinity=rng.normal(0.0, 1.0, ne), rd_active=np.zeros(ne, bool), rd_stock=np.zeros(ne),
                     age=np.zeros(ne, np.int16), value_added=np.zeros(ne), profit=np.zeros(ne),
                     loss_years=np.zeros(ne, np.int16), weight=np.full(ne, self.firm_weight),
-                    wedge=P["production.distortion_sigma"] * rng.normal(0.0, 1.0, ne)
-                    - 0.5 * P["production.distortion_sigma"] ** 2)
+                    wedge=production.draw_wedge(rng, ne, P["production.distortion_sigma"]), quality=np.zeros(ne))
 
     # --- 6. R&D and innovation
     def _innovation(self) -> None:
@@ -639,6 +643,11 @@ class FlyingGeeseModel(mesa.Model):
         supply = self.labour_supply
         self.population = supply.sum(axis=1) / self.pop_ratio
 
+        # Idiosyncratic demand: each firm's taste shifter moves as an AR(1), smaller firms more (demand.py).
+        f.data["quality"] = demand.firm_demand_shock(rng, f.quality, f.sector, self.va_nominal_firm_prev(),
+                                                     P["demand.firm_shock_sd"], P["demand.firm_shock_persistence"],
+                                                     P["demand.firm_shock_size_elasticity"])
+
         # Firms: short-run optimum with capital fixed, at the sector revenue shifter X_s that clears each market.
         self.grid = self.grid_2012 * carbon.grid_factor(self.year, P["carbon.nonfossil_share_2012"],
                                                         P["carbon.nonfossil_share_2031"])
@@ -662,7 +671,7 @@ class FlyingGeeseModel(mesa.Model):
         on = keep > 0
         with np.errstate(divide="ignore"):
             log_keep = np.log(np.maximum(keep, 0.0))
-            log_m1 = f.wedge + log_keep + rho * (np.log(access) + log_tfp_eff + a * np.log(f.capital))  # at X = 1
+            log_m1 = f.wedge + log_keep + rho * (f.quality + np.log(access) + log_tfp_eff + a * np.log(f.capital))
         log_n1, log_l1 = production.short_run(log_m1, fr * cl_i, beta)
         log_r1 = np.where(on, log_n1 - f.wedge - log_keep, -np.inf)  # revenue at X = 1
         log_q1, log_n = production.ces_aggregate_log(log_r1 / rho, f.weight, f.sector.astype(np.intp), self.rho, S)

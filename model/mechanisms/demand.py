@@ -126,3 +126,23 @@ def income_elasticity(e_2012: np.ndarray, log_income: float, saturation: np.ndar
     ``saturation`` is national real GDP relative to 2012 at the peak (very large: no peak).
     """
     return np.asarray(e_2012, dtype=float) * (1.0 - log_income / np.log(np.asarray(saturation, dtype=float)))
+
+
+def firm_demand_shock(rng: np.random.Generator, quality: np.ndarray, sector: np.ndarray, revenue: np.ndarray,
+                      sd: float, persistence: float, size_elasticity: float) -> np.ndarray:
+    """Next year's log demand shifter of every firm (Foster, Haltiwanger & Syverson 2008 demand shocks):
+
+    ln phi_i,t = r ln phi_i,t-1 + s_i e_i,    e_i ~ N(0, 1),
+    s_i = sd x clip((R_i / median_s R)^(-zeta), 1/4, 4)
+
+    The shock's spread falls with size (Stanley et al. 1996: zeta ~ 0.15-0.2; a large firm is many
+    products and markets). Revenue moves with phi^(rho/(1-beta)) in the short run (production.py).
+    """
+    n_s = int(sector.max()) + 1 if len(sector) else 0
+    med = np.ones(max(n_s, 1))
+    for s in range(n_s):  # one median per sector (four sectors), not a loop over agents
+        pos = revenue[(sector == s) & (revenue > 0)]
+        med[s] = np.median(pos) if len(pos) else 1.0
+    rel = np.where(revenue > 0, revenue / med[sector], 1.0)
+    scale = sd * np.clip(rel ** (-size_elasticity), 0.25, 4.0)
+    return persistence * quality + scale * rng.normal(0.0, 1.0, len(quality))

@@ -178,6 +178,13 @@ def ces_aggregate_log(log_v: np.ndarray, weight: np.ndarray, sector: np.ndarray,
     return log_q, log_n
 
 
+def draw_wedge(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
+    """Persistent log revenue wedges ln lambda_i = sigma clip(z, -2, 2) - sigma^2 / 2, z ~ N(0, 1) (Hsieh & Klenow
+    2009 output distortions: subsidies, tax breaks, local protection). Truncated at two SD so that no firm
+    keeps more than exp(2 sigma) of its sales."""
+    return sigma * np.clip(rng.normal(0.0, 1.0, n), -2.0, 2.0) - 0.5 * sigma**2
+
+
 def marginal_return_capital(net_revenue: np.ndarray, capital: np.ndarray, alpha: np.ndarray,
                             rho: np.ndarray, beta: np.ndarray) -> np.ndarray:
     """Marginal net revenue product of capital with labour re-optimised: d[(1-beta) N]/dK = alpha rho N / K.
