@@ -68,6 +68,7 @@ class World:
     amenity_2012: np.ndarray = _empty()   # [region, skill] Rosen-Roback amenity A0_rk (migration.init), utils
     # --- demand and the economy (production.step, demand.init/step)
     price: np.ndarray = _empty()          # [sector] sector price index P_s relative to non-industrial output, 1 (= 1 in 2012)
+    price_prev: np.ndarray = _empty()     # [sector] last year's sector price index, 1
     log_x: np.ndarray = _empty()          # [sector] ln of the revenue shifter X_s = P_s (Q_s / N_s)^(1/sigma) (production.step)
     income_index: float = 1.0             # national real GDP on the data path relative to 2012 (demand.step), 1
     income_elasticity: np.ndarray = _empty()  # [sector] this year's income elasticity of sector demand e_s(x), 1

@@ -30,8 +30,9 @@ Market access a_r converges towards the best-connected region (location.py uses 
     a_r,t = a_max - (a_max - a_r,2012) (1 - demand.access_convergence)^(t - 2012)
 
 The non-industrial part of GDP (services, agriculture, construction) is aggregate. Nationally it
-grows so that GDP follows g_t: N_t = N_t-1 (1 + e_N g_t), e_N = (1 - i e_ind)/(1 - i) with i the
-industrial share of GDP and e_ind its demand-weighted elasticity this year. Regionally it is shared by
+grows so that GDP follows g_t: N_t = N_t-1 (1 + (g_t - i g_ind)/(1 - i)) with i the industrial share of
+GDP and g_ind industry's expected real growth, sum_s IVA_s [(1 + e_s g_t)(P_s,t-1/P_s,t-2)^(-eta_s) - 1] / IVA
+(demand growth plus last year's relative-price effect). Regionally it is shared by
 
     Omega_r = base_r * Pop_r * (IVA_r / Pop_r)^eta_inc * h_r^eta_h,    N_r = N_t Omega_r / sum Omega
 
@@ -47,7 +48,7 @@ from .. import HIGH, MILLION, SECTORS, YI
 from ..errors import InputError
 from ..world import Sim
 
-PARAMETERS = ("demand.gdp_growth_2035", "demand.income_elasticity", "demand.saturation_income",
+PARAMETERS = ("demand.gdp_growth_2035", "demand.income_elasticity", "demand.saturation_income", "demand.price_elasticity",
               "demand.firm_shock_sd", "demand.firm_shock_persistence", "demand.firm_shock_size_elasticity",
               "demand.services_income_elasticity", "demand.services_talent_elasticity",
               "innovation.public_rd_growth_elasticity")
@@ -97,14 +98,19 @@ def step(model: Sim) -> None:
 
 
 def services(model: Sim, g: float) -> np.ndarray:
-    """[region] non-industrial output this year (yi yuan), from last year's industry and services."""
+    """[region] non-industrial output this year (yi yuan), from last year's industry and services.
+
+    Nationally, non-industrial output grows so that GDP grows at g: industry is expected to grow at
+    (1 + e_s g)(P_s,t-1 / P_s,t-2)^(-eta_s) - 1 (demand growth plus last year's relative-price effect).
+    """
     P, w = model.params, model.world
-    eps = w.income_elasticity
     iva_s = w.va_rs_prev.sum(axis=0)
     ind_share = w.iva_r.sum() / (w.iva_r.sum() + w.services.sum())
-    e_ind = (iva_s * eps).sum() / max(iva_s.sum(), 1e-9)
-    e_n = services_elasticity(ind_share, e_ind)
-    national = w.services.sum() * (1.0 + e_n * g)
+    price_prev = w.price_prev if len(w.price_prev) else w.price
+    expected = (1.0 + w.income_elasticity * g) * (w.price / price_prev) ** (
+        -P.by("demand.price_elasticity", SECTORS)) - 1.0
+    g_ind = (iva_s * expected).sum() / max(iva_s.sum(), 1e-9)
+    national = w.services.sum() * (1.0 + services_growth(g, ind_share, g_ind))
     pull = w.services_base * services_attraction(
         w.population, w.iva_r, w.h_share, P["demand.services_income_elasticity"],
         P["demand.services_talent_elasticity"])
@@ -130,9 +136,9 @@ def market_access(access_2012: np.ndarray, convergence: float, years: int) -> np
     return best - (best - access_2012) * (1.0 - convergence) ** years
 
 
-def services_elasticity(industrial_share: float, industry_elasticity: float) -> float:
-    """Growth elasticity of non-industrial output that keeps GDP on the national path."""
-    return (1.0 - industrial_share * industry_elasticity) / (1.0 - industrial_share)
+def services_growth(g: float, industrial_share: float, industry_growth: float) -> float:
+    """Growth of non-industrial output that keeps GDP growing at g: (g - i g_ind) / (1 - i)."""
+    return (g - industrial_share * industry_growth) / (1.0 - industrial_share)
 
 
 def services_attraction(population: np.ndarray, industrial_va: np.ndarray, high_share: np.ndarray,

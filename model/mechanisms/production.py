@@ -199,8 +199,8 @@ def step(model: Sim) -> None:
     log_q1, log_n = ces_aggregate_log(log_r1 / rho, f.weight, f.sector.astype(np.intp), w.rho, S)
     e = (1.0 - w.alpha) / (1.0 - w.beta)
     w.log_x, _, log_p = clear_sector(log_q1, log_n, np.log(w.sector_demand), e, w.sigma_goods,
-                                     P["demand.price_elasticity"])
-    w.price = np.exp(log_p)
+                                     P.by("demand.price_elasticity", SECTORS))
+    w.price_prev, w.price = w.price, np.exp(log_p)
     shift = w.log_x[f.sector] / (1.0 - beta)  # N, R and L scale with X^(1/(1-beta))
     lab_plan = np.where(on, np.exp(log_l1 + shift), 0.0)
     need_h = sh_i * cl_i * lab_plan * MILLION / wh
