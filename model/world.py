@@ -41,7 +41,7 @@ class World:
     omega_high: np.ndarray = _empty()     # [sector] CES weight of high-skill labour in 2012, 1
     omega_high_t: np.ndarray = _empty()   # [sector] CES weight of high-skill labour this year (skill bias), 1
     region_tfp: np.ndarray = _empty()     # [region, sector] TFP that stays with the place (Z_rs), 1
-    firm_weight: float = 0.0              # real firms per firm agent
+    firm_weight: float = 0.0              # weight of a firm agent, real firms per agent
     # --- place (location.init / location.step)
     access_2012: np.ndarray = _empty()    # [region] market access a_r in 2012 (price-1 revenue per unit), 1
     access: np.ndarray = _empty()         # [region] market access this year, 1
@@ -52,7 +52,7 @@ class World:
     agg: np.ndarray = _empty()            # [region, sector] agglomeration factor this year, 1
     spill: np.ndarray = _empty()          # [region] talent spillover factor this year, 1
     # --- labour (demography.init, labour_market.init/step, migration.step)
-    talent_weight: float = 0.0            # people per talent agent
+    talent_weight: float = 0.0            # weight of a talent agent, people per agent
     labour_supply: np.ndarray = _empty()  # [region, skill] working-age people after migration, persons
     h_share: np.ndarray = _empty()        # [region] high-skill share of the workforce, 1
     h_nat: float = 0.0                    # national high-skill share of the workforce, 1
@@ -69,7 +69,7 @@ class World:
     # --- demand and the economy (production.step, demand.init/step)
     price: np.ndarray = _empty()          # [sector] sector price index P_s relative to non-industrial output, 1 (= 1 in 2012)
     price_prev: np.ndarray = _empty()     # [sector] last year's sector price index, 1
-    log_x: np.ndarray = _empty()          # [sector] ln of the revenue shifter X_s = P_s (Q_s / N_s)^(1/sigma) (production.step)
+    log_x: np.ndarray = _empty()          # [sector] ln of the revenue shifter X_s = P_s (Q_s / N_s)^(1/sigma), 1 (production.step)
     income_index: float = 1.0             # national real GDP on the data path relative to 2012 (demand.step), 1
     income_elasticity: np.ndarray = _empty()  # [sector] this year's income elasticity of sector demand e_s(x), 1
     sector_demand_trend: np.ndarray = _empty()  # [sector] trend real demand, million yuan per year

@@ -22,7 +22,7 @@ from ..scenario import FIRST_YEAR
 from ..world import Sim
 
 PARAMETERS = ("digital.readiness", "digital.base_hazard", "digital.diffusion_rate", "digital.talent_elasticity",
-              "digital.productivity_gain", "digital.annual_cost")
+              "digital.productivity_gain")  # digital.annual_cost is charged in production (and location)
 
 
 def init(model: Sim) -> None:

@@ -17,7 +17,8 @@ entry cost saves sub_rs times the user cost u_r of that capital every year, in t
 (spin-offs appear where the sector already is, tilted to returns and relocation/entry subsidies).
 An entrant draws its productivity around its cell's mean log TFP (production.tfp_sigma) and starts
 with entry_exit.entrant_size x the median (geometric mean) capital of its cell, financed from the capital pool
-(at most half of the cell's allocation; a cell with no firms yet is funded first, up to 5% of the pool).
+(at most entry_exit.entrant_funding_share = half of the cell's allocation; a cell with no firms yet is
+funded first, up to entry_exit.empty_cell_funding_cap = 5% of the pool).
 Exit looks at operating profit (before R&D and one-off relocation costs).
 """
 
@@ -29,16 +30,17 @@ from .. import SECTORS, YI
 from ..world import Sim
 from . import production
 
+# entry_rate, profit_sensitivity, entrant_size and the funding caps are read where entrants are
+# financed: capital.step (entry and investment are one allocation of the national pool)
 PARAMETERS = ("entry_exit.exit_hazard", "entry_exit.exit_after_losses", "entry_exit.loss_years_to_exit",
-              "entry_exit.entry_rate", "entry_exit.profit_sensitivity", "entry_exit.entrant_size",
               "capital.depreciation", "carbon.relative_intensity", "carbon.electricity_share",
-              "production.tfp_sigma")
+              "production.tfp_sigma", "entry_exit.initial_age_max")
 
 
 def init(model: Sim) -> None:
-    """2012: firm ages, uniform over 1-29 years."""
+    """2012: firm ages, uniform over 1 to entry_exit.initial_age_max (29) years."""
     f = model.firms
-    f.data["age"] = model.rng.integers(1, 30, len(f)).astype(np.int16)
+    f.data["age"] = model.rng.integers(1, int(model.params["entry_exit.initial_age_max"]) + 1, len(f)).astype(np.int16)
 
 
 def step(model: Sim) -> None:

@@ -12,7 +12,7 @@ Industry's demand comes from the marginal-product conditions of its CES labour c
 (production.py). Other sectors spend the share nu_r of their output N_r on the same kind of CES
 composite (weights omega_N,r from the 2012 split, shifted by the same skill bias), s_N,r its
 high-skill cost share (Katz & Murphy 1992). nu_r is set so that 2012 employment is (1 - u*) S
-where industry leaves room.
+where industry leaves room (other sectors employ at least labour.other_sectors_min_share of the pool).
 
 Wages for next year (annual contracts) follow a regional wage curve with a lagged wage
 (Blanchflower & Oswald 1994, 2005; Blanchard & Katz 1999):
@@ -31,12 +31,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import GENERAL, HIGH, MILLION, YI
+from .. import GENERAL, HIGH, MILLION, SKILLS, YI
 from ..scenario import FIRST_YEAR
 from ..world import Sim
 
 PARAMETERS = ("labour.high_skill_premium_2012", "labour.natural_unemployment", "labour.wage_adjustment",
-              "labour.wage_curve", "labour.demand_elasticity", "labour.skill_bias_growth")
+              "labour.wage_curve", "labour.demand_elasticity", "labour.skill_bias_growth",
+              "labour.other_sectors_min_share")
 
 
 def init(model: Sim) -> None:
@@ -64,7 +65,7 @@ def init_employment(model: Sim) -> None:
     ind_h = np.bincount(f.region, weights=w.firm_weight * f.labour_high, minlength=R)
     ind_g = np.bincount(f.region, weights=w.firm_weight * f.labour_general, minlength=R)
     u = P["labour.natural_unemployment"]
-    other = np.maximum((1 - u) * supply - np.column_stack([ind_h, ind_g]), 0.05 * supply)
+    other = np.maximum((1 - u) * supply - np.column_stack([ind_h, ind_g]), P["labour.other_sectors_min_share"] * supply)
     bill = (other * w.wage).sum(axis=1)
     w.services_labour_share = bill / (w.services * YI * MILLION)
     w.omega_services = ces_weights(other[:, HIGH] * w.wage[:, HIGH] / bill,
@@ -72,7 +73,7 @@ def init_employment(model: Sim) -> None:
     w.omega_services_t = w.omega_services.copy()
     employment = np.minimum(other + np.column_stack([ind_h, ind_g]), (1 - u) * supply)
     w.employment_rate = employment / supply
-    t.data["employed"] = assign_jobs(rng, t.region.astype(np.int64) * 2 + t.skill, w.employment_rate)
+    t.data["employed"] = assign_jobs(rng, skill_cell(t.region, t.skill), w.employment_rate)
     t.data["wage"] = np.where(t.employed, w.wage[t.region, t.skill] * t.ability, 0.0)
 
 
@@ -82,13 +83,13 @@ def step(model: Sim) -> None:
     R = model.data.n
     supply = w.labour_supply
     w.employment_rate = w.employment / np.maximum(supply, 1e-9)
-    t_cell = t.region.astype(np.int64) * 2 + t.skill
+    t_cell = skill_cell(t.region, t.skill)
     t.data["employed"] = assign_jobs(rng, t_cell, w.employment_rate)
     paid = w.wage * (1.0 + pol.wage_topup)
     t.data["wage"] = np.where(t.employed, paid.ravel()[t_cell] * t.ability, 0.0)
     if pol.wage_topup.any():
         topup_bill = (w.wage * pol.wage_topup).ravel()[t_cell] * t.ability * t.employed * t.weight
-        model.year_stats["policy_cost"] += np.bincount(t.region, weights=topup_bill, minlength=R) / 1e8
+        model.year_stats["policy_cost"] += np.bincount(t.region, weights=topup_bill, minlength=R) / (YI * MILLION)
     w.wage = wage_curve(w.wage, w.labour_demand, supply, 1.0 - w.employment_rate, P["labour.natural_unemployment"],
                         P["labour.demand_elasticity"], P["labour.wage_adjustment"], P["labour.wage_curve"])
 
@@ -106,8 +107,13 @@ def other_demand(model: Sim) -> np.ndarray:
 
 def pool(region: np.ndarray, skill: np.ndarray, weight: np.ndarray, n_regions: int) -> np.ndarray:
     """[region, skill] weighted headcount."""
-    idx = region.astype(np.int64) * 2 + skill
-    return np.bincount(idx, weights=weight, minlength=n_regions * 2).reshape(n_regions, 2)
+    n_k = len(SKILLS)
+    return np.bincount(skill_cell(region, skill), weights=weight, minlength=n_regions * n_k).reshape(n_regions, n_k)
+
+
+def skill_cell(region: np.ndarray, skill: np.ndarray) -> np.ndarray:
+    """Flat [region, skill] index of each person: region * len(SKILLS) + skill."""
+    return region.astype(np.int64) * len(SKILLS) + skill
 
 
 def clear(demand: np.ndarray, supply: np.ndarray, unemployment: float) -> tuple[np.ndarray, np.ndarray]:
@@ -121,7 +127,7 @@ def clear(demand: np.ndarray, supply: np.ndarray, unemployment: float) -> tuple[
 def assign_jobs(rng: np.random.Generator, cell: np.ndarray, employment_rate: np.ndarray) -> np.ndarray:
     """Who holds a job this year: one uniform draw per agent against its (region, skill) employment rate.
 
-    ``cell`` is region * 2 + skill for every agent; ``employment_rate`` is [region, skill].
+    ``cell`` is ``skill_cell(region, skill)`` for every agent; ``employment_rate`` is [region, skill].
     """
     return rng.random(len(cell)) < employment_rate.ravel()[cell]
 
