@@ -25,9 +25,7 @@ year's sector price indices, with non-industrial output as the numeraire (its pr
 nominal manufacturing share of GDP falls faster than the real one when industrial prices fall
 (metrics *_nominal; seed 002/004 shares are nominal).
 
-Market access a_r converges towards the best-connected region (location.py uses ``market_access``):
-
-    a_r,t = a_max - (a_max - a_r,2012) (1 - demand.access_convergence)^(t - 2012)
+Market access a_r follows each region's market potential (geography.py, set in location.step).
 
 The non-industrial part of GDP (services, agriculture, construction) is aggregate. Nationally it
 grows so that GDP follows g_t: N_t = N_t-1 (1 + (g_t - i g_ind)/(1 - i)) with i the industrial share of
@@ -128,12 +126,6 @@ def growth_path(data_growth: dict[int, float], growth_2035: float, year: int) ->
     if year >= 2035:
         return growth_2035
     return g0 + (growth_2035 - g0) * (year - last) / (2035 - last)
-
-
-def market_access(access_2012: np.ndarray, convergence: float, years: int) -> np.ndarray:
-    """Market access with the gap to the best-connected region closing at ``convergence`` a year."""
-    best = access_2012.max()
-    return best - (best - access_2012) * (1.0 - convergence) ** years
 
 
 def services_growth(g: float, industrial_share: float, industry_growth: float) -> float:

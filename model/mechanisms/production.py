@@ -50,6 +50,7 @@ production.profit_share_2012 (so sigma must exceed 1 / that share). Labour from 
 condition, X_s = (Q_s / N_s)^(1/sigma), v_i = (R_i / X_s)^(1/rho) and A_i^eff = v_i / (a_r K^alpha L^(1-alpha)).
 The cell's geometric-mean TFP is Z_rs (stays with the place); the rest is the firm's own. Within-cell
 revenue productivity (TFPR) differs through lambda_i, phi_i and capital that is fixed within the year.
+Market access a_r: geography.py (market potential, set in location.step).
 """
 
 from __future__ import annotations
@@ -159,7 +160,8 @@ def init(model: Sim) -> None:
                         digital=np.zeros(nf, bool), digital_affinity=zeros, rd_active=np.zeros(nf, bool),
                         rd_stock=zeros, age=np.zeros(nf, np.int16), value_added=va, profit=profit0,
                         loss_years=np.zeros(nf, np.int16), weight=np.full(nf, w.firm_weight),
-                        wedge=wedge, quality=zeros.copy())
+                        wedge=wedge, quality=zeros.copy(),
+                        location_match=np.zeros((nf, R)))  # drawn by location.init_match
 
 
 def entrant_columns(model: Sim, n: int) -> dict[str, np.ndarray]:
@@ -250,13 +252,15 @@ def labour_cost(w) -> tuple[np.ndarray, np.ndarray]:
                             w.omega_high_t[None, :], w.sigma_labour)
 
 
-def profit_everywhere(model: Sim, idx: np.ndarray, charges: np.ndarray | None = None) -> np.ndarray:
-    """[firm, region] operating profit (million yuan) firm ``idx`` would make producing in each region,
-    at this year's wages, land and place and last year's sector shifters X_s:
+def profit_parts(model: Sim, idx: np.ndarray, charges: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """[firm, region] (net revenue after labour (1 - beta) N_ir, capital cost F_r u_r K_i) that firm ``idx``
+    would have producing in each region, at this year's wages, land and place and last year's shifters X_s;
+    operating profit is their difference:
 
-    pi_ir = (1 - beta) N_ir - F_r u_r K_i,  ln N_ir = (ln M_ir + beta ln(beta / (F_r c_L,rs))) / (1 - beta),
+    ln N_ir = (ln M_ir + beta ln(beta / (F_r c_L,rs))) / (1 - beta),
     ln M_ir = ln lambda_i + ln(1 - tau_ir) + ln X_s + rho (ln phi_i + ln A_i + ln(a Z agg spill)_rs + alpha ln K_i).
-    ``charges`` [firm, region]: running costs per yuan of real value added (None: none).
+    ``charges`` [firm, region]: running costs per yuan of real value added (None: none). N_ir moves with the
+    labour cost as c_L^(-beta/(1-beta)) (``revenue_wage_elasticity``).
     """
     f, pol, w = model.firms, model.policy, model.world
     s = f.sector[idx]
@@ -271,7 +275,32 @@ def profit_everywhere(model: Sim, idx: np.ndarray, charges: np.ndarray | None = 
         with np.errstate(divide="ignore"):
             log_m = log_m + np.log(np.maximum(1.0 - charges / w.price[s][:, None], 0.0))
     log_n, _ = short_run(log_m, (fr_r[:, None] * c_l)[:, s].T, beta)
-    return (1.0 - beta) * np.exp(log_n) - (fr_r * w.user_cost)[None, :] * k
+    return (1.0 - beta) * np.exp(log_n), (fr_r * w.user_cost)[None, :] * k
+
+
+def profit_everywhere(model: Sim, idx: np.ndarray, charges: np.ndarray | None = None) -> np.ndarray:
+    """[firm, region] operating profit (million yuan) firm ``idx`` would make producing in each region
+    (``profit_parts``: net revenue less the capital cost)."""
+    gross, cost = profit_parts(model, idx, charges)
+    return gross - cost
+
+
+def plant_returns(model: Sim, log_tfp: np.ndarray, log_capital: np.ndarray) -> np.ndarray:
+    """[region, sector] operating profit per unit of capital of a plant with own log TFP ``log_tfp`` [r, s] and
+    log capital ``log_capital`` [r, s] (mean wedge and demand shifter), at this year's wages, land, access and
+    place and last year's shifters X_s. With decreasing revenue returns the return falls with the plant's size."""
+    w, pol = model.world, model.policy
+    fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
+    c_l, _ = labour_cost(w)
+    place = np.log(w.access)[:, None] + np.log(w.region_tfp * w.agg) + np.log(w.spill)[:, None]
+    log_m = w.log_x[None, :] + w.rho[None, :] * (log_tfp + place + w.alpha[None, :] * log_capital)
+    log_n, _ = short_run(log_m, fr_r[:, None] * c_l, w.beta[None, :])
+    return (1.0 - w.beta)[None, :] * np.exp(log_n - log_capital) - (fr_r * w.user_cost)[:, None]
+
+
+def revenue_wage_elasticity(beta: np.ndarray) -> np.ndarray:
+    """beta / (1 - beta): the elasticity of short-run net revenue to the unit labour cost (capital fixed)."""
+    return beta / (1.0 - beta)
 
 
 def manufacturing_va(firms: Firms, P: ParamSet, n_regions: int, price: np.ndarray | None = None) -> np.ndarray:
