@@ -264,18 +264,19 @@ def profit_parts(model: Sim, idx: np.ndarray, charges: np.ndarray | None = None)
     """
     f, pol, w = model.firms, model.policy, model.world
     s = f.sector[idx]
-    a, rho, beta = w.alpha[s][:, None], w.rho[s][:, None], w.beta[s][:, None]
+    beta = w.beta[s]
     fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
     c_l, _ = labour_cost(w)
     place = np.log(w.access)[:, None] + np.log(w.region_tfp * w.agg) + np.log(w.spill)[:, None]  # [r, s]
-    k = f.capital[idx][:, None]
-    log_m = (f.wedge[idx] + w.log_x[s])[:, None] + rho * ((f.quality[idx] + np.log(f.tfp[idx]))[:, None]
-                                                          + place[:, s].T + a * np.log(k))
+    # N_ir = exp(firm part_i) x exp(cell part_rs): one table per cell, one exponential per firm
+    cell = ((w.rho[None, :] * place + w.beta[None, :] * np.log(w.beta[None, :] / (fr_r[:, None] * c_l)))
+            / (1.0 - w.beta[None, :])).T                                                    # [s, r]
+    k = f.capital[idx]
+    firm = (f.wedge[idx] + w.log_x[s] + w.rho[s] * (f.quality[idx] + np.log(f.tfp[idx]) + w.alpha[s] * np.log(k)))
+    net = np.exp(firm / (1.0 - beta))[:, None] * np.exp(cell)[s]
     if charges is not None:
-        with np.errstate(divide="ignore"):
-            log_m = log_m + np.log(np.maximum(1.0 - charges / w.price[s][:, None], 0.0))
-    log_n, _ = short_run(log_m, (fr_r[:, None] * c_l)[:, s].T, beta)
-    return (1.0 - beta) * np.exp(log_n), (fr_r * w.user_cost)[None, :] * k
+        net = net * np.maximum(1.0 - charges / w.price[s][:, None], 0.0) ** (1.0 / (1.0 - beta))[:, None]
+    return (1.0 - beta)[:, None] * net, (fr_r * w.user_cost)[None, :] * k[:, None]
 
 
 def profit_everywhere(model: Sim, idx: np.ndarray, charges: np.ndarray | None = None) -> np.ndarray:
