@@ -26,7 +26,7 @@ from scipy.optimize import brentq
 from . import SECTORS
 from .agents import Firms, Talent
 from .errors import InputError
-from .mechanisms import (capital, carbon, demand, demography, digital, entry_exit, innovation,
+from .mechanisms import (capital, carbon, demand, demography, digital, entry_exit, housing, innovation,
                          labour_market, location, migration, production)
 from .parameters import ParamSet, check_keys
 from .policy import policy_for_year
@@ -108,8 +108,10 @@ class FlyingGeeseModel(mesa.Model):
         nt = self.n_talent0
         t_region = rng.choice(R, size=nt, p=d.population_2012 / d.population_2012.sum()).astype(np.int8)
         t_skill = np.where(rng.random(nt) < hs[t_region], HIGH, GENERAL).astype(np.int8)
-        ret_age = int(P["demography.retirement_age"])
-        t_age = demography.initial_ages(rng, nt, ret_age)
+        workforce_2012 = P["labour.workforce_2012"] * 1e6 / (1.0 - P["labour.natural_unemployment"])
+        self.demog = demography.Population(P, self.regions, FIRST_YEAR, self.last_year, d.graduates_2012,
+                                           workforce_2012)
+        t_age = self.demog.draw_ages(rng, nt)
         home = t_region.copy()
         east = self.regions.index("east") if "east" in self.regions else 0
         others = np.array([r for r in range(R) if r != east])
@@ -120,14 +122,17 @@ class FlyingGeeseModel(mesa.Model):
         sig = P["labour.ability_sigma"]
         ability = rng.lognormal(-0.5 * sig**2, sig, nt) if sig > 0 else np.ones(nt)
         # the data counts employed persons; the workforce also holds the frictionally unemployed
-        workforce_2012 = P["labour.workforce_2012"] * 1e6 / (1.0 - P["labour.natural_unemployment"])
         self.talent_weight = workforce_2012 / nt
         self.talent = Talent(uid=np.arange(nt), region=t_region, home=home, skill=t_skill, age=t_age,
                              employed=np.zeros(nt, bool), wage=np.zeros(nt), ability=ability,
                              newcomer=np.zeros(nt, bool), weight=np.full(nt, self.talent_weight))
         supply = labour_market.pool(t_region, t_skill, self.talent.weight, R)
         self.labour_supply = supply
-        self.pop_ratio = supply.sum(axis=1) / (d.population_2012 * 1e6)  # workforce per resident
+        # Residents outside the labour force (children, students, inactive, retirees): cohort-component array.
+        self.demog.init_dependants(d.population_2012 * 1e6,
+                                   demography.labour_force_by_age(t_region, t_age, self.talent.weight, R))
+        self.housing_price = np.ones(R)   # housing price index, 2012 = 1 (housing.py)
+        self.cost_of_living = np.ones(R)
         hs_real = supply[:, HIGH] / supply.sum(axis=1)
         # General workers earn the private-unit average wage (data file); the high-skilled earn the
         # college premium on top, which puts them near the non-private (SOE and public) average.
@@ -276,6 +281,7 @@ class FlyingGeeseModel(mesa.Model):
         self.year_stats = {"investment": z(), "stranded": z(), "entries": z(), "exits": z(),
                            "reloc_in": z(), "reloc_out": z(), "talent_in_high": z(), "talent_out_high": z(),
                            "talent_in": z(), "talent_out": z(), "talent_entries": z(), "retirements": z(),
+                           "talent_in_young": z(), "talent_out_young": z(), "talent_deaths": z(),
                            "policy_cost": z()}
         self.flows_firms[:] = 0
         self.flows_jobs[:] = 0
@@ -309,61 +315,11 @@ class FlyingGeeseModel(mesa.Model):
 
     # --- 1. demography
     def _demography(self) -> None:
-        P, rng, t = self.params, self.rng, self.talent
-        R = self.data.n
-        t.data["age"] += 1
-        t.data["newcomer"][:] = False
-        retire = t.age >= int(P["demography.retirement_age"])
-        self.year_stats["retirements"] = np.bincount(t.region[retire], weights=t.weight[retire], minlength=R)
-        t.keep(~retire)
-        general, grads = demography.entrants(self.year, P["demography.cohort_2012"], P["demography.cohort_growth"],
-                                             self.data.graduates_2012, P["talent.graduate_growth"])
-        where = labour_market.pool(t.region, t.skill, t.weight, R).sum(axis=1)
-        n_gen = demography.stochastic_round(rng, general * 1e6 * where / where.sum() / self.talent_weight)
-        n_grad = demography.stochastic_round(rng, grads * 1e6 * P.by("talent.graduate_share", self.regions)
-                                             / self.talent_weight)
-        region = np.concatenate([np.repeat(np.arange(R), n_gen), np.repeat(np.arange(R), n_grad)]).astype(np.int8)
-        skill = np.concatenate([np.full(n_gen.sum(), GENERAL), np.full(n_grad.sum(), HIGH)]).astype(np.int8)
-        age = np.concatenate([np.full(n_gen.sum(), 20), np.full(n_grad.sum(), 22)]).astype(np.int16)
-        n = len(region)
-        sig = P["labour.ability_sigma"]
-        t.append(uid=t.new_ids(n), region=region, home=region.copy(), skill=skill, age=age,
-                 employed=np.zeros(n, bool), wage=np.zeros(n), ability=rng.lognormal(-0.5 * sig**2, sig, n)
-                 if sig > 0 else np.ones(n), newcomer=np.ones(n, bool), weight=np.full(n, self.talent_weight))
-        self.year_stats["talent_entries"] = np.bincount(region, minlength=R) * self.talent_weight
+        demography.step(self)  # deaths, ageing, births, retirement, entry (model/mechanisms/demography.py)
 
     # --- 2. migration
     def _migration(self) -> None:
-        P, rng, t, pol = self.params, self.rng, self.talent, self.policy
-        R = self.data.n
-        mob_skill = np.array([P["talent.mobility_high"], P["talent.mobility_general"]])
-        mob_age = np.array([P["talent.mobility_young"], 1.0, P["talent.mobility_old"]])
-        grp = migration.age_group(t.age)
-        p_review = np.minimum(P["talent.review_rate"] * mob_skill[t.skill] * mob_age[grp], 1.0)
-        review = t.newcomer | (rng.random(len(t)) < p_review)
-        idx = np.flatnonzero(review)
-        amenity = self.amenity_2012 + P.by("talent.amenity", self.regions)[:, None]
-        probs = migration.choice_probabilities(self.wage, self.employment_rate, pol.wage_topup, pol.moving_cost_cut,
-                                               amenity, labour_market.pool(t.region, t.skill, t.weight, R).sum(axis=1),
-                                               P["talent.wage_weight"],
-                                               P["talent.home_bias"], P["talent.moving_cost"])
-        cells = migration.cell_index(t.region[idx], t.home[idx], t.skill[idx], grp[idx], R)
-        dest = migration.choose(rng, cells, probs)
-        origin = t.region[idx]
-        moved = dest != origin
-        w = t.weight[idx][moved]
-        o, dst, sk = origin[moved], dest[moved], t.skill[idx][moved]
-        np.add.at(self.flows_talent, (sk, o, dst), w)
-        self.year_stats["talent_out"] = np.bincount(o, weights=w, minlength=R)
-        self.year_stats["talent_in"] = np.bincount(dst, weights=w, minlength=R)
-        hi = sk == HIGH
-        self.year_stats["talent_out_high"] = np.bincount(o[hi], weights=w[hi], minlength=R)
-        self.year_stats["talent_in_high"] = np.bincount(dst[hi], weights=w[hi], minlength=R)
-        t.data["region"][idx] = dest
-        # The year's talent pool is now fixed: shares used by relocation, R&D, digital and production.
-        self.labour_supply = labour_market.pool(t.region, t.skill, t.weight, R)
-        self.h_share = self.labour_supply[:, HIGH] / np.maximum(self.labour_supply.sum(axis=1), 1e-9)
-        self.h_nat = self.labour_supply[:, HIGH].sum() / self.labour_supply.sum()
+        migration.step(self)  # review, real-wage logit choice, flows (model/mechanisms/migration.py)
 
     # --- 3. exit
     def _exit(self) -> None:
@@ -620,7 +576,7 @@ class FlyingGeeseModel(mesa.Model):
 
         # Talent side of the region (fixed since migration).
         supply = self.labour_supply
-        self.population = supply.sum(axis=1) / self.pop_ratio
+        self.population = self.demog.residents(supply.sum(axis=1))
 
         # Firms supply at the sector price that clears each market (production.py, demand.py).
         self.grid = self.grid_2012 * carbon.grid_factor(self.year, P["carbon.nonfossil_share_2012"],
@@ -697,6 +653,7 @@ class FlyingGeeseModel(mesa.Model):
         self.gdp = self.iva_r + self.services
         growth_pub = 1.0 + P["innovation.public_rd_growth_elasticity"] * g
         self.public_rd = self.public_rd.sum() * growth_pub * supply[:, HIGH] / supply[:, HIGH].sum()
+        housing.step(self)  # housing prices from this year's GDP: next year's migration sees them
 
     def _services(self, g: float) -> np.ndarray:
         """Non-industrial output by region (yi yuan) this year."""

@@ -214,13 +214,9 @@ def test_entrants_go_where_the_sector_is_and_to_subsidies(rng):
     assert out2[1, 0] > out[1, 0]
 
 
-def test_demography_cohorts_and_stochastic_rounding(rng):
-    gen, grads = demography.entrants(2012, 20.0, -0.015, 6.733, 0.045)
-    assert gen + grads == pytest.approx(20.0) and grads == pytest.approx(6.733)
+def test_demography_stochastic_rounding(rng):  # cohort-component tests: tests/test_people.py
     x = np.full(10000, 0.3)
     assert demography.stochastic_round(rng, x).mean() == pytest.approx(0.3, abs=0.02)
-    ages = demography.initial_ages(rng, 10000, 60)
-    assert ages.min() >= 20 and ages.max() <= 59
 
 
 # --- levers through the whole model -------------------------------------------------------
