@@ -131,6 +131,7 @@ class FlyingGeeseModel(mesa.Model):
         # Residents outside the labour force (children, students, inactive, retirees): cohort-component array.
         self.demog.init_dependants(d.population_2012 * 1e6,
                                    demography.labour_force_by_age(t_region, t_age, self.talent.weight, R))
+        self.places = supply.sum(axis=1).copy()  # migration: a region's opportunities, its 2012 workforce
         self.housing_price = np.ones(R)   # housing price index, 2012 = 1 (housing.py)
         self.cost_of_living = np.ones(R)
         hs_real = supply[:, HIGH] / supply.sum(axis=1)

@@ -49,6 +49,13 @@ METRICS: dict[str, tuple[str, str]] = {
     "entries": ("firms/yr", "new firms"),
     "exits": ("firms/yr", "firms exiting"),
     "innovations": ("firms/yr", "firms with a successful innovation"),
+    # population (cohort-component demography, housing; issue 9 items 2, 6, 7)
+    "births": ("thousand people/yr", "live births"),
+    "deaths": ("thousand people/yr", "deaths"),
+    "children_share": ("share of population", "residents aged 0-14"),
+    "old_age_share": ("share of population", "residents aged 65 and over"),
+    "net_migration_young": ("thousand people/yr", "net inflow of workers aged 20-34"),
+    "housing_price": ("index, 2012 = 1", "housing price index (population x income, Helpman 1998)"),
 }
 CORE_METRICS = tuple(list(METRICS)[:18])
 
@@ -133,6 +140,12 @@ class Recorder:
             "entries": both(ys["entries"]),
             "exits": both(ys["exits"]),
             "innovations": both(getattr(m, "innovations", np.zeros(R))),
+            "births": both(m.demog.births) / 1e3,
+            "deaths": both(m.demog.deaths) / 1e3,
+            "children_share": ratio(m.demog.dep[:, :15].sum(axis=(1, 2)), m.population),
+            "old_age_share": ratio(m.demog.dep[:, 65:].sum(axis=(1, 2)), m.population),
+            "net_migration_young": both(ys["talent_in_young"] - ys["talent_out_young"]) / 1e3,
+            "housing_price": np.append(m.housing_price, np.average(m.housing_price, weights=m.population)),
         }
         # Relocations net out nationally; the national row counts moves once.
         vals["relocations_in"][-1] = vals["relocations_out"][-1] = ys["reloc_in"].sum()

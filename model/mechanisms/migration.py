@@ -98,7 +98,7 @@ def step(m) -> None:
     amenity = m.amenity_2012 + P.by("talent.amenity", m.regions)[:, None]
     hukou = np.array([P["talent.hukou_friction_high"], P["talent.hukou_friction_general"]])
     probs = choice_probabilities(m.wage, m.employment_rate, pol.wage_topup, pol.moving_cost_cut,
-                                 amenity, labour_market.pool(t.region, t.skill, t.weight, R).sum(axis=1),
+                                 amenity, m.places,
                                  P["talent.wage_weight"], P["talent.home_bias"], P["talent.moving_cost"],
                                  m.cost_of_living, hukou)
     cells = cell_index(t.region[idx], t.home[idx], t.skill[idx], grp[idx], R)
