@@ -257,8 +257,9 @@ class Population:
         self.shape_2012 = shape
         self.fertility_multiplier = params.by("demography.fertility_multiplier", regions)
         tilt = inputs()["regional_tilt"]
-        self.tilt_children = np.array([float(tilt["children"][r]) for r in regions])
-        self.tilt_elderly = np.array([float(tilt["elderly"][r]) for r in regions])
+        # regions missing from the table (another region set-up) take the national shape
+        self.tilt_children = np.array([float(tilt["children"].get(r, 1.0)) for r in regions])
+        self.tilt_elderly = np.array([float(tilt["elderly"].get(r, 1.0)) for r in regions])
         self.student_share = self._student_share(first_year, shape.sum(axis=1)[ENTRY_AGE] * 1e6 * 1.0)
         # Participation of non-students aged 20..R0-1 so the 2012 labour force is the NBS figure (derived).
         r0 = int(params["demography.retirement_age"])
