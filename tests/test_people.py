@@ -133,3 +133,9 @@ def test_population_path_is_plausible_at_scale_small():
     assert all(75 <= x <= 92 for x in ne), ne
     assert all(x > 0 for x in out_high), out_high
     assert all(y > 0.5 * a for y, a in zip(out_young, out_all)), (out_young, out_all)
+
+
+def test_a_labour_force_larger_than_the_working_age_population_is_a_one_line_error():
+    from model.errors import InputError
+    with pytest.raises(InputError, match="labour.workforce_2012"):
+        FlyingGeeseModel({"name": "t", "params": {"demography.retirement_age": 50}}, seed=1, scale="tiny")

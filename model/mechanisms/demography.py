@@ -49,6 +49,7 @@ from importlib import resources
 import numpy as np
 from scipy.optimize import brentq
 
+from ..errors import InputError
 from ..yamlio import load_yaml
 
 DATA_FILE = "model/data/demography_china.yaml"
@@ -295,7 +296,9 @@ class Population:
         lf_nat = lf.sum(axis=0)
         self.participation = float(lf_nat.sum() / max(self.lf_shape.sum() / self.shape_2012.sum() * total, 1.0))
         if self.participation > 1.0:
-            raise ValueError(f"labour force {lf_nat.sum():.4g} exceeds the population of working age")
+            raise InputError("<parameters>", "labour.workforce_2012", float(round(lf_nat.sum() / 1e6, 1)),
+                             "the 2012 labour force must fit in the population aged 20 to "
+                             "demography.retirement_age - 1 (less students)")
         nonlf = p - (self.participation * self.lf_shape / self.shape_2012.sum() * total)[:, None] * np.column_stack(
             [1.0 - self.phi, self.phi])
         nonlf = np.maximum(nonlf, 0.0)
@@ -306,7 +309,8 @@ class Population:
         dep = nonlf[None, :, :] * tilt[:, :, None]
         target = population_2012 - lf.sum(axis=1)
         if np.any(target <= 0):
-            raise ValueError("the labour force exceeds a region's 2012 population")
+            raise InputError("<parameters>", "labour.workforce_2012", float(round(lf_nat.sum() / 1e6, 1)),
+                             "the labour force must stay below every region's 2012 population")
         dep *= (target / dep.sum(axis=(1, 2)))[:, None, None]
         # Students (ages 20-21) are a share of the non-labour-force mass there.
         inactive = (1.0 - self.participation) * (1.0 - self.student_share)
