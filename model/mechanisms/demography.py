@@ -225,8 +225,8 @@ def graduates(year: int, graduates_2012: float, graduate_growth: float) -> float
 
 
 def labour_force_by_age(region: np.ndarray, age: np.ndarray, weight: np.ndarray, n_regions: int) -> np.ndarray:
-    """[region, age] people in the labour force."""
-    idx = region.astype(np.int64) * N_AGES + np.minimum(age, MAX_AGE)
+    """[region, age] people in the labour force (ages below MAX_AGE)."""
+    idx = region.astype(np.int64) * N_AGES + age
     return np.bincount(idx, weights=weight, minlength=n_regions * N_AGES).reshape(n_regions, N_AGES)
 
 
@@ -345,10 +345,10 @@ def step(m) -> None:
     pop.dep *= 1.0 - q[None]
     pop.students *= 1.0 - q[None, ENTRY_AGE:GRAD_AGE]
     q_lf = (1.0 - pop.phi) * q[:, MALE] + pop.phi * q[:, FEMALE]
-    die = rng.random(len(t)) < q_lf[np.minimum(t.age, MAX_AGE)]
+    n = len(t)
+    die = rng.random(n) < q_lf[t.age]                                    # labour-force ages stay below MAX_AGE
     died = np.bincount(t.region[die], weights=t.weight[die], minlength=R)
     pop.deaths = dead_dep + died
-    t.keep(~die)
     # 2. ageing
     pop.dep = age_shift(pop.dep)
     graduating = pop.students[:, 1, :].copy()                            # turning 22 now
@@ -356,25 +356,30 @@ def step(m) -> None:
     pop.students[:, 0, :] = 0.0
     t.data["age"] += 1
     t.data["newcomer"][:] = False
-    # 3. births (mothers counted after ageing: the year's cohort of women)
-    lf = labour_force_by_age(t.region, t.age, t.weight, R)
+    # 4. retirement (decided here, applied with the deaths in one pass): the birth cohort's exit age
+    ages = np.arange(N_AGES)
+    e_by_age = exit_age(year - ages, P["demography.retirement_age"], P["demography.reform_coverage"],
+                        P["demography.reform_share_men"], P["demography.reform_share_women_cadre"])
+    leave = die | (t.age + rng.random(n) >= e_by_age[t.age])
+    retire = leave & ~die
+    # 3. births (mothers counted after ageing, without this year's dead and retired)
+    gone = np.flatnonzero(leave)
+    lf = (labour_force_by_age(t.region, t.age, t.weight, R)
+          - labour_force_by_age(t.region[gone], t.age[gone], t.weight[gone], R))
     women = pop.dep[:, :, FEMALE] + pop.phi[None, :] * lf
     women[:, ENTRY_AGE + 1] += pop.students[:, 1, FEMALE]
     b = births(sched.tfr(year), pop.fertility_multiplier, sched.shape(year), women)
     pop.births = b
     pop.dep[:, 0, :] = b[:, None] * sched.at_birth(year)[None, :]
-    # 4. retirement: the effective exit age of the agent's birth cohort
-    e_age = exit_age(year - t.age, P["demography.retirement_age"], P["demography.reform_coverage"],
-                     P["demography.reform_share_men"], P["demography.reform_share_women_cadre"])
-    retire = t.age + rng.random(len(t)) >= e_age
-    a_ret = np.minimum(t.age[retire], MAX_AGE)
+    # retirees join the dependants, split by sex as the age group
+    a_ret = t.age[retire]
     w_ret = t.weight[retire]
     r_ret = t.region[retire].astype(np.int64)
     np.add.at(pop.dep, (r_ret, a_ret, MALE), w_ret * (1.0 - pop.phi[a_ret]))
     np.add.at(pop.dep, (r_ret, a_ret, FEMALE), w_ret * pop.phi[a_ret])
     m.year_stats["retirements"] = np.bincount(r_ret, weights=w_ret, minlength=R) + died  # exits from the labour force
     m.year_stats["talent_deaths"] = died
-    t.keep(~retire)
+    t.keep(~leave)
     # 5. entry: the cohort turning 20 (students, general entrants, inactive) and the graduates turning 22
     cohort = pop.dep[:, ENTRY_AGE, :].copy()                              # [r, s]
     s_t = pop._student_share(year, cohort.sum())
