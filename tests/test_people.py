@@ -104,15 +104,15 @@ def test_hukou_friction_by_skill_keeps_general_workers_home():
 # --- through the model ------------------------------------------------------------------------
 def test_2012_population_is_the_data_and_the_ledger_is_births_minus_deaths():
     m = FlyingGeeseModel(None, seed=3, scale="tiny")
-    np.testing.assert_allclose(m.demog.residents(m.labour_supply.sum(axis=1)), m.data.population_2012 * 1e6)
-    assert m.demog.dep.min() >= 0 and 0.9 < m.demog.participation < 1.0
-    before = m.population.sum()
+    np.testing.assert_allclose(m.world.demog.residents(m.world.labour_supply.sum(axis=1)), m.data.population_2012 * 1e6)
+    assert m.world.demog.dep.min() >= 0 and 0.9 < m.world.demog.participation < 1.0
+    before = m.world.population.sum()
     m.step()
-    after = m.population.sum()
-    assert after - before == pytest.approx(m.demog.births.sum() - m.demog.deaths.sum(), rel=1e-9, abs=1.0)
-    assert m.demog.dep.min() >= -1e-6
+    after = m.world.population.sum()
+    assert after - before == pytest.approx(m.world.demog.births.sum() - m.world.demog.deaths.sum(), rel=1e-9, abs=1.0)
+    assert m.world.demog.dep.min() >= -1e-6
     # a person of working age in the talent set, everyone else in the array: no child in the labour force
-    assert m.talent.age.min() >= demography.ENTRY_AGE
+    assert m.talent.age.min() >= m.world.demog.entry_age
 
 
 def test_population_path_is_plausible_at_scale_small():
@@ -139,3 +139,11 @@ def test_a_labour_force_larger_than_the_working_age_population_is_a_one_line_err
     from model.errors import InputError
     with pytest.raises(InputError, match="labour.workforce_2012"):
         FlyingGeeseModel({"name": "t", "params": {"demography.retirement_age": 50}}, seed=1, scale="tiny")
+
+
+def test_graduates_are_capped_at_a_share_of_the_cohort():
+    m = FlyingGeeseModel(None, seed=1, scale="tiny", params={"demography.graduate_cap": 0.5,
+                                                              "talent.graduate_growth": 0.1})
+    pop = m.world.demog
+    assert pop._student_share(2030, 10e6) == pytest.approx(0.5)          # 6.733 (1.1)^20 million >> 5 million
+    assert pop._student_share(2012, 100e6) == pytest.approx(6.733e6 * 1.1**2 / 100e6, rel=1e-3)

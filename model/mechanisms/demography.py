@@ -29,12 +29,15 @@ Each year t, in this order (Preston, Heuveline & Guillot 2001, ch. 6):
    R0 = demography.retirement_age (60: the model's labour force is ages 20-59 in 2012, which reproduces
    the NBS employment count), kappa = demography.reform_coverage. Agent j leaves when age_j + u_j >= E(c_j)
    (u_j uniform: the fractional part of E spreads exits over two years) and joins D split by phi_a.
-5. Entry. The cohort turning 20, X_r = D[r, 20, .]: a share s_t = min(U_t+2 / X, cap) enrols in tertiary
-   education (students, held two years in their home region), lambda (1 - s_t) X_r joins the labour force
-   as general workers (lambda, the participation of non-students, is set so the 2012 labour force is the
-   NBS figure), the rest stay inactive in D. Students turning 22 graduate: national graduates are placed
-   by university region (talent.graduate_share), home = region of birth. U_t = graduates_2012 (1 +
-   talent.graduate_growth)^(t - 2012). Agent counts use unbiased stochastic rounding; the rounding
+5. Entry (ages a0 = demography.entry_age_general = 20, a1 = demography.entry_age_graduate = 22). The cohort
+   turning a0, X_r = D[r, a0, .]: a share s_t = min(U_{t+a1-a0} / X, demography.graduate_cap) enrols in
+   tertiary education (students, held in their region of birth until a1), lambda (1 - s_t) X_r joins the
+   labour force as general workers (lambda, the participation of non-students, is set so the 2012 labour
+   force is the NBS figure), the rest stay inactive in D. Students turning a1 graduate: national graduates
+   are placed by university region (talent.graduate_share), home = region of birth (family ties draw them
+   back: the Northeast trains more graduates than it keeps, seed 000). U_t = graduates_2012 (1 +
+   talent.graduate_growth)^(t - 2012). Graduates and young entrants then choose where to work
+   (migration: newcomers review with probability 1). Agent counts use unbiased stochastic rounding; the rounding
    remainder goes back to D (working ages, proportionally) so population is conserved exactly.
 
 No international migration (UN WPP 2024: China's net migration is ~ -0.2 per thousand a year).
@@ -49,17 +52,132 @@ from importlib import resources
 import numpy as np
 from scipy.optimize import brentq
 
+from .. import GENERAL, HIGH, MILLION
+from ..agents import Talent
 from ..errors import InputError
+from ..world import Sim
 from ..yamlio import load_yaml
+
+PARAMETERS = ("labour.high_skill_share_2012", "labour.ability_sigma", "labour.workforce_2012",
+              "labour.natural_unemployment", "demography.retirement_age", "demography.reform_coverage",
+              "demography.reform_share_men", "demography.reform_share_women_cadre",
+              "demography.fertility_multiplier", "talent.graduate_growth", "talent.graduate_share",
+              "talent.migrant_share_leading", "demography.entry_age_general", "demography.entry_age_graduate",
+              "demography.graduate_cap")
 
 DATA_FILE = "model/data/demography_china.yaml"
 MAX_AGE = 100          # the last age class is 100+
 N_AGES = MAX_AGE + 1
 MALE, FEMALE = 0, 1
-ENTRY_AGE = 20         # general entrants
-GRAD_AGE = 22          # graduates
-FERTILE = (15, 49)
+FERTILE = (15, 49)     # childbearing ages of the fertility schedule (UN WPP convention)
 
+
+def init(model: Sim) -> None:
+    """2012: the labour force as talent agents (placed by population; ages from the 2012 pyramid; skills,
+    ability, a home region for the leading region's migrants) and everyone else in the cohort array."""
+    P, d, rng, w = model.params, model.data, model.rng, model.world
+    R = d.n
+    hs = P.by("labour.high_skill_share_2012", model.regions)
+    nt = model.n_talent0
+    # the data counts employed persons; the workforce also holds the frictionally unemployed
+    workforce_2012 = P["labour.workforce_2012"] * MILLION / (1.0 - P["labour.natural_unemployment"])
+    w.demog = Population(P, model.regions, model.year, getattr(model, "last_year", 2035), d.graduates_2012,
+                         workforce_2012)
+    t_region = rng.choice(R, size=nt, p=d.population_2012 / d.population_2012.sum()).astype(np.int8)
+    t_skill = np.where(rng.random(nt) < hs[t_region], HIGH, GENERAL).astype(np.int8)
+    t_age = w.demog.draw_ages(rng, nt)
+    home = t_region.copy()
+    leading = model.regions.index(d.leading)
+    others = np.array([r for r in range(R) if r != leading])
+    migrant = (t_region == leading) & (rng.random(nt) < P["talent.migrant_share_leading"])
+    if len(others):
+        p_o = d.population_2012[others] / d.population_2012[others].sum()
+        home[migrant] = rng.choice(others, size=int(migrant.sum()), p=p_o)
+    sig = P["labour.ability_sigma"]
+    ability = rng.lognormal(-0.5 * sig**2, sig, nt) if sig > 0 else np.ones(nt)
+    w.talent_weight = workforce_2012 / nt
+    model.talent = Talent(uid=np.arange(nt), region=t_region, home=home, skill=t_skill, age=t_age,
+                          employed=np.zeros(nt, bool), wage=np.zeros(nt), ability=ability,
+                          newcomer=np.zeros(nt, bool), weight=np.full(nt, w.talent_weight))
+    w.demog.init_dependants(d.population_2012 * MILLION,
+                            labour_force_by_age(t_region, t_age, model.talent.weight, R))
+
+
+def step(model: Sim) -> None:
+    """One year: deaths, ageing, births, retirement, entry (newcomers then choose a region); module doc."""
+    P, rng, t, pop = model.params, model.rng, model.talent, model.world.demog
+    R, year, w = pop.R, model.year, model.world.talent_weight
+    e0, g0 = pop.entry_age, pop.grad_age
+    sched = pop.sched
+    # 1. deaths
+    q = sched.q(year)                                                     # [a, s]
+    dead_dep = (pop.dep * q[None]).sum(axis=(1, 2)) + (pop.students * q[None, e0:g0]).sum(axis=(1, 2))
+    pop.dep *= 1.0 - q[None]
+    pop.students *= 1.0 - q[None, e0:g0]
+    q_lf = (1.0 - pop.phi) * q[:, MALE] + pop.phi * q[:, FEMALE]
+    n = len(t)
+    die = rng.random(n) < q_lf[t.age]                                    # labour-force ages stay below MAX_AGE
+    died = np.bincount(t.region[die], weights=t.weight[die], minlength=R)
+    pop.deaths = dead_dep + died
+    # 2. ageing
+    pop.dep = age_shift(pop.dep)
+    graduating = pop.students[:, -1, :].copy()                           # turning the graduate age now
+    pop.students[:, 1:, :] = pop.students[:, :-1, :].copy()
+    pop.students[:, 0, :] = 0.0
+    t.data["age"] += 1
+    t.data["newcomer"][:] = False
+    # 4. retirement (decided here, applied with the deaths in one pass): the birth cohort's exit age
+    e_by_age = exit_age(year - np.arange(N_AGES), P["demography.retirement_age"], P["demography.reform_coverage"],
+                        P["demography.reform_share_men"], P["demography.reform_share_women_cadre"])
+    leave = die | (t.age + rng.random(n) >= e_by_age[t.age])
+    retire = leave & ~die
+    # 3. births (mothers counted after ageing, without this year's dead and retired)
+    gone = np.flatnonzero(leave)
+    lf = (labour_force_by_age(t.region, t.age, t.weight, R)
+          - labour_force_by_age(t.region[gone], t.age[gone], t.weight[gone], R))
+    women = pop.dep[:, :, FEMALE] + pop.phi[None, :] * lf
+    women[:, e0:g0] += pop.students[:, :, FEMALE]
+    b = births(sched.tfr(year), pop.fertility_multiplier, sched.shape(year), women)
+    pop.births = b
+    pop.dep[:, 0, :] = b[:, None] * sched.at_birth(year)[None, :]
+    # retirees join the dependants, split by sex as their age group
+    a_ret, w_ret, r_ret = t.age[retire], t.weight[retire], t.region[retire].astype(np.int64)
+    np.add.at(pop.dep, (r_ret, a_ret, MALE), w_ret * (1.0 - pop.phi[a_ret]))
+    np.add.at(pop.dep, (r_ret, a_ret, FEMALE), w_ret * pop.phi[a_ret])
+    model.year_stats["retirements"] = np.bincount(r_ret, weights=w_ret, minlength=R) + died  # all exits
+    model.year_stats["talent_deaths"] = died
+    t.keep(~leave)
+    # 5. entry: the cohort at the entry age (students, general entrants, inactive), graduates at the graduate age
+    cohort = pop.dep[:, e0, :].copy()                                     # [r, s]
+    s_t = pop._student_share(year, cohort.sum())
+    pop.student_share = s_t
+    pop.students[:, 0, :] = s_t * cohort
+    want = pop.participation * (1.0 - s_t) * cohort.sum(axis=1)
+    n_gen = stochastic_round(rng, want / w)
+    sex_mix = cohort / np.maximum(cohort.sum(axis=1, keepdims=True), 1e-12)
+    pop.dep[:, e0, :] = (1.0 - s_t) * cohort
+    take = np.minimum(n_gen * w, pop.dep[:, e0, :].sum(axis=1))
+    pop.dep[:, e0, :] -= take[:, None] * sex_mix
+    pop.put_back(take - n_gen * w)                                        # rounding remainder (|.| < one agent)
+    grads_r = graduating.sum(axis=1)                                      # by home (birth) region
+    n_grad = stochastic_round(rng, grads_r.sum() * P.by("talent.graduate_share", model.regions) / w)
+    placed = n_grad.sum() * w
+    pop.put_back(grads_r - placed * grads_r / max(grads_r.sum(), 1e-12))  # the unplaced remainder stays resident
+    region = np.concatenate([np.repeat(np.arange(R), n_gen), np.repeat(np.arange(R), n_grad)]).astype(np.int8)
+    home_p = grads_r / max(grads_r.sum(), 1e-12)                         # graduates' home: region of birth
+    g_home = (rng.choice(R, size=int(n_grad.sum()), p=home_p) if n_grad.sum() and home_p.sum() > 0
+              else np.repeat(np.arange(R), n_grad)).astype(np.int8)
+    home = np.concatenate([np.repeat(np.arange(R), n_gen), g_home]).astype(np.int8)
+    skill = np.concatenate([np.full(n_gen.sum(), GENERAL), np.full(n_grad.sum(), HIGH)]).astype(np.int8)
+    age = np.concatenate([np.full(n_gen.sum(), e0), np.full(n_grad.sum(), g0)]).astype(np.int16)
+    n = len(region)
+    sig = P["labour.ability_sigma"]
+    uid = t.new_ids(n)
+    pop.entrant_uid, pop.entrant_region = uid, region                     # where this year's newcomers start
+    t.append(uid=uid, region=region, home=home, skill=skill, age=age,
+             employed=np.zeros(n, bool), wage=np.zeros(n), ability=rng.lognormal(-0.5 * sig**2, sig, n)
+             if sig > 0 else np.ones(n), newcomer=np.ones(n, bool), weight=np.full(n, w))
+    model.year_stats["talent_entries"] = np.bincount(region, minlength=R) * w
 
 @cache
 def inputs() -> dict:
@@ -236,9 +354,6 @@ def schedules(first: int, last: int) -> Schedules:
     return Schedules.build(first, last)
 
 
-GRAD_CAP = 0.8  # at most this share of a cohort can be in tertiary education (kept from the earlier model)
-
-
 class Population:
     """The cohort-component state of one replicate: residents outside the labour force and the rates.
 
@@ -250,7 +365,14 @@ class Population:
                  graduates_2012: float, workforce: float):
         self.regions = regions
         self.R = len(regions)
-        self.sched = schedules(first_year - 2, max(last_year + 1, 2036))
+        self.entry_age = int(params["demography.entry_age_general"])
+        self.grad_age = int(params["demography.entry_age_graduate"])
+        self.grad_cap = params["demography.graduate_cap"]
+        if self.grad_age <= self.entry_age:
+            raise InputError("<parameters>", "demography.entry_age_graduate", self.grad_age,
+                             f"graduates must enter after general workers (demography.entry_age_general = "
+                             f"{self.entry_age})")
+        self.sched = schedules(first_year - 2, max(last_year + 1, 2050))  # rates flat after the last year built
         self.graduates_2012 = graduates_2012
         self.params = params
         shape = pyramid_2012(self.sched)                          # [a, s] million, national
@@ -261,23 +383,27 @@ class Population:
         # regions missing from the table (another region set-up) take the national shape
         self.tilt_children = np.array([float(tilt["children"].get(r, 1.0)) for r in regions])
         self.tilt_elderly = np.array([float(tilt["elderly"].get(r, 1.0)) for r in regions])
-        self.student_share = self._student_share(first_year, shape.sum(axis=1)[ENTRY_AGE] * 1e6 * 1.0)
+        self.student_share = self._student_share(first_year, shape.sum(axis=1)[self.entry_age] * 1e6)
         # Participation of non-students aged 20..R0-1 so the 2012 labour force is the NBS figure (derived).
         r0 = int(params["demography.retirement_age"])
         self.lf_shape = np.zeros(N_AGES)
-        self.lf_shape[ENTRY_AGE:r0] = shape.sum(axis=1)[ENTRY_AGE:r0]
-        self.lf_shape[ENTRY_AGE:GRAD_AGE] *= 1.0 - self.student_share
+        self.lf_shape[self.entry_age:r0] = shape.sum(axis=1)[self.entry_age:r0]
+        self.lf_shape[self.entry_age:self.grad_age] *= 1.0 - self.student_share
         self.workforce = workforce
         self.participation = np.nan  # set by init_dependants (needs the national total)
         self.dep = np.zeros((self.R, N_AGES, 2))
-        self.students = np.zeros((self.R, 2, 2))
+        self.students = np.zeros((self.R, self.grad_age - self.entry_age, 2))
+        self.entrant_uid = np.zeros(0, np.int64)       # this year's newcomers and the region they start in
+        self.entrant_region = np.zeros(0, np.int8)
         self.births = np.zeros(self.R)
         self.deaths = np.zeros(self.R)
 
     def _student_share(self, year: int, cohort_20: float) -> float:
-        """s_t = min(U_{t+2} / cohort aged 20, cap): the share of the cohort turning 20 who will graduate."""
-        u = graduates(year + 2, self.graduates_2012, self.params["talent.graduate_growth"]) * 1e6
-        return float(min(u / max(cohort_20, 1.0), GRAD_CAP))
+        """s_t = min(U_{t+d} / cohort at entry age, cap): the share of the entering cohort who will graduate
+        d = entry_age_graduate - entry_age_general years later."""
+        u = graduates(year + self.grad_age - self.entry_age, self.graduates_2012,
+                      self.params["talent.graduate_growth"]) * 1e6
+        return float(min(u / max(cohort_20, 1.0), self.grad_cap))
 
     # -------------------------------------------------------------------------------- set-up
     def draw_ages(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -304,7 +430,7 @@ class Population:
         nonlf = np.maximum(nonlf, 0.0)
         ages = np.arange(N_AGES)
         tilt = np.ones((self.R, N_AGES))
-        tilt[:, ages < ENTRY_AGE] = self.tilt_children[:, None]
+        tilt[:, ages < self.entry_age] = self.tilt_children[:, None]
         tilt[:, ages >= 60] = self.tilt_elderly[:, None]
         dep = nonlf[None, :, :] * tilt[:, :, None]
         target = population_2012 - lf.sum(axis=1)
@@ -315,8 +441,8 @@ class Population:
         # Students (ages 20-21) are a share of the non-labour-force mass there.
         inactive = (1.0 - self.participation) * (1.0 - self.student_share)
         stu_frac = self.student_share / (self.student_share + inactive)
-        self.students = dep[:, ENTRY_AGE:GRAD_AGE, :] * stu_frac
-        dep[:, ENTRY_AGE:GRAD_AGE, :] -= self.students
+        self.students = dep[:, self.entry_age:self.grad_age, :] * stu_frac
+        dep[:, self.entry_age:self.grad_age, :] -= self.students
         self.dep = dep
 
     # -------------------------------------------------------------------------------- accounts
@@ -326,86 +452,6 @@ class Population:
 
     def put_back(self, region_amount: np.ndarray) -> None:
         """Return a (small, possibly negative) rounding remainder to each region's working-age dependants."""
-        block = self.dep[:, ENTRY_AGE:60, :]
+        block = self.dep[:, self.entry_age:60, :]
         tot = block.sum(axis=(1, 2))
-        self.dep[:, ENTRY_AGE:60, :] = block * (1.0 + region_amount / np.maximum(tot, 1.0))[:, None, None]
-
-
-HIGH, GENERAL = 0, 1
-
-
-def step(m) -> None:
-    """One year of demography on model ``m`` (deaths, ageing, births, retirement, entry); see the module doc."""
-    P, rng, t, pop = m.params, m.rng, m.talent, m.demog
-    R, year, w = pop.R, m.year, m.talent_weight
-    sched = pop.sched
-    # 1. deaths
-    q = sched.q(year)                                                     # [a, s]
-    dead_dep = (pop.dep * q[None]).sum(axis=(1, 2)) + (pop.students * q[None, ENTRY_AGE:GRAD_AGE]).sum(axis=(1, 2))
-    pop.dep *= 1.0 - q[None]
-    pop.students *= 1.0 - q[None, ENTRY_AGE:GRAD_AGE]
-    q_lf = (1.0 - pop.phi) * q[:, MALE] + pop.phi * q[:, FEMALE]
-    n = len(t)
-    die = rng.random(n) < q_lf[t.age]                                    # labour-force ages stay below MAX_AGE
-    died = np.bincount(t.region[die], weights=t.weight[die], minlength=R)
-    pop.deaths = dead_dep + died
-    # 2. ageing
-    pop.dep = age_shift(pop.dep)
-    graduating = pop.students[:, 1, :].copy()                            # turning 22 now
-    pop.students[:, 1, :] = pop.students[:, 0, :]
-    pop.students[:, 0, :] = 0.0
-    t.data["age"] += 1
-    t.data["newcomer"][:] = False
-    # 4. retirement (decided here, applied with the deaths in one pass): the birth cohort's exit age
-    ages = np.arange(N_AGES)
-    e_by_age = exit_age(year - ages, P["demography.retirement_age"], P["demography.reform_coverage"],
-                        P["demography.reform_share_men"], P["demography.reform_share_women_cadre"])
-    leave = die | (t.age + rng.random(n) >= e_by_age[t.age])
-    retire = leave & ~die
-    # 3. births (mothers counted after ageing, without this year's dead and retired)
-    gone = np.flatnonzero(leave)
-    lf = (labour_force_by_age(t.region, t.age, t.weight, R)
-          - labour_force_by_age(t.region[gone], t.age[gone], t.weight[gone], R))
-    women = pop.dep[:, :, FEMALE] + pop.phi[None, :] * lf
-    women[:, ENTRY_AGE + 1] += pop.students[:, 1, FEMALE]
-    b = births(sched.tfr(year), pop.fertility_multiplier, sched.shape(year), women)
-    pop.births = b
-    pop.dep[:, 0, :] = b[:, None] * sched.at_birth(year)[None, :]
-    # retirees join the dependants, split by sex as the age group
-    a_ret = t.age[retire]
-    w_ret = t.weight[retire]
-    r_ret = t.region[retire].astype(np.int64)
-    np.add.at(pop.dep, (r_ret, a_ret, MALE), w_ret * (1.0 - pop.phi[a_ret]))
-    np.add.at(pop.dep, (r_ret, a_ret, FEMALE), w_ret * pop.phi[a_ret])
-    m.year_stats["retirements"] = np.bincount(r_ret, weights=w_ret, minlength=R) + died  # exits from the labour force
-    m.year_stats["talent_deaths"] = died
-    t.keep(~leave)
-    # 5. entry: the cohort turning 20 (students, general entrants, inactive) and the graduates turning 22
-    cohort = pop.dep[:, ENTRY_AGE, :].copy()                              # [r, s]
-    s_t = pop._student_share(year, cohort.sum())
-    pop.student_share = s_t
-    pop.students[:, 0, :] = s_t * cohort
-    want = pop.participation * (1.0 - s_t) * cohort.sum(axis=1)
-    n_gen = stochastic_round(rng, want / w)
-    sex_mix = cohort / np.maximum(cohort.sum(axis=1, keepdims=True), 1e-12)
-    pop.dep[:, ENTRY_AGE, :] = (1.0 - s_t) * cohort
-    take = np.minimum(n_gen * w, pop.dep[:, ENTRY_AGE, :].sum(axis=1))
-    pop.dep[:, ENTRY_AGE, :] -= take[:, None] * sex_mix
-    pop.put_back(take - n_gen * w)                                        # rounding remainder (|.| < one agent)
-    grads_r = graduating.sum(axis=1)                                      # by home (birth) region
-    n_grad = stochastic_round(rng, grads_r.sum() * P.by("talent.graduate_share", m.regions) / w)
-    placed = n_grad.sum() * w
-    pop.put_back(grads_r - placed * grads_r / max(grads_r.sum(), 1e-12))  # non-placed remainder stays resident
-    home_p = grads_r / max(grads_r.sum(), 1e-12)
-    g_home = (rng.choice(R, size=int(n_grad.sum()), p=home_p) if n_grad.sum() and home_p.sum() > 0
-              else np.repeat(np.arange(R), n_grad)).astype(np.int8)
-    region = np.concatenate([np.repeat(np.arange(R), n_gen), np.repeat(np.arange(R), n_grad)]).astype(np.int8)
-    home = np.concatenate([np.repeat(np.arange(R), n_gen), g_home]).astype(np.int8)
-    skill = np.concatenate([np.full(n_gen.sum(), GENERAL), np.full(n_grad.sum(), HIGH)]).astype(np.int8)
-    age = np.concatenate([np.full(n_gen.sum(), ENTRY_AGE), np.full(n_grad.sum(), GRAD_AGE)]).astype(np.int16)
-    n = len(region)
-    sig = P["labour.ability_sigma"]
-    t.append(uid=t.new_ids(n), region=region, home=home, skill=skill, age=age,
-             employed=np.zeros(n, bool), wage=np.zeros(n), ability=rng.lognormal(-0.5 * sig**2, sig, n)
-             if sig > 0 else np.ones(n), newcomer=np.ones(n, bool), weight=np.full(n, w))
-    m.year_stats["talent_entries"] = np.bincount(region, minlength=R) * w
+        self.dep[:, self.entry_age:60, :] = block * (1.0 + region_amount / np.maximum(tot, 1.0))[:, None, None]

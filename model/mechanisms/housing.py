@@ -24,6 +24,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..world import Sim
+
+PARAMETERS = ("housing.expenditure_share", "housing.supply_elasticity")
+
+
+def init(model: Sim) -> None:
+    """2012: price index 1 everywhere (2012 housing-cost gaps are in the 2012 amenities)."""
+    w = model.world
+    w.housing_price = np.ones(model.data.n)
+    w.cost_of_living = np.ones(model.data.n)
+
+
+def step(model: Sim) -> None:
+    """End of the year: prices from this year's regional GDP (read by next year's migration and wages)."""
+    P, w = model.params, model.world   # housing.expenditure_share = 0 switches the mechanism off
+    w.housing_price = price_index(w.gdp, model.data.gdp_2012, P["housing.supply_elasticity"])
+    w.cost_of_living = cost_of_living(w.housing_price, P["housing.expenditure_share"])
+
 
 def price_index(income: np.ndarray, income_2012: np.ndarray, supply_elasticity: float) -> np.ndarray:
     """p_r,t / p_r,2012 = (Y_r,t / Y_r,2012)^(1 / (1 + eps_s))."""
@@ -41,10 +59,3 @@ def real_wage(wage: np.ndarray, cost: np.ndarray) -> np.ndarray:
     wage = np.asarray(wage, float)
     cost = np.asarray(cost, float)
     return wage / (cost[:, None] if wage.ndim == 2 else cost)
-
-
-def step(m) -> None:
-    """Update ``m.housing_price`` and ``m.cost_of_living`` from this year's regional GDP (read next year)."""
-    P = m.params  # housing.expenditure_share = 0 switches the mechanism off
-    m.housing_price = price_index(m.gdp, m.data.gdp_2012, P["housing.supply_elasticity"])
-    m.cost_of_living = cost_of_living(m.housing_price, P["housing.expenditure_share"])

@@ -4,12 +4,12 @@ A person of skill k and age group a in region c, from home region o, reconsiders
 
     p = talent.review_rate * m_k * m_a       (newcomers -- graduates and young entrants -- always do)
     m_k = talent.mobility_high | talent.mobility_general,  m_a = mobility_young (20-34), 1 (35-49),
-    mobility_old (50+)
+    mobility_old (50+); the age boundaries are talent.middle_age_from and talent.old_age_from
 
 (mobility falls with age and rises with skill: Rogers & Castro 1981; seed 000) and then chooses
 destination r with probability softmax_r(U_r) (McFadden 1974; Tombe & Zhu 2019 for China):
 
-    V_rk = beta ln( w_rk (1 + topup_rk) e_rk / P_r ) + A0_rk + amenity_r + ln N_r
+    V_rk = beta ln( w_rk (1 + topup_rk) e_rk / P_r ) + A0_rk + amenity_r + ln N_r,2012
     U_r  = V_rk + home_bias [r = o] - hukou_k [r != o] - moving_cost (1 - cut_rk) [r != c]
 
 * w_rk / P_r is the real wage, the wage net of the local housing cost (P_r = housing cost-of-living
@@ -21,9 +21,11 @@ destination r with probability softmax_r(U_r) (McFadden 1974; Tombe & Zhu 2019 f
   region -- weaker access to public services, schooling and housing -- smaller for the high-skilled,
   whom cities' points systems admit more easily (Tombe & Zhu 2019; Fan 2019). home_bias: attachment.
 * moving_cost: the one-off utility cost of a move; the talent_incentive lever cuts it.
-* ln N_r (the region's workforce) counts its opportunities: a region made of many places draws movers in
-  proportion to its size (the aggregation of a place-level logit), so random moves do not by themselves
-  shift population between regions of different size.
+* ln N_r,2012 (the region's 2012 workforce) counts its opportunities: a region made of many places
+  draws movers in proportion to its size (the aggregation of a place-level logit), so random moves do
+  not by themselves shift population between regions of different size. The count is fixed at 2012:
+  with the current workforce, a region that loses people would also lose attraction, a feedback that
+  made single seeds tip.
 
 Utilities depend on (c, o, k) only, so probabilities are computed per cell (R*R*2*3 cells) and each
 agent makes its own draw: one uniform per agent, inverted on its cell's cumulative row. Children and
@@ -34,18 +36,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import HIGH, SKILLS
+from ..world import Sim
 from . import labour_market
 
+PARAMETERS = ("talent.wage_weight", "talent.amenity", "talent.review_rate", "talent.mobility_high",
+              "talent.mobility_general", "talent.mobility_young", "talent.mobility_old", "talent.home_bias",
+              "talent.moving_cost", "talent.middle_age_from", "talent.old_age_from", "talent.hukou_friction_high",
+              "talent.hukou_friction_general")
+
 N_AGE_GROUPS = 3
-HIGH, GENERAL = 0, 1
 
 
-def age_group(age: np.ndarray) -> np.ndarray:
-    return np.where(age < 35, 0, np.where(age < 50, 1, 2)).astype(np.int64)
+def age_group(age: np.ndarray, middle_from: int, old_from: int) -> np.ndarray:
+    """0 young, 1 middle (from ``middle_from``), 2 old (from ``old_from``)."""
+    return np.where(age < middle_from, 0, np.where(age < old_from, 1, 2)).astype(np.int64)
 
 
 def cell_index(region: np.ndarray, home: np.ndarray, skill: np.ndarray, agegrp: np.ndarray, n_regions: int) -> np.ndarray:
-    return ((region.astype(np.int64) * n_regions + home) * 2 + skill) * N_AGE_GROUPS + agegrp
+    return ((region.astype(np.int64) * n_regions + home) * len(SKILLS) + skill) * N_AGE_GROUPS + agegrp
 
 
 def choice_probabilities(wage: np.ndarray, employment_rate: np.ndarray, topup: np.ndarray,
@@ -55,12 +64,12 @@ def choice_probabilities(wage: np.ndarray, employment_rate: np.ndarray, topup: n
     """[cell, destination] choice probabilities; cells ordered as in ``cell_index``.
 
     ``wage``, ``employment_rate``, ``topup``, ``cut`` and ``amenity`` are [region, skill]; ``size`` and
-    ``cost_of_living`` [region]; ``hukou`` [skill].
+    ``cost_of_living`` [region] (default 1); ``hukou`` [skill] (default 0).
     """
     nr = len(size)
     col = np.ones(nr) if cost_of_living is None else np.asarray(cost_of_living, float)
-    huk = np.zeros(2) if hukou is None else np.asarray(hukou, float)
-    real = wage * (1.0 + topup) * employment_rate / col[:, None]
+    huk = np.zeros(len(SKILLS)) if hukou is None else np.asarray(hukou, float)
+    real = wage * (1.0 + topup) * employment_rate / col[:, None]          # expected real wage
     value = (beta * np.log(np.maximum(real, 1e-9)) + amenity
              + np.log(np.maximum(size, 1.0))[:, None])  # [r, k]
     cur = np.arange(nr)[:, None, None, None, None]
@@ -71,7 +80,7 @@ def choice_probabilities(wage: np.ndarray, employment_rate: np.ndarray, topup: n
     huk_v = huk[None, None, :, None, None]
     u = (skill_v + home_bias * (dest == home) - huk_v * (dest != home)
          - moving_cost * (1.0 - cut_v) * (dest != cur))   # [c, o, k, 1, r]
-    u = np.broadcast_to(u, (nr, nr, 2, N_AGE_GROUPS, nr)).reshape(-1, nr)
+    u = np.broadcast_to(u, (nr, nr, len(SKILLS), N_AGE_GROUPS, nr)).reshape(-1, nr)
     u = u - u.max(axis=1, keepdims=True)
     p = np.exp(u)
     return p / p.sum(axis=1, keepdims=True)
@@ -85,40 +94,50 @@ def choose(rng: np.random.Generator, cells: np.ndarray, probs: np.ndarray) -> np
     return (u[:, None] > cum[cells]).sum(axis=1).astype(np.int8)
 
 
-def step(m) -> None:
-    """Who reviews, where they go; flows by skill and by age (young = 20-34) into ``m.year_stats``."""
-    P, rng, t, pol = m.params, m.rng, m.talent, m.policy
-    R = m.data.n
+def init(model: Sim) -> None:
+    """2012 is a spatial equilibrium: amenities (cost of living, climate, public services) offset the
+    regional gaps in expected wages, so migration comes from home ties, shocks and talent.amenity."""
+    w = model.world
+    value = np.log(w.wage * w.employment_rate)
+    w.amenity_2012 = -model.params["talent.wage_weight"] * (value - value.mean(axis=0, keepdims=True))
+    w.places = w.labour_supply.sum(axis=1).copy()  # a region's opportunities: its 2012 workforce
+
+
+def step(model: Sim) -> None:
+    """Reviewing people pick a region; then the year's talent pool, shares and population are fixed.
+    Flows by skill and for the young (below talent.middle_age_from) go to the year's ledger."""
+    P, rng, t, pol, w = model.params, model.rng, model.talent, model.policy, model.world
+    R = model.data.n
     mob_skill = np.array([P["talent.mobility_high"], P["talent.mobility_general"]])
     mob_age = np.array([P["talent.mobility_young"], 1.0, P["talent.mobility_old"]])
-    grp = age_group(t.age)
+    grp = age_group(t.age, int(P["talent.middle_age_from"]), int(P["talent.old_age_from"]))
     p_review = np.minimum(P["talent.review_rate"] * mob_skill[t.skill] * mob_age[grp], 1.0)
     review = t.newcomer | (rng.random(len(t)) < p_review)
     idx = np.flatnonzero(review)
-    amenity = m.amenity_2012 + P.by("talent.amenity", m.regions)[:, None]
+    amenity = w.amenity_2012 + P.by("talent.amenity", model.regions)[:, None]
     hukou = np.array([P["talent.hukou_friction_high"], P["talent.hukou_friction_general"]])
-    probs = choice_probabilities(m.wage, m.employment_rate, pol.wage_topup, pol.moving_cost_cut,
-                                 amenity, m.places,
+    probs = choice_probabilities(w.wage, w.employment_rate, pol.wage_topup, pol.moving_cost_cut, amenity, w.places,
                                  P["talent.wage_weight"], P["talent.home_bias"], P["talent.moving_cost"],
-                                 m.cost_of_living, hukou)
+                                 w.cost_of_living, hukou)
     cells = cell_index(t.region[idx], t.home[idx], t.skill[idx], grp[idx], R)
     dest = choose(rng, cells, probs)
     origin = t.region[idx]
     moved = dest != origin
-    w = t.weight[idx][moved]
+    wt = t.weight[idx][moved]
     o, dst, sk = origin[moved], dest[moved], t.skill[idx][moved]
     young = grp[idx][moved] == 0
-    np.add.at(m.flows_talent, (sk, o, dst), w)
-    ys = m.year_stats
-    ys["talent_out"] = np.bincount(o, weights=w, minlength=R)
-    ys["talent_in"] = np.bincount(dst, weights=w, minlength=R)
+    ys = model.year_stats
+    np.add.at(model.flows["talent"], (sk, o, dst), wt)
+    ys["talent_out"] = np.bincount(o, weights=wt, minlength=R)
+    ys["talent_in"] = np.bincount(dst, weights=wt, minlength=R)
     hi = sk == HIGH
-    ys["talent_out_high"] = np.bincount(o[hi], weights=w[hi], minlength=R)
-    ys["talent_in_high"] = np.bincount(dst[hi], weights=w[hi], minlength=R)
-    ys["talent_out_young"] = np.bincount(o[young], weights=w[young], minlength=R)
-    ys["talent_in_young"] = np.bincount(dst[young], weights=w[young], minlength=R)
+    ys["talent_out_high"] = np.bincount(o[hi], weights=wt[hi], minlength=R)
+    ys["talent_in_high"] = np.bincount(dst[hi], weights=wt[hi], minlength=R)
+    ys["talent_out_young"] = np.bincount(o[young], weights=wt[young], minlength=R)
+    ys["talent_in_young"] = np.bincount(dst[young], weights=wt[young], minlength=R)
     t.data["region"][idx] = dest
     # The year's talent pool is now fixed: shares used by relocation, R&D, digital and production.
-    m.labour_supply = labour_market.pool(t.region, t.skill, t.weight, R)
-    m.h_share = m.labour_supply[:, HIGH] / np.maximum(m.labour_supply.sum(axis=1), 1e-9)
-    m.h_nat = m.labour_supply[:, HIGH].sum() / m.labour_supply.sum()
+    w.labour_supply = labour_market.pool(t.region, t.skill, t.weight, R)
+    w.h_share = w.labour_supply[:, HIGH] / np.maximum(w.labour_supply.sum(axis=1), 1e-9)
+    w.h_nat = w.labour_supply[:, HIGH].sum() / w.labour_supply.sum()
+    w.population = w.demog.residents(w.labour_supply.sum(axis=1))  # labour force + dependants (demography)
