@@ -147,3 +147,14 @@ def test_graduates_are_capped_at_a_share_of_the_cohort():
     pop = m.world.demog
     assert pop._student_share(2030, 10e6) == pytest.approx(0.5)          # 6.733 (1.1)^20 million >> 5 million
     assert pop._student_share(2012, 100e6) == pytest.approx(6.733e6 * 1.1**2 / 100e6, rel=1e-3)
+
+
+def test_children_move_with_a_share_of_the_moving_parents():
+    dep = np.zeros((2, demography.N_AGES, 2))
+    dep[0, :15, :] = 10.0                     # 300 children in region 0
+    dep[0, 70, 1] = 5.0                       # a retiree who stays
+    parents = np.array([[0.0, 20.0], [0.0, 0.0]])
+    migration.move_children(dep, parents, np.array([100.0, 50.0]), 0.5)
+    # 3 children per person aged 25-44 in region 0; half of the 20 movers' children come along: 30
+    assert dep[1, :15].sum() == pytest.approx(30.0) and dep[0, :15].sum() == pytest.approx(270.0)
+    assert dep.sum() == pytest.approx(305.0) and dep[0, 70, 1] == 5.0

@@ -28,8 +28,11 @@ destination r with probability softmax_r(U_r) (McFadden 1974; Tombe & Zhu 2019 f
   made single seeds tip.
 
 Utilities depend on (c, o, k) only, so probabilities are computed per cell (R*R*2*3 cells) and each
-agent makes its own draw: one uniform per agent, inverted on its cell's cumulative row. Children and
-retirees (the demography array) do not migrate in this model.
+agent makes its own draw: one uniform per agent, inverted on its cell's cumulative row.
+
+Family migration: children 0-14 move with a share talent.accompanying_children of the movers aged 25-44,
+K_od = share x P_od x children_o / (labour force 25-44)_o; the rest are left behind (2020 census:
+71 million migrant children, 67 million left-behind children). Retirees do not migrate.
 """
 
 from __future__ import annotations
@@ -43,9 +46,11 @@ from . import labour_market
 PARAMETERS = ("talent.wage_weight", "talent.amenity", "talent.review_rate", "talent.mobility_high",
               "talent.mobility_general", "talent.mobility_young", "talent.mobility_old", "talent.home_bias",
               "talent.moving_cost", "talent.middle_age_from", "talent.old_age_from", "talent.hukou_friction_high",
-              "talent.hukou_friction_general")
+              "talent.hukou_friction_general", "talent.accompanying_children")
 
 N_AGE_GROUPS = 3
+CHILD_AGES = 15           # children 0-14 (the census definition of children) can move with a parent
+PARENT_AGES = (25, 45)    # movers aged 25-44 are the parents of children 0-14 (mean age at birth ~28)
 
 
 def age_group(age: np.ndarray, middle_from: int, old_from: int) -> np.ndarray:
@@ -84,6 +89,24 @@ def choice_probabilities(wage: np.ndarray, employment_rate: np.ndarray, topup: n
     u = u - u.max(axis=1, keepdims=True)
     p = np.exp(u)
     return p / p.sum(axis=1, keepdims=True)
+
+
+def move_children(dep: np.ndarray, parents: np.ndarray, parents_at_origin: np.ndarray, share: float) -> None:
+    """Children 0-14 who accompany moving parents, moved in place in ``dep`` [region, age, sex].
+
+    K_od = share x P_od x c_o,  c_o = children_o / parents_o (children per person aged 25-44 in o), taken from
+    the origin's child age-sex mix; at most half of a region's children leave in one year.
+    ``parents`` [o, d] are movers aged 25-44; ``parents_at_origin`` [o] the labour force aged 25-44."""
+    block = dep[:, :CHILD_AGES, :]
+    kids_o = block.sum(axis=(1, 2))
+    per_parent = kids_o / np.maximum(parents_at_origin, 1e-9)
+    k = share * parents * per_parent[:, None]
+    np.fill_diagonal(k, 0.0)
+    out = k.sum(axis=1)
+    k *= np.minimum(1.0, 0.5 * kids_o / np.maximum(out, 1e-12))[:, None]
+    mix = block / np.maximum(kids_o, 1e-12)[:, None, None]            # [o, a, s]
+    moved = k[:, :, None, None] * mix[:, None]                        # [o, d, a, s]
+    dep[:, :CHILD_AGES, :] += moved.sum(axis=0) - moved.sum(axis=1)
 
 
 def choose(rng: np.random.Generator, cells: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -136,6 +159,13 @@ def step(model: Sim) -> None:
     ys["talent_out_young"] = np.bincount(o[young], weights=wt[young], minlength=R)
     ys["talent_in_young"] = np.bincount(dst[young], weights=wt[young], minlength=R)
     t.data["region"][idx] = dest
+    # Children move with some of the parents who move (the rest are left behind).
+    parent = (t.age[idx][moved] >= PARENT_AGES[0]) & (t.age[idx][moved] < PARENT_AGES[1])
+    parents = np.zeros((R, R))
+    np.add.at(parents, (o[parent], dst[parent]), wt[parent])
+    lf_par = np.bincount(t.region, weights=t.weight * ((t.age >= PARENT_AGES[0]) & (t.age < PARENT_AGES[1])),
+                         minlength=R)
+    move_children(w.demog.dep, parents, lf_par, P["talent.accompanying_children"])
     # The year's talent pool is now fixed: shares used by relocation, R&D, digital and production.
     w.labour_supply = labour_market.pool(t.region, t.skill, t.weight, R)
     w.h_share = w.labour_supply[:, HIGH] / np.maximum(w.labour_supply.sum(axis=1), 1e-9)
