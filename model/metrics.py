@@ -251,6 +251,17 @@ METRICS: tuple[Metric, ...] = (
            lambda v: both(v.sector_va("high_tech"))),
     Metric("college_wage_premium", "ratio", "mean wage of employed high-skill / general workers",
            lambda v: v.mean_wage(HIGH) / np.maximum(v.mean_wage(1 - HIGH), 1e-12)),
+    # people (cohort-component demography, housing; issue 9 items 2, 6, 7)
+    Metric("births", "thousand people/yr", "live births", lambda v: both(v.w.demog.births) / 1e3),
+    Metric("deaths", "thousand people/yr", "deaths", lambda v: both(v.w.demog.deaths) / 1e3),
+    Metric("children_share", "share of population", "residents aged 0-14",
+           lambda v: ratio(v.w.demog.dep[:, :15].sum(axis=(1, 2)), v.w.population)),
+    Metric("old_age_share", "share of population", "residents aged 65 and over",
+           lambda v: ratio(v.w.demog.dep[:, 65:].sum(axis=(1, 2)), v.w.population)),
+    Metric("net_migration_young", "thousand people/yr", "net inflow of young workers (20-34)",
+           lambda v: both(v.ys["talent_in_young"] - v.ys["talent_out_young"]) / 1e3),
+    Metric("housing_price", "index, 2012 = 1", "housing price index (population x income, Helpman 1998)",
+           lambda v: np.append(v.w.housing_price, np.average(v.w.housing_price, weights=v.w.population))),
 )
 BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
 if len(BY_NAME) != len(METRICS):

@@ -64,8 +64,7 @@ class World:
     labour_supply: np.ndarray = _empty()  # [region, skill] working-age people after migration, persons
     h_share: np.ndarray = _empty()        # [region] high-skill share of the workforce, 1
     h_nat: float = 0.0                    # national high-skill share of the workforce, 1
-    pop_ratio: np.ndarray = _empty()      # [region] workforce per resident (2012), 1
-    population: np.ndarray = _empty()     # [region] resident population, persons
+    population: np.ndarray = _empty()     # [region] resident population: labour force + demog (migration.step), persons
     wage: np.ndarray = _empty()           # [region, skill] wage for next hires, yuan per year
     labour_demand: np.ndarray = _empty()  # [region, skill] industry + other sectors this year, persons
     employment: np.ndarray = _empty()     # [region, skill] employed this year, persons
@@ -74,6 +73,11 @@ class World:
     omega_services: np.ndarray = _empty()  # [region] CES weight of high-skill labour in other sectors (2012), 1
     omega_services_t: np.ndarray = _empty()  # [region] the same this year (skill bias), 1
     amenity_2012: np.ndarray = _empty()   # [region, skill] Rosen-Roback amenity A0_rk (migration.init), utils
+    places: np.ndarray = _empty()         # [region] 2012 workforce: opportunities in the migration logit (migration.init), persons
+    # --- people (demography.init/step, housing.init/step)
+    demog: Any = None                     # demography.Population: dependants[region, age, sex], students, rates, persons
+    housing_price: np.ndarray = _empty()  # [region] housing price index p_r (2012 = 1), 1
+    cost_of_living: np.ndarray = _empty()  # [region] local price index P_r = p_r^s_h (2012 = 1), 1
     # --- demand and the economy (production.step, demand.init/step)
     price: np.ndarray = _empty()          # [sector] sector price index P_s relative to non-industrial output, 1 (= 1 in 2012)
     price_prev: np.ndarray = _empty()     # [sector] last year's sector price index, 1

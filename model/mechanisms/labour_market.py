@@ -49,7 +49,6 @@ def init(model: Sim) -> None:
     P, d, w, t = model.params, model.data, model.world, model.talent
     supply = pool(t.region, t.skill, t.weight, d.n)
     w.labour_supply = supply
-    w.pop_ratio = supply.sum(axis=1) / (d.population_2012 * MILLION)  # workforce per resident
     w.h_share = supply[:, HIGH] / supply.sum(axis=1)
     w.h_nat = supply[:, HIGH].sum() / supply.sum()
     wage_general = d.wage_private_2012
