@@ -66,6 +66,9 @@ class Firms(ArrayAgentSet):
         "labour_general": np.dtype(np.float64),  # persons
         "direct_intensity": np.dtype(np.float64),  # kt CO2 per million yuan VA, own fuel and process
         "power_use": np.dtype(np.float64),       # relative electricity use (x regional grid intensity)
+        "abatement": np.dtype(np.float64),       # share of direct CO2 abated (carbon.py, MAC curve)
+        "abatement_capital": np.dtype(np.float64),  # million yuan, in the capital ledger
+        "carbon_charge": np.dtype(np.float64),   # million yuan last year: carbon charge + abatement cost
         "digital": np.dtype(np.bool_),
         "digital_affinity": np.dtype(np.float64),  # persistent log-taste for going digital
         "rd_active": np.dtype(np.bool_),
@@ -74,7 +77,10 @@ class Firms(ArrayAgentSet):
         "value_added": np.dtype(np.float64),     # million yuan, last year
         "profit": np.dtype(np.float64),          # million yuan, last year
         "loss_years": np.dtype(np.int16),        # consecutive years with a loss
+        "wedge": np.dtype(np.float64),           # log revenue wedge ln lambda (Hsieh-Klenow), persistent
+        "quality": np.dtype(np.float64),         # log demand shifter ln phi (AR(1) idiosyncratic demand)
         "weight": np.dtype(np.float64),          # real firms per agent
+        "location_match": np.dtype(np.float64),  # [firm, region] persistent match with each region (location.py)
     }
 
 

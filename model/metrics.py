@@ -72,6 +72,23 @@ class YearView:
         return production.manufacturing_va(self.f, self.m.params, self.R)
 
     @cached_property
+    def iva_nominal(self) -> np.ndarray:
+        return self.reg(self.f.weight * self.f.value_added * self.w.price[self.f.sector]) / YI
+
+    @cached_property
+    def mva_nominal(self) -> np.ndarray:
+        return production.manufacturing_va(self.f, self.m.params, self.R,
+                                           self.w.price)
+
+    def sector_va(self, name: str) -> np.ndarray:
+        return self.reg(self.f.weight * self.f.value_added * (self.f.sector == SECTORS.index(name))) / YI
+
+    def mean_wage(self, skill: int) -> np.ndarray:
+        t = self.t
+        on = t.weight * t.employed * (t.skill == skill)
+        return ratio(self.reg(on * t.wage, t.region), self.reg(on, t.region))
+
+    @cached_property
     def rd(self) -> np.ndarray:
         return self.reg(self.f.weight * self.w.rd_spend) / YI + self.w.public_rd
 
@@ -115,6 +132,32 @@ def _net_general(v: YearView) -> np.ndarray:
 
 
 _HIGH_TECH = SECTORS.index("high_tech")
+_EQUIPMENT = SECTORS.index("equipment")
+
+
+def _local_procurement(sector: int | None) -> Callable[[YearView], np.ndarray]:
+    """Share of intermediate inputs bought inside the region (chains.py), input-weighted over sectors, or one sector;
+    national: the value-added-weighted mean of the regions."""
+    def compute(v: YearView) -> np.ndarray:
+        w = v.w
+        if w.local_procurement.size == 0:
+            return np.full(v.R + 1, np.nan)
+        weight = w.va_rs_prev * w.io.sum(axis=0)[None, :]        # [r, s] inputs bought
+        if sector is not None:
+            share = w.local_procurement[:, sector]
+            wr = weight[:, sector]
+        else:
+            share = (w.local_procurement * weight).sum(axis=1) / np.maximum(weight.sum(axis=1), 1e-12)
+            wr = weight.sum(axis=1)
+        return np.append(share, (share * wr).sum() / max(wr.sum(), 1e-12))
+    return compute
+
+
+def _relocation_rate(v: YearView) -> np.ndarray:
+    """Firms relocating out of the region / its firms at the start of the year; national: all moves / all firms."""
+    start = v.n_firms - v.ys["entries"] + v.ys["exits"] - v.ys["reloc_in"] + v.ys["reloc_out"]
+    out = both(v.ys["reloc_out"]) / np.maximum(both(start), 1e-12)
+    return out
 
 METRICS: tuple[Metric, ...] = (
     Metric("population", "million people", "resident population", lambda v: both(v.w.population) / MILLION, True),
@@ -160,6 +203,65 @@ METRICS: tuple[Metric, ...] = (
     Metric("entries", "firms/yr", "new firms", lambda v: both(v.ys["entries"])),
     Metric("exits", "firms/yr", "firms exiting", lambda v: both(v.ys["exits"])),
     Metric("innovations", "firms/yr", "firms with a successful innovation", lambda v: both(v.w.innovations)),
+    Metric("relocation_rate", "share of firms/yr", "firms relocating out of the region / its firms (national: all moves)",
+           _relocation_rate),
+    Metric("market_access", "index, east 2012 = 1", "market access from market potential (geography.py)",
+           lambda v: np.append(v.w.access, np.average(v.w.access, weights=np.maximum(v.w.gdp, 1e-12)))),
+    Metric("land_price", "index, 2012 = 1", "industrial land price (land.py); national: capital-weighted mean",
+           lambda v: np.append(v.w.land_price, np.average(
+               v.w.land_price, weights=np.maximum(v.reg(v.f.weight * v.f.capital), 1e-12)))),
+    Metric("local_procurement_share", "share of inputs", "intermediate inputs bought inside the region (chains.py)",
+           _local_procurement(None)),
+    Metric("local_procurement_equipment", "share of inputs",
+           "equipment (incl. autos) inputs bought inside the region (chains.py; seed 001: northeast ~0.4)",
+           _local_procurement(_EQUIPMENT)),
+    # carbon and energy (issue 10)
+    Metric("emissions_industry", "Mt CO2", "industrial CO2, direct and from purchased electricity",
+           lambda v: both(carbon.industrial_co2(v.f, v.w))),
+    Metric("emissions_buildings", "Mt CO2", "buildings' CO2, direct and from electricity",
+           lambda v: both(carbon.nonindustrial_co2(v.w, v.m.params, v.year)["buildings"])),
+    Metric("emissions_transport", "Mt CO2", "transport CO2, direct and from electricity",
+           lambda v: both(carbon.nonindustrial_co2(v.w, v.m.params, v.year)["transport"])),
+    Metric("nonfossil_share", "share of generation", "non-fossil share of power generation (national: sourced series)",
+           lambda v: np.append(v.w.energy.nonfossil[v.w.energy.at(v.year)],
+                               v.w.energy.nonfossil_national[v.w.energy.at(v.year)])),
+    Metric("grid_factor", "1 (2012 = 1)", "grid CO2 per kWh relative to 2012 (national: weighted by industrial CO2)",
+           lambda v: np.append(v.w.grid_factor, np.average(v.w.grid_factor,
+                                                           weights=np.maximum(carbon.industrial_co2(v.f, v.w), 1e-9)))),
+    Metric("abatement_cost", "yi yuan, 2012 prices", "firms' abatement cost (user cost of abatement capital)",
+           lambda v: both(v.w.abatement_cost)),
+    Metric("abatement_capital", "yi yuan, 2012 prices", "abatement capital held by firms (in the capital ledger)",
+           lambda v: both(v.reg(v.f.weight * v.f.abatement_capital) / YI)),
+    Metric("stranded_carbon", "yi yuan, 2012 prices", "capital stranded by carbon-driven exits",
+           lambda v: both(v.w.stranded_carbon)),
+    # nominal beside real (issue 8 item 7): current sector prices, non-industrial output the numeraire
+    Metric("industrial_va_nominal", "yi yuan, current prices", "industrial value added at current sector prices",
+           lambda v: both(v.iva_nominal)),
+    Metric("manufacturing_va_nominal", "yi yuan, current prices",
+           "manufacturing value added at current sector prices", lambda v: both(v.mva_nominal)),
+    Metric("gdp_nominal", "yi yuan, current prices", "GDP at current prices (non-industrial output is the numeraire)",
+           lambda v: both(v.iva_nominal + v.w.services)),
+    Metric("manufacturing_share_gdp_nominal", "share of GDP", "manufacturing value added / GDP, current prices",
+           lambda v: ratio(v.mva_nominal, v.iva_nominal + v.w.services)),
+    Metric("industrial_deflator", "2012 = 1", "implicit industrial value-added deflator (nominal / real)",
+           lambda v: ratio(v.iva_nominal, v.iva)),
+    Metric("energy_intensive_va", "yi yuan, 2012 prices", "energy-intensive industry real value added",
+           lambda v: both(v.sector_va("energy_intensive"))),
+    Metric("high_tech_va", "yi yuan, 2012 prices", "high-tech industry real value added",
+           lambda v: both(v.sector_va("high_tech"))),
+    Metric("college_wage_premium", "ratio", "mean wage of employed high-skill / general workers",
+           lambda v: v.mean_wage(HIGH) / np.maximum(v.mean_wage(1 - HIGH), 1e-12)),
+    # people (cohort-component demography, housing; issue 9 items 2, 6, 7)
+    Metric("births", "thousand people/yr", "live births", lambda v: both(v.w.demog.births) / 1e3),
+    Metric("deaths", "thousand people/yr", "deaths", lambda v: both(v.w.demog.deaths) / 1e3),
+    Metric("children_share", "share of population", "residents aged 0-14",
+           lambda v: ratio(v.w.demog.dep[:, :15].sum(axis=(1, 2)), v.w.population)),
+    Metric("old_age_share", "share of population", "residents aged 65 and over",
+           lambda v: ratio(v.w.demog.dep[:, 65:].sum(axis=(1, 2)), v.w.population)),
+    Metric("net_migration_young", "thousand people/yr", "net inflow of young workers (20-34)",
+           lambda v: both(v.ys["talent_in_young"] - v.ys["talent_out_young"]) / 1e3),
+    Metric("housing_price", "index, 2012 = 1", "housing price index (population x income, Helpman 1998)",
+           lambda v: np.append(v.w.housing_price, np.average(v.w.housing_price, weights=v.w.population))),
 )
 BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
 if len(BY_NAME) != len(METRICS):

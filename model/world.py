@@ -34,9 +34,12 @@ class World:
     # --- technology (production.init; 2012, fixed)
     alpha: np.ndarray = _empty()          # [sector] output elasticity of capital, 1
     theta: np.ndarray = _empty()          # [sector] high-skill share of the labour elasticity, 1
-    a_exp: np.ndarray = _empty()          # [sector] capital exponent (= alpha), 1
-    bh_exp: np.ndarray = _empty()         # [sector] high-skill labour exponent theta (1 - alpha), 1
-    bg_exp: np.ndarray = _empty()         # [sector] general labour exponent (1 - theta)(1 - alpha), 1
+    sigma_goods: np.ndarray = _empty()    # [sector] elasticity of substitution between varieties sigma_s, 1
+    rho: np.ndarray = _empty()            # [sector] (sigma - 1)/sigma: revenue R = X v^rho, 1
+    beta: np.ndarray = _empty()           # [sector] (1 - alpha) rho: labour's share of net revenue, 1
+    sigma_labour: float = 0.0             # elasticity of substitution high-skill / general labour, 1
+    omega_high: np.ndarray = _empty()     # [sector] CES weight of high-skill labour in 2012, 1
+    omega_high_t: np.ndarray = _empty()   # [sector] CES weight of high-skill labour this year (skill bias), 1
     region_tfp: np.ndarray = _empty()     # [region, sector] TFP that stays with the place (Z_rs), 1
     firm_weight: float = 0.0              # weight of a firm agent, real firms per agent
     # --- place (location.init / location.step)
@@ -45,24 +48,42 @@ class World:
     land: np.ndarray = _empty()           # [region] land cost index in 2012, 1
     friction: np.ndarray = _empty()       # [region] business-environment friction f_r on factor costs, 1
     user_cost: np.ndarray = _empty()      # [region] user cost of capital u_r, yuan per yuan of capital per year
-    capital_share_2012: np.ndarray | None = None  # [region] share of industrial capital in 2012 (land congestion), 1
-    agg: np.ndarray = _empty()            # [region, sector] agglomeration factor this year, 1
+    capital_share_2012: np.ndarray | None = None  # [region] share of industrial capital in 2012 (land use), 1
+    land_price: np.ndarray = _empty()     # [region] industrial land price relative to 2012 (land.py), 1
+    geo: Any = None                       # geography.Geography: provinces, distances, logistics path (None: access fixed)
+    agg: np.ndarray = _empty()            # [region, sector] agglomeration factor this year, times the chain factor, 1
+    # --- industrial chains (chains.init / chains.step)
+    io: np.ndarray = _empty()             # [input sector k, buyer sector s] input-output coefficients (2012), 1
+    va_ratio: np.ndarray = _empty()       # [sector] value added per yuan of gross output (2012), 1
+    supplier_access_2012: np.ndarray = _empty()  # [region, sector, input sector] supplier access in 2012, yi yuan
+    chain: np.ndarray = _empty()          # [region, sector] chain factor on place productivity this year, 1
+    local_procurement: np.ndarray = _empty()  # [region, sector] share of intermediate inputs bought locally, 1
     spill: np.ndarray = _empty()          # [region] talent spillover factor this year, 1
     # --- labour (demography.init, labour_market.init/step, migration.step)
     talent_weight: float = 0.0            # weight of a talent agent, people per agent
     labour_supply: np.ndarray = _empty()  # [region, skill] working-age people after migration, persons
     h_share: np.ndarray = _empty()        # [region] high-skill share of the workforce, 1
     h_nat: float = 0.0                    # national high-skill share of the workforce, 1
-    pop_ratio: np.ndarray = _empty()      # [region] workforce per resident (2012), 1
-    population: np.ndarray = _empty()     # [region] resident population, persons
+    population: np.ndarray = _empty()     # [region] resident population: labour force + demog (migration.step), persons
     wage: np.ndarray = _empty()           # [region, skill] wage for next hires, yuan per year
     labour_demand: np.ndarray = _empty()  # [region, skill] industry + other sectors this year, persons
     employment: np.ndarray = _empty()     # [region, skill] employed this year, persons
     employment_rate: np.ndarray = _empty()  # [region, skill] employed / working-age people, 1
-    services_labour_share: np.ndarray = _empty()  # [region, skill] labour share nu_rk of non-industrial output (2012), 1
+    services_labour_share: np.ndarray = _empty()  # [region] labour share nu_r of non-industrial output (2012), 1
+    omega_services: np.ndarray = _empty()  # [region] CES weight of high-skill labour in other sectors (2012), 1
+    omega_services_t: np.ndarray = _empty()  # [region] the same this year (skill bias), 1
     amenity_2012: np.ndarray = _empty()   # [region, skill] Rosen-Roback amenity A0_rk (migration.init), utils
+    places: np.ndarray = _empty()         # [region] 2012 workforce: opportunities in the migration logit (migration.init), persons
+    # --- people (demography.init/step, housing.init/step)
+    demog: Any = None                     # demography.Population: dependants[region, age, sex], students, rates, persons
+    housing_price: np.ndarray = _empty()  # [region] housing price index p_r (2012 = 1), 1
+    cost_of_living: np.ndarray = _empty()  # [region] local price index P_r = p_r^s_h (2012 = 1), 1
     # --- demand and the economy (production.step, demand.init/step)
-    price: np.ndarray = _empty()          # [sector] sector price, 1 (= 1 in 2012)
+    price: np.ndarray = _empty()          # [sector] sector price index P_s relative to non-industrial output, 1 (= 1 in 2012)
+    price_prev: np.ndarray = _empty()     # [sector] last year's sector price index, 1
+    log_x: np.ndarray = _empty()          # [sector] ln of the revenue shifter X_s = P_s (Q_s / N_s)^(1/sigma), 1 (production.step)
+    income_index: float = 1.0             # national real GDP on the data path relative to 2012 (demand.step), 1
+    income_elasticity: np.ndarray = _empty()  # [sector] this year's income elasticity of sector demand e_s(x), 1
     sector_demand_trend: np.ndarray = _empty()  # [sector] trend real demand, million yuan per year
     sector_demand: np.ndarray = _empty()  # [sector] this year's demand after shocks, million yuan per year
     growth: float = 0.0                   # national real GDP growth this year g_t, 1/year
@@ -81,12 +102,22 @@ class World:
     rd_spend: np.ndarray = _empty()       # [firm] R&D spending this year, million yuan per real firm
     public_rd: np.ndarray = _empty()      # [region] public R&D (institutes, universities), yi yuan
     innovations: np.ndarray = _empty()    # [region] firms with a successful innovation this year, firms
-    # --- carbon (carbon.init/step, production.step)
+    # --- carbon and energy (carbon.init/step/account, called from production.step)
+    energy: Any = None                    # energy.EnergyData: sourced power mix, gas share, heat rate (carbon.init)
     grid_2012: np.ndarray = _empty()      # [region] grid carbon intensity in 2012, kt CO2 per million yuan
     grid: np.ndarray = _empty()           # [region] grid carbon intensity this year, kt CO2 per million yuan
+    grid_factor: np.ndarray = _empty()    # [region] grid CO2 per kWh relative to the region's 2012 factor, 1
+    power_abatement: float = 0.0          # share of grid CO2 the power sector abates beyond the policy path, 1
+    intensity_index: np.ndarray = _empty()  # [sector] cumulative efficiency x (1 - electrification) since 2012, 1
+    benchmark: np.ndarray = _empty()      # [sector] free-allocation benchmark, kt CO2 per million yuan
+    power_price_net: float = 0.0          # power's carbon cost passed to industry, yuan per t of grid CO2
     emissions_firm: np.ndarray = _empty()  # [firm] industrial emissions, kt CO2 per real firm
-    nonind_co2_intensity: np.ndarray = _empty()  # [region] non-industrial CO2 per output (2012), Mt per yi yuan
-    carbon_cost: np.ndarray = _empty()    # [region] carbon cost paid by firms this year, yi yuan
+    co2_industry: np.ndarray = _empty()   # [region] industrial CO2 this year, Mt
+    nonind_2012: dict = field(default_factory=dict)  # buildings/transport/other -> [region] CO2 in 2012, Mt
+    nonind_drivers_2012: tuple = ()       # ([region] population, GDP per head, non-industrial output) in 2012
+    carbon_cost: np.ndarray = _empty()    # [region] carbon cost paid by firms this year (net of allocation), yi yuan
+    abatement_cost: np.ndarray = _empty()  # [region] user cost of firms' abatement capital this year, yi yuan
+    stranded_carbon: np.ndarray = _empty()  # [region] capital stranded by carbon-driven exits this year, yi yuan
 
 
 class Sim(Protocol):

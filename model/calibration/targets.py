@@ -22,15 +22,15 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ..errors import InputError, did_you_mean
 from ..parameters import ParamSet, spec_for
 from ..recorder import METRICS
+from ..regions import load_region_data
 from ..scenario import FIRST_YEAR, SCENARIO_DIR, Scenario, load_scenario, validation_to_input_error
 from ..yamlio import load_yaml_file
 
 REPO = Path(__file__).resolve().parent.parent.parent
 FIGURES_FILE = REPO / "seeds" / "figures.yaml"
-REGIONS = ("east", "central", "west", "northeast")
+REGIONS = load_region_data().names  # from the data file, in its order
 LAST_YEAR = 2035
 Year = Annotated[int, Field(strict=True, ge=FIRST_YEAR, le=LAST_YEAR)]
-Region = Literal["east", "central", "west", "northeast", "national"]
 GROUPS = ("seed", "plausibility", "fact")
 
 # statistic -> what it computes from one replicate's yearly series s (after `per`, `plus`, `versus_region`)
@@ -54,15 +54,15 @@ class Quantity(_Strict):
     """A number computed from model output for one region."""
 
     metric: str
-    region: Region
+    region: str = Field(description="a region of the data file, or national")
     statistic: Literal["value", "mean", "cagr", "change", "max", "min", "peak_year", "min_step"] = "value"
     year: Year | None = None
     span: tuple[Year, Year] | None = None
     at: list[Year] | None = Field(None, description="years compared by statistic min_step")
-    plus: list[Literal["east", "central", "west", "northeast"]] = Field(
+    plus: list[str] = Field(
         default_factory=list, description="regions added to `region` (e.g. central plus west)")
     per: str | None = Field(None, description="divide by this metric (same region and year) first")
-    versus_region: Region | None = Field(None, description="divide, year by year, by this region's series")
+    versus_region: str | None = Field(None, description="divide, year by year, by this region's series")
     versus_national: Literal["ratio", "difference"] | None = None
 
     @model_validator(mode="after")
@@ -71,6 +71,13 @@ class Quantity(_Strict):
             if m is not None and m not in METRICS:
                 raise ValueError(f"unknown metric {m!r}: this model does not record it"
                                  f"{did_you_mean(m, METRICS)} (`geese list` shows the metrics)")
+        allowed_all = (*REGIONS, "national")
+        pairs = [(self.region, allowed_all), *((p, REGIONS) for p in self.plus)]
+        if self.versus_region is not None:
+            pairs.append((self.versus_region, allowed_all))
+        for r, allowed in pairs:
+            if r not in allowed:
+                raise ValueError(f"unknown region {r!r}; one of {list(allowed)}{did_you_mean(r, allowed)}")
         if self.statistic == "value" and self.year is None:
             raise ValueError("statistic 'value' needs a year")
         if self.statistic == "min_step":
