@@ -135,3 +135,11 @@ def test_screening_rewrites_the_free_and_fixed_lists_keeping_the_rest(tmp_path):
     t2 = load_targets(p)
     assert [fp.name for fp in t2.free_parameters] == ["digital.diffusion_rate"]
     assert t2.fixed_parameters[0].name == "talent.moving_cost" and "0.5 tolerance" in t2.fixed_parameters[0].reason
+
+
+def test_sector_keyed_parameters_are_screened_as_one_group():
+    from model.calibration.screening import group_of
+
+    assert group_of("demand.income_elasticity.high_tech") == "demand.income_elasticity.*"
+    assert group_of("talent.amenity.northeast") == "talent.amenity.northeast"
+    assert group_of("talent.moving_cost") == "talent.moving_cost"

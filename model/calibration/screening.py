@@ -57,6 +57,16 @@ def candidates_of(t: Targets, all_calibrated: bool) -> tuple[list[str], list[tup
     return names, bounds  # type: ignore[return-value]
 
 
+def group_of(name: str) -> str:
+    """Sector-keyed parameters move together in the screening (one Morris group: ``base.*``); scalars and
+    region-keyed parameters are screened one by one (regions differ in what identifies them)."""
+    from .. import SECTORS
+
+    head, _, key = name.rpartition(".")
+    return f"{head}.*" if key in SECTORS and spec_for(name) is not None and isinstance(spec_for(name).value, dict) \
+        else name
+
+
 def unit_of(m: Moment) -> float:
     return float(m.tolerance) if m.kind == "value" else float(m.scale)  # type: ignore[arg-type]
 
@@ -67,7 +77,11 @@ def morris(t: Targets, names: list[str], bounds: list[tuple[float, float]], simu
     from SALib.analyze import morris as analyze
     from SALib.sample import morris as sample
 
+    groups = [group_of(n) for n in names]
+    labels = list(dict.fromkeys(groups))
     problem = {"num_vars": len(names), "names": names, "bounds": [list(b) for b in bounds]}
+    if len(labels) < len(names):
+        problem["groups"] = groups
     X = sample.sample(problem, trajectories, num_levels=LEVELS, seed=seed)
     sims = simulate([dict(zip(names, map(float, x))) for x in X])
     nm = len(t.moments)
@@ -82,12 +96,13 @@ def morris(t: Targets, names: list[str], bounds: list[tuple[float, float]], simu
 
     def mu_star_of(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if not np.isfinite(y).any() or np.nanstd(y) == 0:
-            return np.zeros(len(names)), np.zeros(len(names))
+            return np.zeros(k), np.zeros(k)
         y = np.where(np.isfinite(y), y, np.nanmedian(y))  # failed runs: the median (counted in `failed`)
         res = analyze.analyze(problem, X, y, num_levels=LEVELS, print_to_console=False, seed=seed)
         return np.asarray(res["mu_star"]), np.asarray(res["sigma"])
 
-    mu_star = np.full((len(names), nm), np.nan)
+    k = len(labels)
+    mu_star = np.full((k, nm), np.nan)
     sigma = np.full_like(mu_star, np.nan)
     noise = np.zeros_like(mu_star)
     for j in range(nm):
@@ -96,13 +111,20 @@ def morris(t: Targets, names: list[str], bounds: list[tuple[float, float]], simu
             per_seed = np.array([mu_star_of(Y[:, s, j])[0] for s in range(seeds)]) / units[j]
             noise[:, j] = per_seed.std(axis=0, ddof=1) / np.sqrt(seeds)
     identified = (mu_star >= THRESHOLD) & (mu_star > 2.0 * noise)
-    return {"names": names, "bounds": [list(b) for b in bounds], "moments": [m.id for m in t.moments],
+    members = {g: [n for n, gg in zip(names, groups) if gg == g] for g in labels}
+    return {"names": labels, "members": members, "member_bounds": {n: list(b) for n, b in zip(names, bounds)},
+            "bounds": [list(b) for b in bounds], "moments": [m.id for m in t.moments],
             "mu_star": mu_star, "sigma": sigma, "noise": noise, "identified": identified, "runs": len(X),
             "failed": failed, "seeds": seeds, "trajectories": trajectories}
 
 
+def _source(name: str) -> str:
+    spec = spec_for(name) or default_specs().get(name.removesuffix(".*"))
+    return spec.source if spec is not None else "?"
+
+
 def _reason(name: str, mu: np.ndarray, noise: np.ndarray, moments: list[str]) -> str:
-    spec = spec_for(name)
+    spec = spec_for(name) or default_specs().get(name.removesuffix(".*"))
     src = spec.source if spec is not None else "?"
     j = int(np.nanargmax(mu)) if np.isfinite(mu).any() else 0
     why = (f"no moment moves by >= {THRESHOLD} tolerance across its range" if not mu[j] >= THRESHOLD else
@@ -186,17 +208,22 @@ def update_targets(path: Path, t: Targets, res: dict, max_free: int) -> tuple[li
     count = ident.sum(axis=1)
     # the parameters that move the most moments first (ties: the largest effect)
     order = [i for i in sorted(range(len(names)), key=lambda i: (-count[i], -score[i])) if ident[i].any()]
-    free = [names[i] for i in order[:max_free]]
+    members = res.get("members") or {n: [n] for n in names}
+    free_groups, free = [], []
+    for i in order:  # whole groups, as many as fit in max_free parameters
+        if len(free) + len(members[names[i]]) <= max_free:
+            free_groups.append(names[i])
+            free += members[names[i]]
     old_bounds = {fp.name: fp.bounds for fp in t.free_parameters}
-    bounds = dict(zip(names, res["bounds"]))
+    bounds = res.get("member_bounds") or dict(zip(names, res["bounds"]))
     fixed = []
     for i, n in enumerate(names):
-        if n in free:
+        if n in free_groups:
             continue
         why = (_reason(n, res["mu_star"][i], res["noise"][i], res["moments"]) if not ident[i].any() else
                f"identified (largest mu* {score[i]:.2g}) but ranked below the {max_free} free parameters the "
-               f"posterior budget allows; kept at the documented value ({spec_for(n).source})")  # type: ignore[union-attr]
-        fixed.append((n, why))
+               f"posterior budget allows; kept at the documented value ({_source(n)})")
+        fixed += [(mname, why) for mname in members[n]]
     lines = ["free_parameters:"]
     for n in free:
         b = old_bounds.get(n) or bounds[n]
