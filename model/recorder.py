@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from . import SECTORS, SKILLS
+from .facts import FACT_METRICS, FactsState, firm_facts
 
 if TYPE_CHECKING:
     from .model import FlyingGeeseModel
@@ -50,6 +51,7 @@ METRICS: dict[str, tuple[str, str]] = {
     "exits": ("firms/yr", "firms exiting"),
     "innovations": ("firms/yr", "firms with a successful innovation"),
 }
+METRICS.update(FACT_METRICS)  # stylised facts of firm dynamics (model/facts.py)
 CORE_METRICS = tuple(list(METRICS)[:18])
 
 
@@ -67,6 +69,7 @@ class Recorder:
             "jobs": np.zeros((n_y, len(SECTORS), n_r, n_r)),
             "talent": np.zeros((n_y, len(SKILLS), n_r, n_r)),
         }
+        self.facts_state = FactsState()
 
     def record(self, m: FlyingGeeseModel) -> None:
         yi = self.years.index(m.year)
@@ -134,6 +137,7 @@ class Recorder:
             "exits": both(ys["exits"]),
             "innovations": both(getattr(m, "innovations", np.zeros(R))),
         }
+        vals.update(firm_facts(m, self.facts_state, R))
         # Relocations net out nationally; the national row counts moves once.
         vals["relocations_in"][-1] = vals["relocations_out"][-1] = ys["reloc_in"].sum()
         for j, name in enumerate(self.metrics):

@@ -1,0 +1,303 @@
+"""Stylised facts of firm dynamics: computed from the firm arrays inside the run, printed by ``geese facts``.
+
+Results folders hold aggregates only, so every fact that needs firm-level data is summarised each year
+while the firms exist (``firm_facts``, called by the recorder) and stored as ordinary national metrics
+(``FACT_METRICS``; regions get NaN and are not written, except the few that are regional by nature).
+``geese facts RESULTS_DIR`` then reads ``timeseries.csv`` and prints each fact with its bound.
+
+The facts and their empirical bounds (issue 8):
+
+* upper-tail (Hill 1975) index of firm value added, top 5% of firms: 0.8-1.5, no runaway concentration
+  (Axtell 2001 finds a Zipf tail, index ~1, for US firms; Gabaix 2009);
+* annual log growth of firm value added (firms alive both years): tent-shaped, i.e. a Laplace fit beats a
+  normal one in log-likelihood (Stanley et al. 1996; Bottazzi and Secchi 2006), SD 0.15-0.45, SD falling
+  from the smallest to the largest size quintile (Stanley et al. 1996: sigma ~ size^-0.15..-0.2);
+* within-cell (region x sector) SD of log revenue productivity TFPR = p VA / (K^a (wage bill)^(1-a)):
+  >= 0.3 and persistent (Hsieh and Klenow 2009 measure ~0.6 for China; Syverson 2011);
+* sector composition: the high-tech share of industrial VA and of firms rises in every 5-year period;
+  energy-intensive real output peaks before 2030 (steel and cement peaked around 2020-21);
+* national R&D intensity: ~2.65% in 2023 (seed 001), 2.8-4.0% in 2035.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .model import FlyingGeeseModel
+
+HILL_TAIL = 0.05  # share of firms (with positive VA) in the upper tail for the Hill estimator
+
+# metric -> (unit, description); national unless said otherwise
+FACT_METRICS: dict[str, tuple[str, str]] = {
+    "firm_va_hill": ("1", "Hill tail index of firm value added (top 5% of firm agents), national"),
+    "firm_va_top1_share": ("share", "share of industrial VA held by the top 1% of firms, national"),
+    "firm_growth_sd": ("1", "SD of annual log growth of firm VA (firms alive both years), national"),
+    "firm_growth_sd_q1": ("1", "SD of firm VA log growth, smallest size quintile (last year's VA), national"),
+    "firm_growth_sd_q5": ("1", "SD of firm VA log growth, largest size quintile, national"),
+    "firm_growth_sd_slope": ("1", "OLS slope of growth SD on size quintile (1..5), national; < 0: falls with size"),
+    "firm_growth_laplace_gain": ("nats per firm", "mean log-likelihood of a Laplace minus a normal fit to firm "
+                                 "growth, national; > 0: tent-shaped"),
+    "tfpr_sd_within": ("1", "within-cell (region x sector) SD of log revenue productivity, national"),
+    "tfpr_persistence": ("1", "year-on-year correlation of a firm's within-cell log TFPR deviation, national"),
+    "high_tech_va_share": ("share", "high-tech share of industrial value added"),
+    "high_tech_firm_share": ("share", "high-tech share of firms"),
+    "energy_intensive_va": ("yi yuan, 2012 prices", "energy-intensive real value added"),
+    "firm_va_median": ("million yuan, 2012 prices", "median value added of the region's producing firms"),
+}
+
+FACT_YEARS = (2012, 2017, 2022, 2027, 2032, 2035)
+
+
+# ---------------------------------------------------------------------- pure statistics
+def hill_index(x: np.ndarray, tail: float = HILL_TAIL, min_k: int = 10) -> float:
+    """Hill (1975) estimator of the Pareto tail index from the top ``tail`` share of positive ``x``.
+
+    alpha = k / sum_{i<=k} ln(x_(i) / x_(k+1)), x_(1) >= x_(2) >= ... the order statistics.
+    """
+    x = np.sort(np.asarray(x, float)[np.asarray(x, float) > 0])[::-1]
+    k = int(tail * len(x))
+    if k < min_k or len(x) <= k:
+        return float("nan")
+    logs = np.log(x[:k]) - np.log(x[k])
+    s = logs.sum()
+    return float(k / s) if s > 0 else float("nan")
+
+
+def top_share(x: np.ndarray, top: float = 0.01) -> float:
+    """Share of the total held by the largest ``top`` share of the values."""
+    x = np.sort(np.asarray(x, float))[::-1]
+    k = max(int(round(top * len(x))), 1)
+    tot = x.sum()
+    return float(x[:k].sum() / tot) if tot > 0 else float("nan")
+
+
+def laplace_minus_normal(g: np.ndarray) -> float:
+    """Mean log-likelihood per observation of a maximum-likelihood Laplace fit minus a normal fit.
+
+    Laplace: location = median, scale b = mean |g - median|, ll = -ln(2b) - 1.
+    Normal: ll = -0.5 ln(2 pi s^2) - 0.5. Positive means the tent-shaped Laplace fits better.
+    """
+    g = np.asarray(g, float)
+    if len(g) < 20:
+        return float("nan")
+    b = np.mean(np.abs(g - np.median(g)))
+    s2 = np.var(g)
+    if b <= 0 or s2 <= 0:
+        return float("nan")
+    return float((-np.log(2 * b) - 1.0) - (-0.5 * np.log(2 * np.pi * s2) - 0.5))
+
+
+def sd_by_quintile(size: np.ndarray, growth: np.ndarray) -> np.ndarray:
+    """[5] SD of ``growth`` in each quintile of ``size`` (smallest first)."""
+    if len(size) < 50:
+        return np.full(5, np.nan)
+    edges = np.quantile(size, [0.2, 0.4, 0.6, 0.8])
+    q = np.searchsorted(edges, size, side="right")
+    n = np.bincount(q, minlength=5)
+    m = np.bincount(q, weights=growth, minlength=5) / np.maximum(n, 1)
+    v = np.bincount(q, weights=growth**2, minlength=5) / np.maximum(n, 1) - m**2
+    return np.sqrt(np.maximum(v, 0.0))
+
+
+def within_sd(values: np.ndarray, group: np.ndarray) -> tuple[float, np.ndarray]:
+    """Pooled within-group SD of ``values`` and each value's deviation from its group mean."""
+    n = np.bincount(group)
+    m = np.bincount(group, weights=values) / np.maximum(n, 1)
+    dev = values - m[group]
+    dof = len(values) - np.count_nonzero(n)
+    return (float(np.sqrt((dev**2).sum() / dof)) if dof > 0 else float("nan")), dev
+
+
+def slope(y: np.ndarray) -> float:
+    """OLS slope of ``y`` on 1..len(y)."""
+    x = np.arange(1, len(y) + 1, dtype=float)
+    if not np.all(np.isfinite(y)):
+        return float("nan")
+    return float(np.polyfit(x, y, 1)[0])
+
+
+# ---------------------------------------------------------------------- in-run recorder
+@dataclass
+class FactsState:
+    """What the facts need from last year: firm ids, value added and TFPR deviations."""
+
+    uid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    va: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    tfpr_dev: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+
+def firm_facts(m: FlyingGeeseModel, state: FactsState, n_regions: int) -> dict[str, np.ndarray]:
+    """[region + national] values of ``FACT_METRICS`` for this year; updates ``state`` for the next one."""
+    from . import SECTORS
+
+    f = m.firms
+    R = n_regions
+    nan = np.full(R + 1, np.nan)
+    out = {k: nan.copy() for k in FACT_METRICS}
+    va = f.value_added
+    pos = va > 0
+    out["firm_va_hill"][-1] = hill_index(va)
+    out["firm_va_top1_share"][-1] = top_share(va[pos]) if pos.any() else np.nan
+
+    w = f.weight
+    iva = np.bincount(f.region, weights=w * va, minlength=R)
+    ht = f.sector == SECTORS.index("high_tech")
+    ei = f.sector == SECTORS.index("energy_intensive")
+    ht_va = np.bincount(f.region, weights=w * va * ht, minlength=R)
+    n = np.bincount(f.region, weights=w, minlength=R)
+    ht_n = np.bincount(f.region, weights=w * ht, minlength=R)
+    out["high_tech_va_share"] = np.append(ht_va, ht_va.sum()) / np.maximum(np.append(iva, iva.sum()), 1e-12)
+    out["high_tech_firm_share"] = np.append(ht_n, ht_n.sum()) / np.maximum(np.append(n, n.sum()), 1e-12)
+    ei_va = np.bincount(f.region, weights=w * va * ei, minlength=R) / 100.0
+    out["energy_intensive_va"] = np.append(ei_va, ei_va.sum())
+    med = np.full(R + 1, np.nan)
+    if pos.any():
+        order = np.lexsort((va[pos], f.region[pos]))
+        reg_sorted, va_sorted = f.region[pos][order], va[pos][order]
+        counts = np.bincount(reg_sorted, minlength=R)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        has = counts > 0
+        lo = starts + (counts - 1) // 2
+        hi = starts + counts // 2
+        med[:R][has] = 0.5 * (va_sorted[lo[has]] + va_sorted[hi[has]])
+        med[-1] = np.median(va[pos])
+    out["firm_va_median"] = med
+
+    # revenue productivity, Hsieh-Klenow: ln TFPR = ln(p VA) - a ln K - (1 - a) ln(wage bill)
+    labour_cost = (m.wage[f.region, 0] * f.labour_high + m.wage[f.region, 1] * f.labour_general) / 1e6
+    ok = pos & (f.capital > 0) & (labour_cost > 0)
+    a = m.a_exp[f.sector[ok]]
+    ltfpr = (np.log(m.price[f.sector[ok]] * va[ok]) - a * np.log(f.capital[ok]) - (1 - a) * np.log(labour_cost[ok]))
+    cell = f.region[ok].astype(np.int64) * len(SECTORS) + f.sector[ok]
+    sd, dev = within_sd(ltfpr, cell) if ok.sum() > 10 else (np.nan, np.zeros(0))
+    out["tfpr_sd_within"][-1] = sd
+
+    uid = f.uid
+    if len(state.uid):
+        _, i_now, i_prev = np.intersect1d(uid, state.uid, assume_unique=True, return_indices=True)
+        both = (va[i_now] > 0) & (state.va[i_prev] > 0)
+        i_now, i_prev = i_now[both], i_prev[both]
+        if len(i_now) > 50:
+            g = np.log(va[i_now]) - np.log(state.va[i_prev])
+            out["firm_growth_sd"][-1] = np.std(g)
+            q = sd_by_quintile(state.va[i_prev], g)
+            out["firm_growth_sd_q1"][-1], out["firm_growth_sd_q5"][-1] = q[0], q[4]
+            out["firm_growth_sd_slope"][-1] = slope(q)
+            out["firm_growth_laplace_gain"][-1] = laplace_minus_normal(g)
+        # persistence of TFPR deviations among firms measured in both years
+        uid_ok = uid[ok]
+        if len(state.tfpr_dev) == len(state.uid):
+            _, j_now, j_prev = np.intersect1d(uid_ok, state.uid, assume_unique=True, return_indices=True)
+            prev_dev = state.tfpr_dev[j_prev]
+            keep = np.isfinite(prev_dev)
+            if keep.sum() > 50:
+                out["tfpr_persistence"][-1] = np.corrcoef(dev[j_now][keep], prev_dev[keep])[0, 1]
+    full_dev = np.full(len(f), np.nan)
+    if len(dev):
+        full_dev[ok] = dev
+    state.uid, state.va, state.tfpr_dev = uid.copy(), va.copy(), full_dev
+    return out
+
+
+# ---------------------------------------------------------------------- the `geese facts` table
+@dataclass
+class Fact:
+    name: str
+    bound: str
+    value: str
+    ok: bool | None  # None: informational
+
+
+def _national(ts, metric: str):
+    d = ts[(ts["metric"] == metric) & (ts["region"] == "national")]
+    return d.pivot(index="year", columns="seed", values="value").sort_index()
+
+
+def _fmt(v: np.ndarray, pct: bool = False) -> str:
+    v = np.asarray(v, float)
+    k = 100.0 if pct else 1.0
+    unit = "%" if pct else ""
+    if len(v) == 1 or np.nanmin(v) == np.nanmax(v):
+        return f"{k * np.nanmean(v):.3g}{unit}"
+    return f"{k * np.nanmean(v):.3g}{unit} [{k * np.nanmin(v):.3g}..{k * np.nanmax(v):.3g}]"
+
+
+def evaluate(ts) -> list[Fact]:
+    """The stylised-fact table from a results folder's tidy timeseries (all seeds)."""
+    out: list[Fact] = []
+    missing = [m for m in ("firm_va_hill", "firm_growth_sd", "tfpr_sd_within") if m not in set(ts["metric"])]
+    if missing:
+        raise ValueError(f"no firm facts in these results (missing {missing}); re-run them with this version")
+
+    def at(metric: str, year: int) -> np.ndarray:
+        d = _national(ts, metric)
+        return d.loc[year].to_numpy() if year in d.index else np.array([np.nan])
+
+    years = sorted(ts["year"].unique())
+    five = [y for y in FACT_YEARS if y in years]
+    for y in five:
+        v = at("firm_va_hill", y)
+        out.append(Fact(f"Hill tail index of firm VA, {y}", "0.8-1.5", _fmt(v), bool(np.all((v >= 0.8) & (v <= 1.5)))))
+    top = _national(ts, "firm_va_top1_share")
+    out.append(Fact("top-1% share of firm VA, first -> last year", "no runaway (last <= 0.5)",
+                    f"{_fmt(top.iloc[0].to_numpy())} -> {_fmt(top.iloc[-1].to_numpy())}",
+                    bool(np.all(top.iloc[-1].to_numpy() <= 0.5))))
+    g = _national(ts, "firm_growth_sd").iloc[1:]
+    out.append(Fact("SD of annual log growth of firm VA (mean over years)", "0.15-0.45", _fmt(g.mean().to_numpy()),
+                    bool(np.all((g.mean() >= 0.15) & (g.mean() <= 0.45)))))
+    lap = _national(ts, "firm_growth_laplace_gain").iloc[1:]
+    out.append(Fact("Laplace minus normal log-likelihood per firm (mean over years)", "> 0 (tent-shaped)",
+                    _fmt(lap.mean().to_numpy()), bool(np.all(lap.mean() > 0))))
+    q1 = _national(ts, "firm_growth_sd_q1").iloc[1:].mean()
+    q5 = _national(ts, "firm_growth_sd_q5").iloc[1:].mean()
+    sl = _national(ts, "firm_growth_sd_slope").iloc[1:].mean()
+    out.append(Fact("growth SD, smallest vs largest size quintile", "smallest > largest",
+                    f"{_fmt(q1.to_numpy())} vs {_fmt(q5.to_numpy())}", bool(np.all(q1 > q5))))
+    out.append(Fact("slope of growth SD on size quintile", "< 0", _fmt(sl.to_numpy()), bool(np.all(sl < 0))))
+    for y in five:
+        v = at("tfpr_sd_within", y)
+        out.append(Fact(f"within-cell SD of log TFPR, {y}", ">= 0.3", _fmt(v), bool(np.all(v >= 0.3))))
+    per = _national(ts, "tfpr_persistence").iloc[1:]
+    out.append(Fact("year-on-year correlation of firm TFPR deviations (mean)", ">= 0.5 (persistent)",
+                    _fmt(per.mean().to_numpy()), bool(np.all(per.mean() >= 0.5))))
+    for metric, label in (("high_tech_va_share", "high-tech share of industrial VA"),
+                          ("high_tech_firm_share", "high-tech share of firms")):
+        d = _national(ts, metric)
+        vals = [d.loc[y].to_numpy() for y in five]
+        rises = np.all([np.all(b > a) for a, b in zip(vals, vals[1:])])
+        out.append(Fact(f"{label}, {'/'.join(str(y) for y in five)}", "rises every period",
+                        " -> ".join(_fmt(v, pct=True) for v in vals), bool(rises)))
+    ei = _national(ts, "energy_intensive_va")
+    peak = ei.idxmax().to_numpy()
+    out.append(Fact("peak year of energy-intensive real VA", "< 2030", ", ".join(str(int(p)) for p in peak),
+                    bool(np.all(peak < 2030))))
+    rd23, rd35 = at("rd_intensity", 2023), at("rd_intensity", years[-1])
+    out.append(Fact("national R&D intensity, 2023", "~2.65% (2.4-2.9%)", _fmt(rd23, pct=True),
+                    bool(np.all((rd23 >= 0.024) & (rd23 <= 0.029)))))
+    out.append(Fact(f"national R&D intensity, {years[-1]}", "2.8-4.0%", _fmt(rd35, pct=True),
+                    bool(np.all((rd35 >= 0.028) & (rd35 <= 0.040)))))
+    return out
+
+
+def facts_report(results_dir: Path) -> tuple[str, int]:
+    """Printable table and the number of facts outside their bounds."""
+    import pandas as pd
+
+    ts = pd.read_csv(Path(results_dir) / "timeseries.csv")
+    facts = evaluate(ts)
+    n_seeds = ts["seed"].nunique()
+    width = max(len(f.name) for f in facts)
+    bw = max(len(f.bound) for f in facts)
+    lines = [f"Stylised facts, {Path(results_dir).name} ({n_seeds} seeds; mean [min..max] over seeds)",
+             f"{'fact':<{width}}  {'bound':<{bw}}  ok    value"]
+    for f in facts:
+        flag = "-" if f.ok is None else ("yes" if f.ok else "NO")
+        lines.append(f"{f.name:<{width}}  {f.bound:<{bw}}  {flag:<4}  {f.value}")
+    bad = sum(1 for f in facts if f.ok is False)
+    lines.append(f"{len(facts) - bad} of {len(facts)} facts within their bounds")
+    return "\n".join(lines), bad
