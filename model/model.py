@@ -219,13 +219,16 @@ class FlyingGeeseModel(mesa.Model):
         rd_spend = raw * self.rd_scale
         rd_stock = rd_spend / (P["innovation.rd_depreciation"] + 0.08)
 
-        self.firms = Firms(uid=np.arange(nf), region=f_region, sector=f_sector, tfp=tfp_own, capital=k,
+        self.firms = Firms(uid=np.arange(nf), region=f_region, sector=f_sector, tfp=tfp_own, tfp_shock=np.zeros(nf),
+                           capital=k, intangible=rd_spend,
                            labour_high=lab_h, labour_general=lab_g, direct_intensity=direct, power_use=power,
                            digital=np.zeros(nf, bool), digital_affinity=rng.normal(0.0, 1.0, nf),
                            rd_active=active, rd_stock=rd_stock, age=rng.integers(1, 30, nf).astype(np.int16),
                            value_added=va, profit=profit0, loss_years=np.zeros(nf, np.int16),
                            weight=np.full(nf, self.firm_weight))
         self.rd_spend = rd_spend
+        # the operating return at which firms just replace capital and keep up with demand (capital.py)
+        self.hurdle = float(np.sum(profit0) / np.sum(k))
 
         # Aggregates and the non-industrial economy in 2012.
         self.sector_demand_trend = np.bincount(f_sector, weights=self.firm_weight * va, minlength=S)
@@ -484,49 +487,42 @@ class FlyingGeeseModel(mesa.Model):
         int_nat = emis_rs.sum() / max(va_cell.sum(), 1e-9)
         int_rs = np.where(va_cell > 0, emis_rs / np.maximum(va_cell, 1e-9), int_nat)
         fr_all = 1.0 + self.friction * (1.0 - pol.friction_cut)
-        premium = P["capital.carbon_risk_premium"] * int_rs / max(int_nat, 1e-12) * pol.carbon_price / 100.0
+        premium = capital.carbon_premium(P["capital.carbon_risk_premium"], int_rs, int_nat, pol.carbon_price)
         rho = ret - premium
         pool = (P["capital.savings_rate"] + P["capital.foreign_share"]) * self.gdp.sum() * YI  # million yuan
         gross = (np.sum(f.weight * (f.profit + fr_all[f.region] * self.user_cost[f.region] * f.capital))
                  / max(np.sum(f.weight * f.capital), 1e-9))
         pool = capital.industry_draw(pool, self.industry_omega, gross, self.gross_return_2012,
                                      P["capital.industry_return_elasticity"])
-        alloc = capital.cell_shares(k_rs, rho, P["capital.return_sensitivity"]) * pool
-        empty = k_rs <= 0  # a cell with no capital yet: its entrants are funded before the split
 
-        # Entrants: Poisson per sector, regions by logit, financed first from their cell's allocation.
+        # Entrants: Poisson per sector, regions by logit, financed first (at most a share of the pool).
         n_s = np.bincount(f.sector, minlength=S)
-        counts = rng.poisson(P["entry_exit.entry_rate"] * n_s)
+        k_s = np.bincount(f.sector, weights=f.weight * f.capital, minlength=S)
+        net_s = np.bincount(f.sector, weights=f.weight * f.profit, minlength=S) / np.maximum(k_s, 1e-9)
+        counts = rng.poisson(P["entry_exit.entry_rate"] * entry_exit.sector_entry_weights(
+            n_s, net_s, P["entry_exit.sector_return_sensitivity"]))
         n_rs = np.bincount(cell, weights=f.weight, minlength=R * S).reshape(R, S)
         # a subsidy on a share s of the entry cost saves s x the user cost of that capital every year
         subsidy_return = pol.relocation_subsidy * self.user_cost[:, None]
         by_rs = entry_exit.entry_regions(rng, counts, n_rs, rho.reshape(R, S), subsidy_return,
                                          P["entry_exit.profit_sensitivity"])
         e_cell = np.repeat(np.arange(R * S), by_rs.ravel())
-        ne = len(e_cell)
         n_cell = np.bincount(cell, minlength=R * S)
         log_k = np.bincount(cell, weights=np.log(f.capital), minlength=R * S) / np.maximum(n_cell, 1)
         fallback = np.exp(np.log(f.capital).mean()) if len(f) else 1.0
         med_k = np.where(n_cell > 0, np.exp(log_k), fallback)  # geometric mean: the median of a lognormal
-        need = P["entry_exit.entrant_size"] * med_k[e_cell] * self.firm_weight
-        need_cell = np.bincount(e_cell, weights=need, minlength=R * S)
-        if np.any(empty & (need_cell > 0)):
-            fund = np.where(empty, np.minimum(need_cell, 0.05 * pool), 0.0)
-            alloc = np.where(empty, fund, alloc * (pool - fund.sum()) / max(alloc.sum(), 1e-12))
-        # entrants take at most half of their cell's allocation; incumbents keep the rest
-        scale = np.where(need_cell > 0, np.minimum(1.0, np.where(empty, 1.0, 0.5) * alloc
-                                                   / np.maximum(need_cell, 1e-9)), 1.0)
-        e_k = need * scale[e_cell] / self.firm_weight
-        left = alloc - np.bincount(e_cell, weights=e_k * self.firm_weight, minlength=R * S)
+        need = P["entry_exit.entrant_size"] * med_k[e_cell]
+        budget = P["capital.entrant_pool_share"] * pool
+        e_k = need * min(1.0, budget / max(float(np.sum(need)) * self.firm_weight, 1e-9))
 
-        # Incumbents: within-cell shares by capital and own return.
-        fw = capital.firm_weights(f.capital, f.profit, ret[cell], P["capital.firm_return_sensitivity"])
-        tot = np.bincount(cell, weights=f.weight * fw, minlength=R * S)
-        inv = np.where(tot[cell] > 0, left[cell] * fw / np.maximum(tot[cell], 1e-12), 0.0)
-        # A cell with no incumbents keeps nothing: its share goes back to the others, so the pool is spent.
-        unspent = left[tot <= 0].sum()
-        if unspent > 0 and (f.weight * inv).sum() > 0:
-            inv *= 1.0 + unspent / (f.weight * inv).sum()
+        # Incumbents: desired investment from expected excess return, financed internally then externally.
+        g = demand.growth_path(self.data.gdp_growth, P["demand.gdp_growth_2035"], self.year)
+        g_s = P.by("demand.income_elasticity", SECTORS)[f.sector] * g
+        excess = f.profit / np.maximum(f.capital, 1e-9) - premium[cell] - self.hurdle
+        rate = capital.desired_rate(excess, delta, g_s, P["capital.adjustment_cost"], P["capital.max_investment_rate"])
+        internal = capital.internal_funds(f.profit, f.intangible, f.capital, delta)
+        inv = capital.finance(rate * f.capital, internal, P["capital.external_finance"] * f.capital, f.weight,
+                              pool - float(np.sum(e_k)) * self.firm_weight)
         f.data["capital"] = f.capital * (1 - delta) + inv
         f.data["age"] += 1
         inv_r = np.bincount(f.region, weights=f.weight * inv, minlength=R)
@@ -539,7 +535,8 @@ class FlyingGeeseModel(mesa.Model):
 
     def _entrant_columns(self, cell: np.ndarray, n_cell: np.ndarray, e_cell: np.ndarray,
                          e_k: np.ndarray) -> dict[str, np.ndarray]:
-        """New firms' columns: technology and staffing from their cell's incumbents, capital as financed."""
+        """New firms' columns: technology copied from an incumbent (entry_exit.py), staffing from their
+        cell's incumbents, capital as financed."""
         P, f, rng = self.params, self.firms, self.rng
         R, S = self.data.n, len(SECTORS)
         ne = len(e_cell)
@@ -550,29 +547,33 @@ class FlyingGeeseModel(mesa.Model):
             return total / np.maximum(n_cell if per is None else np.bincount(cell, weights=per, minlength=R * S),
                                       1e-9)
 
-        log_a = np.log(f.tfp)
-        mean_log_a = np.where(has, cell_mean(log_a), log_a.mean() if len(f) else 0.0)
         h_per_k = cell_mean(f.labour_high, per=f.capital)
         g_per_k = cell_mean(f.labour_general, per=f.capital)
         e_sector = (e_cell % S).astype(np.int8)
         e_region = (e_cell // S).astype(np.int8)
+        # own permanent log TFP of a random incumbent of the cell (of the sector if the cell is empty)
+        parent = entry_exit.anchor_incumbents(rng, cell, e_cell, f.sector.astype(np.int64), e_sector.astype(np.int64))
+        log_perm = np.log(f.tfp) - f.tfp_shock
+        base = np.where(parent >= 0, log_perm[np.maximum(parent, 0)], log_perm.mean() if len(f) else 0.0)
+        log_a = entry_exit.entrant_log_tfp(base, P["entry_exit.entrant_tfp_gap"], P["entry_exit.entrant_tfp_sigma"],
+                                           rng.normal(0.0, 1.0, ne))
         rel = P.by("carbon.relative_intensity", SECTORS)[e_sector]
         elec = P.by("carbon.electricity_share", SECTORS)[e_sector]
         direct = np.where(has[e_cell], cell_mean(f.direct_intensity)[e_cell], self.grid[e_region] * rel * (1 - elec))
         power = np.where(has[e_cell], cell_mean(f.power_use)[e_cell], rel * elec)
-        sig_a = P["production.tfp_sigma"]
-        return dict(uid=f.new_ids(ne), region=e_region, sector=e_sector,
-                    tfp=np.exp(mean_log_a[e_cell] + sig_a * rng.normal(0.0, 1.0, ne)), capital=e_k,
+        return dict(uid=f.new_ids(ne), region=e_region, sector=e_sector, tfp=np.exp(log_a), tfp_shock=np.zeros(ne),
+                    capital=e_k, intangible=np.zeros(ne),
                     labour_high=h_per_k[e_cell] * e_k, labour_general=g_per_k[e_cell] * e_k,
                     direct_intensity=direct, power_use=power, digital=np.zeros(ne, bool),
                     digital_affinity=rng.normal(0.0, 1.0, ne), rd_active=np.zeros(ne, bool), rd_stock=np.zeros(ne),
                     age=np.zeros(ne, np.int16), value_added=np.zeros(ne), profit=np.zeros(ne),
                     loss_years=np.zeros(ne, np.int16), weight=np.full(ne, self.firm_weight))
 
-    # --- 6. R&D and innovation
+    # --- 6. R&D, innovation, imitation, productivity shocks (innovation.py)
     def _innovation(self) -> None:
         P, f, pol, rng = self.params, self.firms, self.policy, self.rng
-        R = self.data.n
+        R, S = self.data.n, len(SECTORS)
+        n = len(f)
         rel_t = (self.h_share / self.h_nat)[f.region]
         med = np.median(f.value_added[f.value_added > 0]) if np.any(f.value_added > 0) else 1.0
         rel_size = np.where(f.value_added > 0, f.value_added / med, 0.1)
@@ -580,33 +581,70 @@ class FlyingGeeseModel(mesa.Model):
         logit = innovation.performer_logit(self.rd_b0, P["innovation.performer_trend"], self.year - FIRST_YEAR,
                                            P["innovation.performer_talent_effect"], rel_t, rel_size, sub,
                                            P["innovation.performer_size_effect"])
-        active = rng.random(len(f)) < innovation.performer_probability(logit)
+        active = rng.random(n) < innovation.performer_probability(logit)
         rho = P.by("innovation.rd_share_of_value_added", SECTORS)[f.sector]
-        spend = active * rho * self.rd_scale * f.value_added * (1.0 + sub)
+        # R&D is financed from cash flow: a performer spends its sector-typical intensity, at most what its
+        # operating profit covers after the subsidy (Himmelberg and Petersen 1994; Hall 2002)
+        target = rho * self.rd_scale * f.value_added
+        spend = active * innovation.affordable(target, f.profit, sub) * (1.0 + sub)
         f.data["rd_active"] = active
         f.data["rd_stock"] = f.rd_stock * (1 - P["innovation.rd_depreciation"]) + spend
+        f.data["intangible"] = (1.0 - sub) * spend  # the firm's own share: an expense (digital adds to it)
         self.rd_spend = spend
         self.year_stats["policy_cost"] += np.bincount(f.region, weights=f.weight * spend * sub, minlength=R) / YI
         tt = np.minimum(P.by("innovation.tech_transfer_rate", self.regions) + pol.tech_transfer, 1.0)
         public = P["innovation.public_research_weight"] * tt * self.public_rd / np.maximum(self.iva_r, 1e-9)
         p = innovation.success_probability(P["innovation.success_rate"], f.rd_stock, f.value_added,
                                            public[f.region] * f.rd_active, rel_t)
-        success = rng.random(len(f)) < p
-        gain = np.zeros(len(f))
+        success = rng.random(n) < p
+        gain = np.zeros(n)
         gain[success] = P["innovation.success_tfp_gain"] * rng.lognormal(-0.125, 0.5, int(success.sum()))
-        f.data["tfp"] = f.tfp * np.exp(gain) * (1.0 + P["production.tfp_drift"])
         self.innovations = np.bincount(f.region, weights=f.weight * success, minlength=R)
+        # permanent part: innovation, then imitation of the sector frontier
+        log_perm = np.log(f.tfp) - f.tfp_shock + gain
+        frontier = innovation.sector_frontier(log_perm, f.sector, S, P["innovation.frontier_quantile"])
+        q = innovation.imitation_probability(P["innovation.imitation_rate"], rel_t,
+                                             P["innovation.imitation_talent_elasticity"], f.digital,
+                                             P["innovation.imitation_digital_boost"])
+        copied = rng.random(n) < q
+        log_perm = innovation.imitate(log_perm, frontier[f.sector], copied, P["innovation.imitation_catch_up"])
+        # transitory part: AR(1) with size-dependent innovations
+        sd = innovation.shock_sd(P["innovation.shock_sd"], rel_size, P["innovation.shock_size_elasticity"])
+        u = innovation.ar1(f.tfp_shock, P["innovation.shock_persistence"], sd, rng.laplace(0.0, np.sqrt(0.5), n))
+        f.data["tfp_shock"] = u
+        f.data["tfp"] = np.exp(log_perm + u) * (1.0 + P["production.tfp_drift"])
 
-    # --- 7. digital adoption
+    # --- 7. digital adoption (digital.py)
     def _digital(self) -> None:
-        P, f, pol = self.params, self.firms, self.policy
-        rel_t = (self.h_share / self.h_nat)[f.region]
-        ready = (P.by("digital.readiness", self.regions) + pol.digital_infrastructure)[f.region]
-        h = digital.hazard(P["digital.base_hazard"], P["digital.diffusion_rate"], self.year - FIRST_YEAR, ready,
-                           rel_t, P["digital.talent_elasticity"], f.digital_affinity, pol.digital_subsidy[f.region])
-        adopt = ~f.digital & (self.rng.random(len(f)) < 1.0 - np.exp(-h))
+        P, f, pol, rng = self.params, self.firms, self.policy, self.rng
+        R, S = self.data.n, len(SECTORS)
+        n = len(f)
+        ready_r = digital.readiness(P.by("digital.readiness", self.regions), pol.digital_infrastructure,
+                                    self.h_share / self.h_nat, P["digital.talent_elasticity"])
+        ready = ready_r[f.region]
+        cell = f.region.astype(np.int64) * S + f.sector
+        peers = (np.bincount(cell, weights=f.weight * f.digital, minlength=R * S)
+                 / np.maximum(np.bincount(cell, weights=f.weight, minlength=R * S), 1e-12))[cell]
+        sub = pol.digital_subsidy[f.region]
+        sig = P["digital.gain_dispersion"]
+        taste = np.exp(sig * f.digital_affinity - 0.5 * sig**2)
+        sales = f.value_added
+        gain = P["digital.productivity_gain"]
+        dpi = digital.profit_gain(sales, self.a_exp[f.sector], gain, taste)
+        cost = digital.adoption_cost(P["digital.adoption_cost"], sales, P["digital.diffusion_rate"],
+                                     self.year - FIRST_YEAR, P["digital.peer_effect"], peers, ready)
+        p_ok = digital.success_probability(P["digital.success_rate"], ready)
+        horizon = 1.0 / (P["capital.interest_rate"] + P["entry_exit.exit_hazard"])
+        npv = digital.net_present_value(p_ok, horizon, dpi, P["digital.annual_cost"] * sales, cost, sub)
+        review = rng.random(n) < P["digital.review_rate"]
+        works = rng.random(n) < p_ok
+        tries = review & ~f.digital & (sales > 0) & (npv > 0)
+        adopt = tries & works
+        f.data["intangible"] = f.intangible + tries * (1.0 - sub) * cost
+        self.year_stats["policy_cost"] += np.bincount(f.region, weights=f.weight * tries * sub * cost,
+                                                      minlength=R) / YI
         f.data["digital"] = f.digital | adopt
-        f.data["tfp"] = np.where(adopt, f.tfp * (1.0 + P["digital.productivity_gain"]), f.tfp)
+        f.data["tfp"] = np.where(adopt, f.tfp * (1.0 + gain), f.tfp)
 
     # --- 8-9. demand, production, labour market, accounts
     def _produce_and_hire(self) -> None:
@@ -676,7 +714,8 @@ class FlyingGeeseModel(mesa.Model):
             minlength=R) / YI
         f.data["labour_high"], f.data["labour_general"] = hire_h, hire_g
         f.data["value_added"], f.data["profit"] = va, profit
-        f.data["loss_years"] = np.where(profit < 0, f.loss_years + 1, 0).astype(np.int16)
+        # the loss streak behind exit counts net losses: after carbon, R&D and digital adoption costs
+        f.data["loss_years"] = np.where(profit - f.intangible < 0, f.loss_years + 1, 0).astype(np.int16)
         self.emissions_firm = va * intens  # kt per real firm
 
         # Wages for next year, employment this year, and who holds a job.

@@ -1,17 +1,27 @@
-"""Digital adoption: an irreversible choice with a cost, a productivity gain and a talent need.
+"""Digital adoption: an investment decision with a sunk cost, an uncertain payoff and a talent need.
 
-A firm that has not gone digital adopts this year with probability 1 - exp(-h_i):
+Each year a share digital.review_rate of the firms that are not yet digital consider going digital
+(attention is scarce: Hall and Khan 2003 on technology adoption as a decision under uncertainty).
+Firm i in region r, sector s weighs the expected present value of the gain against the cost, both net of
+the digitalization lever's subsidy sub_r:
 
-    h_i = h0 exp(diffusion (t - 2012)) (readiness_r + infra_r) (h_r / h_nat)^talent
-          exp(affinity_i) / (1 - subsidy_r)
+    readiness_ir = (digital.readiness_r + infra_r) (h_r / h_nat)^xi         digital infrastructure x talent
+    p^succ_i   = 1 - exp(-digital.success_rate x readiness_ir)              the project works
+    dPi_i      = alpha_s S_i ((1 + g)^(1/alpha_s) - 1) exp(sigma_g z_i - sigma_g^2/2)   extra operating
+                 profit of a TFP gain g with capital fixed and labour flexible; z_i = digital_affinity,
+                 sigma_g = digital.gain_dispersion (firms differ in what digital tools do for them)
+    NPV_i      = p^succ_i H (dPi_i - (1 - sub_r) c S_i) - (1 - sub_r) C_i,     H = 1 / (r + exit hazard)
+    C_i        = digital.adoption_cost S_i exp(-digital.diffusion_rate (t - 2012)) (1 - peer a_rs) / readiness_ir
 
-h0 = digital.base_hazard, diffusion = digital.diffusion_rate (falling cost, maturing technology),
-readiness = digital.readiness, infra and subsidy from the digitalization lever; affinity_i is the
-firm's own persistent taste. The hazard is proportional to the benefit-cost ratio, so a subsidy s
-scales it by 1/(1 - s). Local high-skill talent is needed: this is why the Northeast lags (seed 000).
-
-On adoption A_i <- A_i (1 + digital.productivity_gain); afterwards the firm carries a running cost of
-digital.annual_cost per yuan of sales (reduced by the subsidy while it lasts).
+c = digital.annual_cost (running cost per yuan of sales, paid every year once digital), g =
+digital.productivity_gain, a_rs the digital share of the firm's cell last year and peer =
+digital.peer_effect (peers' adoption lowers the cost: shared suppliers, skills and know-how; Comin and
+Hobijn 2010 on diffusion). The firm adopts if NPV_i > 0. It pays (1 - sub_r) C_i now (an intangible
+expense: it lowers this year's net profit and retained earnings); the government pays sub_r C_i. With
+probability p^succ_i it becomes digital and A_i <- A_i (1 + g); otherwise the cost is sunk and it may try
+again. Low local talent and weak digital infrastructure raise the cost and lower the success rate: this
+is why the Northeast lags (seed 000). Because firms adopt only when it pays, a subsidy cannot lower a
+firm's own output.
 """
 
 from __future__ import annotations
@@ -19,7 +29,28 @@ from __future__ import annotations
 import numpy as np
 
 
-def hazard(h0: float, diffusion: float, years: int, readiness: np.ndarray, rel_talent: np.ndarray,
-           talent_elasticity: float, affinity: np.ndarray, subsidy: np.ndarray) -> np.ndarray:
-    return (h0 * np.exp(diffusion * years) * readiness * np.maximum(rel_talent, 1e-9) ** talent_elasticity
-            * np.exp(affinity) / np.maximum(1.0 - subsidy, 0.05))
+def readiness(base: np.ndarray, infrastructure: np.ndarray, rel_talent: np.ndarray,
+              talent_elasticity: float) -> np.ndarray:
+    return np.maximum(base + infrastructure, 1e-6) * np.maximum(rel_talent, 1e-9) ** talent_elasticity
+
+
+def success_probability(rate: float, ready: np.ndarray) -> np.ndarray:
+    return 1.0 - np.exp(-rate * ready)
+
+
+def profit_gain(sales: np.ndarray, alpha: np.ndarray, gain: float, taste: np.ndarray) -> np.ndarray:
+    """Extra operating profit per year from a TFP gain ``gain`` (capital fixed, labour flexible)."""
+    return alpha * sales * ((1.0 + gain) ** (1.0 / alpha) - 1.0) * taste
+
+
+def adoption_cost(base: float, sales: np.ndarray, decline: float, years: int, peer_effect: float,
+                  peer_share: np.ndarray, ready: np.ndarray) -> np.ndarray:
+    """One-off cost of a digital project (million yuan) before any subsidy."""
+    return (base * sales * np.exp(-decline * years) * (1.0 - peer_effect * np.clip(peer_share, 0.0, 1.0))
+            / np.maximum(ready, 1e-6))
+
+
+def net_present_value(p_success: np.ndarray, horizon: float, profit_gain: np.ndarray, running_cost: np.ndarray,
+                      cost: np.ndarray, subsidy: np.ndarray) -> np.ndarray:
+    """Expected PV of going digital, net of the firm's share of the costs."""
+    return p_success * horizon * (profit_gain - (1.0 - subsidy) * running_cost) - (1.0 - subsidy) * cost

@@ -1,24 +1,55 @@
-"""R&D and innovation.
+"""R&D, innovation, imitation and idiosyncratic productivity: how a firm's own TFP A_i evolves.
 
-Whether to do R&D (firm i, logit, re-decided each year):
+R&D is a costly investment chosen by a rule anchored on sector-typical intensities (Cohen and Klepper
+1996: among performers R&D is roughly proportional to sales, while the probability of performing rises
+with size, less than proportionally). Firm i (region r, sector s), re-decided each year:
 
-    P(active) = logistic(b0 + trend (t - 2012) + talent ln(h_r / h_nat) + size ln(S_i / median S) + 2 sub_r)
+    P(active) = logistic(b0 + trend (t - 2012) + tau ln(h_r / h_nat) + nu ln(S_i / median S) + 2 sub_r)
+    R_i = active * min(rho_s kappa S_i, max(pi_i, 0) / (1 - sub_r)) * (1 + sub_r)
+                                                         gross R&D; the firm pays (1 - sub_r) R_i
+    K^R_i = (1 - delta_R) K^R_i + R_i
 
-b0 is solved at start so that innovation.performer_share_2012 of firms do R&D; size =
-innovation.performer_size_effect (large firms are far likelier to do R&D). Spending and stock:
+b0 is solved at start so that innovation.performer_share_2012 of firms perform; nu =
+innovation.performer_size_effect; kappa scales enterprise R&D to the 2012 figure in the data file.
+R&D is financed from cash flow (Himmelberg and Petersen 1994; Hall 2002): a performer spends its
+sector-typical intensity but no more than last year's operating profit pi_i covers.
+The firm's share of R&D is booked as an intangible expense (``Firms.intangible``): it lowers the year's
+net profit, the firm's retained earnings (capital.py) and counts in the loss streak behind exit
+(entry_exit.py).
 
-    R_i = active * rho_s * kappa * S_i * (1 + sub_r)     rho_s = innovation.rd_share_of_value_added
-    firm pays (1 - sub_r) R_i;  K^R_i = (1 - delta_R) K^R_i + R_i
-
-kappa is set at start so that enterprise R&D equals the 2012 figure in the data file (7,842.2 yi yuan).
-Success is stochastic (one draw per firm):
+Innovation (Nelson and Winter 1982; Dosi et al. 2010): success is a stochastic draw rising with the
+firm's R&D intensity, local talent and the public research its region turns into firm use:
 
     p_i = 1 - exp(-phi (K^R_i / S_i + tt_r PR_r / IVA_r) (h_r / h_nat)^0.5)
-    on success: A_i <- A_i exp(g x lognormal(-1/8, 1/2))
+    on success: ln A_i += g x lognormal(-1/8, 1/2)
 
-phi = innovation.success_rate, g = innovation.success_tfp_gain, tt_r = tech-transfer rate
-(innovation.tech_transfer_rate plus the rd_support lever; Liaoning ~10%, seed 001), PR_r public R&D
-(government institutes and universities, shared by high-skill talent, growing with GDP).
+phi = innovation.success_rate, g = innovation.success_tfp_gain, tt_r the tech-transfer rate
+(innovation.tech_transfer_rate plus the rd_support lever; Liaoning's patent conversion ~10%, seed 001),
+PR_r public R&D. Because p depends on R&D *intensity*, a large firm gains no more per success than a
+small one of the same intensity.
+
+Imitation and diffusion (Nelson and Winter 1982; Dosi et al. 2010): a laggard copies part of the gap to
+its sector's national frontier F_s (the innovation.frontier_quantile of own log TFP) with probability
+
+    q_i = 1 - exp(-mu (h_r / h_nat)^xi_I (1 + d_I digital_i))
+    on success: ln A_i += c (ln F_s - ln A_i)^+
+
+mu = innovation.imitation_rate, xi_I = innovation.imitation_talent_elasticity,
+d_I = innovation.imitation_digital_boost, c = innovation.imitation_catch_up.
+
+Idiosyncratic productivity (Hopenhayn 1992; Foster, Haltiwanger and Syverson 2008): a transitory AR(1)
+component u_i of log TFP whose innovations shrink with size, as large firms are portfolios of many
+activities (Stanley et al. 1996: growth SD ~ size^-0.15 to -0.2):
+
+    u_i' = rho_u u_i + sigma_u min(max(S_i / median S, 0.01), 100)^(-beta) eps_i,   ln A_i += u_i' - u_i
+    eps_i ~ Laplace(0, 1/sqrt(2))   (unit variance)
+
+The shocks are Laplace, not normal: a firm's yearly change is the sum of a random number of
+independent opportunities, which gives the tent-shaped growth-rate distribution found in firm data
+(Stanley et al. 1996; Bottazzi and Secchi 2006).
+
+rho_u = innovation.shock_persistence, sigma_u = innovation.shock_sd, beta = innovation.shock_size_elasticity.
+Finally every firm gains the common drift production.tfp_drift.
 """
 
 from __future__ import annotations
@@ -37,7 +68,44 @@ def performer_probability(logit: np.ndarray) -> np.ndarray:
     return expit(logit)
 
 
+def affordable(target: np.ndarray, profit: np.ndarray, subsidy: np.ndarray) -> np.ndarray:
+    """Gross R&D before the subsidy a firm can fund: its target, at most what last year's operating profit
+    covers of the firm's own share (1 - subsidy)."""
+    return np.minimum(target, np.maximum(profit, 0.0) / np.maximum(1.0 - subsidy, 1e-9))
+
+
 def success_probability(phi: float, rd_stock: np.ndarray, sales: np.ndarray, public_term: np.ndarray,
                         rel_talent: np.ndarray) -> np.ndarray:
     x = rd_stock / np.maximum(sales, 1e-9) + public_term
     return 1.0 - np.exp(-phi * x * np.sqrt(np.maximum(rel_talent, 1e-9)))
+
+
+def sector_frontier(log_a: np.ndarray, sector: np.ndarray, n_sectors: int, quantile: float) -> np.ndarray:
+    """[sector] the ``quantile`` of own log TFP among the sector's firms (0 for a sector with no firms)."""
+    out = np.zeros(n_sectors)
+    for s in range(n_sectors):  # four sectors, not agents
+        x = log_a[sector == s]
+        if len(x):
+            out[s] = np.quantile(x, quantile)
+    return out
+
+
+def imitation_probability(rate: float, rel_talent: np.ndarray, talent_elasticity: float, digital: np.ndarray,
+                          digital_boost: float) -> np.ndarray:
+    """Yearly probability that a firm's imitation effort succeeds."""
+    return 1.0 - np.exp(-rate * np.maximum(rel_talent, 1e-9) ** talent_elasticity * (1.0 + digital_boost * digital))
+
+
+def imitate(log_a: np.ndarray, log_frontier: np.ndarray, success: np.ndarray, catch_up: float) -> np.ndarray:
+    """Log TFP after imitation: successful laggards close ``catch_up`` of the log gap to their frontier."""
+    return log_a + success * catch_up * np.maximum(log_frontier - log_a, 0.0)
+
+
+def shock_sd(sigma: float, rel_size: np.ndarray, size_elasticity: float) -> np.ndarray:
+    """SD of the yearly productivity innovation, falling with size relative to the median."""
+    return sigma * np.clip(rel_size, 0.01, 100.0) ** (-size_elasticity)
+
+
+def ar1(u: np.ndarray, persistence: float, sd: np.ndarray, eps: np.ndarray) -> np.ndarray:
+    """Next value of the transitory log-productivity component."""
+    return persistence * u + sd * eps
