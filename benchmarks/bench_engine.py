@@ -49,15 +49,16 @@ def one_run(preset: str) -> dict:
 def mesa_location_step(n_firms: int, repeats: int) -> float:
     """Seconds per step for a plain Mesa model: one mesa.Agent per firm, Python arithmetic per region."""
     import mesa
-    import numpy as np
+    import numpy as np  # noqa: F401
 
+    from model.mechanisms import location
     from model.model import FlyingGeeseModel
 
-    base = FlyingGeeseModel({"name": "bench"}, seed=1, n_firms=n_firms, n_talent=1000)
-    base._refresh_location_factors()
-    f = base.firms
-    regions = range(base.data.n)
-    P = base.params
+    m = FlyingGeeseModel({"name": "bench"}, seed=1, n_firms=n_firms, n_talent=1000)
+    location.refresh_location_factors(m)
+    base, f = m.world, m.firms
+    regions = range(m.data.n)
+    P = m.params
     lam, kappa = P["location.profit_sensitivity"], P["location.relocation_cost"]
     horizon = 1.0 / (P["capital.interest_rate"] + P["entry_exit.exit_hazard"])
 
@@ -114,14 +115,14 @@ def array_location_step(n_firms: int, repeats: int) -> float:
     from model.model import FlyingGeeseModel
 
     m = FlyingGeeseModel({"name": "bench"}, seed=1, n_firms=n_firms, n_talent=1000)
-    m._refresh_location_factors()
+    location.refresh_location_factors(m)
     f, P = m.firms, m.params
     idx = np.arange(len(f))
     sub = np.zeros((len(f), m.data.n))
     horizon = 1.0 / (P["capital.interest_rate"] + P["entry_exit.exit_hazard"])
     t0 = time.perf_counter()
     for _ in range(repeats):
-        profit = m._profit_everywhere(idx)
+        profit = location.profit_everywhere(m, idx)
         dest = location.choose(m.rng, profit, f.region, f.value_added, P["location.profit_sensitivity"],
                                P["location.relocation_cost"], sub, horizon)
         f.data["region"][:] = dest

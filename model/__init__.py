@@ -1,6 +1,15 @@
-"""flying-geese: an agent-based scenario model of regional industrial transfer in China, 2012-2035."""
+"""flying-geese: an agent-based scenario model of regional industrial transfer in China, 2012-2035.
+
+The package's constants live here, once: sectors, skills and the money units. Regions come from the
+data file (``regions.load_region_data``), never from code.
+"""
 
 __version__ = "0.1.0"
 
 SECTORS: tuple[str, ...] = ("energy_intensive", "labour_intensive", "equipment", "high_tech")
 SKILLS: tuple[str, ...] = ("high", "general")
+HIGH, GENERAL = SKILLS.index("high"), SKILLS.index("general")  # skill codes in agent columns and [.., skill] arrays
+
+# Units: money is real 2012 yuan; value added and GDP in yi yuan, firm accounts in million yuan.
+YI = 100.0          # million yuan per yi yuan (1 yi = 1e8 yuan)
+MILLION = 1e6       # yuan per million yuan; also persons per million persons

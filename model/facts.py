@@ -2,7 +2,9 @@
 
 Results folders hold aggregates only, so every fact that needs firm-level data is summarised each year
 while the firms exist (``firm_facts``, called by the recorder) and stored as ordinary national metrics
-(``FACT_METRICS``; regions get NaN and are not written, except the few that are regional by nature).
+(``FACT_METRICS``, declared in ``metrics.py``; regions get NaN and are not written, except the few that
+are regional by nature). Last year's firm panel (ids, value added, TFPR deviations) is kept in
+``World.facts_panel`` so growth rates and persistence can be measured for firms alive both years.
 ``geese facts RESULTS_DIR`` then reads ``timeseries.csv`` and prints each fact with its bound.
 
 The facts and their empirical bounds (issue 8):
@@ -28,7 +30,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from .model import FlyingGeeseModel
+    from .agents import Firms
+    from .world import World
 
 HILL_TAIL = 0.05  # share of firms (with positive VA) in the upper tail for the Hill estimator
 
@@ -46,7 +49,7 @@ FACT_METRICS: dict[str, tuple[str, str]] = {
     "tfpr_persistence": ("1", "year-on-year correlation of a firm's within-cell log TFPR deviation, national"),
     "high_tech_va_share": ("share", "high-tech share of industrial value added"),
     "high_tech_firm_share": ("share", "high-tech share of firms"),
-    "energy_intensive_va": ("yi yuan, 2012 prices", "energy-intensive real value added"),
+    "energy_intensive_real_va": ("yi yuan, 2012 prices", "energy-intensive real value added (firm sums)"),
     "firm_va_median": ("million yuan, 2012 prices", "median value added of the region's producing firms"),
 }
 
@@ -131,11 +134,10 @@ class FactsState:
     tfpr_dev: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
-def firm_facts(m: FlyingGeeseModel, state: FactsState, n_regions: int) -> dict[str, np.ndarray]:
+def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int) -> dict[str, np.ndarray]:
     """[region + national] values of ``FACT_METRICS`` for this year; updates ``state`` for the next one."""
     from . import SECTORS
 
-    f = m.firms
     R = n_regions
     nan = np.full(R + 1, np.nan)
     out = {k: nan.copy() for k in FACT_METRICS}
@@ -144,17 +146,17 @@ def firm_facts(m: FlyingGeeseModel, state: FactsState, n_regions: int) -> dict[s
     out["firm_va_hill"][-1] = hill_index(va)
     out["firm_va_top1_share"][-1] = top_share(va[pos]) if pos.any() else np.nan
 
-    w = f.weight
-    iva = np.bincount(f.region, weights=w * va, minlength=R)
+    wt = f.weight
+    iva = np.bincount(f.region, weights=wt * va, minlength=R)
     ht = f.sector == SECTORS.index("high_tech")
     ei = f.sector == SECTORS.index("energy_intensive")
-    ht_va = np.bincount(f.region, weights=w * va * ht, minlength=R)
-    n = np.bincount(f.region, weights=w, minlength=R)
-    ht_n = np.bincount(f.region, weights=w * ht, minlength=R)
+    ht_va = np.bincount(f.region, weights=wt * va * ht, minlength=R)
+    n = np.bincount(f.region, weights=wt, minlength=R)
+    ht_n = np.bincount(f.region, weights=wt * ht, minlength=R)
     out["high_tech_va_share"] = np.append(ht_va, ht_va.sum()) / np.maximum(np.append(iva, iva.sum()), 1e-12)
     out["high_tech_firm_share"] = np.append(ht_n, ht_n.sum()) / np.maximum(np.append(n, n.sum()), 1e-12)
-    ei_va = np.bincount(f.region, weights=w * va * ei, minlength=R) / 100.0
-    out["energy_intensive_va"] = np.append(ei_va, ei_va.sum())
+    ei_va = np.bincount(f.region, weights=wt * va * ei, minlength=R) / 100.0
+    out["energy_intensive_real_va"] = np.append(ei_va, ei_va.sum())
     med = np.full(R + 1, np.nan)
     if pos.any():
         order = np.lexsort((va[pos], f.region[pos]))
@@ -169,10 +171,10 @@ def firm_facts(m: FlyingGeeseModel, state: FactsState, n_regions: int) -> dict[s
     out["firm_va_median"] = med
 
     # revenue productivity, Hsieh-Klenow: ln TFPR = ln(p VA) - a ln K - (1 - a) ln(wage bill)
-    labour_cost = (m.wage[f.region, 0] * f.labour_high + m.wage[f.region, 1] * f.labour_general) / 1e6
+    labour_cost = (w.wage[f.region, 0] * f.labour_high + w.wage[f.region, 1] * f.labour_general) / 1e6
     ok = pos & (f.capital > 0) & (labour_cost > 0)
-    a = m.a_exp[f.sector[ok]]
-    ltfpr = (np.log(m.price[f.sector[ok]] * va[ok]) - a * np.log(f.capital[ok]) - (1 - a) * np.log(labour_cost[ok]))
+    a = w.a_exp[f.sector[ok]]
+    ltfpr = (np.log(w.price[f.sector[ok]] * va[ok]) - a * np.log(f.capital[ok]) - (1 - a) * np.log(labour_cost[ok]))
     cell = f.region[ok].astype(np.int64) * len(SECTORS) + f.sector[ok]
     sd, dev = within_sd(ltfpr, cell) if ok.sum() > 10 else (np.nan, np.zeros(0))
     out["tfpr_sd_within"][-1] = sd
@@ -272,7 +274,7 @@ def evaluate(ts) -> list[Fact]:
         rises = np.all([np.all(b > a) for a, b in zip(vals, vals[1:])])
         out.append(Fact(f"{label}, {'/'.join(str(y) for y in five)}", "rises every period",
                         " -> ".join(_fmt(v, pct=True) for v in vals), bool(rises)))
-    ei = _national(ts, "energy_intensive_va")
+    ei = _national(ts, "energy_intensive_real_va")
     peak = ei.idxmax().to_numpy()
     out.append(Fact("peak year of energy-intensive real VA", "< 2030", ", ".join(str(int(p)) for p in peak),
                     bool(np.all(peak < 2030))))

@@ -139,12 +139,12 @@ def test_location_choice_follows_profit_and_relocation_subsidy(rng):
 def test_rising_east_wages_push_labour_intensive_firms_out_first():
     """The flying-geese mechanism inside the model: raise east wages, labour-intensive firms gain most by leaving."""
     m = small_model(seed=2, n_firms=2000)
-    m._refresh_location_factors()
+    location.refresh_location_factors(m)
     f = m.firms
     east = np.flatnonzero(f.region == 0)
-    before = m._profit_everywhere(east)
-    m.wage[0] *= 1.3
-    after = m._profit_everywhere(east)
+    before = location.profit_everywhere(m, east)
+    m.world.wage[0] *= 1.3
+    after = location.profit_everywhere(m, east)
     gain_elsewhere = (after[:, 1:].max(axis=1) - after[:, 0]) - (before[:, 1:].max(axis=1) - before[:, 0])
     gain_elsewhere /= f.value_added[east]
     li = f.sector[east] == 1
@@ -275,31 +275,32 @@ def test_demand_shock_lowers_that_sectors_output_in_its_year():
 def test_fast_profit_path_matches_the_general_formula():
     """The per-cell shortcut in _profit_everywhere must equal the firm-by-firm formula."""
     m = small_model(seed=6, scenario={"name": "t", "levers": {"carbon_price": {"path": {2012: 150}}}})
-    m._refresh_location_factors()
-    f = m.firms
+    location.refresh_location_factors(m)
+    f, w = m.firms, m.world
     f.data["digital"][::3] = True
     idx = np.arange(len(f))
-    fast = m._profit_everywhere(idx)
+    fast = location.profit_everywhere(m, idx)
     s = f.sector
-    a, bh, bg = m.a_exp[s][:, None], m.bh_exp[s][:, None], m.bg_exp[s][:, None]
-    fr = 1.0 + m.friction[None, :]
-    t = m._charges_everywhere(s, f.digital, f.direct_intensity, f.power_use)
-    gross = m.access[None, :] * (m.price[s][:, None] - t)
-    tfp = f.tfp[:, None] * (m.region_tfp * m.agg)[:, s].T * m.spill[None, :]
-    y = f.capital[:, None] * production.output_per_capital(tfp, gross / fr, m.wage[None, :, 0], m.wage[None, :, 1], a, bh, bg)
-    slow = a * gross * y - fr * m.user_cost[None, :] * f.capital[:, None]
+    a, bh, bg = w.a_exp[s][:, None], w.bh_exp[s][:, None], w.bg_exp[s][:, None]
+    fr = 1.0 + w.friction[None, :]
+    t = location.charges_everywhere(m, s, f.digital, f.direct_intensity, f.power_use)
+    gross = w.access[None, :] * (w.price[s][:, None] - t)
+    tfp = f.tfp[:, None] * (w.region_tfp * w.agg)[:, s].T * w.spill[None, :]
+    y = f.capital[:, None] * production.output_per_capital(tfp, gross / fr, w.wage[None, :, 0], w.wage[None, :, 1], a, bh, bg)
+    slow = a * gross * y - fr * w.user_cost[None, :] * f.capital[:, None]
     np.testing.assert_allclose(fast, slow, rtol=1e-9)
 
 
 def test_land_gets_dearer_where_industry_concentrates():
     m = small_model(seed=8, params={"location.land_congestion": 1.0})
-    m._update_land_cost()
-    before = m.user_cost.copy()
+    location.update_land_cost(m)
+    before = m.world.user_cost.copy()
     f = m.firms
     f.data["capital"][f.region == 2] *= 2.0  # the west doubles its capital
-    m._update_land_cost()
-    assert m.user_cost[2] > before[2] and np.all(m.user_cost[[0, 1, 3]] < before[[0, 1, 3]])
+    location.update_land_cost(m)
+    uc = m.world.user_cost
+    assert uc[2] > before[2] and np.all(uc[[0, 1, 3]] < before[[0, 1, 3]])
     flat = small_model(seed=8, params={"location.land_congestion": 0.0})
     flat.firms.data["capital"][flat.firms.region == 2] *= 2.0
-    flat._update_land_cost()
-    np.testing.assert_allclose(flat.user_cost, before)
+    location.update_land_cost(flat)
+    np.testing.assert_allclose(flat.world.user_cost, before)

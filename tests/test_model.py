@@ -31,7 +31,7 @@ def test_initial_state_reproduces_2012_data():
     assert rec.series("firms")[0] == pytest.approx(d.firms_2012)
     np.testing.assert_allclose([rec.series("emissions", r)[0] for r in d.names], d.co2_2012, rtol=1e-9)
     # enterprise R&D is scaled to the 2012 figure; public R&D is added on top
-    firm_rd = (m.firms.weight * m.rd_spend).sum() / 100
+    firm_rd = (m.firms.weight * m.world.rd_spend).sum() / 100
     assert firm_rd == pytest.approx(d.rd_enterprises_2012, rel=1e-9)
     assert rec.series("industrial_va_share", "west")[0] == pytest.approx(0.1784, abs=1e-9)
 

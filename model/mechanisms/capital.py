@@ -38,6 +38,93 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import SECTORS, YI
+from ..scenario import FIRST_YEAR
+from ..world import Sim
+from . import carbon, demand, entry_exit
+
+PARAMETERS = ("capital.savings_rate", "capital.foreign_share", "capital.depreciation", "capital.carbon_risk_premium",
+              "capital.industry_return_elasticity", "capital.adjustment_cost", "capital.max_investment_rate",
+              "capital.external_finance", "capital.entrant_pool_share",
+              "demand.income_elasticity", "demand.sector_share_2012", "demand.gdp_growth_2035",
+              "entry_exit.entry_rate", "entry_exit.profit_sensitivity", "entry_exit.entrant_size",
+              "entry_exit.sector_return_sensitivity")
+
+
+def init(model: Sim) -> None:
+    """2012: the gross return on industrial capital, industry's draw omega on the national pool (set so
+    that 2012 investment covers depreciation and expected demand growth), and the investment hurdle."""
+    P, d, w, f = model.params, model.data, model.world, model.firms
+    fr0 = 1.0 + w.friction[f.region]
+    k_total = np.sum(w.firm_weight * f.capital)
+    w.gross_return_2012 = np.sum(w.firm_weight * (f.profit + fr0 * w.user_cost[f.region] * f.capital)) / k_total
+    w.hurdle = float(np.sum(f.profit) / np.sum(f.capital))
+    eps_d = P.by("demand.income_elasticity", SECTORS) @ P.by("demand.sector_share_2012", SECTORS)
+    g1 = demand.growth_path(d.gdp_growth, P["demand.gdp_growth_2035"], FIRST_YEAR + 1)
+    pool0 = (P["capital.savings_rate"] + P["capital.foreign_share"]) * d.gdp_2012.sum() * YI
+    w.industry_omega = (P["capital.depreciation"] + eps_d * g1) * k_total / pool0
+
+
+def step(model: Sim) -> None:
+    """Entry and investment: entrants are financed first, then incumbents invest by expected return."""
+    P, f, rng, pol, w = model.params, model.firms, model.rng, model.policy, model.world
+    R, S = model.data.n, len(SECTORS)
+    delta = P["capital.depreciation"]
+    cell = f.region.astype(np.int64) * S + f.sector
+    k_rs = np.bincount(cell, weights=f.weight * f.capital, minlength=R * S)
+    pi_rs = np.bincount(cell, weights=f.weight * f.profit, minlength=R * S)
+    ret = pi_rs / np.maximum(k_rs, 1e-9)
+    emis_rs = np.bincount(cell, weights=f.weight * f.value_added * carbon.intensity(
+        f.direct_intensity, f.power_use, w.grid, f.region), minlength=R * S)
+    va_cell = np.bincount(cell, weights=f.weight * f.value_added, minlength=R * S)
+    int_nat = emis_rs.sum() / max(va_cell.sum(), 1e-9)
+    int_rs = np.where(va_cell > 0, emis_rs / np.maximum(va_cell, 1e-9), int_nat)
+    fr_all = 1.0 + w.friction * (1.0 - pol.friction_cut)
+    premium = carbon_premium(P["capital.carbon_risk_premium"], int_rs, int_nat, pol.carbon_price)
+    rho = ret - premium
+    pool = (P["capital.savings_rate"] + P["capital.foreign_share"]) * w.gdp.sum() * YI  # million yuan
+    gross = (np.sum(f.weight * (f.profit + fr_all[f.region] * w.user_cost[f.region] * f.capital))
+             / max(np.sum(f.weight * f.capital), 1e-9))
+    pool = industry_draw(pool, w.industry_omega, gross, w.gross_return_2012, P["capital.industry_return_elasticity"])
+
+    # Entrants: Poisson per sector (tilted to sector returns), regions by logit, financed first.
+    n_s = np.bincount(f.sector, minlength=S)
+    k_s = np.bincount(f.sector, weights=f.weight * f.capital, minlength=S)
+    ret_s = np.bincount(f.sector, weights=f.weight * f.profit, minlength=S) / np.maximum(k_s, 1e-9)
+    counts = rng.poisson(P["entry_exit.entry_rate"] * entry_exit.sector_entry_weights(
+        n_s, ret_s, P["entry_exit.sector_return_sensitivity"]))
+    n_rs = np.bincount(cell, weights=f.weight, minlength=R * S).reshape(R, S)
+    # a subsidy on a share s of the entry cost saves s x the user cost of that capital every year
+    subsidy_return = pol.relocation_subsidy * w.user_cost[:, None]
+    by_rs = entry_exit.entry_regions(rng, counts, n_rs, rho.reshape(R, S), subsidy_return,
+                                     P["entry_exit.profit_sensitivity"])
+    e_cell = np.repeat(np.arange(R * S), by_rs.ravel())
+    n_cell = np.bincount(cell, minlength=R * S)
+    log_k = np.bincount(cell, weights=np.log(f.capital), minlength=R * S) / np.maximum(n_cell, 1)
+    fallback = np.exp(np.log(f.capital).mean()) if len(f) else 1.0
+    med_k = np.where(n_cell > 0, np.exp(log_k), fallback)  # geometric mean: the median of a lognormal
+    need = P["entry_exit.entrant_size"] * med_k[e_cell]
+    budget = P["capital.entrant_pool_share"] * pool
+    e_k = need * min(1.0, budget / max(float(np.sum(need)) * w.firm_weight, 1e-9))
+
+    # Incumbents: desired investment from the expected excess return, financed internally, then externally.
+    g_s = P.by("demand.income_elasticity", SECTORS)[f.sector] * demand.growth_path(
+        model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year)
+    excess = f.profit / np.maximum(f.capital, 1e-9) - premium[cell] - w.hurdle
+    rate = desired_rate(excess, delta, g_s, P["capital.adjustment_cost"], P["capital.max_investment_rate"])
+    internal = internal_funds(f.profit, f.intangible, f.capital, delta)
+    inv = finance(rate * f.capital, internal, P["capital.external_finance"] * f.capital, f.weight,
+                  pool - float(np.sum(e_k)) * w.firm_weight)
+    f.data["capital"] = f.capital * (1 - delta) + inv
+    f.data["age"] += 1
+    inv_r = np.bincount(f.region, weights=f.weight * inv, minlength=R)
+
+    e_region = (e_cell // S).astype(np.int8)
+    f.append(**entry_exit.entrant_columns(model, cell, n_cell, e_cell, e_k))
+    model.year_stats["entries"] = np.bincount(e_region, minlength=R) * w.firm_weight
+    model.year_stats["investment"] = (inv_r + np.bincount(e_region, weights=e_k * w.firm_weight,
+                                                          minlength=R)) / YI
+
 
 def industry_draw(pool: float, omega: float, gross_return: float, return_2012: float, psi: float) -> float:
     """Most industrial investment (same units as pool) given the gross return on capital."""

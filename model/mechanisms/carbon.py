@@ -19,6 +19,53 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import SECTORS
+from ..agents import Firms
+from ..parameters import ParamSet
+from ..scenario import FIRST_YEAR
+from ..world import Sim, World
+
+PARAMETERS = ("carbon.relative_intensity", "carbon.electricity_share", "carbon.industrial_share_of_co2",
+              "carbon.nonfossil_share_2012", "carbon.nonfossil_share_2031", "carbon.efficiency_gain")
+
+
+def init(model: Sim) -> None:
+    """2012: the industrial share of each region's CO2 spread over its firms by relative sector intensity
+    (direct and electricity parts), the grid intensity that implies, and the non-industrial intensity."""
+    P, d, w, f = model.params, model.data, model.world, model.firms
+    R = d.n
+    rel = P.by("carbon.relative_intensity", SECTORS)[f.sector]
+    elec = P.by("carbon.electricity_share", SECTORS)[f.sector]
+    base = np.bincount(f.region, weights=w.firm_weight * f.value_added * rel, minlength=R)
+    w.grid_2012 = P["carbon.industrial_share_of_co2"] * d.co2_2012 * 1000.0 / base  # kt per million yuan
+    f.data["direct_intensity"] = w.grid_2012[f.region] * rel * (1 - elec)
+    f.data["power_use"] = rel * elec
+    w.grid = w.grid_2012.copy()
+    w.emissions_firm = f.value_added * intensity(f.direct_intensity, f.power_use, w.grid, f.region)
+    w.nonind_co2_intensity = (1 - P["carbon.industrial_share_of_co2"]) * d.co2_2012 / w.services
+    w.carbon_cost = np.zeros(R)
+
+
+def step(model: Sim) -> None:
+    """The grid decarbonises; firms' own fuel and process intensity falls."""
+    P, w, f = model.params, model.world, model.firms
+    w.grid = w.grid_2012 * grid_factor(model.year, P["carbon.nonfossil_share_2012"], P["carbon.nonfossil_share_2031"])
+    f.data["direct_intensity"] = f.direct_intensity * (1.0 - P["carbon.efficiency_gain"])
+
+
+def nonindustrial_co2(w: World, P: ParamSet, year: int) -> np.ndarray:
+    """[region] non-industrial CO2 (Mt): 2012 intensity x non-industrial output, with its electricity
+    half following the grid, (g_t / g_2012)^0.5, and efficiency gains since 2012."""
+    return w.nonind_co2_intensity * w.services * (w.grid / w.grid_2012) ** 0.5 * (
+        1 - P["carbon.efficiency_gain"]) ** (year - FIRST_YEAR)
+
+
+def emissions(firms: Firms, w: World, P: ParamSet, year: int) -> np.ndarray:
+    """[region] CO2 emissions (Mt): industrial (firms' value added x intensity) plus non-industrial."""
+    f = firms
+    industrial = np.bincount(f.region, weights=f.weight * w.emissions_firm, minlength=len(w.grid)) / 1000.0
+    return industrial + nonindustrial_co2(w, P, year)
+
 
 def nonfossil_share(year: int, share_2012: float, share_2031: float) -> float:
     slope = (share_2031 - share_2012) / (2031 - 2012)

@@ -31,6 +31,62 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import HIGH, MILLION, SECTORS, YI
+from ..errors import InputError
+from ..world import Sim
+
+PARAMETERS = ("demand.gdp_growth_2035", "demand.income_elasticity", "demand.services_income_elasticity",
+              "demand.services_talent_elasticity", "innovation.public_rd_growth_elasticity")
+
+
+def init(model: Sim) -> None:
+    """2012: sector demand, industrial value added, the non-industrial economy (GDP less industry) and
+    the base of its regional pull."""
+    P, d, w, f = model.params, model.data, model.world, model.firms
+    R, S = d.n, len(SECTORS)
+    w.sector_demand_trend = np.bincount(f.sector, weights=w.firm_weight * f.value_added, minlength=S)
+    w.iva_r = np.bincount(f.region, weights=w.firm_weight * f.value_added, minlength=R) / YI
+    w.services = d.gdp_2012 - w.iva_r
+    if np.any(w.services <= 0):
+        raise InputError("<parameters>", "demand.industrial_va_share_2012", w.iva_r.round(1).tolist(),
+                         "industrial value added must stay below each region's GDP")
+    w.gdp = d.gdp_2012.copy()
+    w.gdp_prev = w.gdp.copy()
+    w.population = d.population_2012 * MILLION
+    attraction = services_attraction(w.population, w.iva_r, w.h_share, P["demand.services_income_elasticity"],
+                                     P["demand.services_talent_elasticity"])
+    w.services_base = (w.services / w.services.sum()) / (attraction / attraction.sum())
+
+
+def step(model: Sim) -> None:
+    """This year's growth, sector demand (with shocks), non-industrial output by region, public R&D."""
+    P, w = model.params, model.world
+    g = growth_path(model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year)
+    w.growth = g
+    eps = P.by("demand.income_elasticity", SECTORS)
+    w.sector_demand_trend = w.sector_demand_trend * (1.0 + eps * g)
+    w.sector_demand = w.sector_demand_trend * (1.0 + model.policy.demand_shock)
+    w.services = services(model, g)
+    # public research (institutes, universities) grows with GDP and is shared by high-skill talent
+    supply = w.labour_supply
+    growth_pub = 1.0 + P["innovation.public_rd_growth_elasticity"] * g
+    w.public_rd = w.public_rd.sum() * growth_pub * supply[:, HIGH] / supply[:, HIGH].sum()
+
+
+def services(model: Sim, g: float) -> np.ndarray:
+    """[region] non-industrial output this year (yi yuan), from last year's industry and services."""
+    P, w = model.params, model.world
+    eps = P.by("demand.income_elasticity", SECTORS)
+    iva_s = w.va_rs_prev.sum(axis=0)
+    ind_share = w.iva_r.sum() / (w.iva_r.sum() + w.services.sum())
+    e_ind = (iva_s * eps).sum() / max(iva_s.sum(), 1e-9)
+    e_n = services_elasticity(ind_share, e_ind)
+    national = w.services.sum() * (1.0 + e_n * g)
+    pull = w.services_base * services_attraction(
+        w.population, w.iva_r, w.h_share, P["demand.services_income_elasticity"],
+        P["demand.services_talent_elasticity"])
+    return national * pull / pull.sum()
+
 
 def growth_path(data_growth: dict[int, float], growth_2035: float, year: int) -> float:
     """National real GDP growth in ``year``: data where known, then linear to the 2035 value, flat after."""

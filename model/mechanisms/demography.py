@@ -18,6 +18,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import GENERAL, HIGH, MILLION
+from ..agents import Talent
+from ..world import Sim
+from . import labour_market
+
+PARAMETERS = ("labour.high_skill_share_2012", "labour.ability_sigma", "labour.workforce_2012",
+              "labour.natural_unemployment", "demography.retirement_age", "demography.cohort_2012",
+              "demography.cohort_growth", "talent.graduate_growth", "talent.graduate_share",
+              "talent.migrant_share_east")
+
 # 2010 census, million people by age group 20-24 ... 55-59 (NBS Tabulation of the 2010 Population Census).
 CENSUS_2010_AGE_GROUPS = np.array([127.4, 101.0, 97.1, 118.0, 125.0, 105.6, 78.8, 81.3])
 
@@ -42,3 +52,56 @@ def entrants(year: int, cohort_2012: float, cohort_growth: float, graduates_2012
     cohort = cohort_2012 * (1.0 + cohort_growth) ** t
     grads = min(graduates_2012 * (1.0 + graduate_growth) ** t, 0.8 * cohort)
     return cohort - grads, grads
+
+
+def init(model: Sim) -> None:
+    """2012: the workforce as talent agents, placed by population, with census ages, skills, ability,
+    and a home region for the migrants who work in the leading region."""
+    P, d, rng, w = model.params, model.data, model.rng, model.world
+    R = d.n
+    hs = P.by("labour.high_skill_share_2012", model.regions)
+    nt = model.n_talent0
+    t_region = rng.choice(R, size=nt, p=d.population_2012 / d.population_2012.sum()).astype(np.int8)
+    t_skill = np.where(rng.random(nt) < hs[t_region], HIGH, GENERAL).astype(np.int8)
+    t_age = initial_ages(rng, nt, int(P["demography.retirement_age"]))
+    home = t_region.copy()
+    east = model.regions.index("east") if "east" in model.regions else 0
+    others = np.array([r for r in range(R) if r != east])
+    migrant = (t_region == east) & (rng.random(nt) < P["talent.migrant_share_east"])
+    if len(others):
+        p_o = d.population_2012[others] / d.population_2012[others].sum()
+        home[migrant] = rng.choice(others, size=int(migrant.sum()), p=p_o)
+    sig = P["labour.ability_sigma"]
+    ability = rng.lognormal(-0.5 * sig**2, sig, nt) if sig > 0 else np.ones(nt)
+    # the data counts employed persons; the workforce also holds the frictionally unemployed
+    workforce_2012 = P["labour.workforce_2012"] * MILLION / (1.0 - P["labour.natural_unemployment"])
+    w.talent_weight = workforce_2012 / nt
+    model.talent = Talent(uid=np.arange(nt), region=t_region, home=home, skill=t_skill, age=t_age,
+                          employed=np.zeros(nt, bool), wage=np.zeros(nt), ability=ability,
+                          newcomer=np.zeros(nt, bool), weight=np.full(nt, w.talent_weight))
+
+
+def step(model: Sim) -> None:
+    """Ageing, retirement, and this year's young entrants and graduates (newcomers, who then choose a region)."""
+    P, rng, t, w = model.params, model.rng, model.talent, model.world
+    R = model.data.n
+    t.data["age"] += 1
+    t.data["newcomer"][:] = False
+    retire = t.age >= int(P["demography.retirement_age"])
+    model.year_stats["retirements"] = np.bincount(t.region[retire], weights=t.weight[retire], minlength=R)
+    t.keep(~retire)
+    general, grads = entrants(model.year, P["demography.cohort_2012"], P["demography.cohort_growth"],
+                              model.data.graduates_2012, P["talent.graduate_growth"])
+    where = labour_market.pool(t.region, t.skill, t.weight, R).sum(axis=1)
+    n_gen = stochastic_round(rng, general * MILLION * where / where.sum() / w.talent_weight)
+    n_grad = stochastic_round(rng, grads * MILLION * P.by("talent.graduate_share", model.regions)
+                              / w.talent_weight)
+    region = np.concatenate([np.repeat(np.arange(R), n_gen), np.repeat(np.arange(R), n_grad)]).astype(np.int8)
+    skill = np.concatenate([np.full(n_gen.sum(), GENERAL), np.full(n_grad.sum(), HIGH)]).astype(np.int8)
+    age = np.concatenate([np.full(n_gen.sum(), 20), np.full(n_grad.sum(), 22)]).astype(np.int16)
+    n = len(region)
+    sig = P["labour.ability_sigma"]
+    t.append(uid=t.new_ids(n), region=region, home=region.copy(), skill=skill, age=age,
+             employed=np.zeros(n, bool), wage=np.zeros(n), ability=rng.lognormal(-0.5 * sig**2, sig, n)
+             if sig > 0 else np.ones(n), newcomer=np.ones(n, bool), weight=np.full(n, w.talent_weight))
+    model.year_stats["talent_entries"] = np.bincount(region, minlength=R) * w.talent_weight

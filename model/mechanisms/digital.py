@@ -28,6 +28,51 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import SECTORS, YI
+from ..scenario import FIRST_YEAR
+from ..world import Sim
+
+PARAMETERS = ("digital.readiness", "digital.talent_elasticity", "digital.productivity_gain", "digital.annual_cost",
+              "digital.adoption_cost", "digital.diffusion_rate", "digital.review_rate", "digital.success_rate",
+              "digital.peer_effect", "digital.gain_dispersion", "capital.interest_rate", "entry_exit.exit_hazard")
+
+
+def init(model: Sim) -> None:
+    """2012: no firm is digital yet; each carries a persistent taste for it, N(0, 1)."""
+    f = model.firms
+    f.data["digital_affinity"] = model.rng.normal(0.0, 1.0, len(f))
+
+
+def step(model: Sim) -> None:
+    """Firms not yet digital that review the question adopt when the expected PV pays; some projects fail."""
+    P, f, pol, rng, w = model.params, model.firms, model.policy, model.rng, model.world
+    R, S = model.data.n, len(SECTORS)
+    n = len(f)
+    ready = readiness(P.by("digital.readiness", model.regions), pol.digital_infrastructure, w.h_share / w.h_nat,
+                      P["digital.talent_elasticity"])[f.region]
+    cell = f.region.astype(np.int64) * S + f.sector
+    peers = (np.bincount(cell, weights=f.weight * f.digital, minlength=R * S)
+             / np.maximum(np.bincount(cell, weights=f.weight, minlength=R * S), 1e-12))[cell]
+    sub = pol.digital_subsidy[f.region]
+    sig = P["digital.gain_dispersion"]
+    taste = np.exp(sig * f.digital_affinity - 0.5 * sig**2)
+    sales = f.value_added
+    gain = P["digital.productivity_gain"]
+    extra = profit_gain(sales, w.a_exp[f.sector], gain, taste)
+    cost = adoption_cost(P["digital.adoption_cost"], sales, P["digital.diffusion_rate"], model.year - FIRST_YEAR,
+                         P["digital.peer_effect"], peers, ready)
+    p_ok = success_probability(P["digital.success_rate"], ready)
+    horizon = 1.0 / (P["capital.interest_rate"] + P["entry_exit.exit_hazard"])
+    npv = net_present_value(p_ok, horizon, extra, P["digital.annual_cost"] * sales, cost, sub)
+    review = rng.random(n) < P["digital.review_rate"]
+    works = rng.random(n) < p_ok
+    tries = review & ~f.digital & (sales > 0) & (npv > 0)
+    adopt = tries & works
+    f.data["intangible"] = f.intangible + tries * (1.0 - sub) * cost
+    model.year_stats["policy_cost"] += np.bincount(f.region, weights=f.weight * tries * sub * cost, minlength=R) / YI
+    f.data["digital"] = f.digital | adopt
+    f.data["tfp"] = np.where(adopt, f.tfp * (1.0 + gain), f.tfp)
+
 
 def readiness(base: np.ndarray, infrastructure: np.ndarray, rel_talent: np.ndarray,
               talent_elasticity: float) -> np.ndarray:

@@ -39,6 +39,74 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import SECTORS, YI
+from ..world import Sim
+
+PARAMETERS = ("entry_exit.exit_hazard", "entry_exit.exit_after_losses", "entry_exit.loss_years_to_exit",
+              "entry_exit.entry_rate", "entry_exit.profit_sensitivity", "entry_exit.entrant_size",
+              "entry_exit.entrant_tfp_gap", "entry_exit.entrant_tfp_sigma", "entry_exit.sector_return_sensitivity",
+              "capital.depreciation", "carbon.relative_intensity", "carbon.electricity_share")
+
+
+def init(model: Sim) -> None:
+    """2012: firm ages, uniform over 1-29 years."""
+    f = model.firms
+    f.data["age"] = model.rng.integers(1, 30, len(f)).astype(np.int16)
+
+
+def step(model: Sim) -> None:
+    """Exit: firms with a loss streak (or bad luck) leave; their depreciated capital is stranded."""
+    P, f = model.params, model.firms
+    R = model.data.n
+    out = exits(model.rng, f.loss_years, P["entry_exit.exit_hazard"], P["entry_exit.exit_after_losses"],
+                int(P["entry_exit.loss_years_to_exit"]))
+    delta = P["capital.depreciation"]
+    model.year_stats["stranded"] = np.bincount(f.region[out], weights=(f.weight * f.capital * (1 - delta))[out],
+                                               minlength=R) / YI
+    model.year_stats["exits"] = np.bincount(f.region[out], weights=f.weight[out], minlength=R)
+    f.keep(~out)
+
+
+def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np.ndarray,
+                    e_k: np.ndarray) -> dict[str, np.ndarray]:
+    """New firms' columns: technology copied from an incumbent, staffing from their cell's incumbents,
+    capital as financed.
+
+    ``cell`` is the incumbents' flat (region, sector) index, ``n_cell`` their count per cell, ``e_cell``
+    each entrant's cell and ``e_k`` its capital (million yuan).
+    """
+    P, f, rng, w = model.params, model.firms, model.rng, model.world
+    R, S = model.data.n, len(SECTORS)
+    ne = len(e_cell)
+    has = n_cell > 0
+
+    def cell_mean(values: np.ndarray, per: np.ndarray | None = None) -> np.ndarray:
+        total = np.bincount(cell, weights=values, minlength=R * S)
+        return total / np.maximum(n_cell if per is None else np.bincount(cell, weights=per, minlength=R * S),
+                                  1e-9)
+
+    h_per_k = cell_mean(f.labour_high, per=f.capital)
+    g_per_k = cell_mean(f.labour_general, per=f.capital)
+    e_sector = (e_cell % S).astype(np.int8)
+    e_region = (e_cell // S).astype(np.int8)
+    # an imperfect copy of the own permanent TFP of a random incumbent of the cell (of the sector if empty)
+    parent = anchor_incumbents(rng, cell, e_cell, f.sector.astype(np.int64), e_sector.astype(np.int64))
+    log_perm = np.log(f.tfp) - f.tfp_shock
+    base = np.where(parent >= 0, log_perm[np.maximum(parent, 0)], log_perm.mean() if len(f) else 0.0)
+    log_a = entrant_log_tfp(base, P["entry_exit.entrant_tfp_gap"], P["entry_exit.entrant_tfp_sigma"],
+                            rng.normal(0.0, 1.0, ne))
+    rel = P.by("carbon.relative_intensity", SECTORS)[e_sector]
+    elec = P.by("carbon.electricity_share", SECTORS)[e_sector]
+    direct = np.where(has[e_cell], cell_mean(f.direct_intensity)[e_cell], w.grid[e_region] * rel * (1 - elec))
+    power = np.where(has[e_cell], cell_mean(f.power_use)[e_cell], rel * elec)
+    return dict(uid=f.new_ids(ne), region=e_region, sector=e_sector, tfp=np.exp(log_a), tfp_shock=np.zeros(ne),
+                capital=e_k, intangible=np.zeros(ne),
+                labour_high=h_per_k[e_cell] * e_k, labour_general=g_per_k[e_cell] * e_k,
+                direct_intensity=direct, power_use=power, digital=np.zeros(ne, bool),
+                digital_affinity=rng.normal(0.0, 1.0, ne), rd_active=np.zeros(ne, bool), rd_stock=np.zeros(ne),
+                age=np.zeros(ne, np.int16), value_added=np.zeros(ne), profit=np.zeros(ne),
+                loss_years=np.zeros(ne, np.int16), weight=np.full(ne, w.firm_weight))
+
 
 def exits(rng: np.random.Generator, loss_years: np.ndarray, hazard: float, after_losses: float,
           loss_limit: int) -> np.ndarray:

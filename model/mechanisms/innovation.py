@@ -55,7 +55,91 @@ Finally every firm gains the common drift production.tfp_drift.
 from __future__ import annotations
 
 import numpy as np
+from scipy.optimize import brentq
 from scipy.special import expit
+
+from .. import HIGH, SECTORS, YI
+from ..scenario import FIRST_YEAR
+from ..world import Sim
+
+PARAMETERS = ("innovation.performer_talent_effect", "innovation.performer_size_effect",
+              "innovation.performer_share_2012", "innovation.performer_trend", "innovation.rd_share_of_value_added",
+              "innovation.rd_depreciation", "innovation.public_rd_2012", "innovation.tech_transfer_rate",
+              "innovation.public_research_weight", "innovation.success_rate", "innovation.success_tfp_gain",
+              "innovation.frontier_quantile", "innovation.imitation_rate", "innovation.imitation_catch_up",
+              "innovation.imitation_talent_elasticity", "innovation.imitation_digital_boost",
+              "innovation.shock_sd", "innovation.shock_persistence", "innovation.shock_size_elasticity",
+              "production.tfp_drift")
+
+
+def init(model: Sim) -> None:
+    """2012: who performs R&D (intercept solved for the 2012 share), the spending scale, the stocks,
+    the firms' own R&D spending (their intangible expense), and public R&D shared by high-skill talent."""
+    P, d, rng, w, f = model.params, model.data, model.rng, model.world, model.firms
+    nf = len(f)
+    va = f.value_added
+    rel_size = va / np.median(va)
+
+    def p_perform(b0: float) -> np.ndarray:
+        return performer_probability(performer_logit(
+            b0, 0.0, 0, P["innovation.performer_talent_effect"], (w.h_share / w.h_nat)[f.region],
+            rel_size, np.zeros(nf), P["innovation.performer_size_effect"]))
+
+    w.rd_b0 = brentq(lambda b: p_perform(b).mean() - P["innovation.performer_share_2012"], -40, 40)
+    active = rng.random(nf) < p_perform(w.rd_b0)
+    rho = P.by("innovation.rd_share_of_value_added", SECTORS)[f.sector]
+    raw = active * rho * va
+    w.rd_scale = d.rd_enterprises_2012 * YI / max((raw * w.firm_weight).sum(), 1e-9)
+    w.rd_spend = raw * w.rd_scale
+    f.data["rd_active"] = active
+    f.data["rd_stock"] = w.rd_spend / (P["innovation.rd_depreciation"] + 0.08)
+    f.data["intangible"] = w.rd_spend.copy()
+    f.data["tfp_shock"] = np.zeros(nf)
+    supply = w.labour_supply
+    w.public_rd = P["innovation.public_rd_2012"] * supply[:, HIGH] / supply[:, HIGH].sum()
+    w.innovations = np.zeros(d.n)
+
+
+def step(model: Sim) -> None:
+    """R&D (an expense), innovation, imitation of the sector frontier, transitory productivity shocks."""
+    P, f, pol, rng, w = model.params, model.firms, model.policy, model.rng, model.world
+    R, S = model.data.n, len(SECTORS)
+    n = len(f)
+    rel_t = (w.h_share / w.h_nat)[f.region]
+    med = np.median(f.value_added[f.value_added > 0]) if np.any(f.value_added > 0) else 1.0
+    rel_size = np.where(f.value_added > 0, f.value_added / med, 0.1)
+    sub = pol.rd_subsidy[f.region]
+    logit = performer_logit(w.rd_b0, P["innovation.performer_trend"], model.year - FIRST_YEAR,
+                            P["innovation.performer_talent_effect"], rel_t, rel_size, sub,
+                            P["innovation.performer_size_effect"])
+    active = rng.random(n) < performer_probability(logit)
+    target = P.by("innovation.rd_share_of_value_added", SECTORS)[f.sector] * w.rd_scale * f.value_added
+    spend = active * affordable(target, f.profit, sub) * (1.0 + sub)
+    f.data["rd_active"] = active
+    f.data["rd_stock"] = f.rd_stock * (1 - P["innovation.rd_depreciation"]) + spend
+    f.data["intangible"] = (1.0 - sub) * spend  # the firm's own share is an expense (digital.step adds to it)
+    w.rd_spend = spend
+    model.year_stats["policy_cost"] += np.bincount(f.region, weights=f.weight * spend * sub, minlength=R) / YI
+    tt = np.minimum(P.by("innovation.tech_transfer_rate", model.regions) + pol.tech_transfer, 1.0)
+    public = P["innovation.public_research_weight"] * tt * w.public_rd / np.maximum(w.iva_r, 1e-9)
+    p = success_probability(P["innovation.success_rate"], f.rd_stock, f.value_added,
+                            public[f.region] * f.rd_active, rel_t)
+    success = rng.random(n) < p
+    gain = np.zeros(n)
+    gain[success] = P["innovation.success_tfp_gain"] * rng.lognormal(-0.125, 0.5, int(success.sum()))
+    w.innovations = np.bincount(f.region, weights=f.weight * success, minlength=R)
+    # the permanent part: innovation, then imitation of the sector frontier
+    log_perm = np.log(f.tfp) - f.tfp_shock + gain
+    frontier = sector_frontier(log_perm, f.sector, S, P["innovation.frontier_quantile"])
+    q = imitation_probability(P["innovation.imitation_rate"], rel_t, P["innovation.imitation_talent_elasticity"],
+                              f.digital, P["innovation.imitation_digital_boost"])
+    copied = rng.random(n) < q
+    log_perm = imitate(log_perm, frontier[f.sector], copied, P["innovation.imitation_catch_up"])
+    # the transitory part: AR(1) with Laplace innovations whose SD falls with size
+    sd = shock_sd(P["innovation.shock_sd"], rel_size, P["innovation.shock_size_elasticity"])
+    u = ar1(f.tfp_shock, P["innovation.shock_persistence"], sd, rng.laplace(0.0, np.sqrt(0.5), n))
+    f.data["tfp_shock"] = u
+    f.data["tfp"] = np.exp(log_perm + u) * (1.0 + P["production.tfp_drift"])
 
 
 def performer_logit(b0: float, trend: float, years: int, talent_effect: float, rel_talent: np.ndarray,

@@ -17,6 +17,61 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import GENERAL, HIGH, MILLION, YI
+from ..world import Sim
+
+PARAMETERS = ("labour.high_skill_premium_2012", "labour.natural_unemployment", "labour.wage_adjustment")
+
+
+def init(model: Sim) -> None:
+    """2012: the local pools and talent shares from the talent agents, and wages from the data file.
+
+    General workers earn the private-unit average wage; the high-skilled earn the college premium on
+    top, which puts them near the non-private (SOE and public) average.
+    """
+    P, d, w, t = model.params, model.data, model.world, model.talent
+    supply = pool(t.region, t.skill, t.weight, d.n)
+    w.labour_supply = supply
+    w.pop_ratio = supply.sum(axis=1) / (d.population_2012 * MILLION)  # workforce per resident
+    w.h_share = supply[:, HIGH] / supply.sum(axis=1)
+    w.h_nat = supply[:, HIGH].sum() / supply.sum()
+    wage_general = d.wage_private_2012
+    w.wage = np.column_stack([P["labour.high_skill_premium_2012"] * wage_general, wage_general])  # [region, skill]
+
+
+def init_employment(model: Sim) -> None:
+    """2012, once firms and services exist: the other sectors' labour share nu_rk (so that 2012
+    employment is (1 - u) S where industry leaves room), employment rates, and who holds a job."""
+    P, w, f, t, rng = model.params, model.world, model.firms, model.talent, model.rng
+    R = model.data.n
+    supply = w.labour_supply
+    ind_h = np.bincount(f.region, weights=w.firm_weight * f.labour_high, minlength=R)
+    ind_g = np.bincount(f.region, weights=w.firm_weight * f.labour_general, minlength=R)
+    u = P["labour.natural_unemployment"]
+    other = np.maximum((1 - u) * supply - np.column_stack([ind_h, ind_g]), 0.05 * supply)
+    w.services_labour_share = other * w.wage / (w.services[:, None] * YI * MILLION)
+    employment = np.minimum(other + np.column_stack([ind_h, ind_g]), (1 - u) * supply)
+    w.employment_rate = employment / supply
+    t.data["employed"] = assign_jobs(rng, t.region.astype(np.int64) * 2 + t.skill, w.employment_rate)
+    t.data["wage"] = np.where(t.employed, w.wage[t.region, t.skill] * t.ability, 0.0)
+
+
+def step(model: Sim) -> None:
+    """After production: employment rates, who holds a job and what they earn, next year's wages."""
+    P, w, t, pol, rng = model.params, model.world, model.talent, model.policy, model.rng
+    R = model.data.n
+    supply = w.labour_supply
+    w.employment_rate = w.employment / np.maximum(supply, 1e-9)
+    t_cell = t.region.astype(np.int64) * 2 + t.skill
+    t.data["employed"] = assign_jobs(rng, t_cell, w.employment_rate)
+    paid = w.wage * (1.0 + pol.wage_topup)
+    t.data["wage"] = np.where(t.employed, paid.ravel()[t_cell] * t.ability, 0.0)
+    if pol.wage_topup.any():
+        topup_bill = (w.wage * pol.wage_topup).ravel()[t_cell] * t.ability * t.employed * t.weight
+        model.year_stats["policy_cost"] += np.bincount(t.region, weights=topup_bill, minlength=R) / 1e8
+    w.wage = update_wages(w.wage, w.labour_demand, supply, P["labour.natural_unemployment"],
+                          P["labour.wage_adjustment"])
+
 
 def pool(region: np.ndarray, skill: np.ndarray, weight: np.ndarray, n_regions: int) -> np.ndarray:
     """[region, skill] weighted headcount."""

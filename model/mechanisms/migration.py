@@ -25,6 +25,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import HIGH
+from ..world import Sim
+from . import labour_market
+
+PARAMETERS = ("talent.wage_weight", "talent.amenity", "talent.review_rate", "talent.mobility_high",
+              "talent.mobility_general", "talent.mobility_young", "talent.mobility_old", "talent.home_bias",
+              "talent.moving_cost")
+
 N_AGE_GROUPS = 3
 
 
@@ -65,3 +73,46 @@ def choose(rng: np.random.Generator, cells: np.ndarray, probs: np.ndarray) -> np
     cum[:, -1] = 1.0
     u = rng.random(len(cells))
     return (u[:, None] > cum[cells]).sum(axis=1).astype(np.int8)
+
+
+def init(model: Sim) -> None:
+    """2012 is a spatial equilibrium: amenities (cost of living, climate, public services) offset the
+    regional gaps in expected wages, so migration comes from home ties, shocks and talent.amenity."""
+    w = model.world
+    value = np.log(w.wage * w.employment_rate)
+    w.amenity_2012 = -model.params["talent.wage_weight"] * (value - value.mean(axis=0, keepdims=True))
+
+
+def step(model: Sim) -> None:
+    """Reviewing people pick a region; then the year's talent pool, shares and population are fixed."""
+    P, rng, t, pol, w = model.params, model.rng, model.talent, model.policy, model.world
+    R = model.data.n
+    mob_skill = np.array([P["talent.mobility_high"], P["talent.mobility_general"]])
+    mob_age = np.array([P["talent.mobility_young"], 1.0, P["talent.mobility_old"]])
+    grp = age_group(t.age)
+    p_review = np.minimum(P["talent.review_rate"] * mob_skill[t.skill] * mob_age[grp], 1.0)
+    review = t.newcomer | (rng.random(len(t)) < p_review)
+    idx = np.flatnonzero(review)
+    amenity = w.amenity_2012 + P.by("talent.amenity", model.regions)[:, None]
+    probs = choice_probabilities(w.wage, w.employment_rate, pol.wage_topup, pol.moving_cost_cut,
+                                 amenity, labour_market.pool(t.region, t.skill, t.weight, R).sum(axis=1),
+                                 P["talent.wage_weight"], P["talent.home_bias"], P["talent.moving_cost"])
+    cells = cell_index(t.region[idx], t.home[idx], t.skill[idx], grp[idx], R)
+    dest = choose(rng, cells, probs)
+    origin = t.region[idx]
+    moved = dest != origin
+    wt = t.weight[idx][moved]
+    o, dst, sk = origin[moved], dest[moved], t.skill[idx][moved]
+    ys = model.year_stats
+    np.add.at(model.flows["talent"], (sk, o, dst), wt)
+    ys["talent_out"] = np.bincount(o, weights=wt, minlength=R)
+    ys["talent_in"] = np.bincount(dst, weights=wt, minlength=R)
+    hi = sk == HIGH
+    ys["talent_out_high"] = np.bincount(o[hi], weights=wt[hi], minlength=R)
+    ys["talent_in_high"] = np.bincount(dst[hi], weights=wt[hi], minlength=R)
+    t.data["region"][idx] = dest
+    # The year's talent pool is now fixed: shares used by relocation, R&D, digital and production.
+    w.labour_supply = labour_market.pool(t.region, t.skill, t.weight, R)
+    w.h_share = w.labour_supply[:, HIGH] / np.maximum(w.labour_supply.sum(axis=1), 1e-9)
+    w.h_nat = w.labour_supply[:, HIGH].sum() / w.labour_supply.sum()
+    w.population = w.labour_supply.sum(axis=1) / w.pop_ratio

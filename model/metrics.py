@@ -1,0 +1,177 @@
+"""The model's metrics, each declared once: name, unit, meaning, and the function that computes it.
+
+A metric's ``compute`` takes a ``YearView`` (one year's state, with the intermediates several metrics
+share computed once) and returns one value per region plus the nation (the last entry), like a Mesa
+``DataCollector`` reporter or an EMA Workbench ``Outcome``. The recorder only calls them. Physics
+(emissions, the manufacturing split) lives in the mechanisms; a metric only aggregates.
+
+To add a metric: append a ``Metric`` to ``METRICS`` (the order is the column order of every results
+file; the first block is the engine issue's contract, ``core=True``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from . import HIGH, SECTORS, YI
+from .facts import FACT_METRICS, FactsState, firm_facts
+from .mechanisms import carbon, production
+from .scenario import FIRST_YEAR
+from .world import Sim
+
+
+def both(x: np.ndarray) -> np.ndarray:
+    """Regions plus the national total as the last entry."""
+    return np.append(x, x.sum())
+
+
+def ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """Regional and national ratios of two regional totals."""
+    num, den = both(num), both(den)
+    return num / np.maximum(den, 1e-12)
+
+
+class YearView:
+    """One year's model state as the metrics read it (agents, world, the year's ledger)."""
+
+    def __init__(self, m: Sim):
+        self.m, self.f, self.t, self.w, self.ys = m, m.firms, m.talent, m.world, m.year_stats
+        self.year, self.R = m.year, m.data.n
+
+    def reg(self, weights: np.ndarray, by: np.ndarray | None = None) -> np.ndarray:
+        """[region] sum of ``weights`` over agents (firms unless ``by`` names other regions)."""
+        return np.bincount(self.f.region if by is None else by, weights=weights, minlength=self.R)
+
+    @cached_property
+    def workforce(self) -> np.ndarray:
+        return self.w.labour_supply.sum(axis=1)
+
+    @cached_property
+    def high(self) -> np.ndarray:
+        return self.w.labour_supply[:, HIGH]
+
+    @cached_property
+    def employed(self) -> np.ndarray:
+        t = self.t
+        return self.reg(t.weight * t.employed, t.region)
+
+    @cached_property
+    def wage_bill(self) -> np.ndarray:
+        t = self.t
+        return self.reg(t.weight * t.wage, t.region)
+
+    @cached_property
+    def iva(self) -> np.ndarray:
+        return self.reg(self.f.weight * self.f.value_added) / YI
+
+    @cached_property
+    def mva(self) -> np.ndarray:
+        return production.manufacturing_va(self.f, self.m.params["production.nonmanufacturing_share_energy"], self.R)
+
+    @cached_property
+    def rd(self) -> np.ndarray:
+        return self.reg(self.f.weight * self.w.rd_spend) / YI + self.w.public_rd
+
+    @cached_property
+    def facts(self) -> dict[str, np.ndarray]:
+        """Stylised facts of firm dynamics (facts.py): firm-panel summaries, computed once a year."""
+        if self.w.facts_panel is None:
+            self.w.facts_panel = FactsState()
+        return firm_facts(self.f, self.w, self.w.facts_panel, self.R)
+
+    @cached_property
+    def n_firms(self) -> np.ndarray:
+        return self.reg(self.f.weight)
+
+    @cached_property
+    def digital_n(self) -> np.ndarray:
+        return self.reg(self.f.weight * self.f.digital)
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One recorded quantity: per region and national, every year."""
+
+    name: str
+    unit: str
+    meaning: str
+    compute: Callable[[YearView], np.ndarray]
+    core: bool = False   # part of the engine's contract: always recorded, never NaN (growth from 2013)
+
+
+def _growth(v: YearView) -> np.ndarray:
+    if v.year == FIRST_YEAR:
+        return np.full(v.R + 1, np.nan)
+    return both(v.w.gdp) / both(v.w.gdp_prev) - 1.0
+
+
+def _relocations(key: str) -> Callable[[YearView], np.ndarray]:
+    def compute(v: YearView) -> np.ndarray:
+        out = both(v.ys[key])
+        out[-1] = v.ys["reloc_in"].sum()  # relocations net out nationally: the nation counts each move once
+        return out
+    return compute
+
+
+def _net_general(v: YearView) -> np.ndarray:
+    ys = v.ys
+    return both((ys["talent_in"] - ys["talent_in_high"]) - (ys["talent_out"] - ys["talent_out_high"])) / 1e3
+
+
+_HIGH_TECH = SECTORS.index("high_tech")
+
+METRICS: tuple[Metric, ...] = (
+    Metric("population", "million people", "resident population", lambda v: both(v.w.population) / 1e6, True),
+    Metric("talent_high", "million people", "high-skill (tertiary) workforce", lambda v: both(v.high) / 1e6, True),
+    Metric("net_migration_high", "thousand people/yr", "net inflow of high-skill talent",
+           lambda v: both(v.ys["talent_in_high"] - v.ys["talent_out_high"]) / 1e3, True),
+    Metric("gdp", "yi yuan, 2012 prices", "real GDP (industry + rest of the economy)", lambda v: both(v.w.gdp), True),
+    Metric("gdp_growth", "1/yr", "real GDP growth", _growth, True),
+    Metric("industrial_va", "yi yuan, 2012 prices", "industrial value added", lambda v: both(v.iva), True),
+    Metric("manufacturing_va", "yi yuan, 2012 prices", "manufacturing value added", lambda v: both(v.mva), True),
+    Metric("rd_spend", "yi yuan, 2012 prices", "R&D spending, enterprises + public", lambda v: both(v.rd), True),
+    Metric("rd_intensity", "share of GDP", "R&D spending / GDP", lambda v: ratio(v.rd, v.w.gdp), True),
+    Metric("wage_mean", "yuan/yr, 2012 prices", "mean wage of the employed (all employers, not only non-private units)",
+           lambda v: ratio(v.wage_bill, v.employed), True),
+    Metric("firms", "firms", "above-size industrial firms", lambda v: both(v.n_firms), True),
+    Metric("firms_high_tech", "firms", "high-tech firms",
+           lambda v: both(v.reg(v.f.weight * (v.f.sector == _HIGH_TECH))), True),
+    Metric("digital_adoption", "share of firms", "firms that have gone digital",
+           lambda v: ratio(v.digital_n, v.n_firms), True),
+    Metric("emissions", "Mt CO2", "CO2 emissions",
+           lambda v: both(carbon.emissions(v.f, v.w, v.m.params, v.year)), True),
+    Metric("capital_stock", "yi yuan, 2012 prices", "industrial capital stock",
+           lambda v: both(v.reg(v.f.weight * v.f.capital) / YI), True),
+    Metric("investment", "yi yuan, 2012 prices", "industrial investment", lambda v: both(v.ys["investment"]), True),
+    Metric("relocations_in", "firms/yr", "firms relocating into the region", _relocations("reloc_in"), True),
+    Metric("relocations_out", "firms/yr", "firms relocating out of the region", _relocations("reloc_out"), True),
+    # extras
+    Metric("net_migration_general", "thousand people/yr", "net inflow of general workers", _net_general),
+    Metric("talent_general", "million people", "general (non-tertiary) workforce",
+           lambda v: both(v.workforce - v.high) / 1e6),
+    Metric("unemployment_rate", "share of workforce", "unemployment rate",
+           lambda v: 1.0 - ratio(v.employed, v.workforce)),
+    Metric("manufacturing_share_gdp", "share of GDP", "manufacturing value added / GDP",
+           lambda v: ratio(v.mva, v.w.gdp)),
+    Metric("industrial_va_share", "share of national", "region's share of national industrial value added",
+           lambda v: both(v.iva) / v.iva.sum()),
+    Metric("high_skill_share", "share of workforce", "high-skill share of the workforce",
+           lambda v: ratio(v.high, v.workforce)),
+    Metric("digital_firms", "firms", "firms that have gone digital", lambda v: both(v.digital_n)),
+    Metric("stranded_capital", "yi yuan, 2012 prices", "capital stranded by exits", lambda v: both(v.ys["stranded"])),
+    Metric("carbon_cost", "yi yuan, 2012 prices", "carbon cost paid by firms", lambda v: both(v.w.carbon_cost)),
+    Metric("policy_cost", "yi yuan, 2012 prices", "public spending on the levers", lambda v: both(v.ys["policy_cost"])),
+    Metric("entries", "firms/yr", "new firms", lambda v: both(v.ys["entries"])),
+    Metric("exits", "firms/yr", "firms exiting", lambda v: both(v.ys["exits"])),
+    Metric("innovations", "firms/yr", "firms with a successful innovation", lambda v: both(v.w.innovations)),
+)
+# stylised facts of firm dynamics (facts.py; printed by `geese facts`)
+METRICS += tuple(Metric(name, unit, meaning, lambda v, name=name: v.facts[name])
+                 for name, (unit, meaning) in FACT_METRICS.items())
+BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
+if len(BY_NAME) != len(METRICS):
+    raise ValueError("metric names must be unique")

@@ -1,0 +1,110 @@
+"""The world: the regional state that mechanisms share, in one documented dataclass.
+
+Agents live in ``model.firms`` and ``model.talent`` (array-backed columns, ``agents.py``); everything
+that is not an agent column and that more than one mechanism reads or writes lives here, one field per
+quantity with its unit. Each field names the mechanism that sets it (``set by``); a mechanism reads
+what others set and writes only its own fields (plus agent columns and the year's ledger).
+
+Indices: [region] in the data file's order, [sector] in ``model.SECTORS`` order, [skill] in
+``model.SKILLS`` order (0 = high, 1 = general). Money is real 2012 yuan: "yi yuan" = 1e8 yuan,
+"million yuan" = 1e6 yuan. Fields marked 2012 are fixed at set-up; the others move every year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from .agents import Firms, Talent
+from .parameters import ParamSet
+from .policy import Policy
+from .regions import RegionData
+
+
+def _empty() -> Any:
+    return field(default_factory=lambda: np.zeros(0))
+
+
+@dataclass
+class World:
+    """Shared regional state. Filled by the mechanisms' ``init`` (2012) and updated by their ``step``."""
+
+    # --- technology (production.init; 2012, fixed)
+    alpha: np.ndarray = _empty()          # [sector] output elasticity of capital, 1
+    theta: np.ndarray = _empty()          # [sector] high-skill share of the labour elasticity, 1
+    a_exp: np.ndarray = _empty()          # [sector] capital exponent (= alpha), 1
+    bh_exp: np.ndarray = _empty()         # [sector] high-skill labour exponent theta (1 - alpha), 1
+    bg_exp: np.ndarray = _empty()         # [sector] general labour exponent (1 - theta)(1 - alpha), 1
+    region_tfp: np.ndarray = _empty()     # [region, sector] TFP that stays with the place (Z_rs), 1
+    firm_weight: float = 0.0              # real firms per firm agent
+    # --- place (location.init / location.step)
+    access_2012: np.ndarray = _empty()    # [region] market access a_r in 2012 (price-1 revenue per unit), 1
+    access: np.ndarray = _empty()         # [region] market access this year, 1
+    land: np.ndarray = _empty()           # [region] land cost index in 2012, 1
+    friction: np.ndarray = _empty()       # [region] business-environment friction f_r on factor costs, 1
+    user_cost: np.ndarray = _empty()      # [region] user cost of capital u_r, yuan per yuan of capital per year
+    capital_share_2012: np.ndarray | None = None  # [region] share of industrial capital in 2012 (land congestion), 1
+    agg: np.ndarray = _empty()            # [region, sector] agglomeration factor this year, 1
+    spill: np.ndarray = _empty()          # [region] talent spillover factor this year, 1
+    # --- labour (demography.init, labour_market.init/step, migration.step)
+    talent_weight: float = 0.0            # people per talent agent
+    labour_supply: np.ndarray = _empty()  # [region, skill] working-age people after migration, persons
+    h_share: np.ndarray = _empty()        # [region] high-skill share of the workforce, 1
+    h_nat: float = 0.0                    # national high-skill share of the workforce, 1
+    pop_ratio: np.ndarray = _empty()      # [region] workforce per resident (2012), 1
+    population: np.ndarray = _empty()     # [region] resident population, persons
+    wage: np.ndarray = _empty()           # [region, skill] wage for next hires, yuan per year
+    labour_demand: np.ndarray = _empty()  # [region, skill] industry + other sectors this year, persons
+    employment: np.ndarray = _empty()     # [region, skill] employed this year, persons
+    employment_rate: np.ndarray = _empty()  # [region, skill] employed / working-age people, 1
+    services_labour_share: np.ndarray = _empty()  # [region, skill] labour share nu_rk of non-industrial output (2012), 1
+    amenity_2012: np.ndarray = _empty()   # [region, skill] Rosen-Roback amenity A0_rk (migration.init), utils
+    # --- demand and the economy (production.step, demand.init/step)
+    price: np.ndarray = _empty()          # [sector] sector price, 1 (= 1 in 2012)
+    sector_demand_trend: np.ndarray = _empty()  # [sector] trend real demand, million yuan per year
+    sector_demand: np.ndarray = _empty()  # [sector] this year's demand after shocks, million yuan per year
+    growth: float = 0.0                   # national real GDP growth this year g_t, 1/year
+    va_rs_prev: np.ndarray = _empty()     # [region, sector] industrial value added last year, yi yuan
+    iva_r: np.ndarray = _empty()          # [region] industrial value added, yi yuan
+    services: np.ndarray = _empty()       # [region] non-industrial output, yi yuan
+    services_base: np.ndarray = _empty()  # [region] calibrated base of the services pull (2012), 1
+    gdp: np.ndarray = _empty()            # [region] GDP this year, yi yuan
+    gdp_prev: np.ndarray = _empty()       # [region] GDP last year, yi yuan
+    # --- capital (capital.init)
+    gross_return_2012: float = 0.0        # gross return on industrial capital in 2012, 1/year
+    industry_omega: float = 0.0           # industry's share of the investable pool at the 2012 return, 1
+    hurdle: float = 0.0                   # operating return on capital in 2012, the investment hurdle, 1/year
+    # --- R&D (innovation.init/step, demand.step)
+    rd_b0: float = 0.0                    # intercept of the R&D performer logit (2012), 1
+    rd_scale: float = 0.0                 # scale kappa of enterprise R&D spending (2012), 1
+    rd_spend: np.ndarray = _empty()       # [firm] R&D spending this year, million yuan per real firm
+    public_rd: np.ndarray = _empty()      # [region] public R&D (institutes, universities), yi yuan
+    innovations: np.ndarray = _empty()    # [region] firms with a successful innovation this year, firms
+    # --- carbon (carbon.init/step, production.step)
+    grid_2012: np.ndarray = _empty()      # [region] grid carbon intensity in 2012, kt CO2 per million yuan
+    grid: np.ndarray = _empty()           # [region] grid carbon intensity this year, kt CO2 per million yuan
+    emissions_firm: np.ndarray = _empty()  # [firm] industrial emissions, kt CO2 per real firm
+    nonind_co2_intensity: np.ndarray = _empty()  # [region] non-industrial CO2 per output (2012), Mt per yi yuan
+    carbon_cost: np.ndarray = _empty()    # [region] carbon cost paid by firms this year, yi yuan
+    # --- stylised facts (metrics.YearView.facts, facts.py): last year's firm panel
+    facts_panel: Any = None               # facts.FactsState: firm ids, value added, TFPR deviations
+
+
+class Sim(Protocol):
+    """What a mechanism sees of the model (``model.FlyingGeeseModel`` satisfies it)."""
+
+    params: ParamSet
+    rng: np.random.Generator
+    data: RegionData
+    regions: tuple[str, ...]
+    year: int
+    policy: Policy
+    world: World
+    firms: Firms
+    talent: Talent
+    n_firms0: int
+    n_talent0: int
+    year_stats: dict[str, np.ndarray]   # the year's ledger flows by region (see FlyingGeeseModel)
+    flows: dict[str, np.ndarray]        # the year's origin -> destination matrices
