@@ -1,9 +1,8 @@
 """Stylised facts of firm dynamics: computed from the firm arrays inside the run, printed by ``geese facts``.
 
 Results folders hold aggregates only, so every fact that needs firm-level data is summarised each year
-while the firms exist (``firm_facts``, called by the recorder) and stored as ordinary national metrics
-(``FACT_METRICS``, declared in ``metrics.py``; regions get NaN and are not written, except the few that
-are regional by nature). Last year's firm panel (ids, value added, TFPR deviations) is kept in
+while the firms exist (``firm_facts``, called once a year by ``metrics.YearView``) and stored as ordinary metrics
+(``FACT_METRICS``, declared in ``metrics.py``, for each region and the nation). Last year's firm panel (ids, value added, TFPR deviations) is kept in
 ``World.facts_panel`` so growth rates and persistence can be measured for firms alive both years.
 ``geese facts RESULTS_DIR`` then reads ``timeseries.csv`` and prints each fact with its bound.
 
@@ -35,18 +34,18 @@ if TYPE_CHECKING:
 
 HILL_TAIL = 0.05  # share of firms (with positive VA) in the upper tail for the Hill estimator
 
-# metric -> (unit, description); national unless said otherwise
+# metric -> (unit, description); each for every region and the nation
 FACT_METRICS: dict[str, tuple[str, str]] = {
-    "firm_va_hill": ("1", "Hill tail index of firm value added (top 5% of firm agents), national"),
-    "firm_va_top1_share": ("share", "share of industrial VA held by the top 1% of firms, national"),
-    "firm_growth_sd": ("1", "SD of annual log growth of firm VA (firms alive both years), national"),
-    "firm_growth_sd_q1": ("1", "SD of firm VA log growth, smallest size quintile (last year's VA), national"),
-    "firm_growth_sd_q5": ("1", "SD of firm VA log growth, largest size quintile, national"),
-    "firm_growth_sd_slope": ("1", "OLS slope of growth SD on size quintile (1..5), national; < 0: falls with size"),
+    "firm_va_hill": ("1", "Hill tail index of firm value added (top 5% of firm agents)"),
+    "firm_va_top1_share": ("share", "share of industrial VA held by the top 1% of firms"),
+    "firm_growth_sd": ("1", "SD of annual log growth of firm VA (firms alive both years)"),
+    "firm_growth_sd_q1": ("1", "SD of firm VA log growth, smallest size quintile (last year's VA)"),
+    "firm_growth_sd_q5": ("1", "SD of firm VA log growth, largest size quintile"),
+    "firm_growth_sd_slope": ("1", "OLS slope of growth SD on size quintile (1..5); < 0: falls with size"),
     "firm_growth_laplace_gain": ("nats per firm", "mean log-likelihood of a Laplace minus a normal fit to firm "
-                                 "growth, national; > 0: tent-shaped"),
-    "tfpr_sd_within": ("1", "within-cell (region x sector) SD of log revenue productivity, national"),
-    "tfpr_persistence": ("1", "year-on-year correlation of a firm's within-cell log TFPR deviation, national"),
+                                 "growth; > 0: tent-shaped"),
+    "tfpr_sd_within": ("1", "within-cell (region x sector) SD of log revenue productivity"),
+    "tfpr_persistence": ("1", "year-on-year correlation of a firm's within-cell log TFPR deviation"),
     "high_tech_va_share": ("share", "high-tech share of industrial value added"),
     "high_tech_firm_share": ("share", "high-tech share of firms"),
     "energy_intensive_real_va": ("yi yuan, 2012 prices", "energy-intensive real value added (firm sums)"),
@@ -135,74 +134,74 @@ class FactsState:
 
 
 def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int) -> dict[str, np.ndarray]:
-    """[region + national] values of ``FACT_METRICS`` for this year; updates ``state`` for the next one."""
+    """[region + national] values of ``FACT_METRICS`` for this year; updates ``state`` for the next one.
+
+    Every fact is computed for each region's firms and for the nation (a loop over regions, not agents).
+    """
     from . import SECTORS
 
     R = n_regions
-    nan = np.full(R + 1, np.nan)
-    out = {k: nan.copy() for k in FACT_METRICS}
-    va = f.value_added
+    out = {k: np.full(R + 1, np.nan) for k in FACT_METRICS}
+    va, wt, region = f.value_added, f.weight, f.region
     pos = va > 0
-    out["firm_va_hill"][-1] = hill_index(va)
-    out["firm_va_top1_share"][-1] = top_share(va[pos]) if pos.any() else np.nan
+    groups = [region == r for r in range(R)] + [np.ones(len(f), bool)]
 
-    wt = f.weight
-    iva = np.bincount(f.region, weights=wt * va, minlength=R)
+    iva = np.bincount(region, weights=wt * va, minlength=R)
     ht = f.sector == SECTORS.index("high_tech")
     ei = f.sector == SECTORS.index("energy_intensive")
-    ht_va = np.bincount(f.region, weights=wt * va * ht, minlength=R)
-    n = np.bincount(f.region, weights=wt, minlength=R)
-    ht_n = np.bincount(f.region, weights=wt * ht, minlength=R)
+    ht_va = np.bincount(region, weights=wt * va * ht, minlength=R)
+    n = np.bincount(region, weights=wt, minlength=R)
+    ht_n = np.bincount(region, weights=wt * ht, minlength=R)
     out["high_tech_va_share"] = np.append(ht_va, ht_va.sum()) / np.maximum(np.append(iva, iva.sum()), 1e-12)
     out["high_tech_firm_share"] = np.append(ht_n, ht_n.sum()) / np.maximum(np.append(n, n.sum()), 1e-12)
-    ei_va = np.bincount(f.region, weights=wt * va * ei, minlength=R) / 100.0
+    ei_va = np.bincount(region, weights=wt * va * ei, minlength=R) / 100.0
     out["energy_intensive_real_va"] = np.append(ei_va, ei_va.sum())
-    med = np.full(R + 1, np.nan)
-    if pos.any():
-        order = np.lexsort((va[pos], f.region[pos]))
-        reg_sorted, va_sorted = f.region[pos][order], va[pos][order]
-        counts = np.bincount(reg_sorted, minlength=R)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        has = counts > 0
-        lo = starts + (counts - 1) // 2
-        hi = starts + counts // 2
-        med[:R][has] = 0.5 * (va_sorted[lo[has]] + va_sorted[hi[has]])
-        med[-1] = np.median(va[pos])
-    out["firm_va_median"] = med
 
     # revenue productivity, Hsieh-Klenow: ln TFPR = ln(p VA) - a ln K - (1 - a) ln(wage bill)
-    labour_cost = (w.wage[f.region, 0] * f.labour_high + w.wage[f.region, 1] * f.labour_general) / 1e6
+    labour_cost = (w.wage[region, 0] * f.labour_high + w.wage[region, 1] * f.labour_general) / 1e6
     ok = pos & (f.capital > 0) & (labour_cost > 0)
-    a = w.a_exp[f.sector[ok]]
-    ltfpr = (np.log(w.price[f.sector[ok]] * va[ok]) - a * np.log(f.capital[ok]) - (1 - a) * np.log(labour_cost[ok]))
-    cell = f.region[ok].astype(np.int64) * len(SECTORS) + f.sector[ok]
-    sd, dev = within_sd(ltfpr, cell) if ok.sum() > 10 else (np.nan, np.zeros(0))
-    out["tfpr_sd_within"][-1] = sd
+    dev = np.full(len(f), np.nan)
+    cell = region.astype(np.int64) * len(SECTORS) + f.sector
+    if ok.sum() > 10:
+        a = w.a_exp[f.sector[ok]]
+        ltfpr = (np.log(w.price[f.sector[ok]] * va[ok]) - a * np.log(f.capital[ok])
+                 - (1 - a) * np.log(labour_cost[ok]))
+        _, dev[ok] = within_sd(ltfpr, cell[ok])
 
-    uid = f.uid
+    # firms alive (and producing) last year and this year
+    g = np.full(len(f), np.nan)
+    va_prev = np.full(len(f), np.nan)
+    dev_prev = np.full(len(f), np.nan)
     if len(state.uid):
-        _, i_now, i_prev = np.intersect1d(uid, state.uid, assume_unique=True, return_indices=True)
-        both = (va[i_now] > 0) & (state.va[i_prev] > 0)
-        i_now, i_prev = i_now[both], i_prev[both]
-        if len(i_now) > 50:
-            g = np.log(va[i_now]) - np.log(state.va[i_prev])
-            out["firm_growth_sd"][-1] = np.std(g)
-            q = sd_by_quintile(state.va[i_prev], g)
-            out["firm_growth_sd_q1"][-1], out["firm_growth_sd_q5"][-1] = q[0], q[4]
-            out["firm_growth_sd_slope"][-1] = slope(q)
-            out["firm_growth_laplace_gain"][-1] = laplace_minus_normal(g)
-        # persistence of TFPR deviations among firms measured in both years
-        uid_ok = uid[ok]
+        _, i_now, i_prev = np.intersect1d(f.uid, state.uid, assume_unique=True, return_indices=True)
+        va_prev[i_now] = state.va[i_prev]
         if len(state.tfpr_dev) == len(state.uid):
-            _, j_now, j_prev = np.intersect1d(uid_ok, state.uid, assume_unique=True, return_indices=True)
-            prev_dev = state.tfpr_dev[j_prev]
-            keep = np.isfinite(prev_dev)
-            if keep.sum() > 50:
-                out["tfpr_persistence"][-1] = np.corrcoef(dev[j_now][keep], prev_dev[keep])[0, 1]
-    full_dev = np.full(len(f), np.nan)
-    if len(dev):
-        full_dev[ok] = dev
-    state.uid, state.va, state.tfpr_dev = uid.copy(), va.copy(), full_dev
+            dev_prev[i_now] = state.tfpr_dev[i_prev]
+        both = pos & (va_prev > 0)
+        g[both] = np.log(va[both]) - np.log(va_prev[both])
+
+    for j, grp in enumerate(groups):
+        x = va[grp & pos]
+        if len(x):
+            out["firm_va_median"][j] = np.median(x)
+            out["firm_va_hill"][j] = hill_index(x)
+            out["firm_va_top1_share"][j] = top_share(x)
+        d = dev[grp & ok]
+        n_cells = len(np.unique(cell[grp & ok]))
+        if len(d) - n_cells > 10:
+            out["tfpr_sd_within"][j] = np.sqrt(np.sum(d**2) / (len(d) - n_cells))
+        has_g = grp & np.isfinite(g)
+        if has_g.sum() > 50:
+            gg = g[has_g]
+            out["firm_growth_sd"][j] = np.std(gg)
+            q = sd_by_quintile(va_prev[has_g], gg)
+            out["firm_growth_sd_q1"][j], out["firm_growth_sd_q5"][j] = q[0], q[4]
+            out["firm_growth_sd_slope"][j] = slope(q)
+            out["firm_growth_laplace_gain"][j] = laplace_minus_normal(gg)
+        has_d = grp & np.isfinite(dev) & np.isfinite(dev_prev)
+        if has_d.sum() > 50:
+            out["tfpr_persistence"][j] = np.corrcoef(dev[has_d], dev_prev[has_d])[0, 1]
+    state.uid, state.va, state.tfpr_dev = f.uid.copy(), va.copy(), dev
     return out
 
 
