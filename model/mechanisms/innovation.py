@@ -35,7 +35,13 @@ its sector's national frontier F_s (the innovation.frontier_quantile of own log 
     on success: ln A_i += c (ln F_s - ln A_i)^+
 
 mu = innovation.imitation_rate, xi_I = innovation.imitation_talent_elasticity,
-d_I = innovation.imitation_digital_boost, c = innovation.imitation_catch_up.
+d_I = innovation.imitation_digital_boost, c = innovation.imitation_catch_up. A leader's own know-how
+leaks out and becomes obsolete (Pakes and Schankerman 1984: private returns to R&D decay ~25% a year;
+Caballero and Jaffe 1993), so its lead over the frontier erodes:
+
+    ln A_i -= omega (ln A_i - ln F_s)^+          omega = innovation.lead_erosion
+
+Leaders therefore stay ahead only by innovating again, and there is no runaway of the best firms.
 
 Idiosyncratic productivity (Hopenhayn 1992; Foster, Haltiwanger and Syverson 2008): a transitory AR(1)
 component u_i of log TFP whose innovations shrink with size, as large firms are portfolios of many
@@ -67,7 +73,7 @@ PARAMETERS = ("innovation.performer_talent_effect", "innovation.performer_size_e
               "innovation.rd_depreciation", "innovation.public_rd_2012", "innovation.tech_transfer_rate",
               "innovation.public_research_weight", "innovation.success_rate", "innovation.success_tfp_gain",
               "innovation.frontier_quantile", "innovation.imitation_rate", "innovation.imitation_catch_up",
-              "innovation.imitation_talent_elasticity", "innovation.imitation_digital_boost",
+              "innovation.imitation_talent_elasticity", "innovation.imitation_digital_boost", "innovation.lead_erosion",
               "innovation.shock_sd", "innovation.shock_persistence", "innovation.shock_size_elasticity",
               "production.tfp_drift")
 
@@ -135,6 +141,7 @@ def step(model: Sim) -> None:
                               f.digital, P["innovation.imitation_digital_boost"])
     copied = rng.random(n) < q
     log_perm = imitate(log_perm, frontier[f.sector], copied, P["innovation.imitation_catch_up"])
+    log_perm = erode_lead(log_perm, frontier[f.sector], P["innovation.lead_erosion"])
     # the transitory part: AR(1) with Laplace innovations whose SD falls with size
     sd = shock_sd(P["innovation.shock_sd"], rel_size, P["innovation.shock_size_elasticity"])
     u = ar1(f.tfp_shock, P["innovation.shock_persistence"], sd, rng.laplace(0.0, np.sqrt(0.5), n))
@@ -183,6 +190,11 @@ def imitation_probability(rate: float, rel_talent: np.ndarray, talent_elasticity
 def imitate(log_a: np.ndarray, log_frontier: np.ndarray, success: np.ndarray, catch_up: float) -> np.ndarray:
     """Log TFP after imitation: successful laggards close ``catch_up`` of the log gap to their frontier."""
     return log_a + success * catch_up * np.maximum(log_frontier - log_a, 0.0)
+
+
+def erode_lead(log_a: np.ndarray, log_frontier: np.ndarray, erosion: float) -> np.ndarray:
+    """Log TFP after a share ``erosion`` of a leader's lead over its sector frontier leaks away."""
+    return log_a - erosion * np.maximum(log_a - log_frontier, 0.0)
 
 
 def shock_sd(sigma: float, rel_size: np.ndarray, size_elasticity: float) -> np.ndarray:
