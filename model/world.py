@@ -75,7 +75,6 @@ class World:
     # --- capital (capital.init)
     gross_return_2012: float = 0.0        # gross return on industrial capital in 2012, 1/year
     industry_omega: float = 0.0           # industry's share of the investable pool at the 2012 return, 1
-    hurdle: float = 0.0                   # operating return on capital in 2012, the investment hurdle, 1/year
     # --- R&D (innovation.init/step, demand.step)
     rd_b0: float = 0.0                    # intercept of the R&D performer logit (2012), 1
     rd_scale: float = 0.0                 # scale kappa of enterprise R&D spending (2012), 1

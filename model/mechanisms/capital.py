@@ -10,16 +10,16 @@ The national pool of investable funds caps what industry can raise:
 psi = capital.industry_return_elasticity. Entrants are financed first (entry_exit.py), at most
 capital.entrant_pool_share of I_t. Each incumbent i (region r, sector s) then chooses its investment
 rate with convex adjustment costs (Hayashi 1982; Cooper and Haltiwanger 2006): replacement, the
-expected growth of its sector's demand (accelerator), and its expected excess return over the 2012
-hurdle, priced with the carbon-risk premium (seed 000: financiers shun high-carbon assets):
+expected growth of its sector's demand (accelerator), and its expected return in excess of the user
+cost of capital (Jorgenson 1963), priced with the carbon-risk premium (seed 000: financiers shun
+high-carbon assets):
 
-    rho_i   = pi_i / K_i - premium_rs - hurdle                              expected excess return
+    rho_i   = pi_i / K_i - premium_rs                                        expected excess return
     premium_rs = capital.carbon_risk_premium x (intensity_rs / intensity_nat) x P_t / 100
     i*_i    = clip(delta + e_s g_t + rho_i / capital.adjustment_cost, 0, capital.max_investment_rate)
 
-hurdle = the 2012 operating return on capital (sum pi / sum K), at which firms just replace and keep
-up with demand; pi_i is last year's operating profit (after user cost, carbon and digital running
-costs); e_s g_t the sector's expected demand growth. Investment is financed from internal funds first
+pi_i is last year's operating profit, which is already net of the user cost (interest + depreciation)
+of its capital and of carbon and digital running costs; e_s g_t the sector's expected demand growth. Investment is financed from internal funds first
 (retained net profit, i.e. after R&D and digital adoption spending, plus the depreciation allowance),
 then by external finance up to capital.external_finance x K_i a year (collateral constraint; Fazzari,
 Hubbard and Petersen 1988; Kiyotaki and Moore 1997):
@@ -31,7 +31,7 @@ If the firms' combined demand exceeds what industry can draw, external finance i
 rata), then internal funds; funds industry does not want stay in the rest of the economy. Capital
 follows K_i <- K_i (1 - delta) + I_i. There is no proportional allocation by K exp(profit gap): a
 firm's capital grows at a bounded rate set by its own return, so capital does not snowball.
-The cell's expected return (rho_rs + hurdle, net of the premium) is what entrants compare across regions.
+The cell's expected return rho_rs = Pi_rs / K_rs - premium_rs is what entrants compare across regions.
 """
 
 from __future__ import annotations
@@ -52,13 +52,12 @@ PARAMETERS = ("capital.savings_rate", "capital.foreign_share", "capital.deprecia
 
 
 def init(model: Sim) -> None:
-    """2012: the gross return on industrial capital, industry's draw omega on the national pool (set so
-    that 2012 investment covers depreciation and expected demand growth), and the investment hurdle."""
+    """2012: the gross return on industrial capital and industry's draw omega on the national pool, set so
+    that 2012 investment covers depreciation and expected demand growth."""
     P, d, w, f = model.params, model.data, model.world, model.firms
     fr0 = 1.0 + w.friction[f.region]
     k_total = np.sum(w.firm_weight * f.capital)
     w.gross_return_2012 = np.sum(w.firm_weight * (f.profit + fr0 * w.user_cost[f.region] * f.capital)) / k_total
-    w.hurdle = float(np.sum(f.profit) / np.sum(f.capital))
     eps_d = P.by("demand.income_elasticity", SECTORS) @ P.by("demand.sector_share_2012", SECTORS)
     g1 = demand.growth_path(d.gdp_growth, P["demand.gdp_growth_2035"], FIRST_YEAR + 1)
     pool0 = (P["capital.savings_rate"] + P["capital.foreign_share"]) * d.gdp_2012.sum() * YI
@@ -110,7 +109,7 @@ def step(model: Sim) -> None:
     # Incumbents: desired investment from the expected excess return, financed internally, then externally.
     g_s = P.by("demand.income_elasticity", SECTORS)[f.sector] * demand.growth_path(
         model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year)
-    excess = f.profit / np.maximum(f.capital, 1e-9) - premium[cell] - w.hurdle
+    excess = f.profit / np.maximum(f.capital, 1e-9) - premium[cell]
     rate = desired_rate(excess, delta, g_s, P["capital.adjustment_cost"], P["capital.max_investment_rate"])
     internal = internal_funds(f.profit, f.intangible, f.capital, delta)
     inv = finance(rate * f.capital, internal, P["capital.external_finance"] * f.capital, f.weight,
