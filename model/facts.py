@@ -2,7 +2,8 @@
 
 Results folders hold aggregates only, so every fact that needs firm-level data is summarised each year
 while the firms exist (``firm_facts``, called once a year by ``metrics.YearView``) and stored as ordinary metrics
-(``FACT_METRICS``, declared in ``metrics.py``, for each region and the nation). Last year's firm panel (ids, value added, TFPR deviations) is kept in
+(``FACT_METRICS``, declared in ``metrics.py``, for each region and the nation; the shape of the growth
+distribution nationally only). Last year's firm panel (ids, value added, TFPR deviations) is kept in
 ``World.facts_panel`` so growth rates and persistence can be measured for firms alive both years.
 ``geese facts RESULTS_DIR`` then reads ``timeseries.csv`` and prints each fact with its bound.
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -33,17 +35,18 @@ if TYPE_CHECKING:
     from .world import World
 
 HILL_TAIL = 0.05  # share of firms (with positive VA) in the upper tail for the Hill estimator
+PANEL_SIZE = 25_000  # firm-panel statistics use the agents with uid % stride == 0, stride = n_2012 // PANEL_SIZE
 
 # metric -> (unit, description); each for every region and the nation
 FACT_METRICS: dict[str, tuple[str, str]] = {
     "firm_va_hill": ("1", "Hill tail index of firm value added (top 5% of firm agents)"),
     "firm_va_top1_share": ("share", "share of industrial VA held by the top 1% of firms"),
     "firm_growth_sd": ("1", "SD of annual log growth of firm VA (firms alive both years)"),
-    "firm_growth_sd_q1": ("1", "SD of firm VA log growth, smallest size quintile (last year's VA)"),
-    "firm_growth_sd_q5": ("1", "SD of firm VA log growth, largest size quintile"),
-    "firm_growth_sd_slope": ("1", "OLS slope of growth SD on size quintile (1..5); < 0: falls with size"),
+    "firm_growth_sd_q1": ("1", "SD of firm VA log growth, smallest size quintile (last year's VA), national only"),
+    "firm_growth_sd_q5": ("1", "SD of firm VA log growth, largest size quintile, national only"),
+    "firm_growth_sd_slope": ("1", "OLS slope of growth SD on size quintile (1..5), national only; < 0: falls with size"),
     "firm_growth_laplace_gain": ("nats per firm", "mean log-likelihood of a Laplace minus a normal fit to firm "
-                                 "growth; > 0: tent-shaped"),
+                                 "growth, national only; > 0: tent-shaped"),
     "tfpr_sd_within": ("1", "within-cell (region x sector) SD of log revenue productivity"),
     "tfpr_persistence": ("1", "year-on-year correlation of a firm's within-cell log TFPR deviation"),
     "high_tech_va_share": ("share", "high-tech share of industrial value added"),
@@ -61,21 +64,24 @@ def hill_index(x: np.ndarray, tail: float = HILL_TAIL, min_k: int = 10) -> float
 
     alpha = k / sum_{i<=k} ln(x_(i) / x_(k+1)), x_(1) >= x_(2) >= ... the order statistics.
     """
-    x = np.sort(np.asarray(x, float)[np.asarray(x, float) > 0])[::-1]
+    x = np.asarray(x, float)
+    x = x[x > 0]
     k = int(tail * len(x))
     if k < min_k or len(x) <= k:
         return float("nan")
-    logs = np.log(x[:k]) - np.log(x[k])
-    s = logs.sum()
+    top = np.partition(x, len(x) - k - 1)[len(x) - k - 1:]  # x_(k+1) first, then the k largest
+    s = np.sum(np.log(top[1:]) - np.log(top[0]))
     return float(k / s) if s > 0 else float("nan")
 
 
 def top_share(x: np.ndarray, top: float = 0.01) -> float:
     """Share of the total held by the largest ``top`` share of the values."""
-    x = np.sort(np.asarray(x, float))[::-1]
+    x = np.asarray(x, float)
     k = max(int(round(top * len(x))), 1)
     tot = x.sum()
-    return float(x[:k].sum() / tot) if tot > 0 else float("nan")
+    if tot <= 0 or len(x) == 0:
+        return float("nan")
+    return float(np.partition(x, len(x) - k)[len(x) - k:].sum() / tot)
 
 
 def laplace_minus_normal(g: np.ndarray) -> float:
@@ -126,8 +132,9 @@ def slope(y: np.ndarray) -> float:
 # ---------------------------------------------------------------------- in-run recorder
 @dataclass
 class FactsState:
-    """What the facts need from last year: firm ids, value added and TFPR deviations."""
+    """What the facts need from last year: firm ids, value added and TFPR deviations (of the panel)."""
 
+    stride: int = 0   # set on the first call: the panel is the agents with uid % stride == 0
     uid: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     va: np.ndarray = field(default_factory=lambda: np.zeros(0))
     tfpr_dev: np.ndarray = field(default_factory=lambda: np.zeros(0))
@@ -136,15 +143,19 @@ class FactsState:
 def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int) -> dict[str, np.ndarray]:
     """[region + national] values of ``FACT_METRICS`` for this year; updates ``state`` for the next one.
 
-    Every fact is computed for each region's firms and for the nation (a loop over regions, not agents).
+    Every fact is computed for each region's firms and for the nation, except the shape of the growth
+    distribution (size quintiles, Laplace vs normal), which is national only. Sector shares use every
+    firm; the firm-level statistics (median, tail, growth, TFPR) use a fixed panel of agents
+    (uid % stride == 0, about ``PANEL_SIZE`` of them in 2012; all agents below that), which keeps the cost
+    flat at full scale and follows the same firms from year to year.
     """
     from . import SECTORS
 
     R = n_regions
     out = {k: np.full(R + 1, np.nan) for k in FACT_METRICS}
     va, wt, region = f.value_added, f.weight, f.region
-    pos = va > 0
-    groups = [region == r for r in range(R)] + [np.ones(len(f), bool)]
+    if state.stride == 0:
+        state.stride = max(1, len(f) // PANEL_SIZE)
 
     iva = np.bincount(region, weights=wt * va, minlength=R)
     ht = f.sector == SECTORS.index("high_tech")
@@ -157,10 +168,19 @@ def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int) -> dict[st
     ei_va = np.bincount(region, weights=wt * va * ei, minlength=R) / 100.0
     out["energy_intensive_real_va"] = np.append(ei_va, ei_va.sum())
 
+    cols = ("uid", "value_added", "region", "sector", "capital", "labour_high", "labour_general")
+    p = SimpleNamespace(**{k: f.data[k] for k in cols})
+    if state.stride > 1:  # the panel
+        keep = p.uid % state.stride == 0
+        p = SimpleNamespace(**{k: v[keep] for k, v in vars(p).items()})
+    f = p
+    va, region = f.value_added, f.region
+    pos = va > 0
+
     # revenue productivity, Hsieh-Klenow: ln TFPR = ln(p VA) - a ln K - (1 - a) ln(wage bill)
     labour_cost = (w.wage[region, 0] * f.labour_high + w.wage[region, 1] * f.labour_general) / 1e6
     ok = pos & (f.capital > 0) & (labour_cost > 0)
-    dev = np.full(len(f), np.nan)
+    dev = np.full(len(f.uid), np.nan)
     cell = region.astype(np.int64) * len(SECTORS) + f.sector
     if ok.sum() > 10:
         a = w.a_exp[f.sector[ok]]
@@ -169,9 +189,9 @@ def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int) -> dict[st
         _, dev[ok] = within_sd(ltfpr, cell[ok])
 
     # firms alive (and producing) last year and this year
-    g = np.full(len(f), np.nan)
-    va_prev = np.full(len(f), np.nan)
-    dev_prev = np.full(len(f), np.nan)
+    g = np.full(len(f.uid), np.nan)
+    va_prev = np.full(len(f.uid), np.nan)
+    dev_prev = np.full(len(f.uid), np.nan)
     if len(state.uid):
         _, i_now, i_prev = np.intersect1d(f.uid, state.uid, assume_unique=True, return_indices=True)
         va_prev[i_now] = state.va[i_prev]
@@ -180,27 +200,46 @@ def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int) -> dict[st
         both = pos & (va_prev > 0)
         g[both] = np.log(va[both]) - np.log(va_prev[both])
 
-    for j, grp in enumerate(groups):
-        x = va[grp & pos]
+    # within-cell TFPR SD by region: pooled squared deviations over degrees of freedom
+    S = len(SECTORS)
+    n_cell = np.bincount(cell[ok], minlength=R * S)
+    dof = np.bincount(np.arange(R * S) // S, weights=np.maximum(n_cell - 1, 0), minlength=R)
+    ss = np.bincount(region[ok], weights=dev[ok] ** 2, minlength=R)
+    tf = np.append(ss, ss.sum()) / np.maximum(np.append(dof, dof.sum()), 1)
+    out["tfpr_sd_within"] = np.where(np.append(dof, dof.sum()) > 10, np.sqrt(tf), np.nan)
+
+    # by region with bincounts (cheap); the shape of the growth distribution nationally only
+    has_g = np.isfinite(g)
+    n_g = np.bincount(region[has_g], minlength=R)
+    m1 = np.bincount(region[has_g], weights=g[has_g], minlength=R)
+    m2 = np.bincount(region[has_g], weights=g[has_g] ** 2, minlength=R)
+    n_g, m1, m2 = np.append(n_g, n_g.sum()), np.append(m1, m1.sum()), np.append(m2, m2.sum())
+    var = m2 / np.maximum(n_g, 1) - (m1 / np.maximum(n_g, 1)) ** 2
+    out["firm_growth_sd"] = np.where(n_g > 50, np.sqrt(np.maximum(var, 0.0)), np.nan)
+    has_d = np.isfinite(dev) & np.isfinite(dev_prev)
+    rd_ = region[has_d]
+    sums = [np.bincount(rd_, weights=x, minlength=R) for x in
+            (np.ones(has_d.sum()), dev[has_d], dev_prev[has_d], dev[has_d] ** 2, dev_prev[has_d] ** 2,
+             dev[has_d] * dev_prev[has_d])]
+    n_d, sx, sy, sxx, syy, sxy = (np.append(x, x.sum()) for x in sums)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = sxy / n_d - sx * sy / n_d**2
+        corr = cov / np.sqrt((sxx / n_d - (sx / n_d) ** 2) * (syy / n_d - (sy / n_d) ** 2))
+    out["tfpr_persistence"] = np.where(n_d > 50, corr, np.nan)
+    order = np.argsort(region, kind="stable")
+    bounds = np.concatenate([[0], np.cumsum(np.bincount(region, minlength=R))])
+    for j in range(R + 1):
+        x = va[order[bounds[j]:bounds[j + 1]]] if j < R else va
+        x = x[x > 0]
         if len(x):
             out["firm_va_median"][j] = np.median(x)
             out["firm_va_hill"][j] = hill_index(x)
             out["firm_va_top1_share"][j] = top_share(x)
-        d = dev[grp & ok]
-        n_cells = len(np.unique(cell[grp & ok]))
-        if len(d) - n_cells > 10:
-            out["tfpr_sd_within"][j] = np.sqrt(np.sum(d**2) / (len(d) - n_cells))
-        has_g = grp & np.isfinite(g)
-        if has_g.sum() > 50:
-            gg = g[has_g]
-            out["firm_growth_sd"][j] = np.std(gg)
-            q = sd_by_quintile(va_prev[has_g], gg)
-            out["firm_growth_sd_q1"][j], out["firm_growth_sd_q5"][j] = q[0], q[4]
-            out["firm_growth_sd_slope"][j] = slope(q)
-            out["firm_growth_laplace_gain"][j] = laplace_minus_normal(gg)
-        has_d = grp & np.isfinite(dev) & np.isfinite(dev_prev)
-        if has_d.sum() > 50:
-            out["tfpr_persistence"][j] = np.corrcoef(dev[has_d], dev_prev[has_d])[0, 1]
+    if has_g.sum() > 50:
+        q = sd_by_quintile(va_prev[has_g], g[has_g])
+        out["firm_growth_sd_q1"][-1], out["firm_growth_sd_q5"][-1] = q[0], q[4]
+        out["firm_growth_sd_slope"][-1] = slope(q)
+        out["firm_growth_laplace_gain"][-1] = laplace_minus_normal(g[has_g])
     state.uid, state.va, state.tfpr_dev = f.uid.copy(), va.copy(), dev
     return out
 
