@@ -43,9 +43,10 @@ def test_leaders_lose_part_of_their_lead():
 
 
 def test_frontier_is_the_sector_quantile():
-    log_a = np.array([0.0, 1.0, 2.0, 3.0, 10.0])
-    sector = np.array([0, 0, 0, 0, 1])
-    np.testing.assert_allclose(innovation.sector_frontier(log_a, sector, 3, 0.5), [1.5, 10.0, 0.0])
+    log_a = np.array([0.0, 1.0, 2.0, 3.0, 4.0, 10.0])
+    sector = np.array([0, 0, 0, 0, 0, 1])
+    np.testing.assert_allclose(innovation.sector_frontier(log_a, sector, 3, 0.5), [2.0, 10.0, 0.0])
+    np.testing.assert_allclose(innovation.sector_frontier(log_a, sector, 3, 0.9), [4.0, 10.0, 0.0])
 
 
 def test_shocks_shrink_with_size_and_follow_an_ar1():

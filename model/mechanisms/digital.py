@@ -48,31 +48,40 @@ def step(model: Sim) -> None:
     P, f, pol, rng, w = model.params, model.firms, model.policy, model.rng, model.world
     R, S = model.data.n, len(SECTORS)
     n = len(f)
-    ready = readiness(P.by("digital.readiness", model.regions), pol.digital_infrastructure, w.h_share / w.h_nat,
-                      P["digital.talent_elasticity"])[f.region]
+    review = rng.random(n) < P["digital.review_rate"]
+    works_draw = rng.random(n)
+    ready_r = readiness(P.by("digital.readiness", model.regions), pol.digital_infrastructure, w.h_share / w.h_nat,
+                        P["digital.talent_elasticity"])
     cell = f.region.astype(np.int64) * S + f.sector
-    peers = (np.bincount(cell, weights=f.weight * f.digital, minlength=R * S)
-             / np.maximum(np.bincount(cell, weights=f.weight, minlength=R * S), 1e-12))[cell]
-    sub = pol.digital_subsidy[f.region]
+    peers_rs = (np.bincount(cell, weights=f.weight * f.digital, minlength=R * S)
+                / np.maximum(np.bincount(cell, weights=f.weight, minlength=R * S), 1e-12))
+    # only firms that review the question and are not digital yet need the numbers
+    i = np.flatnonzero(review & ~f.digital & (f.value_added > 0))
+    region = f.region[i]
+    ready = ready_r[region]
+    sub = pol.digital_subsidy[region]
     sig = P["digital.gain_dispersion"]
-    taste = np.exp(sig * f.digital_affinity - 0.5 * sig**2)
-    sales = f.value_added
+    taste = np.exp(sig * f.digital_affinity[i] - 0.5 * sig**2)
+    sales = f.value_added[i]
     gain = P["digital.productivity_gain"]
-    extra = profit_gain(sales, w.a_exp[f.sector], gain, taste)
+    extra = profit_gain(sales, w.a_exp[f.sector[i]], gain, taste)
     cost = adoption_cost(P["digital.adoption_cost"], sales, P["digital.diffusion_rate"], model.year - FIRST_YEAR,
-                         P["digital.peer_effect"], peers, ready)
+                         P["digital.peer_effect"], peers_rs[cell[i]], ready)
     p_ok = success_probability(P["digital.success_rate"], ready)
     horizon = 1.0 / (P["capital.interest_rate"] + P["entry_exit.exit_hazard"])
     npv = net_present_value(p_ok, horizon, extra, P["digital.annual_cost"] * sales, cost, sub)
-    review = rng.random(n) < P["digital.review_rate"]
-    works = rng.random(n) < p_ok
-    tries = review & ~f.digital & (sales > 0) & (npv > 0)
-    adopt = tries & works
-    f.data["intangible"] = f.intangible + tries * (1.0 - sub) * cost
-    model.year_stats["policy_cost"] += np.bincount(f.region, weights=f.weight * tries * sub * cost, minlength=R) / YI
-    f.data["digital"] = f.digital | adopt
-    f.data["tfp"] = np.where(adopt, f.tfp * (1.0 + gain), f.tfp)
-
+    tries = npv > 0
+    i, cost, sub, p_ok = i[tries], cost[tries], sub[tries], p_ok[tries]
+    adopt = i[works_draw[i] < p_ok]
+    f.data["intangible"] = f.intangible.copy()
+    f.data["intangible"][i] += (1.0 - sub) * cost
+    model.year_stats["policy_cost"] += np.bincount(f.region[i], weights=f.weight[i] * sub * cost, minlength=R) / YI
+    dig = f.digital.copy()
+    dig[adopt] = True
+    f.data["digital"] = dig
+    tfp = f.tfp.copy()
+    tfp[adopt] *= 1.0 + gain
+    f.data["tfp"] = tfp
 
 def readiness(base: np.ndarray, infrastructure: np.ndarray, rel_talent: np.ndarray,
               talent_elasticity: float) -> np.ndarray:

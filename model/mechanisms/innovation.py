@@ -177,7 +177,8 @@ def sector_frontier(log_a: np.ndarray, sector: np.ndarray, n_sectors: int, quant
     for s in range(n_sectors):  # four sectors, not agents
         x = log_a[sector == s]
         if len(x):
-            out[s] = np.quantile(x, quantile)
+            k = min(int(round(quantile * (len(x) - 1))), len(x) - 1)  # nearest-rank quantile
+            out[s] = np.partition(x, k)[k]
     return out
 
 
