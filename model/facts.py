@@ -183,7 +183,7 @@ def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int) -> dict[st
     dev = np.full(len(f.uid), np.nan)
     cell = region.astype(np.int64) * len(SECTORS) + f.sector
     if ok.sum() > 10:
-        a = w.a_exp[f.sector[ok]]
+        a = w.alpha[f.sector[ok]]
         ltfpr = (np.log(w.price[f.sector[ok]] * va[ok]) - a * np.log(f.capital[ok])
                  - (1 - a) * np.log(labour_cost[ok]))
         _, dev[ok] = within_sd(ltfpr, cell[ok])

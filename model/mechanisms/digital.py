@@ -64,7 +64,7 @@ def step(model: Sim) -> None:
     taste = np.exp(sig * f.digital_affinity[i] - 0.5 * sig**2)
     sales = f.value_added[i]
     gain = P["digital.productivity_gain"]
-    extra = profit_gain(sales, w.a_exp[f.sector[i]], gain, taste)
+    extra = profit_gain(sales, w.alpha[f.sector[i]], gain, taste)
     cost = adoption_cost(P["digital.adoption_cost"], sales, P["digital.diffusion_rate"], model.year - FIRST_YEAR,
                          P["digital.peer_effect"], peers_rs[cell[i]], ready)
     p_ok = success_probability(P["digital.success_rate"], ready)
