@@ -260,6 +260,8 @@ def _national(ts, metric: str):
 
 def _fmt(v: np.ndarray, pct: bool = False) -> str:
     v = np.asarray(v, float)
+    if not np.isfinite(v).any():
+        return "n/a"
     k = 100.0 if pct else 1.0
     unit = "%" if pct else ""
     if len(v) == 1 or np.nanmin(v) == np.nanmax(v):

@@ -217,3 +217,23 @@ def test_digital_support_raises_adoption_without_lowering_output(ne_base):
         assert _at(dig, "digital_adoption", y, "northeast") > _at(ne_base, "digital_adoption", y, "northeast")
     ratio = [_at(dig, "industrial_va", y, "northeast") / _at(ne_base, "industrial_va", y, "northeast") for y in years]
     assert np.mean(ratio) >= 1.0 and min(ratio) > 0.97
+
+
+# --- `geese facts` -----------------------------------------------------------------------------------
+def test_facts_command_prints_bounds_and_rejects_bad_folders(tmp_path, capsys):
+    import pandas as pd
+
+    from model.cli import main
+    from model.recorder import METRICS
+
+    assert main(["facts", str(tmp_path / "missing")]) == 2
+    assert "timeseries.csv" in capsys.readouterr().err
+    rec = build_model({"name": "t", "years": [2012, 2016]}, seed=1, scale="tiny").run()
+    rows = [(0, y, "national", m, rec.series(m)[i]) for i, y in enumerate(rec.years) for m in METRICS]
+    pd.DataFrame(rows, columns=["seed", "year", "region", "metric", "value"]).dropna().to_csv(
+        tmp_path / "timeseries.csv", index=False)
+    assert main(["facts", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Hill tail index of firm VA, 2012" in out and "0.8-1.5" in out and "facts within their bounds" in out
+    (tmp_path / "timeseries.csv").write_text("seed,year,region,metric,value\n0,2012,national,gdp,1\n")
+    assert main(["facts", str(tmp_path)]) == 2
