@@ -26,13 +26,11 @@ def one_run(preset: str) -> dict:
     import resource
 
     from model.model import FlyingGeeseModel
-    from model.params_file import calibrated_overrides
     from model.scenario import load_scenario
 
     baseline = load_scenario(os.path.join(ROOT, "scenarios", "baseline.yaml"))
-    overrides = calibrated_overrides()
     t0 = time.perf_counter()
-    m = FlyingGeeseModel(baseline, seed=1, scale=preset, params=overrides)
+    m = FlyingGeeseModel(baseline, seed=1, scale=preset)  # calibrated, as `geese run`
     t1 = time.perf_counter()
     agents0 = len(m.firms) + len(m.talent)
     m.run()
@@ -61,6 +59,7 @@ def mesa_location_step(n_firms: int, repeats: int) -> float:
     P = m.params
     lam, kappa = P["location.profit_sensitivity"], P["location.relocation_cost"]
     horizon = 1.0 / (P["capital.interest_rate"] + P["entry_exit.exit_hazard"])
+    clip = P["location.gain_clip"]
 
     class FirmAgent(mesa.Agent):
         def __init__(self, model, i):
@@ -86,7 +85,7 @@ def mesa_location_step(n_firms: int, repeats: int) -> float:
             here = self.profit_in(self.region)
             best, best_v = self.region, -math.inf
             for r in regions:
-                gain = min(max(horizon * (self.profit_in(r) - here) / max(self.va, 1e-9), -20.0), 20.0)
+                gain = min(max(horizon * (self.profit_in(r) - here) / max(self.va, 1e-9), -clip), clip)
                 v = lam * (gain - (kappa if r != self.region else 0.0)) - math.log(-math.log(self.random.random()))
                 if v > best_v:
                     best, best_v = r, v
@@ -124,7 +123,8 @@ def array_location_step(n_firms: int, repeats: int) -> float:
     for _ in range(repeats):
         profit = location.profit_everywhere(m, idx)
         dest = location.choose(m.rng, profit, f.region, f.value_added, P["location.profit_sensitivity"],
-                               P["location.relocation_cost"], sub, horizon)
+                               P["location.relocation_cost"], sub, horizon, gain_clip=P["location.gain_clip"],
+                               min_scale=P["location.min_relative_scale"])
         f.data["region"][:] = dest
     return (time.perf_counter() - t0) / repeats
 

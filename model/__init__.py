@@ -13,3 +13,6 @@ HIGH, GENERAL = SKILLS.index("high"), SKILLS.index("general")  # skill codes in 
 # Units: money is real 2012 yuan; value added and GDP in yi yuan, firm accounts in million yuan.
 YI = 100.0          # million yuan per yi yuan (1 yi = 1e8 yuan)
 MILLION = 1e6       # yuan per million yuan; also persons per million persons
+KT_PER_MT = 1000.0  # kilotonnes CO2 per megatonne
+# carbon cost per yuan of value added = price (yuan/t) x intensity (kt per million yuan) x this (t per kt / yuan per million)
+CARBON_COST_UNIT = 1e-3

@@ -1,4 +1,4 @@
-"""The Python entry points: build one model the way `geese run` builds each replicate."""
+"""The Python entry point: build one model the way `geese run` builds each replicate."""
 
 from __future__ import annotations
 
@@ -8,18 +8,23 @@ from pathlib import Path
 import numpy as np
 
 from .model import FlyingGeeseModel
-from .params_file import calibrated_overrides
-from .scenario import Scenario, load_scenario, scenario_from_dict
+from .runner import DEFAULT_ROOT_SEED, replicate_seeds
+from .scenario import SCENARIO_DIR, Scenario, load_scenario
 
 
-def build_model(scenario: Scenario | Mapping | str | Path | None = None, *, seed: int | np.random.SeedSequence = 0,
-                scale: str | None = None, params: Mapping[str, float] | None = None,
-                calibrated: bool = True) -> FlyingGeeseModel:
-    """A model of ``scenario`` (a file, a mapping or a Scenario) with the calibration applied, as `geese run`."""
+def build_model(scenario: Scenario | Mapping | str | Path | None = None, *,
+                seed: int | np.random.SeedSequence | None = None, scale: str | None = None,
+                params: Mapping[str, float] | None = None, calibrated: bool = True) -> FlyingGeeseModel:
+    """A model of ``scenario`` (a file, a mapping or a Scenario; default ``scenarios/baseline.yaml``).
+
+    With no arguments it is replicate 0 of `geese run scenarios/baseline.yaml`: the same scenario, the
+    calibration applied (``calibrated=False`` leaves it out), the seed of replicate 0 under the default
+    root seed, the scenario's scale. ``params`` override by dotted name, on top of everything else.
+    """
+    if scenario is None:
+        scenario = SCENARIO_DIR / "baseline.yaml"
     if isinstance(scenario, (str, Path)):
         scenario = load_scenario(scenario)
-    elif scenario is None or isinstance(scenario, Mapping):
-        scenario = scenario_from_dict(dict(scenario or {"name": "baseline"}), "<scenario>")
-    layered = {k: v for k, v in calibrated_overrides().items() if k not in scenario.params} if calibrated else {}
-    layered.update(params or {})
-    return FlyingGeeseModel(scenario, seed=seed, scale=scale, params=layered)
+    if seed is None:
+        seed = replicate_seeds(DEFAULT_ROOT_SEED, 1)[0]
+    return FlyingGeeseModel(scenario, seed=seed, scale=scale, params=params, calibrated=calibrated)

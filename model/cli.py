@@ -110,7 +110,6 @@ def _progress(total: int, desc: str):
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    from .params_file import calibrated_overrides
     from .results import safe_target, write_run
     from .runner import DEFAULT_ROOT_SEED, default_workers, run_scenario
     from .scenario import load_scenario
@@ -118,16 +117,14 @@ def cmd_run(a: argparse.Namespace) -> int:
     scenarios = [load_scenario(f) for f in a.files]  # validate everything before running anything
     for sc in scenarios:
         safe_target(a.out, sc.name)
-    overrides = calibrated_overrides()
     for sc in scenarios:
         if a.years:
             sc = sc.model_copy(update={"years": a.years})
         seeds = a.seeds or sc.seeds
         workers = a.workers or default_workers()
         run = run_scenario(sc, seeds=seeds, scale=a.scale, workers=workers, scheduler=a.scheduler,
-                           root=a.seed if a.seed is not None else DEFAULT_ROOT_SEED,
-                           params=_without(overrides, sc.params), progress=_progress(seeds, sc.name))
-        target = write_run(run, a.out, plots=not a.no_plots)
+                           root=a.seed if a.seed is not None else DEFAULT_ROOT_SEED, progress=_progress(seeds, sc.name))
+        target = write_run(run, a.out, also=None if a.no_plots else _draw_plots)
         print(f"{sc.name}: {seeds} seeds at scale {run.scale}, {run.wall_seconds:.1f} s -> {target}")
         if run.scale == "tiny":
             print(f"{sc.name}: note: scale tiny is for smoke tests; its relocation dynamics are not converged "
@@ -135,9 +132,10 @@ def cmd_run(a: argparse.Namespace) -> int:
     return 0
 
 
-def _without(overrides: dict[str, float], scenario_params: dict[str, float]) -> dict[str, float]:
-    """Calibrated values apply unless the scenario overrides the same parameter itself."""
-    return {k: v for k, v in overrides.items() if k not in scenario_params}
+def _draw_plots(folder: Path) -> None:
+    from .plots import plot_run
+
+    plot_run(folder, folder / "plots")
 
 
 def cmd_compare(a: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from functools import cached_property
 
 import numpy as np
 
-from . import HIGH, SECTORS, YI
+from . import HIGH, MILLION, SECTORS, YI
 from .facts import FACT_METRICS, FactsState, firm_facts
 from .mechanisms import carbon, production
 from .scenario import FIRST_YEAR
@@ -70,7 +70,7 @@ class YearView:
 
     @cached_property
     def mva(self) -> np.ndarray:
-        return production.manufacturing_va(self.f, self.m.params["production.nonmanufacturing_share_energy"], self.R)
+        return production.manufacturing_va(self.f, self.m.params, self.R)
 
     @cached_property
     def rd(self) -> np.ndarray:
@@ -125,8 +125,8 @@ def _net_general(v: YearView) -> np.ndarray:
 _HIGH_TECH = SECTORS.index("high_tech")
 
 METRICS: tuple[Metric, ...] = (
-    Metric("population", "million people", "resident population", lambda v: both(v.w.population) / 1e6, True),
-    Metric("talent_high", "million people", "high-skill (tertiary) workforce", lambda v: both(v.high) / 1e6, True),
+    Metric("population", "million people", "resident population", lambda v: both(v.w.population) / MILLION, True),
+    Metric("talent_high", "million people", "high-skill (tertiary) workforce", lambda v: both(v.high) / MILLION, True),
     Metric("net_migration_high", "thousand people/yr", "net inflow of high-skill talent",
            lambda v: both(v.ys["talent_in_high"] - v.ys["talent_out_high"]) / 1e3, True),
     Metric("gdp", "yi yuan, 2012 prices", "real GDP (industry + rest of the economy)", lambda v: both(v.w.gdp), True),
@@ -152,7 +152,7 @@ METRICS: tuple[Metric, ...] = (
     # extras
     Metric("net_migration_general", "thousand people/yr", "net inflow of general workers", _net_general),
     Metric("talent_general", "million people", "general (non-tertiary) workforce",
-           lambda v: both(v.workforce - v.high) / 1e6),
+           lambda v: both(v.workforce - v.high) / MILLION),
     Metric("unemployment_rate", "share of workforce", "unemployment rate",
            lambda v: 1.0 - ratio(v.employed, v.workforce)),
     Metric("manufacturing_share_gdp", "share of GDP", "manufacturing value added / GDP",

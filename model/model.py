@@ -21,7 +21,7 @@ from . import SECTORS, SKILLS, YI
 from .errors import InputError
 from .mechanisms import (capital, carbon, demand, demography, digital, entry_exit, innovation,
                          labour_market, location, migration, production)
-from .parameters import ParamSet, check_keys
+from .parameters import check_keys, resolve_parameters
 from .policy import policy_for_year
 from .recorder import Recorder
 from .regions import RegionData, load_region_data
@@ -74,11 +74,13 @@ class FlyingGeeseModel(mesa.Model):
         scale: tiny | small | medium | full (default: the scenario's).
         n_firms, n_talent: explicit agent counts (override the scale preset).
         region_data: regional data (default: the packaged 2012 file).
+        calibrated: apply ``calibration/params.yaml`` (True, as `geese run` does) or not (False); see
+            ``parameters.resolve_parameters`` for the layering.
     """
 
     def __init__(self, scenario: Scenario | Mapping | None = None, *, params: Mapping[str, float] | None = None,
                  seed: int | np.random.SeedSequence = 0, scale: str | None = None, n_firms: int | None = None,
-                 n_talent: int | None = None, region_data: RegionData | None = None):
+                 n_talent: int | None = None, region_data: RegionData | None = None, calibrated: bool = True):
         super().__init__(rng=np.random.default_rng(seed))
         if scenario is None:
             scenario = {"name": "no-policy"}
@@ -87,8 +89,7 @@ class FlyingGeeseModel(mesa.Model):
         self.config = scenario  # mesa reserves `self.scenario`
         self.data = region_data or load_region_data()
         self.regions = self.data.names
-        self.params = ParamSet.defaults().with_overrides(scenario.params, "<scenario>").with_overrides(
-            dict(params or {}), "<params>")
+        self.params = resolve_parameters(scenario.params, params, calibrated)
         check_keys(self.params, self.regions)
         scale = scale or scenario.scale
         if scale not in SCALES:
@@ -122,14 +123,18 @@ class FlyingGeeseModel(mesa.Model):
 
     # ------------------------------------------------------------------ one year
     def step(self) -> None:
-        self.year += 1
-        self._reset_year_stats()
-        self.policy = policy_for_year(self.config, self.year, self.regions)
         before = self._snapshot
+        self.start_year()
         for mechanism_step in YEAR:
             mechanism_step(self)
         self._check_ledgers(before)
         self.recorder.record(self)
+
+    def start_year(self) -> None:
+        """Advance the clock: next year's policy and an empty ledger (before the mechanisms run)."""
+        self.year += 1
+        self._reset_year_stats()
+        self.policy = policy_for_year(self.config, self.year, self.regions)
 
     def run(self) -> Recorder:
         """Run from 2012 to the scenario's last year; returns the recorder."""

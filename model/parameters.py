@@ -1,14 +1,32 @@
-"""Parameters: defaults from ``data/parameters.yaml``, overrides by dotted name, range checks.
+"""Parameters: defaults from ``data/parameters.yaml``, overrides by dotted name, range checks, and the
+one function that layers them.
 
 Every parameter carries a value, a unit, an allowed range, a source and a date (OpenFisca style).
 A value is a number or a mapping by sector or region; mappings are flattened to dotted names such as
 ``production.capital_share.high_tech``, which is also how scenarios and calibration override them.
+
+The values a model runs with are layered by ``resolve_parameters``, and by nothing else::
+
+    defaults (data/parameters.yaml) < calibrated (calibration/params.yaml) < scenario ``params:`` < explicit
+
+The model, the runner, the command line, calibration, the notebook and the benchmarks all call it.
+
+``calibration/params.yaml`` holds the calibrated values; ``geese calibrate`` writes it::
+
+    fit: {date: 2026-11-22, loss: 0.41, budget: 400, evaluations: 400, scale: tiny, seeds: 2,
+          git_commit: abc123, wall_seconds: 512.3}
+    values:
+      talent.mobility_high: 1.9
+      ...
+
+Unknown names, missing values and values outside a parameter's documented range are errors that name
+the entry. A missing file means "no calibration yet": the defaults apply.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -18,9 +36,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from . import SECTORS
 from .errors import InputError, did_you_mean
-from .yamlio import load_yaml
+from .yamlio import load_yaml, load_yaml_file
 
 DEFAULTS_FILE = "model/data/parameters.yaml"
+PARAMS_FILE = Path(__file__).resolve().parent.parent / "calibration" / "params.yaml"
 
 Kind = Literal["elasticity", "share", "rate", "ratio", "level", "index", "cost", "multiplier", "dispersion"]
 KIND_WORDS = {
@@ -113,7 +132,8 @@ class ParamSet(Mapping[str, float]):
         """A mapping parameter as an array in the given key order (sectors or regions)."""
         return np.array([self._values[f"{name}.{k}"] for k in keys], dtype=np.float64)
 
-    def with_overrides(self, overrides: Mapping[str, object], file: str | Path | None, prefix: str = "params") -> ParamSet:
+    def with_overrides(self, overrides: Mapping[str, object], file: str | Path | None, prefix: str = "params",
+                       check_sums: bool = True) -> ParamSet:
         """A copy with overrides applied; every name must exist and every value be in its range."""
         values = dict(self._values)
         for name, value in overrides.items():
@@ -128,7 +148,8 @@ class ParamSet(Mapping[str, float]):
                 raise InputError(file, key, value, f"{KIND_WORDS[spec.kind]} in [{lo:g}, {hi:g}] ({spec.unit})")
             values[name] = float(value)
         out = ParamSet(values)
-        out.check_sums(file, prefix)
+        if check_sums:
+            out.check_sums(file, prefix)
         return out
 
     def check_sums(self, file: str | Path | None, prefix: str = "params") -> None:
@@ -161,3 +182,61 @@ def check_keys(params: ParamSet, regions: tuple[str, ...]) -> None:
         if keys != expected:
             extra = sorted(keys - expected) or sorted(expected - keys)
             raise InputError(DEFAULTS_FILE, name, extra, f"keys must be exactly {sorted(expected)}")
+
+
+# --- calibration/params.yaml --------------------------------------------------------------------------
+
+def read_params_file(path: Path = PARAMS_FILE) -> dict:
+    """The checked document of a calibrated-parameters file (``fit`` and ``values``)."""
+    doc = load_yaml_file(path)
+    values = doc.get("values")
+    if not isinstance(values, dict) or not values:
+        raise InputError(str(path), "values", values, "a mapping of parameter name to number")
+    extra = set(doc) - {"fit", "values"}
+    if extra:
+        raise InputError(str(path), sorted(extra)[0], sorted(extra)[0], "unknown key; allowed keys: fit, values")
+    for name, value in values.items():
+        if value is None:
+            raise InputError(str(path), f"values.{name}", None, "a number is missing")
+    ParamSet.defaults().with_overrides(values, str(path), prefix="values")
+    return doc
+
+
+def calibrated_overrides(path: Path = PARAMS_FILE) -> dict[str, float]:
+    """Calibrated values by dotted name, or {} when there is no params file."""
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    stat = path.stat()
+    return dict(_calibrated_values(str(path.resolve()), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=8)
+def _calibrated_values(path: str, _mtime_ns: int, _size: int) -> tuple[tuple[str, float], ...]:
+    """Read once per version of the file (every model built in Python resolves its parameters)."""
+    return tuple((k, float(v)) for k, v in read_params_file(Path(path))["values"].items())
+
+
+# --- the layering ---------------------------------------------------------------------------------------
+
+def resolve_parameters(scenario_params: Mapping[str, float] | None = None,
+                       explicit: Mapping[str, float] | None = None,
+                       calibrated: bool | str | Path = True) -> ParamSet:
+    """The parameter values a run uses: defaults < calibrated < scenario < explicit.
+
+    Args:
+        scenario_params: the scenario's own ``params:`` overrides.
+        explicit: overrides given by the caller (Python, the notebook, a calibration candidate).
+        calibrated: True applies ``calibration/params.yaml`` (when it exists), a path applies that
+            file, False applies none (the documented defaults are the base).
+
+    Every layer is range-checked and named in errors; the sum-to-one groups are checked on the result.
+    """
+    values = ParamSet.defaults()
+    if calibrated is not False:
+        path = PARAMS_FILE if calibrated is True else Path(calibrated)
+        values = values.with_overrides(calibrated_overrides(path), str(path), prefix="values", check_sums=False)
+    values = values.with_overrides(dict(scenario_params or {}), "<scenario>", check_sums=False)
+    values = values.with_overrides(dict(explicit or {}), "<params>", check_sums=False)
+    values.check_sums("<params>" if explicit else "<scenario>")
+    return values

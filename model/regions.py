@@ -23,6 +23,7 @@ class RegionData:
     """2012 initial conditions by region (arrays in ``names`` order) and national exogenous inputs."""
 
     names: tuple[str, ...]
+    leading: str                    # the coastal region that draws migrants (``leading_region``)
     gdp_2012: np.ndarray            # yi yuan
     population_2012: np.ndarray     # million people
     wage_2012: np.ndarray           # yuan per year, non-private units
@@ -68,11 +69,15 @@ def load_region_data(path: str | Path | None = None) -> RegionData:
     if not isinstance(regions, dict) or not regions:
         raise InputError(file, "regions", regions, "a mapping of region name to its provinces")
     names = tuple(regions)
+    leading = doc.get("leading_region", names[0])
+    if leading not in names:
+        raise InputError(file, "leading_region", leading, f"one of the regions {list(names)}")
     nat = doc.get("national", {})
     try:
         grads = nat["graduates_2012"]
         return RegionData(
             names=names,
+            leading=leading,
             gdp_2012=_by_region(doc, "gdp_2012_by_region_yi_yuan", names, file),
             population_2012=_by_region(doc, "population_2012_year_end_wan", names, file) / 100.0,
             wage_2012=_by_region(doc, "wage_2012_non_private_yuan", names, file),

@@ -6,7 +6,7 @@ Contract (other tools and the tests read it):
 * ``summary.csv``     year, region, metric, mean, p05, p50, p95 over seeds
 * ``flows.csv``       seed, year, flow, category, origin, destination, value (firms, jobs, talent)
 * ``manifest.json``   resolved scenario, parameters, seeds, version, git commit, wall time
-* ``plots/``          PNG figures
+* ``plots/``          PNG figures (drawn by ``plots.plot_run`` when the caller asks, e.g. `geese run`)
 
 Everything is built in a temporary folder next to the target and renamed into place, so a failed
 or interrupted run never leaves a half-written ``results/<name>/``.
@@ -21,6 +21,7 @@ import platform
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -141,7 +142,8 @@ def atomic_dir(target: Path):
         raise
 
 
-def write_run(run: ScenarioRun, out_dir: Path, plots: bool = True) -> Path:
+def write_run(run: ScenarioRun, out_dir: Path, also: Callable[[Path], object] | None = None) -> Path:
+    """Write ``run`` to ``out_dir/<name>/`` in one rename; ``also(folder)`` adds files first (e.g. plots)."""
     target = safe_target(out_dir, run.scenario.name)
     with atomic_dir(target) as tmp:
         ts = timeseries_frame(run)
@@ -149,8 +151,6 @@ def write_run(run: ScenarioRun, out_dir: Path, plots: bool = True) -> Path:
         summary_frame(ts).to_csv(tmp / "summary.csv", index=False, float_format=FLOAT_FORMAT)
         flows_frame(run).to_csv(tmp / "flows.csv", index=False, float_format=FLOAT_FORMAT)
         (tmp / "manifest.json").write_text(json.dumps(manifest(run), indent=2) + "\n", encoding="utf-8")
-        if plots:
-            from .plots import plot_run
-
-            plot_run(tmp, tmp / "plots")
+        if also is not None:
+            also(tmp)
     return target

@@ -38,7 +38,7 @@ class World:
     bh_exp: np.ndarray = _empty()         # [sector] high-skill labour exponent theta (1 - alpha), 1
     bg_exp: np.ndarray = _empty()         # [sector] general labour exponent (1 - theta)(1 - alpha), 1
     region_tfp: np.ndarray = _empty()     # [region, sector] TFP that stays with the place (Z_rs), 1
-    firm_weight: float = 0.0              # real firms per firm agent
+    firm_weight: float = 0.0              # weight of a firm agent, real firms per agent
     # --- place (location.init / location.step)
     access_2012: np.ndarray = _empty()    # [region] market access a_r in 2012 (price-1 revenue per unit), 1
     access: np.ndarray = _empty()         # [region] market access this year, 1
@@ -49,7 +49,7 @@ class World:
     agg: np.ndarray = _empty()            # [region, sector] agglomeration factor this year, 1
     spill: np.ndarray = _empty()          # [region] talent spillover factor this year, 1
     # --- labour (demography.init, labour_market.init/step, migration.step)
-    talent_weight: float = 0.0            # people per talent agent
+    talent_weight: float = 0.0            # weight of a talent agent, people per agent
     labour_supply: np.ndarray = _empty()  # [region, skill] working-age people after migration, persons
     h_share: np.ndarray = _empty()        # [region] high-skill share of the workforce, 1
     h_nat: float = 0.0                    # national high-skill share of the workforce, 1

@@ -15,7 +15,7 @@ import pytest
 
 from model.cli import main
 from model.errors import InputError
-from model.params_file import read_params_file
+from model.parameters import read_params_file
 
 REPO = Path(__file__).resolve().parent.parent
 PREFIX = "geese: error: "

@@ -57,7 +57,7 @@ def test_shocks_shrink_with_size_and_follow_an_ar1():
 
 def test_success_rises_with_rd_intensity_and_talent():
     p = lambda k, t: innovation.success_probability(1.0, np.array([k]), np.array([10.0]), np.array([0.0]),  # noqa: E731
-                                                    np.array([t]))[0]
+                                                    np.array([t]), 0.5)[0]
     assert p(2.0, 1.0) == pytest.approx(1 - np.exp(-0.2))
     assert p(4.0, 1.0) > p(2.0, 1.0) and p(2.0, 0.5) < p(2.0, 1.0)
 

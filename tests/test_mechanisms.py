@@ -71,7 +71,7 @@ def test_labour_market_rations_and_raises_wages_when_short():
     emp, ration = labour_market.clear(demand_, supply, 0.05)
     np.testing.assert_allclose(emp, [[95.0, 90.0]])
     assert ration[0, 0] < 1 and ration[0, 1] == 1
-    w = labour_market.update_wages(np.array([[100.0, 50.0]]), demand_, supply, 0.05, 1.0)
+    w = labour_market.update_wages(np.array([[100.0, 50.0]]), demand_, supply, 0.05, 1.0, 0.3)
     assert w[0, 0] > 100 and w[0, 1] < 50
 
 
@@ -121,18 +121,19 @@ def test_location_choice_follows_profit_and_relocation_subsidy(rng):
     current = np.zeros(n, dtype=np.int8)
     va = np.full(n, 40.0)
     none = np.zeros((n, 4))
-    d0 = location.choose(rng, profit, current, va, 25.0, 0.25, none)
+    clip = dict(gain_clip=20.0, min_scale=1e-3)
+    d0 = location.choose(rng, profit, current, va, 25.0, 0.25, none, 1.0, **clip)
     assert (d0 == 1).mean() > (d0 == 2).mean()
     sub = none.copy()
     sub[:, 2] = 0.8
-    d1 = location.choose(np.random.default_rng(1), profit, current, va, 25.0, 0.25, sub)
+    d1 = location.choose(np.random.default_rng(1), profit, current, va, 25.0, 0.25, sub, 1.0, **clip)
     assert (d1 == 2).mean() > (d0 == 2).mean()
     # prohibitive sunk cost keeps everyone home
-    d2 = location.choose(rng, profit, current, va, 25.0, 5.0, none)
+    d2 = location.choose(rng, profit, current, va, 25.0, 5.0, none, 1.0, **clip)
     assert (d2 == 0).mean() > 0.99
     # a lasting gain weighs more against the same sunk cost when it is reaped for longer
-    d3 = location.choose(np.random.default_rng(2), profit, current, va, 25.0, 0.25, none, horizon=1.0)
-    d4 = location.choose(np.random.default_rng(2), profit, current, va, 25.0, 0.25, none, horizon=10.0)
+    d3 = location.choose(np.random.default_rng(2), profit, current, va, 25.0, 0.25, none, 1.0, **clip)
+    d4 = location.choose(np.random.default_rng(2), profit, current, va, 25.0, 0.25, none, 10.0, **clip)
     assert (d4 == 1).mean() > (d3 == 1).mean()
 
 
@@ -154,9 +155,10 @@ def test_rising_east_wages_push_labour_intensive_firms_out_first():
 
 # --- carbon -------------------------------------------------------------------------------
 def test_grid_decarbonises_with_the_non_fossil_share():
-    assert carbon.grid_factor(2012, 0.145, 0.25) == pytest.approx(1.0)
-    assert carbon.nonfossil_share(2031, 0.145, 0.25) == pytest.approx(0.25)
-    assert carbon.grid_factor(2031, 0.145, 0.25) < carbon.grid_factor(2020, 0.145, 0.25) < 1.0
+    assert carbon.grid_factor(2012, 0.145, 0.25, 0.95) == pytest.approx(1.0)
+    assert carbon.nonfossil_share(2031, 0.145, 0.25, 0.95) == pytest.approx(0.25)
+    assert carbon.grid_factor(2031, 0.145, 0.25, 0.95) < carbon.grid_factor(2020, 0.145, 0.25, 0.95) < 1.0
+    assert carbon.nonfossil_share(2200, 0.145, 0.25, 0.95) == 0.95
 
 
 def test_carbon_price_path_interpolates_and_stays_flat():
@@ -183,8 +185,9 @@ def test_carbon_price_enters_costs_and_capital_premium():
 
 
 def test_capital_draw_falls_with_returns():
-    assert capital.industry_draw(100.0, 0.3, 0.2, 0.2, 2.0) == pytest.approx(30.0)
-    assert capital.industry_draw(100.0, 0.3, 0.1, 0.2, 2.0) < 30.0
+    assert capital.industry_draw(100.0, 0.3, 0.2, 0.2, 2.0, 0.9) == pytest.approx(30.0)
+    assert capital.industry_draw(100.0, 0.3, 0.1, 0.2, 2.0, 0.9) < 30.0
+    assert capital.industry_draw(100.0, 0.3, 0.4, 0.2, 2.0, 0.9) == pytest.approx(90.0)  # capped
 
 
 # --- digital, entry and exit, demography --------------------------------------------------
@@ -204,7 +207,7 @@ def test_entrants_go_where_the_sector_is_and_to_subsidies(rng):
 
 
 def test_demography_cohorts_and_stochastic_rounding(rng):
-    gen, grads = demography.entrants(2012, 20.0, -0.015, 6.733, 0.045)
+    gen, grads = demography.entrants(2012, 20.0, -0.015, 6.733, 0.045, 0.8)
     assert gen + grads == pytest.approx(20.0) and grads == pytest.approx(6.733)
     x = np.full(10000, 0.3)
     assert demography.stochastic_round(rng, x).mean() == pytest.approx(0.3, abs=0.02)
@@ -293,3 +296,298 @@ def test_land_gets_dearer_where_industry_concentrates():
     flat.firms.data["capital"][flat.firms.region == 2] *= 2.0
     location.update_land_cost(flat)
     np.testing.assert_allclose(flat.world.user_cost, before)
+
+
+# ===========================================================================================
+# Equations, exactly: each mechanism's public functions against the formula in its docstring.
+# These are the tests that must bite when one line of an equation changes.
+# ===========================================================================================
+from model import HIGH, SECTORS  # noqa: E402
+from model.mechanisms import innovation  # noqa: E402
+from model.parameters import ParamSet  # noqa: E402
+from model.world import World  # noqa: E402
+
+
+def test_wage_update_is_the_clipped_power_of_excess_demand():
+    wage = np.array([[100.0, 50.0], [80.0, 40.0], [90.0, 45.0]])
+    supply = np.full((3, 2), 100.0)
+    u, eps, cap = 0.05, 0.5, 0.3
+    demand_ = np.array([[96.0, 90.0], [500.0, 95.0], [1.0, 95.0]])  # inside, far above, far below
+    got = labour_market.update_wages(wage, demand_, supply, u, eps, cap)
+    ratio = demand_ / ((1 - u) * supply)
+    np.testing.assert_allclose(got[0], wage[0] * ratio[0] ** eps, rtol=1e-13)
+    assert got[1, 0] == pytest.approx(wage[1, 0] * (1 + cap), rel=1e-13)   # capped rise
+    assert got[2, 0] == pytest.approx(wage[2, 0] * (1 - cap), rel=1e-13)   # capped fall
+
+
+def test_labour_clearing_rations_every_employer_by_the_same_factor():
+    demand_ = np.array([[200.0, 50.0]])
+    supply = np.array([[100.0, 100.0]])
+    emp, ration = labour_market.clear(demand_, supply, 0.1)
+    np.testing.assert_allclose(emp, [[90.0, 50.0]])
+    np.testing.assert_allclose(ration, [[0.45, 1.0]])
+
+
+def test_rd_performer_logit_has_every_term_of_its_equation():
+    b0, trend, years, te, se, sub_e = -1.5, 0.03, 4, 0.6, 0.8, 2.0
+    rel_t, rel_s, sub = np.array([0.5, 2.0]), np.array([3.0, 0.2]), np.array([0.3, 0.0])
+    got = innovation.performer_logit(b0, trend, years, te, rel_t, rel_s, sub, se, sub_e)
+    want = b0 + trend * years + te * np.log(rel_t) + se * np.log(rel_s) + sub_e * sub
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+    assert got[0] - innovation.performer_logit(b0, trend, years, te, rel_t, rel_s, 0 * sub, se, sub_e)[0] \
+        == pytest.approx(2.0 * 0.3)
+
+
+def test_innovation_success_probability_is_the_stated_hazard():
+    phi, stock, sales, public, rel_t = 0.7, np.array([5.0, 1.0]), np.array([50.0, 40.0]), np.array([0.01, 0.0]), \
+        np.array([1.44, 0.64])
+    got = innovation.success_probability(phi, stock, sales, public, rel_t, 0.5)
+    want = 1 - np.exp(-phi * (stock / sales + public) * np.array([1.2, 0.8]))
+    np.testing.assert_allclose(got, want, rtol=1e-13)
+
+
+def _carbon_world(grid_ratio: float) -> World:
+    w = World()
+    w.nonind_co2_intensity = np.array([0.02, 0.03])
+    w.services = np.array([1000.0, 500.0])
+    w.grid_2012 = np.array([1.0, 2.0])
+    w.grid = w.grid_2012 * grid_ratio
+    w.emissions_firm = np.zeros(0)
+    return w
+
+
+def test_nonindustrial_co2_follows_the_grid_with_elasticity_one_half():
+    P = ParamSet.defaults()
+    assert P["carbon.nonindustrial_grid_elasticity"] == 0.5
+    eff = P["carbon.efficiency_gain"]
+    w = _carbon_world(0.64)
+    got = carbon.nonindustrial_co2(w, P, 2020)
+    want = w.nonind_co2_intensity * w.services * 0.8 * (1 - eff) ** 8
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    # in 2012 (grid at its 2012 level) it is the 2012 intensity times output
+    np.testing.assert_allclose(carbon.nonindustrial_co2(_carbon_world(1.0), P, 2012),
+                               w.nonind_co2_intensity * w.services, rtol=1e-13)
+
+
+def test_carbon_cost_per_yuan_is_price_times_intensity_in_consistent_units():
+    # 100 yuan/t x 2 kt per million yuan = 200,000 yuan per million yuan = 0.2 per yuan
+    got = carbon.cost_per_yuan(np.array([100.0, 0.0]), np.array([0, 1]), np.array([2.0, 2.0]))
+    np.testing.assert_allclose(got, [0.2, 0.0])
+
+
+def test_migration_log_odds_are_the_stated_utility_differences():
+    nr, beta, bias, mc = 4, 3.0, 1.0, 2.0
+    wage = np.array([[60000.0, 40000.0], [50000.0, 35000.0], [45000.0, 30000.0], [55000.0, 30000.0]])
+    emp = np.array([[0.95, 0.9], [0.9, 0.92], [0.93, 0.9], [0.85, 0.88]])
+    topup = np.zeros((nr, 2))
+    topup[3, HIGH] = 0.1
+    cut = np.zeros((nr, 2))
+    cut[2, HIGH] = 0.5
+    amen = np.arange(8.0).reshape(nr, 2) / 10
+    size = np.array([400.0, 300.0, 300.0, 100.0])
+    p = migration.choice_probabilities(wage, emp, topup, cut, amen, size, beta, bias, mc)
+    c, o, k = 1, 3, HIGH  # lives in region 1, home region 3, high-skill
+    row = p[migration.cell_index(np.array([c]), np.array([o]), np.array([k]), np.array([0]), nr)[0]]
+    u = beta * np.log(wage[:, k] * (1 + topup[:, k]) * emp[:, k]) + amen[:, k] + np.log(size)
+    u += bias * (np.arange(nr) == o) - mc * (1 - cut[:, k]) * (np.arange(nr) != c)
+    np.testing.assert_allclose(np.log(row / row[0]), u - u[0], rtol=1e-10, atol=1e-12)
+    # the age group does not enter utilities: every age row is the same
+    rows = [p[migration.cell_index(np.array([c]), np.array([o]), np.array([k]), np.array([g]), nr)[0]] for g in range(3)]
+    np.testing.assert_allclose(rows[0], rows[2])
+
+
+def test_migration_age_groups_follow_their_boundaries():
+    np.testing.assert_array_equal(migration.age_group(np.array([20, 34, 35, 49, 50, 59]), 35, 50), [0, 0, 1, 1, 2, 2])
+
+
+def test_location_choice_frequencies_match_the_stated_logit(rng):
+    n, nr = 40000, 3
+    lam, kappa, horizon = 2.0, 0.5, 4.0
+    va = np.full(n, 10.0)
+    profit = np.tile([1.0, 1.5, 0.5], (n, 1))
+    sub = np.tile([0.0, 0.0, 0.6], (n, 1))
+    current = np.zeros(n, dtype=np.int8)
+    dest = location.choose(rng, profit, current, va, lam, kappa, sub, horizon, gain_clip=20.0, min_scale=1e-3)
+    gain = horizon * (profit[0] - profit[0, 0]) / 10.0
+    v = lam * (gain - kappa * (1 - sub[0]) * (np.arange(nr) != 0))
+    want = np.exp(v) / np.exp(v).sum()
+    np.testing.assert_allclose(np.bincount(dest, minlength=nr) / n, want, atol=0.01)
+    # the gain is clipped: a huge gain counts as gain_clip
+    big = profit.copy()
+    big[:, 1] = 1e6
+    d_big = location.choose(np.random.default_rng(3), big, current, va, lam, kappa, sub, horizon, gain_clip=1.0,
+                            min_scale=1e-3)
+    v = lam * (np.array([0.0, 1.0, gain[2]]) - kappa * (1 - sub[0]) * (np.arange(nr) != 0))
+    np.testing.assert_allclose(np.bincount(d_big, minlength=nr) / n, np.exp(v) / np.exp(v).sum(), atol=0.01)
+
+
+# The investment rule, the digital decision, imitation and entrants' technology (issue 8) are tested
+# equation by equation in tests/test_firm_decisions.py.
+
+
+def test_exit_probability_is_hazard_plus_loss_rule_at_the_streak_limit(rng):
+    losses = np.repeat([0, 1, 2, 3], 20000)
+    out = entry_exit.exits(rng, losses, 0.1, 0.5, 2)
+    rate = [out[losses == s].mean() for s in range(4)]
+    np.testing.assert_allclose(rate, [0.1, 0.1, 0.55, 0.55], atol=0.01)
+
+
+def test_supply_is_the_stated_power_of_the_net_price():
+    sector, scale = np.array([0, 0, 1]), np.array([2.0, 1.0, 3.0])
+    access, charges, expo = np.array([1.0, 0.9, 1.0]), np.array([0.1, 0.0, 2.0]), np.array([0.5, 0.5, 0.8])
+    level, _ = demand.sector_supply(np.array([1.2, 1.0]), sector, scale, access, charges, expo)
+    want0 = 2.0 * (1.2 - 0.1) ** 0.5 + 1.0 * (1.2 * 0.9) ** 0.5
+    np.testing.assert_allclose(level, [want0, 0.0], rtol=1e-13)  # the charged-out firm supplies nothing
+
+
+def test_price_clearing_with_elastic_demand():
+    sector, scale = np.array([0, 1]), np.array([1.0, 1.0])
+    access, charges, expo = np.ones(2), np.zeros(2), np.array([1.0, 1.0])
+    # supply p, demand D p^-eta: p = D^(1/(1+eta))
+    p = demand.clear_prices(sector, scale, access, charges, expo, np.array([4.0, 9.0]), 1.0, np.ones(2))
+    np.testing.assert_allclose(p, [2.0, 3.0], rtol=1e-8)
+
+
+def test_services_grow_so_gdp_follows_the_national_path():
+    i, e_ind, g = 0.4, 1.3, 0.06
+    e_n = demand.services_elasticity(i, e_ind)
+    assert i * e_ind * g + (1 - i) * e_n * g == pytest.approx(g)
+    pull = demand.services_attraction(np.array([100.0, 50.0]), np.array([20.0, 5.0]), np.array([0.2, 0.1]), 0.5, 0.3)
+    np.testing.assert_allclose(pull, [100 * 0.2**0.5 * 0.2**0.3, 50 * 0.1**0.5 * 0.1**0.3], rtol=1e-12)
+
+
+def test_graduates_are_capped_at_a_share_of_the_cohort():
+    gen, grads = demography.entrants(2030, 10.0, 0.0, 6.0, 0.1, 0.8)
+    assert grads == pytest.approx(8.0) and gen == pytest.approx(2.0)
+
+
+def test_agglomeration_and_spillover_are_the_stated_powers():
+    va = np.array([[4.0, 1.0], [1.0, 3.0]])
+    np.testing.assert_allclose(production.agglomeration(va, 0.5), (va / va.mean(axis=0)) ** 0.5, rtol=1e-13)
+    np.testing.assert_allclose(production.spillover(np.array([0.3, 0.15]), 0.2, 0.5), [1.5**0.5, 0.75**0.5])
+
+
+def test_manufacturing_excludes_the_non_manufacturing_part_of_energy():
+    m = small_model(seed=1)
+    f = m.firms
+    iva = np.bincount(f.region, weights=f.weight * f.value_added, minlength=4) / 100
+    ei = np.bincount(f.region, weights=f.weight * f.value_added * (f.sector == SECTORS.index("energy_intensive")),
+                     minlength=4) / 100
+    share = m.params["production.nonmanufacturing_share_energy"]
+    np.testing.assert_allclose(production.manufacturing_va(f, m.params, 4), iva - share * ei, rtol=1e-13)
+
+
+# --- mechanism steps on a model (public ``step`` functions) ---------------------------------
+def test_labour_market_step_pays_wages_and_updates_them_as_stated():
+    m = small_model(seed=2)
+    m.run_for(1)
+    w, t, P = m.world, m.talent, m.params
+    wage0, demand0 = w.wage.copy(), w.labour_demand * 1.1
+    w.labour_demand = demand0
+    w.employment = np.minimum(demand0, (1 - P["labour.natural_unemployment"]) * w.labour_supply)
+    labour_market.step(m)
+    np.testing.assert_allclose(w.employment_rate, w.employment / w.labour_supply, rtol=1e-13)
+    want = labour_market.update_wages(wage0, demand0, w.labour_supply, P["labour.natural_unemployment"],
+                                      P["labour.wage_adjustment"], P["labour.wage_change_cap"])
+    np.testing.assert_allclose(w.wage, want, rtol=1e-13)
+    paid = np.where(t.employed, wage0[t.region, t.skill] * t.ability, 0.0)
+    np.testing.assert_allclose(t.wage, paid, rtol=1e-13)
+
+
+def test_carbon_step_moves_the_grid_and_firm_efficiency():
+    m = small_model(seed=2, scenario={"name": "t", "years": [2012, 2020]})
+    m.run_for(7)
+    m.start_year()
+    d0 = m.firms.direct_intensity.copy()
+    carbon.step(m)
+    P = m.params
+    g = carbon.grid_factor(2020, P["carbon.nonfossil_share_2012"], P["carbon.nonfossil_share_2031"],
+                           P["carbon.nonfossil_share_cap"])
+    np.testing.assert_allclose(m.world.grid, m.world.grid_2012 * g, rtol=1e-13)
+    np.testing.assert_allclose(m.firms.direct_intensity, d0 * (1 - P["carbon.efficiency_gain"]), rtol=1e-13)
+
+
+def test_entry_and_investment_spend_industrys_draw_on_the_pool():
+    m = small_model(seed=3)
+    m.run_for(2)
+    m.start_year()
+    w, f, P = m.world, m.firms, m.params
+    k_before = (f.weight * f.capital).sum()
+    capital.step(m)
+    invest = m.year_stats["investment"].sum() * 100  # million yuan
+    f = m.firms
+    np.testing.assert_allclose((f.weight * f.capital).sum(), k_before * (1 - P["capital.depreciation"]) + invest,
+                               rtol=1e-9)
+    assert 0 < invest <= P["capital.industry_draw_cap"] * (
+        P["capital.savings_rate"] + P["capital.foreign_share"]) * w.gdp.sum() * 100 * (1 + 1e-12)
+
+
+def test_labour_market_step_pays_the_wage_top_up_and_books_its_cost():
+    m = small_model(seed=4, scenario={"name": "t", "levers": {"talent_incentive": [
+        {"region": "northeast", "skill": "high", "wage_topup": 0.2, "from": 2013}]}})
+    m.run_for(1)
+    w, t = m.world, m.talent
+    wage0, cost0 = w.wage.copy(), m.year_stats["policy_cost"].copy()
+    labour_market.step(m)
+    ne = m.regions.index("northeast")
+    topped = (t.region == ne) & (t.skill == HIGH) & t.employed
+    assert topped.any()
+    np.testing.assert_allclose(t.wage[topped], 1.2 * wage0[ne, HIGH] * t.ability[topped], rtol=1e-13)
+    bill = (0.2 * wage0[ne, HIGH] * t.ability[topped] * t.weight[topped]).sum() / 1e8
+    assert m.year_stats["policy_cost"][ne] - cost0[ne] == pytest.approx(bill, rel=1e-9)
+
+
+def _market_year(m):
+    """Bring a model to the point of this year's production: the steps before it, public API only."""
+    m.start_year()
+    for step in (location.step, carbon.step, demand.step):
+        step(m)
+
+
+def test_production_books_output_from_the_hires_actually_made():
+    m = small_model(seed=5)
+    m.run_for(1)
+    _market_year(m)
+    m.world.labour_supply = m.world.labour_supply * 0.6  # scarce labour: hiring is rationed
+    production.step(m)
+    f, w, P = m.firms, m.world, m.params
+    u = P["labour.natural_unemployment"]
+    np.testing.assert_allclose(w.employment, np.minimum(w.labour_demand, (1 - u) * w.labour_supply), rtol=1e-13)
+    assert (w.employment < w.labour_demand).any()
+    s = f.sector
+    tfp_eff = f.tfp * (w.region_tfp * w.agg)[f.region, s] * w.spill[f.region]
+    y = production.output(tfp_eff, f.capital, f.labour_high, f.labour_general, w.a_exp[s], w.bh_exp[s], w.bg_exp[s])
+    np.testing.assert_allclose(f.value_added, w.access[f.region] * y, rtol=1e-9)
+
+
+def test_demography_step_retires_at_the_retirement_age_and_adds_entrants():
+    m = small_model(seed=6)
+    t, P = m.talent, m.params
+    ret = int(P["demography.retirement_age"])
+    leaving = t.age + 1 >= ret
+    expect_retired = np.bincount(t.region[leaving], weights=t.weight[leaving], minlength=m.data.n)
+    n0 = len(t)
+    m.start_year()
+    demography.step(m)
+    t = m.talent
+    assert t.age.max() == ret - 1
+    np.testing.assert_allclose(m.year_stats["retirements"], expect_retired)
+    new = t.newcomer
+    assert new.sum() == len(t) - (n0 - leaving.sum())
+    assert set(np.unique(t.age[new & (t.skill == HIGH)])) == {int(P["demography.entry_age_graduate"])}
+    assert set(np.unique(t.age[new & (t.skill != HIGH)])) == {int(P["demography.entry_age_general"])}
+
+
+def test_entrants_take_at_most_their_funding_share_of_the_cell():
+    def entrant_capital(share):
+        m = small_model(seed=7, params={"entry_exit.entrant_funding_share": share})
+        m.run_for(1)
+        uid0 = m.firms.uid.copy()
+        m.start_year()
+        capital.step(m)
+        new = ~np.isin(m.firms.uid, uid0)
+        return (m.firms.weight * m.firms.capital)[new].sum(), new.sum()
+    k_low, n_low = entrant_capital(0.01)
+    k_half, n_half = entrant_capital(0.5)
+    assert n_low == n_half > 0          # the same entrants (the same draws) ...
+    assert k_low < k_half                # ... financed less when their share of the cell is smaller

@@ -3,7 +3,7 @@
 The national pool of investable funds caps what industry can raise:
 
     F_t     = (capital.savings_rate + capital.foreign_share) x GDP_t-1           the national pool
-    I_t     = F_t min(omega (R_t-1 / R_2012)^psi, 0.9)                         the most industry can draw
+    I_t     = F_t min(omega (R_t-1 / R_2012)^psi, capital.industry_draw_cap)   the most industry can draw
     R       = (profit + user cost x K) / K, the gross return on industrial capital
     omega   set in 2012 so that I = (depreciation + expected demand growth) x K
 
@@ -48,7 +48,7 @@ PARAMETERS = ("capital.savings_rate", "capital.foreign_share", "capital.deprecia
               "capital.external_finance", "capital.entrant_pool_share",
               "demand.income_elasticity", "demand.sector_share_2012", "demand.gdp_growth_2035",
               "entry_exit.entry_rate", "entry_exit.profit_sensitivity", "entry_exit.entrant_size",
-              "entry_exit.sector_return_sensitivity")
+              "entry_exit.sector_return_sensitivity", "capital.industry_draw_cap")
 
 
 def init(model: Sim) -> None:
@@ -84,7 +84,8 @@ def step(model: Sim) -> None:
     pool = (P["capital.savings_rate"] + P["capital.foreign_share"]) * w.gdp.sum() * YI  # million yuan
     gross = (np.sum(f.weight * (f.profit + fr_all[f.region] * w.user_cost[f.region] * f.capital))
              / max(np.sum(f.weight * f.capital), 1e-9))
-    pool = industry_draw(pool, w.industry_omega, gross, w.gross_return_2012, P["capital.industry_return_elasticity"])
+    pool = industry_draw(pool, w.industry_omega, gross, w.gross_return_2012, P["capital.industry_return_elasticity"],
+                         P["capital.industry_draw_cap"])
 
     # Entrants: Poisson per sector (tilted to sector returns), regions by logit, financed first.
     n_s = np.bincount(f.sector, minlength=S)
@@ -125,10 +126,11 @@ def step(model: Sim) -> None:
                                                           minlength=R)) / YI
 
 
-def industry_draw(pool: float, omega: float, gross_return: float, return_2012: float, psi: float) -> float:
-    """Most industrial investment (same units as pool) given the gross return on capital."""
+def industry_draw(pool: float, omega: float, gross_return: float, return_2012: float, psi: float,
+                  cap: float) -> float:
+    """Most industrial investment (same units as pool) given the gross return on capital; at most ``cap`` x pool."""
     rel = max(gross_return, 1e-6) / max(return_2012, 1e-6)
-    return pool * min(omega * rel**psi, 0.9)
+    return pool * min(omega * rel**psi, cap)
 
 
 def carbon_premium(premium: float, intensity_rs: np.ndarray, intensity_nat: float, carbon_price: float) -> np.ndarray:

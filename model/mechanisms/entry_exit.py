@@ -42,16 +42,18 @@ import numpy as np
 from .. import SECTORS, YI
 from ..world import Sim
 
+# entry_rate, profit_sensitivity, sector_return_sensitivity and entrant_size are read where entrants are
+# financed: capital.step (entry and investment are one allocation of the national pool)
 PARAMETERS = ("entry_exit.exit_hazard", "entry_exit.exit_after_losses", "entry_exit.loss_years_to_exit",
-              "entry_exit.entry_rate", "entry_exit.profit_sensitivity", "entry_exit.entrant_size",
-              "entry_exit.entrant_tfp_gap", "entry_exit.entrant_tfp_sigma", "entry_exit.sector_return_sensitivity",
-              "capital.depreciation", "carbon.relative_intensity", "carbon.electricity_share")
+              "entry_exit.entrant_tfp_gap", "entry_exit.entrant_tfp_sigma",
+              "capital.depreciation", "carbon.relative_intensity", "carbon.electricity_share",
+              "entry_exit.initial_age_max")
 
 
 def init(model: Sim) -> None:
-    """2012: firm ages, uniform over 1-29 years."""
+    """2012: firm ages, uniform over 1 to entry_exit.initial_age_max (29) years."""
     f = model.firms
-    f.data["age"] = model.rng.integers(1, 30, len(f)).astype(np.int16)
+    f.data["age"] = model.rng.integers(1, int(model.params["entry_exit.initial_age_max"]) + 1, len(f)).astype(np.int16)
 
 
 def step(model: Sim) -> None:

@@ -4,13 +4,13 @@ R&D is a costly investment chosen by a rule anchored on sector-typical intensiti
 1996: among performers R&D is roughly proportional to sales, while the probability of performing rises
 with size, less than proportionally). Firm i (region r, sector s), re-decided each year:
 
-    P(active) = logistic(b0 + trend (t - 2012) + tau ln(h_r / h_nat) + nu ln(S_i / median S) + 2 sub_r)
+    P(active) = logistic(b0 + trend (t - 2012) + tau ln(h_r / h_nat) + nu ln(S_i / median S) + s_e sub_r)
     R_i = active * min(rho_s kappa S_i, max(pi_i, 0) / (1 - sub_r)) * (1 + sub_r)
                                                          gross R&D; the firm pays (1 - sub_r) R_i
     K^R_i = (1 - delta_R) K^R_i + R_i
 
 b0 is solved at start so that innovation.performer_share_2012 of firms perform; nu =
-innovation.performer_size_effect; kappa scales enterprise R&D to the 2012 figure in the data file.
+innovation.performer_size_effect, s_e = innovation.performer_subsidy_effect; kappa scales enterprise R&D to the 2012 figure in the data file.
 R&D is financed from cash flow (Himmelberg and Petersen 1994; Hall 2002): a performer spends its
 sector-typical intensity but no more than last year's operating profit pi_i covers.
 The firm's share of R&D is booked as an intangible expense (``Firms.intangible``): it lowers the year's
@@ -20,8 +20,8 @@ net profit, the firm's retained earnings (capital.py) and counts in the loss str
 Innovation (Nelson and Winter 1982; Dosi et al. 2010): success is a stochastic draw rising with the
 firm's R&D intensity, local talent and the public research its region turns into firm use:
 
-    p_i = 1 - exp(-phi (K^R_i / S_i + tt_r PR_r / IVA_r) (h_r / h_nat)^0.5)
-    on success: ln A_i += g x lognormal(-1/8, 1/2)
+    p_i = 1 - exp(-phi (K^R_i / S_i + tt_r PR_r / IVA_r) (h_r / h_nat)^innovation.success_talent_elasticity)
+    on success: ln A_i += g x lognormal(-sig^2/2, sig),  sig = innovation.success_gain_sigma
 
 phi = innovation.success_rate, g = innovation.success_tfp_gain, tt_r the tech-transfer rate
 (innovation.tech_transfer_rate plus the rd_support lever; Liaoning's patent conversion ~10%, seed 001),
@@ -75,7 +75,9 @@ PARAMETERS = ("innovation.performer_talent_effect", "innovation.performer_size_e
               "innovation.frontier_quantile", "innovation.imitation_rate", "innovation.imitation_catch_up",
               "innovation.imitation_talent_elasticity", "innovation.imitation_digital_boost", "innovation.lead_erosion",
               "innovation.shock_sd", "innovation.shock_persistence", "innovation.shock_size_elasticity",
-              "production.tfp_drift")
+              "production.tfp_drift", "innovation.rd_stock_growth_2012", "innovation.performer_subsidy_effect",
+              "innovation.success_gain_sigma", "innovation.success_talent_elasticity",
+              "innovation.entrant_relative_size")
 
 
 def init(model: Sim) -> None:
@@ -89,7 +91,7 @@ def init(model: Sim) -> None:
     def p_perform(b0: float) -> np.ndarray:
         return performer_probability(performer_logit(
             b0, 0.0, 0, P["innovation.performer_talent_effect"], (w.h_share / w.h_nat)[f.region],
-            rel_size, np.zeros(nf), P["innovation.performer_size_effect"]))
+            rel_size, np.zeros(nf), P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"]))
 
     w.rd_b0 = brentq(lambda b: p_perform(b).mean() - P["innovation.performer_share_2012"], -40, 40)
     active = rng.random(nf) < p_perform(w.rd_b0)
@@ -98,7 +100,7 @@ def init(model: Sim) -> None:
     w.rd_scale = d.rd_enterprises_2012 * YI / max((raw * w.firm_weight).sum(), 1e-9)
     w.rd_spend = raw * w.rd_scale
     f.data["rd_active"] = active
-    f.data["rd_stock"] = w.rd_spend / (P["innovation.rd_depreciation"] + 0.08)
+    f.data["rd_stock"] = w.rd_spend / (P["innovation.rd_depreciation"] + P["innovation.rd_stock_growth_2012"])
     f.data["intangible"] = w.rd_spend.copy()
     f.data["tfp_shock"] = np.zeros(nf)
     supply = w.labour_supply
@@ -113,11 +115,11 @@ def step(model: Sim) -> None:
     n = len(f)
     rel_t = (w.h_share / w.h_nat)[f.region]
     med = np.median(f.value_added[f.value_added > 0]) if np.any(f.value_added > 0) else 1.0
-    rel_size = np.where(f.value_added > 0, f.value_added / med, 0.1)
+    rel_size = np.where(f.value_added > 0, f.value_added / med, P["innovation.entrant_relative_size"])
     sub = pol.rd_subsidy[f.region]
     logit = performer_logit(w.rd_b0, P["innovation.performer_trend"], model.year - FIRST_YEAR,
                             P["innovation.performer_talent_effect"], rel_t, rel_size, sub,
-                            P["innovation.performer_size_effect"])
+                            P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"])
     active = rng.random(n) < performer_probability(logit)
     target = P.by("innovation.rd_share_of_value_added", SECTORS)[f.sector] * w.rd_scale * f.value_added
     spend = active * affordable(target, f.profit, sub) * (1.0 + sub)
@@ -129,10 +131,11 @@ def step(model: Sim) -> None:
     tt = np.minimum(P.by("innovation.tech_transfer_rate", model.regions) + pol.tech_transfer, 1.0)
     public = P["innovation.public_research_weight"] * tt * w.public_rd / np.maximum(w.iva_r, 1e-9)
     p = success_probability(P["innovation.success_rate"], f.rd_stock, f.value_added,
-                            public[f.region] * f.rd_active, rel_t)
+                            public[f.region] * f.rd_active, rel_t, P["innovation.success_talent_elasticity"])
     success = rng.random(n) < p
     gain = np.zeros(n)
-    gain[success] = P["innovation.success_tfp_gain"] * rng.lognormal(-0.125, 0.5, int(success.sum()))
+    sig = P["innovation.success_gain_sigma"]
+    gain[success] = P["innovation.success_tfp_gain"] * rng.lognormal(-0.5 * sig**2, sig, int(success.sum()))
     w.innovations = np.bincount(f.region, weights=f.weight * success, minlength=R)
     # the permanent part: innovation, then imitation of the sector frontier
     log_perm = np.log(f.tfp) - f.tfp_shock + gain
@@ -150,9 +153,9 @@ def step(model: Sim) -> None:
 
 
 def performer_logit(b0: float, trend: float, years: int, talent_effect: float, rel_talent: np.ndarray,
-                    rel_size: np.ndarray, subsidy: np.ndarray, size_effect: float) -> np.ndarray:
+                    rel_size: np.ndarray, subsidy: np.ndarray, size_effect: float, subsidy_effect: float) -> np.ndarray:
     return (b0 + trend * years + talent_effect * np.log(np.maximum(rel_talent, 1e-9))
-            + size_effect * np.log(np.maximum(rel_size, 1e-9)) + 2.0 * subsidy)
+            + size_effect * np.log(np.maximum(rel_size, 1e-9)) + subsidy_effect * subsidy)
 
 
 def performer_probability(logit: np.ndarray) -> np.ndarray:
@@ -166,9 +169,9 @@ def affordable(target: np.ndarray, profit: np.ndarray, subsidy: np.ndarray) -> n
 
 
 def success_probability(phi: float, rd_stock: np.ndarray, sales: np.ndarray, public_term: np.ndarray,
-                        rel_talent: np.ndarray) -> np.ndarray:
+                        rel_talent: np.ndarray, talent_elasticity: float) -> np.ndarray:
     x = rd_stock / np.maximum(sales, 1e-9) + public_term
-    return 1.0 - np.exp(-phi * x * np.sqrt(np.maximum(rel_talent, 1e-9)))
+    return 1.0 - np.exp(-phi * x * np.maximum(rel_talent, 1e-9) ** talent_elasticity)
 
 
 def sector_frontier(log_a: np.ndarray, sector: np.ndarray, n_sectors: int, quantile: float) -> np.ndarray:

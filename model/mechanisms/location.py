@@ -6,7 +6,8 @@ old). A reviewing firm i evaluates every region r with its own capital, producti
     pi_ir = alpha (p_s a_r - tau_ir) Y_ir - (1 + f_r) u_r K_i       profit it would make in r
             (Y_ir from production.py with r's wages, land, friction, market access, grid,
              agglomeration and talent spillover)
-    V_ir  = lambda (H (pi_ir - pi_i,cur) / VA_i - kappa (1 - sub_rs) [r != cur]) + Gumbel_ir
+    V_ir  = lambda (clip(H (pi_ir - pi_i,cur) / VA_i, +/-c) - kappa (1 - sub_rs) [r != cur]) + Gumbel_ir
+            (c = location.gain_clip; VA_i at least location.min_relative_scale x the mean firm's)
     H     = 1 / (capital.interest_rate + entry_exit.exit_hazard)     years over which a gain is reaped
 
 (a one-off sunk cost is weighed against the present value of a lasting profit gain, discounted at
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import GENERAL, HIGH, YI
+from .. import CARBON_COST_UNIT, GENERAL, HIGH, YI
 from ..scenario import FIRST_YEAR
 from ..world import Sim
 from . import demand, production
@@ -34,7 +35,8 @@ from . import demand, production
 PARAMETERS = ("demand.market_access", "demand.access_convergence", "location.land_cost", "location.friction",
               "location.land_congestion", "location.review_rate", "location.profit_sensitivity",
               "location.relocation_cost", "capital.interest_rate", "capital.depreciation", "entry_exit.exit_hazard",
-              "production.agglomeration_elasticity", "production.spillover_elasticity", "digital.annual_cost")
+              "production.agglomeration_elasticity", "production.spillover_elasticity", "digital.annual_cost",
+              "location.gain_clip", "location.min_relative_scale")
 
 
 def init(model: Sim) -> None:
@@ -62,8 +64,9 @@ def step(model: Sim) -> None:
     profit = profit_everywhere(model, idx)
     sub = pol.relocation_subsidy[:, f.sector[idx]].T
     horizon = 1.0 / (P["capital.interest_rate"] + P["entry_exit.exit_hazard"])
-    dest = choose(rng, profit, f.region[idx], f.value_added[idx],
-                  P["location.profit_sensitivity"], P["location.relocation_cost"], sub, horizon)
+    dest = choose(rng, profit, f.region[idx], f.value_added[idx], P["location.profit_sensitivity"],
+                  P["location.relocation_cost"], sub, horizon, gain_clip=P["location.gain_clip"],
+                  min_scale=P["location.min_relative_scale"])
     moved = dest != f.region[idx]
     mi = idx[moved]
     o, dst, s = f.region[mi], dest[moved], f.sector[mi]
@@ -109,7 +112,7 @@ def charges_everywhere(model: Sim, sector: np.ndarray, digital_on: np.ndarray, d
     out = digital_on[:, None] * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[None, :]
     if pol.carbon_price > 0:
         price = pol.effective_carbon_price()[sector]
-        out = out + 1e-3 * price[:, None] * (direct[:, None] + power[:, None] * model.world.grid[None, :])
+        out = out + CARBON_COST_UNIT * price[:, None] * (direct[:, None] + power[:, None] * model.world.grid[None, :])
     return out
 
 
@@ -148,19 +151,23 @@ def profit_everywhere(model: Sim, idx: np.ndarray) -> np.ndarray:
 
 
 def choose(rng: np.random.Generator, profit: np.ndarray, current: np.ndarray, value_added: np.ndarray,
-           sensitivity: float, relocation_cost: float, subsidy: np.ndarray, horizon: float = 1.0) -> np.ndarray:
-    """Destination per reviewing firm. ``profit`` and ``subsidy`` are [firm, region]; ``horizon`` in years."""
+           sensitivity: float, relocation_cost: float, subsidy: np.ndarray, horizon: float, *, gain_clip: float,
+           min_scale: float) -> np.ndarray:
+    """Destination per reviewing firm. ``profit`` and ``subsidy`` are [firm, region]; ``horizon`` in years.
+
+    Gains are clipped to +/- ``gain_clip`` (location.gain_clip) and measured against at least
+    ``min_scale`` x the mean value added (location.min_relative_scale)."""
     n, nr = profit.shape
     if n == 0:
         return np.zeros(0, dtype=np.int8)
     # entrants have no value added yet: measure their gains against a typical firm's
-    scale = np.maximum(value_added, 1e-3 * max(float(value_added.mean()), 1e-9))
+    scale = np.maximum(value_added, min_scale * max(float(value_added.mean()), 1e-9))
     profit_cols = np.ascontiguousarray(profit.T)
     here = np.take_along_axis(profit, current.astype(np.intp)[:, None], axis=1)[:, 0]
     # one column (region) at a time: R is small, firms are many, and row-wise reductions are slow
     weights = []
     for r in range(nr):
-        gain = np.clip(horizon * (profit_cols[r] - here) / scale, -20.0, 20.0)
+        gain = np.clip(horizon * (profit_cols[r] - here) / scale, -gain_clip, gain_clip)
         v = sensitivity * (gain - relocation_cost * (1.0 - subsidy[:, r]))
         weights.append(np.where(current == r, 0.0, v))
     top = weights[0]

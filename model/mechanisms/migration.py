@@ -4,7 +4,7 @@ A person of skill k and age group a in region c, from home region o, reconsiders
 
     p = talent.review_rate * m_k * m_a       (newcomers -- graduates and young entrants -- always do)
     m_k = talent.mobility_high | talent.mobility_general,  m_a = mobility_young (20-34), 1 (35-49),
-    mobility_old (50+)
+    mobility_old (50+); the age boundaries are talent.middle_age_from and talent.old_age_from
 
 and then chooses destination r with probability softmax_r(U_r):
 
@@ -25,23 +25,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import HIGH
+from .. import HIGH, SKILLS
 from ..world import Sim
 from . import labour_market
 
 PARAMETERS = ("talent.wage_weight", "talent.amenity", "talent.review_rate", "talent.mobility_high",
               "talent.mobility_general", "talent.mobility_young", "talent.mobility_old", "talent.home_bias",
-              "talent.moving_cost")
+              "talent.moving_cost", "talent.middle_age_from", "talent.old_age_from")
 
 N_AGE_GROUPS = 3
 
 
-def age_group(age: np.ndarray) -> np.ndarray:
-    return np.where(age < 35, 0, np.where(age < 50, 1, 2)).astype(np.int64)
+def age_group(age: np.ndarray, middle_from: int, old_from: int) -> np.ndarray:
+    """0 young, 1 middle (from ``middle_from``), 2 old (from ``old_from``)."""
+    return np.where(age < middle_from, 0, np.where(age < old_from, 1, 2)).astype(np.int64)
 
 
 def cell_index(region: np.ndarray, home: np.ndarray, skill: np.ndarray, agegrp: np.ndarray, n_regions: int) -> np.ndarray:
-    return ((region.astype(np.int64) * n_regions + home) * 2 + skill) * N_AGE_GROUPS + agegrp
+    return ((region.astype(np.int64) * n_regions + home) * len(SKILLS) + skill) * N_AGE_GROUPS + agegrp
 
 
 def choice_probabilities(wage: np.ndarray, employment_rate: np.ndarray, topup: np.ndarray,
@@ -61,7 +62,7 @@ def choice_probabilities(wage: np.ndarray, employment_rate: np.ndarray, topup: n
     cut_v = cut.T[None, None, :, None, :]
     u = (skill_v + home_bias * (dest == home)
          - moving_cost * (1.0 - cut_v) * (dest != cur))   # [c, o, k, 1, r]
-    u = np.broadcast_to(u, (nr, nr, 2, N_AGE_GROUPS, nr)).reshape(-1, nr)
+    u = np.broadcast_to(u, (nr, nr, len(SKILLS), N_AGE_GROUPS, nr)).reshape(-1, nr)
     u = u - u.max(axis=1, keepdims=True)
     p = np.exp(u)
     return p / p.sum(axis=1, keepdims=True)
@@ -89,7 +90,7 @@ def step(model: Sim) -> None:
     R = model.data.n
     mob_skill = np.array([P["talent.mobility_high"], P["talent.mobility_general"]])
     mob_age = np.array([P["talent.mobility_young"], 1.0, P["talent.mobility_old"]])
-    grp = age_group(t.age)
+    grp = age_group(t.age, int(P["talent.middle_age_from"]), int(P["talent.old_age_from"]))
     p_review = np.minimum(P["talent.review_rate"] * mob_skill[t.skill] * mob_age[grp], 1.0)
     review = t.newcomer | (rng.random(len(t)) < p_review)
     idx = np.flatnonzero(review)

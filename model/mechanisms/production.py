@@ -45,6 +45,7 @@ from scipy.optimize import brentq
 from .. import GENERAL, HIGH, MILLION, SECTORS, YI
 from ..agents import Firms
 from ..errors import InputError
+from ..parameters import ParamSet
 from ..world import Sim
 from . import carbon, demand, labour_market
 
@@ -54,17 +55,17 @@ PARAMETERS = ("production.capital_share", "production.high_skill_labour_share", 
               "demand.industrial_va_2012", "demand.industrial_va_share_2012", "demand.sector_share_2012",
               "demand.sector_tilt_energy_intensive", "demand.sector_tilt_labour_intensive",
               "demand.sector_tilt_equipment", "demand.sector_tilt_high_tech", "demand.price_elasticity",
-              "labour.natural_unemployment", "digital.annual_cost")
+              "labour.natural_unemployment", "digital.annual_cost", "demand.ras_iterations")
 
 
-def value_added_2012(P, regions: tuple[str, ...]) -> np.ndarray:
+def value_added_2012(P: ParamSet, regions: tuple[str, ...]) -> np.ndarray:
     """[region, sector] industrial value added in 2012 (yi yuan): the tilted sector mix fitted to both
     margins by iterative proportional fitting (RAS); regional totals are fitted last (the sourced margin)."""
     iva = P["demand.industrial_va_2012"] * P.by("demand.industrial_va_share_2012", regions)
     sector_share = P.by("demand.sector_share_2012", SECTORS)
     mix = np.column_stack([P.by(f"demand.sector_tilt_{s}", regions) for s in SECTORS])
     mix = mix * sector_share[None, :] + 1e-12
-    for _ in range(500):
+    for _ in range(int(P["demand.ras_iterations"])):
         mix *= (iva.sum() * sector_share / mix.sum(axis=0))[None, :]
         mix *= (iva / mix.sum(axis=1))[:, None]
     return mix
@@ -214,10 +215,11 @@ def step(model: Sim) -> None:
     w.gdp = w.iva_r + w.services
 
 
-def manufacturing_va(firms: Firms, share_nonmanufacturing_energy: float, n_regions: int) -> np.ndarray:
+def manufacturing_va(firms: Firms, P: ParamSet, n_regions: int) -> np.ndarray:
     """[region] manufacturing value added (yi yuan): industry less the mining and utilities part of
     the energy-intensive sector (production.nonmanufacturing_share_energy)."""
     f = firms
+    share_nonmanufacturing_energy = P["production.nonmanufacturing_share_energy"]
     iva = np.bincount(f.region, weights=f.weight * f.value_added, minlength=n_regions) / YI
     energy = f.sector == SECTORS.index("energy_intensive")
     ei_va = np.bincount(f.region, weights=f.weight * f.value_added * energy, minlength=n_regions) / YI
