@@ -578,16 +578,16 @@ def test_demography_step_retires_at_the_retirement_age_and_adds_entrants():
     assert set(np.unique(t.age[new & (t.skill != HIGH)])) == {int(P["demography.entry_age_general"])}
 
 
-def test_entrants_take_at_most_their_funding_share_of_the_cell():
+def test_entrants_take_at_most_their_share_of_the_pool():
     def entrant_capital(share):
-        m = small_model(seed=7, params={"entry_exit.entrant_funding_share": share})
+        m = small_model(seed=7, params={"capital.entrant_pool_share": share})
         m.run_for(1)
         uid0 = m.firms.uid.copy()
         m.start_year()
         capital.step(m)
         new = ~np.isin(m.firms.uid, uid0)
         return (m.firms.weight * m.firms.capital)[new].sum(), new.sum()
-    k_low, n_low = entrant_capital(0.01)
+    k_low, n_low = entrant_capital(0.001)
     k_half, n_half = entrant_capital(0.5)
     assert n_low == n_half > 0          # the same entrants (the same draws) ...
-    assert k_low < k_half                # ... financed less when their share of the cell is smaller
+    assert k_low < k_half                # ... financed less when their share of the pool is smaller
