@@ -5,14 +5,16 @@ R&D is a costly investment chosen by a rule anchored on sector-typical intensiti
 with size, less than proportionally). Firm i (region r, sector s), re-decided each year:
 
     P(active) = logistic(b0 + trend (t - 2012) + tau ln(h_r / h_nat) + nu ln(S_i / median S) + s_e sub_r)
-    R_i = active * min(rho_s kappa S_i, max(pi_i, 0) / (1 - sub_r)) * (1 + sub_r)
+    R_i = active * min(rho_s kappa S_i, max(pi_i, m X_i,t-1, 0) / (1 - sub_r)) * (1 + sub_r)
                                                          gross R&D; the firm pays (1 - sub_r) R_i
     K^R_i = (1 - delta_R) K^R_i + R_i
 
 b0 is solved at start so that innovation.performer_share_2012 of firms perform; nu =
 innovation.performer_size_effect, s_e = innovation.performer_subsidy_effect; kappa scales enterprise R&D to the 2012 figure in the data file.
 R&D is financed from cash flow (Himmelberg and Petersen 1994; Hall 2002): a performer spends its
-sector-typical intensity but no more than last year's operating profit pi_i covers.
+sector-typical intensity but no more than last year's operating profit pi_i covers, except that it keeps
+funding a share m = innovation.rd_smoothing of last year's own spending X_i,t-1 (R&D is smoothed:
+knowledge workers are costly to hire and fire; Brown, Fazzari and Petersen 2009).
 The firm's share of R&D is booked as an intangible expense (``Firms.intangible``): it lowers the year's
 net profit, the firm's retained earnings (capital.py) and counts in the loss streak behind exit
 (entry_exit.py).
@@ -72,7 +74,7 @@ PARAMETERS = ("innovation.performer_talent_effect", "innovation.performer_size_e
               "innovation.performer_share_2012", "innovation.performer_trend", "innovation.rd_share_of_value_added",
               "innovation.rd_depreciation", "innovation.public_rd_2012", "innovation.tech_transfer_rate",
               "innovation.public_research_weight", "innovation.success_rate", "innovation.success_tfp_gain",
-              "innovation.frontier_quantile", "innovation.imitation_rate", "innovation.imitation_catch_up",
+              "innovation.rd_smoothing", "innovation.frontier_quantile", "innovation.imitation_rate", "innovation.imitation_catch_up",
               "innovation.imitation_talent_elasticity", "innovation.imitation_digital_boost", "innovation.lead_erosion",
               "innovation.shock_sd", "innovation.shock_persistence", "innovation.shock_size_elasticity",
               "production.tfp_drift", "innovation.rd_stock_growth_2012", "innovation.performer_subsidy_effect",
@@ -122,7 +124,7 @@ def step(model: Sim) -> None:
                             P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"])
     active = rng.random(n) < performer_probability(logit)
     target = P.by("innovation.rd_share_of_value_added", SECTORS)[f.sector] * w.rd_scale * f.value_added
-    spend = active * affordable(target, f.profit, sub) * (1.0 + sub)
+    spend = active * affordable(target, np.maximum(f.profit, P["innovation.rd_smoothing"] * f.intangible), sub) * (1.0 + sub)
     f.data["rd_active"] = active
     f.data["rd_stock"] = f.rd_stock * (1 - P["innovation.rd_depreciation"]) + spend
     f.data["intangible"] = (1.0 - sub) * spend  # the firm's own share is an expense (digital.step adds to it)
