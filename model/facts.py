@@ -151,6 +151,8 @@ def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int) -> dict[st
     """
     from . import SECTORS
 
+    # A value is NaN only where a statistic is undefined (first year for growth; the growth shape by
+    # region), never because a sample is small: runs of the same scenario family keep the same rows.
     R = n_regions
     out = {k: np.full(R + 1, np.nan) for k in FACT_METRICS}
     va, wt, region = f.value_added, f.weight, f.region
@@ -206,7 +208,7 @@ def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int) -> dict[st
     dof = np.bincount(np.arange(R * S) // S, weights=np.maximum(n_cell - 1, 0), minlength=R)
     ss = np.bincount(region[ok], weights=dev[ok] ** 2, minlength=R)
     tf = np.append(ss, ss.sum()) / np.maximum(np.append(dof, dof.sum()), 1)
-    out["tfpr_sd_within"] = np.where(np.append(dof, dof.sum()) > 10, np.sqrt(tf), np.nan)
+    out["tfpr_sd_within"] = np.where(np.append(dof, dof.sum()) > 0, np.sqrt(tf), np.nan)
 
     # by region with bincounts (cheap); the shape of the growth distribution nationally only
     has_g = np.isfinite(g)
@@ -215,7 +217,7 @@ def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int) -> dict[st
     m2 = np.bincount(region[has_g], weights=g[has_g] ** 2, minlength=R)
     n_g, m1, m2 = np.append(n_g, n_g.sum()), np.append(m1, m1.sum()), np.append(m2, m2.sum())
     var = m2 / np.maximum(n_g, 1) - (m1 / np.maximum(n_g, 1)) ** 2
-    out["firm_growth_sd"] = np.where(n_g > 50, np.sqrt(np.maximum(var, 0.0)), np.nan)
+    out["firm_growth_sd"] = np.where(n_g > 1, np.sqrt(np.maximum(var, 0.0)), np.nan)
     has_d = np.isfinite(dev) & np.isfinite(dev_prev)
     rd_ = region[has_d]
     sums = [np.bincount(rd_, weights=x, minlength=R) for x in
@@ -225,7 +227,7 @@ def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int) -> dict[st
     with np.errstate(invalid="ignore", divide="ignore"):
         cov = sxy / n_d - sx * sy / n_d**2
         corr = cov / np.sqrt((sxx / n_d - (sx / n_d) ** 2) * (syy / n_d - (sy / n_d) ** 2))
-    out["tfpr_persistence"] = np.where(n_d > 50, corr, np.nan)
+    out["tfpr_persistence"] = np.where(n_d > 2, corr, np.nan)
     order = np.argsort(region, kind="stable")
     bounds = np.concatenate([[0], np.cumsum(np.bincount(region, minlength=R))])
     for j in range(R + 1):
@@ -233,7 +235,7 @@ def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int) -> dict[st
         x = x[x > 0]
         if len(x):
             out["firm_va_median"][j] = np.median(x)
-            out["firm_va_hill"][j] = hill_index(x)
+            out["firm_va_hill"][j] = hill_index(x, min_k=2)
             out["firm_va_top1_share"][j] = top_share(x)
     if has_g.sum() > 50:
         q = sd_by_quintile(va_prev[has_g], g[has_g])
