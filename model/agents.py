@@ -77,6 +77,7 @@ class Firms(ArrayAgentSet):
         "intangible": np.dtype(np.float64),      # million yuan, this year: own R&D + digital adoption spending
         "loss_years": np.dtype(np.int16),        # consecutive years with a loss
         "weight": np.dtype(np.float64),          # real firms per agent
+        "location_match": np.dtype(np.float64),  # [firm, region] persistent match with each region (location.py)
     }
 
 

