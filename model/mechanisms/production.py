@@ -139,6 +139,7 @@ def init(model: Sim) -> None:
     zeros = np.zeros(nf)
     model.firms = Firms(uid=np.arange(nf), region=f_region, sector=f_sector, tfp=tfp_own, capital=k,
                         labour_high=lab_h, labour_general=lab_g, direct_intensity=zeros, power_use=zeros,
+                        abatement=zeros, abatement_capital=zeros, carbon_charge=zeros,
                         digital=np.zeros(nf, bool), digital_affinity=zeros, rd_active=np.zeros(nf, bool),
                         rd_stock=zeros, age=np.zeros(nf, np.int16), value_added=va, profit=profit0,
                         tfp_shock=np.zeros(nf), intangible=np.zeros(nf),
@@ -163,8 +164,7 @@ def step(model: Sim) -> None:
     fr = (1.0 + w.friction * (1.0 - pol.friction_cut))[f.region]
     wh, wg = w.wage[f.region, HIGH], w.wage[f.region, GENERAL]
     wage_term = log_wage_term(w.wage[:, HIGH], w.wage[:, GENERAL], w.bh_exp, w.bg_exp)
-    intens = carbon.intensity(f.direct_intensity, f.power_use, w.grid, f.region)
-    carbon_per_yuan = carbon.cost_per_yuan(pol.effective_carbon_price(), f.sector, intens)
+    carbon_per_yuan, intens = carbon.firm_charges(model)  # net of free allocation; abatement lowers intens
     charges = carbon_per_yuan + f.digital * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[f.region]
     expo = (1.0 - a) / a
     # a_i Y_i(p) = scale_i (a_i (p - t_i))^expo_i
@@ -198,8 +198,7 @@ def step(model: Sim) -> None:
     capital_cost = w.user_cost[f.region] * f.capital
     # Operating profit (before R&D, digital adoption and the one-off cost of a move): what investors
     # look at; net profit (less Firms.intangible) is what the loss streak behind exit counts.
-    profit = p * va - fr * (labour_cost + capital_cost) - charges * va
-    w.carbon_cost = np.bincount(f.region, weights=f.weight * carbon_per_yuan * va, minlength=R) / YI
+    profit = p * va - fr * (labour_cost + capital_cost) - charges * va - carbon.abatement_cost_firm(model)
     model.year_stats["policy_cost"] += np.bincount(
         f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy[f.region] * va,
         minlength=R) / YI
@@ -207,7 +206,7 @@ def step(model: Sim) -> None:
     f.data["value_added"], f.data["profit"] = va, profit
     # the loss streak behind exit counts net losses: after carbon, R&D and digital adoption spending
     f.data["loss_years"] = np.where(profit - f.intangible < 0, f.loss_years + 1, 0).astype(np.int16)
-    w.emissions_firm = va * intens  # kt per real firm
+    carbon.account(model, va, carbon_per_yuan, intens)  # emissions, carbon charges, carbon and abatement bills
 
     # Regional aggregates.
     w.va_rs_prev = np.bincount(cell, weights=f.weight * va, minlength=R * S).reshape(R, S) / YI
