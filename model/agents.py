@@ -79,6 +79,8 @@ class Firms(ArrayAgentSet):
         "profit": np.dtype(np.float64),          # million yuan, last year (operating)
         "intangible": np.dtype(np.float64),      # million yuan, this year: own R&D + digital adoption spending
         "loss_years": np.dtype(np.int16),        # consecutive years with a loss
+        "wedge": np.dtype(np.float64),           # log revenue wedge ln lambda (Hsieh-Klenow), persistent
+        "quality": np.dtype(np.float64),         # log demand shifter ln phi (AR(1) idiosyncratic demand)
         "weight": np.dtype(np.float64),          # real firms per agent
         "location_match": np.dtype(np.float64),  # [firm, region] persistent match with each region (location.py)
     }
