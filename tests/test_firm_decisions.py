@@ -175,8 +175,9 @@ def test_baseline_firm_dynamics_look_like_firms(baseline_runs):
         tfpr = rec.series("tfpr_sd_within")[rec.years.index(2016):]
         assert np.all(tfpr >= 0.28)
         assert np.nanmean(rec.series("tfpr_persistence")[1:]) > 0.5
-        for y in (2027, 2032, 2035):  # 2012 is the data's lognormal (Hill ~2.2); the tail must not run away
-            assert 0.8 <= _at(rec, "firm_va_hill", y) <= 1.6
+        # 2012 is the data's lognormal (Hill ~2.2); the tail thickens towards Zipf but must not run away
+        assert np.all(rec.series("firm_va_hill") >= 0.8)
+        assert _at(rec, "firm_va_hill", 2035) <= 1.6
         assert _at(rec, "firm_va_top1_share", 2035) < 0.5
 
 
