@@ -172,7 +172,8 @@ def test_carbon_price_enters_costs_and_capital_premium():
     ei = lambda m: (m.firms.weight * m.firms.value_added * (m.firms.sector == 0)).sum()  # noqa: E731
     assert high.recorder.series("carbon_cost")[-1] > 0 == low.recorder.series("carbon_cost")[-1]
     assert ei(high) / share(high) < ei(low) / share(low)
-    assert high.recorder.series("emissions")[-1] < low.recorder.series("emissions")[-1]
+    # the price covers industry only; non-industrial CO2 at 600 firm agents is too noisy to compare
+    assert high.recorder.series("emissions_industry")[-1] < low.recorder.series("emissions_industry")[-1]
 
 
 def test_capital_draw_falls_with_returns():
