@@ -11,12 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from ..errors import InputError, did_you_mean
 from ..parameters import ParamSet, spec_for
 from ..recorder import METRICS
+from ..regions import load_region_data
 from ..scenario import FIRST_YEAR, SCENARIO_DIR, Scenario, load_scenario, validation_to_input_error
 from ..yamlio import load_yaml_file
 
 REPO = Path(__file__).resolve().parent.parent.parent
 FIGURES_FILE = REPO / "seeds" / "figures.yaml"
-REGIONS = ("east", "central", "west", "northeast")
+REGIONS = load_region_data().names  # from the data file, in its order
 Year = Annotated[int, Field(strict=True, ge=FIRST_YEAR, le=2035)]
 
 
@@ -28,11 +29,11 @@ class Quantity(_Strict):
     """A number computed from model output for one region."""
 
     metric: str
-    region: Literal["east", "central", "west", "northeast", "national"]
+    region: str = Field(description="a region of the data file, or national")
     statistic: Literal["value", "mean", "cagr"] = "value"
     year: Year | None = None
     span: tuple[Year, Year] | None = None
-    plus: list[Literal["east", "central", "west", "northeast"]] = Field(
+    plus: list[str] = Field(
         default_factory=list, description="regions added to `region` (e.g. central plus west)")
     per: str | None = Field(None, description="divide by this metric (same region and year) first")
     versus_national: Literal["ratio", "difference"] | None = None
@@ -42,6 +43,9 @@ class Quantity(_Strict):
         for m in (self.metric, self.per):
             if m is not None and m not in METRICS:
                 raise ValueError(f"unknown metric {m!r}{did_you_mean(m, METRICS)}")
+        for r, allowed in [(self.region, (*REGIONS, "national")), *((p, REGIONS) for p in self.plus)]:
+            if r not in allowed:
+                raise ValueError(f"unknown region {r!r}; one of {list(allowed)}{did_you_mean(r, allowed)}")
         if self.statistic == "value" and self.year is None:
             raise ValueError("statistic 'value' needs a year")
         if self.statistic in ("mean", "cagr") and self.span is None:
