@@ -599,15 +599,15 @@ def test_model_checks_finiteness_every_year():
 
 
 def test_no_runtime_warning_reaches_the_user(tmp_path, capfd, monkeypatch):
-    from model.mechanisms import demand
+    import model.model
 
-    real = demand.market_access
+    real = model.model.policy_for_year
 
-    def noisy(*a, **k):
+    def noisy(*a, **k):  # called every simulated year, inside the replicate
         np.log(np.zeros(2))  # RuntimeWarning: divide by zero, as a log of zero capital would
         return real(*a, **k)
 
-    monkeypatch.setattr(demand, "market_access", noisy)
+    monkeypatch.setattr(model.model, "policy_for_year", noisy)
     f = _scenario(tmp_path)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
