@@ -629,7 +629,7 @@ def test_shown_values_keep_their_text():
 NARROWED = [("labour.high_skill_share_2012", 0.01), ("talent.review_rate", 0.5),
             ("innovation.performer_share_2012", 0.01), ("innovation.success_gain_sigma", 1.5),
             ("carbon.industrial_share_of_co2", 0.05), ("carbon.relative_intensity", 0.01),
-            ("carbon.nonfossil_share_2012", 0.9), ("entry_exit.exit_hazard", 0.2), ("entry_exit.entry_rate", 0.2)]
+            ("entry_exit.exit_hazard", 0.2), ("entry_exit.entry_rate", 0.2)]
 
 
 @pytest.mark.parametrize(("name", "bound"), NARROWED)
