@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 import mesa
 import numpy as np
 
-from . import SECTORS, SKILLS, YI
+from . import SECTORS, SKILLS, YI, guards
 from .errors import InputError
 from .mechanisms import (capital, carbon, chains, demand, demography, digital, entry_exit, geography, housing,
                          innovation, labour_market, land, location, migration, production)
@@ -139,6 +139,7 @@ class FlyingGeeseModel(mesa.Model):
             mechanism_step(self)
         self._check_ledgers(before)
         self.recorder.record(self)
+        guards.check_year(self)  # agent growth and finite metrics (issue 12)
 
     def start_year(self) -> None:
         """Advance the clock: next year's policy and an empty ledger (before the mechanisms run)."""
