@@ -6,6 +6,7 @@
     geese list
     geese calibrate [--budget N] [--workers N] [--scale P] [--seeds N] [--resume]
     geese targets [--scale P] [--seeds N]
+    geese facts DIR...
 
 User errors print one line (file, key path, bad value, what is allowed) and exit with status 2;
 nothing is written. Failures of the environment (disk full, a dead worker) print one line and exit 1;
@@ -118,6 +119,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--workers", type=_positive("--workers"), default=None)
     t.add_argument("--targets", type=Path, default=REPO / "calibration" / "targets.yaml")
     t.add_argument("--params", type=Path, default=REPO / "calibration" / "params.yaml")
+    fa = sub.add_parser("facts", help="print the stylised facts of firm dynamics of a results folder, with bounds")
+    fa.add_argument("dirs", nargs="+", type=Path)
     from .cli_calibration import add_parsers  # posterior, screen, convergence, check (issue 11)
 
     add_parsers(sub)
@@ -373,8 +376,23 @@ def cmd_targets(a: argparse.Namespace) -> int:
     return targets_command(a)
 
 
+def cmd_facts(a: argparse.Namespace) -> int:
+    from .facts import facts_report
+
+    for d in a.dirs:
+        if not (d / "timeseries.csv").is_file():
+            raise InputError(str(d), None, str(d), "a results folder with timeseries.csv (run `geese run` first)")
+    for d in a.dirs:
+        try:
+            text, _ = facts_report(d)
+        except ValueError as exc:
+            raise InputError(str(d), None, "timeseries.csv", str(exc)) from None
+        print(text)
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "list": cmd_list,
-            "calibrate": cmd_calibrate, "targets": cmd_targets}
+            "calibrate": cmd_calibrate, "targets": cmd_targets, "facts": cmd_facts}
 COMMANDS.update(__import__("model.cli_calibration", fromlist=["COMMANDS"]).COMMANDS)
 
 
