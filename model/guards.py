@@ -23,6 +23,19 @@ if TYPE_CHECKING:
 
 GROWTH_LIMIT = 20.0  # agents may grow to at most this multiple of their 2012 count
 UNDEFINED_IN_FIRST_YEAR = ("gdp_growth",)  # no previous year in 2012
+
+
+def _fact_metrics() -> tuple[str, ...]:
+    try:
+        from .facts import FACT_METRICS
+    except ImportError:  # pragma: no cover - before the facts module exists
+        return ()
+    return tuple(FACT_METRICS)
+
+
+# issue 11 (merge fix): the stylised-fact metrics (facts.py) are NaN by construction in some regions and years
+# (growth-by-size quintiles are national only; growth needs a previous year; small samples give NaN)
+MAY_BE_UNDEFINED = _fact_metrics()
 FIRST_YEAR = 2012
 
 
@@ -62,6 +75,9 @@ def check_metrics_finite(values: np.ndarray, years: list[int], metrics: list[str
     if years[lo] == FIRST_YEAR:
         for m in UNDEFINED_IN_FIRST_YEAR:
             bad[0, :, metrics.index(m)] = False
+    for m in MAY_BE_UNDEFINED:  # stylised facts: NaN by construction where a statistic has too few firms
+        if m in metrics:
+            bad[:, :, metrics.index(m)] = False
     if bad.any():
         y, r, m = (int(i[0]) for i in np.nonzero(bad))
         years = years[lo:hi]
