@@ -2,8 +2,9 @@
 several scales, each against the largest scale run (normally full), and the smallest scale that agrees.
 
 A scale agrees with the reference when every 2030 regional share (industrial value added, firms,
-population, GDP) is within ``SHARE_TOL`` (2 points) and every moment within its own tolerance (value
-moments) or penalty scale (bounds, ordinals). Every scale runs the same seeds (replicate i of each).
+population, GDP) is within ``SHARE_TOL`` (2 points) and every value moment within its tolerance; a bound
+or ordinal moment agrees when it is within its penalty scale or reaches the same pass/miss verdict (its
+scale is a smoothing constant of the loss, not a tolerance). Every scale runs the same seeds (replicate i of each).
 Writes ``calibration/convergence.md``.
 """
 
@@ -18,7 +19,7 @@ import numpy as np
 from ..parameters import resolve_parameters
 from ..recorder import METRICS
 from ..runner import ReplicatePool, default_workers, jobs_for
-from .loss import replicate_moments
+from .loss import passes, replicate_moments
 from .report import write_text_atomic
 from .screening import unit_of
 from .targets import REGIONS, Targets, baseline_of, load_targets
@@ -68,7 +69,10 @@ def agreement(t: Targets, res: dict[str, dict], ref: str) -> dict[str, dict]:
     for sc, r in res.items():
         gap = max(abs(r["shares"][k] - res[ref]["shares"][k]) for k in r["shares"])
         dm = np.abs(r["moments"] - res[ref]["moments"]) / units
-        off = [t.moments[j].id for j in np.flatnonzero(~(dm <= 1.0))]  # NaN counts as off
+        # value moments: within their tolerance; bounds and ordinals: within their scale or the same verdict
+        same = np.array([m.kind != "value" and passes(m, a) == passes(m, b)
+                         for m, a, b in zip(t.moments, r["moments"], res[ref]["moments"])])
+        off = [t.moments[j].id for j in np.flatnonzero(~((dm <= 1.0) | same))]  # NaN counts as off
         out[sc] = {"share_gap": gap, "moments_off": off, "agrees": gap <= SHARE_TOL and not off}
     return out
 
