@@ -4,7 +4,8 @@
   2012 count is rejected with a one-line ``InputError`` naming the parameter that drives the growth
   (memory stays bounded: the run stops before it can exhaust it).
 * Finiteness: every recorded metric must be finite, except those undefined by construction
-  (``UNDEFINED_IN_FIRST_YEAR`` in 2012). A non-finite value is an ``InvariantError``, never a dropped row.
+  (``UNDEFINED_IN_FIRST_YEAR`` in 2012; statistics declared ``may_be_undefined`` in ``metrics.py``, such as a
+  firm-panel fact with no sample). A non-finite value is an ``InvariantError``, never a dropped row.
 
 ``quiet_numerics()`` silences numpy's floating-point warnings during a run: values that matter are
 checked here instead, so no RuntimeWarning reaches the user.
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import InputError, InvariantError
+from .metrics import MAY_BE_UNDEFINED
 
 if TYPE_CHECKING:
     from .model import FlyingGeeseModel
@@ -41,7 +43,7 @@ def check_year(model: FlyingGeeseModel) -> None:
 def check_growth(model: FlyingGeeseModel) -> None:
     for label, agents, n0, params in (
         ("firm", model.firms, model.n_firms0, ("entry_exit.entry_rate", "entry_exit.exit_hazard")),
-        ("talent", model.talent, model.n_talent0, ("demography.cohort_growth", "talent.graduate_growth")),
+        ("talent", model.talent, model.n_talent0, ("talent.graduate_growth", "demography.fertility_multiplier")),
     ):
         ratio = len(agents) / max(n0, 1)
         if ratio > GROWTH_LIMIT:
@@ -59,6 +61,8 @@ def check_metrics_finite(values: np.ndarray, years: list[int], metrics: list[str
     hi = len(years) if upto is None else lo + 1
     block = values[lo:hi]
     bad = ~np.isfinite(block)
+    for name in MAY_BE_UNDEFINED.intersection(metrics):
+        bad[:, :, metrics.index(name)] = False
     if years[lo] == FIRST_YEAR:
         for m in UNDEFINED_IN_FIRST_YEAR:
             bad[0, :, metrics.index(m)] = False
