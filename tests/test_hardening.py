@@ -588,17 +588,22 @@ def test_non_finite_metric_is_an_invariant_failure(tmp_path, capsys, monkeypatch
     assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
 
 
-def test_undefined_non_core_metrics_may_be_nan_but_never_inf():
+def test_declared_undefined_statistics_may_be_nan_but_never_inf():
     from model import guards
     from model.metrics import METRICS as DECLARED
 
     names = [m.name for m in DECLARED]
-    extra = next(m.name for m in DECLARED if not m.core)
+    extra = next(m.name for m in DECLARED if m.may_be_undefined)
+    plain = next(m.name for m in DECLARED if not m.core and not m.may_be_undefined)
     vals = np.ones((2, 5, len(names)))
     vals[1, 0, names.index(extra)] = np.nan  # an undefined statistic: allowed
     guards.check_metrics_finite(vals, [2012, 2013], names, ("a", "b", "c", "d"))
     vals[1, 0, names.index(extra)] = np.inf
     with pytest.raises(InvariantError, match=extra):
+        guards.check_metrics_finite(vals, [2012, 2013], names, ("a", "b", "c", "d"))
+    vals[1, 0, names.index(extra)] = 1.0
+    vals[1, 2, names.index(plain)] = np.nan  # a metric not declared may_be_undefined: an invariant failure
+    with pytest.raises(InvariantError, match=plain):
         guards.check_metrics_finite(vals, [2012, 2013], names, ("a", "b", "c", "d"))
 
 
