@@ -8,48 +8,68 @@
     geese targets [--scale P] [--seeds N]
 
 User errors print one line (file, key path, bad value, what is allowed) and exit with status 2;
-nothing is written.
+nothing is written. Failures of the environment (disk full, a dead worker) print one line and exit 1;
+a broken model invariant or an unexpected error prints one line and exits 70 (``GEESE_DEBUG=1`` shows
+the traceback). Ctrl-C and SIGTERM stop the run, its workers and its temporary folders, and exit 130
+and 143. See README, "Guarantees".
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import contextlib
+import os
+import signal
 import sys
+import warnings
 from pathlib import Path
 
-from .errors import InputError
+from .errors import GeeseError, InputError, Shown, short_repr
 
 REPO = Path(__file__).resolve().parent.parent
 EXIT_USAGE = 2
+EXIT_INTERNAL = 70
+MAX_SEEDS = 10_000        # as the scenario schema
+MAX_SEED = 2**63 - 1      # root seeds: 0 .. 2^63 - 1
+MAX_BUDGET = 1_000_000
 
 
 class _Parser(argparse.ArgumentParser):
     argv: list[str] = []
+    interrupt_note = ""
 
     def error(self, message: str) -> None:  # one line, no usage dump
         raise InputError("geese", None, " ".join(_Parser.argv) or "<no arguments>", message)
 
 
 def _years(text: str) -> tuple[int, int]:
+    from .scenario import FIRST_YEAR, HORIZON
+
     try:
         a, b = (int(x) for x in text.split(":"))
     except ValueError:
-        raise InputError("--years", None, text, "two years as START:END, e.g. 2012:2035") from None
-    if not 2012 <= a < b <= 2100:
-        raise InputError("--years", None, text, "2012 <= START < END <= 2100")
+        raise InputError("--years", None, text, f"two years as START:END, e.g. {FIRST_YEAR}:{HORIZON}") from None
+    if not FIRST_YEAR <= a < b <= HORIZON:
+        raise InputError("--years", None, text, f"{FIRST_YEAR} <= START < END <= {HORIZON} (the data support "
+                                                f"{FIRST_YEAR}-{HORIZON})")
     return a, b
 
 
-def _positive(name: str):
+def _bounded(name: str, lo: int, hi: int | None, what: str = "a positive whole number"):
     def parse(text: str) -> int:
         try:
             v = int(text)
         except ValueError:
-            raise InputError(name, None, text, "a positive whole number") from None
-        if v < 1:
-            raise InputError(name, None, text, "a positive whole number")
+            raise InputError(name, None, text, what + (f" up to {hi:,}" if hi else "")) from None
+        if v < lo or (hi is not None and v > hi):
+            raise InputError(name, None, text, what + (f" up to {hi:,}" if hi else ""))
         return v
     return parse
+
+
+def _positive(name: str):
+    return _bounded(name, 1, None)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,13 +80,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run scenario files and write results/<name>/")
     r.add_argument("files", nargs="+", type=Path)
-    r.add_argument("--seeds", type=_positive("--seeds"), help="replicates (default: the scenario's)")
+    r.add_argument("--seeds", type=_bounded("--seeds", 1, MAX_SEEDS), help="replicates (default: the scenario's)")
     r.add_argument("--scale", choices=list(SCALES), help="agent scale (default: the scenario's)")
-    r.add_argument("--workers", type=_positive("--workers"), default=None, help="processes (default: cores)")
+    r.add_argument("--workers", type=_positive("--workers"), default=None,
+                   help="processes (default and cap: the usable cores)")
     r.add_argument("--out", type=Path, default=REPO / "results", help="output folder (default: results/)")
     r.add_argument("--years", type=_years, help="START:END (runs always start from the 2012 data)")
     r.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
-    r.add_argument("--seed", type=int, default=None, help="root seed (default 20120101)")
+    r.add_argument("--seed", type=_bounded("--seed", 0, MAX_SEED, "a whole number from 0"), default=None,
+                   help="root seed (default 20120101)")
     r.add_argument("--no-plots", action="store_true", help="skip the PNGs")
 
     c = sub.add_parser("compare", help="overlay scenario results and draw differences from the first")
@@ -80,17 +102,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("list", help="list scenarios, levers, metrics and regions")
 
     cal = sub.add_parser("calibrate", help="fit the free parameters to the targets (method of simulated moments)")
-    cal.add_argument("--budget", type=_positive("--budget"), default=200, help="model evaluations")
+    cal.add_argument("--budget", type=_bounded("--budget", 1, MAX_BUDGET), default=200, help="model evaluations")
     cal.add_argument("--workers", type=_positive("--workers"), default=None)
     cal.add_argument("--scale", choices=list(SCALES), default="tiny")
-    cal.add_argument("--seeds", type=_positive("--seeds"), default=2)
+    cal.add_argument("--seeds", type=_bounded("--seeds", 1, MAX_SEEDS), default=2)
     cal.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     cal.add_argument("--targets", type=Path, default=REPO / "calibration" / "targets.yaml")
     cal.add_argument("--out", type=Path, default=REPO / "calibration")
 
     t = sub.add_parser("targets", help="run the baseline with the committed parameters and print the target table")
     t.add_argument("--scale", choices=list(SCALES), default="small")
-    t.add_argument("--seeds", type=_positive("--seeds"), default=4)
+    t.add_argument("--seeds", type=_bounded("--seeds", 1, MAX_SEEDS), default=4)
     t.add_argument("--workers", type=_positive("--workers"), default=None)
     t.add_argument("--targets", type=Path, default=REPO / "calibration" / "targets.yaml")
     t.add_argument("--params", type=Path, default=REPO / "calibration" / "params.yaml")
@@ -106,27 +128,94 @@ def _progress(total: int, desc: str):
     return wrap
 
 
-def cmd_run(a: argparse.Namespace) -> int:
-    from .results import safe_target, write_run
-    from .runner import DEFAULT_ROOT_SEED, default_workers, run_scenario
+_PLACEHOLDERS = ("<parameters>", "<scenario>", "<params>", "<model>", "<dict>", None)
+
+
+@contextlib.contextmanager
+def _attributed(file: str | Path):
+    """Errors the model raises about parameters name the scenario file they came from."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.file in _PLACEHOLDERS:
+            raise InputError(str(file), exc.key, exc.value, exc.allowed) from None
+        raise
+
+
+def preflight(sc, file: str | Path) -> None:
+    """Build the scenario's 2012 state at scale tiny: whatever the model rejects is caught before any run."""
+    from .guards import quiet_numerics
+    from .model import FlyingGeeseModel
+
+    with _attributed(file), quiet_numerics():
+        try:
+            FlyingGeeseModel(sc, seed=0, scale="tiny")  # with the calibration, as `geese run`
+        except GeeseError:
+            raise
+        except (ArithmeticError, ValueError, RuntimeError, IndexError) as exc:
+            raise InputError(str(file), "params", Shown("this combination of parameters"),
+                             f"the model cannot build its 2012 state from it ({type(exc).__name__}: "
+                             f"{short_repr(str(exc), 120)})") from None
+
+
+def _warn_timing(f: Path, sc, suffix: str = "") -> None:
+    from .scenario import timing_problems
+
+    for key, value, why, _ in timing_problems(sc):
+        print(f"geese: warning: {f}: {key}: {short_repr(value)}: {why}{suffix}", file=sys.stderr)
+
+
+def _load_all(files: list[Path], warn: bool = True, unique: bool = True):
     from .scenario import load_scenario
 
-    scenarios = [load_scenario(f) for f in a.files]  # validate everything before running anything
-    for sc in scenarios:
-        safe_target(a.out, sc.name)
-    for sc in scenarios:
-        if a.years:
-            sc = sc.model_copy(update={"years": a.years})
-        seeds = a.seeds or sc.seeds
-        workers = a.workers or default_workers()
-        run = run_scenario(sc, seeds=seeds, scale=a.scale, workers=workers, scheduler=a.scheduler,
-                           root=a.seed if a.seed is not None else DEFAULT_ROOT_SEED, progress=_progress(seeds, sc.name))
-        target = write_run(run, a.out, also=None if a.no_plots else _draw_plots)
-        print(f"{sc.name}: {seeds} seeds at scale {run.scale}, {run.wall_seconds:.1f} s -> {target}")
-        if run.scale == "tiny":
-            print(f"{sc.name}: note: scale tiny is for smoke tests; its relocation dynamics are not converged "
-                  "(README, 'Scale and convergence')")
+    loaded, first_file = [], {}
+    for f in files:  # validate everything before running anything
+        sc = load_scenario(f)
+        if unique and sc.name in first_file:
+            raise InputError(str(f), "name", sc.name, f"{first_file[sc.name]} has the same name; each scenario in "
+                                                      "one command needs its own (it names the results folder)")
+        first_file[sc.name] = str(f)
+        loaded.append((f, sc))
+    for f, sc in loaded if warn else ():  # only once every file is known to be valid
+        _warn_timing(f, sc)
+    return loaded
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    from .results import Output, write_run
+    from .runner import DEFAULT_ROOT_SEED, cap_workers, check_scheduler, run_scenario
+    loaded = _load_all(a.files, warn=not a.years)
+    if a.years:
+        loaded = [(f, sc.model_copy(update={"years": a.years})) for f, sc in loaded]
+        for f, sc in loaded:
+            _warn_timing(f, sc, f" with --years {a.years[0]}:{a.years[1]}")
+    for f, sc in loaded:
+        preflight(sc, f)
+    if a.scheduler:
+        check_scheduler(a.scheduler)
+    workers = cap_workers(a.workers)
+    with Output(a.out, [sc.name for _, sc in loaded], "run", inputs=list(a.files)) as output:
+        try:
+            for f, sc in loaded:
+                seeds = a.seeds or sc.seeds
+                with _attributed(f):
+                    run = run_scenario(sc, seeds=seeds, scale=a.scale, workers=workers, scheduler=a.scheduler,
+                                       root=a.seed if a.seed is not None else DEFAULT_ROOT_SEED,
+                                       progress=_progress(seeds, sc.name))
+                    target = write_run(run, a.out, also=None if a.no_plots else _draw_plots, output=output)
+                print(f"{sc.name}: {seeds} seeds at scale {run.scale}, {run.wall_seconds:.1f} s -> {target}")
+                if run.scale == "tiny":
+                    print(f"{sc.name}: note: scale tiny is for smoke tests; its relocation dynamics are not converged "
+                          "(README, 'Scale and convergence')")
+        except KeyboardInterrupt:
+            _interrupted_after(output.written)
+            raise
     return 0
+
+
+def _interrupted_after(written: list[Path]) -> None:
+    if written:
+        _Parser.interrupt_note = f"; already complete: {', '.join(str(w) for w in written)}"
 
 
 def _draw_plots(folder: Path) -> None:
@@ -135,18 +224,51 @@ def _draw_plots(folder: Path) -> None:
     plot_run(folder, folder / "plots")
 
 
+def _read_manifest(d: Path) -> dict | None:
+    import json
+
+    from .yamlio import read_bytes
+
+    path = d / "manifest.json"
+    if not path.exists():
+        return None
+    raw = read_bytes(path)
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(str(path), None, Shown("its contents"), f"valid JSON written by `geese run` ({exc})") from None
+    if not isinstance(doc, dict):
+        raise InputError(str(path), None, type(doc).__name__, "a JSON object written by `geese run`")
+    return doc
+
+
+def _compare_name(names: list[str]) -> str:
+    from .scenario import NAME_PATTERN
+    import re
+
+    full = "compare-" + "-vs-".join(names)
+    if re.fullmatch(NAME_PATTERN, full):
+        return full
+    short = f"compare-{names[0][:32]}-and-{len(names) - 1}-more"
+    return short if re.fullmatch(NAME_PATTERN, short) else "compare"
+
+
 def cmd_compare(a: argparse.Namespace) -> int:
     import json
 
     from .plots import plot_compare
-    from .results import atomic_dir
+    from .results import Output, check_name, git_commit
+    from . import __version__
 
+    names = []
     for d in a.dirs:
         if not (d / "summary.csv").is_file():
             raise InputError(str(d), None, str(d), "a results folder with summary.csv (run `geese run` first)")
-    names = [json.loads((d / "manifest.json").read_text())["name"] if (d / "manifest.json").is_file() else d.name
-             for d in a.dirs]
-    out = a.out or (a.dirs[0].parent / ("compare-" + "-vs-".join(names)))
+        doc = _read_manifest(d)
+        if doc is None:
+            names.append(check_name(Path(os.path.abspath(d)).name, str(d), key="folder name"))
+        else:
+            names.append(check_name(doc.get("name"), str(d / "manifest.json")))
     if a.metrics:
         from .recorder import METRICS
         from .errors import did_you_mean
@@ -154,20 +276,32 @@ def cmd_compare(a: argparse.Namespace) -> int:
         for m in a.metrics:
             if m not in METRICS:
                 raise InputError("--metrics", None, m, "a metric from `geese list`" + did_you_mean(m, METRICS))
-    try:
-        with atomic_dir(out.resolve()) as tmp:
+    if a.out is not None:
+        out = Path(os.path.abspath(a.out))
+        if out.name in ("", ".", ".."):
+            raise InputError("--out", None, str(a.out), "a folder to create or replace, not the root")
+    else:
+        out = Path(os.path.abspath(a.dirs[0])).parent / _compare_name(names)
+
+    def fill(tmp: Path) -> None:
+        try:
             plot_compare(list(a.dirs), a.metrics, tmp)
-    except ValueError as exc:
-        raise InputError(str(a.dirs[0]), None, "results", str(exc)) from None
+        except (ValueError, KeyError, TypeError, IndexError) as exc:
+            raise InputError(str(a.dirs[0]), None, Shown("results"), short_repr(str(exc), 300)) from None
+        doc = {"kind": "compare", "inputs": [str(d) for d in a.dirs], "names": names, "metrics": a.metrics,
+               "package_version": __version__, "git_commit": git_commit()}
+        (tmp / "manifest.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+    with Output(out.parent, [out.name], "compare", inputs=list(a.dirs), check_names=a.out is None) as output:
+        output.write(out.name, fill)
     print(f"compared {', '.join(names)} -> {out}")
     return 0
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
-    from .scenario import load_scenario
-
-    for f in a.files:
-        sc = load_scenario(f)
+    loaded = _load_all(a.files, unique=False)
+    for f, sc in loaded:
+        preflight(sc, f)
         print(f"{f}: ok ({sc.name}, {sc.years[0]}-{sc.years[1]}, {sc.seeds} seeds, scale {sc.scale})")
     return 0
 
@@ -206,13 +340,19 @@ def cmd_list(_: argparse.Namespace) -> int:
 
 def cmd_calibrate(a: argparse.Namespace) -> int:
     from .calibration import calibrate
+    from .runner import cap_workers
 
+    if a.workers is not None:
+        a.workers = cap_workers(a.workers)
     return calibrate(a)
 
 
 def cmd_targets(a: argparse.Namespace) -> int:
     from .calibration import targets_command
+    from .runner import cap_workers
 
+    if a.workers is not None:
+        a.workers = cap_workers(a.workers)
     return targets_command(a)
 
 
@@ -220,18 +360,60 @@ COMMANDS = {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "l
             "calibrate": cmd_calibrate, "targets": cmd_targets}
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C."""
+
+
+def _on_sigterm(signum, frame):
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    try:
+        old = signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _Parser.argv = argv
+    _Parser.interrupt_note = ""
     try:
-        args = build_parser().parse_args(argv)
-        return COMMANDS[args.command](args)
-    except InputError as exc:
+        with _sigterm_as_interrupt(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # numeric results are checked by the guards
+            args = build_parser().parse_args(argv)
+            return COMMANDS[args.command](args)
+    except GeeseError as exc:
         print(f"geese: error: {exc.one_line()}", file=sys.stderr)
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("geese: interrupted; nothing was written", file=sys.stderr)
-        return 130
+        return exc.exit_status
+    except KeyboardInterrupt as exc:
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        note = _Parser.interrupt_note or "; nothing was written"
+        print(f"geese: {what}; workers stopped, partial results removed{note}", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
     except BrokenPipeError:  # e.g. `geese list | head`
-        sys.stderr.close()
+        with contextlib.suppress(OSError):
+            sys.stderr.close()
         return 0
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else 0
+    except asyncio.CancelledError:  # a Dask future cancelled under us (the scheduler went away)
+        print("geese: error: the Dask cluster cancelled the run (did the scheduler or its workers stop?)",
+              file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("geese: error: out of memory; try a smaller --scale or fewer --workers", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        if os.environ.get("GEESE_DEBUG"):
+            raise
+        print(f"geese: internal error: {type(exc).__name__}: {short_repr(str(exc), 300)} (a bug; please report "
+              "it with the command line; GEESE_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return EXIT_INTERNAL

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 import mesa
 import numpy as np
 
-from . import SECTORS, SKILLS, YI
+from . import SECTORS, SKILLS, YI, guards
 from .errors import InputError
 from .mechanisms import (capital, carbon, demand, demography, digital, entry_exit, innovation,
                          labour_market, location, migration, production)
@@ -129,6 +129,7 @@ class FlyingGeeseModel(mesa.Model):
             mechanism_step(self)
         self._check_ledgers(before)
         self.recorder.record(self)
+        guards.check_year(self)  # agent growth and finite metrics (issue 12)
 
     def start_year(self) -> None:
         """Advance the clock: next year's policy and an empty ledger (before the mechanisms run)."""

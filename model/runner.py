@@ -15,15 +15,22 @@ one with dask-jobqueue).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import signal
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 
 import numpy as np
 
+from .errors import InputError, RunError
 from .scenario import Scenario
 
 DEFAULT_ROOT_SEED = 20120101
@@ -90,11 +97,151 @@ def run_job(job: Job) -> Replicate:
     scenario = Scenario.model_validate_json(job.scenario_json)
     seed = replicate_seeds(job.root, job.index + 1)[job.index]
     t0 = time.perf_counter()
-    model = FlyingGeeseModel(scenario, seed=seed, scale=job.scale, params=job.params, calibrated=False)
-    rec = model.run()
+    from .guards import quiet_numerics
+
+    with quiet_numerics():  # no RuntimeWarning reaches the user; the model's guards check the values
+        model = FlyingGeeseModel(scenario, seed=seed, scale=job.scale, params=job.params, calibrated=False)
+        rec = model.run()
     first = rec.years.index(scenario.first_year)
     return Replicate(index=job.index, values=rec.values[first:], flows={k: v[first:] for k, v in rec.flows.items()},
                      wall_seconds=time.perf_counter() - t0)
+
+
+# --- process pools that never outlive the parent (issue 12) ---------------------------------------
+
+def _worker_init(parent_pid: int) -> None:
+    """In each pool worker: leave Ctrl-C to the parent, stay quiet, and die with the parent."""
+    import warnings
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the pool; no worker tracebacks
+    warnings.simplefilter("ignore", RuntimeWarning)
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() != parent_pid:  # the parent died before we got here
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(parent_pid,), daemon=True, name="geese-watch-parent").start()
+
+
+def _watch_parent(parent_pid: int) -> None:
+    while True:  # portable fallback to PR_SET_PDEATHSIG: an orphan is re-parented
+        time.sleep(0.5)
+        if os.getppid() != parent_pid:
+            os._exit(1)
+
+
+def start_pool(workers: int) -> ProcessPoolExecutor:
+    """A spawn pool with every worker started now, with SIGINT blocked: Ctrl-C reaches only the parent.
+
+    Workers inherit the blocked signal, so a Ctrl-C sent to the whole process group while they start
+    cannot print their tracebacks; the parent gets it when the block lifts and stops the pool.
+    """
+    # spawn: no fork of a process that may hold threads (tqdm, dask), same behaviour on every OS
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init,
+                               initargs=(os.getpid(),))
+    old = None
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        for _ in range(workers):  # each submit to a pool without idle workers spawns one
+            pool.submit(os.getpid)
+    except BaseException:
+        stop_pool(pool, terminate=True)
+        raise
+    finally:
+        if old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    return pool
+
+
+def stop_pool(pool: ProcessPoolExecutor, terminate: bool) -> None:
+    """Shut a pool down; with ``terminate`` its workers are killed now instead of finishing their tasks."""
+    if not terminate:
+        pool.shutdown(wait=True)
+        return
+    old = None
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        procs = list((getattr(pool, "_processes", None) or {}).values())
+        for p in procs:
+            with contextlib.suppress(Exception):
+                p.terminate()
+        for p in procs:
+            with contextlib.suppress(Exception):
+                p.join(timeout=5)
+                if p.is_alive():
+                    p.kill()
+                    p.join(timeout=5)
+        with contextlib.suppress(Exception):
+            pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        if old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+@contextlib.contextmanager
+def process_pool(workers: int):
+    """A spawn process pool whose workers are terminated on every exit path but success."""
+    pool = start_pool(workers)
+    try:
+        yield pool
+    except BaseException:
+        stop_pool(pool, terminate=True)
+        raise
+    stop_pool(pool, terminate=False)
+
+
+def usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def cap_workers(requested: int | None, option: str = "--workers") -> int:
+    """Workers capped at the usable cores, with a notice on stderr when a request is cut."""
+    cores = usable_cores()
+    if requested is None:
+        return default_workers()
+    if requested > cores:
+        print(f"geese: note: {option} {requested} capped at {cores}, the number of usable cores", file=sys.stderr)
+        return cores
+    return requested
+
+
+# --- Dask ----------------------------------------------------------------------------------------
+
+SCHEDULER_TIMEOUT = 10.0  # seconds to reach a scheduler
+_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx|inproc)://)?(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+)(?::(\d{1,5}))?"
+                      r"(?:/[A-Za-z0-9._/-]*)?$")
+
+
+def check_scheduler_address(address: str) -> str:
+    m = _ADDRESS.match(address or "")
+    if not m or (m.group(1) and not 0 < int(m.group(1)) < 65536) or len(address) > 300:
+        raise InputError("--scheduler", None, address, "a Dask scheduler address such as tcp://host:8786")
+    return address
+
+
+def _client(address: str):
+    from distributed import Client
+
+    check_scheduler_address(address)
+    try:
+        return Client(address, timeout=f"{SCHEDULER_TIMEOUT}s")
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise InputError("--scheduler", None, address, f"could not connect to a Dask scheduler there within "
+                                                       f"{SCHEDULER_TIMEOUT:g} s ({type(exc).__name__})") from None
+
+
+def check_scheduler(address: str) -> None:
+    """Connect once before any compute, so a bad address fails fast with one line."""
+    client = _client(address)
+    with contextlib.suppress(Exception):
+        client.close()
 
 
 class ReplicatePool:
@@ -113,24 +260,28 @@ class ReplicatePool:
 
     def __enter__(self) -> ReplicatePool:
         if self.scheduler:
-            from distributed import Client
-
-            self._client = Client(self.scheduler, timeout="30s")
+            self._client = _client(self.scheduler)
         return self
 
-    def __exit__(self, *exc) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(cancel_futures=True)
+    def __exit__(self, exc_type=None, *exc) -> None:
+        if self._executor is not None:  # on any error or interrupt the workers are killed, not awaited
+            stop_pool(self._executor, terminate=exc_type is not None)
             self._executor = None
         if self._client is not None:
-            self._client.close()
+            with contextlib.suppress(Exception):
+                self._client.close()
             self._client = None
 
     def _pool(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            # spawn: no fork of a process that may hold threads (tqdm, dask), same behaviour on every OS
-            self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=get_context("spawn"))
+            self._executor = start_pool(self.workers)
         return self._executor
+
+    def terminate(self) -> None:
+        """Kill the workers now (after an interrupt): running jobs are abandoned, not awaited."""
+        if self._executor is not None:
+            stop_pool(self._executor, terminate=True)
+            self._executor = None
 
     def map(self, jobs: Sequence[Job], progress: Progress | None = None,
             tolerate: tuple[type[BaseException], ...] = ()) -> list[Replicate | None]:
@@ -153,11 +304,23 @@ class ReplicatePool:
             futures = [self._pool().submit(run_job, job) for job in jobs]
             done = wrap(as_completed(futures))
         position = {f: i for i, f in enumerate(futures)}
-        for fut in done:
-            try:
-                results[position[fut]] = fut.result()
-            except tolerate:
-                pass
+        try:
+            for fut in done:
+                try:
+                    results[position[fut]] = fut.result()
+                except tolerate:
+                    pass
+        except BrokenProcessPool:
+            raise RunError("a worker process died (out of memory, or killed); nothing was written; "
+                           "try fewer --workers or a smaller --scale") from None
+        except BaseException as exc:
+            if self._client is not None:
+                with contextlib.suppress(Exception):
+                    self._client.cancel(futures)
+                if isinstance(exc, (OSError, TimeoutError)):
+                    raise RunError(f"lost the Dask scheduler {self.scheduler} ({type(exc).__name__}); nothing "
+                                   "was written") from None
+            raise
         return results
 
 

@@ -22,7 +22,8 @@ Sector = Literal["energy_intensive", "labour_intensive", "equipment", "high_tech
 Scale = Literal["tiny", "small", "medium", "full"]
 # strict: a YAML `yes` or "0.2" is not a number, and 2.0 is not a count
 Share = Annotated[float, Field(strict=True, ge=0.0, le=1.0)]
-Year = Annotated[int, Field(strict=True, ge=2012, le=2100)]
+HORIZON = 2035  # the last year the data and exogenous paths support (GDP growth path, grid, cohorts)
+Year = Annotated[int, Field(strict=True, ge=2012, le=HORIZON)]
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 FIRST_YEAR = 2012  # the data year every run starts from
@@ -157,7 +158,7 @@ class Scenario(_Strict):
     name: str = Field(pattern=NAME_PATTERN, description="lower-case name, also the results folder")
     description: str = ""
     base: str | None = Field(None, pattern=NAME_PATTERN)
-    years: tuple[Year, Year] = (FIRST_YEAR, 2035)
+    years: tuple[Year, Year] = (FIRST_YEAR, HORIZON)
     seeds: Annotated[int, Field(strict=True, ge=1, le=10_000)] = 8
     scale: Scale = "small"
     levers: Levers = Field(default_factory=Levers)
@@ -273,6 +274,35 @@ def _raw_with_bases(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     return _merge(base_doc, doc)
 
 
+def timing_problems(scenario: Scenario) -> list[tuple[str, object, str, bool]]:
+    """Levers, prices and shocks that would never act in the simulated years, as (key, value, why, fatal).
+
+    The model simulates from 2013 (2012 is the data year) to the scenario's last year; a lever window
+    that overlaps those years only in part acts where it overlaps. A shock outside them is an error
+    (fatal); a lever that never acts is a warning, since a shorter run of a scenario that inherits its
+    levers is legitimate.
+    """
+    first, last = FIRST_YEAR + 1, scenario.last_year
+    out: list[tuple[str, object, str, bool]] = []
+    for name in Levers.model_fields:
+        entries = getattr(scenario.levers, name)
+        for i, e in enumerate(entries if isinstance(entries, list) else []):
+            if e.start > last:
+                out.append((f"levers.{name}[{i}].from", e.start,
+                            f"the lever never acts: it starts after the last simulated year {last}", False))
+            elif e.end is not None and e.end < first:
+                out.append((f"levers.{name}[{i}].to", e.end,
+                            f"the lever never acts: it ends before {first}, the first simulated year", False))
+    cp = scenario.levers.carbon_price
+    if cp is not None and min(cp.path) > last:
+        out.append(("levers.carbon_price.path", min(cp.path),
+                    f"the price never acts: its first year is after the last simulated year {last}", False))
+    for i, sh in enumerate(scenario.shocks):
+        if not first <= sh.year <= last:
+            out.append((f"shocks[{i}].year", sh.year, f"a simulated year, {first} to {last}", True))
+    return out
+
+
 def load_scenario(path: str | Path) -> Scenario:
     """Read, merge with its bases, and validate a scenario file; parameter overrides are checked too."""
     return scenario_from_dict(_raw_with_bases(Path(path)), str(path))
@@ -284,5 +314,8 @@ def scenario_from_dict(doc: dict, file: str = "<dict>") -> Scenario:
         scenario = Scenario.model_validate(doc)
     except ValidationError as exc:
         raise validation_to_input_error(exc, file, doc) from None
+    fatal = [p[:3] for p in timing_problems(scenario) if p[3]]
+    if fatal:
+        raise InputError(file, *fatal[0])
     ParamSet.defaults().with_overrides(scenario.params, file)
     return scenario

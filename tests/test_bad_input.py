@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parent.parent
 PREFIX = "geese: error: "
 
 # A valid, fast scenario: used as the "good" file and as the runtime guard should validation slip.
-GOOD = "name: good\nbase: baseline\nscale: tiny\nseeds: 1\nyears: [2012, 2013]\n"
+GOOD = "name: good\nscale: tiny\nseeds: 1\nyears: [2012, 2013]\n"
 # Keep any run that wrongly gets past validation short.
 FAST = ["--scale", "tiny", "--seeds", "1", "--years", "2012:2013", "--workers", "1", "--no-plots"]
 
@@ -201,7 +201,7 @@ CLI_CASES = [
     ("seeds-word", ["--seeds", "many"], ["--seeds", "'many'", "positive whole number"]),
     ("workers-zero", ["--workers", "0"], ["--workers", "'0'", "positive whole number"]),
     ("scale-unknown", ["--scale", "huge"], ["--scale", "'huge'", "'tiny'", "'full'"]),
-    ("seed-not-int", ["--seed", "abc"], ["--seed", "'abc'", "int"]),
+    ("seed-not-int", ["--seed", "abc"], ["--seed", "'abc'", "whole number"]),
     ("unknown-option", ["--frobnicate"], ["--frobnicate", "unrecognized"]),
 ]
 

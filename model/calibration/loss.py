@@ -8,13 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError, InvariantError
 from ..parameters import resolve_parameters
 from ..recorder import METRICS
 from ..runner import DEFAULT_ROOT_SEED, Replicate, ReplicatePool, jobs_for
 from .targets import REGIONS, Moment, Quantity, Targets, baseline_of
 
 # a parameter set that breaks a ledger or the price search is simply a bad fit
-MODEL_FAILURES: tuple[type[BaseException], ...] = (FloatingPointError, ValueError, RuntimeError)
+# A candidate the model refuses (agent-growth guard, 2012 state) or breaks (non-finite metric) is a bad fit.
+MODEL_FAILURES: tuple[type[BaseException], ...] = (FloatingPointError, ValueError, RuntimeError, InputError,
+                                                   InvariantError)
 BAD_FIT = 1e9
 
 

@@ -78,6 +78,36 @@ def search(targets_path: Path, scale: str, seeds: int, budget: int, workers: int
     return history
 
 
+def read_checkpoint(ckpt: Path, names: list[str], scale: str, seeds: int, targets_sha: str) -> list[list[float]]:
+    """The evaluations of a checkpoint, or a one-line InputError if it is corrupt, wrongly shaped or foreign."""
+    from ..errors import Shown
+    from ..yamlio import read_bytes
+
+    raw = read_bytes(ckpt, limit=256 << 20)
+    try:
+        saved = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(str(ckpt), None, Shown("its contents"), f"a JSON checkpoint from `geese calibrate` ({exc}); "
+                                                                 "delete it to start afresh") from None
+    if not isinstance(saved, dict):
+        raise InputError(str(ckpt), None, type(saved).__name__, "a JSON object from `geese calibrate`")
+    same = (saved.get("names") == names and saved.get("scale") == scale and saved.get("seeds") == seeds
+            and saved.get("targets_sha256") == targets_sha)
+    if not same:
+        raise InputError(str(ckpt), "names/scale/seeds/targets", saved.get("scale"),
+                         "the same targets file, --scale and --seeds as the checkpointed run")
+    history = saved.get("history")
+    ok = isinstance(history, list) and all(
+        isinstance(h, list) and len(h) == len(names) + 1
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) for v in h)
+        for h in history)
+    if not ok:
+        raise InputError(str(ckpt), "history", Shown("its evaluations"),
+                         f"a list of [{len(names)} parameter values, loss] rows of finite numbers; "
+                         "delete the checkpoint to start afresh")
+    return [[float(v) for v in h] for h in history]
+
+
 def calibrate(a: argparse.Namespace) -> int:
     """`geese calibrate`: search, then write params.yaml, report.md and fit.png (one pool throughout)."""
     from tqdm import tqdm
@@ -94,13 +124,7 @@ def calibrate(a: argparse.Namespace) -> int:
     if a.resume:
         if not ckpt.is_file():
             raise InputError(str(ckpt), None, "--resume", "a checkpoint from an earlier `geese calibrate` run")
-        saved = json.loads(ckpt.read_text())
-        same = (saved.get("names") == names and saved.get("scale") == a.scale and saved.get("seeds") == a.seeds
-                and saved.get("targets_sha256") == targets_sha)
-        if not same:
-            raise InputError(str(ckpt), "names/scale/seeds/targets", saved.get("scale"),
-                             "the same targets file, --scale and --seeds as the checkpointed run")
-        history = saved["history"]
+        history = read_checkpoint(ckpt, names, a.scale, a.seeds, targets_sha)
     t0 = time.perf_counter()
     done_before = len(history)
     bar = tqdm(total=a.budget, initial=len(history), desc="calibrate", unit="eval", file=sys.stderr, disable=None)
@@ -115,6 +139,7 @@ def calibrate(a: argparse.Namespace) -> int:
         try:
             history = search(a.targets, a.scale, a.seeds, a.budget, history=history, on_batch=checkpoint, pool=pool)
         except KeyboardInterrupt:
+            pool.terminate()  # running evaluations are abandoned, not awaited (issue 12)
             bar.close()
             print(f"geese: calibration interrupted after {len(history)} evaluations; {PARAMS_FILE.name} untouched; "
                   f"continue with `geese calibrate --resume`", file=sys.stderr)
