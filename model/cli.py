@@ -1,14 +1,16 @@
 """The ``geese`` command line (also ``python -m model``).
 
-    geese run FILE... [--seeds N] [--scale P] [--workers N] [--out DIR] [--years A:B] [--scheduler URL]
+    geese run SCENARIO... [--seeds N] [--scale P] [--workers N] [--out DIR] [--years A:B] [--scheduler URL]
+              [--set KEY=VALUE ...] [--force]
     geese compare DIR DIR... [--metrics M ...] [--out DIR]
-    geese validate FILE...
-    geese list
-    geese calibrate [--budget N] [--workers N] [--scale P] [--seeds N] [--resume]
+    geese validate SCENARIO... [--show]
+    geese list [--params]
+    geese calibrate [--budget N] [--workers N] [--scale P] [--seeds N] [--resume] [--force]
     geese targets [--scale P] [--seeds N]
 
 User errors print one line (file, key path, bad value, what is allowed) and exit with status 2;
-nothing is written. Failures of the environment (disk full, a dead worker) print one line and exit 1;
+nothing is written. A SCENARIO is a file or the name of a shipped scenario (``geese run baseline``);
+results go under ``./results/`` in the working directory. Bare ``geese`` prints this help. Failures of the environment (disk full, a dead worker) print one line and exit 1;
 a broken model invariant or an unexpected error prints one line and exits 70 (``GEESE_DEBUG=1`` shows
 the traceback). Ctrl-C and SIGTERM stop the run, its workers and its temporary folders, and exit 130
 and 143. See README, "Guarantees".
@@ -27,7 +29,7 @@ from pathlib import Path
 
 from .errors import GeeseError, InputError, Shown, short_repr
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent  # the checkout (meaningless in an installed wheel)
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 MAX_SEEDS = 10_000        # as the scenario schema
@@ -75,21 +77,33 @@ def _positive(name: str):
 def build_parser() -> argparse.ArgumentParser:
     from .scenario import SCALES
 
-    p = _Parser(prog="geese", description="flying-geese: regional industrial transfer scenarios for China, 2012-2035")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    from . import __version__
+    from .resources import shipped_dir
 
-    r = sub.add_parser("run", help="run scenario files and write results/<name>/")
-    r.add_argument("files", nargs="+", type=Path)
+    calibration = shipped_dir("calibration")
+    p = _Parser(prog="geese", description="flying-geese: regional industrial transfer scenarios for China, 2012-2035")
+    p.add_argument("--version", action="version", version=f"geese (flying-geese) {__version__}")
+    sub = p.add_subparsers(dest="command", required=False, parser_class=_Parser)
+
+    r = sub.add_parser("run", help="run scenarios (files or shipped names) and write results/<name>/")
+    r.add_argument("files", nargs="+", type=Path, metavar="SCENARIO",
+                   help="a scenario file, or the name of a shipped scenario (`geese list`)")
     r.add_argument("--seeds", type=_bounded("--seeds", 1, MAX_SEEDS), help="replicates (default: the scenario's)")
     r.add_argument("--scale", choices=list(SCALES), help="agent scale (default: the scenario's)")
     r.add_argument("--workers", type=_positive("--workers"), default=None,
                    help="processes (default and cap: the usable cores)")
-    r.add_argument("--out", type=Path, default=REPO / "results", help="output folder (default: results/)")
+    r.add_argument("--out", type=Path, default=Path("results"),
+                   help="output folder (default: results/ in the working directory)")
     r.add_argument("--years", type=_years, help="START:END (runs always start from the 2012 data)")
     r.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
     r.add_argument("--seed", type=_bounded("--seed", 0, MAX_SEED, "a whole number from 0"), default=None,
                    help="root seed (default 20120101)")
     r.add_argument("--no-plots", action="store_true", help="skip the PNGs")
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                   help="override one scenario key by its dotted path, e.g. levers.carbon_price.path.2030=300 or "
+                        "params.talent.mobility_high=3 (checked by the scenario schema; repeatable)")
+    r.add_argument("--force", action="store_true",
+                   help="replace existing results even when their scale, seeds or root seed differ")
 
     c = sub.add_parser("compare", help="overlay scenario results and draw differences from the first")
     c.add_argument("dirs", nargs="+", type=Path)
@@ -97,25 +111,31 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", type=Path)
 
     v = sub.add_parser("validate", help="check scenario files without running them")
-    v.add_argument("files", nargs="+", type=Path)
+    v.add_argument("files", nargs="+", type=Path, metavar="SCENARIO")
+    v.add_argument("--show", action="store_true", help="print the resolved scenario and what it changes in its base")
 
-    sub.add_parser("list", help="list scenarios, levers, metrics and regions")
+    ls = sub.add_parser("list", help="list scenarios, levers, metrics and regions")
+    ls.add_argument("--params", action="store_true",
+                    help="list every parameter with its unit, range, source and calibrated value")
 
     cal = sub.add_parser("calibrate", help="fit the free parameters to the targets (method of simulated moments)")
     cal.add_argument("--budget", type=_bounded("--budget", 1, MAX_BUDGET), default=200, help="model evaluations")
     cal.add_argument("--workers", type=_positive("--workers"), default=None)
-    cal.add_argument("--scale", choices=list(SCALES), default="tiny")
-    cal.add_argument("--seeds", type=_bounded("--seeds", 1, MAX_SEEDS), default=2)
+    cal.add_argument("--scale", choices=list(SCALES), default=None,
+                     help="agent scale (default: the committed fit's own scale)")
+    cal.add_argument("--seeds", type=_bounded("--seeds", 1, MAX_SEEDS), default=None,
+                     help="seeds per evaluation (default: the committed fit's own)")
     cal.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    cal.add_argument("--targets", type=Path, default=REPO / "calibration" / "targets.yaml")
-    cal.add_argument("--out", type=Path, default=REPO / "calibration")
+    cal.add_argument("--targets", type=Path, default=calibration / "targets.yaml")
+    cal.add_argument("--out", type=Path, default=calibration)
+    cal.add_argument("--force", action="store_true", help="replace the committed fit (params.yaml) in --out")
 
     t = sub.add_parser("targets", help="run the baseline with the committed parameters and print the target table")
     t.add_argument("--scale", choices=list(SCALES), default="small")
     t.add_argument("--seeds", type=_bounded("--seeds", 1, MAX_SEEDS), default=4)
     t.add_argument("--workers", type=_positive("--workers"), default=None)
-    t.add_argument("--targets", type=Path, default=REPO / "calibration" / "targets.yaml")
-    t.add_argument("--params", type=Path, default=REPO / "calibration" / "params.yaml")
+    t.add_argument("--targets", type=Path, default=calibration / "targets.yaml")
+    t.add_argument("--params", type=Path, default=calibration / "params.yaml")
     return p
 
 
@@ -160,17 +180,23 @@ def preflight(sc, file: str | Path) -> None:
 
 def _warn_timing(f: Path, sc, suffix: str = "") -> None:
     from .scenario import timing_problems
+    from .scenario_ops import early_changes
 
     for key, value, why, _ in timing_problems(sc):
         print(f"geese: warning: {f}: {key}: {short_repr(value)}: {why}{suffix}", file=sys.stderr)
+    for key, year, why in early_changes(Path(f), sc):
+        print(f"geese: warning: {f}: {key}: {year}: {why}", file=sys.stderr)
 
 
-def _load_all(files: list[Path], warn: bool = True, unique: bool = True):
+def _load_all(files: list[Path], warn: bool = True, unique: bool = True, sets: list[str] = ()):
+    from .resources import find_scenario
     from .scenario import load_scenario
+    from .scenario_ops import load_with_sets
 
     loaded, first_file = [], {}
+    files[:] = [find_scenario(f, "SCENARIO") for f in files]  # a shipped scenario may be named instead of a path
     for f in files:  # validate everything before running anything
-        sc = load_scenario(f)
+        sc = load_with_sets(f, list(sets)) if sets else load_scenario(f)
         if unique and sc.name in first_file:
             raise InputError(str(f), "name", sc.name, f"{first_file[sc.name]} has the same name; each scenario in "
                                                       "one command needs its own (it names the results folder)")
@@ -184,7 +210,7 @@ def _load_all(files: list[Path], warn: bool = True, unique: bool = True):
 def cmd_run(a: argparse.Namespace) -> int:
     from .results import Output, write_run
     from .runner import DEFAULT_ROOT_SEED, cap_workers, check_scheduler, run_scenario
-    loaded = _load_all(a.files, warn=not a.years)
+    loaded = _load_all(a.files, warn=not a.years, sets=a.sets)
     if a.years:
         loaded = [(f, sc.model_copy(update={"years": a.years})) for f, sc in loaded]
         for f, sc in loaded:
@@ -194,13 +220,18 @@ def cmd_run(a: argparse.Namespace) -> int:
     if a.scheduler:
         check_scheduler(a.scheduler)
     workers = cap_workers(a.workers)
+    root = a.seed if a.seed is not None else DEFAULT_ROOT_SEED
+    if not a.force:
+        for _, sc in loaded:
+            _check_rerun(Path(a.out) / sc.name, a.scale or sc.scale, a.seeds or sc.seeds, root)
+    _warn_uncalibrated()
     with Output(a.out, [sc.name for _, sc in loaded], "run", inputs=list(a.files)) as output:
         try:
             for f, sc in loaded:
                 seeds = a.seeds or sc.seeds
                 with _attributed(f):
                     run = run_scenario(sc, seeds=seeds, scale=a.scale, workers=workers, scheduler=a.scheduler,
-                                       root=a.seed if a.seed is not None else DEFAULT_ROOT_SEED,
+                                       root=root,
                                        progress=_progress(seeds, sc.name))
                     target = write_run(run, a.out, also=None if a.no_plots else _draw_plots, output=output)
                 print(f"{sc.name}: {seeds} seeds at scale {run.scale}, {run.wall_seconds:.1f} s -> {target}")
@@ -211,6 +242,29 @@ def cmd_run(a: argparse.Namespace) -> int:
             _interrupted_after(output.written)
             raise
     return 0
+
+
+def _check_rerun(target: Path, scale: str, seeds: int, root: int) -> None:
+    """Refuse to replace results of another scale, seed count or root seed unless --force."""
+    try:
+        doc = _read_manifest(target) if target.is_dir() else None
+    except InputError:
+        return  # not ours to judge here; Output refuses foreign folders
+    if not doc or not isinstance(doc.get("seeds"), dict):
+        return
+    old = (doc.get("scale"), doc["seeds"].get("count"), doc["seeds"].get("root"))
+    if old != (scale, seeds, root):
+        raise InputError("--force", None, str(target),
+                         f"it holds results at scale {old[0]} with {old[1]} seeds (root {old[2]}), this run is scale "
+                         f"{scale} with {seeds} seeds (root {root}); add --force to replace them, or choose --out")
+
+
+def _warn_uncalibrated() -> None:
+    from .parameters import PARAMS_FILE
+
+    if not PARAMS_FILE.is_file():
+        print(f"geese: WARNING: no calibration found at {PARAMS_FILE}; running with the UNCALIBRATED defaults "
+              "(the manifest records calibration.applied = false)", file=sys.stderr)
 
 
 def _interrupted_after(written: list[Path]) -> None:
@@ -303,16 +357,43 @@ def cmd_validate(a: argparse.Namespace) -> int:
     for f, sc in loaded:
         preflight(sc, f)
         print(f"{f}: ok ({sc.name}, {sc.years[0]}-{sc.years[1]}, {sc.seeds} seeds, scale {sc.scale})")
+        if a.show:
+            _show(Path(f), sc)
     return 0
 
 
-def cmd_list(_: argparse.Namespace) -> int:
+def _show(f: Path, sc) -> None:
+    """The resolved scenario as YAML, and what it changes in its base."""
+    import yaml
+
+    from .scenario import load_scenario
+    from .scenario_ops import base_file, differences
+
+    print("# resolved (with its bases merged in, defaults filled in)")
+    doc = sc.model_dump(mode="json", by_alias=True, exclude={"base"})
+    cp = (doc.get("levers") or {}).get("carbon_price")
+    if isinstance(cp, dict) and isinstance(cp.get("path"), dict):
+        cp["path"] = {int(y): v for y, v in cp["path"].items()}  # years, as in the file
+    print(yaml.safe_dump(doc, sort_keys=False, width=110, default_flow_style=None).rstrip())
+    bf = base_file(f)
+    if bf is None:
+        print("# no base: every key above is the scenario's own or a default")
+        return
+    diff = differences(load_scenario(bf), sc)
+    print(f"# difference from its base {bf.stem} ({bf}): {len(diff)} key(s)")
+    for key, old, new in diff:
+        print(f"  {key}: {short_repr(old, 80)} -> {short_repr(new, 80)}")
+
+
+def cmd_list(a: argparse.Namespace) -> int:
     from .recorder import METRICS
     from .regions import load_region_data
     from .scenario import SCALES, SCENARIO_DIR, Levers, load_scenario
     from . import SECTORS
 
-    print("Scenarios (scenarios/):")
+    if a.params:
+        return _list_params()
+    print(f"Scenarios ({SCENARIO_DIR}; name them instead of a path, e.g. `geese run baseline`):")
     for f in sorted(SCENARIO_DIR.glob("*.yaml")):
         sc = load_scenario(f)
         print(f"  {sc.name:<24} {sc.description}")
@@ -338,10 +419,37 @@ def cmd_list(_: argparse.Namespace) -> int:
     return 0
 
 
+def _list_params() -> int:
+    """Every parameter: name, value in use (calibrated when the fit sets it), unit, range, source."""
+    from .parameters import PARAMS_FILE, _flatten, calibrated_overrides, default_specs
+
+    cal = calibrated_overrides() if PARAMS_FILE.is_file() else {}
+    specs = default_specs()
+    print(f"{len(specs)} parameters (model/data/parameters.yaml); 'calibrated' is the value in {PARAMS_FILE.name} "
+          f"({len(cal)} fitted), '-' when the default is used")
+    print(f"{'name':<46} {'default':>11} {'calibrated':>11}  {'unit':<22} {'range':<24} source")
+    for group, spec in specs.items():
+        lo, hi = spec.range
+        for name, value in _flatten(group, spec).items():
+            c = f"{cal[name]:.6g}" if name in cal else "-"
+            print(f"{name:<46} {value:>11.6g} {c:>11}  {spec.unit:<22} {f'[{lo:g}, {hi:g}]':<24} {spec.source}")
+    return 0
+
+
 def cmd_calibrate(a: argparse.Namespace) -> int:
     from .calibration import calibrate
+    from .parameters import PARAMS_FILE, read_params_file
     from .runner import cap_workers
 
+    fit = read_params_file(PARAMS_FILE).get("fit", {}) if PARAMS_FILE.is_file() else {}
+    if a.scale is None:
+        a.scale = fit.get("scale", "small")
+    if a.seeds is None:
+        a.seeds = int(fit.get("seeds", 2))
+    target = Path(a.out) / "params.yaml"
+    if target.exists() and not a.force:
+        raise InputError("--force", None, str(target), "a committed fit is there; add --force to replace it, or "
+                                                       "write elsewhere with --out DIR")
     if a.workers is not None:
         a.workers = cap_workers(a.workers)
     return calibrate(a)
@@ -388,7 +496,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with _sigterm_as_interrupt(), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # numeric results are checked by the guards
-            args = build_parser().parse_args(argv)
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if args.command is None:  # bare `geese`
+                parser.print_help()
+                return 0
             return COMMANDS[args.command](args)
     except GeeseError as exc:
         print(f"geese: error: {exc.one_line()}", file=sys.stderr)

@@ -110,6 +110,7 @@ def manifest(run: ScenarioRun) -> dict:
         "years": [run.years[0], run.years[-1]],
         "regions": list(run.regions),
         "metrics": {m: {"unit": METRICS[m][0], "meaning": METRICS[m][1]} for m in run.metrics},
+        "calibration": run.calibration or {"applied": False, "why": "not recorded by the caller"},
         "package_version": __version__,
         "git_commit": git_commit(),
         "wall_seconds": round(run.wall_seconds, 3),
