@@ -167,7 +167,7 @@ class Results:
         if missing:
             raise InputError(str(folder), None, str(folder), f"a results folder written by `geese run` "
                                                              f"(missing {', '.join(missing)})")
-        read = {"keep_default_na": False, "na_values": [""], "float_precision": "round_trip"}
+        read = {"keep_default_na": False, "na_values": [""]}
         return cls(pd.read_csv(folder / "timeseries.csv", **read), pd.read_csv(folder / "summary.csv", **read),
                    pd.read_csv(folder / "flows.csv", **read),
                    json.loads((folder / "manifest.json").read_text(encoding="utf-8")))

@@ -39,21 +39,24 @@ def scenario_names() -> list[str]:
 
 
 def find_scenario(ref: str | Path, key: str = "scenario") -> Path:
-    """A scenario file from a path, or the name of a shipped scenario (``baseline``)."""
+    """A scenario file from a path, or the name of a shipped scenario (``baseline``).
+
+    Anything that looks like a path (a '/', a suffix, or an existing entry) is returned as it is, so the
+    loader reports a missing or unreadable file in its own words; a bare name that is no file here is
+    looked up among the shipped scenarios.
+    """
     from .scenario import NAME_PATTERN
 
     p = Path(ref)
-    if p.is_file():
-        return p
     text = str(ref)
-    stem = text[:-5] if text.endswith(".yaml") and "/" not in text else text
-    if re.fullmatch(NAME_PATTERN, stem):
-        shipped = shipped_dir("scenarios") / f"{stem}.yaml"
-        if shipped.is_file():
-            return shipped
+    if p.exists() or p.is_symlink() or not re.fullmatch(NAME_PATTERN, text):
+        return p
+    shipped = shipped_dir("scenarios") / f"{text}.yaml"
+    if shipped.is_file():
+        return shipped
     names = scenario_names()
     raise InputError(text, key, text, "an existing scenario file, or the name of a shipped scenario"
-                     f"{did_you_mean(stem, names)}; shipped: {', '.join(names)}")
+                     f"{did_you_mean(text, names)}; shipped: {', '.join(names)}")
 
 
 def results_dir() -> Path:

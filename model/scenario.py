@@ -343,3 +343,16 @@ def scenario_from_dict(doc: dict, file: str = "<dict>") -> Scenario:
         raise InputError(file, *fatal[0])
     ParamSet.defaults().with_overrides(scenario.params, file)
     return scenario
+
+
+class _CallableModule(type(re)):
+    """``model.scenario(base=..., levers=...)`` is the API's ``scenario()`` (model/api.py), although
+    ``model.scenario`` is also this module: ``import model as geese; geese.scenario(...)`` works."""
+
+    def __call__(self, *args, **kwargs):
+        from .api import scenario
+
+        return scenario(*args, **kwargs)
+
+
+__import__("sys").modules[__name__].__class__ = _CallableModule

@@ -28,6 +28,11 @@ def parse_set(text: str) -> tuple[list[str | int], object]:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
         raise InputError("--set", key, raw, "a YAML value: a number, a word, or [a, b] / {k: v}") from None
+    if isinstance(value, str):  # YAML 1.1 reads 1e9 as a string; on the command line it means a number
+        try:
+            value = float(value) if value.strip().lower() not in ("nan", "inf", "-inf", "+inf", "infinity") else value
+        except ValueError:
+            pass
     parts: list[str | int] = []
     split = key.split(".")
     if split[0] == "params" and len(split) > 1:  # parameter names are dotted themselves
@@ -121,9 +126,11 @@ def _policy_in(sc: Scenario, year: int) -> dict:
             active = [e.model_dump(mode="json", exclude={"start", "end"}) for e in entries if e.active(year)]
             out[name] = sorted(active, key=repr)
     cp = sc.levers.carbon_price
+    out["carbon_price"] = (0.0,)
     if cp is not None:
         dumped = cp.model_dump(mode="json", exclude={"path"})
-        out["carbon_price"] = (round(cp.price(year), 9), repr(sorted(dumped.items())))
+        price = round(cp.price(year), 9)  # coverage and allocation matter only while there is a price
+        out["carbon_price"] = (price, repr(sorted(dumped.items()))) if price > 0 else (0.0,)
     out["shocks"] = sorted(repr(s.model_dump(mode="json")) for s in sc.shocks if s.year == year)
     return out
 
