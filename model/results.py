@@ -127,7 +127,8 @@ def manifest(run: ScenarioRun) -> dict:
 # holding nothing else), never an input, and never a folder another geese process is writing.
 
 RUN_FILES = frozenset({"timeseries.csv", "summary.csv", "flows.csv", "manifest.json", "plots"})
-COMPARE_FILES = frozenset({"comparison.png", "difference.png", "comparison.csv", "manifest.json"})
+COMPARE_FILES = frozenset({"comparison.png", "difference.png", "comparison.csv", "manifest.json",
+                           "differences_by_seed.csv", "effect_per_yuan.csv", "effect_per_yuan.png"})  # issue 13
 _HIDDEN = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)-[A-Za-z0-9_]+$")
 _rename = os.rename  # tests inject failures here
 
