@@ -221,11 +221,11 @@ def cmd_run(a: argparse.Namespace) -> int:
         check_scheduler(a.scheduler)
     workers = cap_workers(a.workers)
     root = a.seed if a.seed is not None else DEFAULT_ROOT_SEED
-    if not a.force:
-        for _, sc in loaded:
-            _check_rerun(Path(a.out) / sc.name, a.scale or sc.scale, a.seeds or sc.seeds, root)
     _warn_uncalibrated()
     with Output(a.out, [sc.name for _, sc in loaded], "run", inputs=list(a.files)) as output:
+        if not a.force:  # under the lock, before any compute
+            for _, sc in loaded:
+                _check_rerun(output.targets[sc.name], a.scale or sc.scale, a.seeds or sc.seeds)
         try:
             for f, sc in loaded:
                 seeds = a.seeds or sc.seeds
@@ -244,19 +244,20 @@ def cmd_run(a: argparse.Namespace) -> int:
     return 0
 
 
-def _check_rerun(target: Path, scale: str, seeds: int, root: int) -> None:
-    """Refuse to replace results of another scale, seed count or root seed unless --force."""
+def _check_rerun(target: Path, scale: str, seeds: int) -> None:
+    """Refuse to replace results of another scale or seed count unless --force (another root seed is a
+    deliberate new draw of the same experiment and replaces them, as before)."""
     try:
         doc = _read_manifest(target) if target.is_dir() else None
-    except InputError:
+    except (InputError, OSError):
         return  # not ours to judge here; Output refuses foreign folders
     if not doc or not isinstance(doc.get("seeds"), dict):
         return
-    old = (doc.get("scale"), doc["seeds"].get("count"), doc["seeds"].get("root"))
-    if old != (scale, seeds, root):
+    old = (doc.get("scale"), doc["seeds"].get("count"))
+    if old != (scale, seeds):
         raise InputError("--force", None, str(target),
-                         f"it holds results at scale {old[0]} with {old[1]} seeds (root {old[2]}), this run is scale "
-                         f"{scale} with {seeds} seeds (root {root}); add --force to replace them, or choose --out")
+                         f"it holds results at scale {old[0]} with {old[1]} seeds, this run is scale {scale} with "
+                         f"{seeds} seeds; add --force to replace them, or choose another --out")
 
 
 def _warn_uncalibrated() -> None:
@@ -441,18 +442,42 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
     from .parameters import PARAMS_FILE, read_params_file
     from .runner import cap_workers
 
+    from .resources import shipped_dir
+
     fit = read_params_file(PARAMS_FILE).get("fit", {}) if PARAMS_FILE.is_file() else {}
-    if a.scale is None:
-        a.scale = fit.get("scale", "small")
+    ckpt = _checkpoint_shape(Path(a.out) / ".checkpoint.json") if a.resume else {}
+    if a.scale is None:  # a resumed search keeps its own scale and seeds; a new one uses the fit's
+        a.scale = ckpt.get("scale") or fit.get("scale", "small")
     if a.seeds is None:
-        a.seeds = int(fit.get("seeds", 2))
+        a.seeds = ckpt.get("seeds") or int(fit.get("seeds", 2))
     target = Path(a.out) / "params.yaml"
-    if target.exists() and not a.force:
-        raise InputError("--force", None, str(target), "a committed fit is there; add --force to replace it, or "
+    committed = shipped_dir("calibration") / "params.yaml"
+    if target.exists() and not a.force and os.path.realpath(target) == os.path.realpath(committed):
+        raise InputError("--force", None, str(target), "it is the committed fit; add --force to replace it, or "
                                                        "write elsewhere with --out DIR")
     if a.workers is not None:
         a.workers = cap_workers(a.workers)
     return calibrate(a)
+
+
+def _checkpoint_shape(path: Path) -> dict:
+    """scale and seeds of a calibration checkpoint, when it is readable (the resume checks it fully)."""
+    import json
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    if not isinstance(doc, dict):
+        return {}
+    from .scenario import SCALES
+
+    out = {}
+    if doc.get("scale") in SCALES:
+        out["scale"] = doc["scale"]
+    if isinstance(doc.get("seeds"), int) and not isinstance(doc.get("seeds"), bool) and 1 <= doc["seeds"] <= MAX_SEEDS:
+        out["seeds"] = doc["seeds"]
+    return out
 
 
 def cmd_targets(a: argparse.Namespace) -> int:

@@ -157,7 +157,7 @@ def test_cli_small_options(tmp_path, capsys, cli_baseline):
     before = (cli_baseline / "timeseries.csv").read_bytes()
     assert main(["run", "baseline", "--scale", "tiny", "--seeds", "3", "--out", str(cli_baseline.parent)]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--force" in err and "2 seeds" in err
+    assert err.count("\n") == 1 and "--force" in err and "with 2 seeds" in err
     assert (cli_baseline / "timeseries.csv").read_bytes() == before
 
 
@@ -188,12 +188,13 @@ def test_set_override_acts(tmp_path):
     assert sc.levers.talent_incentive[0].region == "northeast"
 
 
-def test_calibrate_never_overwrites_the_fit_without_force(tmp_path, capsys):
-    (tmp_path / "params.yaml").write_text("values: {talent.mobility_high: 2.0}\n")
-    assert main(["calibrate", "--out", str(tmp_path), "--budget", "1"]) == 2
+def test_calibrate_never_overwrites_the_committed_fit_without_force(capsys):
+    committed = ROOT / "calibration" / "params.yaml"
+    before = committed.read_bytes()
+    assert main(["calibrate", "--budget", "1"]) == 2  # default --out: the committed calibration
     err = capsys.readouterr().err
     assert "--force" in err and "committed fit" in err
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
+    assert committed.read_bytes() == before
     from model.cli import build_parser
 
     assert build_parser().parse_args(["calibrate"]).scale is None  # -> the fit's own scale (cmd_calibrate)
@@ -248,3 +249,22 @@ def test_wheel_installs_and_runs_the_baseline_byte_identically(tmp_path, cli_bas
     assert "ne-revival" in listed.stdout
     version = subprocess.run([geese, "--version"], cwd=work, capture_output=True, text=True, timeout=60)
     assert version.stdout.strip() == f"geese (flying-geese) {model.__version__}"
+
+
+def test_paired_comparison_files(cli_baseline, capsys):
+    out = cli_baseline.parent
+    assert main(["run", "ne-revival", *TINY, "--workers", "1", "--out", str(out)]) == 0
+    assert main(["compare", str(cli_baseline), str(out / "ne-revival")]) == 0
+    folder = out / "compare-baseline-vs-ne-revival"
+    table = pd.read_csv(folder / "comparison.csv")
+    assert {"diff_p05", "diff_p50", "diff_p95", "outlier_seeds"} <= set(table.columns)
+    assert "national" in set(table["region"])
+    per_seed = pd.read_csv(folder / "differences_by_seed.csv")
+    assert sorted(per_seed["seed"].unique()) == [0, 1]
+    # p50 of the per-seed differences, joined into comparison.csv
+    row = table[(table["scenario"] == "ne-revival") & (table["metric"] == "gdp") & (table["region"] == "northeast")
+                & (table["year"] == 2035)].iloc[0]
+    seeds = per_seed[(per_seed["metric"] == "gdp") & (per_seed["region"] == "northeast") & (per_seed["year"] == 2035)]
+    assert row["diff_p50"] == pytest.approx(np.median(seeds["difference"]), rel=1e-6)
+    per_yuan = pd.read_csv(folder / "effect_per_yuan.csv")
+    assert (per_yuan["cost_p50"] > 0).all() and (folder / "effect_per_yuan.png").stat().st_size > 10_000
