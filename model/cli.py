@@ -136,6 +136,23 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--workers", type=_positive("--workers"), default=None)
     t.add_argument("--targets", type=Path, default=calibration / "targets.yaml")
     t.add_argument("--params", type=Path, default=calibration / "params.yaml")
+    sa = sub.add_parser("sensitivity", help="Morris screening or Sobol indices over parameter ranges (SALib)")
+    sa.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
+                    help="a scenario file or shipped name (default baseline)")
+    sa.add_argument("--method", choices=["morris", "sobol"], default="morris")
+    sa.add_argument("--params", nargs="+", metavar="NAME",
+                    help="parameters to vary over their ranges (default: the calibrated ones)")
+    sa.add_argument("--outcomes", nargs="+", metavar="METRIC:REGION[:YEAR]",
+                    default=["industrial_va_share:northeast", "gdp:national"],
+                    help="outcomes (year default: the scenario's last)")
+    sa.add_argument("--trajectories", type=_bounded("--trajectories", 2, 1000), default=10, help="Morris trajectories")
+    sa.add_argument("--samples", type=_bounded("--samples", 2, 100_000), default=64,
+                    help="Sobol base samples (a power of 2; N x (k + 2) runs)")
+    sa.add_argument("--seeds", type=_bounded("--seeds", 1, MAX_SEEDS), default=1, help="seeds per point (common)")
+    sa.add_argument("--scale", choices=list(SCALES), default="tiny")
+    sa.add_argument("--workers", type=_positive("--workers"), default=None)
+    sa.add_argument("--scheduler", help="Dask scheduler address")
+    sa.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
     return p
 
 
@@ -489,7 +506,71 @@ def cmd_targets(a: argparse.Namespace) -> int:
     return targets_command(a)
 
 
-COMMANDS = {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "list": cmd_list,
+def cmd_sensitivity(a: argparse.Namespace) -> int:
+    """`geese sensitivity`: indices.csv, samples.csv, tornado.png and manifest.json in results/sensitivity-..."""
+    import json
+
+    from . import __version__
+    from .parameters import PARAMS_FILE, calibrated_overrides
+    from .results import Output, git_commit
+    from .runner import ReplicatePool, cap_workers, check_scheduler
+
+    try:
+        from . import sensitivity as sa
+    except ImportError:
+        raise InputError("sensitivity", None, "SALib", "install it: pip install 'flying-geese[analysis]'") from None
+    try:
+        import SALib  # noqa: F401
+    except ImportError:
+        raise InputError("sensitivity", None, "SALib", "install it: pip install 'flying-geese[analysis]'") from None
+    (f, sc), = _load_all([a.scenario], warn=False)
+    names = a.params or (sorted(calibrated_overrides()) if PARAMS_FILE.is_file() else [])  # default: the fitted ones
+    prob = sa.problem(names or [])
+    outcomes = [sa.parse_outcome(o) for o in a.outcomes]
+    for o in outcomes:
+        if o.year is not None and not sc.first_year < o.year <= sc.last_year:
+            raise InputError("--outcomes", None, o.label(sc.last_year), f"a year the scenario simulates, "
+                                                                         f"{sc.first_year + 1} to {sc.last_year}")
+    if all(o.year is not None for o in outcomes):  # the model is causal: stop at the last year asked about
+        sc = sc.model_copy(update={"years": (sc.first_year, max(o.year for o in outcomes))})
+    if a.method == "sobol" and a.samples & (a.samples - 1):
+        raise InputError("--samples", None, a.samples, "a power of 2 (Sobol sequences), e.g. 64")
+    if a.scheduler:
+        check_scheduler(a.scheduler)
+    n_points = (a.trajectories * (prob["num_vars"] + 1) if a.method == "morris"
+                else a.samples * (prob["num_vars"] + 2))
+    name = f"sensitivity-{sc.name}-{a.method}"[:64]
+    with Output(a.out, [name], "sensitivity", inputs=[f]) as output:
+        def fill(tmp: Path) -> None:
+            import time
+
+            t0 = time.perf_counter()
+            with ReplicatePool(cap_workers(a.workers), a.scheduler) as pool:
+                run = sa.morris if a.method == "morris" else sa.sobol
+                size = {"trajectories": a.trajectories} if a.method == "morris" else {"samples": a.samples}
+                table, x, y = run(sc, names, outcomes, pool, seeds=a.seeds, scale=a.scale,
+                                  progress=_progress(n_points * a.seeds, a.method), **size)
+            table.to_csv(tmp / "indices.csv", index=False, float_format="%.8g")
+            labels = [o.label(sc.last_year) for o in outcomes]
+            samples = pd.DataFrame(x, columns=names).assign(**{lab: y[:, j] for j, lab in enumerate(labels)})
+            samples.to_csv(tmp / "samples.csv", index=False, float_format="%.8g")
+            sa.tornado(table, a.method, f"{'Morris screening' if a.method == 'morris' else 'Sobol indices'} — "
+                       f"{sc.name}, {n_points} points x {a.seeds} seed(s) at scale {a.scale}", tmp / "tornado.png")
+            doc = {"kind": "sensitivity", "name": name, "scenario": sc.model_dump(mode="json", by_alias=True),
+                   "method": a.method, "parameters": sa.problem(names), "outcomes": labels, "points": n_points,
+                   "seeds": a.seeds, "scale": a.scale, "package_version": __version__, "git_commit": git_commit(),
+                   "wall_seconds": round(time.perf_counter() - t0, 3)}
+            (tmp / "manifest.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+        import pandas as pd
+
+        target = output.write(name, fill)
+    print(f"{a.method}: {len(names)} parameters x {len(outcomes)} outcomes, {n_points} points x {a.seeds} seed(s) "
+          f"-> {target}")
+    return 0
+
+
+COMMANDS = {"sensitivity": cmd_sensitivity, "run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "list": cmd_list,
             "calibrate": cmd_calibrate, "targets": cmd_targets}
 
 

@@ -129,6 +129,7 @@ def manifest(run: ScenarioRun) -> dict:
 RUN_FILES = frozenset({"timeseries.csv", "summary.csv", "flows.csv", "manifest.json", "plots"})
 COMPARE_FILES = frozenset({"comparison.png", "difference.png", "comparison.csv", "manifest.json",
                            "differences_by_seed.csv", "effect_per_yuan.csv", "effect_per_yuan.png"})  # issue 13
+SENSITIVITY_FILES = frozenset({"indices.csv", "samples.csv", "tornado.png", "manifest.json"})  # issue 13
 _HIDDEN = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)-[A-Za-z0-9_]+$")
 _rename = os.rename  # tests inject failures here
 
@@ -160,8 +161,8 @@ def _manifest_kind(folder: Path) -> str | None:
         return None
     if not isinstance(doc, dict) or "package_version" not in doc:
         return None
-    if doc.get("kind") == "compare":
-        return "compare"
+    if doc.get("kind") in ("compare", "sensitivity"):
+        return doc["kind"]
     return "run" if isinstance(doc.get("name"), str) and "scenario" in doc else None
 
 
@@ -178,7 +179,7 @@ def check_replaceable(target: Path, kind: str, option: str = "--out") -> None:
         raise InputError(option, None, str(target), f"cannot read it ({exc.strerror})") from None
     if not entries:
         return
-    allowed = RUN_FILES if kind == "run" else COMPARE_FILES
+    allowed = {"run": RUN_FILES, "sensitivity": SENSITIVITY_FILES}.get(kind, COMPARE_FILES)
     legacy_compare = kind == "compare" and set(entries) <= COMPARE_FILES - {"manifest.json"}
     found = _manifest_kind(target)
     if found != kind and not legacy_compare:

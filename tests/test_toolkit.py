@@ -268,3 +268,39 @@ def test_paired_comparison_files(cli_baseline, capsys):
     assert row["diff_p50"] == pytest.approx(np.median(seeds["difference"]), rel=1e-6)
     per_yuan = pd.read_csv(folder / "effect_per_yuan.csv")
     assert (per_yuan["cost_p50"] > 0).all() and (folder / "effect_per_yuan.png").stat().st_size > 10_000
+
+
+def test_sensitivity_morris_end_to_end_at_tiny(tmp_path, capsys):
+    pytest.importorskip("SALib")
+    argv = ["sensitivity", "baseline", "--params", "talent.mobility_high", "location.relocation_cost",
+            "--outcomes", "industrial_va_share:northeast:2014", "gdp:national:2014", "--trajectories", "2",
+            "--workers", "1", "--out", str(tmp_path)]
+    assert main(argv) == 0
+    folder = tmp_path / "sensitivity-baseline-morris"
+    table = pd.read_csv(folder / "indices.csv")
+    assert list(table.columns) == ["outcome", "parameter", "mu", "mu_star", "mu_star_conf", "sigma"]
+    assert len(table) == 4 and (table["mu_star"] >= 0).all()
+    assert len(pd.read_csv(folder / "samples.csv")) == 2 * 3  # trajectories x (k + 1)
+    assert (folder / "tornado.png").stat().st_size > 5_000
+    assert json.loads((folder / "manifest.json").read_text())["kind"] == "sensitivity"
+    assert main(argv) == 0  # a rerun replaces its own folder
+
+
+@pytest.mark.parametrize(("extra", "must"), [
+    (["--params", "talent.mobility_hig"], ["--params", "talent.mobility_hig", "did you mean"]),
+    (["--params", "demand.sector_share_2012.equipment"], ["sum to one"]),
+    (["--outcomes", "gdp:narnia:2030"], ["--outcomes", "narnia", "region"]),
+    (["--outcomes", "gpd:national"], ["--outcomes", "did you mean 'gdp'"]),
+    (["--outcomes", "gdp:national:2050"], ["--outcomes", "year"]),
+    (["--method", "sobol", "--samples", "6"], ["--samples", "6", "power of 2"]),
+    (["--trajectories", "1"], ["--trajectories", "1"]),
+])
+def test_sensitivity_bad_input(tmp_path, capsys, extra, must):
+    pytest.importorskip("SALib")
+    base = ["sensitivity", "--params", "talent.mobility_high", "--out", str(tmp_path / "out")]
+    rc = main([*base, *extra])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1, err
+    for m in must:
+        assert m in err, (m, err)
+    assert not (tmp_path / "out").exists()

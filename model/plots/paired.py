@@ -90,7 +90,7 @@ def difference_quantiles(diff: pd.DataFrame) -> pd.DataFrame:
     flagged = diff[diff["outlier"]].groupby(["region", "metric", "scenario"])["seed"].agg(
         lambda s: " ".join(str(int(x)) for x in sorted(set(s))))
     out = out.merge(flagged.rename("outlier_seeds").reset_index(), on=["region", "metric", "scenario"], how="left")
-    out["outlier_seeds"] = out["outlier_seeds"].fillna("")
+    out["outlier_seeds"] = out["outlier_seeds"].astype(object).where(out["outlier_seeds"].notna(), "")
     return out
 
 
