@@ -75,6 +75,7 @@ class Firms(ArrayAgentSet):
         "profit": np.dtype(np.float64),          # million yuan, last year
         "loss_years": np.dtype(np.int16),        # consecutive years with a loss
         "weight": np.dtype(np.float64),          # real firms per agent
+        "location_match": np.dtype(np.float64),  # [firm, region] persistent match with each region (location.py)
     }
 
 

@@ -115,6 +115,32 @@ def _net_general(v: YearView) -> np.ndarray:
 
 
 _HIGH_TECH = SECTORS.index("high_tech")
+_EQUIPMENT = SECTORS.index("equipment")
+
+
+def _local_procurement(sector: int | None) -> Callable[[YearView], np.ndarray]:
+    """Share of intermediate inputs bought inside the region (chains.py), input-weighted over sectors, or one sector;
+    national: the value-added-weighted mean of the regions."""
+    def compute(v: YearView) -> np.ndarray:
+        w = v.w
+        if w.local_procurement.size == 0:
+            return np.full(v.R + 1, np.nan)
+        weight = w.va_rs_prev * w.io.sum(axis=0)[None, :]        # [r, s] inputs bought
+        if sector is not None:
+            share = w.local_procurement[:, sector]
+            wr = weight[:, sector]
+        else:
+            share = (w.local_procurement * weight).sum(axis=1) / np.maximum(weight.sum(axis=1), 1e-12)
+            wr = weight.sum(axis=1)
+        return np.append(share, (share * wr).sum() / max(wr.sum(), 1e-12))
+    return compute
+
+
+def _relocation_rate(v: YearView) -> np.ndarray:
+    """Firms relocating out of the region / its firms at the start of the year; national: all moves / all firms."""
+    start = v.n_firms - v.ys["entries"] + v.ys["exits"] - v.ys["reloc_in"] + v.ys["reloc_out"]
+    out = both(v.ys["reloc_out"]) / np.maximum(both(start), 1e-12)
+    return out
 
 METRICS: tuple[Metric, ...] = (
     Metric("population", "million people", "resident population", lambda v: both(v.w.population) / MILLION, True),
@@ -160,6 +186,18 @@ METRICS: tuple[Metric, ...] = (
     Metric("entries", "firms/yr", "new firms", lambda v: both(v.ys["entries"])),
     Metric("exits", "firms/yr", "firms exiting", lambda v: both(v.ys["exits"])),
     Metric("innovations", "firms/yr", "firms with a successful innovation", lambda v: both(v.w.innovations)),
+    Metric("relocation_rate", "share of firms/yr", "firms relocating out of the region / its firms (national: all moves)",
+           _relocation_rate),
+    Metric("market_access", "index, east 2012 = 1", "market access from market potential (geography.py)",
+           lambda v: np.append(v.w.access, np.average(v.w.access, weights=np.maximum(v.w.gdp, 1e-12)))),
+    Metric("land_price", "index, 2012 = 1", "industrial land price (land.py); national: capital-weighted mean",
+           lambda v: np.append(v.w.land_price, np.average(
+               v.w.land_price, weights=np.maximum(v.reg(v.f.weight * v.f.capital), 1e-12)))),
+    Metric("local_procurement_share", "share of inputs", "intermediate inputs bought inside the region (chains.py)",
+           _local_procurement(None)),
+    Metric("local_procurement_equipment", "share of inputs",
+           "equipment (incl. autos) inputs bought inside the region (chains.py; seed 001: northeast ~0.4)",
+           _local_procurement(_EQUIPMENT)),
 )
 BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
 if len(BY_NAME) != len(METRICS):

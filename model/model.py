@@ -19,8 +19,8 @@ import numpy as np
 
 from . import SECTORS, SKILLS, YI, guards
 from .errors import InputError
-from .mechanisms import (capital, carbon, demand, demography, digital, entry_exit, innovation,
-                         labour_market, location, migration, production)
+from .mechanisms import (capital, carbon, chains, demand, demography, digital, entry_exit, geography, innovation,
+                         labour_market, land, location, migration, production)
 from .parameters import check_keys, resolve_parameters
 from .policy import policy_for_year
 from .recorder import Recorder
@@ -32,7 +32,9 @@ Step = Callable[[Sim], None]
 
 # The 2012 set-up: each step needs what the ones before it set (see each ``init``'s docstring).
 SETUP: tuple[Step, ...] = (
-    location.init,                    # market access, land, friction, user cost
+    geography.init,                   # market access 2012 and the market-potential reference
+    land.init,                        # land-cost gradient, land prices, user cost
+    location.init,                    # friction
     demography.init,                  # talent agents (draws: region, skill, age, home, ability)
     labour_market.init,               # pools, talent shares, 2012 wages
     production.init,                  # technology, firm agents (draws: cell, size, TFP), TFP backed out
@@ -44,13 +46,18 @@ SETUP: tuple[Step, ...] = (
     labour_market.init_employment,    # other sectors' labour share, employment, who works (draw)
     migration.init,                   # amenities of the 2012 spatial equilibrium
     carbon.init,                      # firm and grid intensities, non-industrial CO2
+    chains.init,                      # IO coefficients, 2012 supplier access, local procurement
+    location.init_match,              # firm-region matches (draws; last, so the rest of 2012 is unchanged)
 )
 # One year, in order.
 YEAR: tuple[Step, ...] = (
     demography.step,      # 1. ageing, retirement, young entrants and graduates
     migration.step,       # 2. talent reconsiders where to live; the year's pool is then fixed
     entry_exit.step,      # 3. exit: sustained losses or bad luck; capital stranded
-    location.step,        # 4. firms reconsider their region (flying geese)
+    geography.step,       # 4a. market access from market potential (last year's GDP, this year's trade costs)
+    land.step,            # 4b. industrial land prices and the user cost from capital after exits
+    chains.step,          # 4c. supplier access and the chain factor from last year's value added
+    location.step,        # 4. place factors; firms reconsider their region (flying geese)
     capital.step,         # 5. the national pool finances entrants, then incumbents
     innovation.step,      # 6. R&D and innovation
     digital.step,         # 7. digital adoption

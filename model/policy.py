@@ -10,12 +10,14 @@ the mechanism it names:
 * relocation_subsidy -> firm location choice (share of the sunk cost of moving) and entry
   (the user cost saved on the subsidised share of entry capital)
 * business_environment -> firm factor costs (friction), hence supply, returns and location
+* chain_sourcing   -> local-sourcing home bias of the region's buyers (chains.py): local procurement
+  and supplier access
 * shocks           -> national sector demand
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -38,6 +40,7 @@ class Policy:
     relocation_subsidy: np.ndarray  # [region, sector] share of relocation/entry cost
     friction_cut: np.ndarray        # [region] share of friction removed
     demand_shock: np.ndarray        # [sector] relative change
+    chain_local_sourcing: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [region] added home bias
 
     def effective_carbon_price(self) -> np.ndarray:
         """Price per tonne actually paid, by sector: zero where not covered, net of free allocation."""
@@ -81,6 +84,11 @@ def policy_for_year(scenario: Scenario, year: int, regions: tuple[str, ...]) -> 
         if e.active(year):
             fcut[r_of[e.region]] += e.friction_cut
 
+    chain = np.zeros(nr)
+    for e in lv.chain_sourcing:
+        if e.active(year):
+            chain[r_of[e.region]] += e.support
+
     shock = np.zeros(ns)
     for sh in scenario.shocks:
         if sh.year == year:
@@ -101,4 +109,5 @@ def policy_for_year(scenario: Scenario, year: int, regions: tuple[str, ...]) -> 
         rd_subsidy=cap(rsub), tech_transfer=cap(tt),
         relocation_subsidy=cap(reloc), friction_cut=cap(fcut),
         demand_shock=np.maximum(shock, -0.9),
+        chain_local_sourcing=chain,
     )

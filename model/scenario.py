@@ -104,6 +104,13 @@ class RelocationSubsidy(_Regional):
     subsidy: Share = Field(0.0, description="share of the relocation or entry cost paid (1)")
 
 
+class ChainSourcing(_Regional):
+    """Local sourcing support for chain leaders (supplier parks, local-content programmes; chains.py)."""
+
+    support: Annotated[float, Field(strict=True, ge=0.0, le=5.0)] = Field(
+        0.0, description="added to the local-sourcing home bias of the region's buyers (1)")
+
+
 class BusinessEnvironment(_Regional):
     """Administrative and institutional friction removed."""
 
@@ -144,6 +151,7 @@ class Levers(_Strict):
     rd_support: list[RdSupport] = Field(default_factory=list)
     relocation_subsidy: list[RelocationSubsidy] = Field(default_factory=list)
     business_environment: list[BusinessEnvironment] = Field(default_factory=list)
+    chain_sourcing: list[ChainSourcing] = Field(default_factory=list)
 
 
 class Shock(_Strict):

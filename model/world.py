@@ -45,8 +45,16 @@ class World:
     land: np.ndarray = _empty()           # [region] land cost index in 2012, 1
     friction: np.ndarray = _empty()       # [region] business-environment friction f_r on factor costs, 1
     user_cost: np.ndarray = _empty()      # [region] user cost of capital u_r, yuan per yuan of capital per year
-    capital_share_2012: np.ndarray | None = None  # [region] share of industrial capital in 2012 (land congestion), 1
-    agg: np.ndarray = _empty()            # [region, sector] agglomeration factor this year, 1
+    capital_share_2012: np.ndarray | None = None  # [region] share of industrial capital in 2012 (land use), 1
+    land_price: np.ndarray = _empty()     # [region] industrial land price relative to 2012 (land.py), 1
+    geo: Any = None                       # geography.Geography: provinces, distances, logistics path (None: access fixed)
+    agg: np.ndarray = _empty()            # [region, sector] agglomeration factor this year, times the chain factor, 1
+    # --- industrial chains (chains.init / chains.step)
+    io: np.ndarray = _empty()             # [input sector k, buyer sector s] input-output coefficients (2012), 1
+    va_ratio: np.ndarray = _empty()       # [sector] value added per yuan of gross output (2012), 1
+    supplier_access_2012: np.ndarray = _empty()  # [region, sector, input sector] supplier access in 2012, yi yuan
+    chain: np.ndarray = _empty()          # [region, sector] chain factor on place productivity this year, 1
+    local_procurement: np.ndarray = _empty()  # [region, sector] share of intermediate inputs bought locally, 1
     spill: np.ndarray = _empty()          # [region] talent spillover factor this year, 1
     # --- labour (demography.init, labour_market.init/step, migration.step)
     talent_weight: float = 0.0            # weight of a talent agent, people per agent

@@ -58,12 +58,6 @@ def test_growth_path_uses_data_then_glides_to_2035():
     assert demand.growth_path(data, 0.035, 2040) == 0.035
 
 
-def test_market_access_converges():
-    a0 = np.array([1.0, 0.8])
-    a = demand.market_access(a0, 0.1, 10)
-    assert a[0] == 1.0 and 0.8 < a[1] < 1.0
-
-
 # --- labour market ------------------------------------------------------------------------
 def test_labour_market_rations_and_raises_wages_when_short():
     demand_ = np.array([[110.0, 90.0]])
@@ -295,7 +289,7 @@ def test_fast_profit_path_matches_the_general_formula():
 
 
 def test_land_gets_dearer_where_industry_concentrates():
-    m = small_model(seed=8, params={"location.land_congestion": 1.0})
+    m = small_model(seed=8, params={"location.land_supply_elasticity": 1.0})
     location.update_land_cost(m)
     before = m.world.user_cost.copy()
     f = m.firms
@@ -303,10 +297,11 @@ def test_land_gets_dearer_where_industry_concentrates():
     location.update_land_cost(m)
     uc = m.world.user_cost
     assert uc[2] > before[2] and np.all(uc[[0, 1, 3]] < before[[0, 1, 3]])
-    flat = small_model(seed=8, params={"location.land_congestion": 0.0})
+    flat = small_model(seed=8, params={"location.land_share": 0.0})
     flat.firms.data["capital"][flat.firms.region == 2] *= 2.0
     location.update_land_cost(flat)
-    np.testing.assert_allclose(flat.world.user_cost, before)
+    np.testing.assert_allclose(flat.world.user_cost, before * 0 + (flat.params["capital.interest_rate"]
+                               + flat.params["capital.depreciation"]) * flat.world.land)
 
 
 # ===========================================================================================

@@ -26,7 +26,7 @@ import numpy as np
 from .. import SECTORS, YI
 from ..scenario import FIRST_YEAR
 from ..world import Sim
-from . import carbon, demand, entry_exit
+from . import carbon, demand, entry_exit, location
 
 PARAMETERS = ("capital.savings_rate", "capital.foreign_share", "capital.depreciation", "capital.carbon_risk_premium",
               "capital.return_sensitivity", "capital.firm_return_sensitivity", "capital.industry_return_elasticity",
@@ -74,15 +74,17 @@ def step(model: Sim) -> None:
     alloc = cell_shares(k_rs, rho, P["capital.return_sensitivity"]) * pool
     empty = k_rs <= 0  # a cell with no capital yet: its entrants are funded before the split
 
-    # Entrants: Poisson per sector, regions by logit, financed first from their cell's allocation.
+    # Entrants: Poisson per sector, each picks its region by expected profit and its own match (location.py),
+    # financed first from its cell's allocation.
     n_s = np.bincount(f.sector, minlength=S)
     counts = rng.poisson(P["entry_exit.entry_rate"] * n_s)
     n_rs = np.bincount(cell, weights=f.weight, minlength=R * S).reshape(R, S)
     # a subsidy on a share s of the entry cost saves s x the user cost of that capital every year
     subsidy_return = pol.relocation_subsidy * w.user_cost[:, None]
-    by_rs = entry_exit.entry_regions(rng, counts, n_rs, rho.reshape(R, S), subsidy_return,
-                                     P["entry_exit.profit_sensitivity"])
-    e_cell = np.repeat(np.arange(R * S), by_rs.ravel())
+    expected = location.entry_returns(model, cell) - premium.reshape(R, S)
+    e_region, e_sector, e_match = location.entry_choice(rng, counts, n_rs, expected, subsidy_return,
+                                                        P["entry_exit.profit_sensitivity"])
+    e_cell = e_region.astype(np.int64) * S + e_sector
     n_cell = np.bincount(cell, minlength=R * S)
     log_k = np.bincount(cell, weights=np.log(f.capital), minlength=R * S) / np.maximum(n_cell, 1)
     fallback = np.exp(np.log(f.capital).mean()) if len(f) else 1.0
@@ -111,8 +113,7 @@ def step(model: Sim) -> None:
     f.data["age"] += 1
     inv_r = np.bincount(f.region, weights=f.weight * inv, minlength=R)
 
-    e_region = (e_cell // S).astype(np.int8)
-    f.append(**entry_exit.entrant_columns(model, cell, n_cell, e_cell, e_k))
+    f.append(**entry_exit.entrant_columns(model, cell, n_cell, e_cell, e_k), location_match=e_match)
     model.year_stats["entries"] = np.bincount(e_region, minlength=R) * w.firm_weight
     model.year_stats["investment"] = (inv_r + np.bincount(e_region, weights=e_k * w.firm_weight,
                                                           minlength=R)) / YI

@@ -11,11 +11,8 @@ Firms win shares by competitiveness: the sector price p_s clears the market each
 
 with Y_i(p) each firm's profit-maximising supply (production.py) and eta = demand.price_elasticity.
 Cheaper, more productive firms supply more at any price; the price falls when capacity outgrows
-demand and rises when it lags. Real value added is a_r Y_i at base prices (p = 1 in 2012). Market access a_r converges towards the
-best-connected region as transport infrastructure spreads inland (high-speed rail, the Western
-Land-Sea Corridor, China-Europe trains; seeds 002/004):
-
-    a_r,t = a_max - (a_max - a_r,2012) (1 - demand.access_convergence)^(t - 2012)
+demand and rises when it lags. Real value added is a_r Y_i at base prices (p = 1 in 2012). Market
+access a_r follows each region's market potential (geography.py, set in location.step).
 
 The non-industrial part of GDP (services, agriculture, construction) is aggregate. Nationally it
 grows so that GDP follows g_t: N_t = N_t-1 (1 + e_N g_t), e_N = (1 - i e_ind)/(1 - i) with i the
@@ -154,12 +151,6 @@ def clear_prices(sector: np.ndarray, scale: np.ndarray, access: np.ndarray, char
         inside = (lo < step) & (step < hi)
         lp = np.where(np.abs(f) < 1e-9, lp, np.where(inside, step, 0.5 * (lo + hi)))
     return np.exp(lp)
-
-
-def market_access(access_2012: np.ndarray, convergence: float, years: int) -> np.ndarray:
-    """Market access with the gap to the best-connected region closing at ``convergence`` a year."""
-    best = access_2012.max()
-    return best - (best - access_2012) * (1.0 - convergence) ** years
 
 
 def services_elasticity(industrial_share: float, industry_elasticity: float) -> float:

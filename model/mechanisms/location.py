@@ -1,73 +1,113 @@
-"""Firm location choice: the flying-geese mechanism.
+"""Firm location: where new plants go, and the rare whole-firm relocation (the flying-geese mechanism).
 
-Each year a firm reviews its location with probability location.review_rate (firms at least a year
-old). A reviewing firm i evaluates every region r with its own capital, productivity and technology:
+Most industrial transfer happens through new capacity: entrants choose a region by expected profit,
+and investment flows to the cells with the higher returns (capital.py). Moving a whole firm is
+possible but rare: it has a sunk cost, it gives up the firm's match with its present region, and a
+profit gap is not expected to last.
 
-    pi_ir = alpha (p_s a_r - tau_ir) Y_ir - (1 + f_r) u_r K_i       profit it would make in r
-            (Y_ir from production.py with r's wages, land, friction, market access, grid,
-             agglomeration and talent spillover)
-    V_ir  = lambda (clip(H (pi_ir - pi_i,cur) / VA_i, +/-c) - kappa (1 - sub_rs) [r != cur]) + Gumbel_ir
-            (c = location.gain_clip; VA_i at least location.min_relative_scale x the mean firm's)
-    H     = 1 / (capital.interest_rate + entry_exit.exit_hazard)     years over which a gain is reaped
+Firm-region match. Every firm carries a persistent match m_ir with each region r (supplier and
+customer ties, local government relations, managers' roots: what makes one place better for this
+firm than for its neighbour), drawn once as iid standard Gumbel (agent column ``location_match``).
+An entrant picks its region by
 
-(a one-off sunk cost is weighed against the present value of a lasting profit gain, discounted at
-the interest rate and the hazard of exit) and moves to argmax_r V_ir, i.e. to r with logit probability softmax_r(V - Gumbel), drawn with one
-uniform per firm on the cumulative probabilities. lambda = location.profit_sensitivity, kappa = location.relocation_cost
-(sunk, a share of a year's value added; paid on moving, less the relocation_subsidy lever sub_rs).
-Staying is the default (inertia): no review, or no region beats the current one by the sunk cost.
-As east wages rise, labour-intensive firms (low alpha, low theta) gain most from moving inland.
-Against herding (every firm of a sector seeing the same best region) the land part of the user cost
-rises where industry concentrates: land_r,t = land_r,2012 (K share_r,t / K share_r,2012)^zeta, with
-zeta = location.land_congestion (0, i.e. off, by default: the committed calibration was fitted without
-it), updated before each year's location choice (``update_land_cost``).
-Firms keep their capital, technology and staff counts when they move (relocations conserve firms).
+    U_er = ln(1 + n_rs) + lambda_e (rho^e_rs + sub_rs u_r) + m_er,       region = argmax_r U_er
+
+(n_rs the sector's weighted firm count, a spin-off and supplier pull; rho^e_rs the expected net
+return of a new plant in r: the profit per unit of capital of a firm with the cell's mean own TFP at
+this year's wages, land prices, access and last year's price, from the same profit table as moving
+firms; lambda_e = entry_exit.profit_sensitivity). Because m is Gumbel, the choice is the multinomial
+logit in U - m, and the match of the region chosen is what keeps the firm there. A 2012 incumbent
+draws its matches conditional on its region being its best (at the 2012 spatial equilibrium every
+region offers the same return, so the largest of R Gumbel draws is put on its present region).
+
+Relocation. A firm aged at least one year reviews its location with probability
+location.review_rate. A reviewing firm i in region c evaluates every region r:
+
+    pi^e_ir = R_ir x_w,sr^(-(1-alpha_s)/alpha_s) - C_ir x_L,sr      expected profit in r (R revenue
+              part alpha (p a_r - tau) Y_ir, C the capital cost (1 + f_r) u_r K_i, production.py)
+    H       = 1 / (interest + exit_hazard + 1 - rho_gap)            years a profit gap is expected to last
+    v_ir    = lambda (clip(H (pi^e_ir - pi^e_ic) / VA_i, +/-c) - kappa (1 - sub_rs)) + beta_m (m_ir - m_ic),  v_ic = 0
+    P(r)    = exp(v_ir) / sum_r' exp(v_ir')      (a transient Gumbel shock; one uniform per firm)
+
+A gap in annual profit is capitalised over H years: it decays at 1 - rho_gap a year (regional cost
+gaps close as factors move; Barro and Sala-i-Martin 1992 find about 2% a year for incomes, firm profit
+differentials close far faster, Mueller 1986), and is discounted at the interest rate and the exit
+hazard. Expectations account for the costs the firm's own sector's move causes: the firm evaluates
+its options at the wages and land prices that its sector's expected moves this year would bring
+(rational expectations, one fixed-point step). With P^0 the choice probabilities at today's prices,
+the sector's expected capital and job flows into r are
+
+    dK_sr = sum_{i in s} W_i K_i (P^0_ir - [r = c_i]),   dL_sr = sum_{i in s} W_i (H_i + G_i)(P^0_ir - [r = c_i])
+    x_L,sr = (1 - s_L + s_L p_r ((K_r + dK_sr)/K_r)^(1/eps_L)) / (1 - s_L + s_L p_r)      land (land.py)
+    x_w,sr = (1 + dL_sr / N_r)^psi_w                                                     wages
+
+(N_r the region's workforce, psi_w = location.expected_wage_response, the inverse local labour supply
+elasticity). lambda = location.profit_sensitivity, kappa = location.relocation_cost (sunk, a share of a
+year's value added; the relocation_subsidy lever pays sub_rs of it), beta_m = location.match_weight,
+rho_gap = location.gap_persistence, c = location.gain_clip (VA_i at least location.min_relative_scale
+x the mean firm's). Firms keep capital, technology and staff counts when they move.
+
+Each year's step first updates the place: market access from market potential (geography.py), the
+industrial land price and user cost (land.py), the agglomeration factor (production.py) times the
+chain factor (chains.py) and the talent spillover; then the reviewing firms choose.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import CARBON_COST_UNIT, GENERAL, HIGH, YI
-from ..scenario import FIRST_YEAR
+from .. import CARBON_COST_UNIT, GENERAL, HIGH, SECTORS, YI
 from ..world import Sim
-from . import demand, production
+from . import land, production
 
-PARAMETERS = ("demand.market_access", "demand.access_convergence", "location.land_cost", "location.friction",
-              "location.land_congestion", "location.review_rate", "location.profit_sensitivity",
-              "location.relocation_cost", "capital.interest_rate", "capital.depreciation", "entry_exit.exit_hazard",
-              "production.agglomeration_elasticity", "production.spillover_elasticity", "digital.annual_cost",
-              "location.gain_clip", "location.min_relative_scale")
+PARAMETERS = ("location.friction", "location.land_share", "location.land_supply_elasticity", "location.review_rate",
+              "location.profit_sensitivity", "location.relocation_cost", "location.gap_persistence",
+              "location.match_weight", "location.expected_wage_response", "capital.interest_rate",
+              "capital.depreciation", "entry_exit.exit_hazard", "production.agglomeration_elasticity",
+              "production.spillover_elasticity", "digital.annual_cost", "location.gain_clip",
+              "location.min_relative_scale")
 
 
 def init(model: Sim) -> None:
-    """2012: market access, land, friction and the user cost of capital by region."""
-    P, w = model.params, model.world
-    w.access_2012 = P.by("demand.market_access", model.regions)
-    w.access = w.access_2012.copy()
-    w.land = P.by("location.land_cost", model.regions)
-    w.friction = P.by("location.friction", model.regions)
-    w.user_cost = (P["capital.interest_rate"] + P["capital.depreciation"]) * w.land
-    w.capital_share_2012 = None  # set at the first land update, once firms exist
+    """2012: the business-environment friction by region (access: geography.init; land: land.init)."""
+    model.world.friction = model.params.by("location.friction", model.regions)
+
+
+def init_match(model: Sim) -> None:
+    """2012, last: every firm's match with each region, the best on its present region (draws last, so the
+    rest of the 2012 state does not depend on them)."""
+    f = model.firms
+    f.data["location_match"] = initial_match(model.rng, f.region, model.data.n)
 
 
 def step(model: Sim) -> None:
-    """Market access converges; land prices follow industry; reviewing firms move (flows, ledger)."""
+    """Place factors (agglomeration x chains, spillover); reviewing firms move (flows, ledger). Market access
+    (geography.step) and land prices (land.step) are already this year's."""
     P, w, f, pol, rng = model.params, model.world, model.firms, model.policy, model.rng
-    R = model.data.n
-    w.access = demand.market_access(w.access_2012, P["demand.access_convergence"], model.year - FIRST_YEAR)
-    update_land_cost(model)
+    R, S = model.data.n, len(SECTORS)
     refresh_location_factors(model)
     review = (rng.random(len(f)) < P["location.review_rate"]) & (f.age >= 1)
     idx = np.flatnonzero(review)
     if len(idx) == 0:
         return
-    profit = profit_everywhere(model, idx)
+    revenue, cost = profit_parts(model, idx)
     sub = pol.relocation_subsidy[:, f.sector[idx]].T
-    horizon = 1.0 / (P["capital.interest_rate"] + P["entry_exit.exit_hazard"])
-    dest = choose(rng, profit, f.region[idx], f.value_added[idx], P["location.profit_sensitivity"],
-                  P["location.relocation_cost"], sub, horizon, gain_clip=P["location.gain_clip"],
-                  min_scale=P["location.min_relative_scale"])
-    moved = dest != f.region[idx]
+    hor = horizon(P["capital.interest_rate"], P["entry_exit.exit_hazard"], P["location.gap_persistence"])
+    cur, s_i, va_i = f.region[idx], f.sector[idx], f.value_added[idx]
+    args = (P["location.profit_sensitivity"], P["location.relocation_cost"], sub, hor, f.location_match[idx],
+            P["location.match_weight"], P["location.gain_clip"], P["location.min_relative_scale"])
+    # Expectations: the wages and land prices this sector's expected moves would bring (one fixed-point step).
+    p0 = probabilities(utilities(revenue - cost, cur, va_i, *args))
+    d_k = expected_flows(p0, cur, s_i, f.weight[idx] * f.capital[idx], S)
+    d_l = expected_flows(p0, cur, s_i, f.weight[idx] * (f.labour_high[idx] + f.labour_general[idx]), S)
+    k_r = np.bincount(f.region, weights=f.weight * f.capital, minlength=R)
+    x_land, x_wage = anticipated_factors(d_k, k_r, w.land_price, P["location.land_share"],
+                                         P["location.land_supply_elasticity"], d_l, w.labour_supply.sum(axis=1),
+                                         P["location.expected_wage_response"])
+    expo = (1.0 - w.a_exp) / w.a_exp
+    profit = revenue * x_wage[s_i] ** -expo[s_i][:, None] - cost * x_land[s_i]
+    dest = draw(rng, probabilities(utilities(profit, cur, va_i, *args)))
+    moved = dest != cur
     mi = idx[moved]
     o, dst, s = f.region[mi], dest[moved], f.sector[mi]
     wt = f.weight[mi]
@@ -86,23 +126,16 @@ def step(model: Sim) -> None:
 
 
 def refresh_location_factors(model: Sim) -> None:
-    """This year's agglomeration (from last year's value added) and talent spillover factors."""
+    """This year's agglomeration (from last year's value added) times the chain factor, and talent spillover."""
     P, w = model.params, model.world
-    w.agg = production.agglomeration(w.va_rs_prev, P["production.agglomeration_elasticity"])
+    chain = w.chain if w.chain.size else 1.0
+    w.agg = production.agglomeration(w.va_rs_prev, P["production.agglomeration_elasticity"]) * chain
     w.spill = production.spillover(w.h_share, w.h_nat, P["production.spillover_elasticity"])
 
 
 def update_land_cost(model: Sim) -> None:
-    """Industrial land gets dearer where industry concentrates (a congestion force against herding):
-    land_r,t = land_r,2012 (capital share_r,t / capital share_r,2012)^location.land_congestion."""
-    P, w, f = model.params, model.world, model.firms
-    k_r = np.bincount(f.region, weights=f.weight * f.capital, minlength=model.data.n)
-    share = k_r / max(k_r.sum(), 1e-12)
-    if w.capital_share_2012 is None:
-        w.capital_share_2012 = share
-    rel = np.maximum(share, 1e-6) / np.maximum(w.capital_share_2012, 1e-6)
-    land = w.land * rel ** P["location.land_congestion"]
-    w.user_cost = (P["capital.interest_rate"] + P["capital.depreciation"]) * land
+    """Industrial land prices and the user cost from this year's capital (land.step)."""
+    land.step(model)
 
 
 def charges_everywhere(model: Sim, sector: np.ndarray, digital_on: np.ndarray, direct: np.ndarray,
@@ -116,8 +149,21 @@ def charges_everywhere(model: Sim, sector: np.ndarray, digital_on: np.ndarray, d
     return out
 
 
-def profit_everywhere(model: Sim, idx: np.ndarray) -> np.ndarray:
-    """[firm, region] profit (million yuan) firm ``idx`` would make producing in each region this year.
+def place_profit_per_capital(model: Sim) -> np.ndarray:
+    """[sector, region] a (p_s a_r) (Y/K)_rs for own TFP 1 and no per-unit charges (the cell table)."""
+    w, pol = model.world, model.policy
+    a_s = w.a_exp
+    fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
+    place = (np.log(w.region_tfp * w.agg) + np.log(w.spill)[:, None]
+             + production.log_wage_term(w.wage[:, HIGH], w.wage[:, GENERAL], w.bh_exp, w.bg_exp))
+    gross_rs = w.access[:, None] * w.price[None, :]                           # [r, s]
+    cell_opk = np.exp((place + (1.0 - a_s) * np.log(gross_rs / fr_r[:, None])) / a_s)
+    return (a_s * gross_rs * cell_opk).T
+
+
+def profit_parts(model: Sim, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """[firm, region] (revenue part alpha (p a - tau) Y, capital cost (1 + f) u K) firm ``idx`` would have in
+    each region this year (million yuan); profit is their difference.
 
     Y/K = exp((ln A_i + ln Z agg spill + (1 - a) ln q_ir + wage term) / a). Without per-firm charges
     (no carbon price on the sector, not digital) q depends on (region, sector) only, so the region
@@ -128,57 +174,158 @@ def profit_everywhere(model: Sim, idx: np.ndarray) -> np.ndarray:
     a_s = w.a_exp
     a = a_s[s][:, None]
     fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
-    place = (np.log(w.region_tfp * w.agg) + np.log(w.spill)[:, None]
-             + production.log_wage_term(w.wage[:, HIGH], w.wage[:, GENERAL], w.bh_exp, w.bg_exp))
-    gross_rs = w.access[:, None] * w.price[None, :]                           # [r, s]
-    cell_opk = np.exp((place + (1.0 - a_s) * np.log(gross_rs / fr_r[:, None])) / a_s)
     k = f.capital[idx][:, None]
     # profit_ir = K_i (A_i^(1/a) x [a gross opk]_rs - (1 + f_r) u_r): one table per cell, two products per firm
-    per_k = (a_s * gross_rs * cell_opk).T                                     # [s, r]
+    per_k = place_profit_per_capital(model)                                   # [s, r]
     own = np.exp(np.log(f.tfp[idx]) / a_s[s])[:, None]
-    profit = k * (own * per_k[s] - (fr_r * w.user_cost)[None, :])
+    revenue = k * own * per_k[s]
+    cost = k * (fr_r * w.user_cost)[None, :]
     charged = f.digital[idx] | (pol.effective_carbon_price()[s] > 0)
     if charged.any():
         c = np.flatnonzero(charged)
         sc, ac = s[c], a[c]
+        place = (np.log(w.region_tfp * w.agg) + np.log(w.spill)[:, None]
+                 + production.log_wage_term(w.wage[:, HIGH], w.wage[:, GENERAL], w.bh_exp, w.bg_exp))
         t = charges_everywhere(model, sc, f.digital[idx][c], f.direct_intensity[idx][c], f.power_use[idx][c])
         gross = np.maximum(w.access[None, :] * (w.price[sc][:, None] - t), 0.0)
         with np.errstate(divide="ignore"):
             log_q = np.log(gross / fr_r[None, :])
         yc = k[c] * np.exp((np.log(f.tfp[idx][c])[:, None] + place[:, sc].T + (1.0 - ac) * log_q) / ac)
-        profit[c] = ac * gross * yc - fr_r[None, :] * w.user_cost[None, :] * k[c]
-    return profit
+        revenue[c] = ac * gross * yc
+    return revenue, cost
+
+
+def profit_everywhere(model: Sim, idx: np.ndarray) -> np.ndarray:
+    """[firm, region] profit (million yuan) firm ``idx`` would make producing in each region this year."""
+    revenue, cost = profit_parts(model, idx)
+    return revenue - cost
+
+
+def entry_returns(model: Sim, cell: np.ndarray) -> np.ndarray:
+    """[region, sector] expected net return of a new plant: profit per unit of capital of a firm with the
+    cell's mean own log TFP (the sector's mean where the cell is empty) at this year's wages, land prices,
+    access, place productivity and last year's price."""
+    f, w, pol = model.firms, model.world, model.policy
+    R, S = model.data.n, len(SECTORS)
+    fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
+    per_k = place_profit_per_capital(model).T                                # [r, s]
+    n_cell = np.bincount(cell, minlength=R * S)
+    log_a = np.log(f.tfp)
+    mean_cell = np.bincount(cell, weights=log_a, minlength=R * S) / np.maximum(n_cell, 1)
+    mean_s = np.bincount(f.sector, weights=log_a, minlength=S) / np.maximum(np.bincount(f.sector, minlength=S), 1)
+    mean_log_a = np.where(n_cell > 0, mean_cell, np.tile(mean_s, R)).reshape(R, S)
+    return np.exp(mean_log_a / w.a_exp[None, :]) * per_k - (fr_r * w.user_cost)[:, None]
+
+
+def gumbel(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    """Standard Gumbel draws, -ln(-ln U)."""
+    u = rng.random(shape)
+    return -np.log(-np.log(np.clip(u, 1e-300, 1.0 - 1e-16)))
+
+
+def initial_match(rng: np.random.Generator, region: np.ndarray, n_regions: int) -> np.ndarray:
+    """[firm, region] matches for firms already placed: R iid Gumbel draws, the largest on the present region."""
+    n = len(region)
+    m = gumbel(rng, (n, n_regions))
+    best = np.argmax(m, axis=1)
+    rows = np.arange(n)
+    here = region.astype(np.intp)
+    top, cur = m[rows, best], m[rows, here]
+    m[rows, best] = cur
+    m[rows, here] = top
+    return m
+
+
+def horizon(interest: float, exit_hazard: float, persistence: float) -> float:
+    """Years over which a profit gap is reaped: 1 / (interest + exit hazard + 1 - persistence)."""
+    return 1.0 / (interest + exit_hazard + 1.0 - persistence)
+
+
+def utilities(profit: np.ndarray, current: np.ndarray, value_added: np.ndarray, sensitivity: float,
+              relocation_cost: float, subsidy: np.ndarray, horizon: float, match: np.ndarray | None = None,
+              match_weight: float = 0.0, gain_clip: float = 20.0, min_scale: float = 1e-3) -> list[np.ndarray]:
+    """[region] list of per-firm utilities v_ir (0 for the present region). Gains are clipped to +/- ``gain_clip``
+    (location.gain_clip) and measured against at least ``min_scale`` x the mean value added
+    (location.min_relative_scale; entrants have no value added yet)."""
+    n, nr = profit.shape
+    scale = np.maximum(value_added, min_scale * max(float(value_added.mean()) if n else 1.0, 1e-9))
+    cur = current.astype(np.intp)
+    here = np.take_along_axis(profit, cur[:, None], axis=1)[:, 0]
+    m_here = np.take_along_axis(match, cur[:, None], axis=1)[:, 0] if match is not None else None
+    out = []
+    for r in range(nr):  # one column (region) at a time: R is small, firms are many
+        gain = np.clip(horizon * (profit[:, r] - here) / scale, -gain_clip, gain_clip)
+        v = sensitivity * (gain - relocation_cost * (1.0 - subsidy[:, r]))
+        if match is not None:
+            v = v + match_weight * (match[:, r] - m_here)
+        out.append(np.where(current == r, 0.0, v))
+    return out
+
+
+def probabilities(v: list[np.ndarray]) -> np.ndarray:
+    """[firm, region] logit choice probabilities from the utility columns."""
+    top = v[0]
+    for w in v[1:]:
+        top = np.maximum(top, w)
+    e = np.column_stack([np.exp(w - top) for w in v])
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def draw(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
+    """One destination per firm from its probability row (one uniform per firm)."""
+    n, nr = p.shape
+    if n == 0:
+        return np.zeros(0, dtype=np.int8)
+    cum = np.cumsum(p, axis=1)
+    u = rng.random(n) * cum[:, -1]
+    return (u[:, None] > cum[:, :-1]).sum(axis=1).astype(np.int8)
 
 
 def choose(rng: np.random.Generator, profit: np.ndarray, current: np.ndarray, value_added: np.ndarray,
-           sensitivity: float, relocation_cost: float, subsidy: np.ndarray, horizon: float, *, gain_clip: float,
-           min_scale: float) -> np.ndarray:
-    """Destination per reviewing firm. ``profit`` and ``subsidy`` are [firm, region]; ``horizon`` in years.
-
-    Gains are clipped to +/- ``gain_clip`` (location.gain_clip) and measured against at least
-    ``min_scale`` x the mean value added (location.min_relative_scale)."""
-    n, nr = profit.shape
-    if n == 0:
+           sensitivity: float, relocation_cost: float, subsidy: np.ndarray, horizon: float = 1.0,
+           match: np.ndarray | None = None, match_weight: float = 0.0, *, gain_clip: float = 20.0,
+           min_scale: float = 1e-3) -> np.ndarray:
+    """Destination per reviewing firm. ``profit``, ``subsidy`` and ``match`` are [firm, region]."""
+    if profit.shape[0] == 0:
         return np.zeros(0, dtype=np.int8)
-    # entrants have no value added yet: measure their gains against a typical firm's
-    scale = np.maximum(value_added, min_scale * max(float(value_added.mean()), 1e-9))
-    profit_cols = np.ascontiguousarray(profit.T)
-    here = np.take_along_axis(profit, current.astype(np.intp)[:, None], axis=1)[:, 0]
-    # one column (region) at a time: R is small, firms are many, and row-wise reductions are slow
-    weights = []
-    for r in range(nr):
-        gain = np.clip(horizon * (profit_cols[r] - here) / scale, -gain_clip, gain_clip)
-        v = sensitivity * (gain - relocation_cost * (1.0 - subsidy[:, r]))
-        weights.append(np.where(current == r, 0.0, v))
-    top = weights[0]
-    for w in weights[1:]:
-        top = np.maximum(top, w)
-    cum, acc = [], 0.0
-    for w in weights:  # running sum of exp(v - max): the cumulative logit weights
-        acc = acc + np.exp(w - top)
-        cum.append(acc)
-    u = rng.random(n) * cum[-1]
-    dest = np.zeros(n, dtype=np.int8)
-    for r in range(nr - 1):
-        dest += u > cum[r]
-    return dest
+    v = utilities(profit, current, value_added, sensitivity, relocation_cost, subsidy, horizon, match, match_weight,
+                  gain_clip, min_scale)
+    return draw(rng, probabilities(v))
+
+
+def expected_flows(p: np.ndarray, current: np.ndarray, sector: np.ndarray, amount: np.ndarray,
+                   n_sectors: int) -> np.ndarray:
+    """[sector, region] probability-weighted net inflow of ``amount`` (weighted capital or jobs)."""
+    nr = p.shape[1]
+    stay = np.zeros_like(p)
+    stay[np.arange(len(current)), current.astype(np.intp)] = 1.0
+    delta = (p - stay) * amount[:, None]
+    out = np.zeros((n_sectors, nr))
+    np.add.at(out, sector.astype(np.intp), delta)
+    return out
+
+
+def anticipated_factors(d_capital: np.ndarray, capital_r: np.ndarray, land_price: np.ndarray, land_share: float,
+                        land_elasticity: float, d_jobs: np.ndarray, workforce_r: np.ndarray,
+                        wage_response: float) -> tuple[np.ndarray, np.ndarray]:
+    """[sector, region] (capital-cost factor x_L, wage factor x_w) that a sector's expected moves would cause."""
+    k_new = np.maximum(capital_r[None, :] + d_capital, 1e-9 * max(float(capital_r.sum()), 1e-12))
+    x_k = (k_new / np.maximum(capital_r[None, :], 1e-12)) ** (1.0 / land_elasticity)
+    base = 1.0 - land_share + land_share * land_price
+    x_land = (1.0 - land_share + land_share * land_price[None, :] * x_k) / base[None, :]
+    x_wage = np.maximum(1.0 + d_jobs / np.maximum(workforce_r[None, :], 1e-9), 1e-3) ** wage_response
+    return x_land, x_wage
+
+
+def entry_choice(rng: np.random.Generator, counts: np.ndarray, n_rs: np.ndarray, returns_rs: np.ndarray,
+                 subsidy_rs: np.ndarray, sensitivity: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Entrants' (region, sector, match[entrant, region]): each entrant takes argmax_r U_rs + m_er.
+
+    ``counts`` are entrants per sector; ``returns_rs`` and ``subsidy_rs`` are [region, sector].
+    """
+    nr, ns = n_rs.shape
+    sector = np.repeat(np.arange(ns), counts).astype(np.int8)
+    match = gumbel(rng, (len(sector), nr))
+    u = np.log1p(n_rs) + sensitivity * (returns_rs + subsidy_rs)          # [r, s]
+    region = np.argmax(u.T[sector] + match, axis=1).astype(np.int8)
+    return region, sector, match

@@ -33,7 +33,7 @@ with elasticity (1 - alpha)/alpha; a firm whose net price is not positive produc
 
 Parameters: production.capital_share (alpha), production.high_skill_labour_share (theta),
 production.agglomeration_elasticity (gamma), production.spillover_elasticity (chi),
-production.tfp_drift, demand.market_access (a), location.land_cost, location.friction,
+production.tfp_drift, geography.market_access_2012 (a), location.land_cost, location.friction,
 capital.interest_rate, capital.depreciation.
 """
 
@@ -141,7 +141,8 @@ def init(model: Sim) -> None:
                         labour_high=lab_h, labour_general=lab_g, direct_intensity=zeros, power_use=zeros,
                         digital=np.zeros(nf, bool), digital_affinity=zeros, rd_active=np.zeros(nf, bool),
                         rd_stock=zeros, age=np.zeros(nf, np.int16), value_added=va, profit=profit0,
-                        loss_years=np.zeros(nf, np.int16), weight=np.full(nf, w.firm_weight))
+                        loss_years=np.zeros(nf, np.int16), weight=np.full(nf, w.firm_weight),
+                        location_match=np.zeros((nf, R)))  # drawn by location.init_match
 
 
 def step(model: Sim) -> None:
