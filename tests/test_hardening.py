@@ -599,15 +599,15 @@ def test_model_checks_finiteness_every_year():
 
 
 def test_no_runtime_warning_reaches_the_user(tmp_path, capfd, monkeypatch):
-    from model.mechanisms import demand
+    import model.model
 
-    real = demand.market_access
+    real = model.model.policy_for_year
 
-    def noisy(*a, **k):
+    def noisy(*a, **k):  # called every simulated year, inside the replicate
         np.log(np.zeros(2))  # RuntimeWarning: divide by zero, as a log of zero capital would
         return real(*a, **k)
 
-    monkeypatch.setattr(demand, "market_access", noisy)
+    monkeypatch.setattr(model.model, "policy_for_year", noisy)
     f = _scenario(tmp_path)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
@@ -623,3 +623,26 @@ def test_no_runtime_warning_reaches_the_user(tmp_path, capfd, monkeypatch):
 
 def test_shown_values_keep_their_text():
     assert repr(Shown("<binary data>")) == "<binary data>"
+
+
+# Bounds narrowed by the issue-12 range re-check (scripts/check_ranges.py): each old bound broke the model.
+NARROWED = [("labour.high_skill_share_2012", 0.01), ("talent.review_rate", 0.5),
+            ("innovation.performer_share_2012", 0.01), ("innovation.success_gain_sigma", 1.5),
+            ("carbon.industrial_share_of_co2", 0.05), ("carbon.relative_intensity", 0.01),
+            ("carbon.nonfossil_share_2012", 0.9), ("entry_exit.exit_hazard", 0.2), ("entry_exit.entry_rate", 0.2)]
+
+
+@pytest.mark.parametrize(("name", "bound"), NARROWED)
+def test_documented_bounds_run_clean_to_2035(name, bound):
+    from model.guards import quiet_numerics
+    from model.model import FlyingGeeseModel
+    from model.parameters import default_specs
+
+    spec = default_specs()[name]
+    assert bound in spec.range, (name, spec.range)
+    keys = list(spec.value) if isinstance(spec.value, dict) else [None]
+    params = {(name if k is None else f"{name}.{k}"): bound for k in keys}
+    with quiet_numerics():
+        m = FlyingGeeseModel({"name": "bounds", "scale": "tiny"}, seed=1, params=params)
+        m.run()  # ledgers and guards are checked every year
+    assert m.year == 2035

@@ -49,7 +49,7 @@ share = st.floats(0.0, 1.0)
 
 @st.composite
 def scenarios(draw):
-    last = draw(st.integers(2014, 2019))
+    last = draw(st.integers(2014, 2035))
     years = [2012, last]
 
     def window():
