@@ -314,6 +314,11 @@ def run(scenario: Scenario | Mapping | str | Path | None = "baseline", *, seeds:
     with main_module_hidden():
         r = run_scenario(sc, seeds=seeds, scale=scale, workers=cap_workers(workers, "workers"), root=root_seed,
                          params=params, calibrated=calibrated, progress=wrap)
+    if calibrated is not False and not (r.calibration or {}).get("applied"):
+        import warnings
+
+        warnings.warn(f"{sc.name}: no calibration was applied ({(r.calibration or {}).get('why', 'unknown')}); "
+                      "the results use the uncalibrated defaults", UserWarning, stacklevel=2)
     return Results.from_run(r)
 
 

@@ -578,7 +578,11 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C."""
 
 
+_SIGTERM_SEEN: list[bool] = []
+
+
 def _on_sigterm(signum, frame):
+    _SIGTERM_SEEN.append(True)
     raise Terminated()
 
 
@@ -599,6 +603,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _Parser.argv = argv
     _Parser.interrupt_note = ""
+    _SIGTERM_SEEN.clear()
     try:
         with _sigterm_as_interrupt(), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # numeric results are checked by the guards
@@ -630,6 +635,10 @@ def main(argv: list[str] | None = None) -> int:
         print("geese: error: out of memory; try a smaller --scale or fewer --workers", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        if _SIGTERM_SEEN:  # SIGTERM landed inside an import of a C extension, which reports it as ImportError
+            note = _Parser.interrupt_note or "; nothing was written"
+            print(f"geese: terminated; workers stopped, partial results removed{note}", file=sys.stderr)
+            return 143
         if os.environ.get("GEESE_DEBUG"):
             raise
         print(f"geese: internal error: {type(exc).__name__}: {short_repr(str(exc), 300)} (a bug; please report "
