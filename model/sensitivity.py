@@ -162,12 +162,9 @@ def sobol(scenario: Scenario, names: Sequence[str], outcomes: Sequence[Outcome],
 
 def tornado(table: pd.DataFrame, method: str, title: str, path) -> None:
     """One panel per outcome: parameters ranked by mu* (Morris) or ST (Sobol), with confidence whiskers."""
-    import matplotlib
-
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from .plots.style import save_png, wrap_text
+    from .plots.style import save_png, wrap_text  # model.plots chooses the backend (Agg outside notebooks)
     from .recorder import METRICS
 
     value, conf, other = (("mu_star", "mu_star_conf", "sigma") if method == "morris" else ("ST", "ST_conf", "S1"))
