@@ -66,6 +66,9 @@ class Firms(ArrayAgentSet):
         "labour_general": np.dtype(np.float64),  # persons
         "direct_intensity": np.dtype(np.float64),  # kt CO2 per million yuan VA, own fuel and process
         "power_use": np.dtype(np.float64),       # relative electricity use (x regional grid intensity)
+        "abatement": np.dtype(np.float64),       # share of direct CO2 abated (carbon.py, MAC curve)
+        "abatement_capital": np.dtype(np.float64),  # million yuan, in the capital ledger
+        "carbon_charge": np.dtype(np.float64),   # million yuan last year: carbon charge + abatement cost
         "digital": np.dtype(np.bool_),
         "digital_affinity": np.dtype(np.float64),  # persistent log-taste for going digital
         "rd_active": np.dtype(np.bool_),

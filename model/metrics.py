@@ -198,6 +198,25 @@ METRICS: tuple[Metric, ...] = (
     Metric("local_procurement_equipment", "share of inputs",
            "equipment (incl. autos) inputs bought inside the region (chains.py; seed 001: northeast ~0.4)",
            _local_procurement(_EQUIPMENT)),
+    # carbon and energy (issue 10)
+    Metric("emissions_industry", "Mt CO2", "industrial CO2, direct and from purchased electricity",
+           lambda v: both(carbon.industrial_co2(v.f, v.w))),
+    Metric("emissions_buildings", "Mt CO2", "buildings' CO2, direct and from electricity",
+           lambda v: both(carbon.nonindustrial_co2(v.w, v.m.params, v.year)["buildings"])),
+    Metric("emissions_transport", "Mt CO2", "transport CO2, direct and from electricity",
+           lambda v: both(carbon.nonindustrial_co2(v.w, v.m.params, v.year)["transport"])),
+    Metric("nonfossil_share", "share of generation", "non-fossil share of power generation (national: sourced series)",
+           lambda v: np.append(v.w.energy.nonfossil[v.w.energy.at(v.year)],
+                               v.w.energy.nonfossil_national[v.w.energy.at(v.year)])),
+    Metric("grid_factor", "1 (2012 = 1)", "grid CO2 per kWh relative to 2012 (national: weighted by industrial CO2)",
+           lambda v: np.append(v.w.grid_factor, np.average(v.w.grid_factor,
+                                                           weights=np.maximum(carbon.industrial_co2(v.f, v.w), 1e-9)))),
+    Metric("abatement_cost", "yi yuan, 2012 prices", "firms' abatement cost (user cost of abatement capital)",
+           lambda v: both(v.w.abatement_cost)),
+    Metric("abatement_capital", "yi yuan, 2012 prices", "abatement capital held by firms (in the capital ledger)",
+           lambda v: both(v.reg(v.f.weight * v.f.abatement_capital) / YI)),
+    Metric("stranded_carbon", "yi yuan, 2012 prices", "capital stranded by carbon-driven exits",
+           lambda v: both(v.w.stranded_carbon)),
 )
 BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
 if len(BY_NAME) != len(METRICS):

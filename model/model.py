@@ -61,7 +61,7 @@ YEAR: tuple[Step, ...] = (
     capital.step,         # 5. the national pool finances entrants, then incumbents
     innovation.step,      # 6. R&D and innovation
     digital.step,         # 7. digital adoption
-    carbon.step,          # 8. the grid decarbonises, firms get more efficient
+    carbon.step,          # 8. the power mix, efficiency, electrification, abatement and its capital
     demand.step,          # 9. demand, services and public research grow
     production.step,      # 10. prices clear, firms hire (rationed) and produce; accounts
     labour_market.step,   # 11. who holds a job, wages for next year
@@ -156,7 +156,8 @@ class FlyingGeeseModel(mesa.Model):
         return {
             "talent": np.bincount(t.region, weights=t.weight, minlength=R),
             "firms": np.bincount(f.region, weights=f.weight, minlength=R),
-            "capital": np.bincount(f.region, weights=f.weight * f.capital, minlength=R) / YI,
+            # productive and abatement capital (carbon.py) form one ledger
+            "capital": np.bincount(f.region, weights=f.weight * (f.capital + f.abatement_capital), minlength=R) / YI,
         }
 
     def _check_ledgers(self, before: dict[str, np.ndarray]) -> None:

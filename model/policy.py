@@ -5,7 +5,8 @@ the mechanism it names:
 
 * talent_incentive -> migration utility (wage top-up, moving-cost cut)
 * digitalization   -> digital adoption hazard (subsidy on cost, readiness)
-* carbon_price     -> firm unit cost (carbon module) and capital's carbon-risk premium
+* carbon_price     -> firm unit cost net of intensity-based free allocation, abatement (carbon and
+  energy modules), the grid's carbon cost and abatement (power coverage), capital's carbon-risk premium
 * rd_support       -> whether firms do R&D and how much (subsidy), innovation success (tech transfer)
 * relocation_subsidy -> firm location choice (share of the sunk cost of moving) and entry
   (the user cost saved on the subsidised share of entry capital)
@@ -32,9 +33,10 @@ class Policy:
     moving_cost_cut: np.ndarray     # [region, skill] share of moving cost
     digital_subsidy: np.ndarray     # [region] share of adoption cost
     digital_infrastructure: np.ndarray  # [region] readiness index points
-    carbon_price: float             # yuan per tonne CO2
-    carbon_covered: np.ndarray      # [sector] bool
-    free_allocation: float          # share
+    carbon_price: float             # yuan per tonne CO2 (headline)
+    carbon_covered: np.ndarray      # [sector] share of the sector's direct CO2 covered this year (0 = not)
+    power_covered: float            # share of power generation covered this year
+    free_allocation: float          # benchmark as a share of the sector's mean intensity
     rd_subsidy: np.ndarray          # [region] share of R&D cost
     tech_transfer: np.ndarray       # [region] added transfer rate
     relocation_subsidy: np.ndarray  # [region, sector] share of relocation/entry cost
@@ -43,8 +45,20 @@ class Policy:
     chain_local_sourcing: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [region] added home bias
 
     def effective_carbon_price(self) -> np.ndarray:
-        """Price per tonne actually paid, by sector: zero where not covered, net of free allocation."""
-        return np.where(self.carbon_covered, self.carbon_price * (1.0 - self.free_allocation), 0.0)
+        """Average price per tonne paid, by sector: zero where not covered, net of free allocation."""
+        return self.carbon_price * self.carbon_covered * (1.0 - self.free_allocation)
+
+    def marginal_carbon_price(self) -> np.ndarray:
+        """[sector] price on one more tonne (intensity-based allocation does not depend on own emissions)."""
+        return self.carbon_price * self.carbon_covered
+
+    def risk_carbon_price(self) -> float:
+        """Headline price financiers look at: zero while nothing is covered (zero coverage = no price)."""
+        return self.carbon_price if (self.carbon_covered.any() or self.power_covered > 0) else 0.0
+
+    def power_carbon_price(self) -> float:
+        """Price on the power sector's emissions this year (yuan/t)."""
+        return self.carbon_price * self.power_covered
 
 
 def policy_for_year(scenario: Scenario, year: int, regions: tuple[str, ...]) -> Policy:
@@ -95,16 +109,21 @@ def policy_for_year(scenario: Scenario, year: int, regions: tuple[str, ...]) -> 
             shock[s_of[sh.sector]] += sh.size
 
     cp = lv.carbon_price
-    covered = np.zeros(ns, dtype=bool)
+    covered, power = np.zeros(ns), 0.0
     if cp is not None:
-        covered[[s_of[s] for s in cp.sectors]] = True
+        for sector, cov in cp.covered().items():
+            if cov.start <= year:
+                if sector == "power":
+                    power = cov.share
+                else:
+                    covered[s_of[sector]] = cov.share
     cap = lambda a: np.clip(a, 0.0, 1.0)  # noqa: E731 - shares from stacked entries
     return Policy(
         year=year,
         wage_topup=cap(topup), moving_cost_cut=cap(cut),
         digital_subsidy=cap(dsub), digital_infrastructure=infra,
         carbon_price=cp.price(year) if cp is not None else 0.0,
-        carbon_covered=covered,
+        carbon_covered=covered, power_covered=power,
         free_allocation=cp.free_allocation if cp is not None else 0.0,
         rd_subsidy=cap(rsub), tech_transfer=cap(tt),
         relocation_subsidy=cap(reloc), friction_cut=cap(fcut),

@@ -117,13 +117,47 @@ class BusinessEnvironment(_Regional):
     friction_cut: Share = Field(0.0, description="share of the region's friction cost removed (1)")
 
 
-class CarbonPrice(_Strict):
-    """A national carbon price: linear between the path's points, flat after the last, zero before the first."""
+CoveredSector = Literal["power", "energy_intensive", "labour_intensive", "equipment", "high_tech"]
+NonNegativePrice = Annotated[float, Field(strict=True, ge=0.0, le=5000.0, allow_inf_nan=False)]
 
-    path: dict[Year, Annotated[float, Field(strict=True, ge=0.0, le=5000.0)]] = Field(
-        description="yuan per tonne CO2 by year")
-    sectors: list[Sector] = Field(default_factory=lambda: ["energy_intensive"], description="sectors that pay it")
-    free_allocation: Share = Field(0.0, description="share of covered emissions allocated free (1)")
+
+class CarbonCoverage(_Strict):
+    """When a sector enters the carbon market, and how much of its direct emissions is covered."""
+
+    start: Year = Field(alias="from", description="first year the sector is covered (inside the run)")
+    share: Share = Field(1.0, description="share of the sector's direct CO2 covered (1)")
+
+
+class CarbonPrice(_Strict):
+    """The national carbon market (issue 10): price path, coverage by sector and year, free allocation.
+
+    The price is linear between the path's points, flat after the last, zero before the first.
+    ``coverage`` names ``power`` and/or model sectors with the year each enters; the older ``sectors``
+    list (covered from the path's first year, share 1) is accepted instead. Allocation is intensity
+    based: a covered firm receives ``free_allocation`` x its sector's mean intensity per unit of output
+    free, so it pays P (own intensity - benchmark) and abates against the full price P.
+    In a child scenario the path merges year by year (and coverage sector by sector) with the base's
+    unless the child says ``replace: true``.
+    """
+
+    path: dict[Year, NonNegativePrice] = Field(description="yuan per tonne CO2 by year")
+    replace: Annotated[bool, Field(strict=True)] = Field(
+        False, description="in a child scenario: drop the base's path and coverage instead of merging by year")
+    coverage: dict[CoveredSector, CarbonCoverage] | None = Field(
+        None, description="sector -> {from: year, share: covered share}; power and model sectors")
+    sectors: list[Sector] | None = Field(None, description="older form: sectors covered from the path's first year")
+    free_allocation: Share = Field(0.0, description="benchmark as a share of the sector's mean intensity (1)")
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _a_mapping_of_years(cls, v: object) -> object:
+        hint = "the price path must map years to non-negative prices in yuan/t, e.g. {2021: 54.22, 2030: 200}"
+        if not isinstance(v, dict):
+            raise ValueError(hint)
+        bad = [k for k in v if isinstance(k, bool) or not (isinstance(k, int) or (isinstance(k, str) and k.isdigit()))]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is not a year; {hint}")
+        return {int(k): p for k, p in v.items()}  # JSON round trips (runner workers) give string keys
 
     @field_validator("path")
     @classmethod
@@ -131,6 +165,19 @@ class CarbonPrice(_Strict):
         if not v:
             raise ValueError("the price path needs at least one year")
         return dict(sorted(v.items()))
+
+    @model_validator(mode="after")
+    def _one_coverage_form(self):
+        if self.coverage is not None and self.sectors is not None:
+            raise ValueError("give either 'coverage' or the older 'sectors' list, not both")
+        return self
+
+    def covered(self) -> dict[str, CarbonCoverage]:
+        """Coverage by sector, with the older ``sectors`` form (default: energy-intensive) spelt out."""
+        if self.coverage is not None:
+            return dict(self.coverage)
+        first = next(iter(self.path))
+        return {s: CarbonCoverage(start=first) for s in (self.sectors or ["energy_intensive"])}
 
     def price(self, year: int) -> float:
         years = list(self.path)
@@ -142,6 +189,29 @@ class CarbonPrice(_Strict):
             if a <= year <= b:
                 return self.path[a] + (self.path[b] - self.path[a]) * (year - a) / (b - a)
         raise AssertionError("unreachable")
+
+    @staticmethod
+    def merge_raw(base: object, child: object) -> object:
+        """A child's carbon_price on its base's: path by year and coverage by sector, unless replace: true."""
+        if not isinstance(base, dict) or not isinstance(child, dict) or child.get("replace") is True:
+            return child
+        out = {**base, **child}
+        for key in ("path", "coverage"):
+            if isinstance(base.get(key), dict) and isinstance(child.get(key), dict):
+                out[key] = {**base[key], **child[key]}
+        if "sectors" in child and "coverage" not in child:  # the older form replaces the base's coverage
+            out.pop("coverage", None)
+        if "coverage" in child and "sectors" not in child:
+            out.pop("sectors", None)
+        out.pop("replace", None)
+        return out
+
+    def check_run_years(self, first: int, last: int, file: str) -> None:
+        """A coverage year must fall inside the run; the error names the file and key."""
+        for sector, cov in (self.coverage or {}).items():
+            if not first <= cov.start <= last:
+                raise InputError(file, f"levers.carbon_price.coverage.{sector}.from", cov.start,
+                                 f"a year inside the run [{first}, {last}]")
 
 
 class Levers(_Strict):
@@ -261,7 +331,9 @@ def _merge(base: dict, child: dict) -> dict:
         if key in ("levers", "params") and isinstance(value, dict) and isinstance(base.get(key), dict):
             out[key] = {**base[key], **value}
             if key == "levers":
-                out[key].update(_added_lever_lists(base[key], value))
+                out[key].update(_added_lever_lists(base[key], value))  # issue 13: lever lists add
+                if "carbon_price" in value and "carbon_price" in base[key]:  # issue 10 merge rule
+                    out[key]["carbon_price"] = CarbonPrice.merge_raw(base[key]["carbon_price"], value["carbon_price"])
         else:
             out[key] = value
     out.pop("base", None)
@@ -337,10 +409,21 @@ def timing_problems(scenario: Scenario) -> list[tuple[str, object, str, bool]]:
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read, merge with its bases, and validate a scenario file; parameter overrides are checked too."""
-    return scenario_from_dict(_raw_with_bases(Path(path)), str(path))
+    scenario = scenario_from_dict(_raw_with_bases(Path(path)), str(path), check_years=False)
+    _check_own_carbon_years(Path(path), scenario)
+    return scenario
 
 
-def scenario_from_dict(doc: dict, file: str = "<dict>") -> Scenario:
+def _check_own_carbon_years(path: Path, scenario: Scenario) -> None:
+    """Coverage years this file declares itself must lie inside its run (inherited ones were checked in the base)."""
+    own = (load_yaml_file(path).get("levers") or {}).get("carbon_price")
+    if isinstance(own, dict) and own.get("coverage") and scenario.levers.carbon_price is not None:
+        declared = CarbonPrice.model_validate(
+            {**own, "path": own.get("path") or scenario.levers.carbon_price.path})
+        declared.check_run_years(*scenario.years, str(path))
+
+
+def scenario_from_dict(doc: dict, file: str = "<dict>", *, check_years: bool = True) -> Scenario:
     """Validate a scenario given as a mapping; errors name ``file``."""
     try:
         scenario = Scenario.model_validate(doc)
@@ -350,6 +433,8 @@ def scenario_from_dict(doc: dict, file: str = "<dict>") -> Scenario:
     if fatal:
         raise InputError(file, *fatal[0])
     ParamSet.defaults().with_overrides(scenario.params, file)
+    if check_years and scenario.levers.carbon_price is not None:
+        scenario.levers.carbon_price.check_run_years(*scenario.years, file)
     return scenario
 
 

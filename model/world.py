@@ -89,12 +89,22 @@ class World:
     rd_spend: np.ndarray = _empty()       # [firm] R&D spending this year, million yuan per real firm
     public_rd: np.ndarray = _empty()      # [region] public R&D (institutes, universities), yi yuan
     innovations: np.ndarray = _empty()    # [region] firms with a successful innovation this year, firms
-    # --- carbon (carbon.init/step, production.step)
+    # --- carbon and energy (carbon.init/step/account, called from production.step)
+    energy: Any = None                    # energy.EnergyData: sourced power mix, gas share, heat rate (carbon.init)
     grid_2012: np.ndarray = _empty()      # [region] grid carbon intensity in 2012, kt CO2 per million yuan
     grid: np.ndarray = _empty()           # [region] grid carbon intensity this year, kt CO2 per million yuan
+    grid_factor: np.ndarray = _empty()    # [region] grid CO2 per kWh relative to the region's 2012 factor, 1
+    power_abatement: float = 0.0          # share of grid CO2 the power sector abates beyond the policy path, 1
+    intensity_index: np.ndarray = _empty()  # [sector] cumulative efficiency x (1 - electrification) since 2012, 1
+    benchmark: np.ndarray = _empty()      # [sector] free-allocation benchmark, kt CO2 per million yuan
+    power_price_net: float = 0.0          # power's carbon cost passed to industry, yuan per t of grid CO2
     emissions_firm: np.ndarray = _empty()  # [firm] industrial emissions, kt CO2 per real firm
-    nonind_co2_intensity: np.ndarray = _empty()  # [region] non-industrial CO2 per output (2012), Mt per yi yuan
-    carbon_cost: np.ndarray = _empty()    # [region] carbon cost paid by firms this year, yi yuan
+    co2_industry: np.ndarray = _empty()   # [region] industrial CO2 this year, Mt
+    nonind_2012: dict = field(default_factory=dict)  # buildings/transport/other -> [region] CO2 in 2012, Mt
+    nonind_drivers_2012: tuple = ()       # ([region] population, GDP per head, non-industrial output) in 2012
+    carbon_cost: np.ndarray = _empty()    # [region] carbon cost paid by firms this year (net of allocation), yi yuan
+    abatement_cost: np.ndarray = _empty()  # [region] user cost of firms' abatement capital this year, yi yuan
+    stranded_carbon: np.ndarray = _empty()  # [region] capital stranded by carbon-driven exits this year, yi yuan
 
 
 class Sim(Protocol):

@@ -149,10 +149,11 @@ def test_rising_east_wages_push_labour_intensive_firms_out_first():
 
 # --- carbon -------------------------------------------------------------------------------
 def test_grid_decarbonises_with_the_non_fossil_share():
-    assert carbon.grid_factor(2012, 0.145, 0.25, 0.95) == pytest.approx(1.0)
-    assert carbon.nonfossil_share(2031, 0.145, 0.25, 0.95) == pytest.approx(0.25)
-    assert carbon.grid_factor(2031, 0.145, 0.25, 0.95) < carbon.grid_factor(2020, 0.145, 0.25, 0.95) < 1.0
-    assert carbon.nonfossil_share(2200, 0.145, 0.25, 0.95) == 0.95
+    from model import energy  # issue 10: the grid follows the non-fossil share of generation
+    data = energy.load_energy_data(("east", "central", "west", "northeast"))
+    np.testing.assert_allclose(energy.grid_factor(data, 2012), 1.0)
+    assert np.all(energy.grid_factor(data, 2031) < energy.grid_factor(data, 2020))
+    assert np.all(energy.grid_factor(data, 2020) < 1.0)
 
 
 def test_carbon_price_path_interpolates_and_stays_flat():
@@ -352,32 +353,35 @@ def test_innovation_success_probability_is_the_stated_hazard():
     np.testing.assert_allclose(got, want, rtol=1e-13)
 
 
-def _carbon_world(grid_ratio: float) -> World:
-    w = World()
-    w.nonind_co2_intensity = np.array([0.02, 0.03])
-    w.services = np.array([1000.0, 500.0])
-    w.grid_2012 = np.array([1.0, 2.0])
-    w.grid = w.grid_2012 * grid_ratio
-    w.emissions_firm = np.zeros(0)
-    return w
-
-
-def test_nonindustrial_co2_follows_the_grid_with_elasticity_one_half():
+def test_nonindustrial_co2_follows_its_own_drivers():
+    """Issue 10: buildings and transport follow population, income per head, efficiency, electrification."""
     P = ParamSet.defaults()
-    assert P["carbon.nonindustrial_grid_elasticity"] == 0.5
-    eff = P["carbon.efficiency_gain"]
-    w = _carbon_world(0.64)
-    got = carbon.nonindustrial_co2(w, P, 2020)
-    want = w.nonind_co2_intensity * w.services * 0.8 * (1 - eff) ** 8
-    np.testing.assert_allclose(got, want, rtol=1e-12)
-    # in 2012 (grid at its 2012 level) it is the 2012 intensity times output
-    np.testing.assert_allclose(carbon.nonindustrial_co2(_carbon_world(1.0), P, 2012),
-                               w.nonind_co2_intensity * w.services, rtol=1e-13)
+    w = World()
+    w.nonind_2012 = {"buildings": np.array([60.0, 30.0]), "transport": np.array([27.0, 10.0]),
+                     "other": np.array([13.0, 5.0])}
+    w.population, w.gdp, w.services = np.array([100.0, 50.0]), np.array([1000.0, 400.0]), np.array([600.0, 250.0])
+    w.nonind_drivers_2012 = (w.population.copy(), w.gdp / w.population, w.services.copy())
+    w.grid_factor = np.ones(2)
+    got = carbon.nonindustrial_co2(w, P, 2012)
+    for part in ("buildings", "transport", "other"):
+        np.testing.assert_allclose(got[part], w.nonind_2012[part], rtol=1e-13)  # 2012 is the data
+    w.population = w.population * 1.1
+    w.gdp = w.gdp * 2.2  # income per head x2
+    w.services = w.services * 1.5
+    w.grid_factor = np.array([0.5, 0.8])
+    got = carbon.nonindustrial_co2(w, P, 2022)
+    sb = min(P["energy.buildings_electric_share_2012"] + 10 * P["energy.buildings_electrification_rate"], 0.9)
+    want_b = (w.nonind_2012["buildings"] * 1.1 * 2.0 ** P["energy.buildings_income_elasticity"]
+              * (1 - P["energy.buildings_efficiency_gain"]) ** 10 * ((1 - sb) + sb * w.grid_factor))
+    np.testing.assert_allclose(got["buildings"], want_b, rtol=1e-12)
+    np.testing.assert_allclose(got["other"], w.nonind_2012["other"] * 1.5 * (1 - P["energy.other_efficiency_gain"]) ** 10,
+                               rtol=1e-12)
 
 
-def test_carbon_cost_per_yuan_is_price_times_intensity_in_consistent_units():
-    # 100 yuan/t x 2 kt per million yuan = 200,000 yuan per million yuan = 0.2 per yuan
-    got = carbon.cost_per_yuan(np.array([100.0, 0.0]), np.array([0, 1]), np.array([2.0, 2.0]))
+def test_carbon_charge_per_yuan_is_price_times_intensity_in_consistent_units():
+    # 100 yuan/t x 2 kt per million yuan = 200,000 yuan per million yuan = 0.2 per yuan (no benchmark, no power)
+    got = carbon.charge_per_yuan(100.0, np.array([1.0, 0.0]), np.array([2.0, 2.0]), np.zeros(2), np.zeros(2),
+                                 np.zeros(2), 0.0)
     np.testing.assert_allclose(got, [0.2, 0.0])
 
 
@@ -521,16 +525,20 @@ def test_labour_market_step_pays_wages_and_updates_them_as_stated():
 
 
 def test_carbon_step_moves_the_grid_and_firm_efficiency():
+    from model import energy
     m = small_model(seed=2, scenario={"name": "t", "years": [2012, 2020]})
     m.run_for(7)
     m.start_year()
-    d0 = m.firms.direct_intensity.copy()
+    d0, p0 = m.firms.direct_intensity.copy(), m.firms.power_use.copy()
     carbon.step(m)
-    P = m.params
-    g = carbon.grid_factor(2020, P["carbon.nonfossil_share_2012"], P["carbon.nonfossil_share_2031"],
-                           P["carbon.nonfossil_share_cap"])
-    np.testing.assert_allclose(m.world.grid, m.world.grid_2012 * g, rtol=1e-13)
-    np.testing.assert_allclose(m.firms.direct_intensity, d0 * (1 - P["carbon.efficiency_gain"]), rtol=1e-13)
+    P, f = m.params, m.firms
+    np.testing.assert_allclose(m.world.grid, m.world.grid_2012 * energy.grid_factor(m.world.energy, 2020), rtol=1e-13)
+    eff = P.by("energy.efficiency_gain_2012_2020", SECTORS)[f.sector]
+    elec = P.by("energy.electrification_rate", SECTORS)[f.sector]
+    np.testing.assert_allclose(f.direct_intensity, d0 * (1 - elec) * (1 - eff), rtol=1e-13)
+    moved = elec * d0 * P["energy.electrification_co2_ratio"] / m.world.grid_2012[f.region]
+    np.testing.assert_allclose(f.power_use, p0 * (1 - P.by("energy.power_efficiency_gain", SECTORS)[f.sector]) + moved,
+                               rtol=1e-12)
 
 
 def test_entry_and_investment_spend_industrys_draw_on_the_pool():

@@ -59,12 +59,12 @@ def step(model: Sim) -> None:
     pi_rs = np.bincount(cell, weights=f.weight * f.profit, minlength=R * S)
     ret = pi_rs / np.maximum(k_rs, 1e-9)
     emis_rs = np.bincount(cell, weights=f.weight * f.value_added * carbon.intensity(
-        f.direct_intensity, f.power_use, w.grid, f.region), minlength=R * S)
+        carbon.direct_effective(f), f.power_use, w.grid, f.region), minlength=R * S)
     va_cell = np.bincount(cell, weights=f.weight * f.value_added, minlength=R * S)
     int_nat = emis_rs.sum() / max(va_cell.sum(), 1e-9)
     int_rs = np.where(va_cell > 0, emis_rs / np.maximum(va_cell, 1e-9), int_nat)
     fr_all = 1.0 + w.friction * (1.0 - pol.friction_cut)
-    premium = P["capital.carbon_risk_premium"] * int_rs / max(int_nat, 1e-12) * pol.carbon_price / 100.0
+    premium = P["capital.carbon_risk_premium"] * int_rs / max(int_nat, 1e-12) * pol.risk_carbon_price() / 100.0
     rho = ret - premium
     pool = (P["capital.savings_rate"] + P["capital.foreign_share"]) * w.gdp.sum() * YI  # million yuan
     gross = (np.sum(f.weight * (f.profit + fr_all[f.region] * w.user_cost[f.region] * f.capital))

@@ -1,41 +1,67 @@
-"""Carbon: emissions, the grid's decarbonisation, carbon cost and stranded assets.
+"""Carbon: firms' emissions and carbon costs, the ETS (coverage, intensity-based allocation), abatement,
+non-industrial emissions and stranded assets. Equations of the power mix, efficiency, the abatement cost
+curve and end uses are in ``model/energy.py``; this module applies them each year (``step`` before production,
+``account`` after it).
 
-    e_i     = S_i (d_i + p_i g_r,t)                  kt CO2; S_i value added (million yuan)
-    g_r,t   = g_r,2012 (1 - nf_t) / (1 - nf_2012)    regional grid intensity falls as non-fossil rises
-    nf_t    = linear through carbon.nonfossil_share_2012 (2012) and carbon.nonfossil_share_2031 (2031),
-              same slope after 2031, capped at carbon.nonfossil_share_cap (0.95)
-    d_i,t   = d_i,t-1 (1 - carbon.efficiency_gain)   own fuel and process intensity
-    cost_i  = P_t (1 - free) [s covered] e_i         carbon price lever; indirect emissions are
-                                                     charged too (power-sector costs pass through)
+Per firm i (region r, sector s), money in million yuan, CO2 in kt:
 
-In 2012 the industrial share carbon.industrial_share_of_co2 of each region's CO2 (data file) is
-spread over its firms by carbon.relative_intensity and split into direct and electricity parts by
-carbon.electricity_share; the rest is non-industrial: proportional to non-industrial output, scaled by
-(g_t / g_2012)^carbon.nonindustrial_grid_elasticity (0.5: half of it is electricity) and by
-(1 - efficiency_gain)^(t - 2012).
-Capital of firms that exit is recorded as stranded (capital ledger: K = K_-1 (1 - delta) + I - stranded).
+    g_r,t    = g_r,2012 G_r,t                          electricity CO2 per unit of power use (G: energy.grid_factor)
+    d_i, p_i                                           direct and electricity intensity after efficiency and
+                                                       electrification (energy.intensity_update), every year
+    a_i      = max(a_i,t-1, a*_s(P cov_s,t))           abatement share of direct CO2 (irreversible, MAC curve)
+    d^eff_i  = d_i (1 - a_i)
+    e_i      = VA_i (d^eff_i + p_i g_r,t)              emissions
+    b_s,t    = free x mean_s(d^eff)                    intensity benchmark (VA-weighted, national, covered sector)
+    c_i      = 1e-3 [P cov_s (d^eff_i - b_s) + pi P^pow (1 - free) p_i g_r,t]     carbon charge per yuan of VA
+    K^ab*_i  = 1e-3 C_s(a_i) d_i VA_i,t-1 / (interest + depreciation)              abatement capital needed
+    I^ab_i   = max(K^ab*_i - (1 - delta) K^ab_i, 0);   K^ab_i <- (1 - delta) K^ab_i + I^ab_i
+    profit_i -= (interest + depreciation) K^ab_i       abatement cost in operating profit
+
+P is the carbon price, cov_s,t the covered share of sector s this year, P^pow the price on power when
+power is covered, pi = energy.power_pass_through. Under intensity-based allocation a firm's free
+allowances follow its output, not its own emissions, so it abates against the full price P while
+paying only P (d^eff - b) per unit on average: (1 - free) P d on the sector's mean. Abatement capital
+is in the capital ledger (investment, depreciation, stranding and moves), next to productive capital.
+
+In 2012 the industrial share carbon.industrial_share_of_co2 of each region's sourced CO2 is spread over
+its firms by carbon.relative_intensity and split into direct and electricity parts by
+carbon.electricity_share, so the 2012 regional totals equal the data file. The rest is non-industrial,
+split into buildings, transport and other (energy.buildings_share_2012, energy.transport_share_2012),
+each with its own drivers (energy.end_use). Capital of firms that exit is stranded; the part of it held
+by firms whose loss streak the carbon charge caused (profit < 0 <= profit + carbon charge) is recorded
+as stranded by carbon.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import CARBON_COST_UNIT, KT_PER_MT, SECTORS
+from .. import CARBON_COST_UNIT, KT_PER_MT, SECTORS, YI
 from ..agents import Firms
 from ..parameters import ParamSet
-from ..scenario import FIRST_YEAR
 from ..world import Sim, World
+from .. import energy
 
 PARAMETERS = ("carbon.relative_intensity", "carbon.electricity_share", "carbon.industrial_share_of_co2",
-              "carbon.nonfossil_share_2012", "carbon.nonfossil_share_2031", "carbon.efficiency_gain",
-              "carbon.nonfossil_share_cap", "carbon.nonindustrial_grid_elasticity")
+              "energy.efficiency_gain_2012_2020", "energy.efficiency_gain_2021_2035", "energy.power_efficiency_gain",
+              "energy.electrification_rate", "energy.electrification_co2_ratio", "energy.mac_max_share",
+              "energy.mac_half_cost", "energy.power_mac_max_share", "energy.power_mac_half_cost",
+              "energy.power_pass_through", "energy.buildings_share_2012", "energy.transport_share_2012",
+              "energy.buildings_income_elasticity", "energy.buildings_efficiency_gain",
+              "energy.buildings_electric_share_2012", "energy.buildings_electrification_rate",
+              "energy.transport_income_elasticity", "energy.transport_efficiency_gain",
+              "energy.transport_electric_share_2012", "energy.transport_ev_top", "energy.transport_ev_midyear",
+              "energy.transport_ev_speed", "energy.other_efficiency_gain", "capital.interest_rate",
+              "capital.depreciation", "entry_exit.loss_years_to_exit")
 
 
 def init(model: Sim) -> None:
-    """2012: the industrial share of each region's CO2 spread over its firms by relative sector intensity
-    (direct and electricity parts), the grid intensity that implies, and the non-industrial intensity."""
+    """2012: the industrial share of each region's sourced CO2 spread over its firms by relative sector
+    intensity (direct and electricity parts), the regional intensity scale that implies, the power mix,
+    and the non-industrial split with its drivers. Needs services, GDP and population (demand.init)."""
     P, d, w, f = model.params, model.data, model.world, model.firms
     R = d.n
+    w.energy = energy.load_energy_data(model.regions)
     rel = P.by("carbon.relative_intensity", SECTORS)[f.sector]
     elec = P.by("carbon.electricity_share", SECTORS)[f.sector]
     base = np.bincount(f.region, weights=w.firm_weight * f.value_added * rel, minlength=R)
@@ -43,48 +69,161 @@ def init(model: Sim) -> None:
     f.data["direct_intensity"] = w.grid_2012[f.region] * rel * (1 - elec)
     f.data["power_use"] = rel * elec
     w.grid = w.grid_2012.copy()
+    w.grid_factor = np.ones(R)
+    w.power_abatement = 0.0
+    w.intensity_index = np.ones(len(SECTORS))
     w.emissions_firm = f.value_added * intensity(f.direct_intensity, f.power_use, w.grid, f.region)
-    w.nonind_co2_intensity = (1 - P["carbon.industrial_share_of_co2"]) * d.co2_2012 / w.services
+    w.co2_industry = np.bincount(f.region, weights=f.weight * w.emissions_firm, minlength=R) / KT_PER_MT
+    nonind = (1 - P["carbon.industrial_share_of_co2"]) * d.co2_2012
+    b, tr = P["energy.buildings_share_2012"], P["energy.transport_share_2012"]
+    w.nonind_2012 = {"buildings": b * nonind, "transport": tr * nonind, "other": (1 - b - tr) * nonind}
+    w.nonind_drivers_2012 = (w.population.copy(), w.gdp / w.population, w.services.copy())
+    w.benchmark = np.zeros(len(SECTORS))
+    w.power_price_net = 0.0
     w.carbon_cost = np.zeros(R)
+    w.abatement_cost = np.zeros(R)
+    w.stranded_carbon = np.zeros(R)
 
 
 def step(model: Sim) -> None:
-    """The grid decarbonises; firms' own fuel and process intensity falls."""
-    P, w, f = model.params, model.world, model.firms
-    w.grid = w.grid_2012 * grid_factor(model.year, P["carbon.nonfossil_share_2012"], P["carbon.nonfossil_share_2031"],
-                                       P["carbon.nonfossil_share_cap"])
-    f.data["direct_intensity"] = f.direct_intensity * (1.0 - P["carbon.efficiency_gain"])
+    """Before production: the grid (policy path and power abatement), efficiency and electrification,
+    abatement chosen from the cost curve, its capital (investment in the ledger), and this year's
+    benchmarks and power pass-through."""
+    P, f, w, pol, year = model.params, model.firms, model.world, model.policy, model.year
+    R = model.data.n
+    excess = max(pol.power_carbon_price() - energy.reference_price(w.energy, year), 0.0)
+    w.power_abatement = float(energy.abatement_share(np.array(excess), P["energy.power_mac_max_share"],
+                                                     P["energy.power_mac_half_cost"]))
+    w.grid_factor = energy.grid_factor(w.energy, year, w.power_abatement)
+    w.grid = w.grid_2012 * w.grid_factor
+    eff = energy.efficiency_rate(year, P.by("energy.efficiency_gain_2012_2020", SECTORS),
+                                 P.by("energy.efficiency_gain_2021_2035", SECTORS))
+    eff_p = P.by("energy.power_efficiency_gain", SECTORS)
+    elec = P.by("energy.electrification_rate", SECTORS)
+    w.intensity_index = w.intensity_index * (1 - eff) * (1 - elec)
+    d, p = energy.intensity_update(f.direct_intensity, f.power_use, eff[f.sector], eff_p[f.sector], elec[f.sector],
+                                   P["energy.electrification_co2_ratio"], w.grid_2012[f.region])
+    f.data["direct_intensity"], f.data["power_use"] = d, p
+    # Abatement from the sector's cost curve at the marginal price; capital installed stays.
+    amax = P.by("energy.mac_max_share", SECTORS)[f.sector]
+    half = P.by("energy.mac_half_cost", SECTORS)[f.sector]
+    target = energy.abatement_share(pol.marginal_carbon_price()[f.sector], amax, half)
+    f.data["abatement"] = np.maximum(f.abatement, target)
+    ucost = P["capital.interest_rate"] + P["capital.depreciation"]
+    k_need = CARBON_COST_UNIT * energy.abatement_cost(f.abatement, amax, half) * d * f.value_added / ucost
+    k_dep = f.abatement_capital * (1 - P["capital.depreciation"])
+    invest = np.maximum(k_need - k_dep, 0.0)
+    f.data["abatement_capital"] = k_dep + invest
+    model.year_stats["investment"] += np.bincount(f.region, weights=f.weight * invest, minlength=R) / YI
+    # This year's allocation benchmarks (last year's output weights) and the power sector's pass-through.
+    w.benchmark = benchmarks(direct_effective(f), f.sector, f.weight * np.maximum(f.value_added, 0.0),
+                             pol.free_allocation)
+    w.power_price_net = P["energy.power_pass_through"] * pol.power_carbon_price() * (1 - pol.free_allocation)
 
 
-def nonindustrial_co2(w: World, P: ParamSet, year: int) -> np.ndarray:
-    """[region] non-industrial CO2 (Mt): 2012 intensity x non-industrial output, following the grid as
-    (g_t / g_2012)^carbon.nonindustrial_grid_elasticity (0.5: half is electricity), less efficiency gains."""
-    return w.nonind_co2_intensity * w.services * (w.grid / w.grid_2012) ** P["carbon.nonindustrial_grid_elasticity"] * (
-        1 - P["carbon.efficiency_gain"]) ** (year - FIRST_YEAR)
+# ---------------------------------------------------------------------- used by other mechanisms
+def direct_effective(f: Firms) -> np.ndarray:
+    """kt CO2 per million yuan: direct intensity net of abatement."""
+    return f.direct_intensity * (1.0 - f.abatement)
+
+
+def firm_charges(model: Sim) -> tuple[np.ndarray, np.ndarray]:
+    """(carbon charge per yuan of VA, emission intensity) for every firm this year (production.step)."""
+    f, w, pol = model.firms, model.world, model.policy
+    d_eff = direct_effective(f)
+    c = charge_per_yuan(pol.carbon_price, pol.carbon_covered[f.sector], d_eff, w.benchmark[f.sector],
+                        f.power_use, w.grid[f.region], w.power_price_net)
+    return c, intensity(d_eff, f.power_use, w.grid, f.region)
+
+
+def charges_everywhere(model: Sim, sector: np.ndarray, direct_eff: np.ndarray, power: np.ndarray) -> np.ndarray:
+    """[firm, region] carbon charge per yuan of VA as if the firm produced in each region (location)."""
+    pol, w = model.policy, model.world
+    return charge_per_yuan(pol.carbon_price, pol.carbon_covered[sector][:, None], direct_eff[:, None],
+                           w.benchmark[sector][:, None], power[:, None], w.grid[None, :], w.power_price_net)
+
+
+def charged(model: Sim, sector: np.ndarray) -> np.ndarray:
+    """Firms whose carbon charge is not zero this year (covered sector, or covered power passed through)."""
+    pol = model.policy
+    return (pol.carbon_covered[sector] * pol.carbon_price > 0) | (model.world.power_price_net > 0)
+
+
+def abatement_cost_firm(model: Sim) -> np.ndarray:
+    """Million yuan per firm this year: the user cost of its abatement capital (in operating profit)."""
+    P = model.params
+    return (P["capital.interest_rate"] + P["capital.depreciation"]) * model.firms.abatement_capital
+
+
+def account(model: Sim, va: np.ndarray, carbon_per_yuan: np.ndarray, intens: np.ndarray) -> None:
+    """After production: emissions, the carbon charge per firm, carbon and abatement bills by region."""
+    f, w = model.firms, model.world
+    R = model.data.n
+    w.emissions_firm = va * intens
+    w.co2_industry = np.bincount(f.region, weights=f.weight * w.emissions_firm, minlength=R) / KT_PER_MT
+    f.data["carbon_charge"] = carbon_per_yuan * va + abatement_cost_firm(model)
+    w.carbon_cost = np.bincount(f.region, weights=f.weight * carbon_per_yuan * va, minlength=R) / YI
+    w.abatement_cost = np.bincount(f.region, weights=f.weight * abatement_cost_firm(model), minlength=R) / YI
+
+
+def exit_stranding(model: Sim, out: np.ndarray) -> None:
+    """Capital stranded by carbon-driven exits: loss-streak exits that would have been profitable without carbon."""
+    f, P = model.firms, model.params
+    R = model.data.n
+    loss_exit = out & (f.loss_years >= int(P["entry_exit.loss_years_to_exit"]))
+    by_carbon = loss_exit & (f.profit < 0) & (f.profit + f.carbon_charge >= 0)
+    k = (f.capital + f.abatement_capital) * (1 - P["capital.depreciation"])
+    model.world.stranded_carbon = np.bincount(f.region[by_carbon], weights=(f.weight * k)[by_carbon],
+                                              minlength=R) / YI
+
+
+# ---------------------------------------------------------------------- emissions (metrics)
+def industrial_co2(firms: Firms, w: World) -> np.ndarray:
+    """[region] industrial CO2 (Mt) of this year's production (summed once, in ``account``)."""
+    return w.co2_industry
+
+
+def nonindustrial_co2(w: World, P: ParamSet, year: int) -> dict[str, np.ndarray]:
+    """[region] Mt CO2 of buildings, transport and other non-industrial activity this year."""
+    pop0, inc0, serv0 = w.nonind_drivers_2012
+    pop_r = w.population / pop0
+    inc_r = (w.gdp / w.population) / inc0
+    n = year - energy.FIRST
+    sb = energy.electric_share_buildings(year, P["energy.buildings_electric_share_2012"],
+                                         P["energy.buildings_electrification_rate"])
+    st = energy.electric_share_transport(year, P["energy.transport_electric_share_2012"], P["energy.transport_ev_top"],
+                                         P["energy.transport_ev_midyear"], P["energy.transport_ev_speed"])
+    base = w.nonind_2012
+    return {
+        "buildings": energy.end_use(base["buildings"], pop_r, inc_r, P["energy.buildings_income_elasticity"],
+                                    P["energy.buildings_efficiency_gain"], n, sb, w.grid_factor),
+        "transport": energy.end_use(base["transport"], pop_r, inc_r, P["energy.transport_income_elasticity"],
+                                    P["energy.transport_efficiency_gain"], n, st, w.grid_factor),
+        "other": base["other"] * (w.services / serv0) * (1 - P["energy.other_efficiency_gain"]) ** n,
+    }
 
 
 def emissions(firms: Firms, w: World, P: ParamSet, year: int) -> np.ndarray:
-    """[region] CO2 emissions (Mt): industrial (firms' value added x intensity) plus non-industrial."""
-    f = firms
-    industrial = np.bincount(f.region, weights=f.weight * w.emissions_firm, minlength=len(w.grid)) / KT_PER_MT
-    return industrial + nonindustrial_co2(w, P, year)
+    """[region] CO2 emissions (Mt): industrial plus buildings, transport and other."""
+    return industrial_co2(firms, w) + sum(nonindustrial_co2(w, P, year).values())
 
 
-def nonfossil_share(year: int, share_2012: float, share_2031: float, cap: float) -> float:
-    slope = (share_2031 - share_2012) / (2031 - 2012)
-    return float(min(cap, share_2012 + slope * (year - 2012)))
-
-
-def grid_factor(year: int, share_2012: float, share_2031: float, cap: float) -> float:
-    """Grid intensity relative to 2012."""
-    return (1.0 - nonfossil_share(year, share_2012, share_2031, cap)) / (1.0 - share_2012)
-
-
+# ---------------------------------------------------------------------- equations
 def intensity(direct: np.ndarray, power_use: np.ndarray, grid: np.ndarray, region: np.ndarray) -> np.ndarray:
-    """kt CO2 per million yuan of value added."""
+    """kt CO2 per million yuan of value added (direct already net of abatement)."""
     return direct + power_use * grid[region]
 
 
-def cost_per_yuan(price_by_sector: np.ndarray, sector: np.ndarray, intens: np.ndarray) -> np.ndarray:
-    """Carbon cost per yuan of sales: yuan/t x kt per million yuan = 1e-3 x price x intensity."""
-    return CARBON_COST_UNIT * price_by_sector[sector] * intens
+def charge_per_yuan(price: float, covered_s: np.ndarray, direct_eff: np.ndarray, benchmark_s: np.ndarray,
+                    power_use: np.ndarray, grid: np.ndarray, power_price_net: float) -> np.ndarray:
+    """Carbon charge per yuan of VA (yuan/t x kt per million yuan x CARBON_COST_UNIT); broadcasts over [firm(, region)]."""
+    own = price * covered_s * (direct_eff - benchmark_s)
+    return CARBON_COST_UNIT * (own + power_price_net * power_use * grid)
+
+
+def benchmarks(direct_eff: np.ndarray, sector: np.ndarray, weight: np.ndarray, free: float) -> np.ndarray:
+    """[sector] intensity benchmark: free x the sector's output-weighted mean direct intensity."""
+    S = len(SECTORS)
+    num = np.bincount(sector, weights=weight * direct_eff, minlength=S)
+    den = np.bincount(sector, weights=weight, minlength=S)
+    return free * num / np.maximum(den, 1e-12)

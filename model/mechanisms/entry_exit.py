@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import SECTORS, YI
 from ..world import Sim
+from . import carbon
 
 # entry_rate, profit_sensitivity, entrant_size and the funding caps are read where entrants are
 # financed: capital.step (entry and investment are one allocation of the national pool)
@@ -49,8 +50,10 @@ def step(model: Sim) -> None:
     out = exits(model.rng, f.loss_years, P["entry_exit.exit_hazard"], P["entry_exit.exit_after_losses"],
                 int(P["entry_exit.loss_years_to_exit"]))
     delta = P["capital.depreciation"]
-    model.year_stats["stranded"] = np.bincount(f.region[out], weights=(f.weight * f.capital * (1 - delta))[out],
+    k_all = f.capital + f.abatement_capital  # abatement capital is stranded with the firm (carbon.py)
+    model.year_stats["stranded"] = np.bincount(f.region[out], weights=(f.weight * k_all * (1 - delta))[out],
                                                minlength=R) / YI
+    carbon.exit_stranding(model, out)
     model.year_stats["exits"] = np.bincount(f.region[out], weights=f.weight[out], minlength=R)
     f.keep(~out)
 
@@ -80,13 +83,15 @@ def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np
     e_region = (e_cell // S).astype(np.int8)
     rel = P.by("carbon.relative_intensity", SECTORS)[e_sector]
     elec = P.by("carbon.electricity_share", SECTORS)[e_sector]
-    direct = np.where(has[e_cell], cell_mean(f.direct_intensity)[e_cell], w.grid[e_region] * rel * (1 - elec))
+    direct = np.where(has[e_cell], cell_mean(f.direct_intensity)[e_cell],
+                      w.grid_2012[e_region] * rel * (1 - elec) * w.intensity_index[e_sector])
     power = np.where(has[e_cell], cell_mean(f.power_use)[e_cell], rel * elec)
     sig_a = P["production.tfp_sigma"]
     return dict(uid=f.new_ids(ne), region=e_region, sector=e_sector,
                 tfp=np.exp(mean_log_a[e_cell] + sig_a * rng.normal(0.0, 1.0, ne)), capital=e_k,
                 labour_high=h_per_k[e_cell] * e_k, labour_general=g_per_k[e_cell] * e_k,
-                direct_intensity=direct, power_use=power, digital=np.zeros(ne, bool),
+                direct_intensity=direct, power_use=power, abatement=np.zeros(ne), abatement_capital=np.zeros(ne),
+                carbon_charge=np.zeros(ne), digital=np.zeros(ne, bool),
                 digital_affinity=rng.normal(0.0, 1.0, ne), rd_active=np.zeros(ne, bool), rd_stock=np.zeros(ne),
                 age=np.zeros(ne, np.int16), value_added=np.zeros(ne), profit=np.zeros(ne),
                 loss_years=np.zeros(ne, np.int16), weight=np.full(ne, w.firm_weight))

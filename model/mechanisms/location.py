@@ -56,9 +56,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import CARBON_COST_UNIT, GENERAL, HIGH, SECTORS, YI
+from .. import GENERAL, HIGH, SECTORS, YI
 from ..world import Sim
-from . import land, production
+from . import carbon, land, production
 
 PARAMETERS = ("location.friction", "location.land_share", "location.land_supply_elasticity", "location.review_rate",
               "location.profit_sensitivity", "location.relocation_cost", "location.gap_persistence",
@@ -117,8 +117,9 @@ def step(model: Sim) -> None:
     ys["reloc_out"] = np.bincount(o, weights=wt, minlength=R)
     ys["reloc_in"] = np.bincount(dst, weights=wt, minlength=R)
     delta = P["capital.depreciation"]
-    ys["capital_moved_out"] = np.bincount(o, weights=wt * f.capital[mi] * (1 - delta), minlength=R) / YI
-    ys["capital_moved_in"] = np.bincount(dst, weights=wt * f.capital[mi] * (1 - delta), minlength=R) / YI
+    k_moved = (f.capital[mi] + f.abatement_capital[mi]) * (1 - delta)  # abatement capital moves with the firm
+    ys["capital_moved_out"] = np.bincount(o, weights=wt * k_moved, minlength=R) / YI
+    ys["capital_moved_in"] = np.bincount(dst, weights=wt * k_moved, minlength=R) / YI
     # The destination's subsidy pays its share of the sunk cost of moving.
     paid_sub = sub[moved, dst] * P["location.relocation_cost"] * f.value_added[mi]
     ys["policy_cost"] += np.bincount(dst, weights=wt * paid_sub, minlength=R) / YI
@@ -144,8 +145,7 @@ def charges_everywhere(model: Sim, sector: np.ndarray, digital_on: np.ndarray, d
     P, pol = model.params, model.policy
     out = digital_on[:, None] * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[None, :]
     if pol.carbon_price > 0:
-        price = pol.effective_carbon_price()[sector]
-        out = out + CARBON_COST_UNIT * price[:, None] * (direct[:, None] + power[:, None] * model.world.grid[None, :])
+        out = out + carbon.charges_everywhere(model, sector, direct, power)
     return out
 
 
@@ -180,13 +180,14 @@ def profit_parts(model: Sim, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     own = np.exp(np.log(f.tfp[idx]) / a_s[s])[:, None]
     revenue = k * own * per_k[s]
     cost = k * (fr_r * w.user_cost)[None, :]
-    charged = f.digital[idx] | (pol.effective_carbon_price()[s] > 0)
+    charged = f.digital[idx] | carbon.charged(model, s)
     if charged.any():
         c = np.flatnonzero(charged)
         sc, ac = s[c], a[c]
         place = (np.log(w.region_tfp * w.agg) + np.log(w.spill)[:, None]
                  + production.log_wage_term(w.wage[:, HIGH], w.wage[:, GENERAL], w.bh_exp, w.bg_exp))
-        t = charges_everywhere(model, sc, f.digital[idx][c], f.direct_intensity[idx][c], f.power_use[idx][c])
+        d_eff = carbon.direct_effective(f)[idx][c]
+        t = charges_everywhere(model, sc, f.digital[idx][c], d_eff, f.power_use[idx][c])
         gross = np.maximum(w.access[None, :] * (w.price[sc][:, None] - t), 0.0)
         with np.errstate(divide="ignore"):
             log_q = np.log(gross / fr_r[None, :])

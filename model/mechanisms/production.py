@@ -139,6 +139,7 @@ def init(model: Sim) -> None:
     zeros = np.zeros(nf)
     model.firms = Firms(uid=np.arange(nf), region=f_region, sector=f_sector, tfp=tfp_own, capital=k,
                         labour_high=lab_h, labour_general=lab_g, direct_intensity=zeros, power_use=zeros,
+                        abatement=zeros, abatement_capital=zeros, carbon_charge=zeros,
                         digital=np.zeros(nf, bool), digital_affinity=zeros, rd_active=np.zeros(nf, bool),
                         rd_stock=zeros, age=np.zeros(nf, np.int16), value_added=va, profit=profit0,
                         loss_years=np.zeros(nf, np.int16), weight=np.full(nf, w.firm_weight),
@@ -162,8 +163,7 @@ def step(model: Sim) -> None:
     fr = (1.0 + w.friction * (1.0 - pol.friction_cut))[f.region]
     wh, wg = w.wage[f.region, HIGH], w.wage[f.region, GENERAL]
     wage_term = log_wage_term(w.wage[:, HIGH], w.wage[:, GENERAL], w.bh_exp, w.bg_exp)
-    intens = carbon.intensity(f.direct_intensity, f.power_use, w.grid, f.region)
-    carbon_per_yuan = carbon.cost_per_yuan(pol.effective_carbon_price(), f.sector, intens)
+    carbon_per_yuan, intens = carbon.firm_charges(model)  # net of free allocation; abatement lowers intens
     charges = carbon_per_yuan + f.digital * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[f.region]
     expo = (1.0 - a) / a
     # a_i Y_i(p) = scale_i (a_i (p - t_i))^expo_i
@@ -197,15 +197,14 @@ def step(model: Sim) -> None:
     capital_cost = w.user_cost[f.region] * f.capital
     # Operating profit (before R&D and the one-off cost of a move): what loss streaks, exit and
     # investors look at; R&D and relocation are investments the firm chose, not signs of failure.
-    profit = p * va - fr * (labour_cost + capital_cost) - charges * va
-    w.carbon_cost = np.bincount(f.region, weights=f.weight * carbon_per_yuan * va, minlength=R) / YI
+    profit = p * va - fr * (labour_cost + capital_cost) - charges * va - carbon.abatement_cost_firm(model)
     model.year_stats["policy_cost"] += np.bincount(
         f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy[f.region] * va,
         minlength=R) / YI
     f.data["labour_high"], f.data["labour_general"] = hire_h, hire_g
     f.data["value_added"], f.data["profit"] = va, profit
     f.data["loss_years"] = np.where(profit < 0, f.loss_years + 1, 0).astype(np.int16)
-    w.emissions_firm = va * intens  # kt per real firm
+    carbon.account(model, va, carbon_per_yuan, intens)  # emissions, carbon charges, carbon and abatement bills
 
     # Regional aggregates.
     w.va_rs_prev = np.bincount(cell, weights=f.weight * va, minlength=R * S).reshape(R, S) / YI
