@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .scenario import SCALES
 
     from . import __version__
-    from .resources import shipped_dir
+    from .resources import in_checkout, shipped_dir
 
     calibration = shipped_dir("calibration")
     p = _Parser(prog="geese", description="flying-geese: regional industrial transfer scenarios for China, 2012-2035")
@@ -127,7 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="seeds per evaluation (default: the committed fit's own)")
     cal.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     cal.add_argument("--targets", type=Path, default=calibration / "targets.yaml")
-    cal.add_argument("--out", type=Path, default=calibration)
+    cal.add_argument("--out", type=Path, default=calibration if in_checkout() else Path("calibration"),
+                     help="where params.yaml, report.md and fit.png go (default: the repository's calibration/; "
+                          "installed: ./calibration)")
     cal.add_argument("--force", action="store_true", help="replace the committed fit (params.yaml) in --out")
 
     t = sub.add_parser("targets", help="run the baseline with the committed parameters and print the target table")
