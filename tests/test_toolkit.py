@@ -304,3 +304,12 @@ def test_sensitivity_bad_input(tmp_path, capsys, extra, must):
     for m in must:
         assert m in err, (m, err)
     assert not (tmp_path / "out").exists()
+
+
+def test_sensitivity_sobol_end_to_end_at_tiny(tmp_path):
+    pytest.importorskip("SALib")
+    assert main(["sensitivity", "--method", "sobol", "--samples", "2", "--params", "talent.mobility_high",
+                 "--outcomes", "gdp:national:2013", "--workers", "1", "--out", str(tmp_path)]) == 0
+    table = pd.read_csv(tmp_path / "sensitivity-baseline-sobol" / "indices.csv")
+    assert list(table.columns) == ["outcome", "parameter", "S1", "S1_conf", "ST", "ST_conf"]
+    assert len(pd.read_csv(tmp_path / "sensitivity-baseline-sobol" / "samples.csv")) == 2 * (1 + 2)
