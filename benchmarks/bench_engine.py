@@ -69,17 +69,21 @@ def mesa_location_step(n_firms: int, repeats: int) -> float:
             self.tfp = float(f.tfp[i])
             self.capital = float(f.capital[i])
             self.va = float(f.value_added[i])
+            self.wedge = float(f.wedge[i])
+            self.quality = float(f.quality[i])
 
         def profit_in(self, r):
             s = self.sector
-            a, bh, bg = base.a_exp[s], base.bh_exp[s], base.bg_exp[s]
+            a, rho, beta = base.alpha[s], base.rho[s], base.beta[s]
             fr = 1.0 + base.friction[r]
-            gross = base.access[r] * base.price[s]
             tfp = self.tfp * base.region_tfp[r, s] * base.agg[r, s] * base.spill[r]
             wh, wg = base.wage[r, 0] / 1e6, base.wage[r, 1] / 1e6
-            q = gross / fr
-            y = self.capital * (tfp * q ** (1 - a) * (bh / wh) ** bh * (bg / wg) ** bg) ** (1 / a)
-            return a * gross * y - fr * base.user_cost[r] * self.capital
+            om, sl = base.omega_high_t[s], base.sigma_labour
+            c_l = (om**sl * wh ** (1 - sl) + (1 - om) ** sl * wg ** (1 - sl)) ** (1 / (1 - sl))
+            m_ir = math.exp(self.wedge + base.log_x[s]) * (base.access[r] * math.exp(self.quality) * tfp
+                                                          * self.capital**a) ** rho
+            lab = (beta * m_ir / (fr * c_l)) ** (1 / (1 - beta))
+            return (1 - beta) * m_ir * lab**beta - fr * base.user_cost[r] * self.capital
 
         def step(self):
             here = self.profit_in(self.region)

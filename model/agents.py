@@ -77,6 +77,8 @@ class Firms(ArrayAgentSet):
         "value_added": np.dtype(np.float64),     # million yuan, last year
         "profit": np.dtype(np.float64),          # million yuan, last year
         "loss_years": np.dtype(np.int16),        # consecutive years with a loss
+        "wedge": np.dtype(np.float64),           # log revenue wedge ln lambda (Hsieh-Klenow), persistent
+        "quality": np.dtype(np.float64),         # log demand shifter ln phi (AR(1) idiosyncratic demand)
         "weight": np.dtype(np.float64),          # real firms per agent
         "location_match": np.dtype(np.float64),  # [firm, region] persistent match with each region (location.py)
     }

@@ -72,6 +72,23 @@ class YearView:
         return production.manufacturing_va(self.f, self.m.params, self.R)
 
     @cached_property
+    def iva_nominal(self) -> np.ndarray:
+        return self.reg(self.f.weight * self.f.value_added * self.w.price[self.f.sector]) / YI
+
+    @cached_property
+    def mva_nominal(self) -> np.ndarray:
+        return production.manufacturing_va(self.f, self.m.params, self.R,
+                                           self.w.price)
+
+    def sector_va(self, name: str) -> np.ndarray:
+        return self.reg(self.f.weight * self.f.value_added * (self.f.sector == SECTORS.index(name))) / YI
+
+    def mean_wage(self, skill: int) -> np.ndarray:
+        t = self.t
+        on = t.weight * t.employed * (t.skill == skill)
+        return ratio(self.reg(on * t.wage, t.region), self.reg(on, t.region))
+
+    @cached_property
     def rd(self) -> np.ndarray:
         return self.reg(self.f.weight * self.w.rd_spend) / YI + self.w.public_rd
 
@@ -217,6 +234,34 @@ METRICS: tuple[Metric, ...] = (
            lambda v: both(v.reg(v.f.weight * v.f.abatement_capital) / YI)),
     Metric("stranded_carbon", "yi yuan, 2012 prices", "capital stranded by carbon-driven exits",
            lambda v: both(v.w.stranded_carbon)),
+    # nominal beside real (issue 8 item 7): current sector prices, non-industrial output the numeraire
+    Metric("industrial_va_nominal", "yi yuan, current prices", "industrial value added at current sector prices",
+           lambda v: both(v.iva_nominal)),
+    Metric("manufacturing_va_nominal", "yi yuan, current prices",
+           "manufacturing value added at current sector prices", lambda v: both(v.mva_nominal)),
+    Metric("gdp_nominal", "yi yuan, current prices", "GDP at current prices (non-industrial output is the numeraire)",
+           lambda v: both(v.iva_nominal + v.w.services)),
+    Metric("manufacturing_share_gdp_nominal", "share of GDP", "manufacturing value added / GDP, current prices",
+           lambda v: ratio(v.mva_nominal, v.iva_nominal + v.w.services)),
+    Metric("industrial_deflator", "2012 = 1", "implicit industrial value-added deflator (nominal / real)",
+           lambda v: ratio(v.iva_nominal, v.iva)),
+    Metric("energy_intensive_va", "yi yuan, 2012 prices", "energy-intensive industry real value added",
+           lambda v: both(v.sector_va("energy_intensive"))),
+    Metric("high_tech_va", "yi yuan, 2012 prices", "high-tech industry real value added",
+           lambda v: both(v.sector_va("high_tech"))),
+    Metric("college_wage_premium", "ratio", "mean wage of employed high-skill / general workers",
+           lambda v: v.mean_wage(HIGH) / np.maximum(v.mean_wage(1 - HIGH), 1e-12)),
+    # people (cohort-component demography, housing; issue 9 items 2, 6, 7)
+    Metric("births", "thousand people/yr", "live births", lambda v: both(v.w.demog.births) / 1e3),
+    Metric("deaths", "thousand people/yr", "deaths", lambda v: both(v.w.demog.deaths) / 1e3),
+    Metric("children_share", "share of population", "residents aged 0-14",
+           lambda v: ratio(v.w.demog.dep[:, :15].sum(axis=(1, 2)), v.w.population)),
+    Metric("old_age_share", "share of population", "residents aged 65 and over",
+           lambda v: ratio(v.w.demog.dep[:, 65:].sum(axis=(1, 2)), v.w.population)),
+    Metric("net_migration_young", "thousand people/yr", "net inflow of young workers (20-34)",
+           lambda v: both(v.ys["talent_in_young"] - v.ys["talent_out_young"]) / 1e3),
+    Metric("housing_price", "index, 2012 = 1", "housing price index (population x income, Helpman 1998)",
+           lambda v: np.append(v.w.housing_price, np.average(v.w.housing_price, weights=v.w.population))),
 )
 BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
 if len(BY_NAME) != len(METRICS):

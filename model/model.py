@@ -19,8 +19,8 @@ import numpy as np
 
 from . import SECTORS, SKILLS, YI, guards
 from .errors import InputError
-from .mechanisms import (capital, carbon, chains, demand, demography, digital, entry_exit, geography, innovation,
-                         labour_market, land, location, migration, production)
+from .mechanisms import (capital, carbon, chains, demand, demography, digital, entry_exit, geography, housing,
+                         innovation, labour_market, land, location, migration, production)
 from .parameters import check_keys, resolve_parameters
 from .policy import policy_for_year
 from .recorder import Recorder
@@ -35,7 +35,7 @@ SETUP: tuple[Step, ...] = (
     geography.init,                   # market access 2012 and the market-potential reference
     land.init,                        # land-cost gradient, land prices, user cost
     location.init,                    # friction
-    demography.init,                  # talent agents (draws: region, skill, age, home, ability)
+    demography.init,                  # talent agents (draws: region, skill, age, home, ability); cohort array
     labour_market.init,               # pools, talent shares, 2012 wages
     production.init,                  # technology, firm agents (draws: cell, size, TFP), TFP backed out
     capital.init,                     # 2012 return and industry's draw on the pool
@@ -45,13 +45,14 @@ SETUP: tuple[Step, ...] = (
     demand.init,                      # sector demand, industry, services, GDP
     labour_market.init_employment,    # other sectors' labour share, employment, who works (draw)
     migration.init,                   # amenities of the 2012 spatial equilibrium
+    housing.init,                     # housing price index 1 in 2012
     carbon.init,                      # firm and grid intensities, non-industrial CO2
     chains.init,                      # IO coefficients, 2012 supplier access, local procurement
     location.init_match,              # firm-region matches (draws; last, so the rest of 2012 is unchanged)
 )
 # One year, in order.
 YEAR: tuple[Step, ...] = (
-    demography.step,      # 1. ageing, retirement, young entrants and graduates
+    demography.step,      # 1. deaths, ageing, births, retirement, young entrants and graduates
     migration.step,       # 2. talent reconsiders where to live; the year's pool is then fixed
     entry_exit.step,      # 3. exit: sustained losses or bad luck; capital stranded
     geography.step,       # 4a. market access from market potential (last year's GDP, this year's trade costs)
@@ -65,10 +66,12 @@ YEAR: tuple[Step, ...] = (
     demand.step,          # 9. demand, services and public research grow
     production.step,      # 10. prices clear, firms hire (rationed) and produce; accounts
     labour_market.step,   # 11. who holds a job, wages for next year
+    housing.step,         # 12. housing prices from this year's GDP, for next year's migration
 )
 LEDGER_KEYS = ("investment", "stranded", "entries", "exits", "reloc_in", "reloc_out", "capital_moved_in",
                "capital_moved_out", "talent_in_high", "talent_out_high", "talent_in", "talent_out",
-               "talent_entries", "retirements", "policy_cost")
+               "talent_entries", "retirements", "policy_cost", "talent_in_young", "talent_out_young",
+               "talent_deaths")
 
 
 class FlyingGeeseModel(mesa.Model):

@@ -34,9 +34,12 @@ class World:
     # --- technology (production.init; 2012, fixed)
     alpha: np.ndarray = _empty()          # [sector] output elasticity of capital, 1
     theta: np.ndarray = _empty()          # [sector] high-skill share of the labour elasticity, 1
-    a_exp: np.ndarray = _empty()          # [sector] capital exponent (= alpha), 1
-    bh_exp: np.ndarray = _empty()         # [sector] high-skill labour exponent theta (1 - alpha), 1
-    bg_exp: np.ndarray = _empty()         # [sector] general labour exponent (1 - theta)(1 - alpha), 1
+    sigma_goods: np.ndarray = _empty()    # [sector] elasticity of substitution between varieties sigma_s, 1
+    rho: np.ndarray = _empty()            # [sector] (sigma - 1)/sigma: revenue R = X v^rho, 1
+    beta: np.ndarray = _empty()           # [sector] (1 - alpha) rho: labour's share of net revenue, 1
+    sigma_labour: float = 0.0             # elasticity of substitution high-skill / general labour, 1
+    omega_high: np.ndarray = _empty()     # [sector] CES weight of high-skill labour in 2012, 1
+    omega_high_t: np.ndarray = _empty()   # [sector] CES weight of high-skill labour this year (skill bias), 1
     region_tfp: np.ndarray = _empty()     # [region, sector] TFP that stays with the place (Z_rs), 1
     firm_weight: float = 0.0              # weight of a firm agent, real firms per agent
     # --- place (location.init / location.step)
@@ -61,16 +64,26 @@ class World:
     labour_supply: np.ndarray = _empty()  # [region, skill] working-age people after migration, persons
     h_share: np.ndarray = _empty()        # [region] high-skill share of the workforce, 1
     h_nat: float = 0.0                    # national high-skill share of the workforce, 1
-    pop_ratio: np.ndarray = _empty()      # [region] workforce per resident (2012), 1
-    population: np.ndarray = _empty()     # [region] resident population, persons
+    population: np.ndarray = _empty()     # [region] resident population: labour force + demog (migration.step), persons
     wage: np.ndarray = _empty()           # [region, skill] wage for next hires, yuan per year
     labour_demand: np.ndarray = _empty()  # [region, skill] industry + other sectors this year, persons
     employment: np.ndarray = _empty()     # [region, skill] employed this year, persons
     employment_rate: np.ndarray = _empty()  # [region, skill] employed / working-age people, 1
-    services_labour_share: np.ndarray = _empty()  # [region, skill] labour share nu_rk of non-industrial output (2012), 1
+    services_labour_share: np.ndarray = _empty()  # [region] labour share nu_r of non-industrial output (2012), 1
+    omega_services: np.ndarray = _empty()  # [region] CES weight of high-skill labour in other sectors (2012), 1
+    omega_services_t: np.ndarray = _empty()  # [region] the same this year (skill bias), 1
     amenity_2012: np.ndarray = _empty()   # [region, skill] Rosen-Roback amenity A0_rk (migration.init), utils
+    places: np.ndarray = _empty()         # [region] 2012 workforce: opportunities in the migration logit (migration.init), persons
+    # --- people (demography.init/step, housing.init/step)
+    demog: Any = None                     # demography.Population: dependants[region, age, sex], students, rates, persons
+    housing_price: np.ndarray = _empty()  # [region] housing price index p_r (2012 = 1), 1
+    cost_of_living: np.ndarray = _empty()  # [region] local price index P_r = p_r^s_h (2012 = 1), 1
     # --- demand and the economy (production.step, demand.init/step)
-    price: np.ndarray = _empty()          # [sector] sector price, 1 (= 1 in 2012)
+    price: np.ndarray = _empty()          # [sector] sector price index P_s relative to non-industrial output, 1 (= 1 in 2012)
+    price_prev: np.ndarray = _empty()     # [sector] last year's sector price index, 1
+    log_x: np.ndarray = _empty()          # [sector] ln of the revenue shifter X_s = P_s (Q_s / N_s)^(1/sigma), 1 (production.step)
+    income_index: float = 1.0             # national real GDP on the data path relative to 2012 (demand.step), 1
+    income_elasticity: np.ndarray = _empty()  # [sector] this year's income elasticity of sector demand e_s(x), 1
     sector_demand_trend: np.ndarray = _empty()  # [sector] trend real demand, million yuan per year
     sector_demand: np.ndarray = _empty()  # [sector] this year's demand after shocks, million yuan per year
     growth: float = 0.0                   # national real GDP growth this year g_t, 1/year

@@ -66,10 +66,13 @@ def test_recorded_flows_match_what_the_agents_did_every_year():
         np.testing.assert_allclose(got("exits"), np.bincount(f0["region"][gone], weights=f0["weight"][gone], minlength=R))
         new = ~np.isin(f.uid, f0["uid"])
         np.testing.assert_allclose(got("entries"), np.bincount(f.region[new], weights=f.weight[new], minlength=R))
-        # talent: survivors who changed region, and newcomers who left their home (birth) region
+        # talent: survivors who changed region, and newcomers who left the region they started in
+        # (general entrants: their home; graduates: their university region, demography.py)
         _, j0, j1 = np.intersect1d(t0["uid"], t.uid, assume_unique=True, return_indices=True)
         newcomer = ~np.isin(t.uid, t0["uid"])
-        origin = np.concatenate([t0["region"][j0], t.home[newcomer]])
+        demog = m.world.demog
+        start = dict(zip(demog.entrant_uid.tolist(), demog.entrant_region.tolist()))
+        origin = np.concatenate([t0["region"][j0], np.array([start[u] for u in t.uid[newcomer]], dtype=np.int8)])
         dest = np.concatenate([t.region[j1], t.region[newcomer]])
         skill = np.concatenate([t.skill[j1], t.skill[newcomer]])
         weight = np.concatenate([t.weight[j1], t.weight[newcomer]])

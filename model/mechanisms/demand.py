@@ -1,22 +1,36 @@
-"""Demand: national sector demand, firm market shares, and the non-industrial economy.
+"""Demand: national sector demand, firms' idiosyncratic demand, and the non-industrial economy.
 
-National real demand for sector s follows the national growth path g_t (data file to 2023, then
-linear to demand.gdp_growth_2035), scaled by the sector's income elasticity e_s, with one-year shocks:
+Sector demand. National real demand for sector s at a sector price of one follows the national growth
+path g_t (data file to 2023, then linear to demand.gdp_growth_2035) with an income elasticity that
+declines with income, an intensity-of-use curve (Malenbaum 1978; log-quadratic Engel curve):
 
-    D_s,t = Dtrend_s,t (1 + shock_s,t),    Dtrend_s,t = Dtrend_s,t-1 (1 + e_s g_t)
+    Dtrend_s,t = Dtrend_s,t-1 (1 + e_s(x_t) g_t),    D_s,t = Dtrend_s,t (1 + shock_s,t)
+    e_s(x) = e_s,2012 (1 - x / ln S_s),              x_t = ln(Y_t / Y_2012) on the national path (mid-year)
 
-Firms win shares by competitiveness: the sector price p_s clears the market each year,
+e_s,2012 = demand.income_elasticity (high-tech above one; energy-intensive below one) and
+S_s = demand.saturation_income, the national real GDP relative to 2012 at which the sector's demand
+peaks (energy-intensive: 1.76 = 2021, when steel and cement output peaked; others 1e6, no peak).
+The sector market clears with Q_s = D_s P_s^(-eta) (eta = demand.price_elasticity) against the CES
+supply of its firms (production.py): real output grows with demand and with falling relative prices.
 
-    sum_i w_i a_r Y_i(p_s) = Dtrend_s,t (1 + shock_s,t) p_s^(-eta)
+Firm demand. Each firm's variety has a taste/quality shifter phi_i (Foster, Haltiwanger & Syverson 2008):
 
-with Y_i(p) each firm's profit-maximising supply (production.py) and eta = demand.price_elasticity.
-Cheaper, more productive firms supply more at any price; the price falls when capacity outgrows
-demand and rises when it lags. Real value added is a_r Y_i at base prices (p = 1 in 2012). Market
-access a_r follows each region's market potential (geography.py, set in location.step).
+    ln phi_i,t = r ln phi_i,t-1 + s_i e_i,   s_i = s0 clip((R_i / median_s R)^(-zeta), 1/4, 4),   e_i ~ N(0, 1)
+
+(r = demand.firm_shock_persistence, s0 = demand.firm_shock_sd, zeta = demand.firm_shock_size_elasticity):
+large firms, many products and markets, have steadier demand (Stanley et al. 1996).
+
+Nominal and real. Real value added is at 2012 prices (sector deflators); nominal value added is at this
+year's sector price indices, with non-industrial output as the numeraire (its price is one), so the
+nominal manufacturing share of GDP falls faster than the real one when industrial prices fall
+(metrics *_nominal; seed 002/004 shares are nominal).
+
+Market access a_r follows each region's market potential (geography.py, set in location.step).
 
 The non-industrial part of GDP (services, agriculture, construction) is aggregate. Nationally it
-grows so that GDP follows g_t: N_t = N_t-1 (1 + e_N g_t), e_N = (1 - i e_ind)/(1 - i) with i the
-industrial share of GDP and e_ind its demand-weighted elasticity. Regionally it is shared by
+grows so that GDP follows g_t: N_t = N_t-1 (1 + (g_t - i g_ind)/(1 - i)) with i the industrial share of
+GDP and g_ind industry's expected real growth, sum_s IVA_s [(1 + e_s g_t)(P_s,t-1/P_s,t-2)^(-eta_s) - 1] / IVA
+(demand growth plus last year's relative-price effect). Regionally it is shared by
 
     Omega_r = base_r * Pop_r * (IVA_r / Pop_r)^eta_inc * h_r^eta_h,    N_r = N_t Omega_r / sum Omega
 
@@ -32,8 +46,10 @@ from .. import HIGH, MILLION, SECTORS, YI
 from ..errors import InputError
 from ..world import Sim
 
-PARAMETERS = ("demand.gdp_growth_2035", "demand.income_elasticity", "demand.services_income_elasticity",
-              "demand.services_talent_elasticity", "innovation.public_rd_growth_elasticity")
+PARAMETERS = ("demand.gdp_growth_2035", "demand.income_elasticity", "demand.saturation_income", "demand.price_elasticity",
+              "demand.firm_shock_sd", "demand.firm_shock_persistence", "demand.firm_shock_size_elasticity",
+              "demand.services_income_elasticity", "demand.services_talent_elasticity",
+              "innovation.public_rd_growth_elasticity")
 
 
 def init(model: Sim) -> None:
@@ -53,6 +69,8 @@ def init(model: Sim) -> None:
     attraction = services_attraction(w.population, w.iva_r, w.h_share, P["demand.services_income_elasticity"],
                                      P["demand.services_talent_elasticity"])
     w.services_base = (w.services / w.services.sum()) / (attraction / attraction.sum())
+    w.income_index = 1.0
+    w.income_elasticity = P.by("demand.income_elasticity", SECTORS)
 
 
 def step(model: Sim) -> None:
@@ -60,9 +78,16 @@ def step(model: Sim) -> None:
     P, w = model.params, model.world
     g = growth_path(model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year)
     w.growth = g
-    eps = P.by("demand.income_elasticity", SECTORS)
-    w.sector_demand_trend = w.sector_demand_trend * (1.0 + eps * g)
+    x_mid = np.log(w.income_index) + 0.5 * np.log1p(g)
+    w.income_index *= 1.0 + g
+    w.income_elasticity = income_elasticity(P.by("demand.income_elasticity", SECTORS), x_mid,
+                                            P.by("demand.saturation_income", SECTORS))
+    w.sector_demand_trend = w.sector_demand_trend * (1.0 + w.income_elasticity * g)
     w.sector_demand = w.sector_demand_trend * (1.0 + model.policy.demand_shock)
+    f = model.firms
+    f.data["quality"] = firm_demand_shock(model.rng, f.quality, f.sector, f.value_added * w.price[f.sector],
+                                          P["demand.firm_shock_sd"], P["demand.firm_shock_persistence"],
+                                          P["demand.firm_shock_size_elasticity"])
     w.services = services(model, g)
     # public research (institutes, universities) grows with GDP and is shared by high-skill talent
     supply = w.labour_supply
@@ -71,14 +96,19 @@ def step(model: Sim) -> None:
 
 
 def services(model: Sim, g: float) -> np.ndarray:
-    """[region] non-industrial output this year (yi yuan), from last year's industry and services."""
+    """[region] non-industrial output this year (yi yuan), from last year's industry and services.
+
+    Nationally, non-industrial output grows so that GDP grows at g: industry is expected to grow at
+    (1 + e_s g)(P_s,t-1 / P_s,t-2)^(-eta_s) - 1 (demand growth plus last year's relative-price effect).
+    """
     P, w = model.params, model.world
-    eps = P.by("demand.income_elasticity", SECTORS)
     iva_s = w.va_rs_prev.sum(axis=0)
     ind_share = w.iva_r.sum() / (w.iva_r.sum() + w.services.sum())
-    e_ind = (iva_s * eps).sum() / max(iva_s.sum(), 1e-9)
-    e_n = services_elasticity(ind_share, e_ind)
-    national = w.services.sum() * (1.0 + e_n * g)
+    price_prev = w.price_prev if len(w.price_prev) else w.price
+    expected = (1.0 + w.income_elasticity * g) * (w.price / price_prev) ** (
+        -P.by("demand.price_elasticity", SECTORS)) - 1.0
+    g_ind = (iva_s * expected).sum() / max(iva_s.sum(), 1e-9)
+    national = w.services.sum() * (1.0 + services_growth(g, ind_share, g_ind))
     pull = w.services_base * services_attraction(
         w.population, w.iva_r, w.h_share, P["demand.services_income_elasticity"],
         P["demand.services_talent_elasticity"])
@@ -98,64 +128,9 @@ def growth_path(data_growth: dict[int, float], growth_2035: float, year: int) ->
     return g0 + (growth_2035 - g0) * (year - last) / (2035 - last)
 
 
-def sector_supply(prices: np.ndarray, sector: np.ndarray, scale: np.ndarray, access: np.ndarray,
-                  charges: np.ndarray, expo: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """[sector] real value added supplied at ``prices`` and its derivative w.r.t. log price.
-
-    Each firm supplies a_i Y_i = scale_i (p_s a_i - tau_i)^expo_i, expo = (1 - alpha_s)/alpha_s, with
-    scale_i gathering weight, access, capital, TFP, wages and friction. Firms with a non-positive
-    net price supply nothing.
-    """
-    n_s = len(prices)
-    p = prices[sector]
-    gross = p * access - charges
-    g = np.maximum(gross, 1e-300)
-    level = np.where(gross > 0, scale * np.exp(expo * np.log(g)), 0.0)
-    slope = level * expo * p * access / g
-    return (np.bincount(sector, weights=level, minlength=n_s), np.bincount(sector, weights=slope, minlength=n_s))
-
-
-def clear_prices(sector: np.ndarray, scale: np.ndarray, access: np.ndarray, charges: np.ndarray,
-                 expo: np.ndarray, demand_level: np.ndarray, eta: float, guess: np.ndarray) -> np.ndarray:
-    """[sector] prices p with supply_s(p_s) = D_s p_s^-eta.
-
-    Newton on log p for all sectors at once, with a bisection bracket per sector as a safeguard;
-    excess supply rises monotonically in log p. Firms without per-unit charges supply
-    scale_i a_i^expo p^expo, so their part is a closed form per sector; only charged firms (carbon,
-    digital running costs) are evaluated at every iteration.
-    """
-    n_s = len(demand_level)
-    sector_expo = np.zeros(n_s)
-    sector_expo[sector] = expo  # one exponent per sector
-    free = charges <= 0
-    base = np.bincount(sector[free], weights=scale[free] * access[free] ** expo[free], minlength=n_s)
-    c = ~free
-    c_sector, c_scale, c_access, c_charges, c_expo = sector[c], scale[c], access[c], charges[c], expo[c]
-    lp = np.log(guess).astype(np.float64)
-    lo, hi = np.full(n_s, -12.0), np.full(n_s, 12.0)
-    active = (demand_level > 0) & (np.bincount(sector, weights=scale, minlength=n_s) > 0)
-    for _ in range(60):
-        p = np.exp(lp)
-        level_free = base * p**sector_expo
-        s_c, ds_c = sector_supply(p, c_sector, c_scale, c_access, c_charges, c_expo)
-        s = level_free + s_c
-        ds = level_free * sector_expo + ds_c
-        f = np.log(np.maximum(s, 1e-300)) - np.log(np.maximum(demand_level, 1e-300)) + eta * lp
-        f = np.where(active, f, 0.0)
-        hi = np.where(f > 0, np.minimum(hi, lp), hi)
-        lo = np.where(f <= 0, np.maximum(lo, lp), lo)
-        if np.all(np.abs(f) < 1e-9):
-            break
-        fprime = np.where(s > 0, ds / np.maximum(s, 1e-300), 0.0) + eta
-        step = np.where(fprime > 0, lp - f / np.where(fprime > 0, fprime, 1.0), 0.5 * (lo + hi))
-        inside = (lo < step) & (step < hi)
-        lp = np.where(np.abs(f) < 1e-9, lp, np.where(inside, step, 0.5 * (lo + hi)))
-    return np.exp(lp)
-
-
-def services_elasticity(industrial_share: float, industry_elasticity: float) -> float:
-    """Growth elasticity of non-industrial output that keeps GDP on the national path."""
-    return (1.0 - industrial_share * industry_elasticity) / (1.0 - industrial_share)
+def services_growth(g: float, industrial_share: float, industry_growth: float) -> float:
+    """Growth of non-industrial output that keeps GDP growing at g: (g - i g_ind) / (1 - i)."""
+    return (g - industrial_share * industry_growth) / (1.0 - industrial_share)
 
 
 def services_attraction(population: np.ndarray, industrial_va: np.ndarray, high_share: np.ndarray,
@@ -163,3 +138,33 @@ def services_attraction(population: np.ndarray, industrial_va: np.ndarray, high_
     """Unnormalised regional pull of non-industrial activity (multiply by the calibrated base)."""
     per_head = np.maximum(industrial_va, 1e-9) / np.maximum(population, 1e-9)
     return population * per_head ** eta_income * np.maximum(high_share, 1e-9) ** eta_talent
+
+
+def income_elasticity(e_2012: np.ndarray, log_income: float, saturation: np.ndarray) -> np.ndarray:
+    """[sector] income elasticity of real demand at national log real income x = ln(Y_t / Y_2012).
+
+    Intensity-of-use (Malenbaum 1978) / log-quadratic Engel curve: ln D_s = e_s x - e_s x^2 / (2 x*_s), so
+    e_s(x) = e_s,2012 (1 - x / x*_s); demand peaks at x = x*_s = ln(saturation_s) and falls after.
+    ``saturation`` is national real GDP relative to 2012 at the peak (very large: no peak).
+    """
+    return np.asarray(e_2012, dtype=float) * (1.0 - log_income / np.log(np.asarray(saturation, dtype=float)))
+
+
+def firm_demand_shock(rng: np.random.Generator, quality: np.ndarray, sector: np.ndarray, revenue: np.ndarray,
+                      sd: float, persistence: float, size_elasticity: float) -> np.ndarray:
+    """Next year's log demand shifter of every firm (Foster, Haltiwanger & Syverson 2008 demand shocks):
+
+    ln phi_i,t = r ln phi_i,t-1 + s_i e_i,    e_i ~ N(0, 1),
+    s_i = sd x clip((R_i / median_s R)^(-zeta), 1/4, 4)
+
+    The shock's spread falls with size (Stanley et al. 1996: zeta ~ 0.15-0.2; a large firm is many
+    products and markets). Revenue moves with phi^(rho/(1-beta)) in the short run (production.py).
+    """
+    n_s = int(sector.max()) + 1 if len(sector) else 0
+    med = np.ones(max(n_s, 1))
+    for s in range(n_s):  # one median per sector (four sectors), not a loop over agents
+        pos = revenue[(sector == s) & (revenue > 0)]
+        med[s] = np.median(pos) if len(pos) else 1.0
+    rel = np.where(revenue > 0, revenue / med[sector], 1.0)
+    scale = sd * np.clip(rel ** (-size_elasticity), 0.25, 4.0)
+    return persistence * quality + scale * rng.normal(0.0, 1.0, len(quality))

@@ -1,73 +1,91 @@
-"""Demography: ageing, retirement and the entry of young workers and graduates.
+"""Cohort-component demography: births, deaths, ageing, entry into and exit from the labour force.
 
-Every year each person ages by one; people at demography.retirement_age leave the workforce.
-Entrants (working-age cohort C_t, graduates U_t, both in million people):
+Residents are split in two (issue 9, item 7):
 
-    C_t = demography.cohort_2012 (1 + demography.cohort_growth)^(t - 2012)
-    U_t = graduates_2012 (1 + talent.graduate_growth)^(t - 2012),  capped at demography.graduate_cap C_t
-    general entrants (age demography.entry_age_general = 20) = C_t - U_t, born where today's workforce lives
-    graduates (age demography.entry_age_graduate = 22, high-skill) by university region: talent.graduate_share
+* the **labour force** -- the talent agents (ages 20 to their exit age), who migrate, work and earn;
+* everyone else -- children, students, the inactive of working age and retirees -- held as a vectorised
+  array ``D[r, a, s]`` (region x single year of age 0..100+ x sex). They do not choose; a 4 x 101 x 2
+  array costs nothing to step, and agents for 550 million dependants would cost memory and noise.
 
-Graduates and young entrants then choose where to work (migration). Agent counts use unbiased
-stochastic rounding: n = floor(x / weight + uniform).
+Population_r = sum_a,s D[r, a, s] + sum_{j in r} W_j. The 2012 regional totals are the sourced data
+exactly: D_r,2012 = population_2012_r - labour force_r,2012, shaped by the 2010 census pyramid (rolled
+forward to 2012) with regional child/elderly tilts.
 
-The 2012 age structure of the workforce (ages 20-59) follows the 2010 census five-year groups. In 2012
-talent.migrant_share_leading of the leading region's workforce (``leading_region`` in the data file)
-has a home region elsewhere, drawn in proportion to population.
+Each year t, in this order (Preston, Heuveline & Guillot 2001, ch. 6):
+
+1. Deaths. q_s(a, t) = 1 - exp(-mu_s(a, t)); mu_s(a, t) = m + B_s,t exp(g (a - 80)) (+ c at ages 1-4),
+   q_s(0, t) = infant mortality IMR_t; B_s,t solved so life expectancy e0_s(t) matches the sourced path
+   (Gompertz 1825 / Makeham 1860 law with a Lee-Carter-style level shift). D <- D (1 - q); each agent
+   dies with q(a) = (1 - phi_a) q_M(a) + phi_a q_F(a), phi_a the female share at age a in 2012.
+2. Ageing: D[a] <- D[a - 1], 100+ accumulates; agents' age + 1.
+3. Births. B_r = TFR_t f_r sum_{a=15..49} g_t(a) F_r(a), F_r(a) = D[r, a, F] + phi_a LF_r(a), g_t a normal
+   age schedule (mean m_t, sd 5.5) normalised to sum 1, f_r = demography.fertility_multiplier[r];
+   split by the sex ratio at birth SRB_t: D[r, 0, M] = B_r SRB/(1 + SRB).
+4. Retirement. The 2024 NPC decision raises statutory retirement ages from 2025 over 15 years, by birth
+   cohort c: men 60 -> 63 (+1 month per 4 months of birth from 1965), women cadres 55 -> 58 (from 1970,
+   same pace), women workers 50 -> 55 (+1 month per 2 months from 1975). The labour force exits at one
+   effective age raised by the employment-weighted mean of those steps times the share covered:
+       E(c) = R0 + kappa (pi_m dR_m(c) + pi_c dR_c(c) + pi_w dR_w(c))
+   R0 = demography.retirement_age (60: the model's labour force is ages 20-59 in 2012, which reproduces
+   the NBS employment count), kappa = demography.reform_coverage. Agent j leaves when age_j + u_j >= E(c_j)
+   (u_j uniform: the fractional part of E spreads exits over two years) and joins D split by phi_a.
+5. Entry (ages a0 = demography.entry_age_general = 20, a1 = demography.entry_age_graduate = 22). The cohort
+   turning a0, X_r = D[r, a0, .]: a share s_t = min(U_{t+a1-a0} / X, demography.graduate_cap) enrols in
+   tertiary education (students, held in their region of birth until a1), lambda (1 - s_t) X_r joins the
+   labour force as general workers (lambda, the participation of non-students, is set so the 2012 labour
+   force is the NBS figure), the rest stay inactive in D. Students turning a1 graduate: national graduates
+   are placed by university region (talent.graduate_share), home = region of birth (family ties draw them
+   back: the Northeast trains more graduates than it keeps, seed 000). U_t = graduates_2012 (1 +
+   talent.graduate_growth)^(t - 2012). Graduates and young entrants then choose where to work
+   (migration: newcomers review with probability 1). Agent counts use unbiased stochastic rounding; the rounding
+   remainder goes back to D (working ages, proportionally) so population is conserved exactly.
+
+No international migration (UN WPP 2024: China's net migration is ~ -0.2 per thousand a year).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+
 import numpy as np
+from scipy.optimize import brentq
 
 from .. import GENERAL, HIGH, MILLION
 from ..agents import Talent
-from ..scenario import FIRST_YEAR
+from ..errors import InputError
 from ..world import Sim
-from . import labour_market
+from ..yamlio import load_yaml
 
 PARAMETERS = ("labour.high_skill_share_2012", "labour.ability_sigma", "labour.workforce_2012",
-              "labour.natural_unemployment", "demography.retirement_age", "demography.cohort_2012",
-              "demography.cohort_growth", "talent.graduate_growth", "talent.graduate_share",
+              "labour.natural_unemployment", "demography.retirement_age", "demography.reform_coverage",
+              "demography.reform_share_men", "demography.reform_share_women_cadre",
+              "demography.fertility_multiplier", "talent.graduate_growth", "talent.graduate_share",
               "talent.migrant_share_leading", "demography.entry_age_general", "demography.entry_age_graduate",
               "demography.graduate_cap")
 
-# 2010 census, million people by age group 20-24 ... 55-59 (NBS Tabulation of the 2010 Population Census).
-CENSUS_2010_AGE_GROUPS = np.array([127.4, 101.0, 97.1, 118.0, 125.0, 105.6, 78.8, 81.3])
-
-
-def initial_ages(rng: np.random.Generator, n: int, retirement_age: int) -> np.ndarray:
-    """Ages 20..retirement_age-1 drawn from the census shape (five-year groups, uniform inside)."""
-    ages = np.arange(20, retirement_age)
-    group = np.minimum((ages - 20) // 5, len(CENSUS_2010_AGE_GROUPS) - 1)
-    p = CENSUS_2010_AGE_GROUPS[group] / 5.0
-    return rng.choice(ages, size=n, p=p / p.sum()).astype(np.int16)
-
-
-def stochastic_round(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    return np.floor(x + rng.random(x.shape)).astype(np.int64)
-
-
-def entrants(year: int, cohort_2012: float, cohort_growth: float, graduates_2012: float,
-             graduate_growth: float, graduate_cap: float) -> tuple[float, float]:
-    """(general entrants, graduates) in million people for ``year``."""
-    t = year - FIRST_YEAR
-    cohort = cohort_2012 * (1.0 + cohort_growth) ** t
-    grads = min(graduates_2012 * (1.0 + graduate_growth) ** t, graduate_cap * cohort)
-    return cohort - grads, grads
+DATA_FILE = "model/data/demography_china.yaml"
+MAX_AGE = 100          # the last age class is 100+
+N_AGES = MAX_AGE + 1
+MALE, FEMALE = 0, 1
+FERTILE = (15, 49)     # childbearing ages of the fertility schedule (UN WPP convention)
 
 
 def init(model: Sim) -> None:
-    """2012: the workforce as talent agents, placed by population, with census ages, skills, ability,
-    and a home region for the migrants who work in the leading region."""
+    """2012: the labour force as talent agents (placed by population; ages from the 2012 pyramid; skills,
+    ability, a home region for the leading region's migrants) and everyone else in the cohort array."""
     P, d, rng, w = model.params, model.data, model.rng, model.world
     R = d.n
     hs = P.by("labour.high_skill_share_2012", model.regions)
     nt = model.n_talent0
+    # the data counts employed persons; the workforce also holds the frictionally unemployed
+    workforce_2012 = P["labour.workforce_2012"] * MILLION / (1.0 - P["labour.natural_unemployment"])
+    w.demog = Population(P, model.regions, model.year, getattr(model, "last_year", 2035), d.graduates_2012,
+                         workforce_2012)
     t_region = rng.choice(R, size=nt, p=d.population_2012 / d.population_2012.sum()).astype(np.int8)
     t_skill = np.where(rng.random(nt) < hs[t_region], HIGH, GENERAL).astype(np.int8)
-    t_age = initial_ages(rng, nt, int(P["demography.retirement_age"]))
+    t_age = w.demog.draw_ages(rng, nt)
     home = t_region.copy()
     leading = model.regions.index(d.leading)
     others = np.array([r for r in range(R) if r != leading])
@@ -77,36 +95,363 @@ def init(model: Sim) -> None:
         home[migrant] = rng.choice(others, size=int(migrant.sum()), p=p_o)
     sig = P["labour.ability_sigma"]
     ability = rng.lognormal(-0.5 * sig**2, sig, nt) if sig > 0 else np.ones(nt)
-    # the data counts employed persons; the workforce also holds the frictionally unemployed
-    workforce_2012 = P["labour.workforce_2012"] * MILLION / (1.0 - P["labour.natural_unemployment"])
     w.talent_weight = workforce_2012 / nt
     model.talent = Talent(uid=np.arange(nt), region=t_region, home=home, skill=t_skill, age=t_age,
                           employed=np.zeros(nt, bool), wage=np.zeros(nt), ability=ability,
                           newcomer=np.zeros(nt, bool), weight=np.full(nt, w.talent_weight))
+    w.demog.init_dependants(d.population_2012 * MILLION,
+                            labour_force_by_age(t_region, t_age, model.talent.weight, R))
 
 
 def step(model: Sim) -> None:
-    """Ageing, retirement, and this year's young entrants and graduates (newcomers, who then choose a region)."""
-    P, rng, t, w = model.params, model.rng, model.talent, model.world
-    R = model.data.n
+    """One year: deaths, ageing, births, retirement, entry (newcomers then choose a region); module doc."""
+    P, rng, t, pop = model.params, model.rng, model.talent, model.world.demog
+    R, year, w = pop.R, model.year, model.world.talent_weight
+    e0, g0 = pop.entry_age, pop.grad_age
+    sched = pop.sched
+    # 1. deaths
+    q = sched.q(year)                                                     # [a, s]
+    dead_dep = (pop.dep * q[None]).sum(axis=(1, 2)) + (pop.students * q[None, e0:g0]).sum(axis=(1, 2))
+    pop.dep *= 1.0 - q[None]
+    pop.students *= 1.0 - q[None, e0:g0]
+    q_lf = (1.0 - pop.phi) * q[:, MALE] + pop.phi * q[:, FEMALE]
+    n = len(t)
+    die = rng.random(n) < q_lf[t.age]                                    # labour-force ages stay below MAX_AGE
+    died = np.bincount(t.region[die], weights=t.weight[die], minlength=R)
+    pop.deaths = dead_dep + died
+    # 2. ageing
+    pop.dep = age_shift(pop.dep)
+    graduating = pop.students[:, -1, :].copy()                           # turning the graduate age now
+    pop.students[:, 1:, :] = pop.students[:, :-1, :].copy()
+    pop.students[:, 0, :] = 0.0
     t.data["age"] += 1
     t.data["newcomer"][:] = False
-    retire = t.age >= int(P["demography.retirement_age"])
-    model.year_stats["retirements"] = np.bincount(t.region[retire], weights=t.weight[retire], minlength=R)
-    t.keep(~retire)
-    general, grads = entrants(model.year, P["demography.cohort_2012"], P["demography.cohort_growth"],
-                              model.data.graduates_2012, P["talent.graduate_growth"], P["demography.graduate_cap"])
-    where = labour_market.pool(t.region, t.skill, t.weight, R).sum(axis=1)
-    n_gen = stochastic_round(rng, general * MILLION * where / where.sum() / w.talent_weight)
-    n_grad = stochastic_round(rng, grads * MILLION * P.by("talent.graduate_share", model.regions)
-                              / w.talent_weight)
+    # 4. retirement (decided here, applied with the deaths in one pass): the birth cohort's exit age
+    e_by_age = exit_age(year - np.arange(N_AGES), P["demography.retirement_age"], P["demography.reform_coverage"],
+                        P["demography.reform_share_men"], P["demography.reform_share_women_cadre"])
+    leave = die | (t.age + rng.random(n) >= e_by_age[t.age])
+    retire = leave & ~die
+    # 3. births (mothers counted after ageing, without this year's dead and retired)
+    gone = np.flatnonzero(leave)
+    lf = (labour_force_by_age(t.region, t.age, t.weight, R)
+          - labour_force_by_age(t.region[gone], t.age[gone], t.weight[gone], R))
+    women = pop.dep[:, :, FEMALE] + pop.phi[None, :] * lf
+    women[:, e0:g0] += pop.students[:, :, FEMALE]
+    b = births(sched.tfr(year), pop.fertility_multiplier, sched.shape(year), women)
+    pop.births = b
+    pop.dep[:, 0, :] = b[:, None] * sched.at_birth(year)[None, :]
+    # retirees join the dependants, split by sex as their age group
+    a_ret, w_ret, r_ret = t.age[retire], t.weight[retire], t.region[retire].astype(np.int64)
+    np.add.at(pop.dep, (r_ret, a_ret, MALE), w_ret * (1.0 - pop.phi[a_ret]))
+    np.add.at(pop.dep, (r_ret, a_ret, FEMALE), w_ret * pop.phi[a_ret])
+    model.year_stats["retirements"] = np.bincount(r_ret, weights=w_ret, minlength=R) + died  # all exits
+    model.year_stats["talent_deaths"] = died
+    t.keep(~leave)
+    # 5. entry: the cohort at the entry age (students, general entrants, inactive), graduates at the graduate age
+    cohort = pop.dep[:, e0, :].copy()                                     # [r, s]
+    s_t = pop._student_share(year, cohort.sum())
+    pop.student_share = s_t
+    pop.students[:, 0, :] = s_t * cohort
+    want = pop.participation * (1.0 - s_t) * cohort.sum(axis=1)
+    n_gen = stochastic_round(rng, want / w)
+    sex_mix = cohort / np.maximum(cohort.sum(axis=1, keepdims=True), 1e-12)
+    pop.dep[:, e0, :] = (1.0 - s_t) * cohort
+    take = np.minimum(n_gen * w, pop.dep[:, e0, :].sum(axis=1))
+    pop.dep[:, e0, :] -= take[:, None] * sex_mix
+    pop.put_back(take - n_gen * w)                                        # rounding remainder (|.| < one agent)
+    grads_r = graduating.sum(axis=1)                                      # by home (birth) region
+    n_grad = stochastic_round(rng, grads_r.sum() * P.by("talent.graduate_share", model.regions) / w)
+    placed = n_grad.sum() * w
+    pop.put_back(grads_r - placed * grads_r / max(grads_r.sum(), 1e-12))  # the unplaced remainder stays resident
     region = np.concatenate([np.repeat(np.arange(R), n_gen), np.repeat(np.arange(R), n_grad)]).astype(np.int8)
+    home_p = grads_r / max(grads_r.sum(), 1e-12)                         # graduates' home: region of birth
+    g_home = (rng.choice(R, size=int(n_grad.sum()), p=home_p) if n_grad.sum() and home_p.sum() > 0
+              else np.repeat(np.arange(R), n_grad)).astype(np.int8)
+    home = np.concatenate([np.repeat(np.arange(R), n_gen), g_home]).astype(np.int8)
     skill = np.concatenate([np.full(n_gen.sum(), GENERAL), np.full(n_grad.sum(), HIGH)]).astype(np.int8)
-    age = np.concatenate([np.full(n_gen.sum(), int(P["demography.entry_age_general"])),
-                          np.full(n_grad.sum(), int(P["demography.entry_age_graduate"]))]).astype(np.int16)
+    age = np.concatenate([np.full(n_gen.sum(), e0), np.full(n_grad.sum(), g0)]).astype(np.int16)
     n = len(region)
     sig = P["labour.ability_sigma"]
-    t.append(uid=t.new_ids(n), region=region, home=region.copy(), skill=skill, age=age,
+    uid = t.new_ids(n)
+    pop.entrant_uid, pop.entrant_region = uid, region                     # where this year's newcomers start
+    t.append(uid=uid, region=region, home=home, skill=skill, age=age,
              employed=np.zeros(n, bool), wage=np.zeros(n), ability=rng.lognormal(-0.5 * sig**2, sig, n)
-             if sig > 0 else np.ones(n), newcomer=np.ones(n, bool), weight=np.full(n, w.talent_weight))
-    model.year_stats["talent_entries"] = np.bincount(region, minlength=R) * w.talent_weight
+             if sig > 0 else np.ones(n), newcomer=np.ones(n, bool), weight=np.full(n, w))
+    model.year_stats["talent_entries"] = np.bincount(region, minlength=R) * w
+
+@cache
+def inputs() -> dict:
+    """The sourced demographic inputs (``model/data/demography_china.yaml``)."""
+    text = resources.files("model").joinpath("data/demography_china.yaml").read_text(encoding="utf-8")
+    return load_yaml(text, DATA_FILE)
+
+
+def path_value(path: dict, year: float) -> float:
+    """Linear interpolation in a {year: value} path, flat outside it."""
+    ys = sorted(int(y) for y in path)
+    return float(np.interp(year, ys, [float(path[y]) for y in ys]))
+
+
+# ---------------------------------------------------------------------------------------------- pyramid
+def census_pyramid() -> np.ndarray:
+    """[age, sex] million people, 2010 census, five-year groups spread uniformly over single years."""
+    c = inputs()["census_2010"]
+    groups = np.asarray(c["age_groups_million"], float)
+    sr = np.asarray(c["sex_ratio"], float)
+    ages = np.arange(N_AGES)
+    g = np.minimum(ages // 5, len(groups) - 1)
+    total = np.where(ages < MAX_AGE, groups[g] / 5.0, groups[-1])
+    male = sr[g] / (100.0 + sr[g])
+    return np.column_stack([total * male, total * (1.0 - male)])
+
+
+def age_shift(x: np.ndarray) -> np.ndarray:
+    """Everyone one year older along axis -2 (age); the open class MAX_AGE accumulates; age 0 empty."""
+    out = np.zeros_like(x)
+    out[..., 1:, :] = x[..., :-1, :]
+    out[..., -1, :] += x[..., -1, :]
+    return out
+
+
+def pyramid_2012(schedule: Schedules) -> np.ndarray:
+    """[age, sex] national shape in 2012: the 2010 census rolled forward two years with the model's own rates."""
+    p = census_pyramid()
+    for year in (2011, 2012):
+        p = age_shift(p * (1.0 - schedule.q(year)))
+        p[0] = schedule.births(year, p[None])[0] * schedule.at_birth(year)
+    return p
+
+
+# ---------------------------------------------------------------------------------------------- mortality
+def mortality_schedule(level: float, infant: float, slope: float, makeham: float, child: float) -> np.ndarray:
+    """q(a), a = 0..100: Gompertz-Makeham hazard above 1, infant mortality at 0, q(100+) from its hazard."""
+    ages = np.arange(N_AGES, dtype=float)
+    mu = makeham + level * np.exp(slope * (ages - 80.0))
+    mu[1:5] += child
+    q = 1.0 - np.exp(-mu)
+    q[0] = infant
+    return np.minimum(q, 1.0)
+
+
+def life_expectancy(q: np.ndarray) -> float:
+    """e0 of a period life table with single-year q(a); deaths mid-year (0.1 at age 0); 100+ closed by 1/mu."""
+    survive = np.concatenate([[1.0], np.cumprod(1.0 - q)[:-1]])
+    deaths = survive * q
+    person_years = survive - 0.5 * deaths
+    person_years[0] = survive[0] - 0.9 * deaths[0]
+    mu_last = -np.log(max(1.0 - q[-1], 1e-9))
+    person_years[-1] = survive[-1] / max(mu_last, 1e-3)
+    return float(person_years.sum())
+
+
+def solve_level(e0: float, infant: float, slope: float, makeham: float, child: float) -> float:
+    """Gompertz level B so that the schedule's life expectancy is ``e0``."""
+    return brentq(lambda b: life_expectancy(mortality_schedule(b, infant, slope, makeham, child)) - e0,
+                  1e-5, 2.0, xtol=1e-10)
+
+
+# ---------------------------------------------------------------------------------------------- fertility
+def fertility_shape(mean_age: float, sd: float) -> np.ndarray:
+    """g(a): share of a woman's lifetime births at age a (normal schedule on 15-49, sums to 1)."""
+    ages = np.arange(N_AGES, dtype=float)
+    g = np.exp(-0.5 * ((ages - mean_age) / sd) ** 2) * ((ages >= FERTILE[0]) & (ages <= FERTILE[1]))
+    return g / g.sum()
+
+
+def births(tfr: float, multiplier: np.ndarray, shape: np.ndarray, women: np.ndarray) -> np.ndarray:
+    """B_r = TFR f_r sum_a g(a) F_r(a); ``women`` is [region, age]."""
+    return tfr * multiplier * (women @ shape)
+
+
+# ---------------------------------------------------------------------------------------------- retirement
+def reform_step(birth_year: np.ndarray, first_cohort: float, years_per_year: float, cap: float) -> np.ndarray:
+    """Legislated rise (years) of a statutory retirement age for birth cohort ``birth_year``.
+
+    The 2024 decision adds one month per k months of birth from January of ``first_cohort``:
+    ``years_per_year`` = 12/k months a year of birth = 0.25 (k = 4) or 0.5 (k = 2); capped at ``cap``.
+    Mid-year birth: the cohort of first_cohort gets half a year's worth.
+    """
+    return np.clip((np.asarray(birth_year, float) - first_cohort + 0.5) * years_per_year, 0.0, cap)
+
+
+def exit_age(birth_year: np.ndarray, base: float, coverage: float, share_men: float,
+             share_women_cadre: float) -> np.ndarray:
+    """E(c) = R0 + kappa (pi_m dR_m(c) + pi_c dR_c(c) + pi_w dR_w(c)), pi_w = 1 - pi_m - pi_c."""
+    share_women_worker = max(1.0 - share_men - share_women_cadre, 0.0)
+    step = (share_men * reform_step(birth_year, 1965, 0.25, 3.0)
+            + share_women_cadre * reform_step(birth_year, 1970, 0.25, 3.0)
+            + share_women_worker * reform_step(birth_year, 1975, 0.5, 5.0))
+    return base + coverage * step
+
+
+# ---------------------------------------------------------------------------------------------- schedules
+@dataclass
+class Schedules:
+    """Year-indexed national rates, computed once: q[year][age, sex], TFR, fertility shape, SRB."""
+
+    fertility_sd: float
+    _q: dict[int, np.ndarray] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, first: int, last: int) -> Schedules:
+        d = inputs()
+        s = cls(fertility_sd=float(d["tfr"]["sd_age_of_childbearing"]))
+        m = d["mortality"]
+        for year in range(first, last + 1):
+            e0 = path_value(m["e0"], year)
+            imr = path_value(m["infant"], year)
+            half = 0.5 * float(m["female_advantage"])
+            cols = []
+            for e, inf in ((e0 - half, imr * 1.1), (e0 + half, imr * 0.9)):  # boys' IMR ~ 1.1x (approx.)
+                b = solve_level(e, inf, m["gompertz_slope"], m["makeham"], m["child_excess_1_4"])
+                cols.append(mortality_schedule(b, inf, m["gompertz_slope"], m["makeham"], m["child_excess_1_4"]))
+            s._q[year] = np.column_stack(cols)
+        return s
+
+    def q(self, year: int) -> np.ndarray:
+        years = sorted(self._q)
+        return self._q[min(max(year, years[0]), years[-1])]
+
+    @staticmethod
+    def tfr(year: int) -> float:
+        return path_value(inputs()["tfr"]["path"], year)
+
+    def shape(self, year: int) -> np.ndarray:
+        return fertility_shape(path_value(inputs()["tfr"]["mean_age_of_childbearing"], year), self.fertility_sd)
+
+    @staticmethod
+    def at_birth(year: int) -> np.ndarray:
+        """[male, female] shares of births."""
+        srb = path_value(inputs()["tfr"]["sex_ratio_at_birth"], year)
+        return np.array([srb / (1.0 + srb), 1.0 / (1.0 + srb)])
+
+    def births(self, year: int, pop: np.ndarray, multiplier: np.ndarray | None = None) -> np.ndarray:
+        """Births [region] from ``pop`` [region, age, sex] (everyone, both parts)."""
+        mult = np.ones(pop.shape[0]) if multiplier is None else multiplier
+        return births(self.tfr(year), mult, self.shape(year), pop[:, :, FEMALE])
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def stochastic_round(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    return np.floor(x + rng.random(x.shape)).astype(np.int64)
+
+
+def graduates(year: int, graduates_2012: float, graduate_growth: float) -> float:
+    """U_t (million people): the sourced 2012 count grown at talent.graduate_growth."""
+    return graduates_2012 * (1.0 + graduate_growth) ** (year - 2012)
+
+
+def labour_force_by_age(region: np.ndarray, age: np.ndarray, weight: np.ndarray, n_regions: int) -> np.ndarray:
+    """[region, age] people in the labour force (ages below MAX_AGE)."""
+    idx = region.astype(np.int64) * N_AGES + age
+    return np.bincount(idx, weights=weight, minlength=n_regions * N_AGES).reshape(n_regions, N_AGES)
+
+
+@cache
+def schedules(first: int, last: int) -> Schedules:
+    """National rate schedules, built once per process (they depend on the data file only)."""
+    return Schedules.build(first, last)
+
+
+class Population:
+    """The cohort-component state of one replicate: residents outside the labour force and the rates.
+
+    ``dep[r, a, s]`` people outside the labour force (not students); ``students[r, i, s]`` tertiary
+    students aged 20 + i in their home region. The labour force is the talent agent set.
+    """
+
+    def __init__(self, params, regions: tuple[str, ...], first_year: int, last_year: int,
+                 graduates_2012: float, workforce: float):
+        self.regions = regions
+        self.R = len(regions)
+        self.entry_age = int(params["demography.entry_age_general"])
+        self.grad_age = int(params["demography.entry_age_graduate"])
+        self.grad_cap = params["demography.graduate_cap"]
+        if self.grad_age <= self.entry_age:
+            raise InputError("<parameters>", "demography.entry_age_graduate", self.grad_age,
+                             f"graduates must enter after general workers (demography.entry_age_general = "
+                             f"{self.entry_age})")
+        self.sched = schedules(first_year - 2, max(last_year + 1, 2050))  # rates flat after the last year built
+        self.graduates_2012 = graduates_2012
+        self.params = params
+        shape = pyramid_2012(self.sched)                          # [a, s] million, national
+        self.phi = shape[:, FEMALE] / np.maximum(shape.sum(axis=1), 1e-12)  # female share by age
+        self.shape_2012 = shape
+        self.fertility_multiplier = params.by("demography.fertility_multiplier", regions)
+        tilt = inputs()["regional_tilt"]
+        # regions missing from the table (another region set-up) take the national shape
+        self.tilt_children = np.array([float(tilt["children"].get(r, 1.0)) for r in regions])
+        self.tilt_elderly = np.array([float(tilt["elderly"].get(r, 1.0)) for r in regions])
+        self.student_share = self._student_share(first_year, shape.sum(axis=1)[self.entry_age] * 1e6)
+        # Participation of non-students aged 20..R0-1 so the 2012 labour force is the NBS figure (derived).
+        r0 = int(params["demography.retirement_age"])
+        self.lf_shape = np.zeros(N_AGES)
+        self.lf_shape[self.entry_age:r0] = shape.sum(axis=1)[self.entry_age:r0]
+        self.lf_shape[self.entry_age:self.grad_age] *= 1.0 - self.student_share
+        self.workforce = workforce
+        self.participation = np.nan  # set by init_dependants (needs the national total)
+        self.dep = np.zeros((self.R, N_AGES, 2))
+        self.students = np.zeros((self.R, self.grad_age - self.entry_age, 2))
+        self.entrant_uid = np.zeros(0, np.int64)       # this year's newcomers and the region they start in
+        self.entrant_region = np.zeros(0, np.int8)
+        self.births = np.zeros(self.R)
+        self.deaths = np.zeros(self.R)
+
+    def _student_share(self, year: int, cohort_20: float) -> float:
+        """s_t = min(U_{t+d} / cohort at entry age, cap): the share of the entering cohort who will graduate
+        d = entry_age_graduate - entry_age_general years later."""
+        u = graduates(year + self.grad_age - self.entry_age, self.graduates_2012,
+                      self.params["talent.graduate_growth"]) * 1e6
+        return float(min(u / max(cohort_20, 1.0), self.grad_cap))
+
+    # -------------------------------------------------------------------------------- set-up
+    def draw_ages(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """2012 labour-force ages: the 2012 pyramid over 20..R0-1, less students at 20-21."""
+        p = self.lf_shape / self.lf_shape.sum()
+        return rng.choice(N_AGES, size=n, p=p).astype(np.int16)
+
+    def init_dependants(self, population_2012: np.ndarray, lf: np.ndarray) -> None:
+        """D_r,2012 = population_2012_r - labour force_r, by age and sex.
+
+        National non-labour-force pyramid: the 2012 shape (scaled to the national total) less the labour
+        force lambda (1 - s_a) P(a) at 20..R0-1; regional: tilted (children 0-19, elderly 60+) and scaled so
+        each region's total is exact. ``lf`` is [region, age] labour force (agents)."""
+        total = population_2012.sum()
+        p = self.shape_2012 / self.shape_2012.sum() * total          # [a, s] people
+        lf_nat = lf.sum(axis=0)
+        self.participation = float(lf_nat.sum() / max(self.lf_shape.sum() / self.shape_2012.sum() * total, 1.0))
+        if self.participation > 1.0:
+            raise InputError("<parameters>", "labour.workforce_2012", float(round(lf_nat.sum() / 1e6, 1)),
+                             "the 2012 labour force must fit in the population aged 20 to "
+                             "demography.retirement_age - 1 (less students)")
+        nonlf = p - (self.participation * self.lf_shape / self.shape_2012.sum() * total)[:, None] * np.column_stack(
+            [1.0 - self.phi, self.phi])
+        nonlf = np.maximum(nonlf, 0.0)
+        ages = np.arange(N_AGES)
+        tilt = np.ones((self.R, N_AGES))
+        tilt[:, ages < self.entry_age] = self.tilt_children[:, None]
+        tilt[:, ages >= 60] = self.tilt_elderly[:, None]
+        dep = nonlf[None, :, :] * tilt[:, :, None]
+        target = population_2012 - lf.sum(axis=1)
+        if np.any(target <= 0):
+            raise InputError("<parameters>", "labour.workforce_2012", float(round(lf_nat.sum() / 1e6, 1)),
+                             "the labour force must stay below every region's 2012 population")
+        dep *= (target / dep.sum(axis=(1, 2)))[:, None, None]
+        # Students (ages 20-21) are a share of the non-labour-force mass there.
+        inactive = (1.0 - self.participation) * (1.0 - self.student_share)
+        stu_frac = self.student_share / (self.student_share + inactive)
+        self.students = dep[:, self.entry_age:self.grad_age, :] * stu_frac
+        dep[:, self.entry_age:self.grad_age, :] -= self.students
+        self.dep = dep
+
+    # -------------------------------------------------------------------------------- accounts
+    def residents(self, labour_force: np.ndarray) -> np.ndarray:
+        """Population by region (people): dependants + students + the labour force [region]."""
+        return self.dep.sum(axis=(1, 2)) + self.students.sum(axis=(1, 2)) + labour_force
+
+    def put_back(self, region_amount: np.ndarray) -> None:
+        """Return a (small, possibly negative) rounding remainder to each region's working-age dependants."""
+        block = self.dep[:, self.entry_age:60, :]
+        tot = block.sum(axis=(1, 2))
+        self.dep[:, self.entry_age:60, :] = block * (1.0 + region_amount / np.maximum(tot, 1.0))[:, None, None]

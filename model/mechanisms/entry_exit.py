@@ -29,6 +29,7 @@ import numpy as np
 from .. import SECTORS, YI
 from ..world import Sim
 from . import carbon
+from . import production
 
 # entry_rate, profit_sensitivity, entrant_size and the funding caps are read where entrants are
 # financed: capital.step (entry and investment are one allocation of the national pool)
@@ -94,7 +95,8 @@ def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np
                 carbon_charge=np.zeros(ne), digital=np.zeros(ne, bool),
                 digital_affinity=rng.normal(0.0, 1.0, ne), rd_active=np.zeros(ne, bool), rd_stock=np.zeros(ne),
                 age=np.zeros(ne, np.int16), value_added=np.zeros(ne), profit=np.zeros(ne),
-                loss_years=np.zeros(ne, np.int16), weight=np.full(ne, w.firm_weight))
+                loss_years=np.zeros(ne, np.int16), weight=np.full(ne, w.firm_weight),
+                **production.entrant_columns(model, ne))
 
 
 def exits(rng: np.random.Generator, loss_years: np.ndarray, hazard: float, after_losses: float,

@@ -2,28 +2,42 @@
 
 For region r and skill k (high, general), with people in persons and wages in yuan per year:
 
-    D_rk = sum_i w_i L*_ik + nu_rk N_r / w_rk         industry's cost-minimising demand + other sectors
-    S_rk = sum_j w_j [talent j in r with skill k]     the local pool (working age)
-    E_rk = min(D_rk, (1 - u) S_rk)                    employment; u = labour.natural_unemployment
+    D_rk = sum_i W_i L*_ik + O_rk                     industry's first-order demand + other sectors
+    O_rH = s_N,r nu_r N_r / wH_r,  O_rG = (1 - s_N,r) nu_r N_r / wG_r
+    S_rk = sum_j W_j [talent j in r with skill k]     the local pool (working age)
+    E_rk = min(D_rk, (1 - u*) S_rk)                   employment; u* = labour.natural_unemployment
     phi_rk = E_rk / D_rk                              every employer is rationed by the same factor
-    w_rk,t+1 = w_rk,t clip((D_rk / ((1 - u) S_rk))^eps, 1 - c, 1 + c)
-                                                      eps = labour.wage_adjustment, c = labour.wage_change_cap
 
-nu_rk (the labour share of non-industrial output) is set so 2012 employment is (1 - u) S, with
-other sectors employing at least labour.other_sectors_min_share of the pool. Firms hire
-from the local pool: each talent agent is employed with probability e_rk = E_rk / S_rk (one uniform
-draw per agent) and then earns w_rk x ability x (1 + wage top-up).
+Industry's demand comes from the marginal-product conditions of its CES labour composite
+(production.py). Other sectors spend the share nu_r of their output N_r on the same kind of CES
+composite (weights omega_N,r from the 2012 split, shifted by the same skill bias), s_N,r its
+high-skill cost share (Katz & Murphy 1992). nu_r is set so that 2012 employment is (1 - u*) S
+where industry leaves room (other sectors employ at least labour.other_sectors_min_share of the pool).
+
+Wages for next year (annual contracts) follow a regional wage curve with a lagged wage
+(Blanchflower & Oswald 1994, 2005; Blanchard & Katz 1999):
+
+    ln w_rk,t+1 = (1 - lam) ln w_rk,t + lam ln w^c_rk,t - b ln(u_rk,t / u*)
+    w^c_rk,t = w_rk,t (D_rk / ((1 - u*) S_rk))^(1/eps_D)      the marginal-product wage at natural employment
+
+u_rk = 1 - E_rk / S_rk (>= u*), b = labour.wage_curve (~0.1), lam = labour.wage_adjustment,
+eps_D = labour.demand_elasticity (the model's own-wage labour demand elasticity, which makes w^c the
+wage at which demand meets (1 - u*) S to first order). No clip: wages move smoothly with marginal
+products, relative supplies and local slack. Each talent agent is employed with probability
+e_rk = E_rk / S_rk (one uniform draw per agent) and then earns w_rk x ability x (1 + wage top-up).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import HIGH, MILLION, SKILLS, YI
+from .. import GENERAL, HIGH, MILLION, SKILLS, YI
+from ..scenario import FIRST_YEAR
 from ..world import Sim
 
 PARAMETERS = ("labour.high_skill_premium_2012", "labour.natural_unemployment", "labour.wage_adjustment",
-              "labour.wage_change_cap", "labour.other_sectors_min_share")
+              "labour.wage_curve", "labour.demand_elasticity", "labour.skill_bias_growth",
+              "labour.other_sectors_min_share")
 
 
 def init(model: Sim) -> None:
@@ -35,7 +49,6 @@ def init(model: Sim) -> None:
     P, d, w, t = model.params, model.data, model.world, model.talent
     supply = pool(t.region, t.skill, t.weight, d.n)
     w.labour_supply = supply
-    w.pop_ratio = supply.sum(axis=1) / (d.population_2012 * MILLION)  # workforce per resident
     w.h_share = supply[:, HIGH] / supply.sum(axis=1)
     w.h_nat = supply[:, HIGH].sum() / supply.sum()
     wage_general = d.wage_private_2012
@@ -52,7 +65,11 @@ def init_employment(model: Sim) -> None:
     ind_g = np.bincount(f.region, weights=w.firm_weight * f.labour_general, minlength=R)
     u = P["labour.natural_unemployment"]
     other = np.maximum((1 - u) * supply - np.column_stack([ind_h, ind_g]), P["labour.other_sectors_min_share"] * supply)
-    w.services_labour_share = other * w.wage / (w.services[:, None] * YI * MILLION)
+    bill = (other * w.wage).sum(axis=1)
+    w.services_labour_share = bill / (w.services * YI * MILLION)
+    w.omega_services = ces_weights(other[:, HIGH] * w.wage[:, HIGH] / bill,
+                                              P["labour.high_skill_premium_2012"], w.sigma_labour)
+    w.omega_services_t = w.omega_services.copy()
     employment = np.minimum(other + np.column_stack([ind_h, ind_g]), (1 - u) * supply)
     w.employment_rate = employment / supply
     t.data["employed"] = assign_jobs(rng, skill_cell(t.region, t.skill), w.employment_rate)
@@ -72,8 +89,19 @@ def step(model: Sim) -> None:
     if pol.wage_topup.any():
         topup_bill = (w.wage * pol.wage_topup).ravel()[t_cell] * t.ability * t.employed * t.weight
         model.year_stats["policy_cost"] += np.bincount(t.region, weights=topup_bill, minlength=R) / (YI * MILLION)
-    w.wage = update_wages(w.wage, w.labour_demand, supply, P["labour.natural_unemployment"],
-                          P["labour.wage_adjustment"], P["labour.wage_change_cap"])
+    w.wage = wage_curve(w.wage, w.labour_demand, supply, 1.0 - w.employment_rate, P["labour.natural_unemployment"],
+                        P["labour.demand_elasticity"], P["labour.wage_adjustment"], P["labour.wage_curve"])
+
+
+def other_demand(model: Sim) -> np.ndarray:
+    """[region, skill] other sectors' labour demand (persons) at this year's wages and output: a share nu_r
+    of non-industrial output buys the CES labour composite, split by its skill cost shares."""
+    P, w = model.params, model.world
+    w.omega_services_t = skill_weight(w.omega_services,
+                                                 P["labour.skill_bias_growth"] * (model.year - FIRST_YEAR))
+    _, s_n = labour_unit_cost(w.wage[:, HIGH], w.wage[:, GENERAL], w.omega_services_t, w.sigma_labour)
+    bill = w.services_labour_share * w.services * YI * MILLION  # yuan
+    return np.column_stack([s_n, 1.0 - s_n]) * bill[:, None] / w.wage
 
 
 def pool(region: np.ndarray, skill: np.ndarray, weight: np.ndarray, n_regions: int) -> np.ndarray:
@@ -95,16 +123,69 @@ def clear(demand: np.ndarray, supply: np.ndarray, unemployment: float) -> tuple[
     return employment, ration
 
 
-def update_wages(wage: np.ndarray, demand: np.ndarray, supply: np.ndarray, unemployment: float,
-                 eps: float, cap: float) -> np.ndarray:
-    """Wages move with excess demand; at most by +/- ``cap`` (labour.wage_change_cap) a year."""
-    ratio = np.maximum(demand, 1e-12) / np.maximum((1.0 - unemployment) * supply, 1e-12)
-    return wage * np.clip(ratio ** eps, 1.0 - cap, 1.0 + cap)
-
-
 def assign_jobs(rng: np.random.Generator, cell: np.ndarray, employment_rate: np.ndarray) -> np.ndarray:
     """Who holds a job this year: one uniform draw per agent against its (region, skill) employment rate.
 
     ``cell`` is ``skill_cell(region, skill)`` for every agent; ``employment_rate`` is [region, skill].
     """
     return rng.random(len(cell)) < employment_rate.ravel()[cell]
+
+
+def clearing_wage(wage: np.ndarray, demand: np.ndarray, supply: np.ndarray, unemployment: float,
+                  demand_elasticity: float) -> np.ndarray:
+    """Wage at which labour demand (marginal revenue products) meets natural employment, to first order:
+    w^c = w (D / ((1 - u*) S))^(1/eps_D), eps_D the (absolute) wage elasticity of labour demand."""
+    ratio = np.maximum(demand, 1e-12) / np.maximum((1.0 - unemployment) * supply, 1e-12)
+    return wage * ratio ** (1.0 / demand_elasticity)
+
+
+def wage_curve(wage: np.ndarray, demand: np.ndarray, supply: np.ndarray, unemployment_rate: np.ndarray,
+               natural: float, demand_elasticity: float, adjustment: float, curve: float) -> np.ndarray:
+    """Next year's wages: partial adjustment towards the marginal-product wage plus a regional wage curve.
+
+    ln w_t+1 = (1 - lam) ln w_t + lam ln w^c_t - beta ln(u_t / u*)
+    (Blanchard & Katz 1999 form of the Blanchflower & Oswald 1994 wage curve; beta ~ 0.1), u_t the
+    region-skill unemployment rate this year (>= u*). No clip: a demand gap moves the wage by
+    lam/eps_D of its log.
+    """
+    wc = clearing_wage(wage, demand, supply, natural, demand_elasticity)
+    slack = np.log(np.maximum(unemployment_rate, natural) / max(natural, 1e-9))
+    return np.exp((1.0 - adjustment) * np.log(wage) + adjustment * np.log(wc) - curve * slack)
+
+
+# ---------------------------------------------------------------- CES skill substitution (Katz & Murphy 1992)
+def ces_weights(cost_share_high: np.ndarray, premium: float | np.ndarray, sigma: float) -> np.ndarray:
+    """CES distribution weight omega_H (omega_G = 1 - omega_H) that gives the 2012 high-skill cost share
+    ``cost_share_high`` at the 2012 wage premium wH/wG with B = 1:
+    omega_H / omega_G = (s / (1 - s))^(1/sigma) premium^((sigma - 1)/sigma)."""
+    s = np.asarray(cost_share_high, dtype=float)
+    rel = (s / (1.0 - s)) ** (1.0 / sigma) * np.asarray(premium, dtype=float) ** ((sigma - 1.0) / sigma)
+    return rel / (1.0 + rel)
+
+
+def skill_weight(omega_2012: np.ndarray, shift: float) -> np.ndarray:
+    """Skill-biased technical change as a shift of the CES weight (Katz & Murphy 1992; Acemoglu & Autor 2011):
+    ln(omega_H / omega_G)_t = ln(omega_H / omega_G)_2012 + shift, shift = delta (t - 2012)."""
+    rel = np.asarray(omega_2012, dtype=float) / (1.0 - np.asarray(omega_2012, dtype=float)) * np.exp(shift)
+    return rel / (1.0 + rel)
+
+
+def labour_unit_cost(wage_high: np.ndarray, wage_general: np.ndarray, omega_high: np.ndarray,
+                     sigma: float) -> tuple[np.ndarray, np.ndarray]:
+    """Unit cost of the CES labour composite and the high-skill cost share.
+
+    c_L = [omega_H^sigma wH^(1 - sigma) + omega_G^sigma wG^(1 - sigma)]^(1/(1 - sigma)),
+    s_H = omega_H^sigma wH^(1 - sigma) / c_L^(1 - sigma). Same units as the wages.
+    """
+    oh = np.asarray(omega_high, dtype=float)
+    th = oh**sigma * np.asarray(wage_high, dtype=float) ** (1.0 - sigma)
+    tg = (1.0 - oh) ** sigma * np.asarray(wage_general, dtype=float) ** (1.0 - sigma)
+    c1 = th + tg
+    return c1 ** (1.0 / (1.0 - sigma)), th / c1
+
+
+def composite_labour(high: np.ndarray, general: np.ndarray, omega_high: np.ndarray, sigma: float) -> np.ndarray:
+    """L = [omega_H H^((sigma-1)/sigma) + omega_G G^((sigma-1)/sigma)]^(sigma/(sigma-1))."""
+    r = (sigma - 1.0) / sigma
+    oh = np.asarray(omega_high, dtype=float)
+    return (oh * np.maximum(high, 0.0) ** r + (1.0 - oh) * np.maximum(general, 0.0) ** r) ** (1.0 / r)

@@ -104,7 +104,7 @@ def step(model: Sim) -> None:
     x_land, x_wage = anticipated_factors(d_k, k_r, w.land_price, P["location.land_share"],
                                          P["location.land_supply_elasticity"], d_l, w.labour_supply.sum(axis=1),
                                          P["location.expected_wage_response"])
-    expo = (1.0 - w.a_exp) / w.a_exp
+    expo = production.revenue_wage_elasticity(w.beta)
     profit = revenue * x_wage[s_i] ** -expo[s_i][:, None] - cost * x_land[s_i]
     dest = draw(rng, probabilities(utilities(profit, cur, va_i, *args)))
     moved = dest != cur
@@ -149,51 +149,19 @@ def charges_everywhere(model: Sim, sector: np.ndarray, digital_on: np.ndarray, d
     return out
 
 
-def place_profit_per_capital(model: Sim) -> np.ndarray:
-    """[sector, region] a (p_s a_r) (Y/K)_rs for own TFP 1 and no per-unit charges (the cell table)."""
-    w, pol = model.world, model.policy
-    a_s = w.a_exp
-    fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
-    place = (np.log(w.region_tfp * w.agg) + np.log(w.spill)[:, None]
-             + production.log_wage_term(w.wage[:, HIGH], w.wage[:, GENERAL], w.bh_exp, w.bg_exp))
-    gross_rs = w.access[:, None] * w.price[None, :]                           # [r, s]
-    cell_opk = np.exp((place + (1.0 - a_s) * np.log(gross_rs / fr_r[:, None])) / a_s)
-    return (a_s * gross_rs * cell_opk).T
-
-
 def profit_parts(model: Sim, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """[firm, region] (revenue part alpha (p a - tau) Y, capital cost (1 + f) u K) firm ``idx`` would have in
-    each region this year (million yuan); profit is their difference.
-
-    Y/K = exp((ln A_i + ln Z agg spill + (1 - a) ln q_ir + wage term) / a). Without per-firm charges
-    (no carbon price on the sector, not digital) q depends on (region, sector) only, so the region
-    part is computed once per cell and only firm-specific charges take the slow path.
-    """
-    f, pol, w = model.firms, model.policy, model.world
+    """[firm, region] (net revenue after labour, capital cost) firm ``idx`` would have in each region this year
+    (million yuan; ``production.profit_parts``), with its carbon and digital running costs where it has any."""
+    f, pol = model.firms, model.policy
     s = f.sector[idx]
-    a_s = w.a_exp
-    a = a_s[s][:, None]
-    fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
-    k = f.capital[idx][:, None]
-    # profit_ir = K_i (A_i^(1/a) x [a gross opk]_rs - (1 + f_r) u_r): one table per cell, two products per firm
-    per_k = place_profit_per_capital(model)                                   # [s, r]
-    own = np.exp(np.log(f.tfp[idx]) / a_s[s])[:, None]
-    revenue = k * own * per_k[s]
-    cost = k * (fr_r * w.user_cost)[None, :]
     charged = f.digital[idx] | carbon.charged(model, s)
-    if charged.any():
-        c = np.flatnonzero(charged)
-        sc, ac = s[c], a[c]
-        place = (np.log(w.region_tfp * w.agg) + np.log(w.spill)[:, None]
-                 + production.log_wage_term(w.wage[:, HIGH], w.wage[:, GENERAL], w.bh_exp, w.bg_exp))
-        d_eff = carbon.direct_effective(f)[idx][c]
-        t = charges_everywhere(model, sc, f.digital[idx][c], d_eff, f.power_use[idx][c])
-        gross = np.maximum(w.access[None, :] * (w.price[sc][:, None] - t), 0.0)
-        with np.errstate(divide="ignore"):
-            log_q = np.log(gross / fr_r[None, :])
-        yc = k[c] * np.exp((np.log(f.tfp[idx][c])[:, None] + place[:, sc].T + (1.0 - ac) * log_q) / ac)
-        revenue[c] = ac * gross * yc
-    return revenue, cost
+    if not charged.any():
+        return production.profit_parts(model, idx)
+    charges = np.zeros((len(idx), model.data.n))
+    c = np.flatnonzero(charged)
+    d_eff = carbon.direct_effective(f)[idx][c]
+    charges[c] = charges_everywhere(model, s[c], f.digital[idx][c], d_eff, f.power_use[idx][c])
+    return production.profit_parts(model, idx, charges)
 
 
 def profit_everywhere(model: Sim, idx: np.ndarray) -> np.ndarray:
@@ -203,19 +171,21 @@ def profit_everywhere(model: Sim, idx: np.ndarray) -> np.ndarray:
 
 
 def entry_returns(model: Sim, cell: np.ndarray) -> np.ndarray:
-    """[region, sector] expected net return of a new plant: profit per unit of capital of a firm with the
-    cell's mean own log TFP (the sector's mean where the cell is empty) at this year's wages, land prices,
-    access, place productivity and last year's price."""
-    f, w, pol = model.firms, model.world, model.policy
+    """[region, sector] expected net return of a new plant: profit per unit of capital of a plant with the
+    cell's mean own log TFP and the cell's geometric-mean capital (the sector's where the cell is empty) at
+    this year's wages, land prices, access, place productivity and last year's sector shifters
+    (``production.plant_returns``)."""
+    f = model.firms
     R, S = model.data.n, len(SECTORS)
-    fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
-    per_k = place_profit_per_capital(model).T                                # [r, s]
     n_cell = np.bincount(cell, minlength=R * S)
-    log_a = np.log(f.tfp)
-    mean_cell = np.bincount(cell, weights=log_a, minlength=R * S) / np.maximum(n_cell, 1)
-    mean_s = np.bincount(f.sector, weights=log_a, minlength=S) / np.maximum(np.bincount(f.sector, minlength=S), 1)
-    mean_log_a = np.where(n_cell > 0, mean_cell, np.tile(mean_s, R)).reshape(R, S)
-    return np.exp(mean_log_a / w.a_exp[None, :]) * per_k - (fr_r * w.user_cost)[:, None]
+    n_s = np.maximum(np.bincount(f.sector, minlength=S), 1)
+
+    def cell_mean(x: np.ndarray) -> np.ndarray:
+        mean_cell = np.bincount(cell, weights=x, minlength=R * S) / np.maximum(n_cell, 1)
+        mean_s = np.bincount(f.sector, weights=x, minlength=S) / n_s
+        return np.where(n_cell > 0, mean_cell, np.tile(mean_s, R)).reshape(R, S)
+
+    return production.plant_returns(model, cell_mean(np.log(f.tfp)), cell_mean(np.log(f.capital)))
 
 
 def gumbel(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:

@@ -6,19 +6,33 @@ A person of skill k and age group a in region c, from home region o, reconsiders
     m_k = talent.mobility_high | talent.mobility_general,  m_a = mobility_young (20-34), 1 (35-49),
     mobility_old (50+); the age boundaries are talent.middle_age_from and talent.old_age_from
 
-and then chooses destination r with probability softmax_r(U_r):
+(mobility falls with age and rises with skill: Rogers & Castro 1981; seed 000) and then chooses
+destination r with probability softmax_r(U_r) (McFadden 1974; Tombe & Zhu 2019 for China):
 
-    U_r = beta ln( w_rk (1 + topup_rk) e_rk ) + A0_rk + amenity_r + ln N_r + home_bias [r = o]
-          - moving_cost (1 - cut_rk) [r != c]
+    V_rk = beta ln( w_rk (1 + topup_rk) e_rk / P_r ) + A0_rk + amenity_r + ln N_r,2012
+    U_r  = V_rk + home_bias [r = o] - hukou_k [r != o] - moving_cost (1 - cut_rk) [r != c]
 
-w_rk is the regional wage, e_rk the employment chance, topup/cut the talent_incentive lever.
-A0_rk = -beta (ln(w_rk e_rk) - mean_r ln(w_rk e_rk)) at 2012: amenities that make 2012 a spatial
-equilibrium (Rosen-Roback); talent.amenity is the calibrated deviation (the Northeast's gap).
-ln N_r (the region's workforce) counts its opportunities: a region made of many places draws movers in
-proportion to its size (the aggregation of a place-level logit), so random moves do not by themselves
-shift population between regions of different size.
-Utilities depend on (c, o, k, a) only, so probabilities are computed per cell (R*R*2*3 cells) and
-each agent makes its own draw: one uniform per agent, inverted on its cell's cumulative row.
+* w_rk / P_r is the real wage, the wage net of the local housing cost (P_r = housing cost-of-living
+  index, housing.py; Helpman 1998), and e_rk the chance of employment: expected real income (Harris &
+  Todaro 1970).
+* A0_rk = -beta (ln(w_rk e_rk) - mean_r ln(w_rk e_rk)) at 2012: amenities that make 2012 a spatial
+  equilibrium (Rosen 1979; Roback 1982); talent.amenity is the calibrated deviation (the Northeast's gap).
+* hukou_k = talent.hukou_friction[k]: the settlement (hukou) friction of living outside one's home
+  region -- weaker access to public services, schooling and housing -- smaller for the high-skilled,
+  whom cities' points systems admit more easily (Tombe & Zhu 2019; Fan 2019). home_bias: attachment.
+* moving_cost: the one-off utility cost of a move; the talent_incentive lever cuts it.
+* ln N_r,2012 (the region's 2012 workforce) counts its opportunities: a region made of many places
+  draws movers in proportion to its size (the aggregation of a place-level logit), so random moves do
+  not by themselves shift population between regions of different size. The count is fixed at 2012:
+  with the current workforce, a region that loses people would also lose attraction, a feedback that
+  made single seeds tip.
+
+Utilities depend on (c, o, k) only, so probabilities are computed per cell (R*R*2*3 cells) and each
+agent makes its own draw: one uniform per agent, inverted on its cell's cumulative row.
+
+Family migration: children 0-14 move with a share talent.accompanying_children of the movers aged 25-44,
+K_od = share x P_od x children_o / (labour force 25-44)_o; the rest are left behind (2020 census:
+71 million migrant children, 67 million left-behind children). Retirees do not migrate.
 """
 
 from __future__ import annotations
@@ -31,9 +45,12 @@ from . import labour_market
 
 PARAMETERS = ("talent.wage_weight", "talent.amenity", "talent.review_rate", "talent.mobility_high",
               "talent.mobility_general", "talent.mobility_young", "talent.mobility_old", "talent.home_bias",
-              "talent.moving_cost", "talent.middle_age_from", "talent.old_age_from")
+              "talent.moving_cost", "talent.middle_age_from", "talent.old_age_from", "talent.hukou_friction_high",
+              "talent.hukou_friction_general", "talent.accompanying_children")
 
 N_AGE_GROUPS = 3
+CHILD_AGES = 15           # children 0-14 (the census definition of children) can move with a parent
+PARENT_AGES = (25, 45)    # movers aged 25-44 are the parents of children 0-14 (mean age at birth ~28)
 
 
 def age_group(age: np.ndarray, middle_from: int, old_from: int) -> np.ndarray:
@@ -47,25 +64,49 @@ def cell_index(region: np.ndarray, home: np.ndarray, skill: np.ndarray, agegrp: 
 
 def choice_probabilities(wage: np.ndarray, employment_rate: np.ndarray, topup: np.ndarray,
                          cut: np.ndarray, amenity: np.ndarray, size: np.ndarray, beta: float, home_bias: float,
-                         moving_cost: float) -> np.ndarray:
+                         moving_cost: float, cost_of_living: np.ndarray | None = None,
+                         hukou: np.ndarray | None = None) -> np.ndarray:
     """[cell, destination] choice probabilities; cells ordered as in ``cell_index``.
 
-    ``wage``, ``employment_rate``, ``topup``, ``cut`` and ``amenity`` are [region, skill]; ``size`` [region].
+    ``wage``, ``employment_rate``, ``topup``, ``cut`` and ``amenity`` are [region, skill]; ``size`` and
+    ``cost_of_living`` [region] (default 1); ``hukou`` [skill] (default 0).
     """
     nr = len(size)
-    value = (beta * np.log(np.maximum(wage * (1.0 + topup) * employment_rate, 1e-9)) + amenity
+    col = np.ones(nr) if cost_of_living is None else np.asarray(cost_of_living, float)
+    huk = np.zeros(len(SKILLS)) if hukou is None else np.asarray(hukou, float)
+    real = wage * (1.0 + topup) * employment_rate / col[:, None]          # expected real wage
+    value = (beta * np.log(np.maximum(real, 1e-9)) + amenity
              + np.log(np.maximum(size, 1.0))[:, None])  # [r, k]
     cur = np.arange(nr)[:, None, None, None, None]
     home = np.arange(nr)[None, :, None, None, None]
     dest = np.arange(nr)[None, None, None, None, :]
     skill_v = value.T[None, None, :, None, :]            # [1,1,k,1,r]
     cut_v = cut.T[None, None, :, None, :]
-    u = (skill_v + home_bias * (dest == home)
+    huk_v = huk[None, None, :, None, None]
+    u = (skill_v + home_bias * (dest == home) - huk_v * (dest != home)
          - moving_cost * (1.0 - cut_v) * (dest != cur))   # [c, o, k, 1, r]
     u = np.broadcast_to(u, (nr, nr, len(SKILLS), N_AGE_GROUPS, nr)).reshape(-1, nr)
     u = u - u.max(axis=1, keepdims=True)
     p = np.exp(u)
     return p / p.sum(axis=1, keepdims=True)
+
+
+def move_children(dep: np.ndarray, parents: np.ndarray, parents_at_origin: np.ndarray, share: float) -> None:
+    """Children 0-14 who accompany moving parents, moved in place in ``dep`` [region, age, sex].
+
+    K_od = share x P_od x c_o,  c_o = children_o / parents_o (children per person aged 25-44 in o), taken from
+    the origin's child age-sex mix; at most half of a region's children leave in one year.
+    ``parents`` [o, d] are movers aged 25-44; ``parents_at_origin`` [o] the labour force aged 25-44."""
+    block = dep[:, :CHILD_AGES, :]
+    kids_o = block.sum(axis=(1, 2))
+    per_parent = kids_o / np.maximum(parents_at_origin, 1e-9)
+    k = share * parents * per_parent[:, None]
+    np.fill_diagonal(k, 0.0)
+    out = k.sum(axis=1)
+    k *= np.minimum(1.0, 0.5 * kids_o / np.maximum(out, 1e-12))[:, None]
+    mix = block / np.maximum(kids_o, 1e-12)[:, None, None]            # [o, a, s]
+    moved = k[:, :, None, None] * mix[:, None]                        # [o, d, a, s]
+    dep[:, :CHILD_AGES, :] += moved.sum(axis=0) - moved.sum(axis=1)
 
 
 def choose(rng: np.random.Generator, cells: np.ndarray, probs: np.ndarray) -> np.ndarray:
@@ -82,10 +123,12 @@ def init(model: Sim) -> None:
     w = model.world
     value = np.log(w.wage * w.employment_rate)
     w.amenity_2012 = -model.params["talent.wage_weight"] * (value - value.mean(axis=0, keepdims=True))
+    w.places = w.labour_supply.sum(axis=1).copy()  # a region's opportunities: its 2012 workforce
 
 
 def step(model: Sim) -> None:
-    """Reviewing people pick a region; then the year's talent pool, shares and population are fixed."""
+    """Reviewing people pick a region; then the year's talent pool, shares and population are fixed.
+    Flows by skill and for the young (below talent.middle_age_from) go to the year's ledger."""
     P, rng, t, pol, w = model.params, model.rng, model.talent, model.policy, model.world
     R = model.data.n
     mob_skill = np.array([P["talent.mobility_high"], P["talent.mobility_general"]])
@@ -95,15 +138,17 @@ def step(model: Sim) -> None:
     review = t.newcomer | (rng.random(len(t)) < p_review)
     idx = np.flatnonzero(review)
     amenity = w.amenity_2012 + P.by("talent.amenity", model.regions)[:, None]
-    probs = choice_probabilities(w.wage, w.employment_rate, pol.wage_topup, pol.moving_cost_cut,
-                                 amenity, labour_market.pool(t.region, t.skill, t.weight, R).sum(axis=1),
-                                 P["talent.wage_weight"], P["talent.home_bias"], P["talent.moving_cost"])
+    hukou = np.array([P["talent.hukou_friction_high"], P["talent.hukou_friction_general"]])
+    probs = choice_probabilities(w.wage, w.employment_rate, pol.wage_topup, pol.moving_cost_cut, amenity, w.places,
+                                 P["talent.wage_weight"], P["talent.home_bias"], P["talent.moving_cost"],
+                                 w.cost_of_living, hukou)
     cells = cell_index(t.region[idx], t.home[idx], t.skill[idx], grp[idx], R)
     dest = choose(rng, cells, probs)
     origin = t.region[idx]
     moved = dest != origin
     wt = t.weight[idx][moved]
     o, dst, sk = origin[moved], dest[moved], t.skill[idx][moved]
+    young = grp[idx][moved] == 0
     ys = model.year_stats
     np.add.at(model.flows["talent"], (sk, o, dst), wt)
     ys["talent_out"] = np.bincount(o, weights=wt, minlength=R)
@@ -111,9 +156,18 @@ def step(model: Sim) -> None:
     hi = sk == HIGH
     ys["talent_out_high"] = np.bincount(o[hi], weights=wt[hi], minlength=R)
     ys["talent_in_high"] = np.bincount(dst[hi], weights=wt[hi], minlength=R)
+    ys["talent_out_young"] = np.bincount(o[young], weights=wt[young], minlength=R)
+    ys["talent_in_young"] = np.bincount(dst[young], weights=wt[young], minlength=R)
     t.data["region"][idx] = dest
+    # Children move with some of the parents who move (the rest are left behind).
+    parent = (t.age[idx][moved] >= PARENT_AGES[0]) & (t.age[idx][moved] < PARENT_AGES[1])
+    parents = np.zeros((R, R))
+    np.add.at(parents, (o[parent], dst[parent]), wt[parent])
+    lf_par = np.bincount(t.region, weights=t.weight * ((t.age >= PARENT_AGES[0]) & (t.age < PARENT_AGES[1])),
+                         minlength=R)
+    move_children(w.demog.dep, parents, lf_par, P["talent.accompanying_children"])
     # The year's talent pool is now fixed: shares used by relocation, R&D, digital and production.
     w.labour_supply = labour_market.pool(t.region, t.skill, t.weight, R)
     w.h_share = w.labour_supply[:, HIGH] / np.maximum(w.labour_supply.sum(axis=1), 1e-9)
     w.h_nat = w.labour_supply[:, HIGH].sum() / w.labour_supply.sum()
-    w.population = w.labour_supply.sum(axis=1) / w.pop_ratio
+    w.population = w.demog.residents(w.labour_supply.sum(axis=1))  # labour force + dependants (demography)

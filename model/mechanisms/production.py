@@ -1,40 +1,56 @@
-"""Production: output from capital, two kinds of labour and TFP.
+"""Production: firms, technology and market structure (monopolistic competition).
 
-Per real firm i in region r and sector s (money in million 2012 yuan, labour in persons):
+Per real firm i in region r and sector s (money in million yuan, labour in persons):
 
-    Y_i      = A_i^eff K_i^alpha_s H_i^bH_s G_i^bG_s         real output; value added is a_r Y_i
-    A_i^eff  = A_i Z_rs agg_rs spill_r                       A_i own TFP (moves with the firm, incl. digital
-                                                             and innovation gains); Z_rs the place's TFP
-    agg_rs   = (VA_rs / mean_r' VA_r's)^gamma                sector-region agglomeration
-    spill_r  = (h_r / h_nat)^chi                             knowledge spillover from local talent
-    bH_s     = theta_s (1 - alpha_s),  bG_s = (1 - theta_s)(1 - alpha_s)     constant returns
+    v_i     = a_r phi_i A_i^eff K_i^alpha_s L_i^(1-alpha_s)       quality-adjusted output delivered
+    A_i^eff = A_i Z_rs agg_rs spill_r                            A_i own TFP (moves with the firm); Z_rs the place's
+    agg_rs  = (VA_rs / mean_r' VA_r's)^gamma,   spill_r = (h_r / h_nat)^chi
+    L_i     = [omega_H,t H^((s-1)/s) + (1 - omega_H,t) G^((s-1)/s)]^(s/(s-1))      s = labour.skill_substitution
 
-Capital is fixed within the year (putty-clay); firms are price takers and hire labour until its
-marginal revenue equals its cost. With the net price a firm gets per unit of output
+Labour is a CES composite of high-skill and general workers (Katz & Murphy 1992; sigma_L in 1.4-2);
+skill-biased technical change shifts its weight, ln(omega_H/omega_G)_t = ln(omega_H/omega_G)_2012 +
+delta (t - 2012) (delta = labour.skill_bias_growth, KM's 0.033/yr). Its unit cost is
+c_L = [omega_H^s wH^(1-s) + omega_G^s wG^(1-s)]^(1/(1-s)); the high-skill cost share
+s_H = omega_H^s wH^(1-s) / c_L^(1-s). omega_H,2012 is set by the sector's 2012 high-skill cost share
+theta_s (production.high_skill_labour_share) at the 2012 premium.
 
-    q_i = (p_s a_r - tau_i) / (1 + f_r (1 - cut_r))
+Market structure (Dixit & Stiglitz 1977; Melitz 2003): each firm sells a variety; within a sector the
+varieties are CES substitutes with elasticity sigma_s (production.variety_elasticity), Benassy-normalised
+so that entry alone does not lower the price index:
 
-(p_s the sector price, a_r market access, tau_i carbon and digital running costs per unit,
-f_r the business-environment friction on factor costs), the first-order conditions give
+    Q_s = N_s^(1 - 1/rho) (sum_i W_i v_i^rho)^(1/rho),    rho = (sigma_s - 1)/sigma_s,  N_s = sum_i W_i
+    R_i = X_s v_i^rho,   X_s = P_s (Q_s / N_s)^(1/sigma_s)       firm revenue = nominal value added
+    Q_s = D_s P_s^(-eta)                                         sector demand (demand.py)
 
-    Y_i / K_i = [A_i^eff q_i^(1-alpha) (bH / wH_r)^bH (bG / wG_r)^bG]^(1/alpha)
-    H_i = bH q_i Y_i / wH_r,   G_i = bG q_i Y_i / wG_r
-    profit_i = alpha (p_s a_r - tau_i) Y_i - (1 + f_r (1 - cut_r)) u_r K_i      operating profit
+so every firm prices at the markup sigma/(sigma - 1) over its marginal cost, and the sector price index P_s
+moves with costs and productivity. phi_i is the firm's demand shifter (demand.py). The firm keeps
+lambda_i (1 - tau_i) of its revenue: lambda_i a persistent Hsieh & Klenow (2009) wedge (subsidies,
+tax breaks, local protection; production.distortion_sigma), tau_i = c_i / P_s,t-1 the carbon and digital
+running costs c_i per yuan of real value added as a share of revenue. With capital fixed within the
+year (putty-clay) and F_r = 1 + f_r (1 - cut_r) the friction on factor costs, the labour first-order
+condition F_r c_L L_i = beta_s lambda_i (1 - tau_i) R_i, beta_s = (1 - alpha_s) rho_s, gives closed forms:
 
-with u_r = (interest + depreciation) x land_r the user cost of capital (land_r rises with the region's
-share of industrial capital, location.py). The model books profit from
-the hires actually made (after rationing); operating profit is before R&D and the one-off cost of a
-move, and it is what loss streaks, exit and investors look at. In 2012 TFP is backed out
-from each firm's data: a spatial equilibrium at p = 1 where capital earns the same net return rho0 in
-every cell, so a cell's profit share is m_rs = alpha_s rho0 / ((1 + f_r) u_r + rho0), with rho0 set
-so the mean share is production.profit_share_2012. The cell's geometric-mean TFP is Z_rs (stays with
-the place); the rest is the firm's own. Supply rises with the price
-with elasticity (1 - alpha)/alpha; a firm whose net price is not positive produces nothing.
+    M_i = lambda_i (1 - tau_i) X_s (a_r phi_i A_i^eff K_i^alpha)^rho
+    L_i = (beta M_i / (F_r c_L))^(1/(1-beta)),   N_i = M_i L_i^beta (net revenue),   R_i = N_i / (lambda_i (1 - tau_i))
+    H_i = s_H c_L L_i / wH,   G_i = (1 - s_H) c_L L_i / wG
+    pi_i = (1 - beta) N_i - F_r u_r K_i                          operating profit (before rationing)
 
-Parameters: production.capital_share (alpha), production.high_skill_labour_share (theta),
-production.agglomeration_elasticity (gamma), production.spillover_elasticity (chi),
-production.tfp_drift, geography.market_access_2012 (a), location.land_cost, location.friction,
-capital.interest_rate, capital.depreciation.
+R_i, N_i and L_i scale with X_s^(1/(1-beta)) and v_i with X_s^e, e = (1 - alpha)/(1 - beta), so each sector
+clears in closed form: ln X_s (1 + e/eta - e/sigma) = (ln D_s - ln Q1_s)/eta + (ln Q1_s - ln N_s)/sigma
+(Q1_s the aggregate at X = 1), then ln Q = ln Q1 + e ln X and P = (Q / D)^(-1/eta). The revenue function
+is homogeneous of degree rho < 1 in (K, L): a firm has a finite optimal size, K* ~ (lambda (a phi A)^rho X)^(1/(1-rho)),
+and the marginal net return on capital alpha rho N / K falls as it grows (``marginal_return_capital``).
+After labour-market rationing (labour_market.py) the composite falls to phi_L L (one factor per
+cell) and revenue to R phi_L^beta. Real value added is R_i / P_s (the sector deflator), nominal R_i.
+
+2012: P_s = 1 and R_i the data value added. Each firm's marginal net return on capital equals rho0
+everywhere (a spatial equilibrium): alpha rho lambda_i R_i / K_i = F_r u_r + rho0, so firm i's profit share is
+lambda_i (1 - rho + alpha rho rho0 / (F_r u_r + rho0)); rho0 sets the value-added weighted mean to
+production.profit_share_2012 (so sigma must exceed 1 / that share). Labour from the first-order
+condition, X_s = (Q_s / N_s)^(1/sigma), v_i = (R_i / X_s)^(1/rho) and A_i^eff = v_i / (a_r K^alpha L^(1-alpha)).
+The cell's geometric-mean TFP is Z_rs (stays with the place); the rest is the firm's own. Within-cell
+revenue productivity (TFPR) differs through lambda_i, phi_i and capital that is fixed within the year.
+Market access a_r: geography.py (market potential, set in location.step).
 """
 
 from __future__ import annotations
@@ -46,16 +62,19 @@ from .. import GENERAL, HIGH, MILLION, SECTORS, YI
 from ..agents import Firms
 from ..errors import InputError
 from ..parameters import ParamSet
+from ..scenario import FIRST_YEAR
 from ..world import Sim
-from . import carbon, demand, labour_market
+from . import carbon, labour_market
 
 PARAMETERS = ("production.capital_share", "production.high_skill_labour_share", "production.profit_share_2012",
-              "production.firm_size_sigma", "production.tfp_sigma", "production.agglomeration_elasticity",
+              "production.firm_size_sigma", "production.agglomeration_elasticity",
               "production.spillover_elasticity", "production.nonmanufacturing_share_energy",
+              "production.variety_elasticity", "production.distortion_sigma",
               "demand.industrial_va_2012", "demand.industrial_va_share_2012", "demand.sector_share_2012",
               "demand.sector_tilt_energy_intensive", "demand.sector_tilt_labour_intensive",
               "demand.sector_tilt_equipment", "demand.sector_tilt_high_tech", "demand.price_elasticity",
-              "labour.natural_unemployment", "digital.annual_cost", "demand.ras_iterations")
+              "labour.natural_unemployment", "labour.skill_substitution", "labour.skill_bias_growth",
+              "labour.high_skill_premium_2012", "digital.annual_cost", "demand.ras_iterations")
 
 
 def value_added_2012(P: ParamSet, regions: tuple[str, ...]) -> np.ndarray:
@@ -82,7 +101,12 @@ def init(model: Sim) -> None:
     R, S = d.n, len(SECTORS)
     w.alpha = P.by("production.capital_share", SECTORS)
     w.theta = P.by("production.high_skill_labour_share", SECTORS)
-    w.a_exp, w.bh_exp, w.bg_exp = exponents(w.alpha, w.theta)
+    w.sigma_goods = P.by("production.variety_elasticity", SECTORS)
+    w.rho = markup_rho(w.sigma_goods)
+    w.beta = labour_exponent(w.alpha, w.rho)
+    w.sigma_labour = P["labour.skill_substitution"]
+    w.omega_high = labour_market.ces_weights(w.theta, P["labour.high_skill_premium_2012"], w.sigma_labour)
+    w.omega_high_t = w.omega_high.copy()
     va_rs = value_added_2012(P, model.regions)  # yi yuan
 
     # Firms: agents spread over cells by value added; sizes lognormal inside a cell.
@@ -95,36 +119,30 @@ def init(model: Sim) -> None:
     cell_size = np.bincount(cell, weights=size, minlength=R * S)
     va = va_rs.ravel()[cell] * YI * size / (cell_size[cell] * w.firm_weight)  # million yuan per firm
     m_target = P["production.profit_share_2012"]
-    a, bh, bg = w.a_exp[f_sector], w.bh_exp[f_sector], w.bg_exp[f_sector]
-    if np.any(w.alpha <= m_target):
-        raise InputError("<parameters>", "production.capital_share", w.alpha.tolist(),
-                         f"every capital share must exceed production.profit_share_2012 = {m_target}")
-    # 2012 is a spatial equilibrium at price 1: capital earns the same net return rho0 in every
-    # region and sector (so neither investors nor movers gain by reallocating), which gives each
-    # cell its profit share m = alpha rho0 / ((1 + f) u + rho0); rho0 is set so the value-added
-    # weighted mean of m is production.profit_share_2012. TFP is backed out from a representative
-    # firm's inputs, then spread lognormally across firms.
+    if np.any(1.0 - w.rho >= m_target):
+        raise InputError("<parameters>", "production.variety_elasticity", w.sigma_goods.tolist(),
+                         f"every elasticity must exceed 1 / production.profit_share_2012 = {1.0 / m_target:.4g}")
+    a, rho, beta = w.alpha[f_sector], w.rho[f_sector], w.beta[f_sector]
+    wedge = draw_wedge(rng, nf, P["production.distortion_sigma"])
+    lam = np.exp(wedge)
+    # 2012 spatial equilibrium at P = 1 (module docstring): rho0 from the mean profit share.
     fr0 = 1.0 + w.friction[f_region]
     cost_k = fr0 * w.user_cost[f_region]
-    rho0 = brentq(lambda r: np.average(a * r / (cost_k + r), weights=va) - m_target, 1e-6, 10.0)
-    m = a * rho0 / (cost_k + rho0)
-    wh, wg = w.wage[f_region, HIGH], w.wage[f_region, GENERAL]
-    q0 = w.access[f_region] / fr0
-    y = va / w.access[f_region]
-    h_rep, g_rep = labour_demand(y, q0, wh, wg, bh, bg)
-    k_rep = (a - m) * va / cost_k
-    tfp_eff = y / output(1.0, k_rep, h_rep, g_rep, a, bh, bg)
-    sig_a = P["production.tfp_sigma"]
-    tfp_eff = tfp_eff * np.exp(sig_a * rng.normal(0.0, 1.0, nf) - 0.5 * sig_a**2)
-    k = y / output_per_capital(tfp_eff, q0, wh, wg, a, bh, bg)
-    # TFP noise must not change a cell's capital (and so its return): rescale to the representative total
-    k_cell = np.bincount(cell, weights=k, minlength=R * S)
-    k_rep_cell = np.bincount(cell, weights=k_rep, minlength=R * S)
-    k_fix = np.where(k_cell > 0, k_rep_cell / np.maximum(k_cell, 1e-300), 1.0)[cell]
-    k = k * k_fix
-    tfp_eff = tfp_eff * k_fix ** (-a)  # keeps each firm's output at its data value
-    lab_h, lab_g = labour_demand(y, q0, wh, wg, bh, bg)
-    profit0 = a * va - fr0 * w.user_cost[f_region] * k
+    rho0 = brentq(lambda r: np.average(lam * (1.0 - rho + a * rho * r / (cost_k + r)), weights=va) - m_target,
+                  1e-9, 10.0)
+    k = a * rho * lam * va / (cost_k + rho0)
+    c_l, s_h = labour_market.labour_unit_cost(w.wage[:, HIGH, None] / MILLION, w.wage[:, GENERAL, None] / MILLION,
+                                w.omega_high[None, :], w.sigma_labour)
+    cl_i, sh_i = c_l[f_region, f_sector], s_h[f_region, f_sector]
+    lab = beta * lam * va / (fr0 * cl_i)  # composite labour
+    lab_h = sh_i * cl_i * lab * MILLION / w.wage[f_region, HIGH]
+    lab_g = (1.0 - sh_i) * cl_i * lab * MILLION / w.wage[f_region, GENERAL]
+    va_s = np.bincount(f_sector, weights=w.firm_weight * va, minlength=S)
+    n_s = np.bincount(f_sector, minlength=S) * w.firm_weight
+    w.log_x = np.log(va_s / n_s) / w.sigma_goods  # X_s = P_s (Q_s / N_s)^(1/sigma) at P = 1
+    v = np.exp((np.log(va) - w.log_x[f_sector]) / rho)
+    tfp_eff = v / (w.access[f_region] * k**a * lab ** (1.0 - a))
+    profit0 = (1.0 - beta) * lam * va - cost_k * k
     w.price = np.ones(S)
     w.va_rs_prev = va_rs.copy()
     agg = agglomeration(va_rs, P["production.agglomeration_elasticity"])
@@ -143,11 +161,18 @@ def init(model: Sim) -> None:
                         digital=np.zeros(nf, bool), digital_affinity=zeros, rd_active=np.zeros(nf, bool),
                         rd_stock=zeros, age=np.zeros(nf, np.int16), value_added=va, profit=profit0,
                         loss_years=np.zeros(nf, np.int16), weight=np.full(nf, w.firm_weight),
+                        wedge=wedge, quality=zeros.copy(),
                         location_match=np.zeros((nf, R)))  # drawn by location.init_match
 
 
+def entrant_columns(model: Sim, n: int) -> dict[str, np.ndarray]:
+    """Technology columns of ``n`` entrants: a fresh revenue wedge; demand shifter at the cell's norm (0)."""
+    return dict(wedge=draw_wedge(model.rng, n, model.params["production.distortion_sigma"]), quality=np.zeros(n))
+
+
 def step(model: Sim) -> None:
-    """Supply at the market-clearing sector prices, hiring (rationed by the labour market), the accounts.
+    """Supply at the sector revenue shifters that clear each market, hiring (rationed by the labour
+    market), the accounts.
 
     Needs this year's demand and services (demand.step) and grid (carbon.step); leaves labour demand and
     employment in the world for labour_market.step.
@@ -156,48 +181,55 @@ def step(model: Sim) -> None:
     R, S = model.data.n, len(SECTORS)
     u = P["labour.natural_unemployment"]
     supply = w.labour_supply
-    a, bh, bg = w.a_exp[f.sector], w.bh_exp[f.sector], w.bg_exp[f.sector]
+    w.omega_high_t = labour_market.skill_weight(w.omega_high, P["labour.skill_bias_growth"] * (model.year - FIRST_YEAR))
+    a, rho, beta = w.alpha[f.sector], w.rho[f.sector], w.beta[f.sector]
     cell = f.region.astype(np.intp) * S + f.sector  # flat (region, sector) index for per-cell tables
     log_tfp_eff = np.log(f.tfp) + np.log(w.region_tfp * w.agg).ravel()[cell] + np.log(w.spill)[f.region]
-    access = w.access[f.region]
     fr = (1.0 + w.friction * (1.0 - pol.friction_cut))[f.region]
     wh, wg = w.wage[f.region, HIGH], w.wage[f.region, GENERAL]
-    wage_term = log_wage_term(w.wage[:, HIGH], w.wage[:, GENERAL], w.bh_exp, w.bg_exp)
+    c_l, s_h = labour_cost(w)
+    cl_i, sh_i = c_l.ravel()[cell], s_h.ravel()[cell]
     carbon_per_yuan, intens = carbon.firm_charges(model)  # net of free allocation; abatement lowers intens
     charges = carbon_per_yuan + f.digital * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[f.region]
-    expo = (1.0 - a) / a
-    # a_i Y_i(p) = scale_i (a_i (p - t_i))^expo_i
-    log_opk1 = log_output_per_capital(log_tfp_eff, 0.0, wage_term.ravel()[cell], a)
-    scale = f.weight * access * f.capital * np.exp(log_opk1 - expo * np.log(fr))
-    eta = P["demand.price_elasticity"]
-    w.price = demand.clear_prices(f.sector.astype(np.int64), scale, access, access * charges, expo,
-                                  w.sector_demand, eta, w.price)
-    p = w.price[f.sector]
-    q = np.maximum(access * (p - charges) / fr, 0.0)
+    keep = np.maximum(1.0 - charges / w.price[f.sector], 0.0)  # running costs as a share of revenue
+    on = keep > 0
     with np.errstate(divide="ignore"):
-        y_plan = f.capital * np.exp(log_opk1 + expo * np.log(q))  # q = 0 -> no output
-    need_h, need_g = labour_demand(y_plan, q, wh, wg, bh, bg)
+        log_keep = np.log(keep)
+    log_m1 = f.wedge + log_keep + rho * (f.quality + np.log(w.access[f.region]) + log_tfp_eff
+                                         + a * np.log(f.capital))  # ln M_i at X = 1
+    log_n1, log_l1 = short_run(log_m1, fr * cl_i, beta)
+    log_r1 = np.where(on, log_n1 - f.wedge - log_keep, -np.inf)  # revenue at X = 1
+    log_q1, log_n = ces_aggregate_log(log_r1 / rho, f.weight, f.sector.astype(np.intp), w.rho, S)
+    e = (1.0 - w.alpha) / (1.0 - w.beta)
+    w.log_x, _, log_p = clear_sector(log_q1, log_n, np.log(w.sector_demand), e, w.sigma_goods,
+                                     P.by("demand.price_elasticity", SECTORS))
+    w.price_prev, w.price = w.price, np.exp(log_p)
+    shift = w.log_x[f.sector] / (1.0 - beta)  # N, R and L scale with X^(1/(1-beta))
+    lab_plan = np.where(on, np.exp(log_l1 + shift), 0.0)
+    need_h = sh_i * cl_i * lab_plan * MILLION / wh
+    need_g = (1.0 - sh_i) * cl_i * lab_plan * MILLION / wg
 
     # Labour demand: industry plus the rest of the economy, then clearing and rationing.
     ind = np.column_stack([np.bincount(f.region, weights=f.weight * need_h, minlength=R),
                            np.bincount(f.region, weights=f.weight * need_g, minlength=R)])
-    other = w.services_labour_share * w.services[:, None] * YI * MILLION / w.wage
-    total = ind + other
+    total = ind + labour_market.other_demand(model)
     employment, ration = labour_market.clear(total, supply, u)
     w.labour_demand, w.employment = total, employment
-    r_h, r_g = ration[f.region, HIGH], ration[f.region, GENERAL]
-    hire_h, hire_g = need_h * r_h, need_g * r_g
-    # with labour rationed by r, Cobb-Douglas output scales by r_H^bH r_G^bG (one factor per cell)
-    cut = ration[:, HIGH, None] ** w.bh_exp[None, :] * ration[:, GENERAL, None] ** w.bg_exp[None, :]
-    y = y_plan * cut.ravel()[cell]
-    va = access * y
+    hire_h, hire_g = need_h * ration[f.region, HIGH], need_g * ration[f.region, GENERAL]
+    # rationed composite labour: every firm of a cell uses the same mix, so one factor per cell
+    per_h, per_g = s_h / w.wage[:, HIGH, None], (1.0 - s_h) / w.wage[:, GENERAL, None]
+    cut = (labour_market.composite_labour(ration[:, HIGH, None] * per_h, ration[:, GENERAL, None] * per_g, w.omega_high_t[None, :],
+                            w.sigma_labour)
+           / labour_market.composite_labour(per_h, per_g, w.omega_high_t[None, :], w.sigma_labour))
+    revenue = np.where(on, np.exp(log_r1 + shift + beta * np.log(cut.ravel()[cell])), 0.0)  # nominal VA
+    va = revenue / w.price[f.sector]  # real value added (sector deflator)
 
     # Accounts.
-    labour_cost = (wh * hire_h + wg * hire_g) / MILLION
+    labour_bill = (wh * hire_h + wg * hire_g) / MILLION
     capital_cost = w.user_cost[f.region] * f.capital
     # Operating profit (before R&D and the one-off cost of a move): what loss streaks, exit and
     # investors look at; R&D and relocation are investments the firm chose, not signs of failure.
-    profit = p * va - fr * (labour_cost + capital_cost) - charges * va - carbon.abatement_cost_firm(model)
+    profit = np.exp(f.wedge) * keep * revenue - fr * (labour_bill + capital_cost) - carbon.abatement_cost_firm(model)
     model.year_stats["policy_cost"] += np.bincount(
         f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy[f.region] * va,
         minlength=R) / YI
@@ -213,20 +245,75 @@ def step(model: Sim) -> None:
     w.gdp = w.iva_r + w.services
 
 
-def manufacturing_va(firms: Firms, P: ParamSet, n_regions: int) -> np.ndarray:
+def labour_cost(w) -> tuple[np.ndarray, np.ndarray]:
+    """[region, sector] unit cost of the labour composite (million yuan) and the high-skill cost share."""
+    return labour_market.labour_unit_cost(w.wage[:, HIGH, None] / MILLION, w.wage[:, GENERAL, None] / MILLION,
+                            w.omega_high_t[None, :], w.sigma_labour)
+
+
+def profit_parts(model: Sim, idx: np.ndarray, charges: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """[firm, region] (net revenue after labour (1 - beta) N_ir, capital cost F_r u_r K_i) that firm ``idx``
+    would have producing in each region, at this year's wages, land and place and last year's shifters X_s;
+    operating profit is their difference:
+
+    ln N_ir = (ln M_ir + beta ln(beta / (F_r c_L,rs))) / (1 - beta),
+    ln M_ir = ln lambda_i + ln(1 - tau_ir) + ln X_s + rho (ln phi_i + ln A_i + ln(a Z agg spill)_rs + alpha ln K_i).
+    ``charges`` [firm, region]: running costs per yuan of real value added (None: none). N_ir moves with the
+    labour cost as c_L^(-beta/(1-beta)) (``revenue_wage_elasticity``).
+    """
+    f, pol, w = model.firms, model.policy, model.world
+    s = f.sector[idx]
+    beta = w.beta[s]
+    fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
+    c_l, _ = labour_cost(w)
+    place = np.log(w.access)[:, None] + np.log(w.region_tfp * w.agg) + np.log(w.spill)[:, None]  # [r, s]
+    # N_ir = exp(firm part_i) x exp(cell part_rs): one table per cell, one exponential per firm
+    cell = ((w.rho[None, :] * place + w.beta[None, :] * np.log(w.beta[None, :] / (fr_r[:, None] * c_l)))
+            / (1.0 - w.beta[None, :])).T                                                    # [s, r]
+    k = f.capital[idx]
+    firm = (f.wedge[idx] + w.log_x[s] + w.rho[s] * (f.quality[idx] + np.log(f.tfp[idx]) + w.alpha[s] * np.log(k)))
+    net = np.exp(firm / (1.0 - beta))[:, None] * np.exp(cell)[s]
+    if charges is not None:
+        net = net * np.maximum(1.0 - charges / w.price[s][:, None], 0.0) ** (1.0 / (1.0 - beta))[:, None]
+    return (1.0 - beta)[:, None] * net, (fr_r * w.user_cost)[None, :] * k[:, None]
+
+
+def profit_everywhere(model: Sim, idx: np.ndarray, charges: np.ndarray | None = None) -> np.ndarray:
+    """[firm, region] operating profit (million yuan) firm ``idx`` would make producing in each region
+    (``profit_parts``: net revenue less the capital cost)."""
+    gross, cost = profit_parts(model, idx, charges)
+    return gross - cost
+
+
+def plant_returns(model: Sim, log_tfp: np.ndarray, log_capital: np.ndarray) -> np.ndarray:
+    """[region, sector] operating profit per unit of capital of a plant with own log TFP ``log_tfp`` [r, s] and
+    log capital ``log_capital`` [r, s] (mean wedge and demand shifter), at this year's wages, land, access and
+    place and last year's shifters X_s. With decreasing revenue returns the return falls with the plant's size."""
+    w, pol = model.world, model.policy
+    fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
+    c_l, _ = labour_cost(w)
+    place = np.log(w.access)[:, None] + np.log(w.region_tfp * w.agg) + np.log(w.spill)[:, None]
+    log_m = w.log_x[None, :] + w.rho[None, :] * (log_tfp + place + w.alpha[None, :] * log_capital)
+    log_n, _ = short_run(log_m, fr_r[:, None] * c_l, w.beta[None, :])
+    return (1.0 - w.beta)[None, :] * np.exp(log_n - log_capital) - (fr_r * w.user_cost)[:, None]
+
+
+def revenue_wage_elasticity(beta: np.ndarray) -> np.ndarray:
+    """beta / (1 - beta): the elasticity of short-run net revenue to the unit labour cost (capital fixed)."""
+    return beta / (1.0 - beta)
+
+
+def manufacturing_va(firms: Firms, P: ParamSet, n_regions: int, price: np.ndarray | None = None) -> np.ndarray:
     """[region] manufacturing value added (yi yuan): industry less the mining and utilities part of
-    the energy-intensive sector (production.nonmanufacturing_share_energy)."""
+    the energy-intensive sector (production.nonmanufacturing_share_energy). Real (2012 prices) by
+    default; at current prices when the sector ``price`` indices are given."""
     f = firms
     share_nonmanufacturing_energy = P["production.nonmanufacturing_share_energy"]
-    iva = np.bincount(f.region, weights=f.weight * f.value_added, minlength=n_regions) / YI
+    va = f.value_added if price is None else f.value_added * price[f.sector]
+    iva = np.bincount(f.region, weights=f.weight * va, minlength=n_regions) / YI
     energy = f.sector == SECTORS.index("energy_intensive")
-    ei_va = np.bincount(f.region, weights=f.weight * f.value_added * energy, minlength=n_regions) / YI
+    ei_va = np.bincount(f.region, weights=f.weight * va * energy, minlength=n_regions) / YI
     return iva - share_nonmanufacturing_energy * ei_va
-
-
-def exponents(alpha: np.ndarray, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sector exponents (alpha, bH, bG) with constant returns."""
-    return alpha, theta * (1.0 - alpha), (1.0 - theta) * (1.0 - alpha)
 
 
 def agglomeration(va_rs: np.ndarray, gamma: float) -> np.ndarray:
@@ -240,34 +327,65 @@ def spillover(high_share: np.ndarray, national_share: float, chi: float) -> np.n
     return (np.maximum(high_share, 1e-9) / max(national_share, 1e-9)) ** chi
 
 
-def output_per_capital(tfp_eff: np.ndarray, net_price: np.ndarray, wage_high: np.ndarray,
-                       wage_general: np.ndarray, a: np.ndarray, bh: np.ndarray, bg: np.ndarray) -> np.ndarray:
-    """Profit-maximising Y/K given the net price and wages (yuan per year per person)."""
-    q = np.maximum(net_price, 0.0)
-    wh, wg = wage_high / MILLION, wage_general / MILLION
-    return (tfp_eff * q ** (1.0 - a) * (bh / wh) ** bh * (bg / wg) ** bg) ** (1.0 / a)
+# ---------------------------------------------------------------- monopolistic competition
+def markup_rho(sigma_goods: np.ndarray) -> np.ndarray:
+    """rho = (sigma - 1)/sigma: revenue R = X v^rho; the price is sigma/(sigma - 1) x marginal cost."""
+    return (np.asarray(sigma_goods, dtype=float) - 1.0) / np.asarray(sigma_goods, dtype=float)
 
 
-def log_wage_term(wage_high: np.ndarray, wage_general: np.ndarray, bh: np.ndarray, bg: np.ndarray) -> np.ndarray:
-    """[region, sector] bH ln(bH/wH) + bG ln(bG/wG): the wage part of ln(Y/K), computed once per cell."""
-    wh, wg = wage_high[:, None] / MILLION, wage_general[:, None] / MILLION
-    return bh * np.log(bh / wh) + bg * np.log(bg / wg)
+def labour_exponent(alpha: np.ndarray, rho: np.ndarray) -> np.ndarray:
+    """beta = (1 - alpha) rho: the elasticity of revenue to labour; labour's share of net revenue."""
+    return (1.0 - alpha) * rho
 
 
-def log_output_per_capital(log_tfp_eff: np.ndarray, log_net_price: np.ndarray, wage_term: np.ndarray,
-                           a: np.ndarray) -> np.ndarray:
-    """ln(Y/K) from the first-order conditions, the fast form of ``output_per_capital`` for many firms."""
-    return (log_tfp_eff + (1.0 - a) * log_net_price + wage_term) / a
+def short_run(log_m: np.ndarray, labour_cost: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Firm's short-run optimum with capital fixed: ln(net revenue) and ln(composite labour).
+
+    Net revenue N = M L^beta with M = lambda (1 - tau) X (a A K^alpha)^rho; the first-order condition
+    F c_L L = beta N gives L = (beta M / (F c_L))^(1/(1 - beta)) and N = M^(1/(1-beta)) (beta/(F c_L))^(beta/(1-beta)).
+    ``labour_cost`` is F c_L (million yuan per composite worker).
+    """
+    log_l = (np.log(beta) + log_m - np.log(labour_cost)) / (1.0 - beta)
+    return log_m + beta * log_l, log_l
 
 
-def labour_demand(output: np.ndarray, net_price: np.ndarray, wage_high: np.ndarray, wage_general: np.ndarray,
-                  bh: np.ndarray, bg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """High-skill and general labour (persons) from the first-order conditions."""
-    q = np.maximum(net_price, 0.0)
-    return bh * q * output * MILLION / wage_high, bg * q * output * MILLION / wage_general
+def clear_sector(log_q1: np.ndarray, log_n: np.ndarray, log_d: np.ndarray, e: np.ndarray, sigma: np.ndarray,
+                 eta: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Closed-form sector equilibrium: (ln X, ln Q, ln P) per sector.
+
+    Q_s = Q1_s X_s^e_s (supply of the CES aggregate, e = (1-alpha)/(1-beta)), X_s = P_s (Q_s/N_s)^(1/sigma_s)
+    (the revenue shifter) and Q_s = D_s P_s^(-eta) (sector demand) give
+    ln X (1 + e/eta - e/sigma) = (ln D - ln Q1)/eta + (ln Q1 - ln N)/sigma.
+    """
+    lx = ((log_d - log_q1) / eta + (log_q1 - log_n) / sigma) / (1.0 + e / eta - e / sigma)
+    lq = log_q1 + e * lx
+    lp = -(lq - log_d) / eta
+    return lx, lq, lp
 
 
-def output(tfp_eff: np.ndarray, capital: np.ndarray, high: np.ndarray, general: np.ndarray,
-           a: np.ndarray, bh: np.ndarray, bg: np.ndarray) -> np.ndarray:
-    """Output with the inputs actually hired (after rationing)."""
-    return tfp_eff * np.maximum(capital, 0.0) ** a * np.maximum(high, 0.0) ** bh * np.maximum(general, 0.0) ** bg
+def ces_aggregate_log(log_v: np.ndarray, weight: np.ndarray, sector: np.ndarray, rho_s: np.ndarray,
+                      n_sectors: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ln Q_s, ln N_s): Q_s = N_s^(1 - 1/rho) (sum W_i v_i^rho)^(1/rho) (Benassy normalisation: N equal
+    firms each making v give Q = N v, so entry alone does not lower the price)."""
+    rho = rho_s[sector]
+    terms = np.where(np.isfinite(log_v), weight * np.exp(rho * np.where(np.isfinite(log_v), log_v, 0.0)), 0.0)
+    sums = np.bincount(sector, weights=terms, minlength=n_sectors)
+    log_n = np.log(np.maximum(np.bincount(sector, weights=weight, minlength=n_sectors), 1e-300))
+    log_q = (1.0 - 1.0 / rho_s) * log_n + np.log(np.maximum(sums, 1e-300)) / rho_s
+    return log_q, log_n
+
+
+def draw_wedge(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
+    """Persistent log revenue wedges ln lambda_i = sigma clip(z, -2, 2) - sigma^2 / 2, z ~ N(0, 1) (Hsieh & Klenow
+    2009 output distortions: subsidies, tax breaks, local protection). Truncated at two SD so that no firm
+    keeps more than exp(2 sigma) of its sales."""
+    return sigma * np.clip(rng.normal(0.0, 1.0, n), -2.0, 2.0) - 0.5 * sigma**2
+
+
+def marginal_return_capital(net_revenue: np.ndarray, capital: np.ndarray, alpha: np.ndarray,
+                            rho: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    """Marginal net revenue product of capital with labour re-optimised: d[(1-beta) N]/dK = alpha rho N / K.
+
+    Falls with K (N grows like K^(alpha rho / (1 - beta)), an exponent below 1): the finite optimal size.
+    """
+    return alpha * rho * net_revenue / np.maximum(capital, 1e-12)
