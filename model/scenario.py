@@ -316,6 +316,10 @@ def validation_to_input_error(exc: ValidationError, file: str, doc: dict) -> Inp
         return InputError(file, key, None, "this key is required")
     if kind == "string_pattern_mismatch":
         msg = "a lower-case name of letters, digits, '-' or '_' (no '/', '.' or spaces), at most 64 characters"
+    ctx = err.get("ctx") or {}
+    if (kind == "less_than_equal" and ctx.get("le") == HORIZON) or (
+            kind == "greater_than_equal" and ctx.get("ge") == FIRST_YEAR and isinstance(value, int)):
+        msg += f"; years lie inside the run [{FIRST_YEAR}, {HORIZON}], the span the data support"
     return InputError(file, key, value, msg[0].lower() + msg[1:])
 
 

@@ -415,16 +415,17 @@ def test_disk_full_is_one_line_and_leaves_nothing(tmp_path, capsys, monkeypatch)
 
 
 def test_model_only_rejection_is_caught_by_validate_and_before_run(tmp_path, capsys, monkeypatch):
-    text = QUICK.format(name="bad-mix") + ("params: {production.capital_share.high_tech: 0.3, "
-                                           "production.profit_share_2012: 0.4}\n")
+    # each value is inside its documented range; together they leave no 2012 profit share to fit
+    text = QUICK.format(name="bad-mix") + ("params: {production.variety_elasticity.high_tech: 4.1, "
+                                           "production.profit_share_2012: 0.2}\n")
     f = _scenario(tmp_path, text=text)
     rc, out, err = _cli(capsys, "validate", f)
     assert rc == 2 and "ok" not in out
-    _one_line(err, str(f), "production.capital_share", "profit_share_2012")
+    _one_line(err, str(f), "production.variety_elasticity", "profit_share_2012")
     monkeypatch.setattr(model.runner.ReplicatePool, "map", _no_compute)
     rc, _, err = _cli(capsys, "run", f, "--out", tmp_path / "out", "--workers", "2", "--no-plots")
     assert rc == 2
-    _one_line(err, str(f), "production.capital_share")
+    _one_line(err, str(f), "production.variety_elasticity")
 
 
 def test_errors_pickle_to_the_same_line():
@@ -627,9 +628,12 @@ def test_shown_values_keep_their_text():
 
 # Bounds narrowed by the issue-12 range re-check (scripts/check_ranges.py): each old bound broke the model.
 NARROWED = [("labour.high_skill_share_2012", 0.01), ("talent.review_rate", 0.5),
-            ("innovation.performer_share_2012", 0.01), ("innovation.success_gain_sigma", 1.5),
+            ("innovation.performer_share_2012", 0.01),
             ("carbon.industrial_share_of_co2", 0.05), ("carbon.relative_intensity", 0.01),
-            ("carbon.nonfossil_share_2012", 0.9), ("entry_exit.exit_hazard", 0.2), ("entry_exit.entry_rate", 0.2)]
+            ("entry_exit.exit_hazard", 0.2), ("entry_exit.entry_rate", 0.2), ("production.tfp_sigma", 0.4),
+            ("demand.firm_shock_sd", 0.35), ("labour.high_skill_share_2012", 0.75), ("labour.demand_elasticity", 0.9),
+            ("labour.natural_unemployment", 0.02), ("innovation.success_tfp_gain", 0.1),
+            ("innovation.success_gain_sigma", 1.0)]
 
 
 @pytest.mark.parametrize(("name", "bound"), NARROWED)
