@@ -61,6 +61,7 @@ class Firms(ArrayAgentSet):
         "region": np.dtype(np.int8),
         "sector": np.dtype(np.int8),
         "tfp": np.dtype(np.float64),             # own productivity (moves with the firm)
+        "tfp_shock": np.dtype(np.float64),       # transitory part of ln tfp (AR(1), innovation.py)
         "capital": np.dtype(np.float64),         # million yuan
         "labour_high": np.dtype(np.float64),     # persons
         "labour_general": np.dtype(np.float64),  # persons
@@ -75,7 +76,8 @@ class Firms(ArrayAgentSet):
         "rd_stock": np.dtype(np.float64),        # million yuan
         "age": np.dtype(np.int16),               # years
         "value_added": np.dtype(np.float64),     # million yuan, last year
-        "profit": np.dtype(np.float64),          # million yuan, last year
+        "profit": np.dtype(np.float64),          # million yuan, last year (operating)
+        "intangible": np.dtype(np.float64),      # million yuan, this year: own R&D + digital adoption spending
         "loss_years": np.dtype(np.int16),        # consecutive years with a loss
         "wedge": np.dtype(np.float64),           # log revenue wedge ln lambda (Hsieh-Klenow), persistent
         "quality": np.dtype(np.float64),         # log demand shifter ln phi (AR(1) idiosyncratic demand)

@@ -7,6 +7,7 @@
     geese list [--params]
     geese calibrate [--budget N] [--workers N] [--scale P] [--seeds N] [--resume] [--force]
     geese targets [--scale P] [--seeds N]
+    geese facts DIR...
 
 User errors print one line (file, key path, bad value, what is allowed) and exit with status 2;
 nothing is written. A SCENARIO is a file or the name of a shipped scenario (``geese run baseline``);
@@ -155,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("--workers", type=_positive("--workers"), default=None)
     sa.add_argument("--scheduler", help="Dask scheduler address")
     sa.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
+    fa = sub.add_parser("facts", help="print the stylised facts of firm dynamics of a results folder, with bounds")
+    fa.add_argument("dirs", nargs="+", type=Path)
     return p
 
 
@@ -572,8 +575,23 @@ def cmd_sensitivity(a: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"sensitivity": cmd_sensitivity, "run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "list": cmd_list,
-            "calibrate": cmd_calibrate, "targets": cmd_targets}
+def cmd_facts(a: argparse.Namespace) -> int:
+    from .facts import facts_report
+
+    for d in a.dirs:
+        if not (d / "timeseries.csv").is_file():
+            raise InputError(str(d), None, str(d), "a results folder with timeseries.csv (run `geese run` first)")
+    for d in a.dirs:
+        try:
+            text, _ = facts_report(d)
+        except ValueError as exc:
+            raise InputError(str(d), None, "timeseries.csv", str(exc)) from None
+        print(text)
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "list": cmd_list,
+            "calibrate": cmd_calibrate, "targets": cmd_targets, "facts": cmd_facts, "sensitivity": cmd_sensitivity}
 
 
 class Terminated(KeyboardInterrupt):

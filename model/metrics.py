@@ -18,6 +18,7 @@ from functools import cached_property
 import numpy as np
 
 from . import HIGH, MILLION, SECTORS, YI
+from .facts import FACT_METRICS, FactsState, firm_facts
 from .mechanisms import carbon, production
 from .scenario import FIRST_YEAR
 from .world import Sim
@@ -91,6 +92,13 @@ class YearView:
     @cached_property
     def rd(self) -> np.ndarray:
         return self.reg(self.f.weight * self.w.rd_spend) / YI + self.w.public_rd
+
+    @cached_property
+    def facts(self) -> dict[str, np.ndarray]:
+        """Stylised facts of firm dynamics (facts.py): firm-panel summaries, computed once a year."""
+        if self.w.facts_panel is None:
+            self.w.facts_panel = FactsState()
+        return firm_facts(self.f, self.w, self.w.facts_panel, self.R)
 
     @cached_property
     def n_firms(self) -> np.ndarray:
@@ -263,6 +271,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("housing_price", "index, 2012 = 1", "housing price index (population x income, Helpman 1998)",
            lambda v: np.append(v.w.housing_price, np.average(v.w.housing_price, weights=v.w.population))),
 )
+# stylised facts of firm dynamics (facts.py; printed by `geese facts`)
+METRICS += tuple(Metric(name, unit, meaning, lambda v, name=name: v.facts[name])
+                 for name, (unit, meaning) in FACT_METRICS.items())
 BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
 if len(BY_NAME) != len(METRICS):
     raise ValueError("metric names must be unique")

@@ -118,6 +118,8 @@ class World:
     carbon_cost: np.ndarray = _empty()    # [region] carbon cost paid by firms this year (net of allocation), yi yuan
     abatement_cost: np.ndarray = _empty()  # [region] user cost of firms' abatement capital this year, yi yuan
     stranded_carbon: np.ndarray = _empty()  # [region] capital stranded by carbon-driven exits this year, yi yuan
+    # --- stylised facts (metrics.YearView.facts, facts.py): last year's firm panel
+    facts_panel: Any = None               # facts.FactsState: firm ids, value added, TFPR deviations
 
 
 class Sim(Protocol):

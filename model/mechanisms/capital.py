@@ -1,22 +1,37 @@
-"""Capital allocation: a national pool of investable funds flows to regions, sectors and firms.
+"""Investment and finance: firms invest out of retained earnings plus external finance.
+
+The national pool of investable funds caps what industry can raise:
 
     F_t     = (capital.savings_rate + capital.foreign_share) x GDP_t-1           the national pool
-    I_t     = omega F_t (R_t-1 / R_2012)^psi                                     industry's draw on it
+    I_t     = F_t min(omega (R_t-1 / R_2012)^psi, capital.industry_draw_cap)   the most industry can draw
     R       = (profit + user cost x K) / K, the gross return on industrial capital
     omega   set in 2012 so that I = (depreciation + expected demand growth) x K
-    rho_rs  = Pi_rs / K_rs - premium_rs                                        expected return
-    premium_rs = capital.carbon_risk_premium x (intensity_rs / intensity_nat) x P_t / 100
-    share_rs = K_rs exp(k rho_rs) / sum K exp(k rho)                           k = capital.return_sensitivity
-    firm i in cell rs: share_i = K_i exp(clip(k_f (pi_i / K_i - R_rs), tilt_min, tilt_max)) / sum_cell(...)
-                       tilt bounds capital.firm_tilt_min/max (-5, 2)
-                       R_rs = Pi_rs / K_rs (before the premium), k_f = capital.firm_return_sensitivity
 
-psi = capital.industry_return_elasticity: when returns fall, funds go elsewhere (services, housing,
-abroad), which disciplines over-investment. Entrants are financed first out of their cell's allocation; incumbents share the rest. Capital then
-follows K_i <- K_i (1 - capital.depreciation) + I_i. Financiers shun high-carbon assets (seed 000):
-the premium rises with the headline carbon price and the cell's carbon intensity (financiers price the
-risk that policy tightens, not today's free allocation). Industry never draws more than
-capital.industry_draw_cap (90%) of the pool.
+psi = capital.industry_return_elasticity. Entrants are financed first (entry_exit.py), at most
+capital.entrant_pool_share of I_t. Each incumbent i (region r, sector s) then chooses its investment
+rate with convex adjustment costs (Hayashi 1982; Cooper and Haltiwanger 2006): replacement, the
+expected growth of its sector's demand (accelerator), and its expected return in excess of the user
+cost of capital (Jorgenson 1963), priced with the carbon-risk premium (seed 000: financiers shun
+high-carbon assets):
+
+    rho_i   = pi_i / K_i - premium_rs                                        expected excess return
+    premium_rs = capital.carbon_risk_premium x (intensity_rs / intensity_nat) x P_t / 100
+    i*_i    = clip(delta + e_s g_t + rho_i / capital.adjustment_cost, 0, capital.max_investment_rate)
+
+pi_i is last year's operating profit, which is already net of the user cost (interest + depreciation)
+of its capital and of carbon and digital running costs; e_s g_t the sector's expected demand growth. Investment is financed from internal funds first
+(retained net profit, i.e. after R&D and digital adoption spending, plus the depreciation allowance),
+then by external finance up to capital.external_finance x K_i a year (collateral constraint; Fazzari,
+Hubbard and Petersen 1988; Kiyotaki and Moore 1997):
+
+    internal_i = max(pi_i - intangible_i + delta K_i, 0)
+    I_i        = min(i*_i K_i, internal_i + capital.external_finance K_i)
+
+If the firms' combined demand exceeds what industry can draw, external finance is rationed first (pro
+rata), then internal funds; funds industry does not want stay in the rest of the economy. Capital
+follows K_i <- K_i (1 - delta) + I_i. There is no proportional allocation by K exp(profit gap): a
+firm's capital grows at a bounded rate set by its own return, so capital does not snowball.
+Entrants compare regions by expected profit net of the cell's carbon-risk premium (location.entry_returns).
 """
 
 from __future__ import annotations
@@ -29,16 +44,16 @@ from ..world import Sim
 from . import carbon, demand, entry_exit, location
 
 PARAMETERS = ("capital.savings_rate", "capital.foreign_share", "capital.depreciation", "capital.carbon_risk_premium",
-              "capital.return_sensitivity", "capital.firm_return_sensitivity", "capital.industry_return_elasticity",
+              "capital.industry_return_elasticity", "capital.adjustment_cost", "capital.max_investment_rate",
+              "capital.external_finance", "capital.entrant_pool_share",
               "demand.income_elasticity", "demand.sector_share_2012", "demand.gdp_growth_2035",
               "entry_exit.entry_rate", "entry_exit.profit_sensitivity", "entry_exit.entrant_size",
-              "capital.industry_draw_cap", "capital.firm_tilt_min", "capital.firm_tilt_max",
-              "entry_exit.empty_cell_funding_cap", "entry_exit.entrant_funding_share")
+              "entry_exit.sector_return_sensitivity", "capital.industry_draw_cap")
 
 
 def init(model: Sim) -> None:
-    """2012: the gross return on industrial capital and industry's draw omega on the national pool,
-    set so that 2012 investment covers depreciation and expected demand growth."""
+    """2012: the gross return on industrial capital and industry's draw omega on the national pool, set so
+    that 2012 investment covers depreciation and expected demand growth."""
     P, d, w, f = model.params, model.data, model.world, model.firms
     fr0 = 1.0 + w.friction[f.region]
     k_total = np.sum(w.firm_weight * f.capital)
@@ -50,34 +65,31 @@ def init(model: Sim) -> None:
 
 
 def step(model: Sim) -> None:
-    """Entry and investment: the national pool finances entrants first, then incumbents by return."""
+    """Entry and investment: entrants are financed first, then incumbents invest by expected return."""
     P, f, rng, pol, w = model.params, model.firms, model.rng, model.policy, model.world
     R, S = model.data.n, len(SECTORS)
     delta = P["capital.depreciation"]
     cell = f.region.astype(np.int64) * S + f.sector
-    k_rs = np.bincount(cell, weights=f.weight * f.capital, minlength=R * S)
-    pi_rs = np.bincount(cell, weights=f.weight * f.profit, minlength=R * S)
-    ret = pi_rs / np.maximum(k_rs, 1e-9)
     emis_rs = np.bincount(cell, weights=f.weight * f.value_added * carbon.intensity(
         carbon.direct_effective(f), f.power_use, w.grid, f.region), minlength=R * S)
     va_cell = np.bincount(cell, weights=f.weight * f.value_added, minlength=R * S)
     int_nat = emis_rs.sum() / max(va_cell.sum(), 1e-9)
     int_rs = np.where(va_cell > 0, emis_rs / np.maximum(va_cell, 1e-9), int_nat)
     fr_all = 1.0 + w.friction * (1.0 - pol.friction_cut)
-    premium = P["capital.carbon_risk_premium"] * int_rs / max(int_nat, 1e-12) * pol.risk_carbon_price() / 100.0
-    rho = ret - premium
+    premium = carbon_premium(P["capital.carbon_risk_premium"], int_rs, int_nat, pol.risk_carbon_price())
     pool = (P["capital.savings_rate"] + P["capital.foreign_share"]) * w.gdp.sum() * YI  # million yuan
     gross = (np.sum(f.weight * (f.profit + fr_all[f.region] * w.user_cost[f.region] * f.capital))
              / max(np.sum(f.weight * f.capital), 1e-9))
     pool = industry_draw(pool, w.industry_omega, gross, w.gross_return_2012, P["capital.industry_return_elasticity"],
                          P["capital.industry_draw_cap"])
-    alloc = cell_shares(k_rs, rho, P["capital.return_sensitivity"]) * pool
-    empty = k_rs <= 0  # a cell with no capital yet: its entrants are funded before the split
 
-    # Entrants: Poisson per sector, each picks its region by expected profit and its own match (location.py),
-    # financed first from its cell's allocation.
+    # Entrants: Poisson per sector (tilted to sector returns); each picks its region by expected profit and
+    # its own match (location.py); financed first.
     n_s = np.bincount(f.sector, minlength=S)
-    counts = rng.poisson(P["entry_exit.entry_rate"] * n_s)
+    k_s = np.bincount(f.sector, weights=f.weight * f.capital, minlength=S)
+    ret_s = np.bincount(f.sector, weights=f.weight * f.profit, minlength=S) / np.maximum(k_s, 1e-9)
+    counts = rng.poisson(P["entry_exit.entry_rate"] * entry_exit.sector_entry_weights(
+        n_s, ret_s, P["entry_exit.sector_return_sensitivity"]))
     n_rs = np.bincount(cell, weights=f.weight, minlength=R * S).reshape(R, S)
     # a subsidy on a share s of the entry cost saves s x the user cost of that capital every year
     subsidy_return = pol.relocation_subsidy * w.user_cost[:, None]
@@ -89,26 +101,18 @@ def step(model: Sim) -> None:
     log_k = np.bincount(cell, weights=np.log(f.capital), minlength=R * S) / np.maximum(n_cell, 1)
     fallback = np.exp(np.log(f.capital).mean()) if len(f) else 1.0
     med_k = np.where(n_cell > 0, np.exp(log_k), fallback)  # geometric mean: the median of a lognormal
-    need = P["entry_exit.entrant_size"] * med_k[e_cell] * w.firm_weight
-    need_cell = np.bincount(e_cell, weights=need, minlength=R * S)
-    if np.any(empty & (need_cell > 0)):
-        fund = np.where(empty, np.minimum(need_cell, P["entry_exit.empty_cell_funding_cap"] * pool), 0.0)
-        alloc = np.where(empty, fund, alloc * (pool - fund.sum()) / max(alloc.sum(), 1e-12))
-    # entrants take at most a share (half) of their cell's allocation; incumbents keep the rest
-    scale = np.where(need_cell > 0, np.minimum(1.0, np.where(empty, 1.0, P["entry_exit.entrant_funding_share"]) * alloc
-                                               / np.maximum(need_cell, 1e-9)), 1.0)
-    e_k = need * scale[e_cell] / w.firm_weight
-    left = alloc - np.bincount(e_cell, weights=e_k * w.firm_weight, minlength=R * S)
+    need = P["entry_exit.entrant_size"] * med_k[e_cell]
+    budget = P["capital.entrant_pool_share"] * pool
+    e_k = need * min(1.0, budget / max(float(np.sum(need)) * w.firm_weight, 1e-9))
 
-    # Incumbents: within-cell shares by capital and own return.
-    fw = firm_weights(f.capital, f.profit, ret[cell], P["capital.firm_return_sensitivity"],
-                      P["capital.firm_tilt_min"], P["capital.firm_tilt_max"])
-    tot = np.bincount(cell, weights=f.weight * fw, minlength=R * S)
-    inv = np.where(tot[cell] > 0, left[cell] * fw / np.maximum(tot[cell], 1e-12), 0.0)
-    # A cell with no incumbents keeps nothing: its share goes back to the others, so the pool is spent.
-    unspent = left[tot <= 0].sum()
-    if unspent > 0 and (f.weight * inv).sum() > 0:
-        inv *= 1.0 + unspent / (f.weight * inv).sum()
+    # Incumbents: desired investment from the expected excess return, financed internally, then externally.
+    g_s = P.by("demand.income_elasticity", SECTORS)[f.sector] * demand.growth_path(
+        model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year)
+    excess = f.profit / np.maximum(f.capital, 1e-9) - premium[cell]
+    rate = desired_rate(excess, delta, g_s, P["capital.adjustment_cost"], P["capital.max_investment_rate"])
+    internal = internal_funds(f.profit, f.intangible, f.capital, delta)
+    inv = finance(rate * f.capital, internal, P["capital.external_finance"] * f.capital, f.weight,
+                  pool - float(np.sum(e_k)) * w.firm_weight)
     f.data["capital"] = f.capital * (1 - delta) + inv
     f.data["age"] += 1
     inv_r = np.bincount(f.region, weights=f.weight * inv, minlength=R)
@@ -119,22 +123,40 @@ def step(model: Sim) -> None:
                                                           minlength=R)) / YI
 
 
-def cell_shares(capital_rs: np.ndarray, returns_rs: np.ndarray, sensitivity: float) -> np.ndarray:
-    ok = capital_rs > 0
-    x = np.where(ok, sensitivity * returns_rs, -np.inf)
-    x = x - x[ok].max() if ok.any() else x
-    w = np.where(ok, capital_rs * np.exp(x), 0.0)
-    return w / w.sum() if w.sum() > 0 else np.full_like(capital_rs, 1.0 / capital_rs.size)
-
-
-def firm_weights(capital: np.ndarray, profit: np.ndarray, cell_return: np.ndarray, sensitivity: float,
-                 tilt_min: float, tilt_max: float) -> np.ndarray:
-    x = sensitivity * (profit / np.maximum(capital, 1e-9) - cell_return)
-    return capital * np.exp(np.clip(x, tilt_min, tilt_max))
-
-
 def industry_draw(pool: float, omega: float, gross_return: float, return_2012: float, psi: float,
                   cap: float) -> float:
-    """Industrial investment (same units as pool) given the gross return on capital; at most ``cap`` x pool."""
+    """Most industrial investment (same units as pool) given the gross return on capital; at most ``cap`` x pool."""
     rel = max(gross_return, 1e-6) / max(return_2012, 1e-6)
     return pool * min(omega * rel**psi, cap)
+
+
+def carbon_premium(premium: float, intensity_rs: np.ndarray, intensity_nat: float, carbon_price: float) -> np.ndarray:
+    """[cell] carbon-risk premium on the required return (1/yr)."""
+    return premium * intensity_rs / max(intensity_nat, 1e-12) * carbon_price / 100.0
+
+
+def desired_rate(excess_return: np.ndarray, depreciation: float, demand_growth: np.ndarray,
+                 adjustment_cost: float, max_rate: float) -> np.ndarray:
+    """Investment rate I/K with quadratic adjustment costs: replacement + accelerator + excess return."""
+    return np.clip(depreciation + demand_growth + excess_return / adjustment_cost, 0.0, max_rate)
+
+
+def internal_funds(profit: np.ndarray, intangible: np.ndarray, capital: np.ndarray, depreciation: float) -> np.ndarray:
+    """Retained net profit plus the depreciation allowance (never negative)."""
+    return np.maximum(profit - intangible + depreciation * capital, 0.0)
+
+
+def finance(desired: np.ndarray, internal: np.ndarray, external_cap: np.ndarray, weight: np.ndarray,
+            available: float) -> np.ndarray:
+    """Investment per firm: desired spending within internal funds plus capped external finance, with
+    external finance rationed first, then internal funds, so that sum(weight x I) <= available."""
+    inv = np.minimum(desired, internal + external_cap)
+    own = np.minimum(inv, internal)
+    ext = inv - own
+    tot_own, tot_ext = float(np.sum(weight * own)), float(np.sum(weight * ext))
+    available = max(available, 0.0)
+    if tot_own + tot_ext <= available:
+        return inv
+    if tot_own <= available:
+        return own + ext * ((available - tot_own) / max(tot_ext, 1e-300))
+    return own * (available / max(tot_own, 1e-300))

@@ -4,9 +4,19 @@ Exit (one draw per firm): a firm exits with probability
 
     q_i = 1 - (1 - entry_exit.exit_hazard)(1 - entry_exit.exit_after_losses [loss streak >= L])
 
-with L = entry_exit.loss_years_to_exit. Its capital (after depreciation) is stranded.
+with L = entry_exit.loss_years_to_exit. The loss streak counts consecutive years of negative *net*
+profit: operating profit after carbon and digital running costs, less the firm's own R&D and digital
+adoption spending (``Firms.intangible``). Sustained losses, whatever their cause, end a firm (Jovanovic
+1982; Hopenhayn 1992). Its capital (after depreciation) is stranded.
 
-Entry: for each sector s the number of entrant agents is Poisson(entry_rate x n_s). Each entrant
+Entry: for each sector s the number of entrant agents is Poisson(entry_rate x n_s x m_s): entry follows
+the sector's net return on capital r_s (operating profit less R&D and digital adoption spending, per yuan
+of capital), as free entry would (Hopenhayn 1992), keeping total entry at entry_rate x sum n_s:
+
+    m_s = exp(lambda_s (r_s - r_bar)) / [sum_s' n_s' exp(lambda_s (r_s' - r_bar)) / sum_s' n_s']
+    lambda_s = entry_exit.sector_return_sensitivity, r_bar the firm-weighted mean of r_s.
+
+Each entrant
 picks a region by logit over
 
     U_r = ln(1 + w n_rs) + lambda_e (rho_rs + sub_rs u_r)        lambda_e = entry_exit.profit_sensitivity
@@ -15,11 +25,14 @@ picks a region by logit over
 entry cost saves sub_rs times the user cost u_r of that capital every year, in the same units).
 
 (spin-offs appear where the sector already is, tilted to returns and relocation/entry subsidies).
-An entrant draws its productivity around its cell's mean log TFP (production.tfp_sigma) and starts
-with entry_exit.entrant_size x the median (geometric mean) capital of its cell, financed from the capital pool
-(at most entry_exit.entrant_funding_share = half of the cell's allocation; a cell with no firms yet is
-funded first, up to entry_exit.empty_cell_funding_cap = 5% of the pool).
-Exit looks at operating profit (before R&D and one-off relocation costs).
+An entrant's productivity is anchored on its cell's incumbents, not on their median: it copies a randomly
+drawn incumbent j of its cell (an imperfect copy of existing technology; Jovanovic 1982, Luttmer 2007)
+
+    ln A_e = ln A_j + entry_exit.entrant_tfp_gap + entry_exit.entrant_tfp_sigma x eps_e
+
+(a firm drawn from the whole sector if the cell is empty). Entrants start small, with
+entry_exit.entrant_size x the cell's median (geometric mean) capital, financed from the capital pool,
+and grow by investing (capital.py). Their transitory productivity component starts at zero.
 """
 
 from __future__ import annotations
@@ -31,11 +44,12 @@ from ..world import Sim
 from . import carbon
 from . import production
 
-# entry_rate, profit_sensitivity, entrant_size and the funding caps are read where entrants are
+# entry_rate, profit_sensitivity, sector_return_sensitivity and entrant_size are read where entrants are
 # financed: capital.step (entry and investment are one allocation of the national pool)
 PARAMETERS = ("entry_exit.exit_hazard", "entry_exit.exit_after_losses", "entry_exit.loss_years_to_exit",
+              "entry_exit.entrant_tfp_gap", "entry_exit.entrant_tfp_sigma",
               "capital.depreciation", "carbon.relative_intensity", "carbon.electricity_share",
-              "production.tfp_sigma", "entry_exit.initial_age_max")
+              "entry_exit.initial_age_max")
 
 
 def init(model: Sim) -> None:
@@ -61,7 +75,8 @@ def step(model: Sim) -> None:
 
 def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np.ndarray,
                     e_k: np.ndarray) -> dict[str, np.ndarray]:
-    """New firms' columns: technology and staffing from their cell's incumbents, capital as financed.
+    """New firms' columns: technology copied from an incumbent, staffing from their cell's incumbents,
+    capital as financed.
 
     ``cell`` is the incumbents' flat (region, sector) index, ``n_cell`` their count per cell, ``e_cell``
     each entrant's cell and ``e_k`` its capital (million yuan).
@@ -76,20 +91,23 @@ def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np
         return total / np.maximum(n_cell if per is None else np.bincount(cell, weights=per, minlength=R * S),
                                   1e-9)
 
-    log_a = np.log(f.tfp)
-    mean_log_a = np.where(has, cell_mean(log_a), log_a.mean() if len(f) else 0.0)
     h_per_k = cell_mean(f.labour_high, per=f.capital)
     g_per_k = cell_mean(f.labour_general, per=f.capital)
     e_sector = (e_cell % S).astype(np.int8)
     e_region = (e_cell // S).astype(np.int8)
+    # an imperfect copy of the own permanent TFP of a random incumbent of the cell (of the sector if empty)
+    parent = anchor_incumbents(rng, cell, e_cell, f.sector.astype(np.int64), e_sector.astype(np.int64))
+    log_perm = np.log(f.tfp) - f.tfp_shock
+    base = np.where(parent >= 0, log_perm[np.maximum(parent, 0)], log_perm.mean() if len(f) else 0.0)
+    log_a = entrant_log_tfp(base, P["entry_exit.entrant_tfp_gap"], P["entry_exit.entrant_tfp_sigma"],
+                            rng.normal(0.0, 1.0, ne))
     rel = P.by("carbon.relative_intensity", SECTORS)[e_sector]
     elec = P.by("carbon.electricity_share", SECTORS)[e_sector]
     direct = np.where(has[e_cell], cell_mean(f.direct_intensity)[e_cell],
                       w.grid_2012[e_region] * rel * (1 - elec) * w.intensity_index[e_sector])
     power = np.where(has[e_cell], cell_mean(f.power_use)[e_cell], rel * elec)
-    sig_a = P["production.tfp_sigma"]
-    return dict(uid=f.new_ids(ne), region=e_region, sector=e_sector,
-                tfp=np.exp(mean_log_a[e_cell] + sig_a * rng.normal(0.0, 1.0, ne)), capital=e_k,
+    return dict(uid=f.new_ids(ne), region=e_region, sector=e_sector, tfp=np.exp(log_a), tfp_shock=np.zeros(ne),
+                capital=e_k, intangible=np.zeros(ne),
                 labour_high=h_per_k[e_cell] * e_k, labour_general=g_per_k[e_cell] * e_k,
                 direct_intensity=direct, power_use=power, abatement=np.zeros(ne), abatement_capital=np.zeros(ne),
                 carbon_charge=np.zeros(ne), digital=np.zeros(ne, bool),
@@ -115,3 +133,38 @@ def entry_regions(rng: np.random.Generator, counts: np.ndarray, n_rs: np.ndarray
     for s in range(n_rs.shape[1]):  # loop over four sectors, not agents
         out[:, s] = rng.multinomial(counts[s], p[:, s])
     return out
+
+
+def anchor_incumbents(rng: np.random.Generator, cell: np.ndarray, e_cell: np.ndarray, fallback: np.ndarray,
+                      e_fallback: np.ndarray) -> np.ndarray:
+    """For each entrant, the index of a uniformly drawn incumbent in its cell; if the cell is empty, one
+    drawn from the incumbents sharing its ``fallback`` group (e.g. the sector); -1 if that is empty too."""
+    out = np.full(len(e_cell), -1, np.int64)
+    u = rng.random(len(e_cell))
+    for key, e_key in ((cell, e_cell), (fallback, e_fallback)):
+        todo = out < 0
+        if not todo.any() or len(key) == 0:
+            break
+        order = np.argsort(key, kind="stable")
+        sorted_key = key[order]
+        lo = np.searchsorted(sorted_key, e_key[todo], side="left")
+        hi = np.searchsorted(sorted_key, e_key[todo], side="right")
+        n = hi - lo
+        pick = np.where(n > 0, order[np.minimum(lo + (u[todo] * n).astype(np.int64), len(order) - 1)], -1)
+        out[todo] = pick
+    return out
+
+
+def entrant_log_tfp(log_a_parent: np.ndarray, gap: float, sigma: float, eps: np.ndarray) -> np.ndarray:
+    """Entrants' own log TFP: an imperfect copy of an incumbent's."""
+    return log_a_parent + gap + sigma * eps
+
+
+def sector_entry_weights(n_s: np.ndarray, net_return_s: np.ndarray, sensitivity: float) -> np.ndarray:
+    """[sector] expected entrants per unit of entry rate: n_s tilted towards high-return sectors, same total."""
+    n = np.asarray(n_s, float)
+    if n.sum() <= 0:
+        return n
+    x = sensitivity * (net_return_s - np.average(net_return_s, weights=n))
+    w = n * np.exp(np.clip(x, -20.0, 20.0))
+    return w * n.sum() / max(w.sum(), 1e-300)

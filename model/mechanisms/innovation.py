@@ -1,24 +1,63 @@
-"""R&D and innovation.
+"""R&D, innovation, imitation and idiosyncratic productivity: how a firm's own TFP A_i evolves.
 
-Whether to do R&D (firm i, logit, re-decided each year):
+R&D is a costly investment chosen by a rule anchored on sector-typical intensities (Cohen and Klepper
+1996: among performers R&D is roughly proportional to sales, while the probability of performing rises
+with size, less than proportionally). Firm i (region r, sector s), re-decided each year:
 
-    P(active) = logistic(b0 + trend (t - 2012) + talent ln(h_r / h_nat) + size ln(S_i / median S) + 2 sub_r)
+    P(active) = logistic(b0 + trend (t - 2012) + tau ln(h_r / h_nat) + nu ln(S_i / median S) + s_e sub_r)
+    R_i = active * min(rho_s kappa S_i, max(pi_i, m X_i,t-1, 0) / (1 - sub_r)) * (1 + sub_r)
+                                                         gross R&D; the firm pays (1 - sub_r) R_i
+    K^R_i = (1 - delta_R) K^R_i + R_i
 
-b0 is solved at start so that innovation.performer_share_2012 of firms do R&D; size =
-innovation.performer_size_effect (large firms are far likelier to do R&D). Spending and stock:
+b0 is solved at start so that innovation.performer_share_2012 of firms perform; nu =
+innovation.performer_size_effect, s_e = innovation.performer_subsidy_effect; kappa scales enterprise R&D to the 2012 figure in the data file.
+R&D is financed from cash flow (Himmelberg and Petersen 1994; Hall 2002): a performer spends its
+sector-typical intensity but no more than last year's operating profit pi_i covers, except that it keeps
+funding a share m = innovation.rd_smoothing of last year's own spending X_i,t-1 (R&D is smoothed:
+knowledge workers are costly to hire and fire; Brown, Fazzari and Petersen 2009).
+The firm's share of R&D is booked as an intangible expense (``Firms.intangible``): it lowers the year's
+net profit, the firm's retained earnings (capital.py) and counts in the loss streak behind exit
+(entry_exit.py).
 
-    R_i = active * rho_s * kappa * S_i * (1 + sub_r)     rho_s = innovation.rd_share_of_value_added
-    firm pays (1 - sub_r) R_i;  K^R_i = (1 - delta_R) K^R_i + R_i
+Innovation (Nelson and Winter 1982; Dosi et al. 2010): success is a stochastic draw rising with the
+firm's R&D intensity, local talent and the public research its region turns into firm use:
 
-kappa is set at start so that enterprise R&D equals the 2012 figure in the data file (7,842.2 yi yuan).
-Success is stochastic (one draw per firm):
+    p_i = 1 - exp(-phi (K^R_i / S_i + tt_r PR_r / IVA_r) (h_r / h_nat)^innovation.success_talent_elasticity)
+    on success: ln A_i += g x lognormal(-sig^2/2, sig),  sig = innovation.success_gain_sigma
 
-    p_i = 1 - exp(-phi (K^R_i / S_i + tt_r PR_r / IVA_r) (h_r / h_nat)^0.5)
-    on success: A_i <- A_i exp(g x lognormal(-1/8, 1/2))
+phi = innovation.success_rate, g = innovation.success_tfp_gain, tt_r the tech-transfer rate
+(innovation.tech_transfer_rate plus the rd_support lever; Liaoning's patent conversion ~10%, seed 001),
+PR_r public R&D. Because p depends on R&D *intensity*, a large firm gains no more per success than a
+small one of the same intensity.
 
-phi = innovation.success_rate, g = innovation.success_tfp_gain, tt_r = tech-transfer rate
-(innovation.tech_transfer_rate plus the rd_support lever; Liaoning ~10%, seed 001), PR_r public R&D
-(government institutes and universities, shared by high-skill talent, growing with GDP).
+Imitation and diffusion (Nelson and Winter 1982; Dosi et al. 2010): a laggard copies part of the gap to
+its sector's national frontier F_s (the innovation.frontier_quantile of own log TFP) with probability
+
+    q_i = 1 - exp(-mu (h_r / h_nat)^xi_I (1 + d_I digital_i))
+    on success: ln A_i += c (ln F_s - ln A_i)^+
+
+mu = innovation.imitation_rate, xi_I = innovation.imitation_talent_elasticity,
+d_I = innovation.imitation_digital_boost, c = innovation.imitation_catch_up. A leader's own know-how
+leaks out and becomes obsolete (Pakes and Schankerman 1984: private returns to R&D decay ~25% a year;
+Caballero and Jaffe 1993), so its lead over the frontier erodes:
+
+    ln A_i -= omega (ln A_i - ln F_s)^+          omega = innovation.lead_erosion
+
+Leaders therefore stay ahead only by innovating again, and there is no runaway of the best firms.
+
+Idiosyncratic productivity (Hopenhayn 1992; Foster, Haltiwanger and Syverson 2008): a transitory AR(1)
+component u_i of log TFP whose innovations shrink with size, as large firms are portfolios of many
+activities (Stanley et al. 1996: growth SD ~ size^-0.15 to -0.2):
+
+    u_i' = rho_u u_i + sigma_u min(max(S_i / median S, 0.01), 100)^(-beta) eps_i,   ln A_i += u_i' - u_i
+    eps_i ~ Laplace(0, 1/sqrt(2))   (unit variance)
+
+The shocks are Laplace, not normal: a firm's yearly change is the sum of a random number of
+independent opportunities, which gives the tent-shaped growth-rate distribution found in firm data
+(Stanley et al. 1996; Bottazzi and Secchi 2006).
+
+rho_u = innovation.shock_persistence, sigma_u = innovation.shock_sd, beta = innovation.shock_size_elasticity.
+Finally every firm gains the common drift production.tfp_drift.
 """
 
 from __future__ import annotations
@@ -35,6 +74,9 @@ PARAMETERS = ("innovation.performer_talent_effect", "innovation.performer_size_e
               "innovation.performer_share_2012", "innovation.performer_trend", "innovation.rd_share_of_value_added",
               "innovation.rd_depreciation", "innovation.public_rd_2012", "innovation.tech_transfer_rate",
               "innovation.public_research_weight", "innovation.success_rate", "innovation.success_tfp_gain",
+              "innovation.rd_smoothing", "innovation.frontier_quantile", "innovation.imitation_rate", "innovation.imitation_catch_up",
+              "innovation.imitation_talent_elasticity", "innovation.imitation_digital_boost", "innovation.lead_erosion",
+              "innovation.shock_sd", "innovation.shock_persistence", "innovation.shock_size_elasticity",
               "production.tfp_drift", "innovation.rd_stock_growth_2012", "innovation.performer_subsidy_effect",
               "innovation.success_gain_sigma", "innovation.success_talent_elasticity",
               "innovation.entrant_relative_size")
@@ -42,7 +84,7 @@ PARAMETERS = ("innovation.performer_talent_effect", "innovation.performer_size_e
 
 def init(model: Sim) -> None:
     """2012: who performs R&D (intercept solved for the 2012 share), the spending scale, the stocks,
-    and public R&D shared by high-skill talent."""
+    the firms' own R&D spending (their intangible expense), and public R&D shared by high-skill talent."""
     P, d, rng, w, f = model.params, model.data, model.rng, model.world, model.firms
     nf = len(f)
     va = f.value_added
@@ -61,15 +103,18 @@ def init(model: Sim) -> None:
     w.rd_spend = raw * w.rd_scale
     f.data["rd_active"] = active
     f.data["rd_stock"] = w.rd_spend / (P["innovation.rd_depreciation"] + P["innovation.rd_stock_growth_2012"])
+    f.data["intangible"] = w.rd_spend.copy()
+    f.data["tfp_shock"] = np.zeros(nf)
     supply = w.labour_supply
     w.public_rd = P["innovation.public_rd_2012"] * supply[:, HIGH] / supply[:, HIGH].sum()
     w.innovations = np.zeros(d.n)
 
 
 def step(model: Sim) -> None:
-    """Who does R&D this year, spending and stocks, and who succeeds (a TFP gain)."""
+    """R&D (an expense), innovation, imitation of the sector frontier, transitory productivity shocks."""
     P, f, pol, rng, w = model.params, model.firms, model.policy, model.rng, model.world
-    R = model.data.n
+    R, S = model.data.n, len(SECTORS)
+    n = len(f)
     rel_t = (w.h_share / w.h_nat)[f.region]
     med = np.median(f.value_added[f.value_added > 0]) if np.any(f.value_added > 0) else 1.0
     rel_size = np.where(f.value_added > 0, f.value_added / med, P["innovation.entrant_relative_size"])
@@ -77,23 +122,36 @@ def step(model: Sim) -> None:
     logit = performer_logit(w.rd_b0, P["innovation.performer_trend"], model.year - FIRST_YEAR,
                             P["innovation.performer_talent_effect"], rel_t, rel_size, sub,
                             P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"])
-    active = rng.random(len(f)) < performer_probability(logit)
-    rho = P.by("innovation.rd_share_of_value_added", SECTORS)[f.sector]
-    spend = active * rho * w.rd_scale * f.value_added * (1.0 + sub)
+    active = rng.random(n) < performer_probability(logit)
+    target = P.by("innovation.rd_share_of_value_added", SECTORS)[f.sector] * w.rd_scale * f.value_added
+    spend = active * affordable(target, np.maximum(f.profit, P["innovation.rd_smoothing"] * f.intangible), sub) * (1.0 + sub)
     f.data["rd_active"] = active
     f.data["rd_stock"] = f.rd_stock * (1 - P["innovation.rd_depreciation"]) + spend
+    f.data["intangible"] = (1.0 - sub) * spend  # the firm's own share is an expense (digital.step adds to it)
     w.rd_spend = spend
     model.year_stats["policy_cost"] += np.bincount(f.region, weights=f.weight * spend * sub, minlength=R) / YI
     tt = np.minimum(P.by("innovation.tech_transfer_rate", model.regions) + pol.tech_transfer, 1.0)
     public = P["innovation.public_research_weight"] * tt * w.public_rd / np.maximum(w.iva_r, 1e-9)
     p = success_probability(P["innovation.success_rate"], f.rd_stock, f.value_added,
                             public[f.region] * f.rd_active, rel_t, P["innovation.success_talent_elasticity"])
-    success = rng.random(len(f)) < p
-    gain = np.zeros(len(f))
+    success = rng.random(n) < p
+    gain = np.zeros(n)
     sig = P["innovation.success_gain_sigma"]
     gain[success] = P["innovation.success_tfp_gain"] * rng.lognormal(-0.5 * sig**2, sig, int(success.sum()))
-    f.data["tfp"] = f.tfp * np.exp(gain) * (1.0 + P["production.tfp_drift"])
     w.innovations = np.bincount(f.region, weights=f.weight * success, minlength=R)
+    # the permanent part: innovation, then imitation of the sector frontier
+    log_perm = np.log(f.tfp) - f.tfp_shock + gain
+    frontier = sector_frontier(log_perm, f.sector, S, P["innovation.frontier_quantile"])
+    q = imitation_probability(P["innovation.imitation_rate"], rel_t, P["innovation.imitation_talent_elasticity"],
+                              f.digital, P["innovation.imitation_digital_boost"])
+    copied = rng.random(n) < q
+    log_perm = imitate(log_perm, frontier[f.sector], copied, P["innovation.imitation_catch_up"])
+    log_perm = erode_lead(log_perm, frontier[f.sector], P["innovation.lead_erosion"])
+    # the transitory part: AR(1) with Laplace innovations whose SD falls with size
+    sd = shock_sd(P["innovation.shock_sd"], rel_size, P["innovation.shock_size_elasticity"])
+    u = ar1(f.tfp_shock, P["innovation.shock_persistence"], sd, rng.laplace(0.0, np.sqrt(0.5), n))
+    f.data["tfp_shock"] = u
+    f.data["tfp"] = np.exp(log_perm + u) * (1.0 + P["production.tfp_drift"])
 
 
 def performer_logit(b0: float, trend: float, years: int, talent_effect: float, rel_talent: np.ndarray,
@@ -106,7 +164,50 @@ def performer_probability(logit: np.ndarray) -> np.ndarray:
     return expit(logit)
 
 
+def affordable(target: np.ndarray, profit: np.ndarray, subsidy: np.ndarray) -> np.ndarray:
+    """Gross R&D before the subsidy a firm can fund: its target, at most what last year's operating profit
+    covers of the firm's own share (1 - subsidy)."""
+    return np.minimum(target, np.maximum(profit, 0.0) / np.maximum(1.0 - subsidy, 1e-9))
+
+
 def success_probability(phi: float, rd_stock: np.ndarray, sales: np.ndarray, public_term: np.ndarray,
                         rel_talent: np.ndarray, talent_elasticity: float) -> np.ndarray:
     x = rd_stock / np.maximum(sales, 1e-9) + public_term
     return 1.0 - np.exp(-phi * x * np.maximum(rel_talent, 1e-9) ** talent_elasticity)
+
+
+def sector_frontier(log_a: np.ndarray, sector: np.ndarray, n_sectors: int, quantile: float) -> np.ndarray:
+    """[sector] the ``quantile`` of own log TFP among the sector's firms (0 for a sector with no firms)."""
+    out = np.zeros(n_sectors)
+    for s in range(n_sectors):  # four sectors, not agents
+        x = log_a[sector == s]
+        if len(x):
+            k = min(int(round(quantile * (len(x) - 1))), len(x) - 1)  # nearest-rank quantile
+            out[s] = np.partition(x, k)[k]
+    return out
+
+
+def imitation_probability(rate: float, rel_talent: np.ndarray, talent_elasticity: float, digital: np.ndarray,
+                          digital_boost: float) -> np.ndarray:
+    """Yearly probability that a firm's imitation effort succeeds."""
+    return 1.0 - np.exp(-rate * np.maximum(rel_talent, 1e-9) ** talent_elasticity * (1.0 + digital_boost * digital))
+
+
+def imitate(log_a: np.ndarray, log_frontier: np.ndarray, success: np.ndarray, catch_up: float) -> np.ndarray:
+    """Log TFP after imitation: successful laggards close ``catch_up`` of the log gap to their frontier."""
+    return log_a + success * catch_up * np.maximum(log_frontier - log_a, 0.0)
+
+
+def erode_lead(log_a: np.ndarray, log_frontier: np.ndarray, erosion: float) -> np.ndarray:
+    """Log TFP after a share ``erosion`` of a leader's lead over its sector frontier leaks away."""
+    return log_a - erosion * np.maximum(log_a - log_frontier, 0.0)
+
+
+def shock_sd(sigma: float, rel_size: np.ndarray, size_elasticity: float) -> np.ndarray:
+    """SD of the yearly productivity innovation, falling with size relative to the median."""
+    return sigma * np.clip(rel_size, 0.01, 100.0) ** (-size_elasticity)
+
+
+def ar1(u: np.ndarray, persistence: float, sd: np.ndarray, eps: np.ndarray) -> np.ndarray:
+    """Next value of the transitory log-productivity component."""
+    return persistence * u + sd * eps

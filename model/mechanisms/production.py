@@ -160,6 +160,7 @@ def init(model: Sim) -> None:
                         abatement=zeros, abatement_capital=zeros, carbon_charge=zeros,
                         digital=np.zeros(nf, bool), digital_affinity=zeros, rd_active=np.zeros(nf, bool),
                         rd_stock=zeros, age=np.zeros(nf, np.int16), value_added=va, profit=profit0,
+                        tfp_shock=np.zeros(nf), intangible=np.zeros(nf),
                         loss_years=np.zeros(nf, np.int16), weight=np.full(nf, w.firm_weight),
                         wedge=wedge, quality=zeros.copy(),
                         location_match=np.zeros((nf, R)))  # drawn by location.init_match
@@ -227,15 +228,16 @@ def step(model: Sim) -> None:
     # Accounts.
     labour_bill = (wh * hire_h + wg * hire_g) / MILLION
     capital_cost = w.user_cost[f.region] * f.capital
-    # Operating profit (before R&D and the one-off cost of a move): what loss streaks, exit and
-    # investors look at; R&D and relocation are investments the firm chose, not signs of failure.
+    # Operating profit (before R&D, digital adoption and the one-off cost of a move): what investors
+    # look at; net profit (less Firms.intangible) is what the loss streak behind exit counts.
     profit = np.exp(f.wedge) * keep * revenue - fr * (labour_bill + capital_cost) - carbon.abatement_cost_firm(model)
     model.year_stats["policy_cost"] += np.bincount(
         f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy[f.region] * va,
         minlength=R) / YI
     f.data["labour_high"], f.data["labour_general"] = hire_h, hire_g
     f.data["value_added"], f.data["profit"] = va, profit
-    f.data["loss_years"] = np.where(profit < 0, f.loss_years + 1, 0).astype(np.int16)
+    # the loss streak behind exit counts net losses: after carbon, R&D and digital adoption spending
+    f.data["loss_years"] = np.where(profit - f.intangible < 0, f.loss_years + 1, 0).astype(np.int16)
     carbon.account(model, va, carbon_per_yuan, intens)  # emissions, carbon charges, carbon and abatement bills
 
     # Regional aggregates.
