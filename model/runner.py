@@ -115,6 +115,8 @@ def _worker_init(parent_pid: int) -> None:
     import warnings
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the pool; no worker tracebacks
+    with contextlib.suppress(AttributeError, OSError, ValueError):  # inherited blocked from start_pool
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM})
     warnings.simplefilter("ignore", RuntimeWarning)
     if sys.platform.startswith("linux"):
         with contextlib.suppress(Exception):
@@ -134,17 +136,19 @@ def _watch_parent(parent_pid: int) -> None:
 
 
 def start_pool(workers: int) -> ProcessPoolExecutor:
-    """A spawn pool with every worker started now, with SIGINT blocked: Ctrl-C reaches only the parent.
+    """A spawn pool with every worker started now, with SIGINT and SIGTERM held off meanwhile.
 
-    Workers inherit the blocked signal, so a Ctrl-C sent to the whole process group while they start
-    cannot print their tracebacks; the parent gets it when the block lifts and stops the pool.
+    A signal that arrived mid-spawn would cut the parent's hand-over to a starting worker (which then
+    prints an EOFError traceback). Workers inherit the blocked mask: SIGINT stays blocked (and is
+    ignored) in them, so a Ctrl-C to the whole process group reaches only the parent; SIGTERM is
+    unblocked again by the worker initializer. The parent gets any held signal when the block lifts.
     """
     # spawn: no fork of a process that may hold threads (tqdm, dask), same behaviour on every OS
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), initializer=_worker_init,
                                initargs=(os.getpid(),))
     old = None
     with contextlib.suppress(AttributeError, OSError, ValueError):
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         for _ in range(workers):  # each submit to a pool without idle workers spawns one
             pool.submit(os.getpid)

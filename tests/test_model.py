@@ -142,7 +142,7 @@ def test_seed_sequence_is_accepted_and_deterministic():
 @pytest.mark.parametrize("params, fragment", [
     ({"production.capital_share.high_tech": -0.2}, "production.capital_share.high_tech"),
     ({"demand.income_elasticity.equipment": -1.0}, "elasticity"),
-    ({"labour.natural_unemployment": 1.5}, "a share in [0, 0.2]"),
+    ({"labour.natural_unemployment": 1.5}, "a share in [0.02, 0.2]"),
     ({"talent.graduate_share.east": 0.9}, "sum to 1"),
     ({"talent.no_such_thing": 1.0}, "unknown parameter"),
 ])
