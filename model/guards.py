@@ -62,6 +62,11 @@ def check_metrics_finite(values: np.ndarray, years: list[int], metrics: list[str
     if years[lo] == FIRST_YEAR:
         for m in UNDEFINED_IN_FIRST_YEAR:
             bad[0, :, metrics.index(m)] = False
+    from .facts import FACT_METRICS  # stylised-fact statistics (issue 8) are NaN where undefined, by design
+
+    for m in FACT_METRICS:
+        if m in metrics:
+            bad[:, :, metrics.index(m)] = False
     if bad.any():
         y, r, m = (int(i[0]) for i in np.nonzero(bad))
         years = years[lo:hi]
