@@ -1,15 +1,17 @@
 """The ``geese`` command line (also ``python -m model``).
 
-    geese run FILE... [--seeds N] [--scale P] [--workers N] [--out DIR] [--years A:B] [--scheduler URL]
+    geese run SCENARIO... [--seeds N] [--scale P] [--workers N] [--out DIR] [--years A:B] [--scheduler URL]
+              [--set KEY=VALUE ...] [--force]
     geese compare DIR DIR... [--metrics M ...] [--out DIR]
-    geese validate FILE...
-    geese list
-    geese calibrate [--budget N] [--workers N] [--scale P] [--seeds N] [--resume]
+    geese validate SCENARIO... [--show]
+    geese list [--params]
+    geese calibrate [--budget N] [--workers N] [--scale P] [--seeds N] [--resume] [--force]
     geese targets [--scale P] [--seeds N]
     geese facts DIR...
 
 User errors print one line (file, key path, bad value, what is allowed) and exit with status 2;
-nothing is written. Failures of the environment (disk full, a dead worker) print one line and exit 1;
+nothing is written. A SCENARIO is a file or the name of a shipped scenario (``geese run baseline``);
+results go under ``./results/`` in the working directory. Bare ``geese`` prints this help. Failures of the environment (disk full, a dead worker) print one line and exit 1;
 a broken model invariant or an unexpected error prints one line and exits 70 (``GEESE_DEBUG=1`` shows
 the traceback). Ctrl-C and SIGTERM stop the run, its workers and its temporary folders, and exit 130
 and 143. See README, "Guarantees".
@@ -28,7 +30,7 @@ from pathlib import Path
 
 from .errors import GeeseError, InputError, Shown, short_repr
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parent.parent  # the checkout (meaningless in an installed wheel)
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
 MAX_SEEDS = 10_000        # as the scenario schema
@@ -76,21 +78,33 @@ def _positive(name: str):
 def build_parser() -> argparse.ArgumentParser:
     from .scenario import SCALES
 
-    p = _Parser(prog="geese", description="flying-geese: regional industrial transfer scenarios for China, 2012-2035")
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    from . import __version__
+    from .resources import in_checkout, shipped_dir
 
-    r = sub.add_parser("run", help="run scenario files and write results/<name>/")
-    r.add_argument("files", nargs="+", type=Path)
+    calibration = shipped_dir("calibration")
+    p = _Parser(prog="geese", description="flying-geese: regional industrial transfer scenarios for China, 2012-2035")
+    p.add_argument("--version", action="version", version=f"geese (flying-geese) {__version__}")
+    sub = p.add_subparsers(dest="command", required=False, parser_class=_Parser)
+
+    r = sub.add_parser("run", help="run scenarios (files or shipped names) and write results/<name>/")
+    r.add_argument("files", nargs="+", type=Path, metavar="SCENARIO",
+                   help="a scenario file, or the name of a shipped scenario (`geese list`)")
     r.add_argument("--seeds", type=_bounded("--seeds", 1, MAX_SEEDS), help="replicates (default: the scenario's)")
     r.add_argument("--scale", choices=list(SCALES), help="agent scale (default: the scenario's)")
     r.add_argument("--workers", type=_positive("--workers"), default=None,
                    help="processes (default and cap: the usable cores)")
-    r.add_argument("--out", type=Path, default=REPO / "results", help="output folder (default: results/)")
+    r.add_argument("--out", type=Path, default=Path("results"),
+                   help="output folder (default: results/ in the working directory)")
     r.add_argument("--years", type=_years, help="START:END (runs always start from the 2012 data)")
     r.add_argument("--scheduler", help="Dask scheduler address, e.g. tcp://host:8786")
     r.add_argument("--seed", type=_bounded("--seed", 0, MAX_SEED, "a whole number from 0"), default=None,
                    help="root seed (default 20120101)")
     r.add_argument("--no-plots", action="store_true", help="skip the PNGs")
+    r.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="sets",
+                   help="override one scenario key by its dotted path, e.g. levers.carbon_price.path.2030=300 or "
+                        "params.talent.mobility_high=3 (checked by the scenario schema; repeatable)")
+    r.add_argument("--force", action="store_true",
+                   help="replace existing results even when their scale, seeds or root seed differ")
     r.add_argument("--param-draws", type=_positive("--param-draws"), default=None,
                    help="run N posterior draws (calibration/posterior.csv) x seeds: bands carry both uncertainties")
 
@@ -100,25 +114,50 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", type=Path)
 
     v = sub.add_parser("validate", help="check scenario files without running them")
-    v.add_argument("files", nargs="+", type=Path)
+    v.add_argument("files", nargs="+", type=Path, metavar="SCENARIO")
+    v.add_argument("--show", action="store_true", help="print the resolved scenario and what it changes in its base")
 
-    sub.add_parser("list", help="list scenarios, levers, metrics and regions")
+    ls = sub.add_parser("list", help="list scenarios, levers, metrics and regions")
+    ls.add_argument("--params", action="store_true",
+                    help="list every parameter with its unit, range, source and calibrated value")
 
     cal = sub.add_parser("calibrate", help="fit the free parameters to the targets (method of simulated moments)")
     cal.add_argument("--budget", type=_bounded("--budget", 1, MAX_BUDGET), default=200, help="model evaluations")
     cal.add_argument("--workers", type=_positive("--workers"), default=None)
-    cal.add_argument("--scale", choices=list(SCALES), default="tiny")
-    cal.add_argument("--seeds", type=_bounded("--seeds", 1, MAX_SEEDS), default=2)
+    cal.add_argument("--scale", choices=list(SCALES), default=None,
+                     help="agent scale (default: the committed fit's own scale)")
+    cal.add_argument("--seeds", type=_bounded("--seeds", 1, MAX_SEEDS), default=None,
+                     help="seeds per evaluation (default: the committed fit's own)")
     cal.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    cal.add_argument("--targets", type=Path, default=REPO / "calibration" / "targets.yaml")
-    cal.add_argument("--out", type=Path, default=REPO / "calibration")
+    cal.add_argument("--targets", type=Path, default=calibration / "targets.yaml")
+    cal.add_argument("--out", type=Path, default=calibration if in_checkout() else Path("calibration"),
+                     help="where params.yaml, report.md and fit.png go (default: the repository's calibration/; "
+                          "installed: ./calibration)")
+    cal.add_argument("--force", action="store_true", help="replace the committed fit (params.yaml) in --out")
 
     t = sub.add_parser("targets", help="run the baseline with the committed parameters and print the target table")
     t.add_argument("--scale", choices=list(SCALES), default="small")
     t.add_argument("--seeds", type=_bounded("--seeds", 1, MAX_SEEDS), default=4)
     t.add_argument("--workers", type=_positive("--workers"), default=None)
-    t.add_argument("--targets", type=Path, default=REPO / "calibration" / "targets.yaml")
-    t.add_argument("--params", type=Path, default=REPO / "calibration" / "params.yaml")
+    t.add_argument("--targets", type=Path, default=calibration / "targets.yaml")
+    t.add_argument("--params", type=Path, default=calibration / "params.yaml")
+    sa = sub.add_parser("sensitivity", help="Morris screening or Sobol indices over parameter ranges (SALib)")
+    sa.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
+                    help="a scenario file or shipped name (default baseline)")
+    sa.add_argument("--method", choices=["morris", "sobol"], default="morris")
+    sa.add_argument("--params", nargs="+", metavar="NAME",
+                    help="parameters to vary over their ranges (default: the calibrated ones)")
+    sa.add_argument("--outcomes", nargs="+", metavar="METRIC:REGION[:YEAR]",
+                    default=["industrial_va_share:northeast", "gdp:national"],
+                    help="outcomes (year default: the scenario's last)")
+    sa.add_argument("--trajectories", type=_bounded("--trajectories", 2, 1000), default=10, help="Morris trajectories")
+    sa.add_argument("--samples", type=_bounded("--samples", 2, 100_000), default=64,
+                    help="Sobol base samples (a power of 2; N x (k + 2) runs)")
+    sa.add_argument("--seeds", type=_bounded("--seeds", 1, MAX_SEEDS), default=1, help="seeds per point (common)")
+    sa.add_argument("--scale", choices=list(SCALES), default="tiny")
+    sa.add_argument("--workers", type=_positive("--workers"), default=None)
+    sa.add_argument("--scheduler", help="Dask scheduler address")
+    sa.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
     fa = sub.add_parser("facts", help="print the stylised facts of firm dynamics of a results folder, with bounds")
     fa.add_argument("dirs", nargs="+", type=Path)
     from .cli_calibration import add_parsers  # posterior, screen, convergence, check (issue 11)
@@ -168,17 +207,23 @@ def preflight(sc, file: str | Path) -> None:
 
 def _warn_timing(f: Path, sc, suffix: str = "") -> None:
     from .scenario import timing_problems
+    from .scenario_ops import early_changes
 
     for key, value, why, _ in timing_problems(sc):
         print(f"geese: warning: {f}: {key}: {short_repr(value)}: {why}{suffix}", file=sys.stderr)
+    for key, year, why in early_changes(Path(f), sc):
+        print(f"geese: warning: {f}: {key}: {year}: {why}", file=sys.stderr)
 
 
-def _load_all(files: list[Path], warn: bool = True, unique: bool = True):
+def _load_all(files: list[Path], warn: bool = True, unique: bool = True, sets: list[str] = ()):
+    from .resources import find_scenario
     from .scenario import load_scenario
+    from .scenario_ops import load_with_sets
 
     loaded, first_file = [], {}
+    files[:] = [find_scenario(f, "SCENARIO") for f in files]  # a shipped scenario may be named instead of a path
     for f in files:  # validate everything before running anything
-        sc = load_scenario(f)
+        sc = load_with_sets(f, list(sets)) if sets else load_scenario(f)
         if unique and sc.name in first_file:
             raise InputError(str(f), "name", sc.name, f"{first_file[sc.name]} has the same name; each scenario in "
                                                       "one command needs its own (it names the results folder)")
@@ -192,7 +237,7 @@ def _load_all(files: list[Path], warn: bool = True, unique: bool = True):
 def cmd_run(a: argparse.Namespace) -> int:
     from .results import Output, write_run
     from .runner import DEFAULT_ROOT_SEED, cap_workers, check_scheduler, run_scenario
-    loaded = _load_all(a.files, warn=not a.years)
+    loaded = _load_all(a.files, warn=not a.years, sets=a.sets)
     if a.years:
         loaded = [(f, sc.model_copy(update={"years": a.years})) for f, sc in loaded]
         for f, sc in loaded:
@@ -202,19 +247,25 @@ def cmd_run(a: argparse.Namespace) -> int:
     if a.scheduler:
         check_scheduler(a.scheduler)
     workers = cap_workers(a.workers)
+    root = a.seed if a.seed is not None else DEFAULT_ROOT_SEED
+    _warn_uncalibrated()
     draws = None
     if a.param_draws:  # issue 11: posterior draws x seeds
         from .calibration.history import read_posterior
+        from .resources import shipped_dir
 
-        draws = read_posterior(REPO / "calibration" / "posterior.csv", a.param_draws)
+        draws = read_posterior(shipped_dir("calibration") / "posterior.csv", a.param_draws)
     with Output(a.out, [sc.name for _, sc in loaded], "run", inputs=list(a.files)) as output:
+        if not a.force:  # under the lock, before any compute
+            for _, sc in loaded:
+                _check_rerun(output.targets[sc.name], a.scale or sc.scale, a.seeds or sc.seeds)
         try:
             for f, sc in loaded:
                 seeds = a.seeds or sc.seeds
                 with _attributed(f):
                     run = run_scenario(sc, seeds=seeds, scale=a.scale, workers=workers, scheduler=a.scheduler,
-                                       root=a.seed if a.seed is not None else DEFAULT_ROOT_SEED,
-                                       progress=_progress(seeds * (len(draws) if draws else 1), sc.name), draws=draws)
+                                       root=root, draws=draws,
+                                       progress=_progress(seeds * (len(draws) if draws else 1), sc.name))
                     target = write_run(run, a.out, also=None if a.no_plots else _draw_plots, output=output)
                 print(f"{sc.name}: {seeds} seeds{f' x {len(draws)} posterior draws' if draws else ''} at scale "
                       f"{run.scale}, {run.wall_seconds:.1f} s -> {target}")
@@ -225,6 +276,30 @@ def cmd_run(a: argparse.Namespace) -> int:
             _interrupted_after(output.written)
             raise
     return 0
+
+
+def _check_rerun(target: Path, scale: str, seeds: int) -> None:
+    """Refuse to replace results of another scale or seed count unless --force (another root seed is a
+    deliberate new draw of the same experiment and replaces them, as before)."""
+    try:
+        doc = _read_manifest(target) if target.is_dir() else None
+    except (InputError, OSError):
+        return  # not ours to judge here; Output refuses foreign folders
+    if not doc or not isinstance(doc.get("seeds"), dict):
+        return
+    old = (doc.get("scale"), doc["seeds"].get("count"))
+    if old != (scale, seeds):
+        raise InputError("--force", None, str(target),
+                         f"it holds results at scale {old[0]} with {old[1]} seeds, this run is scale {scale} with "
+                         f"{seeds} seeds; add --force to replace them, or choose another --out")
+
+
+def _warn_uncalibrated() -> None:
+    from .parameters import PARAMS_FILE
+
+    if not PARAMS_FILE.is_file():
+        print(f"geese: WARNING: no calibration found at {PARAMS_FILE}; running with the UNCALIBRATED defaults "
+              "(the manifest records calibration.applied = false)", file=sys.stderr)
 
 
 def _interrupted_after(written: list[Path]) -> None:
@@ -323,16 +398,43 @@ def cmd_validate(a: argparse.Namespace) -> int:
     for f, sc in loaded:
         preflight(sc, f)
         print(f"{f}: ok ({sc.name}, {sc.years[0]}-{sc.years[1]}, {sc.seeds} seeds, scale {sc.scale})")
+        if a.show:
+            _show(Path(f), sc)
     return 0
 
 
-def cmd_list(_: argparse.Namespace) -> int:
+def _show(f: Path, sc) -> None:
+    """The resolved scenario as YAML, and what it changes in its base."""
+    import yaml
+
+    from .scenario import load_scenario
+    from .scenario_ops import base_file, differences
+
+    print("# resolved (with its bases merged in, defaults filled in)")
+    doc = sc.model_dump(mode="json", by_alias=True, exclude={"base"})
+    cp = (doc.get("levers") or {}).get("carbon_price")
+    if isinstance(cp, dict) and isinstance(cp.get("path"), dict):
+        cp["path"] = {int(y): v for y, v in cp["path"].items()}  # years, as in the file
+    print(yaml.safe_dump(doc, sort_keys=False, width=110, default_flow_style=None).rstrip())
+    bf = base_file(f)
+    if bf is None:
+        print("# no base: every key above is the scenario's own or a default")
+        return
+    diff = differences(load_scenario(bf), sc)
+    print(f"# difference from its base {bf.stem} ({bf}): {len(diff)} key(s)")
+    for key, old, new in diff:
+        print(f"  {key}: {short_repr(old, 80)} -> {short_repr(new, 80)}")
+
+
+def cmd_list(a: argparse.Namespace) -> int:
     from .recorder import METRICS
     from .regions import load_region_data
     from .scenario import SCALES, SCENARIO_DIR, Levers, load_scenario
     from . import SECTORS
 
-    print("Scenarios (scenarios/):")
+    if a.params:
+        return _list_params()
+    print(f"Scenarios ({SCENARIO_DIR}; name them instead of a path, e.g. `geese run baseline`):")
     for f in sorted(SCENARIO_DIR.glob("*.yaml")):
         sc = load_scenario(f)
         print(f"  {sc.name:<24} {sc.description}")
@@ -358,13 +460,64 @@ def cmd_list(_: argparse.Namespace) -> int:
     return 0
 
 
+def _list_params() -> int:
+    """Every parameter: name, value in use (calibrated when the fit sets it), unit, range, source."""
+    from .parameters import PARAMS_FILE, _flatten, calibrated_overrides, default_specs
+
+    cal = calibrated_overrides() if PARAMS_FILE.is_file() else {}
+    specs = default_specs()
+    print(f"{len(specs)} parameters (model/data/parameters.yaml); 'calibrated' is the value in {PARAMS_FILE.name} "
+          f"({len(cal)} fitted), '-' when the default is used")
+    print(f"{'name':<46} {'default':>11} {'calibrated':>11}  {'unit':<22} {'range':<24} source")
+    for group, spec in specs.items():
+        lo, hi = spec.range
+        for name, value in _flatten(group, spec).items():
+            c = f"{cal[name]:.6g}" if name in cal else "-"
+            print(f"{name:<46} {value:>11.6g} {c:>11}  {spec.unit:<22} {f'[{lo:g}, {hi:g}]':<24} {spec.source}")
+    return 0
+
+
 def cmd_calibrate(a: argparse.Namespace) -> int:
     from .calibration import calibrate
+    from .parameters import PARAMS_FILE, read_params_file
     from .runner import cap_workers
 
+    from .resources import shipped_dir
+
+    fit = read_params_file(PARAMS_FILE).get("fit", {}) if PARAMS_FILE.is_file() else {}
+    ckpt = _checkpoint_shape(Path(a.out) / ".checkpoint.json") if a.resume else {}
+    if a.scale is None:  # a resumed search keeps its own scale and seeds; a new one uses the fit's
+        a.scale = ckpt.get("scale") or fit.get("scale", "small")
+    if a.seeds is None:
+        a.seeds = ckpt.get("seeds") or int(fit.get("seeds", 2))
+    target = Path(a.out) / "params.yaml"
+    committed = shipped_dir("calibration") / "params.yaml"
+    if target.exists() and not a.force and os.path.realpath(target) == os.path.realpath(committed):
+        raise InputError("--force", None, str(target), "it is the committed fit; add --force to replace it, or "
+                                                       "write elsewhere with --out DIR")
     if a.workers is not None:
         a.workers = cap_workers(a.workers)
     return calibrate(a)
+
+
+def _checkpoint_shape(path: Path) -> dict:
+    """scale and seeds of a calibration checkpoint, when it is readable (the resume checks it fully)."""
+    import json
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return {}
+    if not isinstance(doc, dict):
+        return {}
+    from .scenario import SCALES
+
+    out = {}
+    if doc.get("scale") in SCALES:
+        out["scale"] = doc["scale"]
+    if isinstance(doc.get("seeds"), int) and not isinstance(doc.get("seeds"), bool) and 1 <= doc["seeds"] <= MAX_SEEDS:
+        out["seeds"] = doc["seeds"]
+    return out
 
 
 def cmd_targets(a: argparse.Namespace) -> int:
@@ -374,6 +527,70 @@ def cmd_targets(a: argparse.Namespace) -> int:
     if a.workers is not None:
         a.workers = cap_workers(a.workers)
     return targets_command(a)
+
+
+def cmd_sensitivity(a: argparse.Namespace) -> int:
+    """`geese sensitivity`: indices.csv, samples.csv, tornado.png and manifest.json in results/sensitivity-..."""
+    import json
+
+    from . import __version__
+    from .parameters import PARAMS_FILE, calibrated_overrides
+    from .results import Output, git_commit
+    from .runner import ReplicatePool, cap_workers, check_scheduler
+
+    try:
+        from . import sensitivity as sa
+    except ImportError:
+        raise InputError("sensitivity", None, "SALib", "install it: pip install 'flying-geese[analysis]'") from None
+    try:
+        import SALib  # noqa: F401
+    except ImportError:
+        raise InputError("sensitivity", None, "SALib", "install it: pip install 'flying-geese[analysis]'") from None
+    (f, sc), = _load_all([a.scenario], warn=False)
+    names = a.params or (sorted(calibrated_overrides()) if PARAMS_FILE.is_file() else [])  # default: the fitted ones
+    prob = sa.problem(names or [])
+    outcomes = [sa.parse_outcome(o) for o in a.outcomes]
+    for o in outcomes:
+        if o.year is not None and not sc.first_year < o.year <= sc.last_year:
+            raise InputError("--outcomes", None, o.label(sc.last_year), f"a year the scenario simulates, "
+                                                                         f"{sc.first_year + 1} to {sc.last_year}")
+    if all(o.year is not None for o in outcomes):  # the model is causal: stop at the last year asked about
+        sc = sc.model_copy(update={"years": (sc.first_year, max(o.year for o in outcomes))})
+    if a.method == "sobol" and a.samples & (a.samples - 1):
+        raise InputError("--samples", None, a.samples, "a power of 2 (Sobol sequences), e.g. 64")
+    if a.scheduler:
+        check_scheduler(a.scheduler)
+    n_points = (a.trajectories * (prob["num_vars"] + 1) if a.method == "morris"
+                else a.samples * (prob["num_vars"] + 2))
+    name = f"sensitivity-{sc.name}-{a.method}"[:64]
+    with Output(a.out, [name], "sensitivity", inputs=[f]) as output:
+        def fill(tmp: Path) -> None:
+            import time
+
+            t0 = time.perf_counter()
+            with ReplicatePool(cap_workers(a.workers), a.scheduler) as pool:
+                run = sa.morris if a.method == "morris" else sa.sobol
+                size = {"trajectories": a.trajectories} if a.method == "morris" else {"samples": a.samples}
+                table, x, y = run(sc, names, outcomes, pool, seeds=a.seeds, scale=a.scale,
+                                  progress=_progress(n_points * a.seeds, a.method), **size)
+            table.to_csv(tmp / "indices.csv", index=False, float_format="%.8g")
+            labels = [o.label(sc.last_year) for o in outcomes]
+            samples = pd.DataFrame(x, columns=names).assign(**{lab: y[:, j] for j, lab in enumerate(labels)})
+            samples.to_csv(tmp / "samples.csv", index=False, float_format="%.8g")
+            sa.tornado(table, a.method, f"{'Morris screening' if a.method == 'morris' else 'Sobol indices'} — "
+                       f"{sc.name}, {n_points} points x {a.seeds} seed(s) at scale {a.scale}", tmp / "tornado.png")
+            doc = {"kind": "sensitivity", "name": name, "scenario": sc.model_dump(mode="json", by_alias=True),
+                   "method": a.method, "parameters": sa.problem(names), "outcomes": labels, "points": n_points,
+                   "seeds": a.seeds, "scale": a.scale, "package_version": __version__, "git_commit": git_commit(),
+                   "wall_seconds": round(time.perf_counter() - t0, 3)}
+            (tmp / "manifest.json").write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+        import pandas as pd
+
+        target = output.write(name, fill)
+    print(f"{a.method}: {len(names)} parameters x {len(outcomes)} outcomes, {n_points} points x {a.seeds} seed(s) "
+          f"-> {target}")
+    return 0
 
 
 def cmd_facts(a: argparse.Namespace) -> int:
@@ -392,7 +609,7 @@ def cmd_facts(a: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "list": cmd_list,
-            "calibrate": cmd_calibrate, "targets": cmd_targets, "facts": cmd_facts}
+            "calibrate": cmd_calibrate, "targets": cmd_targets, "facts": cmd_facts, "sensitivity": cmd_sensitivity}
 COMMANDS.update(__import__("model.cli_calibration", fromlist=["COMMANDS"]).COMMANDS)
 
 
@@ -400,7 +617,11 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C."""
 
 
+_SIGTERM_SEEN: list[bool] = []
+
+
 def _on_sigterm(signum, frame):
+    _SIGTERM_SEEN.append(True)
     raise Terminated()
 
 
@@ -421,10 +642,15 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _Parser.argv = argv
     _Parser.interrupt_note = ""
+    _SIGTERM_SEEN.clear()
     try:
         with _sigterm_as_interrupt(), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # numeric results are checked by the guards
-            args = build_parser().parse_args(argv)
+            parser = build_parser()
+            args = parser.parse_args(argv)
+            if args.command is None:  # bare `geese`
+                parser.print_help()
+                return 0
             return COMMANDS[args.command](args)
     except GeeseError as exc:
         print(f"geese: error: {exc.one_line()}", file=sys.stderr)
@@ -448,6 +674,10 @@ def main(argv: list[str] | None = None) -> int:
         print("geese: error: out of memory; try a smaller --scale or fewer --workers", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, never a traceback
+        if _SIGTERM_SEEN:  # SIGTERM landed inside an import of a C extension, which reports it as ImportError
+            note = _Parser.interrupt_note or "; nothing was written"
+            print(f"geese: terminated; workers stopped, partial results removed{note}", file=sys.stderr)
+            return 143
         if os.environ.get("GEESE_DEBUG"):
             raise
         print(f"geese: internal error: {type(exc).__name__}: {short_repr(str(exc), 300)} (a bug; please report "

@@ -3,8 +3,9 @@
 * Agent growth: a parameter set that grows the firm or talent agents beyond ``GROWTH_LIMIT`` times their
   2012 count is rejected with a one-line ``InputError`` naming the parameter that drives the growth
   (memory stays bounded: the run stops before it can exhaust it).
-* Finiteness: every recorded metric must be finite, except those undefined by construction
-  (``UNDEFINED_IN_FIRST_YEAR`` in 2012). A non-finite value is an ``InvariantError``, never a dropped row.
+* Finiteness: no recorded metric may be infinite, and NaN only in a statistic declared ``may_be_undefined``
+  in ``metrics.py`` (the firm-panel stylised facts, where their sample is empty) or in ``gdp_growth`` in 2012;
+  those cells are the only ones left out of ``timeseries.csv``. Anything else is an ``InvariantError``.
 
 ``quiet_numerics()`` silences numpy's floating-point warnings during a run: values that matter are
 checked here instead, so no RuntimeWarning reaches the user.
@@ -17,25 +18,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .errors import InputError, InvariantError
+from .metrics import MAY_BE_UNDEFINED
 
 if TYPE_CHECKING:
     from .model import FlyingGeeseModel
 
 GROWTH_LIMIT = 20.0  # agents may grow to at most this multiple of their 2012 count
 UNDEFINED_IN_FIRST_YEAR = ("gdp_growth",)  # no previous year in 2012
-
-
-def _fact_metrics() -> tuple[str, ...]:
-    try:
-        from .facts import FACT_METRICS
-    except ImportError:  # pragma: no cover - before the facts module exists
-        return ()
-    return tuple(FACT_METRICS)
-
-
-# issue 11 (merge fix): the stylised-fact metrics (facts.py) are NaN by construction in some regions and years
-# (growth-by-size quintiles are national only; growth needs a previous year; small samples give NaN)
-MAY_BE_UNDEFINED = _fact_metrics()
 FIRST_YEAR = 2012
 
 
@@ -54,7 +43,7 @@ def check_year(model: FlyingGeeseModel) -> None:
 def check_growth(model: FlyingGeeseModel) -> None:
     for label, agents, n0, params in (
         ("firm", model.firms, model.n_firms0, ("entry_exit.entry_rate", "entry_exit.exit_hazard")),
-        ("talent", model.talent, model.n_talent0, ("demography.cohort_growth", "talent.graduate_growth")),
+        ("talent", model.talent, model.n_talent0, ("talent.graduate_growth", "demography.fertility_multiplier")),
     ):
         ratio = len(agents) / max(n0, 1)
         if ratio > GROWTH_LIMIT:
@@ -67,17 +56,20 @@ def check_growth(model: FlyingGeeseModel) -> None:
 
 def check_metrics_finite(values: np.ndarray, years: list[int], metrics: list[str], regions: tuple[str, ...],
                          upto: int | None = None) -> None:
-    """Raise InvariantError at the first non-finite metric (all years, or only the year ``upto``)."""
+    """Raise InvariantError at the first value that breaks the contract (all years, or only ``upto``).
+
+    Infinity is never allowed. NaN is allowed only where a statistic is undefined by construction:
+    ``gdp_growth`` in 2012, and the non-core metrics (for instance the stylised facts, defined nationally
+    or only for enough firms); every core metric must be finite.
+    """
     lo = 0 if upto is None else years.index(upto)
     hi = len(years) if upto is None else lo + 1
     block = values[lo:hi]
-    bad = ~np.isfinite(block)
+    undefined_ok = np.array([m in MAY_BE_UNDEFINED for m in metrics], dtype=bool)
+    bad = np.isinf(block) | (np.isnan(block) & ~undefined_ok[None, None, :])
     if years[lo] == FIRST_YEAR:
         for m in UNDEFINED_IN_FIRST_YEAR:
-            bad[0, :, metrics.index(m)] = False
-    for m in MAY_BE_UNDEFINED:  # stylised facts: NaN by construction where a statistic has too few firms
-        if m in metrics:
-            bad[:, :, metrics.index(m)] = False
+            bad[0, :, metrics.index(m)] &= ~np.isnan(block[0, :, metrics.index(m)])
     if bad.any():
         y, r, m = (int(i[0]) for i in np.nonzero(bad))
         years = years[lo:hi]

@@ -118,6 +118,9 @@ class Metric:
     meaning: str
     compute: Callable[[YearView], np.ndarray]
     core: bool = False   # part of the engine's contract: always recorded, never NaN (growth from 2013)
+    # a statistic that is undefined (NaN) where its sample is empty or too small, e.g. a firm-panel fact for
+    # a region with too few firms alive in both years; the finiteness guard skips it and results drop those rows
+    may_be_undefined: bool = False
 
 
 def _growth(v: YearView) -> np.ndarray:
@@ -272,8 +275,9 @@ METRICS: tuple[Metric, ...] = (
            lambda v: np.append(v.w.housing_price, np.average(v.w.housing_price, weights=v.w.population))),
 )
 # stylised facts of firm dynamics (facts.py; printed by `geese facts`)
-METRICS += tuple(Metric(name, unit, meaning, lambda v, name=name: v.facts[name])
+METRICS += tuple(Metric(name, unit, meaning, lambda v, name=name: v.facts[name], may_be_undefined=True)
                  for name, (unit, meaning) in FACT_METRICS.items())
 BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
+MAY_BE_UNDEFINED: frozenset[str] = frozenset(m.name for m in METRICS if m.may_be_undefined)
 if len(BY_NAME) != len(METRICS):
     raise ValueError("metric names must be unique")

@@ -36,10 +36,11 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from . import SECTORS
 from .errors import InputError, did_you_mean
+from .resources import shipped_dir
 from .yamlio import load_yaml, load_yaml_file
 
 DEFAULTS_FILE = "model/data/parameters.yaml"
-PARAMS_FILE = Path(__file__).resolve().parent.parent / "calibration" / "params.yaml"
+PARAMS_FILE = shipped_dir("calibration") / "params.yaml"  # the committed fit (repository or package data)
 
 Kind = Literal["elasticity", "share", "rate", "ratio", "level", "index", "cost", "multiplier", "dispersion"]
 KIND_WORDS = {

@@ -111,6 +111,7 @@ def manifest(run: ScenarioRun) -> dict:
         "years": [run.years[0], run.years[-1]],
         "regions": list(run.regions),
         "metrics": {m: {"unit": METRICS[m][0], "meaning": METRICS[m][1]} for m in run.metrics},
+        "calibration": run.calibration or {"applied": False, "why": "not recorded by the caller"},
         "package_version": __version__,
         "git_commit": git_commit(),
         "wall_seconds": round(run.wall_seconds, 3),
@@ -139,7 +140,9 @@ def uncertainty(run: ScenarioRun) -> dict:
 # holding nothing else), never an input, and never a folder another geese process is writing.
 
 RUN_FILES = frozenset({"timeseries.csv", "summary.csv", "flows.csv", "manifest.json", "plots"})
-COMPARE_FILES = frozenset({"comparison.png", "difference.png", "comparison.csv", "manifest.json"})
+COMPARE_FILES = frozenset({"comparison.png", "difference.png", "comparison.csv", "manifest.json",
+                           "differences_by_seed.csv", "effect_per_yuan.csv", "effect_per_yuan.png"})  # issue 13
+SENSITIVITY_FILES = frozenset({"indices.csv", "samples.csv", "tornado.png", "manifest.json"})  # issue 13
 _HIDDEN = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)-[A-Za-z0-9_]+$")
 _rename = os.rename  # tests inject failures here
 
@@ -171,8 +174,8 @@ def _manifest_kind(folder: Path) -> str | None:
         return None
     if not isinstance(doc, dict) or "package_version" not in doc:
         return None
-    if doc.get("kind") == "compare":
-        return "compare"
+    if doc.get("kind") in ("compare", "sensitivity"):
+        return doc["kind"]
     return "run" if isinstance(doc.get("name"), str) and "scenario" in doc else None
 
 
@@ -189,7 +192,7 @@ def check_replaceable(target: Path, kind: str, option: str = "--out") -> None:
         raise InputError(option, None, str(target), f"cannot read it ({exc.strerror})") from None
     if not entries:
         return
-    allowed = RUN_FILES if kind == "run" else COMPARE_FILES
+    allowed = {"run": RUN_FILES, "sensitivity": SENSITIVITY_FILES}.get(kind, COMPARE_FILES)
     legacy_compare = kind == "compare" and set(entries) <= COMPARE_FILES - {"manifest.json"}
     found = _manifest_kind(target)
     if found != kind and not legacy_compare:

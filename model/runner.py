@@ -59,6 +59,7 @@ class ScenarioRun:
     n_firms: int
     n_talent: int
     wall_seconds: float
+    calibration: dict | None = None  # what calibration_record() says: applied or not, which file, its fit
     draws: list[dict[str, float]] | None = None  # posterior draws (replicate i: draw i // seeds, seed i % seeds)
 
     def series(self, metric: str, region: str = "national") -> np.ndarray:
@@ -369,4 +370,22 @@ def run_scenario(scenario: Scenario, *, seeds: int | None = None, scale: str | N
     return ScenarioRun(scenario=scenario, params=resolved.as_dict(), regions=load_region_data().names,
                        years=list(range(scenario.first_year, scenario.last_year + 1)), metrics=list(METRICS),
                        replicates=reps, root_seed=root, scale=scale, n_firms=nf, n_talent=nt,
-                       wall_seconds=time.perf_counter() - t0, draws=[dict(d) for d in draws] if draws else None)
+                       wall_seconds=time.perf_counter() - t0, calibration=calibration_record(calibrated),
+                       draws=[dict(d) for d in draws] if draws else None)
+
+
+def calibration_record(calibrated: bool | str | os.PathLike) -> dict:
+    """For the manifest: was a calibration applied, from which file, and which fit (date, loss, scale)."""
+    from pathlib import Path
+
+    from .parameters import PARAMS_FILE, read_params_file
+
+    if calibrated is False:
+        return {"applied": False, "why": "calibrated=False (defaults of model/data/parameters.yaml)"}
+    path = PARAMS_FILE if calibrated is True else Path(calibrated)
+    if not path.is_file():
+        return {"applied": False, "why": f"no calibration file at {path}; UNCALIBRATED defaults"}
+    doc = read_params_file(path)
+    fit = doc.get("fit") or {}
+    return {"applied": True, "file": path.name, "values": len(doc.get("values") or {}),
+            **{k: fit[k] for k in ("date", "loss", "scale", "seeds", "git_commit") if k in fit}}

@@ -16,6 +16,7 @@ from . import SECTORS
 from .errors import InputError, did_you_mean
 from .parameters import ParamSet
 from .regions import load_region_data
+from .resources import shipped_dir
 from .yamlio import load_yaml_file
 
 Sector = Literal["energy_intensive", "labour_intensive", "equipment", "high_tech"]
@@ -27,7 +28,7 @@ Year = Annotated[int, Field(strict=True, ge=2012, le=HORIZON)]
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False)]
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 FIRST_YEAR = 2012  # the data year every run starts from
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+SCENARIO_DIR = shipped_dir("scenarios")  # the repository's scenarios/, or the installed package's copy
 
 SCALES: dict[str, tuple[int, int]] = {  # firm agents, talent agents
     "tiny": (2_000, 5_000),
@@ -323,17 +324,40 @@ def validation_to_input_error(exc: ValidationError, file: str, doc: dict) -> Inp
 
 
 def _merge(base: dict, child: dict) -> dict:
-    """Child keys override the base; levers and params merge one level deeper."""
+    """A child scenario on its base (README, "Scenario files: merge rules").
+
+    Top-level keys of the child replace the base's; ``levers`` and ``params`` merge one level deeper
+    (a parameter or lever the child names replaces the base's); a lever given as a list of entries
+    (talent_incentive, digitalization, ...) ADDS the child's entries after the base's.
+    """
     out = dict(base)
     for key, value in child.items():
         if key in ("levers", "params") and isinstance(value, dict) and isinstance(base.get(key), dict):
             out[key] = {**base[key], **value}
-            if key == "levers" and "carbon_price" in value and "carbon_price" in base[key]:  # issue 10 merge rule
-                out[key]["carbon_price"] = CarbonPrice.merge_raw(base[key]["carbon_price"], value["carbon_price"])
+            if key == "levers":
+                out[key].update(_added_lever_lists(base[key], value))  # issue 13: lever lists add
+                if "carbon_price" in value and "carbon_price" in base[key]:  # issue 10 merge rule
+                    out[key]["carbon_price"] = CarbonPrice.merge_raw(base[key]["carbon_price"], value["carbon_price"])
         else:
             out[key] = value
     out.pop("base", None)
     return out
+
+
+def _added_lever_lists(base: dict, child: dict) -> dict:
+    """Lever lists the base and the child both give: the base's entries, then the child's."""
+    return {name: [*base[name], *entries] for name, entries in child.items()
+            if isinstance(entries, list) and isinstance(base.get(name), list)}
+
+
+def merge_docs(base: dict, child: dict) -> dict:
+    """The raw scenario ``child`` on its (already resolved) raw ``base``: the rules of a file's ``base:``."""
+    return _merge(base, child)
+
+
+def raw_with_bases(path: Path) -> dict:
+    """A scenario file as a raw mapping with its bases merged in (validated base by base)."""
+    return _raw_with_bases(Path(path))
 
 
 def _raw_with_bases(path: Path, seen: tuple[Path, ...] = ()) -> dict:
@@ -416,3 +440,16 @@ def scenario_from_dict(doc: dict, file: str = "<dict>", *, check_years: bool = T
     if check_years and scenario.levers.carbon_price is not None:
         scenario.levers.carbon_price.check_run_years(*scenario.years, file)
     return scenario
+
+
+class _CallableModule(type(re)):
+    """``model.scenario(base=..., levers=...)`` is the API's ``scenario()`` (model/api.py), although
+    ``model.scenario`` is also this module: ``import model as geese; geese.scenario(...)`` works."""
+
+    def __call__(self, *args, **kwargs):
+        from .api import scenario
+
+        return scenario(*args, **kwargs)
+
+
+__import__("sys").modules[__name__].__class__ = _CallableModule

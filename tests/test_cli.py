@@ -189,7 +189,11 @@ def test_there_are_shipped_scenarios():
 def test_validate_shipped(path, capsys):
     assert _run("validate", path) == 0
     cap = capsys.readouterr()
-    assert cap.err == ""
+    if path.name == "high-carbon.yaml":  # issue 13 warning, a real finding: its free_allocation 0.5 also
+        # applies to the base's 2021-2024 ETS years, before the child's first own year (2025)
+        assert cap.err.count("\n") == 1 and "differs from its base baseline from 2021" in cap.err
+    else:
+        assert cap.err == ""
     assert cap.out.startswith(f"{path}: ok (")
 
 

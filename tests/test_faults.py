@@ -68,7 +68,7 @@ def test_killed_ensembles_leave_nothing_behind(tmp_path):
     for trial in range(TRIALS):
         sig = (signal.SIGINT, signal.SIGTERM, signal.SIGKILL)[trial % 3]
         delay = rng.uniform(0.5, 5.0)
-        proc = _run(["run", str(scen), "--out", str(out), "--workers", "2"], tmp_path, start_new_session=True)
+        proc = _run(["run", str(scen), "--out", str(out), "--workers", "2", "--force"], tmp_path, start_new_session=True)
         seen: set[int] = set()
         stop = threading.Event()
         watcher = threading.Thread(target=_watch, args=(proc, seen, stop), daemon=True)

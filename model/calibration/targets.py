@@ -23,11 +23,12 @@ from ..errors import InputError, did_you_mean
 from ..parameters import ParamSet, spec_for
 from ..recorder import METRICS
 from ..regions import load_region_data
+from ..resources import shipped_dir
 from ..scenario import FIRST_YEAR, SCENARIO_DIR, Scenario, load_scenario, validation_to_input_error
 from ..yamlio import load_yaml_file
 
 REPO = Path(__file__).resolve().parent.parent.parent
-FIGURES_FILE = REPO / "seeds" / "figures.yaml"
+FIGURES_FILE = shipped_dir("seeds") / "figures.yaml"
 REGIONS = load_region_data().names  # from the data file, in its order
 LAST_YEAR = 2035
 Year = Annotated[int, Field(strict=True, ge=FIRST_YEAR, le=LAST_YEAR)]

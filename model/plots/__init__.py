@@ -15,9 +15,12 @@ Regions always have the colours of ``style.REGION_COLOURS``; scenarios in compar
 and line styles of their own so they are never confused with regions.
 """
 
+import sys
+
 import matplotlib
 
-matplotlib.use("Agg")  # files only, never a window; set before any figure module imports pyplot
+if "ipykernel" not in sys.modules:  # in a notebook keep its inline backend (Results.plot draws there)
+    matplotlib.use("Agg")  # files only, never a window; set before any figure module imports pyplot
 
 from .compare import plot_compare  # noqa: E402
 from .run import plot_run  # noqa: E402

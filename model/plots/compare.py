@@ -13,6 +13,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from .paired import (difference_plot, difference_quantiles, effect_per_yuan, effect_per_yuan_plot, pairable,
+                     per_seed_differences)
 from .reading import ordered_regions, read_manifest, read_summary, scenario_name, seed_count
 from .style import (BAND_ALPHA, BAND_LABEL, REGION_COLOURS, difference_unit, display_scale, draw_band,
                     metric_info, save_png, seeds_text, style_axes, wrap_text)
@@ -166,6 +168,8 @@ def plot_compare(result_dirs: list[Path], metrics: list[str] | None, out_dir: Pa
         raise ValueError(f"the scenarios' year ranges do not overlap: {ranges}")
     chosen = _compare_metrics(metrics, summaries, dirs)
     regions = ordered_regions(manifests[0])
+    if all("national" in set(s["region"]) for s in summaries):  # national rows and a national column (issue 13)
+        regions = [*regions, "national"]
     # Metric meanings and units from the first manifest that describes each metric.
     merged: dict = {"metrics": {}}
     for manifest in reversed(manifests):
@@ -176,7 +180,20 @@ def plot_compare(result_dirs: list[Path], metrics: list[str] | None, out_dir: Pa
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = [_comparison_plot(frame, names, chosen, regions, merged, seeds, out_dir / "comparison.png")]
-    if len(names) > 1:
+    paired = len(names) > 1 and pairable(manifests, dirs)
+    if paired:  # per-seed differences under common random numbers (issue 13)
+        diff = per_seed_differences(dirs, names, chosen, regions)
+        shown = diff[diff["metric"].isin(chosen)]
+        frame = frame.merge(difference_quantiles(shown), on=["year", "region", "metric", "scenario"], how="left")
+        shown.to_csv(out_dir / "differences_by_seed.csv", index=False, float_format="%.8g")
+        written.append(out_dir / "differences_by_seed.csv")
+        written.append(difference_plot(shown, names, chosen, regions, merged, seeds, out_dir / "difference.png"))
+        per_yuan = effect_per_yuan(diff, chosen, regions)
+        if not per_yuan.empty:
+            per_yuan.to_csv(out_dir / "effect_per_yuan.csv", index=False, float_format="%.8g")
+            written += [out_dir / "effect_per_yuan.csv",
+                        effect_per_yuan_plot(per_yuan, merged, out_dir / "effect_per_yuan.png")]
+    elif len(names) > 1:
         written.append(_difference_plot(frame, names, chosen, regions, merged, seeds, out_dir / "difference.png"))
     csv_path = out_dir / "comparison.csv"
     frame.to_csv(csv_path, index=False, float_format="%.8g")
