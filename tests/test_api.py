@@ -53,4 +53,7 @@ def test_python_model_with_no_arguments_is_replicate_0_of_geese_run_baseline(tmp
     direct.run()
     assert direct.recorder.values.tobytes() == rec.values.tobytes()
     uncalibrated = build_model(scale="tiny", calibrated=False)
-    assert uncalibrated.params["talent.mobility_high"] != m.params["talent.mobility_high"]
+    from model.parameters import calibrated_overrides
+
+    name, value = next(iter(calibrated_overrides().items()))  # any parameter of calibration/params.yaml
+    assert m.params[name] == value != uncalibrated.params[name]
