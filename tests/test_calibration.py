@@ -174,7 +174,7 @@ def test_targets_command_exit_code_follows_the_pass_share(tmp_path, capsys):
     code = main(["targets", "--scale", "tiny", "--seeds", "1", "--workers", "1", "--targets", str(targets),
                  "--params", str(params)])
     out = capsys.readouterr().out
-    sim = float(out.split("ne_pop")[1].split()[3])
+    sim = float(out.split("ne_pop")[1].split()[4])  # group, target, ±, tolerance, simulated
     assert (code == 0) == (abs(sim - 105.0) <= 2.0)
     assert "targets within tolerance" in out
 
