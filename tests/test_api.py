@@ -53,4 +53,8 @@ def test_python_model_with_no_arguments_is_replicate_0_of_geese_run_baseline(tmp
     direct.run()
     assert direct.recorder.values.tobytes() == rec.values.tobytes()
     uncalibrated = build_model(scale="tiny", calibrated=False)
-    assert uncalibrated.params["talent.mobility_high"] != m.params["talent.mobility_high"]
+    from model.parameters import PARAMS_FILE, read_params_file
+
+    calibrated = {k: float(v) for k, v in read_params_file(PARAMS_FILE)["values"].items()}
+    changed = [k for k, v in calibrated.items() if uncalibrated.params[k] != v]
+    assert changed and all(m.params[k] == calibrated[k] for k in changed)
