@@ -53,7 +53,8 @@ def test_python_model_with_no_arguments_is_replicate_0_of_geese_run_baseline(tmp
     direct.run()
     assert direct.recorder.values.tobytes() == rec.values.tobytes()
     uncalibrated = build_model(scale="tiny", calibrated=False)
-    from model.parameters import calibrated_overrides
+    from model.parameters import PARAMS_FILE, read_params_file
 
-    name, value = next(iter(calibrated_overrides().items()))  # any parameter of calibration/params.yaml
-    assert m.params[name] == value != uncalibrated.params[name]
+    calibrated = {k: float(v) for k, v in read_params_file(PARAMS_FILE)["values"].items()}
+    changed = [k for k, v in calibrated.items() if uncalibrated.params[k] != v]
+    assert changed and all(m.params[k] == calibrated[k] for k in changed)
