@@ -23,3 +23,15 @@ def small_model(seed=1, **kw):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+def migration_probabilities(**kw):
+    """migration.choice_probabilities for four regions with equal wages, unless ``kw`` overrides a term."""
+    from model.mechanisms import migration
+
+    nr = 4
+    base = dict(wage=np.full((nr, 2), 50000.0), employment_rate=np.full((nr, 2), 0.95),
+                topup=np.zeros((nr, 2)), cut=np.zeros((nr, 2)), amenity=np.zeros((nr, 2)),
+                size=np.array([400.0, 300.0, 300.0, 100.0]), beta=3.0, home_bias=1.0, moving_cost=2.0)
+    base.update(kw)
+    return migration.choice_probabilities(**base)

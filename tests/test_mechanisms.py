@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from conftest import small_model
+from conftest import migration_probabilities, small_model
 from model.mechanisms import capital, carbon, demand, demography, digital, entry_exit, labour_market, location, migration, production
 from model.policy import policy_for_year
 from model.scenario import scenario_from_dict
@@ -66,13 +66,7 @@ def test_labour_market_rations_and_raises_wages_when_short():
 
 
 # --- migration ----------------------------------------------------------------------------
-def _probs(**kw):
-    nr = 4
-    base = dict(wage=np.full((nr, 2), 50000.0), employment_rate=np.full((nr, 2), 0.95),
-                topup=np.zeros((nr, 2)), cut=np.zeros((nr, 2)), amenity=np.zeros((nr, 2)),
-                size=np.array([400.0, 300.0, 300.0, 100.0]), beta=3.0, home_bias=1.0, moving_cost=2.0)
-    base.update(kw)
-    return migration.choice_probabilities(**base)
+_probs = migration_probabilities  # conftest: four regions, equal wages unless overridden
 
 
 def test_migration_probabilities_are_distributions():

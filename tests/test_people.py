@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
+
+from conftest import migration_probabilities
 import pytest
 
 from model.mechanisms import demography, housing, migration
@@ -70,13 +72,7 @@ def test_housing_price_rises_with_income_and_population():
 
 
 # --- migration ----------------------------------------------------------------------------------
-def _probs(**kw):
-    nr = 4
-    base = dict(wage=np.full((nr, 2), 50000.0), employment_rate=np.full((nr, 2), 0.95),
-                topup=np.zeros((nr, 2)), cut=np.zeros((nr, 2)), amenity=np.zeros((nr, 2)),
-                size=np.array([400.0, 300.0, 300.0, 100.0]), beta=3.0, home_bias=1.0, moving_cost=2.0)
-    base.update(kw)
-    return migration.choice_probabilities(**base)
+_probs = migration_probabilities  # conftest: four regions, equal wages unless overridden
 
 
 def test_housing_cost_pushes_people_away():
