@@ -36,6 +36,9 @@ EXIT_INTERNAL = 70
 MAX_SEEDS = 10_000        # as the scenario schema
 MAX_SEED = 2**63 - 1      # root seeds: 0 .. 2^63 - 1
 MAX_BUDGET = 1_000_000
+DEFAULT_CRITERION = "industrial_va_share:northeast:2035 >= industrial_va_share:northeast:2023"
+DEFAULT_LEVERS = ["talent_incentive.northeast.wage_topup=0:0.3", "digitalization.northeast.adoption_subsidy=0:0.5",
+                  "rd_support.northeast.subsidy=0:0.3", "business_environment.northeast.friction_cut=0:0.6"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -158,6 +161,37 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("--workers", type=_positive("--workers"), default=None)
     sa.add_argument("--scheduler", help="Dask scheduler address")
     sa.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
+    ex = sub.add_parser("explore", help="scenario discovery: levers x uncertainties (EMA Workbench), feature "
+                                         "scores and the PRIM box where a success criterion holds")
+    ex.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
+                    help="a scenario file or shipped name (default baseline)")
+    ex.add_argument("--levers", nargs="*", metavar="KEY=LO:HI", default=None,
+                    help="levers to sample: LEVER.REGION.FIELD=LO:HI (e.g. talent_incentive.northeast.wage_topup=0:0.3), "
+                         "carbon_price.YEAR=LO:HI, or levers.<dotted key>=LO:HI (default: a northeast package; "
+                         "give the option alone for none)")
+    ex.add_argument("--uncertainties", nargs="*", metavar="NAME[=LO:HI]", default=None,
+                    help="parameters to sample (default: the calibrated ones over their posterior 5-95 %% interval; "
+                         "give the option alone for none)")
+    ex.add_argument("--outcomes", nargs="+", metavar="METRIC:REGION[:YEAR]",
+                    default=["industrial_va_share:northeast", "gdp:national"], help="outcomes (year default: the last)")
+    ex.add_argument("--criterion", default=DEFAULT_CRITERION, metavar="'OUTCOME OP OUTCOME|NUMBER'",
+                    help=f"success criterion for PRIM, OP one of >= > <= < (default: '{DEFAULT_CRITERION}'; "
+                         "'none' for no PRIM)")
+    ex.add_argument("--scenarios", type=_bounded("--scenarios", 2, 10_000, "a whole number from 2"), default=None,
+                    help="Latin hypercube samples of the uncertainties (default 16)")
+    ex.add_argument("--policies", type=_bounded("--policies", 2, 10_000, "a whole number from 2"), default=None,
+                    help="Latin hypercube samples of the levers (default 8); experiments = scenarios x policies")
+    ex.add_argument("--lever-start", type=_bounded("--lever-start", 2013, 2035, "a year from 2013"), default=2025,
+                    help="first year of a lever entry the scenario does not have (default 2025)")
+    ex.add_argument("--min-density", type=float, default=0.8,
+                    help="PRIM: choose the widest box whose density reaches this (default 0.8)")
+    ex.add_argument("--seeds", type=_bounded("--seeds", 1, MAX_SEEDS), default=1, help="seeds per experiment (common)")
+    ex.add_argument("--scale", choices=list(SCALES), default="tiny")
+    ex.add_argument("--workers", type=_positive("--workers"), default=None)
+    ex.add_argument("--scheduler", help="Dask scheduler address")
+    ex.add_argument("--seed", type=_bounded("--seed", 0, MAX_SEED, "a whole number from 0"), default=None,
+                    help="root seed of the replicates (default 20120101)")
+    ex.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
     fa = sub.add_parser("facts", help="print the stylised facts of firm dynamics of a results folder, with bounds")
     fa.add_argument("dirs", nargs="+", type=Path)
     from .cli_calibration import add_parsers  # posterior, screen, convergence, check (issue 11)
@@ -593,6 +627,126 @@ def cmd_sensitivity(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explore(a: argparse.Namespace) -> int:
+    """`geese explore`: experiments.csv, feature_scores.csv, prim_*.csv, figures and manifest.json in
+    results/explore-<scenario>/ (model/explore.py)."""
+    import json
+    import time
+
+    from . import __version__
+    from . import explore as xp
+    from .parameters import PARAMS_FILE, calibrated_overrides
+    from .plots import explore as xplots
+    from .results import Output, git_commit
+    from .runner import DEFAULT_ROOT_SEED, ReplicatePool, cap_workers, check_scheduler
+    from .scenario import raw_with_bases
+
+    xp.ema()  # installed?
+    (f, sc), = _load_all([a.scenario], warn=False)
+    doc = raw_with_bases(Path(f))
+    lever_texts = DEFAULT_LEVERS if a.levers is None else a.levers
+    levers = [xp.parse_lever(t, doc, a.lever_start) for t in lever_texts]
+    if len({lv.key for lv in levers}) != len(levers):
+        dup = next(lv.key for lv in levers if [x.key for x in levers].count(lv.key) > 1)
+        raise InputError("--levers", None, dup, "each lever once")
+    xp.check_lever_bounds(doc, levers, str(f))
+    unc_texts = (sorted(calibrated_overrides()) if PARAMS_FILE.is_file() else []) if a.uncertainties is None \
+        else a.uncertainties
+    uncs = [xp.parse_uncertainty(t) for t in unc_texts]
+    if len({u.name for u in uncs}) != len(uncs):
+        dup = next(u.name for u in uncs if [x.name for x in uncs].count(u.name) > 1)
+        raise InputError("--uncertainties", None, dup, "each parameter once")
+    if not levers and not uncs:
+        raise InputError("--levers", None, "<none>", "at least one lever or uncertainty to sample")
+    if not levers and a.policies is not None:
+        raise InputError("--policies", None, a.policies, "lever samples need --levers")
+    if not uncs and a.scenarios is not None:
+        raise InputError("--scenarios", None, a.scenarios, "uncertainty samples need --uncertainties")
+    n_s = (a.scenarios or 16) if uncs else 1
+    n_p = (a.policies or 8) if levers else 1
+    outcomes = [xp.parse_outcome(o) for o in a.outcomes]
+    crit = None if str(a.criterion).strip().lower() == "none" else xp.parse_criterion(a.criterion)
+    for o in outcomes + (crit.outcomes() if crit else []):
+        if o.year is not None and not sc.first_year < o.year <= sc.last_year:
+            raise InputError("--criterion" if o not in outcomes else "--outcomes", None, o.label(sc.last_year),
+                             f"a year the scenario simulates, {sc.first_year + 1} to {sc.last_year}")
+    if not 0.0 < a.min_density <= 1.0:
+        raise InputError("--min-density", None, a.min_density, "a share in (0, 1]")
+    if n_s * n_p * a.seeds > xp.MAX_EXPERIMENTS:
+        raise InputError("--scenarios", None, f"{n_s} x {n_p} x {a.seeds} seeds",
+                         f"at most {xp.MAX_EXPERIMENTS:,} runs (scenarios x policies x seeds)")
+    everything = outcomes + (crit.outcomes() if crit else [])
+    if all(o.year is not None for o in everything):  # the model is causal: stop at the last year asked about
+        sc = sc.model_copy(update={"years": (sc.first_year, max(o.year for o in everything))})
+    if a.scheduler:
+        check_scheduler(a.scheduler)
+    root = a.seed if a.seed is not None else DEFAULT_ROOT_SEED
+    name = f"explore-{sc.name}"[:64]
+    n_runs = n_s * n_p * a.seeds
+    with Output(a.out, [name], "explore", inputs=[f]) as output:
+        def fill(tmp: Path) -> None:
+            t0 = time.perf_counter()
+            with ReplicatePool(cap_workers(a.workers), a.scheduler) as pool:
+                res = xp.explore(sc, doc, levers, uncs, outcomes, crit, pool, n_s, n_p, seeds=a.seeds, scale=a.scale,
+                                 root=root, progress=_progress(n_runs, "explore"), file=str(f),
+                                 min_density=a.min_density)
+            failed = int(res.experiments["failed"].sum())
+            if failed == len(res.experiments):
+                from .errors import RunError
+
+                raise RunError(f"every one of the {failed} experiments failed in the model; nothing was written; "
+                               "narrow the ranges (see inputs in `geese list --params`)")
+            res.experiments.to_csv(tmp / "experiments.csv", index=False, float_format="%.8g")
+            res.inputs.to_csv(tmp / "inputs.csv", index=False, float_format="%.8g")
+            head = f"{sc.name}: {len(res.experiments)} experiments x {a.seeds} seed(s) at scale {a.scale}"
+            if res.scores is not None:
+                res.scores.to_csv(tmp / "feature_scores.csv", float_format="%.6g")
+                xplots.feature_scores(res.scores, f"Feature scores (extra trees) — {head}", tmp / "feature_scores.png")
+            if res.trajectory is not None:
+                res.trajectory.to_csv(tmp / "prim_trajectory.csv", index=False, float_format="%.6g")
+                res.box.to_csv(tmp / "prim_box.csv", index=False, float_format="%.8g")
+                xplots.prim_tradeoff(res.trajectory, crit.text, tmp / "prim_tradeoff.png")
+                xplots.prim_box(res.box, res.box_stats, crit.text, tmp / "prim_box.png")
+            xplots.outcomes(res.experiments, res.scores, res.outcome_labels, crit.text if crit else None,
+                            tmp / "outcomes.png")
+            doc_out = {"kind": "explore", "name": name, "scenario": sc.model_dump(mode="json", by_alias=True),
+                       "inputs": res.inputs.to_dict(orient="records"), "outcomes": res.outcome_labels,
+                       "criterion": crit.text if crit else None, "prim": res.box_stats,
+                       "design": {"sampler": "Latin hypercube (EMA Workbench)", "uncertainty_samples": n_s,
+                                  "lever_samples": n_p, "combine": "full factorial", "sample_rng": [0, 1],
+                                  "experiments": len(res.experiments), "failed": failed},
+                       "seeds": {"root": root, "count": a.seeds,
+                                 "method": "every experiment runs replicates 0..count-1 of the root seed"},
+                       "scale": a.scale, "calibration": _calibration_note(),
+                       "package_version": __version__, "git_commit": git_commit(),
+                       "wall_seconds": round(time.perf_counter() - t0, 3)}
+            (tmp / "manifest.json").write_text(json.dumps(doc_out, indent=2, default=float) + "\n", encoding="utf-8")
+            fill.summary = (res, failed)
+
+        target = output.write(name, fill)
+    res, failed = fill.summary
+    stats = res.box_stats
+    print(f"explore: {len(levers)} levers x {len(uncs)} uncertainties, {len(res.experiments)} experiments x "
+          f"{a.seeds} seed(s) at scale {a.scale}{f', {failed} failed' if failed else ''} -> {target}")
+    if crit is not None:
+        if "coverage" in stats:
+            print(f"criterion met in {stats['cases_of_interest']} of {stats['experiments']}; PRIM box: coverage "
+                  f"{stats['coverage']:.2f}, density {stats['density']:.2f}, limits "
+                  + "; ".join(f"{r.dimension} in [{r.box_min:.3g}, {r.box_max:.3g}]" for r in res.box.itertuples()))
+        else:
+            print(f"criterion: {stats.get('note', 'too few experiments for PRIM')}")
+    if a.scale == "tiny":
+        print("explore: note: scale tiny is for smoke tests; its relocation dynamics are not converged "
+              "(README, 'Scale and convergence')")
+    return 0
+
+
+def _calibration_note() -> dict:
+    from .runner import calibration_record
+
+    return calibration_record(True)
+
+
 def cmd_facts(a: argparse.Namespace) -> int:
     from .facts import facts_report
 
@@ -609,7 +763,7 @@ def cmd_facts(a: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "list": cmd_list,
-            "calibrate": cmd_calibrate, "targets": cmd_targets, "facts": cmd_facts, "sensitivity": cmd_sensitivity}
+            "calibrate": cmd_calibrate, "targets": cmd_targets, "facts": cmd_facts, "sensitivity": cmd_sensitivity, "explore": cmd_explore}
 COMMANDS.update(__import__("model.cli_calibration", fromlist=["COMMANDS"]).COMMANDS)
 
 
