@@ -272,11 +272,12 @@ def _placeholder(**_kwargs):
 
 
 def ema_model(uncertainties: Sequence[Uncertainty], levers: Sequence[Lever], outcome_labels: Sequence[str]):
+    """An EMA Model; EMA 3 wants Python identifiers as names, so inputs are u0.., l0.. and outcomes o0.."""
     e = ema()
     m = e.Model("geese", function=_placeholder)
-    m.uncertainties = [e.RealParameter(u.name, u.lo, u.hi) for u in uncertainties]
-    m.levers = [e.RealParameter(lv.key, lv.lo, lv.hi) for lv in levers]
-    m.outcomes = [e.ScalarOutcome(lab) for lab in outcome_labels]
+    m.uncertainties = [e.RealParameter(f"u{i}", u.lo, u.hi) for i, u in enumerate(uncertainties)]
+    m.levers = [e.RealParameter(f"l{i}", lv.lo, lv.hi) for i, lv in enumerate(levers)]
+    m.outcomes = [e.ScalarOutcome(f"o{j}") for j in range(len(outcome_labels))]
     return m
 
 
@@ -326,13 +327,13 @@ def explore(scenario: Scenario, doc: dict, levers: Sequence[Lever], uncertaintie
         for unc, pol in pairs:
             sc = scenario
             if levers:
-                sc = scenario_from_dict(apply_levers(doc, levers, [pol[lv.key] for lv in levers]), file)
+                sc = scenario_from_dict(apply_levers(doc, levers, [pol[f"l{i}"] for i in range(len(levers))]), file)
                 sc = sc.model_copy(update={"years": years, "name": scenario.name})
-            p = base.with_overrides({u.name: float(unc[u.name]) for u in uncertainties}, "<explore>",
+            p = base.with_overrides({u.name: float(unc[f"u{i}"]) for i, u in enumerate(uncertainties)}, "<explore>",
                                     check_sums=False) if uncertainties else base
             cases.append((sc, p))
         y = evaluate_cases(cases, outs, pool, seeds, scale, root, progress, tolerate=MODEL_FAILURES)
-        return [{lab: y[i, j] for j, lab in enumerate(labels)} for i in range(len(cases))]
+        return [{f"o{j}": y[i, j] for j in range(len(labels))} for i in range(len(cases))]
 
     with _quiet_ema(), _evaluator_class()(model, run_batch) as ev:
         experiments, res = e.perform_experiments(
@@ -340,12 +341,13 @@ def explore(scenario: Scenario, doc: dict, levers: Sequence[Lever], uncertaintie
             evaluator=ev, log_progress=True,
             uncertainty_sampling_kwargs={"rng": sample_seed}, lever_sampling_kwargs={"rng": sample_seed + 1})
     names = [u.name for u in uncertainties] + [lv.key for lv in levers]
-    df = experiments[names].astype(float).copy()
+    ids = [f"u{i}" for i in range(len(uncertainties))] + [f"l{i}" for i in range(len(levers))]
+    df = experiments[ids].astype(float).set_axis(names, axis=1)
     df.insert(0, "experiment", np.arange(len(df)))
     df["scenario_id"] = experiments["scenario"].astype(str).to_numpy()
     df["policy_id"] = experiments["policy"].astype(str).to_numpy()
-    for lab in labels:
-        df[lab] = np.asarray(res[lab], dtype=float)
+    for j, lab in enumerate(labels):
+        df[lab] = np.asarray(res[f"o{j}"], dtype=float)
     df["failed"] = df[labels].isna().any(axis=1)
     if criterion is not None:
         vals = {o: df[o.label(scenario.last_year)].to_numpy() for o in outs}
