@@ -286,9 +286,9 @@ def cmd_run(a: argparse.Namespace) -> int:
     draws = None
     if a.param_draws:  # issue 11: posterior draws x seeds
         from .calibration.history import read_posterior
-        from .resources import shipped_dir
+        from .parameters import PARAMS_FILE
 
-        draws = read_posterior(shipped_dir("calibration") / "posterior.csv", a.param_draws)
+        draws = read_posterior(PARAMS_FILE.parent / "posterior.csv", a.param_draws)
     with Output(a.out, [sc.name for _, sc in loaded], "run", inputs=list(a.files)) as output:
         if not a.force:  # under the lock, before any compute
             for _, sc in loaded:
@@ -329,8 +329,15 @@ def _check_rerun(target: Path, scale: str, seeds: int) -> None:
 
 
 def _warn_uncalibrated() -> None:
-    from .parameters import PARAMS_FILE
+    from .parameters import CALIBRATION_SOURCE, PARAMS_FILE
+    from .resources import CALIBRATION_ENV, calibration_note
 
+    if CALIBRATION_SOURCE == CALIBRATION_ENV and not PARAMS_FILE.is_file():
+        raise InputError(CALIBRATION_ENV, None, str(PARAMS_FILE), "a calibration file (params.yaml) or a folder "
+                                                                 "holding one")
+    note = calibration_note()
+    if note and PARAMS_FILE.is_file():
+        print(note, file=sys.stderr)
     if not PARAMS_FILE.is_file():
         print(f"geese: WARNING: no calibration found at {PARAMS_FILE}; running with the UNCALIBRATED defaults "
               "(the manifest records calibration.applied = false)", file=sys.stderr)
@@ -642,6 +649,7 @@ def cmd_explore(a: argparse.Namespace) -> int:
     from .scenario import raw_with_bases
 
     xp.ema()  # installed?
+    _warn_uncalibrated()
     (f, sc), = _load_all([a.scenario], warn=False)
     doc = raw_with_bases(Path(f))
     lever_texts = DEFAULT_LEVERS if a.levers is None else a.levers

@@ -111,9 +111,9 @@ def _range(text: str, option: str, key: str) -> tuple[float, float]:
 
 def posterior_bounds() -> dict[str, tuple[float, float]]:
     """5-95 % intervals of the shipped posterior draws, by parameter (empty when there is none)."""
-    from .resources import shipped_dir
+    from .parameters import PARAMS_FILE
 
-    path = shipped_dir("calibration") / "posterior.csv"
+    path = PARAMS_FILE.parent / "posterior.csv"  # beside the calibration applied
     if not path.is_file():
         return {}
     df = pd.read_csv(path).drop(columns="draw", errors="ignore")
