@@ -36,9 +36,7 @@ EXIT_INTERNAL = 70
 MAX_SEEDS = 10_000        # as the scenario schema
 MAX_SEED = 2**63 - 1      # root seeds: 0 .. 2^63 - 1
 MAX_BUDGET = 1_000_000
-DEFAULT_CRITERION = "industrial_va_share:northeast:2035 >= industrial_va_share:northeast:2023"
-DEFAULT_LEVERS = ["talent_incentive.northeast.wage_topup=0:0.3", "digitalization.northeast.adoption_subsidy=0:0.5",
-                  "rd_support.northeast.subsidy=0:0.3", "business_environment.northeast.friction_cut=0:0.6"]
+DEFAULT_CRITERION = "industrial_va_share:northeast:2035 >= industrial_va_share:northeast:2023"  # = explore.DEFAULT_CRITERION
 
 
 class _Parser(argparse.ArgumentParser):
@@ -173,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="parameters to sample (default: the calibrated ones over their posterior 5-95 %% interval; "
                          "give the option alone for none)")
     ex.add_argument("--outcomes", nargs="+", metavar="METRIC:REGION[:YEAR]",
-                    default=["industrial_va_share:northeast", "gdp:national"], help="outcomes (year default: the last)")
+                    default=["industrial_va_share:northeast", "gdp:national"],
+                    help="outcomes (year default: the last)")
     ex.add_argument("--criterion", default=DEFAULT_CRITERION, metavar="'OUTCOME OP OUTCOME|NUMBER'",
                     help=f"success criterion for PRIM, OP one of >= > <= < (default: '{DEFAULT_CRITERION}'; "
                          "'none' for no PRIM)")
@@ -642,62 +641,27 @@ def cmd_explore(a: argparse.Namespace) -> int:
 
     from . import __version__
     from . import explore as xp
-    from .parameters import PARAMS_FILE, calibrated_overrides
     from .plots import explore as xplots
     from .results import Output, git_commit
     from .runner import DEFAULT_ROOT_SEED, ReplicatePool, cap_workers, check_scheduler
-    from .scenario import raw_with_bases
 
-    xp.ema()  # installed?
+    plan = xp.prepare(a.scenario, a.levers, a.uncertainties, a.outcomes, a.criterion, a.scenarios, a.policies,
+                      a.seeds, a.scale, a.lever_start, a.min_density)
     _warn_uncalibrated()
-    (f, sc), = _load_all([a.scenario], warn=False)
-    doc = raw_with_bases(Path(f))
-    lever_texts = DEFAULT_LEVERS if a.levers is None else a.levers
-    levers = [xp.parse_lever(t, doc, a.lever_start) for t in lever_texts]
-    if len({lv.key for lv in levers}) != len(levers):
-        dup = next(lv.key for lv in levers if [x.key for x in levers].count(lv.key) > 1)
-        raise InputError("--levers", None, dup, "each lever once")
-    xp.check_lever_bounds(doc, levers, str(f))
-    unc_texts = (sorted(calibrated_overrides()) if PARAMS_FILE.is_file() else []) if a.uncertainties is None \
-        else a.uncertainties
-    uncs = [xp.parse_uncertainty(t) for t in unc_texts]
-    if len({u.name for u in uncs}) != len(uncs):
-        dup = next(u.name for u in uncs if [x.name for x in uncs].count(u.name) > 1)
-        raise InputError("--uncertainties", None, dup, "each parameter once")
-    if not levers and not uncs:
-        raise InputError("--levers", None, "<none>", "at least one lever or uncertainty to sample")
-    if not levers and a.policies is not None:
-        raise InputError("--policies", None, a.policies, "lever samples need --levers")
-    if not uncs and a.scenarios is not None:
-        raise InputError("--scenarios", None, a.scenarios, "uncertainty samples need --uncertainties")
-    n_s = (a.scenarios or 16) if uncs else 1
-    n_p = (a.policies or 8) if levers else 1
-    outcomes = [xp.parse_outcome(o) for o in a.outcomes]
-    crit = None if str(a.criterion).strip().lower() == "none" else xp.parse_criterion(a.criterion)
-    for o in outcomes + (crit.outcomes() if crit else []):
-        if o.year is not None and not sc.first_year < o.year <= sc.last_year:
-            raise InputError("--criterion" if o not in outcomes else "--outcomes", None, o.label(sc.last_year),
-                             f"a year the scenario simulates, {sc.first_year + 1} to {sc.last_year}")
-    if not 0.0 < a.min_density <= 1.0:
-        raise InputError("--min-density", None, a.min_density, "a share in (0, 1]")
-    if n_s * n_p * a.seeds > xp.MAX_EXPERIMENTS:
-        raise InputError("--scenarios", None, f"{n_s} x {n_p} x {a.seeds} seeds",
-                         f"at most {xp.MAX_EXPERIMENTS:,} runs (scenarios x policies x seeds)")
-    everything = outcomes + (crit.outcomes() if crit else [])
-    if all(o.year is not None for o in everything):  # the model is causal: stop at the last year asked about
-        sc = sc.model_copy(update={"years": (sc.first_year, max(o.year for o in everything))})
+    f, sc, crit, levers, uncs = plan.file, plan.scenario, plan.criterion, plan.levers, plan.uncertainties
+    n_s, n_p = plan.n_scenarios, plan.n_policies
+    if a.workers is not None:
+        a.workers = cap_workers(a.workers)
     if a.scheduler:
         check_scheduler(a.scheduler)
     root = a.seed if a.seed is not None else DEFAULT_ROOT_SEED
     name = f"explore-{sc.name}"[:64]
-    n_runs = n_s * n_p * a.seeds
-    with Output(a.out, [name], "explore", inputs=[f]) as output:
+    n_runs = plan.runs
+    with Output(a.out, [name], "explore", inputs=[Path(f)]) as output:
         def fill(tmp: Path) -> None:
             t0 = time.perf_counter()
             with ReplicatePool(cap_workers(a.workers), a.scheduler) as pool:
-                res = xp.explore(sc, doc, levers, uncs, outcomes, crit, pool, n_s, n_p, seeds=a.seeds, scale=a.scale,
-                                 root=root, progress=_progress(n_runs, "explore"), file=str(f),
-                                 min_density=a.min_density)
+                res = plan.execute(pool, root, progress=_progress(n_runs, "explore"))
             failed = int(res.experiments["failed"].sum())
             if failed == len(res.experiments):
                 from .errors import RunError

@@ -37,6 +37,10 @@ from .errors import InputError, did_you_mean
 from .scenario import FIRST_YEAR, HORIZON, Levers, Scenario, scenario_from_dict
 from .sensitivity import Outcome, parse_outcome, parameter_names
 
+DEFAULT_CRITERION = "industrial_va_share:northeast:2035 >= industrial_va_share:northeast:2023"
+DEFAULT_LEVERS = ("talent_incentive.northeast.wage_topup=0:0.3", "digitalization.northeast.adoption_subsidy=0:0.5",
+                  "rd_support.northeast.subsidy=0:0.3", "business_environment.northeast.friction_cut=0:0.6")
+DEFAULT_OUTCOMES = ("industrial_va_share:northeast", "gdp:national")
 OPS = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
 MAX_EXPERIMENTS = 100_000
 DEFAULT_LEVER_START = 2025
@@ -423,3 +427,115 @@ def analyse(ex: Exploration, names: Sequence[str], sample_seed: int = 0, min_den
                          "mass": float(row["mass"]), "restricted_dimensions": int(row["res_dim"]),
                          "rule": f"the step of largest coverage with density >= {min_density:g} "
                                  "(else the densest step)"})
+
+
+# --- one checked plan (the CLI and the Python API) -----------------------------------------------
+
+@dataclass
+class Plan:
+    """Everything `geese explore` needs, checked before any compute (bad input: InputError, exit 2)."""
+
+    file: str
+    scenario: Scenario                  # years cut at the last year an outcome asks about
+    doc: dict                           # the raw scenario with its bases merged in (levers are set here)
+    levers: list[Lever]
+    uncertainties: list[Uncertainty]
+    outcomes: list[Outcome]
+    criterion: Criterion | None
+    n_scenarios: int
+    n_policies: int
+    seeds: int
+    scale: str
+    min_density: float
+
+    @property
+    def runs(self) -> int:
+        return self.n_scenarios * self.n_policies * self.seeds
+
+    def execute(self, pool, root: int | None = None, progress=None) -> Exploration:
+        return explore(self.scenario, self.doc, self.levers, self.uncertainties, self.outcomes, self.criterion, pool,
+                       self.n_scenarios, self.n_policies, seeds=self.seeds, scale=self.scale, root=root,
+                       progress=progress, file=self.file, min_density=self.min_density)
+
+
+def _first_duplicate(names: Sequence[str]) -> str | None:
+    return next((n for n in names if list(names).count(n) > 1), None)
+
+
+def prepare(scenario: str = "baseline", levers: Sequence[str] | None = None,
+            uncertainties: Sequence[str] | None = None, outcomes: Sequence[str] = DEFAULT_OUTCOMES,
+            criterion: str | None = DEFAULT_CRITERION, scenarios: int | None = None, policies: int | None = None,
+            seeds: int = 1, scale: str = "tiny", lever_start: int = DEFAULT_LEVER_START,
+            min_density: float = 0.8) -> Plan:
+    """Check every input of an exploration; ``None`` levers/uncertainties mean the defaults, ``[]`` none."""
+    from pathlib import Path
+
+    from .parameters import PARAMS_FILE, calibrated_overrides
+    from .resources import find_scenario
+    from .scenario import SCALES, load_scenario, raw_with_bases
+
+    ema()  # installed?
+    f = find_scenario(scenario, "SCENARIO")
+    sc = load_scenario(f)
+    doc = raw_with_bases(Path(f))
+    lvs = [parse_lever(t, doc, lever_start) for t in (DEFAULT_LEVERS if levers is None else levers)]
+    dup = _first_duplicate([lv.key for lv in lvs])
+    if dup:
+        raise InputError("--levers", None, dup, "each lever once")
+    check_lever_bounds(doc, lvs, str(f))
+    names = (sorted(calibrated_overrides()) if PARAMS_FILE.is_file() else []) if uncertainties is None else uncertainties
+    uncs = [parse_uncertainty(t) for t in names]
+    dup = _first_duplicate([u.name for u in uncs])
+    if dup:
+        raise InputError("--uncertainties", None, dup, "each parameter once")
+    if not lvs and not uncs:
+        raise InputError("--levers", None, "<none>", "at least one lever or uncertainty to sample")
+    if not lvs and policies is not None:
+        raise InputError("--policies", None, policies, "lever samples need --levers")
+    if not uncs and scenarios is not None:
+        raise InputError("--scenarios", None, scenarios, "uncertainty samples need --uncertainties")
+    for key, n in (("--scenarios", scenarios), ("--policies", policies)):
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 2):
+            raise InputError(key, None, n, "a whole number from 2")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or seeds < 1:
+        raise InputError("--seeds", None, seeds, "a positive whole number")
+    if scale not in SCALES:
+        raise InputError("--scale", None, scale, f"one of {', '.join(SCALES)}")
+    n_s = (scenarios or 16) if uncs else 1
+    n_p = (policies or 8) if lvs else 1
+    outs = [parse_outcome(o) for o in outcomes]
+    crit = None if criterion is None or str(criterion).strip().lower() == "none" else parse_criterion(criterion)
+    for o in outs + (crit.outcomes() if crit else []):
+        if o.year is not None and not sc.first_year < o.year <= sc.last_year:
+            raise InputError("--criterion" if o not in outs else "--outcomes", None, o.label(sc.last_year),
+                             f"a year the scenario simulates, {sc.first_year + 1} to {sc.last_year}")
+    if not 0.0 < min_density <= 1.0:
+        raise InputError("--min-density", None, min_density, "a share in (0, 1]")
+    if n_s * n_p * seeds > MAX_EXPERIMENTS:
+        raise InputError("--scenarios", None, f"{n_s} x {n_p} x {seeds} seeds",
+                         f"at most {MAX_EXPERIMENTS:,} runs (scenarios x policies x seeds)")
+    everything = outs + (crit.outcomes() if crit else [])
+    if all(o.year is not None for o in everything):  # the model is causal: stop at the last year asked about
+        sc = sc.model_copy(update={"years": (sc.first_year, max(o.year for o in everything))})
+    return Plan(str(f), sc, doc, lvs, uncs, outs, crit, n_s, n_p, seeds, scale, min_density)
+
+
+def run(scenario: str = "baseline", *, levers: Sequence[str] | None = None,
+        uncertainties: Sequence[str] | None = None, outcomes: Sequence[str] = DEFAULT_OUTCOMES,
+        criterion: str | None = DEFAULT_CRITERION, scenarios: int | None = None, policies: int | None = None,
+        seeds: int = 1, scale: str = "tiny", workers: int = 1, root_seed: int | None = None,
+        lever_start: int = DEFAULT_LEVER_START, min_density: float = 0.8) -> Exploration:
+    """The Python face of `geese explore` (same inputs as the command line, same one path)::
+
+        from model import explore
+        ex = explore.run("baseline", levers=["talent_incentive.northeast.wage_topup=0:0.3"],
+                         uncertainties=["talent.moving_cost"], scenarios=8, policies=4)
+        ex.experiments, ex.scores, ex.box, ex.box_stats
+    """
+    from .api import main_module_hidden
+    from .runner import ReplicatePool, cap_workers
+
+    plan = prepare(scenario, levers, uncertainties, outcomes, criterion, scenarios, policies, seeds, scale,
+                   lever_start, min_density)
+    with main_module_hidden(), ReplicatePool(cap_workers(workers, "workers")) as pool:
+        return plan.execute(pool, root_seed)

@@ -137,3 +137,15 @@ def test_explore_bad_input(tmp_path, capsys, extra, must):
     for m in must:
         assert m in err, (m, err)
     assert not (tmp_path / "out").exists()
+
+
+def test_explore_python_api_matches_the_cli_inputs():
+    """`model.explore.run` takes the command line's inputs and returns the same analysis objects."""
+    from model import explore
+
+    ex = explore.run("baseline", levers=[], uncertainties=["talent.moving_cost=1:3"], scenarios=2,
+                     outcomes=["gdp:national:2013"], criterion="gdp:national:2013 > 0", workers=1)
+    assert len(ex.experiments) == 2 and ex.experiments["criterion"].eq(1.0).all()
+    assert ex.box_stats == {} or "note" in ex.box_stats  # too few experiments (or one class) for PRIM
+    with pytest.raises(Exception, match="--policies"):
+        explore.run("baseline", levers=[], uncertainties=["talent.moving_cost"], policies=4)
