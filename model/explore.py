@@ -416,12 +416,13 @@ def analyse(ex: Exploration, names: Sequence[str], sample_seed: int = 0, min_den
             continue
         q = [np.nan if v is None or v < 0 else float(v) for v in qp.get(c, [np.nan, np.nan])]
         rows.append({"dimension": c, "box_min": lo, "box_max": hi, "sampled_min": lo0, "sampled_max": hi0,
-                     "qp_lower": q[0], "qp_upper": q[1]})
+                     "qp_lower": q[0], "qp_upper": q[1],
+                     "significant": bool(np.nanmin([*q, np.inf]) < 0.05)})  # Bryant & Lempert quasi-p < 0.05
     traj = traj.rename(columns={"id": "step"})
     traj["chosen"] = traj["step"] == pick
     ex.trajectory = traj[["step", "coverage", "density", "mass", "mean", "res_dim", "chosen"]]
     ex.box = pd.DataFrame(rows, columns=["dimension", "box_min", "box_max", "sampled_min", "sampled_max",
-                                         "qp_lower", "qp_upper"])
+                                         "qp_lower", "qp_upper", "significant"])
     row = traj.loc[traj["step"] == pick].iloc[0]
     ex.box_stats.update({"step": pick, "coverage": float(row["coverage"]), "density": float(row["density"]),
                          "mass": float(row["mass"]), "restricted_dimensions": int(row["res_dim"]),
@@ -517,6 +518,11 @@ def prepare(scenario: str = "baseline", levers: Sequence[str] | None = None,
     everything = outs + (crit.outcomes() if crit else [])
     if all(o.year is not None for o in everything):  # the model is causal: stop at the last year asked about
         sc = sc.model_copy(update={"years": (sc.first_year, max(o.year for o in everything))})
+    year = lambda o: Outcome(o.metric, o.region, o.year or sc.last_year)  # noqa: E731  (one label per outcome)
+    outs = list(dict.fromkeys(year(o) for o in outs))
+    if crit is not None:
+        crit = Criterion(year(crit.left), crit.op, year(crit.right) if isinstance(crit.right, Outcome) else crit.right,
+                         crit.text)
     return Plan(str(f), sc, doc, lvs, uncs, outs, crit, n_s, n_p, seeds, scale, min_density)
 
 

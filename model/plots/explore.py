@@ -83,7 +83,9 @@ def prim_box(box: pd.DataFrame, stats: dict, criterion: str, path: Path) -> Path
         span = r.sampled_max - r.sampled_min
         a, b = (r.box_min - r.sampled_min) / span, (r.box_max - r.sampled_min) / span
         ax.barh(i, 1.0, left=0, color="#e5e5e5", height=0.5)
-        ax.barh(i, b - a, left=a, color="#1f77b4", height=0.5)
+        sig = bool(getattr(r, "significant", True))
+        ax.barh(i, b - a, left=a, color="#1f77b4" if sig else "#aec7e8", height=0.5, hatch=None if sig else "//",
+                edgecolor="#1f77b4")
         ax.text(a, i - 0.3, f"{r.box_min:.3g}", ha="center", va="bottom", fontsize=8, color="#1f77b4")
         ax.text(b, i - 0.3, f"{r.box_max:.3g}", ha="center", va="bottom", fontsize=8, color="#1f77b4")
         ax.text(-0.01, i, f"{r.sampled_min:.3g}", ha="right", va="center", fontsize=7, color="#555555")
@@ -99,8 +101,10 @@ def prim_box(box: pd.DataFrame, stats: dict, criterion: str, path: Path) -> Path
     from matplotlib.patches import Patch
 
     fig.legend(handles=[Patch(color="#e5e5e5", label="sampled range (grey labels)"),
-                        Patch(color="#1f77b4", label="PRIM box (blue labels)")],
-               loc="outside lower center", ncol=2, fontsize=8, frameon=False)
+                        Patch(color="#1f77b4", label="PRIM box (blue labels), quasi-p < 0.05"),
+                        Patch(facecolor="#aec7e8", edgecolor="#1f77b4", hatch="//",
+                              label="restriction not significant (quasi-p >= 0.05)")],
+               loc="outside lower center", ncol=3, fontsize=8, frameon=False)
     sub = (f"coverage {stats.get('coverage', float('nan')):.2f}, density {stats.get('density', float('nan')):.2f}, "
            f"{stats.get('cases_of_interest', '?')} of {stats.get('experiments', '?')} experiments succeed")
     ax.set_title(wrap_text(f"PRIM box where {criterion}", 80) + f"\n{sub}", fontsize=10, fontweight="bold")
