@@ -339,7 +339,8 @@ def explore(scenario: Scenario, doc: dict, levers: Sequence[Lever], uncertaintie
         y = evaluate_cases(cases, outs, pool, seeds, scale, root, progress, tolerate=MODEL_FAILURES)
         return [{f"o{j}": y[i, j] for j in range(len(labels))} for i in range(len(cases))]
 
-    with _quiet_ema(), _evaluator_class()(model, run_batch) as ev:
+    # not under _quiet_ema: the model runs inside (workers=1), and its warnings must reach the caller's filters
+    with _evaluator_class()(model, run_batch) as ev:
         experiments, res = e.perform_experiments(
             model, scenarios=n_scenarios if uncertainties else 0, policies=n_policies if levers else 0,
             evaluator=ev, log_progress=True,
