@@ -69,6 +69,21 @@ def test_efficiency_and_electrification_update():
     assert p[0] == pytest.approx(1.0 * 0.99 + 0.1 * 0.9 / 4.0)
     assert list(energy.efficiency_rate(2020, np.array([1.0]), np.array([2.0]))) == [1.0]
     assert list(energy.efficiency_rate(2021, np.array([1.0]), np.array([2.0]))) == [2.0]
+    pace = {2013: 1.5, 2020: 0.5, 2023: -0.1}
+    assert list(energy.efficiency_rate(2013, np.array([1.0]), np.array([2.0]), pace)) == [1.5]
+    assert list(energy.efficiency_rate(2023, np.array([1.0]), np.array([2.0]), pace)) == [-0.1]
+    assert list(energy.efficiency_rate(2019, np.array([1.0]), np.array([2.0]), pace)) == [1.0]
+    assert list(energy.efficiency_rate(2025, np.array([1.0]), np.array([2.0]), pace)) == [2.0]
+
+
+def test_efficiency_pace_follows_the_sourced_national_energy_intensity_path(data):
+    """NBS communiques: energy use per unit of GDP fell fast 2013-2016, stalled in 2020 and 2022 and rose in
+    2023; the pace averages 1 over 2013-2020 so the calibrated 2012-2020 rates keep their level."""
+    pace = data.efficiency_pace
+    assert sorted(pace) == list(range(2013, 2025))
+    assert np.mean([pace[y] for y in range(2013, 2021)]) == pytest.approx(1.0)
+    assert pace[2015] > 1.5 and pace[2020] < 0.05 and pace[2022] < 0.05 and pace[2023] < 0
+    assert np.mean([pace[y] for y in range(2021, 2025)]) < 0.3   # 2021-2024: ~0.7%/yr vs 3.6%/yr in 2013-2020
 
 
 def test_end_use_drivers():
@@ -272,3 +287,40 @@ def test_a_slightly_higher_baseline_price_never_raises_emissions_at_small_scale(
         lo, hi = (m.recorder.series("emissions") for m in runs)
         assert np.all(hi <= lo + 1e-9), (seed, np.round(hi - lo, 1))
         assert hi[-1] < lo[-1]
+
+
+def _write_results(folder: Path, scale: dict[str, float], seeds=(0, 1)):
+    import pandas as pd
+    rows = []
+    base = {"emissions": {"east": 600.0, "west": 400.0}, "industrial_va_share": {"east": 0.6, "west": 0.4},
+            "gdp": {"east": 600.0, "west": 400.0}, "industrial_va": {"east": 300.0, "west": 200.0},
+            "carbon_cost": {"east": 5.0, "west": 5.0}, "abatement_cost": {"east": 1.0, "west": 1.0}}
+    for metric, by_region in base.items():
+        for year in (2030, 2035):
+            for seed in seeds:
+                vals = {r: v * scale.get(f"{metric}.{r}", 1.0) for r, v in by_region.items()}
+                nat = sum(vals.values()) if metric != "industrial_va_share" else 1.0
+                for region, v in {**vals, "national": nat}.items():
+                    rows.append({"seed": seed, "year": year, "region": region, "metric": metric, "value": v})
+    folder.mkdir(parents=True)
+    pd.DataFrame(rows).to_csv(folder / "timeseries.csv", index=False)
+
+
+def test_carbon_report_prints_cut_cost_and_leakage_for_every_shipped_carbon_scenario(tmp_path, capsys):
+    from model import carbon_report
+    assert "high-carbon" in carbon_report.CARBON_SCENARIOS and "baseline" not in carbon_report.CARBON_SCENARIOS
+    assert "ne-talent" not in carbon_report.CARBON_SCENARIOS          # inherits the baseline's price only
+    _write_results(tmp_path / "baseline", {})
+    # east cuts 120 Mt, west emits 20 Mt more (leakage 1/6); GDP -1%, industry -2%
+    _write_results(tmp_path / "high-carbon", {"emissions.east": 0.8, "emissions.west": 1.05, "gdp.east": 0.99,
+                                               "gdp.west": 0.99, "industrial_va.east": 0.98, "industrial_va.west": 0.98})
+    r = carbon_report.response(carbon_report._load(tmp_path / "baseline"),
+                               carbon_report._load(tmp_path / "high-carbon"), 2030)
+    assert r["co2_cut_mt"] == pytest.approx(100.0) and r["co2_cut_pct"] == pytest.approx(10.0)
+    assert r["gdp_cost_pct"] == pytest.approx(1.0) and r["industry_cost_pct"] == pytest.approx(2.0)
+    assert r["leakage_rate"] == pytest.approx(20 / 120)
+    assert r["regional_co2_mt"] == pytest.approx({"east": -120.0, "west": 20.0})
+    assert carbon_report.main([str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "high-carbon vs baseline" in out and "CO2 cut 10.0%" in out and "leakage rate 0.17" in out
+    assert carbon_report.main([str(tmp_path / "nowhere")]) == 2   # no baseline results: says so, exit 2
