@@ -122,6 +122,26 @@ def test_child_price_path_merges_by_year_unless_replace(tmp_path):
         "energy_intensive": cp.covered()["energy_intensive"]}
 
 
+def test_free_allocation_by_year_merges_with_the_base_and_keeps_its_earlier_years(tmp_path):
+    """high-carbon halves the free share from 2025 only: 2021-2024 stay the baseline's ETS (0.9), so the
+    scenario does not differ from its base before its own first year (no early-change warning)."""
+    from model.scenario_ops import early_changes
+    path = REPO / "scenarios" / "high-carbon.yaml"
+    hc = load_scenario(path)
+    cp = hc.levers.carbon_price
+    assert cp.free_share(2021) == 0.9 and cp.free_share(2024) == 0.9 and cp.free_share(2025) == 0.5
+    assert policy_for_year(hc, 2023, REGIONS).free_allocation == 0.9
+    assert policy_for_year(hc, 2030, REGIONS).free_allocation == 0.5
+    assert early_changes(path, hc) == []
+    sc = scenario_from_dict({"name": "t", "levers": {"carbon_price": {"path": {2021: 50},
+                                                                      "free_allocation": {"2026": 0.2, 2030: 0.0}}}})
+    fa = sc.levers.carbon_price
+    assert [fa.free_share(y) for y in (2021, 2026, 2029, 2030, 2035)] == [0.2, 0.2, 0.2, 0.0, 0.0]
+    child = tmp_path / "c.yaml"
+    child.write_text("name: c\nbase: baseline\nlevers:\n  carbon_price:\n    free_allocation: 0.3\n")
+    assert load_scenario(child).levers.carbon_price.free_share(2022) == 0.3   # a share replaces the base's
+
+
 def test_baseline_coverage_is_existing_policy():
     sc = load_scenario(REPO / "scenarios" / "baseline.yaml")
     p20, p21, p25 = (policy_for_year(sc, y, REGIONS) for y in (2020, 2021, 2025))
@@ -137,6 +157,14 @@ def test_baseline_coverage_is_existing_policy():
     ("carbon_price: {path: {2030: 50}, coverage: {steel: {from: 2025}}}", ["levers.carbon_price.coverage", "steel"]),
     ("carbon_price: {path: {2030: 50}, coverage: {power: {from: 2040}}}",
      ["levers.carbon_price.coverage.power.from", "2040", "inside the run [2012, 2035]"]),
+    ("carbon_price: {path: {2040: 50}}", ["levers.carbon_price.path", "2040", "2035"]),
+    ("carbon_price: {path: {2030: high}}", ["levers.carbon_price.path[2030]", "high", "valid number"]),
+    ("carbon_price: {path: {2030: 50}, coverage: {power: {from: 2025, share: 1.5}}}",
+     ["levers.carbon_price.coverage.power.share", "1.5", "less than or equal to 1"]),
+    ("carbon_price: {path: {2030: 50}, free_allocation: {2025: 1.5}}",
+     ["levers.carbon_price.free_allocation", "2025", "less than or equal to 1"]),
+    ("carbon_price: {path: {2030: 50}, free_allocation: {later: 0.5}}",
+     ["levers.carbon_price.free_allocation", "later", "valid integer"]),
 ])
 def test_bad_carbon_lever_is_one_line_exit_2_nothing_written(tmp_path, capsys, body, must):
     path = tmp_path / "bad.yaml"
