@@ -228,3 +228,26 @@ def test_chain_sourcing_lever_raises_local_procurement():
     assert np.all(lever.world.local_procurement[ne] > base.world.local_procurement[ne] + 0.05)
     others = [r for r in range(base.data.n) if r != ne]
     np.testing.assert_allclose(lever.world.local_procurement[others], base.world.local_procurement[others])
+
+
+def test_congestion_penalises_a_region_that_outgrows_the_nation_and_adds_nothing_in_2012():
+    from model.mechanisms import location
+    s12 = np.array([0.57, 0.16, 0.18, 0.09])
+    same = location.congestion(s12 * 1000.0, s12, 0.1)
+    np.testing.assert_allclose(same, 1.0)                       # 2012 shares: no congestion anywhere
+    grown = location.congestion(np.array([0.67, 0.14, 0.15, 0.04]) * 1000.0, s12, 0.1)
+    assert grown[0] < 1.0 < grown[3]                            # the east pays, the shrinking northeast gains
+    np.testing.assert_allclose(grown[0], (0.67 / 0.57) ** -0.1)
+    np.testing.assert_allclose(location.congestion(np.array([6.7, 1.4, 1.5, 0.4]), s12, 0.0), 1.0)  # off
+
+
+def test_congestion_slows_the_concentration_of_value_added_in_the_east():
+    from model.model import FlyingGeeseModel
+
+    def east_share(gc: float) -> float:
+        m = FlyingGeeseModel(None, seed=3, scale="tiny", params={"location.congestion_elasticity": gc})
+        for _ in range(12):
+            m.step()
+        va = np.bincount(m.firms.region, weights=m.firms.weight * m.firms.value_added, minlength=4)
+        return va[0] / va.sum()
+    assert east_share(0.3) < east_share(0.0) - 0.005
