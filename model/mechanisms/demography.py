@@ -446,9 +446,9 @@ class Population:
     def tilted(self, nonlf: np.ndarray, population: np.ndarray, target: np.ndarray, ages: np.ndarray) -> np.ndarray:
         """[region, age, sex] 2012 dependants: children (0-19) and the elderly (60+) as shares of the region's
         whole population, tilt x the national share (census ratios; tilts renormalised to a population-weighted
-        mean of 1), working-age dependants the rest of the region's non-labour-force total. Where the two
-        groups do not fit (a region whose labour force is a large share of its people) both are scaled down
-        to fit and no working-age dependant is left. Scaling the tilted pyramid as a whole instead inflated
+        mean of 1), working-age dependants the rest of the region's non-labour-force total. Where that rest
+        is below the national share of working-age dependants (central and west, whose labour force is a large
+        share of their people), the tilted pyramid is scaled to the region's total as a whole. Scaling the tilted pyramid as a whole instead inflated
         the elderly of a region with few children: the northeast's 65+ share was 1.22 x the nation's in 2012
         against the census ratio of 1.02 (65+) to 1.06 (60+)."""
         young, old = ages < self.entry_age, ages >= 60
@@ -459,13 +459,21 @@ class Population:
             t = tilt / (tilt @ population / total)
             groups.append((mask, nonlf[mask], t * population * nonlf[mask].sum() / total))
         both = groups[0][2] + groups[1][2]
-        fit = np.minimum(1.0, target / np.maximum(both, 1e-12))
         out = np.zeros((self.R,) + nonlf.shape)
         for mask, block, mass in groups:
-            out[:, mask, :] = block[None] / max(block.sum(), 1e-12) * (mass * fit)[:, None, None]
-        rest = np.maximum(target - both * fit, 0.0)
+            out[:, mask, :] = block[None] / max(block.sum(), 1e-12) * mass[:, None, None]
+        rest = target - both
         block = nonlf[mid]
-        out[:, mid, :] = block[None] / max(block.sum(), 1e-12) * rest[:, None, None]
+        out[:, mid, :] = block[None] / max(block.sum(), 1e-12) * np.maximum(rest, 0.0)[:, None, None]
+        # Where children and the elderly leave less than the national share of working-age dependants, the
+        # whole tilted pyramid is scaled to the region's total instead (it keeps some working-age dependants).
+        tilt = np.ones((self.R, len(ages)))
+        tilt[:, young] = self.tilt_children[:, None]
+        tilt[:, old] = self.tilt_elderly[:, None]
+        whole = nonlf[None, :, :] * tilt[:, :, None]
+        whole *= (target / whole.sum(axis=(1, 2)))[:, None, None]
+        scaled = rest < target * block.sum() / max(nonlf.sum(), 1e-12)
+        out[scaled] = whole[scaled]
         return out
 
     # -------------------------------------------------------------------------------- accounts
