@@ -10,8 +10,8 @@ Residents are split in two (issue 9, item 7):
 Population_r = sum_a,s D[r, a, s] + sum_{j in r} W_j. The 2012 regional totals are the sourced data
 exactly: D_r,2012 = population_2012_r - labour force_r,2012, shaped by the 2010 census pyramid (rolled
 forward to 2012) with regional child/elderly tilts: children 0-19 and the elderly 60+ are the census
-shares of the region's whole population (tilt x national share), working-age dependants the rest
-(``Population.tilted``).
+shares of the region's whole population (tilt x national share), working-age dependants the rest; a region
+whose rest would fall below the national proportion keeps the whole-pyramid scaling (``Population.tilted``).
 
 Each year t, in this order (Preston, Heuveline & Guillot 2001, ch. 6):
 
