@@ -9,7 +9,9 @@ Residents are split in two (issue 9, item 7):
 
 Population_r = sum_a,s D[r, a, s] + sum_{j in r} W_j. The 2012 regional totals are the sourced data
 exactly: D_r,2012 = population_2012_r - labour force_r,2012, shaped by the 2010 census pyramid (rolled
-forward to 2012) with regional child/elderly tilts.
+forward to 2012) with regional child/elderly tilts: children 0-19 and the elderly 60+ are the census
+shares of the region's whole population (tilt x national share), working-age dependants the rest; a region
+whose rest would fall below the national proportion keeps the whole-pyramid scaling (``Population.tilted``).
 
 Each year t, in this order (Preston, Heuveline & Guillot 2001, ch. 6):
 
@@ -429,21 +431,50 @@ class Population:
             [1.0 - self.phi, self.phi])
         nonlf = np.maximum(nonlf, 0.0)
         ages = np.arange(N_AGES)
-        tilt = np.ones((self.R, N_AGES))
-        tilt[:, ages < self.entry_age] = self.tilt_children[:, None]
-        tilt[:, ages >= 60] = self.tilt_elderly[:, None]
-        dep = nonlf[None, :, :] * tilt[:, :, None]
         target = population_2012 - lf.sum(axis=1)
         if np.any(target <= 0):
             raise InputError("<parameters>", "labour.workforce_2012", float(round(lf_nat.sum() / 1e6, 1)),
                              "the labour force must stay below every region's 2012 population")
-        dep *= (target / dep.sum(axis=(1, 2)))[:, None, None]
+        dep = self.tilted(nonlf, population_2012, target, ages)
         # Students (ages 20-21) are a share of the non-labour-force mass there.
         inactive = (1.0 - self.participation) * (1.0 - self.student_share)
         stu_frac = self.student_share / (self.student_share + inactive)
         self.students = dep[:, self.entry_age:self.grad_age, :] * stu_frac
         dep[:, self.entry_age:self.grad_age, :] -= self.students
         self.dep = dep
+
+    def tilted(self, nonlf: np.ndarray, population: np.ndarray, target: np.ndarray, ages: np.ndarray) -> np.ndarray:
+        """[region, age, sex] 2012 dependants: children (0-19) and the elderly (60+) as shares of the region's
+        whole population, tilt x the national share (census ratios; tilts renormalised to a population-weighted
+        mean of 1), working-age dependants the rest of the region's non-labour-force total. Where that rest
+        is below the national share of working-age dependants (central and west, whose labour force is a large
+        share of their people), the tilted pyramid is scaled to the region's total as a whole. Scaling the tilted pyramid as a whole instead inflated
+        the elderly of a region with few children: the northeast's 65+ share was 1.22 x the nation's in 2012
+        against the census ratio of 1.02 (65+) to 1.06 (60+)."""
+        young, old = ages < self.entry_age, ages >= 60
+        mid = ~(young | old)
+        total = population.sum()
+        groups = []
+        for mask, tilt in ((young, self.tilt_children), (old, self.tilt_elderly)):  # two age groups
+            t = tilt / (tilt @ population / total)
+            groups.append((mask, nonlf[mask], t * population * nonlf[mask].sum() / total))
+        both = groups[0][2] + groups[1][2]
+        out = np.zeros((self.R,) + nonlf.shape)
+        for mask, block, mass in groups:
+            out[:, mask, :] = block[None] / max(block.sum(), 1e-12) * mass[:, None, None]
+        rest = target - both
+        block = nonlf[mid]
+        out[:, mid, :] = block[None] / max(block.sum(), 1e-12) * np.maximum(rest, 0.0)[:, None, None]
+        # Where children and the elderly leave less than the national share of working-age dependants, the
+        # whole tilted pyramid is scaled to the region's total instead (it keeps some working-age dependants).
+        tilt = np.ones((self.R, len(ages)))
+        tilt[:, young] = self.tilt_children[:, None]
+        tilt[:, old] = self.tilt_elderly[:, None]
+        whole = nonlf[None, :, :] * tilt[:, :, None]
+        whole *= (target / whole.sum(axis=(1, 2)))[:, None, None]
+        scaled = rest < target * block.sum() / max(nonlf.sum(), 1e-12)
+        out[scaled] = whole[scaled]
+        return out
 
     # -------------------------------------------------------------------------------- accounts
     def residents(self, labour_force: np.ndarray) -> np.ndarray:
