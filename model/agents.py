@@ -42,7 +42,10 @@ class ArrayAgentSet:
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop every row where ``mask`` is False."""
-        self.data = {k: v[mask] for k, v in self.data.items()}
+        # one index array for all columns; ``take`` along rows is much faster than a boolean mask on the
+        # 2-D columns (location_match) and somewhat faster on the 1-D ones; the same rows in the same order
+        idx = np.flatnonzero(mask)
+        self.data = {k: v.take(idx, axis=0) for k, v in self.data.items()}
 
     def append(self, **cols: np.ndarray) -> None:
         n = len(cols["uid"])
