@@ -10,8 +10,81 @@ from __future__ import annotations
 import numpy as np
 
 
+class _Columns(dict):
+    """The column dict of an agent set. Reaching a column through it (``agents.data["region"]``, which
+    may write to it in place) drops that column's cached index copy (``ArrayAgentSet.__getattr__``)."""
+
+    __slots__ = ("_index",)
+
+    def __init__(self, cols: dict, index: dict):
+        super().__init__(cols)
+        self._index = index
+
+    def __getitem__(self, key):
+        self._index.pop(key, None)
+        return dict.__getitem__(self, key)
+
+    def __setitem__(self, key, value):
+        self._index.pop(key, None)
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key):
+        self._index.pop(key, None)
+        dict.__delitem__(self, key)
+
+    def _drop_all(self):
+        self._index.clear()
+
+    def items(self):
+        self._drop_all()
+        return dict.items(self)
+
+    def values(self):
+        self._drop_all()
+        return dict.values(self)
+
+    def get(self, key, default=None):
+        self._index.pop(key, None)
+        return dict.get(self, key, default)
+
+    def pop(self, *args):
+        self._drop_all()
+        return dict.pop(self, *args)
+
+    def update(self, *args, **kw):
+        self._drop_all()
+        dict.update(self, *args, **kw)
+
+    def setdefault(self, *args):
+        self._drop_all()
+        return dict.setdefault(self, *args)
+
+    def popitem(self):
+        self._drop_all()
+        return dict.popitem(self)
+
+    def clear(self):
+        self._drop_all()
+        dict.clear(self)
+
+    def __ior__(self, other):
+        self._drop_all()
+        return dict.__ior__(self, other)
+
+    def __reduce__(self):  # pickles as a plain dict (the cache is rebuilt on use)
+        return (dict, (dict(self.items()),))
+
+
 class ArrayAgentSet:
-    """A table of agents with fixed columns; rows are added by ``append`` and removed by ``keep``."""
+    """A table of agents with fixed columns; rows are added by ``append`` and removed by ``keep``.
+
+    Reading a narrow integer column as an attribute (``firms.region``, ``talent.age``: int8/int16 in
+    ``data``) gives a read-only ``intp`` copy with the same values, cached until the column is next
+    reached through ``data`` or the rows change: numpy converts narrow index arrays to ``intp`` on every
+    gather (``table[firms.region]``) and ``bincount``, which at full scale cost more than the gathers.
+    Write to a column only through ``data`` (``firms.data["region"][i] = r``), as the mechanisms do; a
+    write through the attribute raises (read-only).
+    """
 
     columns: dict[str, np.dtype] = {}
 
@@ -26,14 +99,44 @@ class ArrayAgentSet:
         self.data = {k: np.ascontiguousarray(cols[k], dtype=dt) for k, dt in self.columns.items()}
         self._next_id = int(self.data["uid"].max()) + 1 if len(self.data["uid"]) else 0
 
+    @property
+    def data(self) -> dict[str, np.ndarray]:
+        return self.__dict__["_data"]
+
+    @data.setter
+    def data(self, cols: dict[str, np.ndarray]) -> None:
+        index = self.__dict__.setdefault("_index", {})
+        index.clear()
+        self.__dict__["_data"] = _Columns(cols, index)
+
     def __len__(self) -> int:
-        return len(self.data["uid"])
+        return len(dict.__getitem__(self.__dict__["_data"], "uid"))
 
     def __getattr__(self, name: str) -> np.ndarray:
+        d = self.__dict__
         try:
-            return self.__dict__["data"][name]
+            v = dict.__getitem__(d["_data"], name)
         except KeyError:
             raise AttributeError(name) from None
+        if v.dtype.kind not in "iu" or v.dtype.itemsize >= np.dtype(np.intp).itemsize:
+            return v
+        index = d["_index"]
+        c = index.get(name)
+        if c is None:
+            c = v.astype(np.intp)
+            c.flags.writeable = False
+            index[name] = c
+        return c
+
+    def __getstate__(self):
+        return {"_data": dict(dict.items(self.__dict__["_data"])),
+                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index")}}
+
+    def __setstate__(self, state):
+        state = dict(state)
+        cols = state.pop("_data")
+        self.__dict__.update(state)
+        self.data = cols
 
     def new_ids(self, n: int) -> np.ndarray:
         ids = np.arange(self._next_id, self._next_id + n, dtype=np.int64)
@@ -45,7 +148,7 @@ class ArrayAgentSet:
         # one index array for all columns; ``take`` along rows is much faster than a boolean mask on the
         # 2-D columns (location_match) and somewhat faster on the 1-D ones; the same rows in the same order
         idx = np.flatnonzero(mask)
-        self.data = {k: v.take(idx, axis=0) for k, v in self.data.items()}
+        self.data = {k: v.take(idx, axis=0) for k, v in dict.items(self.data)}
 
     def append(self, **cols: np.ndarray) -> None:
         n = len(cols["uid"])
@@ -53,7 +156,7 @@ class ArrayAgentSet:
             raise ValueError(f"append needs exactly the columns {sorted(self.columns)}")
         if any(len(v) != n for v in cols.values()):
             raise ValueError("append: columns differ in length")
-        self.data = {k: np.concatenate([v, np.asarray(cols[k], dtype=v.dtype)]) for k, v in self.data.items()}
+        self.data = {k: np.concatenate([v, np.asarray(cols[k], dtype=v.dtype)]) for k, v in dict.items(self.data)}
 
 
 class Firms(ArrayAgentSet):
