@@ -87,6 +87,7 @@ class ArrayAgentSet:
     """
 
     columns: dict[str, np.dtype] = {}
+    HEADROOM = 0.125  # spare rows after ``keep``, for the year's ``append`` (entrants are a few % a year)
 
     def __init__(self, **cols: np.ndarray):
         missing = set(self.columns) - set(cols)
@@ -130,7 +131,7 @@ class ArrayAgentSet:
 
     def __getstate__(self):
         return {"_data": dict(dict.items(self.__dict__["_data"])),
-                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index")}}
+                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf")}}
 
     def __setstate__(self, state):
         state = dict(state)
@@ -144,11 +145,21 @@ class ArrayAgentSet:
         return ids
 
     def keep(self, mask: np.ndarray) -> None:
-        """Drop every row where ``mask`` is False."""
-        # one index array for all columns; ``take`` along rows is much faster than a boolean mask on the
-        # 2-D columns (location_match) and somewhat faster on the 1-D ones; the same rows in the same order
+        """Drop every row where ``mask`` is False.
+
+        The kept rows go, in order, into new buffers with ``HEADROOM`` spare rows, so the year's
+        ``append`` writes the new rows in place instead of copying every column again. One index array
+        for all columns (``take`` along rows is much faster than a boolean mask on the 2-D columns)."""
         idx = np.flatnonzero(mask)
-        self.data = {k: v.take(idx, axis=0) for k, v in dict.items(self.data)}
+        k = len(idx)
+        cap = k + max(int(self.HEADROOM * k), 16)
+        data, bufs = {}, {}
+        for name, v in dict.items(self.data):
+            buf = np.empty((cap,) + v.shape[1:], dtype=v.dtype)
+            np.take(v, idx, axis=0, out=buf[:k], mode="clip")  # idx is in range; "clip" writes out unbuffered
+            bufs[name], data[name] = buf, buf[:k]
+        self.data = data
+        self.__dict__["_buf"] = bufs
 
     def append(self, **cols: np.ndarray) -> None:
         n = len(cols["uid"])
@@ -156,7 +167,22 @@ class ArrayAgentSet:
             raise ValueError(f"append needs exactly the columns {sorted(self.columns)}")
         if any(len(v) != n for v in cols.values()):
             raise ValueError("append: columns differ in length")
-        self.data = {k: np.concatenate([v, np.asarray(cols[k], dtype=v.dtype)]) for k, v in dict.items(self.data)}
+        n0 = len(self)
+        bufs = self.__dict__.get("_buf", {})
+        data = {}
+        for name, v in dict.items(self.data):
+            add = np.asarray(cols[name], dtype=v.dtype)
+            buf = bufs.pop(name, None)
+            # in place only while the column is still the prefix of its buffer (a mechanism may have replaced it)
+            if (buf is not None and v.base is buf and v.shape[0] == n0 and len(buf) >= n0 + n
+                    and add.shape[1:] == v.shape[1:] and v.ctypes.data == buf.ctypes.data):
+                buf[n0:n0 + n] = add
+                data[name] = buf[:n0 + n]
+                bufs[name] = buf
+            else:
+                data[name] = np.concatenate([v, add])
+        self.data = data
+        self.__dict__["_buf"] = bufs
 
 
 class Firms(ArrayAgentSet):
