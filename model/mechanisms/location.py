@@ -91,7 +91,7 @@ def step(model: Sim) -> None:
     if len(idx) == 0:
         return
     revenue, cost = profit_parts(model, idx)
-    sub = pol.relocation_subsidy[:, f.sector[idx]].T
+    sub = pol.relocation_subsidy.T.take(f.sector[idx], axis=0)  # [firm, region]; take: fast row gather
     hor = horizon(P["capital.interest_rate"], P["entry_exit.exit_hazard"], P["location.gap_persistence"])
     cur, s_i, va_i = f.region[idx], f.sector[idx], f.value_added[idx]
     args = (P["location.profit_sensitivity"], P["location.relocation_cost"], sub, hor, f.location_match[idx],
