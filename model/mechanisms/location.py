@@ -94,7 +94,7 @@ def step(model: Sim) -> None:
     sub = pol.relocation_subsidy.T.take(f.sector[idx], axis=0)  # [firm, region]; take: fast row gather
     hor = horizon(P["capital.interest_rate"], P["entry_exit.exit_hazard"], P["location.gap_persistence"])
     cur, s_i, va_i = f.region[idx], f.sector[idx], f.value_added[idx]
-    args = (P["location.profit_sensitivity"], P["location.relocation_cost"], sub, hor, f.location_match[idx],
+    args = (P["location.profit_sensitivity"], P["location.relocation_cost"], sub, hor, f.location_match.take(idx, axis=0),
             P["location.match_weight"], P["location.gain_clip"], P["location.min_relative_scale"])
     # Expectations: the wages and land prices this sector's expected moves would bring (one fixed-point step).
     p0 = probabilities(utilities(revenue - cost, cur, va_i, *args))
@@ -105,7 +105,7 @@ def step(model: Sim) -> None:
                                          P["location.land_supply_elasticity"], d_l, w.labour_supply.sum(axis=1),
                                          P["location.expected_wage_response"])
     expo = production.revenue_wage_elasticity(w.beta)
-    profit = revenue * x_wage[s_i] ** -expo[s_i][:, None] - cost * x_land[s_i]
+    profit = revenue * x_wage.take(s_i, axis=0) ** -expo[s_i][:, None] - cost * x_land.take(s_i, axis=0)
     dest = draw(rng, probabilities(utilities(profit, cur, va_i, *args)))
     moved = dest != cur
     mi = idx[moved]
