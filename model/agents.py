@@ -78,8 +78,8 @@ class _Columns(dict):
 class ArrayAgentSet:
     """A table of agents with fixed columns; rows are added by ``append`` and removed by ``keep``.
 
-    Reading a narrow integer column as an attribute (``firms.region``, ``talent.age``: int8/int16 in
-    ``data``) gives a read-only ``intp`` copy with the same values, cached until the column is next
+    Reading an index column (``index_columns``: ``firms.region``, ``talent.age``, int8/int16 in ``data``)
+    as an attribute gives a read-only ``intp`` copy with the same values, cached until the column is next
     reached through ``data`` or the rows change: numpy converts narrow index arrays to ``intp`` on every
     gather (``table[firms.region]``) and ``bincount``, which at full scale cost more than the gathers.
     Write to a column only through ``data`` (``firms.data["region"][i] = r``), as the mechanisms do; a
@@ -88,6 +88,8 @@ class ArrayAgentSet:
 
     columns: dict[str, np.dtype] = {}
     HEADROOM = 0.125  # spare rows after ``keep``, for the year's ``append`` (entrants are a few % a year)
+    # narrow integer columns read as a cached intp copy: those the mechanisms use as indices every year
+    index_columns: frozenset[str] = frozenset()
 
     def __init__(self, **cols: np.ndarray):
         missing = set(self.columns) - set(cols)
@@ -119,7 +121,7 @@ class ArrayAgentSet:
             v = dict.__getitem__(d["_data"], name)
         except KeyError:
             raise AttributeError(name) from None
-        if v.dtype.kind not in "iu" or v.dtype.itemsize >= np.dtype(np.intp).itemsize:
+        if name not in self.index_columns:
             return v
         index = d["_index"]
         c = index.get(name)
@@ -216,6 +218,7 @@ class Firms(ArrayAgentSet):
         "weight": np.dtype(np.float64),          # real firms per agent
         "location_match": np.dtype(np.float64),  # [firm, region] persistent match with each region (location.py)
     }
+    index_columns = frozenset({"region", "sector"})
 
 
 class Talent(ArrayAgentSet):
@@ -233,3 +236,4 @@ class Talent(ArrayAgentSet):
         "newcomer": np.dtype(np.bool_),  # entered the workforce this year: chooses a region for sure
         "weight": np.dtype(np.float64),  # people per agent
     }
+    index_columns = frozenset({"region", "skill", "age"})
