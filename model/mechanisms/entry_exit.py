@@ -145,7 +145,9 @@ def anchor_incumbents(rng: np.random.Generator, cell: np.ndarray, e_cell: np.nda
         todo = out < 0
         if not todo.any() or len(key) == 0:
             break
-        order = np.argsort(key, kind="stable")
+        # the same stable order from a narrow copy of the key: numpy radix-sorts 8- and 16-bit integers
+        narrow = key.astype(np.int16) if len(key) and 0 <= key.min() and key.max() < 2**15 else key
+        order = np.argsort(narrow, kind="stable")
         sorted_key = key[order]
         lo = np.searchsorted(sorted_key, e_key[todo], side="left")
         hi = np.searchsorted(sorted_key, e_key[todo], side="right")

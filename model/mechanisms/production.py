@@ -274,7 +274,7 @@ def profit_parts(model: Sim, idx: np.ndarray, charges: np.ndarray | None = None)
             / (1.0 - w.beta[None, :])).T                                                    # [s, r]
     k = f.capital[idx]
     firm = (f.wedge[idx] + w.log_x[s] + w.rho[s] * (f.quality[idx] + np.log(f.tfp[idx]) + w.alpha[s] * np.log(k)))
-    net = np.exp(firm / (1.0 - beta))[:, None] * np.exp(cell)[s]
+    net = np.exp(firm / (1.0 - beta))[:, None] * np.exp(cell).take(s, axis=0)  # take: rows of the [s, r] table, fast
     if charges is not None:
         net = net * np.maximum(1.0 - charges / w.price[s][:, None], 0.0) ** (1.0 / (1.0 - beta))[:, None]
     return (1.0 - beta)[:, None] * net, (fr_r * w.user_cost)[None, :] * k[:, None]
