@@ -97,7 +97,7 @@ def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np
     e_region = (e_cell // S).astype(np.int8)
     # an imperfect copy of the own permanent TFP of a random incumbent of the cell (of the sector if empty)
     parent = anchor_incumbents(rng, cell, e_cell, f.sector.astype(np.int64), e_sector.astype(np.int64))
-    log_perm = np.log(f.tfp) - f.tfp_shock
+    log_perm = np.log(f.tfp) - f.tfp_shock - f.tfp_premium  # the parent's tail premium is not copied
     base = np.where(parent >= 0, log_perm[np.maximum(parent, 0)], log_perm.mean() if len(f) else 0.0)
     log_a = entrant_log_tfp(base, P["entry_exit.entrant_tfp_gap"], P["entry_exit.entrant_tfp_sigma"],
                             rng.normal(0.0, 1.0, ne))
