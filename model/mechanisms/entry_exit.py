@@ -4,7 +4,13 @@ Exit (one draw per firm): a firm exits with probability
 
     q_i = 1 - (1 - entry_exit.exit_hazard)(1 - entry_exit.exit_after_losses [loss streak >= L])
 
-with L = entry_exit.loss_years_to_exit. The loss streak counts consecutive years of negative *net*
+with L = entry_exit.loss_years_to_exit, scaled by the firm's size (exit rates fall with size: Evans 1987;
+Dunne, Roberts and Samuelson 1989; large loss-making Chinese firms are kept alive longer, Tan, Huang and
+Woo 2016) so that the mean over firms is unchanged:
+
+    q_i <- min(q_i z_i, 1),   z_i = s_i^-e / mean(s^-e),   s_i = VA_i / median VA,   e = entry_exit.exit_size_elasticity
+
+With the Zipf tail of firm sizes (production.py) this keeps a single giant from vanishing by bad luck. The loss streak counts consecutive years of negative *net*
 profit: operating profit after carbon and digital running costs, less the firm's own R&D and digital
 adoption spending (``Firms.intangible``). Sustained losses, whatever their cause, end a firm (Jovanovic
 1982; Hopenhayn 1992). Its capital (after depreciation) is stranded.
@@ -49,7 +55,7 @@ from . import production
 PARAMETERS = ("entry_exit.exit_hazard", "entry_exit.exit_after_losses", "entry_exit.loss_years_to_exit",
               "entry_exit.entrant_tfp_gap", "entry_exit.entrant_tfp_sigma",
               "capital.depreciation", "carbon.relative_intensity", "carbon.electricity_share",
-              "entry_exit.initial_age_max")
+              "entry_exit.initial_age_max", "entry_exit.exit_size_elasticity")
 
 
 def init(model: Sim) -> None:
@@ -63,7 +69,8 @@ def step(model: Sim) -> None:
     P, f = model.params, model.firms
     R = model.data.n
     out = exits(model.rng, f.loss_years, P["entry_exit.exit_hazard"], P["entry_exit.exit_after_losses"],
-                int(P["entry_exit.loss_years_to_exit"]))
+                int(P["entry_exit.loss_years_to_exit"]),
+                size_factor(f.value_added, P["entry_exit.exit_size_elasticity"]))
     delta = P["capital.depreciation"]
     k_all = f.capital + f.abatement_capital  # abatement capital is stranded with the firm (carbon.py)
     model.year_stats["stranded"] = np.bincount(f.region[out], weights=(f.weight * k_all * (1 - delta))[out],
@@ -117,9 +124,22 @@ def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np
                 **production.entrant_columns(model, ne))
 
 
+def size_factor(value_added: np.ndarray, elasticity: float) -> np.ndarray:
+    """z_i = s_i^-e / mean(s^-e), s_i = VA_i / median VA (clipped to [0.01, 1e4]; firms with no VA yet count as
+    0.01): exit risk relative to the average firm, falling with size and averaging one over firms."""
+    if elasticity == 0.0 or len(value_added) == 0:
+        return np.ones(len(value_added))
+    pos = value_added > 0
+    med = np.median(value_added[pos]) if pos.any() else 1.0
+    x = np.clip(np.where(pos, value_added / med, 0.01), 0.01, 1e4) ** (-elasticity)
+    return x / x.mean()
+
+
 def exits(rng: np.random.Generator, loss_years: np.ndarray, hazard: float, after_losses: float,
-          loss_limit: int) -> np.ndarray:
+          loss_limit: int, size: np.ndarray | None = None) -> np.ndarray:
     q = 1.0 - (1.0 - hazard) * (1.0 - after_losses * (loss_years >= loss_limit))
+    if size is not None:
+        q = np.minimum(q * size, 1.0)
     return rng.random(len(loss_years)) < q
 
 

@@ -43,6 +43,12 @@ and the marginal net return on capital alpha rho N / K falls as it grows (``marg
 After labour-market rationing (labour_market.py) the composite falls to phi_L L (one factor per
 cell) and revenue to R phi_L^beta. Real value added is R_i / P_s (the sector deflator), nominal R_i.
 
+2012 sizes: each cell's data value added is shared over its agents in proportion to z_i, a lognormal body
+(production.firm_size_sigma) with a Pareto upper tail of index zeta = production.firm_size_tail_index above its
+1 - p quantile (p = production.firm_size_tail_share; ``firm_sizes``), drawn at stratified quantiles u_i. The
+TFP that the tail adds over the lognormal quantile of the same draw, theta_i = (1/rho - 1) ln(z_i / z_body,i),
+is the firm's permanent premium (``Firms.tfp_premium``; ``tail_premium``; innovation.py leaves it alone).
+
 2012: P_s = 1 and R_i the data value added. Each firm's marginal net return on capital equals rho0
 everywhere (a spatial equilibrium): alpha rho lambda_i R_i / K_i = F_r u_r + rho0, so firm i's profit share is
 lambda_i (1 - rho + alpha rho rho0 / (F_r u_r + rho0)); rho0 sets the value-added weighted mean to
@@ -199,7 +205,8 @@ def tail_premium(u: np.ndarray, size: np.ndarray, sigma: float, rho: np.ndarray)
     that puts the firm in the tail; it is 0 in the body.
     """
     u = np.clip(u, 1e-12, 1.0 - 1e-12)
-    return (1.0 / rho - 1.0) * np.maximum(np.log(size) - sigma * ndtri(u), 0.0)
+    excess = np.log(size) - sigma * ndtri(u)
+    return (1.0 / rho - 1.0) * np.where(excess > 1e-9, excess, 0.0)  # exactly 0 in the body (no rounding dust)
 
 
 def entrant_columns(model: Sim, n: int) -> dict[str, np.ndarray]:
