@@ -91,7 +91,8 @@ def test_firm_sizes_have_a_lognormal_body_and_a_pareto_tail():
     assert facts.hill_index(production.firm_sizes(u, 1.1, 0.0, 1.1), 0.05) > 1.8  # pure lognormal: thin
     theta = production.tail_premium(u, z, 1.1, np.full(n, 5 / 6))
     assert np.all(theta[body] == 0)
-    np.testing.assert_allclose(theta[tail], 0.2 * (np.log(z[tail]) - 1.1 * ndtri(u[tail])))
+    np.testing.assert_allclose(theta[tail], 0.2 * (np.log(z[tail]) - 1.1 * ndtri(u[tail])), atol=1e-12)
+    assert np.all(theta[tail] > 0)
 
 
 def test_2012_sizes_keep_the_cell_totals_and_put_the_tail_in_the_facts_band():
@@ -162,6 +163,8 @@ def test_exit_risk_falls_with_size_and_keeps_the_mean():
     draws = np.random.default_rng(0)
     big = entry_exit.exits(draws, np.zeros(50_000, np.int16), 0.04, 0.5, 2, np.full(50_000, 0.25))
     assert big.mean() == pytest.approx(0.01, abs=0.002)
+    losing = entry_exit.exits(draws, np.full(50_000, 3, np.int16), 0.04, 0.5, 2, np.full(50_000, 0.25))
+    assert losing.mean() == pytest.approx(1 - 0.99 * 0.5, abs=0.01)  # sustained losses end big firms too
 
 
 def test_sector_entry_follows_returns_and_keeps_the_total():

@@ -4,11 +4,12 @@ Exit (one draw per firm): a firm exits with probability
 
     q_i = 1 - (1 - entry_exit.exit_hazard)(1 - entry_exit.exit_after_losses [loss streak >= L])
 
-with L = entry_exit.loss_years_to_exit, scaled by the firm's size (exit rates fall with size: Evans 1987;
-Dunne, Roberts and Samuelson 1989; large loss-making Chinese firms are kept alive longer, Tan, Huang and
-Woo 2016) so that the mean over firms is unchanged:
+with L = entry_exit.loss_years_to_exit. The exogenous part (bad luck, and dropping below the above-size
+threshold) falls with the firm's size (exit rates fall with size: Evans 1987; Dunne, Roberts and Samuelson
+1989), its mean over firms unchanged; the exit after sustained losses does not depend on size:
 
-    q_i <- min(q_i z_i, 1),   z_i = s_i^-e / mean(s^-e),   s_i = VA_i / median VA,   e = entry_exit.exit_size_elasticity
+    exit_hazard_i = min(exit_hazard z_i, 1),   z_i = s_i^-e / mean(s^-e),   s_i = VA_i / median VA,
+    e = entry_exit.exit_size_elasticity
 
 With the Zipf tail of firm sizes (production.py) this keeps a single giant from vanishing by bad luck. The loss streak counts consecutive years of negative *net*
 profit: operating profit after carbon and digital running costs, less the firm's own R&D and digital
@@ -137,9 +138,8 @@ def size_factor(value_added: np.ndarray, elasticity: float) -> np.ndarray:
 
 def exits(rng: np.random.Generator, loss_years: np.ndarray, hazard: float, after_losses: float,
           loss_limit: int, size: np.ndarray | None = None) -> np.ndarray:
-    q = 1.0 - (1.0 - hazard) * (1.0 - after_losses * (loss_years >= loss_limit))
-    if size is not None:
-        q = np.minimum(q * size, 1.0)
+    h = hazard if size is None else np.minimum(hazard * size, 1.0)
+    q = 1.0 - (1.0 - h) * (1.0 - after_losses * (loss_years >= loss_limit))
     return rng.random(len(loss_years)) < q
 
 

@@ -198,11 +198,12 @@ def firm_sizes(u: np.ndarray, sigma: float, tail_share: float, tail_index: float
 
 
 def tail_premium(u: np.ndarray, size: np.ndarray, sigma: float, rho: np.ndarray) -> np.ndarray:
-    """Permanent log-TFP premium of the 2012 upper tail: (1/rho - 1) ln(z / z_body), z_body = exp(sigma Phi^-1(u)).
+    """Permanent log-TFP premium of the 2012 upper tail: (1/rho - 1) ln(z / z_body)^+, z_body = exp(sigma Phi^-1(u)).
 
     With capital and labour proportional to lambda VA in 2012, ln A = (1/rho - 1) ln VA - ln lambda + cell terms,
     so (1/rho - 1) times the Pareto excess of log size over the lognormal quantile of the same draw is the TFP
-    that puts the firm in the tail; it is 0 in the body.
+    that puts the firm in the tail; it is 0 in the body. The rest of a tail firm's TFP is where the lognormal
+    body would have put it (above the sector frontier of innovation.py, so it erodes like any leader's lead).
     """
     u = np.clip(u, 1e-12, 1.0 - 1e-12)
     excess = np.log(size) - sigma * ndtri(u)
