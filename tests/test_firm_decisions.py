@@ -93,6 +93,9 @@ def test_firm_sizes_have_a_lognormal_body_and_a_pareto_tail():
     assert np.all(theta[body] == 0)
     np.testing.assert_allclose(theta[tail], 0.2 * (np.log(z[tail]) - 1.1 * ndtri(u[tail])), atol=1e-12)
     assert np.all(theta[tail] > 0)
+    capped = production.firm_sizes(u, 1.1, 0.1, 1.1, 100.0)
+    assert capped.max() == pytest.approx(100 * z_star) and np.all(capped <= z + 1e-12)
+    assert facts.hill_index(capped, 0.05) == pytest.approx(1.1, rel=0.03)
 
 
 def test_2012_sizes_keep_the_cell_totals_and_put_the_tail_in_the_facts_band():

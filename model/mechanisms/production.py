@@ -45,7 +45,8 @@ cell) and revenue to R phi_L^beta. Real value added is R_i / P_s (the sector def
 
 2012 sizes: each cell's data value added is shared over its agents in proportion to z_i, a lognormal body
 (production.firm_size_sigma) with a Pareto upper tail of index zeta = production.firm_size_tail_index above its
-1 - p quantile (p = production.firm_size_tail_share; ``firm_sizes``), drawn at stratified quantiles u_i. The
+1 - p quantile (p = production.firm_size_tail_share; ``firm_sizes``), truncated at production.firm_size_tail_cap
+times the join, drawn at stratified quantiles u_i. The
 TFP that the tail adds over the lognormal quantile of the same draw, theta_i = (1/rho - 1) ln(z_i / z_body,i),
 is the firm's permanent premium (``Firms.tfp_premium``; ``tail_premium``; innovation.py leaves it alone).
 
@@ -75,6 +76,7 @@ from . import carbon, labour_market
 
 PARAMETERS = ("production.capital_share", "production.high_skill_labour_share", "production.profit_share_2012",
               "production.firm_size_sigma", "production.firm_size_tail_index", "production.firm_size_tail_share",
+              "production.firm_size_tail_cap",
               "production.agglomeration_elasticity",
               "production.spillover_elasticity", "production.nonmanufacturing_share_energy",
               "production.variety_elasticity", "production.distortion_sigma",
@@ -125,7 +127,7 @@ def init(model: Sim) -> None:
     f_region, f_sector = (cell // S).astype(np.int8), (cell % S).astype(np.int8)
     u_size = (rng.permutation(nf) + 0.5) / nf  # stratified: the agents sit at the size quantiles' midpoints
     size = firm_sizes(u_size, P["production.firm_size_sigma"], P["production.firm_size_tail_share"],
-                      P["production.firm_size_tail_index"])
+                      P["production.firm_size_tail_index"], P["production.firm_size_tail_cap"])
     cell_size = np.bincount(cell, weights=size, minlength=R * S)
     va = va_rs.ravel()[cell] * YI * size / (cell_size[cell] * w.firm_weight)  # million yuan per firm
     m_target = P["production.profit_share_2012"]
@@ -178,7 +180,7 @@ def init(model: Sim) -> None:
                         location_match=np.zeros((nf, R)))  # drawn by location.init_match
 
 
-def firm_sizes(u: np.ndarray, sigma: float, tail_share: float, tail_index: float) -> np.ndarray:
+def firm_sizes(u: np.ndarray, sigma: float, tail_share: float, tail_index: float, cap: float = np.inf) -> np.ndarray:
     """Relative 2012 firm sizes from uniform draws ``u``: lognormal(0, sigma) body with a Pareto upper tail.
 
     The quantile function is the lognormal one up to the 1 - p quantile (p = ``tail_share``) and a Pareto one
@@ -187,9 +189,12 @@ def firm_sizes(u: np.ndarray, sigma: float, tail_share: float, tail_index: float
         z(u) = exp(sigma Phi^-1(u))                   u <= 1 - p
         z(u) = z* (p / (1 - u))^(1/zeta)              u >  1 - p,   z* = exp(sigma Phi^-1(1 - p))
 
-    so P(z > x) = p (x / z*)^-zeta above z* (a lognormal-Pareto composite; Luttmer 2007, Gabaix 2009).
+    so P(z > x) = p (x / z*)^-zeta above z* (a lognormal-Pareto composite; Luttmer 2007, Gabaix 2009), truncated
+    at ``cap`` z* (u is clipped at 1 - p cap^-zeta; a truncated Pareto, Aban, Meerschaert and Panorska 2006).
     """
     u = np.clip(u, 1e-12, 1.0 - 1e-12)
+    if tail_share > 0 and np.isfinite(cap):
+        u = np.minimum(u, 1.0 - tail_share * cap ** (-tail_index))
     cut = 1.0 - tail_share
     z_star = np.exp(sigma * ndtri(cut)) if tail_share > 0 else np.inf
     body = np.exp(sigma * ndtri(np.minimum(u, cut) if tail_share > 0 else u))
