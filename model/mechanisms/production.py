@@ -46,7 +46,7 @@ cell) and revenue to R phi_L^beta. Real value added is R_i / P_s (the sector def
 2012 sizes: each cell's data value added is shared over its agents in proportion to z_i, a lognormal body
 (production.firm_size_sigma) with a Pareto upper tail of index zeta = production.firm_size_tail_index above its
 1 - p quantile (p = production.firm_size_tail_share; ``firm_sizes``), truncated at production.firm_size_tail_cap
-times the join; u_i = Phi(ln z_i^LN / sigma) for a lognormal draw z_i^LN, so the body is that draw itself. The
+times the join, at stratified quantiles u_i = (rank of a lognormal draw z_i^LN + 0.5) / n. The
 TFP that the tail adds over the lognormal quantile of the same draw, theta_i = (1/rho - 1) ln(z_i / z_body,i),
 is the firm's permanent premium (``Firms.tfp_premium``; ``tail_premium``; innovation.py leaves it alone).
 
@@ -64,7 +64,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import brentq
-from scipy.special import ndtr, ndtri
+from scipy.special import ndtri
 
 from .. import GENERAL, HIGH, MILLION, SECTORS, YI
 from ..agents import Firms
@@ -125,8 +125,9 @@ def init(model: Sim) -> None:
     p_cell = (va_rs / va_rs.sum()).ravel()
     cell = rng.choice(R * S, size=nf, p=p_cell)
     f_region, f_sector = (cell // S).astype(np.int8), (cell % S).astype(np.int8)
-    # the lognormal draw of earlier versions, read as a quantile u: the body is unchanged, the tail is Pareto
-    u_size = ndtr(np.log(rng.lognormal(0.0, P["production.firm_size_sigma"], nf)) / P["production.firm_size_sigma"])
+    # stratified quantiles (rank midpoints) ordered by the lognormal draw of earlier versions: the agents sit at
+    # the size quantiles' midpoints (no extreme-value noise) and the random-number stream is unchanged
+    u_size = (np.argsort(np.argsort(rng.lognormal(0.0, P["production.firm_size_sigma"], nf))) + 0.5) / nf
     size = firm_sizes(u_size, P["production.firm_size_sigma"], P["production.firm_size_tail_share"],
                       P["production.firm_size_tail_index"], P["production.firm_size_tail_cap"])
     cell_size = np.bincount(cell, weights=size, minlength=R * S)
