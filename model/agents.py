@@ -196,6 +196,7 @@ class Firms(ArrayAgentSet):
         "sector": np.dtype(np.int8),
         "tfp": np.dtype(np.float64),             # own productivity (moves with the firm)
         "tfp_shock": np.dtype(np.float64),       # transitory part of ln tfp (AR(1), innovation.py)
+        "tfp_premium": np.dtype(np.float64),     # permanent part of ln tfp: the 2012 Pareto-tail premium (production.py)
         "capital": np.dtype(np.float64),         # million yuan
         "labour_high": np.dtype(np.float64),     # persons
         "labour_general": np.dtype(np.float64),  # persons

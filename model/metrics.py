@@ -200,8 +200,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("gdp_growth", "1/yr", "real GDP growth", _growth, True),
     Metric("industrial_va", "yi yuan, 2012 prices", "industrial value added", lambda v: both(v.iva), True),
     Metric("manufacturing_va", "yi yuan, 2012 prices", "manufacturing value added", lambda v: both(v.mva), True),
-    Metric("rd_spend", "yi yuan, 2012 prices", "R&D spending, enterprises + public", lambda v: both(v.rd), True),
-    Metric("rd_intensity", "share of GDP", "R&D spending / GDP", lambda v: ratio(v.rd, v.w.gdp), True),
+    Metric("rd_spend", "yi yuan, current prices", "R&D spending, enterprises + public (non-industrial output "
+           "the numeraire)", lambda v: both(v.rd), True),
+    Metric("rd_intensity", "share of GDP", "R&D spending / GDP, both at current prices (as NBS measures it)",
+           lambda v: ratio(v.rd, v.iva_nominal + v.w.services), True),
     Metric("wage_mean", "yuan/yr, 2012 prices", "mean wage of the employed (all employers, not only non-private units)",
            lambda v: ratio(v.wage_bill, v.employed), True),
     Metric("firms", "firms", "above-size industrial firms", lambda v: both(v.n_firms), True),
