@@ -270,3 +270,12 @@ def test_congestion_slows_the_concentration_of_value_added_in_the_east():
         va = np.bincount(m.firms.region, weights=m.firms.weight * m.firms.value_added, minlength=4)
         return va[0] / va.sum()
     assert east_share(0.4) < east_share(0.0) - 0.01
+
+
+def test_review_probability_falls_with_size_above_the_median():
+    # firms up to the median review at the base rate; a firm 100x the median at 100^-0.5 = 1/10 of it
+    va = np.array([1.0, 2.0, 3.0, 300.0, 3.0])
+    q = location.review_probability(va, 0.1, 0.5)
+    assert q[:3] == pytest.approx([0.1, 0.1, 0.1])
+    assert q[3] == pytest.approx(0.1 * 100.0 ** -0.5)
+    assert np.all(location.review_probability(va, 0.1, 0.0) == 0.1)

@@ -21,7 +21,14 @@ draws its matches conditional on its region being its best (at the 2012 spatial 
 region offers the same return, so the largest of R Gumbel draws is put on its present region).
 
 Relocation. A firm aged at least one year reviews its location with probability
-location.review_rate. A reviewing firm i in region c evaluates every region r:
+
+    q_i = q x max(VA_i / median VA, 1)^(-eta)
+
+(q = location.review_rate, eta = location.review_size_elasticity). Whole-firm relocation falls with size:
+a large firm's plants, workforce and local ties are sunk, and it adds capacity elsewhere instead of moving
+(Brouwer, Mariotti and van Ommeren 2004; Pellenbarg, van Wissen and van Dijk 2002). It also keeps one
+large agent from carrying a region's share of industry across a border in a single draw. A reviewing
+firm i in region c evaluates every region r:
 
     pi^e_ir = R_ir x_w,sr^(-(1-alpha_s)/alpha_s) - C_ir x_L,sr      expected profit in r (R revenue
               part alpha (p a_r - tau) Y_ir, C the capital cost (1 + f_r) u_r K_i, production.py)
@@ -82,7 +89,7 @@ PARAMETERS = ("location.friction", "location.land_share", "location.land_supply_
               "location.match_weight", "location.expected_wage_response", "capital.interest_rate",
               "capital.depreciation", "entry_exit.exit_hazard", "production.agglomeration_elasticity",
               "production.spillover_elasticity", "digital.annual_cost", "location.gain_clip",
-              "location.min_relative_scale", "location.congestion_elasticity")
+              "location.min_relative_scale", "location.congestion_elasticity", "location.review_size_elasticity")
 
 
 def init(model: Sim) -> None:
@@ -99,13 +106,21 @@ def init_match(model: Sim) -> None:
     model.world.iva_share_2012 = iva_r / max(float(iva_r.sum()), 1e-12)  # the congestion reference
 
 
+def review_probability(value_added: np.ndarray, rate: float, size_elasticity: float) -> np.ndarray:
+    """Chance that each firm reviews its location this year: the base rate for firms up to the median size,
+    falling with relative size above it, rate x max(VA_i / median VA, 1)^(-eta)."""
+    rel = value_added / max(float(np.median(value_added)), 1e-12) if len(value_added) else value_added
+    return rate * np.maximum(rel, 1.0) ** -size_elasticity
+
+
 def step(model: Sim) -> None:
     """Place factors (agglomeration x chains, spillover); reviewing firms move (flows, ledger). Market access
     (geography.step) and land prices (land.step) are already this year's."""
     P, w, f, pol, rng = model.params, model.world, model.firms, model.policy, model.rng
     R, S = model.data.n, len(SECTORS)
     refresh_location_factors(model)
-    review = (rng.random(len(f)) < P["location.review_rate"]) & (f.age >= 1)
+    review = (rng.random(len(f)) < review_probability(f.value_added, P["location.review_rate"],
+                                                      P["location.review_size_elasticity"])) & (f.age >= 1)
     idx = np.flatnonzero(review)
     if len(idx) == 0:
         return
