@@ -112,7 +112,7 @@ def pool(region: np.ndarray, skill: np.ndarray, weight: np.ndarray, n_regions: i
 
 def skill_cell(region: np.ndarray, skill: np.ndarray) -> np.ndarray:
     """Flat [region, skill] index of each person: region * len(SKILLS) + skill."""
-    return region.astype(np.int64) * len(SKILLS) + skill
+    return region.astype(np.int64, copy=False) * len(SKILLS) + skill
 
 
 def clear(demand: np.ndarray, supply: np.ndarray, unemployment: float) -> tuple[np.ndarray, np.ndarray]:
