@@ -75,7 +75,8 @@ class YearView:
 
     @cached_property
     def mva(self) -> np.ndarray:
-        return production.manufacturing_va(self.f, self.m.params, self.R)
+        # production.manufacturing_va from the sums the view already has (the same products and sums, bit for bit)
+        return production.manufacturing_from(self.iva, self.sector_va("energy_intensive"), self.m.params)
 
     @cached_property
     def iva_nominal(self) -> np.ndarray:
@@ -83,11 +84,28 @@ class YearView:
 
     @cached_property
     def mva_nominal(self) -> np.ndarray:
-        return production.manufacturing_va(self.f, self.m.params, self.R,
-                                           self.w.price)
+        # production.manufacturing_va at current prices: weight x (VA x price) formed once for both sums
+        wva_n = self.f.weight * (self.f.value_added * self.w.price[self.f.sector])
+        return production.manufacturing_from(self.reg(wva_n) / YI, self.reg(wva_n * self.in_sector("energy_intensive")) / YI,
+                                             self.m.params)
+
+    def in_sector(self, name: str) -> np.ndarray:
+        """[firm] in sector ``name`` (bool), once per year and sector."""
+        cache = self.__dict__.setdefault("_in_sector", {})
+        if name not in cache:
+            cache[name] = self.f.sector == SECTORS.index(name)
+        return cache[name]
 
     def sector_va(self, name: str) -> np.ndarray:
-        return self.reg(self.wva * (self.f.sector == SECTORS.index(name))) / YI
+        cache = self.__dict__.setdefault("_sector_va", {})
+        if name not in cache:
+            cache[name] = self.reg(self.wva * self.in_sector(name)) / YI
+        return cache[name]
+
+    @cached_property
+    def capital(self) -> np.ndarray:
+        """[region] sum of weight x capital (million yuan)."""
+        return self.reg(self.f.weight * self.f.capital)
 
     @cached_property
     def _employed_w(self) -> np.ndarray:
@@ -163,7 +181,6 @@ def _net_general(v: YearView) -> np.ndarray:
     return both((ys["talent_in"] - ys["talent_in_high"]) - (ys["talent_out"] - ys["talent_out_high"])) / 1e3
 
 
-_HIGH_TECH = SECTORS.index("high_tech")
 _EQUIPMENT = SECTORS.index("equipment")
 
 
@@ -208,13 +225,13 @@ METRICS: tuple[Metric, ...] = (
            lambda v: ratio(v.wage_bill, v.employed), True),
     Metric("firms", "firms", "above-size industrial firms", lambda v: both(v.n_firms), True),
     Metric("firms_high_tech", "firms", "high-tech firms",
-           lambda v: both(v.reg(v.f.weight * (v.f.sector == _HIGH_TECH))), True),
+           lambda v: both(v.reg(v.f.weight * v.in_sector("high_tech"))), True),
     Metric("digital_adoption", "share of firms", "firms that have gone digital",
            lambda v: ratio(v.digital_n, v.n_firms), True),
     Metric("emissions", "Mt CO2", "CO2 emissions",
            lambda v: both(carbon.emissions(v.f, v.w, v.m.params, v.year)), True),
     Metric("capital_stock", "yi yuan, 2012 prices", "industrial capital stock",
-           lambda v: both(v.reg(v.f.weight * v.f.capital) / YI), True),
+           lambda v: both(v.capital / YI), True),
     Metric("investment", "yi yuan, 2012 prices", "industrial investment", lambda v: both(v.ys["investment"]), True),
     Metric("relocations_in", "firms/yr", "firms relocating into the region", _relocations("reloc_in"), True),
     Metric("relocations_out", "firms/yr", "firms relocating out of the region", _relocations("reloc_out"), True),
@@ -243,7 +260,7 @@ METRICS: tuple[Metric, ...] = (
            lambda v: np.append(v.w.access, np.average(v.w.access, weights=np.maximum(v.w.gdp, 1e-12)))),
     Metric("land_price", "index, 2012 = 1", "industrial land price (land.py); national: capital-weighted mean",
            lambda v: np.append(v.w.land_price, np.average(
-               v.w.land_price, weights=np.maximum(v.reg(v.f.weight * v.f.capital), 1e-12)))),
+               v.w.land_price, weights=np.maximum(v.capital, 1e-12)))),
     Metric("local_procurement_share", "share of inputs", "intermediate inputs bought inside the region (chains.py)",
            _local_procurement(None)),
     Metric("local_procurement_equipment", "share of inputs",

@@ -369,12 +369,17 @@ def manufacturing_va(firms: Firms, P: ParamSet, n_regions: int, price: np.ndarra
     the energy-intensive sector (production.nonmanufacturing_share_energy). Real (2012 prices) by
     default; at current prices when the sector ``price`` indices are given."""
     f = firms
-    share_nonmanufacturing_energy = P["production.nonmanufacturing_share_energy"]
     va = f.value_added if price is None else f.value_added * price[f.sector]
     iva = np.bincount(f.region, weights=f.weight * va, minlength=n_regions) / YI
     energy = f.sector == SECTORS.index("energy_intensive")
     ei_va = np.bincount(f.region, weights=f.weight * va * energy, minlength=n_regions) / YI
-    return iva - share_nonmanufacturing_energy * ei_va
+    return manufacturing_from(iva, ei_va, P)
+
+
+def manufacturing_from(iva: np.ndarray, energy_intensive_va: np.ndarray, P: ParamSet) -> np.ndarray:
+    """[region] manufacturing value added from industrial and energy-intensive value added (``manufacturing_va``;
+    the metrics pass the sums they already have)."""
+    return iva - P["production.nonmanufacturing_share_energy"] * energy_intensive_va
 
 
 def agglomeration(va_rs: np.ndarray, gamma: float) -> np.ndarray:
