@@ -70,8 +70,12 @@ class YearView:
         return self.f.weight * self.f.value_added
 
     @cached_property
+    def _iva_sum(self) -> np.ndarray:
+        return self.reg(self.wva)
+
+    @cached_property
     def iva(self) -> np.ndarray:
-        return self.reg(self.wva) / YI
+        return self._iva_sum / YI
 
     @cached_property
     def mva(self) -> np.ndarray:
@@ -96,10 +100,21 @@ class YearView:
             cache[name] = self.f.sector == SECTORS.index(name)
         return cache[name]
 
-    def sector_va(self, name: str) -> np.ndarray:
+    def _sector_sum(self, name: str) -> np.ndarray:
+        """[region] weight x VA of the sector's firms (the raw sum), once per year and sector."""
         cache = self.__dict__.setdefault("_sector_va", {})
         if name not in cache:
-            cache[name] = self.reg(self.wva * self.in_sector(name)) / YI
+            cache[name] = self.reg(self.wva * self.in_sector(name))
+        return cache[name]
+
+    def sector_va(self, name: str) -> np.ndarray:
+        return self._sector_sum(name) / YI
+
+    def sector_n(self, name: str) -> np.ndarray:
+        """[region] weighted firms of the sector, once per year and sector."""
+        cache = self.__dict__.setdefault("_sector_n", {})
+        if name not in cache:
+            cache[name] = self.reg(self.f.weight * self.in_sector(name))
         return cache[name]
 
     @cached_property
@@ -137,7 +152,10 @@ class YearView:
         """Stylised facts of firm dynamics (facts.py): firm-panel summaries, computed once a year."""
         if self.w.facts_panel is None:
             self.w.facts_panel = FactsState()
-        return firm_facts(self.f, self.w, self.w.facts_panel, self.R)
+        # the regional sums over every firm the view has already (the same bincounts)
+        sums = dict(iva=self._iva_sum, ht_va=self._sector_sum("high_tech"), n=self.n_firms,
+                    ht_n=self.sector_n("high_tech"), ei_va=self._sector_sum("energy_intensive"))
+        return firm_facts(self.f, self.w, self.w.facts_panel, self.R, sums)
 
     @cached_property
     def n_firms(self) -> np.ndarray:
@@ -225,7 +243,7 @@ METRICS: tuple[Metric, ...] = (
            lambda v: ratio(v.wage_bill, v.employed), True),
     Metric("firms", "firms", "above-size industrial firms", lambda v: both(v.n_firms), True),
     Metric("firms_high_tech", "firms", "high-tech firms",
-           lambda v: both(v.reg(v.f.weight * v.in_sector("high_tech"))), True),
+           lambda v: both(v.sector_n("high_tech")), True),
     Metric("digital_adoption", "share of firms", "firms that have gone digital",
            lambda v: ratio(v.digital_n, v.n_firms), True),
     Metric("emissions", "Mt CO2", "CO2 emissions",
