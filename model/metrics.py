@@ -19,7 +19,7 @@ import numpy as np
 
 from . import HIGH, MILLION, SECTORS, SKILLS, YI
 from .facts import FACT_METRICS, FactsState, firm_facts
-from .mechanisms import carbon, production
+from .mechanisms import carbon, labour_market, production
 from .scenario import FIRST_YEAR
 from .world import Sim
 
@@ -133,7 +133,7 @@ class YearView:
         adds the same terms in the same order as a by-region sum of terms zeroed for the other skill."""
         t = self.t
         k = len(SKILLS)
-        key = t.region * k + t.skill
+        key = labour_market.talent_cell(t)  # region * k + skill, as labour_market.step has it
         on = self._employed_w
         n = k * self.R
         return (np.bincount(key, weights=on, minlength=n).reshape(self.R, k),

@@ -176,7 +176,7 @@ def step(model: Sim) -> None:
     lf_par = np.bincount(t.region, weights=t.weight * is_parent_age.take(t.age), minlength=R)
     move_children(w.demog.dep, parents, lf_par, P["talent.accompanying_children"])
     # The year's talent pool is now fixed: shares used by relocation, R&D, digital and production.
-    w.labour_supply = labour_market.pool(t.region, t.skill, t.weight, R)
+    w.labour_supply = labour_market.pool(t.region, t.skill, t.weight, R, cell=labour_market.talent_cell(t))
     w.h_share = w.labour_supply[:, HIGH] / np.maximum(w.labour_supply.sum(axis=1), 1e-9)
     w.h_nat = w.labour_supply[:, HIGH].sum() / w.labour_supply.sum()
     w.population = w.demog.residents(w.labour_supply.sum(axis=1))  # labour force + dependants (demography)
