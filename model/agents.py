@@ -257,6 +257,15 @@ class Firms(ArrayAgentSet):
     }
     index_columns = frozenset({"region", "sector"})
 
+    @property
+    def cell(self) -> np.ndarray:
+        """[firm] flat (region, sector) index ``region * n_sectors + sector`` (int64, read-only), computed once
+        while both columns stay unchanged (capital, digital and production use it)."""
+        from . import SECTORS
+
+        return self.derived("cell", ("region", "sector"),
+                            lambda f: f.region.astype(np.int64, copy=False) * len(SECTORS) + f.sector)
+
 
 class Talent(ArrayAgentSet):
     """Working-age people (20 to retirement). Skill 0 = high (tertiary), 1 = general."""

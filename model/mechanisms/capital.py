@@ -69,7 +69,7 @@ def step(model: Sim) -> None:
     P, f, rng, pol, w = model.params, model.firms, model.rng, model.policy, model.world
     R, S = model.data.n, len(SECTORS)
     delta = P["capital.depreciation"]
-    cell = f.region.astype(np.int64, copy=False) * S + f.sector
+    cell = f.cell  # flat (region, sector) index for per-cell tables (cached while region and sector stay)
     # products and logs used twice are formed once; regional and sector factors are combined per region or
     # sector and gathered (the same operations in the same order: bit-identical)
     wva = f.weight * f.value_added

@@ -237,7 +237,7 @@ def step(model: Sim) -> None:
     supply = w.labour_supply
     w.omega_high_t = labour_market.skill_weight(w.omega_high, P["labour.skill_bias_growth"] * (model.year - FIRST_YEAR))
     a, rho, beta = w.alpha[f.sector], w.rho[f.sector], w.beta[f.sector]
-    cell = f.region.astype(np.intp, copy=False) * S + f.sector  # flat (region, sector) index for per-cell tables
+    cell = f.cell  # flat (region, sector) index for per-cell tables (cached while region and sector stay)
     # Per-cell (or per-region, per-sector) factors are computed once per cell and gathered: the same
     # operations on the same numbers as per firm, so the same bits, with fewer passes over the firms.
     log_tfp_eff = np.log(f.tfp) + np.log(w.region_tfp * w.agg).ravel()[cell] + np.log(w.spill)[f.region]
