@@ -105,9 +105,10 @@ def step(model: Sim) -> None:
                                    P["energy.electrification_co2_ratio"], w.grid_2012[f.region])
     f.data["direct_intensity"], f.data["power_use"] = d, p
     # Abatement from the sector's cost curve at the marginal price; capital installed stays.
-    amax = P.by("energy.mac_max_share", SECTORS)[f.sector]
-    half = P.by("energy.mac_half_cost", SECTORS)[f.sector]
-    target = energy.abatement_share(pol.marginal_carbon_price()[f.sector], amax, half)
+    amax_s, half_s = P.by("energy.mac_max_share", SECTORS), P.by("energy.mac_half_cost", SECTORS)
+    amax, half = amax_s[f.sector], half_s[f.sector]
+    # the target share depends on the sector only: computed per sector and gathered (the same bits)
+    target = energy.abatement_share(pol.marginal_carbon_price(), amax_s, half_s)[f.sector]
     f.data["abatement"] = np.maximum(f.abatement, target)
     ucost = P["capital.interest_rate"] + P["capital.depreciation"]
     k_need = CARBON_COST_UNIT * energy.abatement_cost(f.abatement, amax, half) * d * f.value_added / ucost
