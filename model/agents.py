@@ -7,8 +7,6 @@ stands for, which makes scale a setting.
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 
 
@@ -158,7 +156,7 @@ class ArrayAgentSet:
 
     def __getstate__(self):
         return {"_data": dict(dict.items(self.__dict__["_data"])),
-                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf", "_memo", "_spare")}}
+                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf", "_memo")}}
 
     def __setstate__(self, state):
         state = dict(state)
@@ -179,25 +177,14 @@ class ArrayAgentSet:
         for all columns (``take`` along rows is much faster than a boolean mask on the 2-D columns)."""
         idx = np.flatnonzero(mask)
         k = len(idx)
-        # a fresh buffer gets twice the headroom, so that it still fits two years later, when it is reused
-        cap = k + max(int(2 * self.HEADROOM * k), 16)
-        least = k + max(int(self.HEADROOM * k) // 2, 16)  # a spare buffer is reused if it leaves this much room
-        old = self.__dict__.get("_buf", {})
-        spare = self.__dict__.get("_spare", {})
+        cap = k + max(int(self.HEADROOM * k), 16)
         data, bufs = {}, {}
         for name, v in dict.items(self.data):
-            buf = spare.pop(name, None)
-            # Reuse the buffers the previous ``keep`` released (their pages are mapped already: a fresh buffer
-            # costs a page fault per 4 kB on first write), but only if nothing else still holds a view of them:
-            # the only references are then this name and getrefcount's argument.
-            if (buf is None or len(buf) < least or buf.shape[1:] != v.shape[1:] or buf.dtype != v.dtype
-                    or sys.getrefcount(buf) != 2):
-                buf = np.empty((cap,) + v.shape[1:], dtype=v.dtype)
+            buf = np.empty((cap,) + v.shape[1:], dtype=v.dtype)
             np.take(v, idx, axis=0, out=buf[:k], mode="clip")  # idx is in range; "clip" writes out unbuffered
             bufs[name], data[name] = buf, buf[:k]
         self.data = data
         self.__dict__["_buf"] = bufs
-        self.__dict__["_spare"] = {name: b for name, b in old.items() if name in data}
 
     def append(self, **cols: np.ndarray) -> None:
         n = len(cols["uid"])
