@@ -162,15 +162,9 @@ def firm_demand_shock(rng: np.random.Generator, quality: np.ndarray, sector: np.
     """
     n_s = int(sector.max()) + 1 if len(sector) else 0
     med = np.ones(max(n_s, 1))
-    # one median per sector (four sectors), not a loop over agents: the positive revenues grouped by sector
-    # with one stable radix sort (a median does not depend on the order of its sample)
-    pos = revenue > 0
-    s_pos = sector[pos].astype(np.int8 if n_s <= 127 else np.int64)
-    r_sorted = revenue[pos][np.argsort(s_pos, kind="stable")]
-    ends = np.cumsum(np.bincount(s_pos, minlength=n_s))
-    for s in range(n_s):
-        grp = r_sorted[(ends[s - 1] if s else 0):ends[s]]
-        med[s] = np.median(grp) if len(grp) else 1.0
-    rel = np.where(pos, revenue / med[sector], 1.0)
+    for s in range(n_s):  # one median per sector (four sectors), not a loop over agents
+        pos = revenue[(sector == s) & (revenue > 0)]
+        med[s] = np.median(pos) if len(pos) else 1.0
+    rel = np.where(revenue > 0, revenue / med[sector], 1.0)
     scale = sd * np.clip(rel ** (-size_elasticity), 0.25, 4.0)
     return persistence * quality + scale * rng.normal(0.0, 1.0, len(quality))
