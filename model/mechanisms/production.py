@@ -256,7 +256,7 @@ def step(model: Sim) -> None:
     log_n1, log_l1 = short_run(log_m1, None, beta, log_beta=np.log(w.beta)[f.sector],
                                log_labour_cost=np.log(fr_r[:, None] * c_l).ravel()[cell])
     log_r1 = np.where(on, log_n1 - f.wedge - log_keep, -np.inf)  # revenue at X = 1
-    log_q1, log_n = ces_aggregate_log(log_r1 / rho, f.weight, f.sector.astype(np.intp), w.rho, S)
+    log_q1, log_n = ces_aggregate_log(log_r1 / rho, f.weight, f.sector, w.rho, S)  # f.sector: already intp
     e = (1.0 - w.alpha) / (1.0 - w.beta)
     w.log_x, _, log_p = clear_sector(log_q1, log_n, np.log(w.sector_demand), e, w.sigma_goods,
                                      P.by("demand.price_elasticity", SECTORS))
