@@ -138,22 +138,28 @@ def step(model: Sim) -> None:
     pos = f.value_added > 0
     med = np.median(f.value_added[pos]) if np.any(pos) else 1.0
     rel_size = np.where(pos, f.value_added / med, P["innovation.entrant_relative_size"])
-    sub = pol.rd_subsidy[f.region]
+    sub_r = pol.rd_subsidy  # [region]; subsidy terms are formed per region and gathered (the same bits)
     logit = performer_logit(w.rd_b0, P["innovation.performer_trend"], model.year - FIRST_YEAR,
-                            P["innovation.performer_talent_effect"], rel_t, rel_size, sub,
+                            P["innovation.performer_talent_effect"], rel_t, rel_size, sub_r,
                             P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"],
                             region=f.region)
     active = rng.random(n) < performer_probability(logit)
     sales = current_sales(w.price, f.sector, f.value_added)
     deepening = intensity_deepening(P["innovation.rd_intensity_ceiling"], P["innovation.rd_intensity_convergence"],
                                     model.year - FIRST_YEAR)
-    target = P.by("innovation.rd_share_of_value_added", SECTORS)[f.sector] * deepening * w.rd_scale * sales
-    spend = active * affordable(target, np.maximum(f.profit, P["innovation.rd_smoothing"] * f.intangible), sub) * (1.0 + sub)
+    target = (P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale)[f.sector] * sales
+    spend = (active * affordable(target, np.maximum(f.profit, P["innovation.rd_smoothing"] * f.intangible), sub_r,
+                                 region=f.region)
+             * (1.0 + sub_r)[f.region])
     f.data["rd_active"] = active
     f.data["rd_stock"] = f.rd_stock * (1 - P["innovation.rd_depreciation"]) + spend
-    f.data["intangible"] = (1.0 - sub) * spend  # the firm's own share is an expense (digital.step adds to it)
+    f.data["intangible"] = (1.0 - sub_r)[f.region] * spend  # the firm's own share is an expense (digital.step adds to it)
     w.rd_spend = spend
-    model.year_stats["policy_cost"] += np.bincount(f.region, weights=f.weight * spend * sub, minlength=R) / YI
+    if np.any(sub_r != 0):
+        model.year_stats["policy_cost"] += np.bincount(f.region, weights=f.weight * spend * sub_r[f.region],
+                                                       minlength=R) / YI
+    else:  # every term is +0.0 (spend is finite and not negative): the sum adds +0.0, as here
+        model.year_stats["policy_cost"] += 0.0
     tt = np.minimum(P.by("innovation.tech_transfer_rate", model.regions) + pol.tech_transfer, 1.0)
     public = P["innovation.public_research_weight"] * tt * w.public_rd / np.maximum(w.iva_r, 1e-9)
     p = success_probability(P["innovation.success_rate"], f.rd_stock, sales,
@@ -195,21 +201,27 @@ def current_sales(price: np.ndarray, sector: np.ndarray, real_va: np.ndarray) ->
 def performer_logit(b0: float, trend: float, years: int, talent_effect: float, rel_talent: np.ndarray,
                     rel_size: np.ndarray, subsidy: np.ndarray, size_effect: float, subsidy_effect: float,
                     region: np.ndarray | None = None) -> np.ndarray:
-    """``region`` given: ``rel_talent`` is per region and its term is computed per region, then gathered."""
+    """``region`` given: ``rel_talent`` and ``subsidy`` are per region and their terms are computed per region,
+    then gathered."""
     base = b0 + trend * years + talent_effect * np.log(np.maximum(rel_talent, 1e-9))
+    sub_term = subsidy_effect * subsidy
     if region is not None:
-        base = base[region]
-    return base + size_effect * np.log(np.maximum(rel_size, 1e-9)) + subsidy_effect * subsidy
+        base, sub_term = base[region], sub_term[region]
+    return base + size_effect * np.log(np.maximum(rel_size, 1e-9)) + sub_term
 
 
 def performer_probability(logit: np.ndarray) -> np.ndarray:
     return expit(logit)
 
 
-def affordable(target: np.ndarray, profit: np.ndarray, subsidy: np.ndarray) -> np.ndarray:
+def affordable(target: np.ndarray, profit: np.ndarray, subsidy: np.ndarray,
+               region: np.ndarray | None = None) -> np.ndarray:
     """Gross R&D before the subsidy a firm can fund: its target, at most what last year's operating profit
-    covers of the firm's own share (1 - subsidy)."""
-    return np.minimum(target, np.maximum(profit, 0.0) / np.maximum(1.0 - subsidy, 1e-9))
+    covers of the firm's own share (1 - subsidy). ``region`` given: ``subsidy`` is per region."""
+    own = np.maximum(1.0 - subsidy, 1e-9)
+    if region is not None:
+        own = own[region]
+    return np.minimum(target, np.maximum(profit, 0.0) / own)
 
 
 def success_probability(phi: float, rd_stock: np.ndarray, sales: np.ndarray, public_term: np.ndarray,
