@@ -98,7 +98,7 @@ def step(model: Sim) -> None:
     n_rs = np.bincount(cell, weights=f.weight, minlength=R * S).reshape(R, S)
     # a subsidy on a share s of the entry cost saves s x the user cost of that capital every year
     subsidy_return = pol.relocation_subsidy * w.user_cost[:, None]
-    expected = location.entry_returns(model, cell) - premium.reshape(R, S)
+    expected = location.entry_returns(model, cell, log_cap) - premium.reshape(R, S)
     e_region, e_sector, e_match = location.entry_choice(rng, counts, n_rs, expected, subsidy_return,
                                                         P["entry_exit.profit_sensitivity"])
     e_cell = e_region.astype(np.int64) * S + e_sector
