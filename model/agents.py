@@ -14,26 +14,34 @@ class _Columns(dict):
     """The column dict of an agent set. Reaching a column through it (``agents.data["region"]``, which
     may write to it in place) drops that column's cached index copy (``ArrayAgentSet.__getattr__``)."""
 
-    __slots__ = ("_index",)
+    __slots__ = ("_index", "_memo")
 
-    def __init__(self, cols: dict, index: dict):
+    def __init__(self, cols: dict, index: dict, memo: dict):
         super().__init__(cols)
         self._index = index
+        self._memo = memo
+
+    def _drop(self, key):
+        self._index.pop(key, None)
+        if self._memo:
+            for name in [n for n, (deps, _) in self._memo.items() if key in deps]:
+                del self._memo[name]
 
     def __getitem__(self, key):
-        self._index.pop(key, None)
+        self._drop(key)
         return dict.__getitem__(self, key)
 
     def __setitem__(self, key, value):
-        self._index.pop(key, None)
+        self._drop(key)
         dict.__setitem__(self, key, value)
 
     def __delitem__(self, key):
-        self._index.pop(key, None)
+        self._drop(key)
         dict.__delitem__(self, key)
 
     def _drop_all(self):
         self._index.clear()
+        self._memo.clear()
 
     def items(self):
         self._drop_all()
@@ -44,7 +52,7 @@ class _Columns(dict):
         return dict.values(self)
 
     def get(self, key, default=None):
-        self._index.pop(key, None)
+        self._drop(key)
         return dict.get(self, key, default)
 
     def pop(self, *args):
@@ -110,7 +118,22 @@ class ArrayAgentSet:
     def data(self, cols: dict[str, np.ndarray]) -> None:
         index = self.__dict__.setdefault("_index", {})
         index.clear()
-        self.__dict__["_data"] = _Columns(cols, index)
+        memo = self.__dict__.setdefault("_memo", {})
+        memo.clear()
+        self.__dict__["_data"] = _Columns(cols, index, memo)
+
+    def derived(self, name: str, columns: tuple[str, ...], compute) -> np.ndarray:
+        """``compute(self)``, a per-agent array that depends on ``columns`` only, cached (read-only) until one
+        of them is next reached through ``data`` (a write, in place or not) or the rows change. For values
+        several mechanisms recompute from unchanged columns within a year."""
+        memo = self.__dict__["_memo"]
+        hit = memo.get(name)
+        if hit is not None:
+            return hit[1]
+        v = compute(self)
+        v.flags.writeable = False
+        memo[name] = (frozenset(columns), v)
+        return v
 
     def __len__(self) -> int:
         return len(dict.__getitem__(self.__dict__["_data"], "uid"))
@@ -133,7 +156,7 @@ class ArrayAgentSet:
 
     def __getstate__(self):
         return {"_data": dict(dict.items(self.__dict__["_data"])),
-                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf")}}
+                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf", "_memo")}}
 
     def __setstate__(self, state):
         state = dict(state)
@@ -220,6 +243,15 @@ class Firms(ArrayAgentSet):
         "location_match": np.dtype(np.float64),  # [firm, region] persistent match with each region (location.py)
     }
     index_columns = frozenset({"region", "sector"})
+
+    @property
+    def cell(self) -> np.ndarray:
+        """[firm] flat (region, sector) index ``region * n_sectors + sector`` (int64, read-only), computed once
+        while both columns stay unchanged (capital, digital and production use it)."""
+        from . import SECTORS
+
+        return self.derived("cell", ("region", "sector"),
+                            lambda f: f.region.astype(np.int64, copy=False) * len(SECTORS) + f.sector)
 
 
 class Talent(ArrayAgentSet):

@@ -153,7 +153,8 @@ class FactsState:
     tfpr_dev: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
-def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int) -> dict[str, np.ndarray]:
+def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int,
+               sums: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """[region + national] values of ``FACT_METRICS`` for this year; updates ``state`` for the next one.
 
     Every fact is computed for each region's firms and for the nation, except the shape of the growth
@@ -161,6 +162,10 @@ def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int) -> dict[st
     firm; the firm-level statistics (median, tail, growth, TFPR) use a fixed panel of agents
     (uid % stride == 0, about ``PANEL_SIZE`` of them in 2012; all agents below that), which keeps the cost
     flat at full scale and follows the same firms from year to year.
+
+    ``sums``: the regional sums over every firm that the recorder already has (``iva``, ``ht_va``, ``ei_va``:
+    weight x VA in all, high-tech and energy-intensive firms; ``n``, ``ht_n``: weight in all and high-tech
+    firms; the same bincounts as here), so they are not summed twice.
     """
     from . import SECTORS
 
@@ -172,16 +177,19 @@ def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int) -> dict[st
     if state.stride == 0:
         state.stride = max(1, len(f) // PANEL_SIZE)
 
-    wva = wt * va
-    iva = np.bincount(region, weights=wva, minlength=R)
-    ht = f.sector == SECTORS.index("high_tech")
-    ei = f.sector == SECTORS.index("energy_intensive")
-    ht_va = np.bincount(region, weights=wva * ht, minlength=R)
-    n = np.bincount(region, weights=wt, minlength=R)
-    ht_n = np.bincount(region, weights=wt * ht, minlength=R)
+    if sums is None:
+        wva = wt * va
+        ht = f.sector == SECTORS.index("high_tech")
+        ei = f.sector == SECTORS.index("energy_intensive")
+        sums = dict(iva=np.bincount(region, weights=wva, minlength=R),
+                    ht_va=np.bincount(region, weights=wva * ht, minlength=R),
+                    n=np.bincount(region, weights=wt, minlength=R),
+                    ht_n=np.bincount(region, weights=wt * ht, minlength=R),
+                    ei_va=np.bincount(region, weights=wva * ei, minlength=R))
+    iva, ht_va, n, ht_n = sums["iva"], sums["ht_va"], sums["n"], sums["ht_n"]
     out["high_tech_va_share"] = np.append(ht_va, ht_va.sum()) / np.maximum(np.append(iva, iva.sum()), 1e-12)
     out["high_tech_firm_share"] = np.append(ht_n, ht_n.sum()) / np.maximum(np.append(n, n.sum()), 1e-12)
-    ei_va = np.bincount(region, weights=wva * ei, minlength=R) / 100.0
+    ei_va = sums["ei_va"] / 100.0
     out["energy_intensive_real_va"] = np.append(ei_va, ei_va.sum())
 
     cols = ("uid", "value_added", "region", "sector", "capital", "labour_high", "labour_general")

@@ -19,7 +19,7 @@ import numpy as np
 
 from . import HIGH, MILLION, SECTORS, SKILLS, YI
 from .facts import FACT_METRICS, FactsState, firm_facts
-from .mechanisms import carbon, production
+from .mechanisms import carbon, labour_market, production
 from .scenario import FIRST_YEAR
 from .world import Sim
 
@@ -70,12 +70,17 @@ class YearView:
         return self.f.weight * self.f.value_added
 
     @cached_property
+    def _iva_sum(self) -> np.ndarray:
+        return self.reg(self.wva)
+
+    @cached_property
     def iva(self) -> np.ndarray:
-        return self.reg(self.wva) / YI
+        return self._iva_sum / YI
 
     @cached_property
     def mva(self) -> np.ndarray:
-        return production.manufacturing_va(self.f, self.m.params, self.R)
+        # production.manufacturing_va from the sums the view already has (the same products and sums, bit for bit)
+        return production.manufacturing_from(self.iva, self.sector_va("energy_intensive"), self.m.params)
 
     @cached_property
     def iva_nominal(self) -> np.ndarray:
@@ -83,11 +88,39 @@ class YearView:
 
     @cached_property
     def mva_nominal(self) -> np.ndarray:
-        return production.manufacturing_va(self.f, self.m.params, self.R,
-                                           self.w.price)
+        # production.manufacturing_va at current prices: weight x (VA x price) formed once for both sums
+        wva_n = self.f.weight * (self.f.value_added * self.w.price[self.f.sector])
+        return production.manufacturing_from(self.reg(wva_n) / YI, self.reg(wva_n * self.in_sector("energy_intensive")) / YI,
+                                             self.m.params)
+
+    def in_sector(self, name: str) -> np.ndarray:
+        """[firm] in sector ``name`` (bool), once per year and sector."""
+        cache = self.__dict__.setdefault("_in_sector", {})
+        if name not in cache:
+            cache[name] = self.f.sector == SECTORS.index(name)
+        return cache[name]
+
+    def _sector_sum(self, name: str) -> np.ndarray:
+        """[region] weight x VA of the sector's firms (the raw sum), once per year and sector."""
+        cache = self.__dict__.setdefault("_sector_va", {})
+        if name not in cache:
+            cache[name] = self.reg(self.wva * self.in_sector(name))
+        return cache[name]
 
     def sector_va(self, name: str) -> np.ndarray:
-        return self.reg(self.wva * (self.f.sector == SECTORS.index(name))) / YI
+        return self._sector_sum(name) / YI
+
+    def sector_n(self, name: str) -> np.ndarray:
+        """[region] weighted firms of the sector, once per year and sector."""
+        cache = self.__dict__.setdefault("_sector_n", {})
+        if name not in cache:
+            cache[name] = self.reg(self.f.weight * self.in_sector(name))
+        return cache[name]
+
+    @cached_property
+    def capital(self) -> np.ndarray:
+        """[region] sum of weight x capital (million yuan)."""
+        return self.reg(self.f.weight * self.f.capital)
 
     @cached_property
     def _employed_w(self) -> np.ndarray:
@@ -100,7 +133,7 @@ class YearView:
         adds the same terms in the same order as a by-region sum of terms zeroed for the other skill."""
         t = self.t
         k = len(SKILLS)
-        key = t.region * k + t.skill
+        key = labour_market.talent_cell(t)  # region * k + skill, as labour_market.step has it
         on = self._employed_w
         n = k * self.R
         return (np.bincount(key, weights=on, minlength=n).reshape(self.R, k),
@@ -119,7 +152,10 @@ class YearView:
         """Stylised facts of firm dynamics (facts.py): firm-panel summaries, computed once a year."""
         if self.w.facts_panel is None:
             self.w.facts_panel = FactsState()
-        return firm_facts(self.f, self.w, self.w.facts_panel, self.R)
+        # the regional sums over every firm the view has already (the same bincounts)
+        sums = dict(iva=self._iva_sum, ht_va=self._sector_sum("high_tech"), n=self.n_firms,
+                    ht_n=self.sector_n("high_tech"), ei_va=self._sector_sum("energy_intensive"))
+        return firm_facts(self.f, self.w, self.w.facts_panel, self.R, sums)
 
     @cached_property
     def n_firms(self) -> np.ndarray:
@@ -163,7 +199,6 @@ def _net_general(v: YearView) -> np.ndarray:
     return both((ys["talent_in"] - ys["talent_in_high"]) - (ys["talent_out"] - ys["talent_out_high"])) / 1e3
 
 
-_HIGH_TECH = SECTORS.index("high_tech")
 _EQUIPMENT = SECTORS.index("equipment")
 
 
@@ -208,13 +243,13 @@ METRICS: tuple[Metric, ...] = (
            lambda v: ratio(v.wage_bill, v.employed), True),
     Metric("firms", "firms", "above-size industrial firms", lambda v: both(v.n_firms), True),
     Metric("firms_high_tech", "firms", "high-tech firms",
-           lambda v: both(v.reg(v.f.weight * (v.f.sector == _HIGH_TECH))), True),
+           lambda v: both(v.sector_n("high_tech")), True),
     Metric("digital_adoption", "share of firms", "firms that have gone digital",
            lambda v: ratio(v.digital_n, v.n_firms), True),
     Metric("emissions", "Mt CO2", "CO2 emissions",
            lambda v: both(carbon.emissions(v.f, v.w, v.m.params, v.year)), True),
     Metric("capital_stock", "yi yuan, 2012 prices", "industrial capital stock",
-           lambda v: both(v.reg(v.f.weight * v.f.capital) / YI), True),
+           lambda v: both(v.capital / YI), True),
     Metric("investment", "yi yuan, 2012 prices", "industrial investment", lambda v: both(v.ys["investment"]), True),
     Metric("relocations_in", "firms/yr", "firms relocating into the region", _relocations("reloc_in"), True),
     Metric("relocations_out", "firms/yr", "firms relocating out of the region", _relocations("reloc_out"), True),
@@ -243,7 +278,7 @@ METRICS: tuple[Metric, ...] = (
            lambda v: np.append(v.w.access, np.average(v.w.access, weights=np.maximum(v.w.gdp, 1e-12)))),
     Metric("land_price", "index, 2012 = 1", "industrial land price (land.py); national: capital-weighted mean",
            lambda v: np.append(v.w.land_price, np.average(
-               v.w.land_price, weights=np.maximum(v.reg(v.f.weight * v.f.capital), 1e-12)))),
+               v.w.land_price, weights=np.maximum(v.capital, 1e-12)))),
     Metric("local_procurement_share", "share of inputs", "intermediate inputs bought inside the region (chains.py)",
            _local_procurement(None)),
     Metric("local_procurement_equipment", "share of inputs",

@@ -181,6 +181,6 @@ class FlyingGeeseModel(mesa.Model):
             if not np.allclose(after[name], expect[name], rtol=1e-9, atol=1e-6 * max(1.0, after[name].max())):
                 raise RuntimeError(f"{name} ledger does not balance in {self.year}: {after[name]} != {expect[name]}")
         for name, arr in (("firms", self.firms), ("talent", self.talent)):
-            for col, v in arr.data.items():
+            for col, v in dict.items(arr.data):  # read only: keeps the agents' cached index copies (agents.py)
                 if v.dtype.kind == "f" and not np.all(np.isfinite(v)):
                     raise RuntimeError(f"{name}.{col} has NaN or inf in {self.year}")

@@ -216,3 +216,32 @@ def test_every_mechanism_has_equations_init_and_step_and_every_world_field_a_uni
     for fld in dataclasses.fields(world.World):
         line = next(ln for ln in src.splitlines() if ln.strip().startswith(f"{fld.name}:"))
         assert "#" in line and "," in line.split("#", 1)[1], f"World.{fld.name} needs '# meaning, unit'"
+
+
+def test_derived_agent_values_are_recomputed_after_their_columns_change():
+    """ArrayAgentSet.derived (perf): a cached per-agent value is dropped when one of its columns is reached
+    through ``data`` (a write, in place or not) or the rows change, and is read-only."""
+    from model.agents import Firms
+
+    n = 6
+    cols = {k: np.zeros((n, 3)) if k == "location_match" else np.zeros(n, dt) for k, dt in Firms.columns.items()}
+    cols["uid"] = np.arange(n)
+    cols["region"] = np.array([0, 1, 2, 0, 1, 2])
+    cols["sector"] = np.array([0, 1, 2, 3, 0, 1])
+    f = Firms(**cols)
+    S = len(SECTORS)
+    assert np.array_equal(f.cell, cols["region"] * S + cols["sector"])
+    assert f.cell is f.cell  # cached
+    with pytest.raises(ValueError):
+        f.cell[0] = 5  # read-only
+    f.data["region"][0] = 2  # in place, through data
+    assert f.cell[0] == 2 * S
+    f.keep(np.array([False, True, True, True, True, True]))
+    assert np.array_equal(f.cell, f.region * S + f.sector)
+    calls = []
+    got = f.derived("x2", ("capital",), lambda a: calls.append(1) or a.capital * 2)
+    assert f.derived("x2", ("capital",), lambda a: calls.append(1) or a.capital * 2) is got and len(calls) == 1
+    f.data["tfp"] = np.ones(len(f))  # another column: the value stays
+    assert f.derived("x2", ("capital",), lambda a: calls.append(1) or a.capital * 2) is got
+    f.data["capital"] = np.ones(len(f))
+    assert np.array_equal(f.derived("x2", ("capital",), lambda a: a.capital * 2), np.full(len(f), 2.0))

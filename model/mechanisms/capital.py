@@ -69,45 +69,50 @@ def step(model: Sim) -> None:
     P, f, rng, pol, w = model.params, model.firms, model.rng, model.policy, model.world
     R, S = model.data.n, len(SECTORS)
     delta = P["capital.depreciation"]
-    cell = f.region.astype(np.int64) * S + f.sector
-    emis_rs = np.bincount(cell, weights=f.weight * f.value_added * carbon.intensity(
+    cell = f.cell  # flat (region, sector) index for per-cell tables (cached while region and sector stay)
+    # products and logs used twice are formed once; regional and sector factors are combined per region or
+    # sector and gathered (the same operations in the same order: bit-identical)
+    wva = f.weight * f.value_added
+    wk = f.weight * f.capital
+    log_cap = np.log(f.capital)
+    emis_rs = np.bincount(cell, weights=wva * carbon.intensity(
         carbon.direct_effective(f), f.power_use, w.grid, f.region), minlength=R * S)
-    va_cell = np.bincount(cell, weights=f.weight * f.value_added, minlength=R * S)
+    va_cell = np.bincount(cell, weights=wva, minlength=R * S)
     int_nat = emis_rs.sum() / max(va_cell.sum(), 1e-9)
     int_rs = np.where(va_cell > 0, emis_rs / np.maximum(va_cell, 1e-9), int_nat)
     fr_all = 1.0 + w.friction * (1.0 - pol.friction_cut)
     premium = carbon_premium(P["capital.carbon_risk_premium"], int_rs, int_nat, pol.risk_carbon_price())
     pool = (P["capital.savings_rate"] + P["capital.foreign_share"]) * w.gdp.sum() * YI  # million yuan
-    gross = (np.sum(f.weight * (f.profit + fr_all[f.region] * w.user_cost[f.region] * f.capital))
-             / max(np.sum(f.weight * f.capital), 1e-9))
+    gross = (np.sum(f.weight * (f.profit + (fr_all * w.user_cost)[f.region] * f.capital))
+             / max(np.sum(wk), 1e-9))
     pool = industry_draw(pool, w.industry_omega, gross, w.gross_return_2012, P["capital.industry_return_elasticity"],
                          P["capital.industry_draw_cap"])
 
     # Entrants: Poisson per sector (tilted to sector returns); each picks its region by expected profit and
     # its own match (location.py); financed first.
     n_s = np.bincount(f.sector, minlength=S)
-    k_s = np.bincount(f.sector, weights=f.weight * f.capital, minlength=S)
+    k_s = np.bincount(f.sector, weights=wk, minlength=S)
     ret_s = np.bincount(f.sector, weights=f.weight * f.profit, minlength=S) / np.maximum(k_s, 1e-9)
     counts = rng.poisson(P["entry_exit.entry_rate"] * entry_exit.sector_entry_weights(
         n_s, ret_s, P["entry_exit.sector_return_sensitivity"]))
     n_rs = np.bincount(cell, weights=f.weight, minlength=R * S).reshape(R, S)
     # a subsidy on a share s of the entry cost saves s x the user cost of that capital every year
     subsidy_return = pol.relocation_subsidy * w.user_cost[:, None]
-    expected = location.entry_returns(model, cell) - premium.reshape(R, S)
+    expected = location.entry_returns(model, cell, log_cap) - premium.reshape(R, S)
     e_region, e_sector, e_match = location.entry_choice(rng, counts, n_rs, expected, subsidy_return,
                                                         P["entry_exit.profit_sensitivity"])
     e_cell = e_region.astype(np.int64) * S + e_sector
     n_cell = np.bincount(cell, minlength=R * S)
-    log_k = np.bincount(cell, weights=np.log(f.capital), minlength=R * S) / np.maximum(n_cell, 1)
-    fallback = np.exp(np.log(f.capital).mean()) if len(f) else 1.0
+    log_k = np.bincount(cell, weights=log_cap, minlength=R * S) / np.maximum(n_cell, 1)
+    fallback = np.exp(log_cap.mean()) if len(f) else 1.0
     med_k = np.where(n_cell > 0, np.exp(log_k), fallback)  # geometric mean: the median of a lognormal
     need = P["entry_exit.entrant_size"] * med_k[e_cell]
     budget = P["capital.entrant_pool_share"] * pool
     e_k = need * min(1.0, budget / max(float(np.sum(need)) * w.firm_weight, 1e-9))
 
     # Incumbents: desired investment from the expected excess return, financed internally, then externally.
-    g_s = P.by("demand.income_elasticity", SECTORS)[f.sector] * demand.growth_path(
-        model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year)
+    g_s = (P.by("demand.income_elasticity", SECTORS) * demand.growth_path(
+        model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year))[f.sector]
     excess = f.profit / np.maximum(f.capital, 1e-9) - premium[cell]
     rate = desired_rate(excess, delta, g_s, P["capital.adjustment_cost"], P["capital.max_investment_rate"])
     internal = internal_funds(f.profit, f.intangible, f.capital, delta)

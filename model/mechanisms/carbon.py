@@ -105,9 +105,10 @@ def step(model: Sim) -> None:
                                    P["energy.electrification_co2_ratio"], w.grid_2012[f.region])
     f.data["direct_intensity"], f.data["power_use"] = d, p
     # Abatement from the sector's cost curve at the marginal price; capital installed stays.
-    amax = P.by("energy.mac_max_share", SECTORS)[f.sector]
-    half = P.by("energy.mac_half_cost", SECTORS)[f.sector]
-    target = energy.abatement_share(pol.marginal_carbon_price()[f.sector], amax, half)
+    amax_s, half_s = P.by("energy.mac_max_share", SECTORS), P.by("energy.mac_half_cost", SECTORS)
+    amax, half = amax_s[f.sector], half_s[f.sector]
+    # the target share depends on the sector only: computed per sector and gathered (the same bits)
+    target = energy.abatement_share(pol.marginal_carbon_price(), amax_s, half_s)[f.sector]
     f.data["abatement"] = np.maximum(f.abatement, target)
     ucost = P["capital.interest_rate"] + P["capital.depreciation"]
     k_need = CARBON_COST_UNIT * energy.abatement_cost(f.abatement, amax, half) * d * f.value_added / ucost
@@ -123,7 +124,12 @@ def step(model: Sim) -> None:
 
 # ---------------------------------------------------------------------- used by other mechanisms
 def direct_effective(f: Firms) -> np.ndarray:
-    """kt CO2 per million yuan: direct intensity net of abatement."""
+    """kt CO2 per million yuan: direct intensity net of abatement (read-only; computed once while both columns
+    stay unchanged: location, capital, carbon and production all read it)."""
+    return f.derived("direct_effective", ("direct_intensity", "abatement"), _direct_effective)
+
+
+def _direct_effective(f: Firms) -> np.ndarray:
     return f.direct_intensity * (1.0 - f.abatement)
 
 
@@ -161,9 +167,10 @@ def account(model: Sim, va: np.ndarray, carbon_per_yuan: np.ndarray, intens: np.
     R = model.data.n
     w.emissions_firm = va * intens
     w.co2_industry = np.bincount(f.region, weights=f.weight * w.emissions_firm, minlength=R) / KT_PER_MT
-    f.data["carbon_charge"] = carbon_per_yuan * va + abatement_cost_firm(model)
+    abate = abatement_cost_firm(model)
+    f.data["carbon_charge"] = carbon_per_yuan * va + abate
     w.carbon_cost = np.bincount(f.region, weights=f.weight * carbon_per_yuan * va, minlength=R) / YI
-    w.abatement_cost = np.bincount(f.region, weights=f.weight * abatement_cost_firm(model), minlength=R) / YI
+    w.abatement_cost = np.bincount(f.region, weights=f.weight * abate, minlength=R) / YI
 
 
 def exit_stranding(model: Sim, out: np.ndarray) -> None:

@@ -123,14 +123,15 @@ def leader_share(value_added: np.ndarray, weight: np.ndarray, region: np.ndarray
                  quantile: float, n_regions: int, n_sectors: int) -> np.ndarray:
     """[r, s] share of a cell's value added produced by its sector's top firms (value added above the
     sector's ``quantile``)."""
-    cell = region.astype(np.intp) * n_sectors + sector
+    cell = region.astype(np.intp, copy=False) * n_sectors + sector
     cut = np.zeros(n_sectors)
     for s in range(n_sectors):  # four sectors, not agents
         v = value_added[sector == s]
         cut[s] = np.quantile(v, quantile) if len(v) else np.inf
     lead = value_added > cut[sector]
-    tot = np.bincount(cell, weights=weight * value_added, minlength=n_regions * n_sectors)
-    top = np.bincount(cell, weights=weight * value_added * lead, minlength=n_regions * n_sectors)
+    wva = weight * value_added
+    tot = np.bincount(cell, weights=wva, minlength=n_regions * n_sectors)
+    top = np.bincount(cell, weights=wva * lead, minlength=n_regions * n_sectors)
     return (top / np.maximum(tot, 1e-12)).reshape(n_regions, n_sectors)
 
 

@@ -346,7 +346,7 @@ def graduates(year: int, graduates_2012: float, graduate_growth: float) -> float
 
 def labour_force_by_age(region: np.ndarray, age: np.ndarray, weight: np.ndarray, n_regions: int) -> np.ndarray:
     """[region, age] people in the labour force (ages below MAX_AGE)."""
-    idx = region.astype(np.int64) * N_AGES + age
+    idx = region.astype(np.int64, copy=False) * N_AGES + age
     return np.bincount(idx, weights=weight, minlength=n_regions * N_AGES).reshape(n_regions, N_AGES)
 
 

@@ -52,7 +52,7 @@ def step(model: Sim) -> None:
     works_draw = rng.random(n)
     ready_r = readiness(P.by("digital.readiness", model.regions), pol.digital_infrastructure, w.h_share / w.h_nat,
                         P["digital.talent_elasticity"])
-    cell = f.region.astype(np.int64) * S + f.sector
+    cell = f.cell  # flat (region, sector) index for per-cell tables (cached while region and sector stay)
     peers_rs = (np.bincount(cell, weights=f.weight * f.digital, minlength=R * S)
                 / np.maximum(np.bincount(cell, weights=f.weight, minlength=R * S), 1e-12))
     # only firms that review the question and are not digital yet need the numbers

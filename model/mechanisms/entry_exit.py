@@ -96,17 +96,24 @@ def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np
 
     def cell_mean(values: np.ndarray, per: np.ndarray | None = None) -> np.ndarray:
         total = np.bincount(cell, weights=values, minlength=R * S)
-        return total / np.maximum(n_cell if per is None else np.bincount(cell, weights=per, minlength=R * S),
-                                  1e-9)
+        return total / np.maximum(n_cell if per is None else per, 1e-9)
 
-    h_per_k = cell_mean(f.labour_high, per=f.capital)
-    g_per_k = cell_mean(f.labour_general, per=f.capital)
+    k_cell = np.bincount(cell, weights=f.capital, minlength=R * S)  # once for both staffing ratios
+    h_per_k = cell_mean(f.labour_high, per=k_cell)
+    g_per_k = cell_mean(f.labour_general, per=k_cell)
     e_sector = (e_cell % S).astype(np.int8)
     e_region = (e_cell // S).astype(np.int8)
     # an imperfect copy of the own permanent TFP of a random incumbent of the cell (of the sector if empty)
-    parent = anchor_incumbents(rng, cell, e_cell, f.sector.astype(np.int64), e_sector.astype(np.int64))
-    log_perm = np.log(f.tfp) - f.tfp_shock - f.tfp_premium  # the parent's tail premium is not copied
-    base = np.where(parent >= 0, log_perm[np.maximum(parent, 0)], log_perm.mean() if len(f) else 0.0)
+    parent = anchor_incumbents(rng, cell, e_cell, f.sector.astype(np.int64, copy=False), e_sector.astype(np.int64))
+    # the parent's tail premium is not copied; ln TFP - shock - premium of the parents only (the same
+    # elementwise numbers), and of every incumbent only when some entrant has no parent (the fallback mean)
+    p = np.maximum(parent, 0)
+    log_perm_p = np.log(f.tfp[p]) - f.tfp_shock[p] - f.tfp_premium[p] if len(f) else np.zeros(ne)
+    if len(f) and np.any(parent < 0):
+        fallback = (np.log(f.tfp) - f.tfp_shock - f.tfp_premium).mean()
+    else:
+        fallback = 0.0
+    base = np.where(parent >= 0, log_perm_p, fallback)
     log_a = entrant_log_tfp(base, P["entry_exit.entrant_tfp_gap"], P["entry_exit.entrant_tfp_sigma"],
                             rng.normal(0.0, 1.0, ne))
     rel = P.by("carbon.relative_intensity", SECTORS)[e_sector]

@@ -133,28 +133,38 @@ def step(model: Sim) -> None:
     P, f, pol, rng, w = model.params, model.firms, model.policy, model.rng, model.world
     R, S = model.data.n, len(SECTORS)
     n = len(f)
-    rel_t = (w.h_share / w.h_nat)[f.region]
-    med = np.median(f.value_added[f.value_added > 0]) if np.any(f.value_added > 0) else 1.0
-    rel_size = np.where(f.value_added > 0, f.value_added / med, P["innovation.entrant_relative_size"])
-    sub = pol.rd_subsidy[f.region]
+    # the talent terms are regional: computed per region and gathered (``region=``), the same bits
+    rel_t = w.h_share / w.h_nat  # [region]
+    pos = f.value_added > 0
+    med = np.median(f.value_added[pos]) if np.any(pos) else 1.0
+    rel_size = np.where(pos, f.value_added / med, P["innovation.entrant_relative_size"])
+    sub_r = pol.rd_subsidy  # [region]; subsidy terms are formed per region and gathered (the same bits)
     logit = performer_logit(w.rd_b0, P["innovation.performer_trend"], model.year - FIRST_YEAR,
-                            P["innovation.performer_talent_effect"], rel_t, rel_size, sub,
-                            P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"])
+                            P["innovation.performer_talent_effect"], rel_t, rel_size, sub_r,
+                            P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"],
+                            region=f.region)
     active = rng.random(n) < performer_probability(logit)
     sales = current_sales(w.price, f.sector, f.value_added)
     deepening = intensity_deepening(P["innovation.rd_intensity_ceiling"], P["innovation.rd_intensity_convergence"],
                                     model.year - FIRST_YEAR)
-    target = P.by("innovation.rd_share_of_value_added", SECTORS)[f.sector] * deepening * w.rd_scale * sales
-    spend = active * affordable(target, np.maximum(f.profit, P["innovation.rd_smoothing"] * f.intangible), sub) * (1.0 + sub)
+    target = (P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale)[f.sector] * sales
+    spend = (active * affordable(target, np.maximum(f.profit, P["innovation.rd_smoothing"] * f.intangible), sub_r,
+                                 region=f.region)
+             * (1.0 + sub_r)[f.region])
     f.data["rd_active"] = active
     f.data["rd_stock"] = f.rd_stock * (1 - P["innovation.rd_depreciation"]) + spend
-    f.data["intangible"] = (1.0 - sub) * spend  # the firm's own share is an expense (digital.step adds to it)
+    f.data["intangible"] = (1.0 - sub_r)[f.region] * spend  # the firm's own share is an expense (digital.step adds to it)
     w.rd_spend = spend
-    model.year_stats["policy_cost"] += np.bincount(f.region, weights=f.weight * spend * sub, minlength=R) / YI
+    if np.any(sub_r != 0):
+        model.year_stats["policy_cost"] += np.bincount(f.region, weights=f.weight * spend * sub_r[f.region],
+                                                       minlength=R) / YI
+    else:  # every term is +0.0 (spend is finite and not negative): the sum adds +0.0, as here
+        model.year_stats["policy_cost"] += 0.0
     tt = np.minimum(P.by("innovation.tech_transfer_rate", model.regions) + pol.tech_transfer, 1.0)
     public = P["innovation.public_research_weight"] * tt * w.public_rd / np.maximum(w.iva_r, 1e-9)
     p = success_probability(P["innovation.success_rate"], f.rd_stock, sales,
-                            public[f.region] * f.rd_active, rel_t, P["innovation.success_talent_elasticity"])
+                            public[f.region] * f.rd_active, rel_t, P["innovation.success_talent_elasticity"],
+                            region=f.region)
     success = rng.random(n) < p
     gain = np.zeros(n)
     sig = P["innovation.success_gain_sigma"]
@@ -165,10 +175,11 @@ def step(model: Sim) -> None:
     log_perm = np.log(f.tfp) - f.tfp_shock - f.tfp_premium + gain
     frontier = sector_frontier(log_perm, f.sector, S, P["innovation.frontier_quantile"])
     q = imitation_probability(P["innovation.imitation_rate"], rel_t, P["innovation.imitation_talent_elasticity"],
-                              f.digital, P["innovation.imitation_digital_boost"])
+                              f.digital, P["innovation.imitation_digital_boost"], region=f.region)
     copied = rng.random(n) < q
-    log_perm = imitate(log_perm, frontier[f.sector], copied, P["innovation.imitation_catch_up"])
-    log_perm = erode_lead(log_perm, frontier[f.sector], P["innovation.lead_erosion"])
+    frontier_i = frontier[f.sector]
+    log_perm = imitate(log_perm, frontier_i, copied, P["innovation.imitation_catch_up"])
+    log_perm = erode_lead(log_perm, frontier_i, P["innovation.lead_erosion"])
     # the transitory part: AR(1) with Laplace innovations whose SD falls with size
     sd = shock_sd(P["innovation.shock_sd"], rel_size, P["innovation.shock_size_elasticity"])
     u = ar1(f.tfp_shock, P["innovation.shock_persistence"], sd, rng.laplace(0.0, np.sqrt(0.5), n))
@@ -188,25 +199,39 @@ def current_sales(price: np.ndarray, sector: np.ndarray, real_va: np.ndarray) ->
 
 
 def performer_logit(b0: float, trend: float, years: int, talent_effect: float, rel_talent: np.ndarray,
-                    rel_size: np.ndarray, subsidy: np.ndarray, size_effect: float, subsidy_effect: float) -> np.ndarray:
-    return (b0 + trend * years + talent_effect * np.log(np.maximum(rel_talent, 1e-9))
-            + size_effect * np.log(np.maximum(rel_size, 1e-9)) + subsidy_effect * subsidy)
+                    rel_size: np.ndarray, subsidy: np.ndarray, size_effect: float, subsidy_effect: float,
+                    region: np.ndarray | None = None) -> np.ndarray:
+    """``region`` given: ``rel_talent`` and ``subsidy`` are per region and their terms are computed per region,
+    then gathered."""
+    base = b0 + trend * years + talent_effect * np.log(np.maximum(rel_talent, 1e-9))
+    sub_term = subsidy_effect * subsidy
+    if region is not None:
+        base, sub_term = base[region], sub_term[region]
+    return base + size_effect * np.log(np.maximum(rel_size, 1e-9)) + sub_term
 
 
 def performer_probability(logit: np.ndarray) -> np.ndarray:
     return expit(logit)
 
 
-def affordable(target: np.ndarray, profit: np.ndarray, subsidy: np.ndarray) -> np.ndarray:
+def affordable(target: np.ndarray, profit: np.ndarray, subsidy: np.ndarray,
+               region: np.ndarray | None = None) -> np.ndarray:
     """Gross R&D before the subsidy a firm can fund: its target, at most what last year's operating profit
-    covers of the firm's own share (1 - subsidy)."""
-    return np.minimum(target, np.maximum(profit, 0.0) / np.maximum(1.0 - subsidy, 1e-9))
+    covers of the firm's own share (1 - subsidy). ``region`` given: ``subsidy`` is per region."""
+    own = np.maximum(1.0 - subsidy, 1e-9)
+    if region is not None:
+        own = own[region]
+    return np.minimum(target, np.maximum(profit, 0.0) / own)
 
 
 def success_probability(phi: float, rd_stock: np.ndarray, sales: np.ndarray, public_term: np.ndarray,
-                        rel_talent: np.ndarray, talent_elasticity: float) -> np.ndarray:
+                        rel_talent: np.ndarray, talent_elasticity: float, region: np.ndarray | None = None) -> np.ndarray:
+    """``region`` given: ``rel_talent`` is per region and its power is taken per region, then gathered."""
     x = rd_stock / np.maximum(sales, 1e-9) + public_term
-    return 1.0 - np.exp(-phi * x * np.maximum(rel_talent, 1e-9) ** talent_elasticity)
+    talent = np.maximum(rel_talent, 1e-9) ** talent_elasticity
+    if region is not None:
+        talent = talent[region]
+    return 1.0 - np.exp(-phi * x * talent)
 
 
 def sector_frontier(log_a: np.ndarray, sector: np.ndarray, n_sectors: int, quantile: float) -> np.ndarray:
@@ -221,9 +246,13 @@ def sector_frontier(log_a: np.ndarray, sector: np.ndarray, n_sectors: int, quant
 
 
 def imitation_probability(rate: float, rel_talent: np.ndarray, talent_elasticity: float, digital: np.ndarray,
-                          digital_boost: float) -> np.ndarray:
-    """Yearly probability that a firm's imitation effort succeeds."""
-    return 1.0 - np.exp(-rate * np.maximum(rel_talent, 1e-9) ** talent_elasticity * (1.0 + digital_boost * digital))
+                          digital_boost: float, region: np.ndarray | None = None) -> np.ndarray:
+    """Yearly probability that a firm's imitation effort succeeds (``region`` given: ``rel_talent`` is per region
+    and its term is computed per region, then gathered)."""
+    talent = -rate * np.maximum(rel_talent, 1e-9) ** talent_elasticity
+    if region is not None:
+        talent = talent[region]
+    return 1.0 - np.exp(talent * (1.0 + digital_boost * digital))
 
 
 def imitate(log_a: np.ndarray, log_frontier: np.ndarray, success: np.ndarray, catch_up: float) -> np.ndarray:

@@ -82,7 +82,7 @@ def step(model: Sim) -> None:
     R = model.data.n
     supply = w.labour_supply
     w.employment_rate = w.employment / np.maximum(supply, 1e-9)
-    t_cell = skill_cell(t.region, t.skill)
+    t_cell = talent_cell(t)
     t.data["employed"] = assign_jobs(rng, t_cell, w.employment_rate)
     paid = w.wage * (1.0 + pol.wage_topup)
     t.data["wage"] = np.where(t.employed, paid.ravel()[t_cell] * t.ability, 0.0)
@@ -104,15 +104,23 @@ def other_demand(model: Sim) -> np.ndarray:
     return np.column_stack([s_n, 1.0 - s_n]) * bill[:, None] / w.wage
 
 
-def pool(region: np.ndarray, skill: np.ndarray, weight: np.ndarray, n_regions: int) -> np.ndarray:
-    """[region, skill] weighted headcount."""
+def pool(region: np.ndarray, skill: np.ndarray, weight: np.ndarray, n_regions: int,
+         cell: np.ndarray | None = None) -> np.ndarray:
+    """[region, skill] weighted headcount (``cell``: their ``skill_cell`` if already at hand)."""
     n_k = len(SKILLS)
-    return np.bincount(skill_cell(region, skill), weights=weight, minlength=n_regions * n_k).reshape(n_regions, n_k)
+    cell = skill_cell(region, skill) if cell is None else cell
+    return np.bincount(cell, weights=weight, minlength=n_regions * n_k).reshape(n_regions, n_k)
+
+
+def talent_cell(t) -> np.ndarray:
+    """``skill_cell`` of every talent agent, computed once while region and skill stay unchanged (migration's
+    pool, the job draw and the recorder's wages by skill all use it; read-only)."""
+    return t.derived("skill_cell", ("region", "skill"), lambda t: skill_cell(t.region, t.skill))
 
 
 def skill_cell(region: np.ndarray, skill: np.ndarray) -> np.ndarray:
     """Flat [region, skill] index of each person: region * len(SKILLS) + skill."""
-    return region.astype(np.int64) * len(SKILLS) + skill
+    return region.astype(np.int64, copy=False) * len(SKILLS) + skill
 
 
 def clear(demand: np.ndarray, supply: np.ndarray, unemployment: float) -> tuple[np.ndarray, np.ndarray]:

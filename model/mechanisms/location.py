@@ -219,11 +219,11 @@ def profit_everywhere(model: Sim, idx: np.ndarray) -> np.ndarray:
     return revenue - cost
 
 
-def entry_returns(model: Sim, cell: np.ndarray) -> np.ndarray:
+def entry_returns(model: Sim, cell: np.ndarray, log_capital: np.ndarray | None = None) -> np.ndarray:
     """[region, sector] expected net return of a new plant: profit per unit of capital of a plant with the
     cell's mean own log TFP and the cell's geometric-mean capital (the sector's where the cell is empty) at
     this year's wages, land prices, access, place productivity and last year's sector shifters
-    (``production.plant_returns``)."""
+    (``production.plant_returns``). ``log_capital``: ln capital of every firm, if the caller has it."""
     f = model.firms
     R, S = model.data.n, len(SECTORS)
     n_cell = np.bincount(cell, minlength=R * S)
@@ -234,7 +234,8 @@ def entry_returns(model: Sim, cell: np.ndarray) -> np.ndarray:
         mean_s = np.bincount(f.sector, weights=x, minlength=S) / n_s
         return np.where(n_cell > 0, mean_cell, np.tile(mean_s, R)).reshape(R, S)
 
-    return production.plant_returns(model, cell_mean(np.log(f.tfp)), cell_mean(np.log(f.capital)))
+    log_k = np.log(f.capital) if log_capital is None else log_capital
+    return production.plant_returns(model, cell_mean(np.log(f.tfp)), cell_mean(log_k))
 
 
 def gumbel(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:

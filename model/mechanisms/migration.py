@@ -137,22 +137,27 @@ def step(model: Sim) -> None:
     R = model.data.n
     mob_skill = np.array([P["talent.mobility_high"], P["talent.mobility_general"]])
     mob_age = np.array([P["talent.mobility_young"], 1.0, P["talent.mobility_old"]])
-    grp = age_group(t.age, int(P["talent.middle_age_from"]), int(P["talent.old_age_from"]))
-    p_review = np.minimum(P["talent.review_rate"] * mob_skill[t.skill] * mob_age[grp], 1.0)
+    # per age and (skill, age) tables gathered per person: the same products of the same numbers, bit for bit
+    ages = np.arange(int(t.age.max()) + 1 if len(t) else 1)
+    grp_of_age = age_group(ages, int(P["talent.middle_age_from"]), int(P["talent.old_age_from"]))
+    p_tab = np.minimum(P["talent.review_rate"] * mob_skill[:, None] * mob_age[grp_of_age][None, :], 1.0)  # [k, a]
+    p_review = p_tab.ravel().take(t.skill * len(ages) + t.age)
     review = t.newcomer | (rng.random(len(t)) < p_review)
     idx = np.flatnonzero(review)
+    age_i = t.age[idx]
+    grp_i = grp_of_age.take(age_i)
     amenity = w.amenity_2012 + P.by("talent.amenity", model.regions)[:, None]
     hukou = np.array([P["talent.hukou_friction_high"], P["talent.hukou_friction_general"]])
     probs = choice_probabilities(w.wage, w.employment_rate, pol.wage_topup, pol.moving_cost_cut, amenity, w.places,
                                  P["talent.wage_weight"], P["talent.home_bias"], P["talent.moving_cost"],
                                  w.cost_of_living, hukou)
-    cells = cell_index(t.region[idx], t.home[idx], t.skill[idx], grp[idx], R)
+    cells = cell_index(t.region[idx], t.home[idx], t.skill[idx], grp_i, R)
     dest = choose(rng, cells, probs)
     origin = t.region[idx]
     moved = dest != origin
     wt = t.weight[idx][moved]
     o, dst, sk = origin[moved], dest[moved], t.skill[idx][moved]
-    young = grp[idx][moved] == 0
+    young = grp_i[moved] == 0
     ys = model.year_stats
     np.add.at(model.flows["talent"], (sk, o, dst), wt)
     ys["talent_out"] = np.bincount(o, weights=wt, minlength=R)
@@ -164,14 +169,14 @@ def step(model: Sim) -> None:
     ys["talent_in_young"] = np.bincount(dst[young], weights=wt[young], minlength=R)
     t.data["region"][idx] = dest
     # Children move with some of the parents who move (the rest are left behind).
-    parent = (t.age[idx][moved] >= PARENT_AGES[0]) & (t.age[idx][moved] < PARENT_AGES[1])
+    parent = (age_i[moved] >= PARENT_AGES[0]) & (age_i[moved] < PARENT_AGES[1])
     parents = np.zeros((R, R))
     np.add.at(parents, (o[parent], dst[parent]), wt[parent])
-    lf_par = np.bincount(t.region, weights=t.weight * ((t.age >= PARENT_AGES[0]) & (t.age < PARENT_AGES[1])),
-                         minlength=R)
+    is_parent_age = (ages >= PARENT_AGES[0]) & (ages < PARENT_AGES[1])
+    lf_par = np.bincount(t.region, weights=t.weight * is_parent_age.take(t.age), minlength=R)
     move_children(w.demog.dep, parents, lf_par, P["talent.accompanying_children"])
     # The year's talent pool is now fixed: shares used by relocation, R&D, digital and production.
-    w.labour_supply = labour_market.pool(t.region, t.skill, t.weight, R)
+    w.labour_supply = labour_market.pool(t.region, t.skill, t.weight, R, cell=labour_market.talent_cell(t))
     w.h_share = w.labour_supply[:, HIGH] / np.maximum(w.labour_supply.sum(axis=1), 1e-9)
     w.h_nat = w.labour_supply[:, HIGH].sum() / w.labour_supply.sum()
     w.population = w.demog.residents(w.labour_supply.sum(axis=1))  # labour force + dependants (demography)

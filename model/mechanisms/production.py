@@ -237,31 +237,34 @@ def step(model: Sim) -> None:
     supply = w.labour_supply
     w.omega_high_t = labour_market.skill_weight(w.omega_high, P["labour.skill_bias_growth"] * (model.year - FIRST_YEAR))
     a, rho, beta = w.alpha[f.sector], w.rho[f.sector], w.beta[f.sector]
-    cell = f.region.astype(np.intp) * S + f.sector  # flat (region, sector) index for per-cell tables
+    cell = f.cell  # flat (region, sector) index for per-cell tables (cached while region and sector stay)
+    # Per-cell (or per-region, per-sector) factors are computed once per cell and gathered: the same
+    # operations on the same numbers as per firm, so the same bits, with fewer passes over the firms.
     log_tfp_eff = np.log(f.tfp) + np.log(w.region_tfp * w.agg).ravel()[cell] + np.log(w.spill)[f.region]
-    fr = (1.0 + w.friction * (1.0 - pol.friction_cut))[f.region]
-    wh, wg = w.wage[f.region, HIGH], w.wage[f.region, GENERAL]
+    fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
+    fr = fr_r.take(f.region)
+    wh, wg = w.wage[:, HIGH].take(f.region), w.wage[:, GENERAL].take(f.region)
     c_l, s_h = labour_cost(w)
-    cl_i, sh_i = c_l.ravel()[cell], s_h.ravel()[cell]
     carbon_per_yuan, intens = carbon.firm_charges(model)  # net of free allocation; abatement lowers intens
     charges = carbon_per_yuan + f.digital * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[f.region]
     keep = np.maximum(1.0 - charges / w.price[f.sector], 0.0)  # running costs as a share of revenue
     on = keep > 0
     with np.errstate(divide="ignore"):
         log_keep = np.log(keep)
-    log_m1 = f.wedge + log_keep + rho * (f.quality + np.log(w.access[f.region]) + log_tfp_eff
+    log_m1 = f.wedge + log_keep + rho * (f.quality + np.log(w.access)[f.region] + log_tfp_eff
                                          + a * np.log(f.capital))  # ln M_i at X = 1
-    log_n1, log_l1 = short_run(log_m1, fr * cl_i, beta)
+    log_n1, log_l1 = short_run(log_m1, None, beta, log_beta=np.log(w.beta)[f.sector],
+                               log_labour_cost=np.log(fr_r[:, None] * c_l).ravel()[cell])
     log_r1 = np.where(on, log_n1 - f.wedge - log_keep, -np.inf)  # revenue at X = 1
-    log_q1, log_n = ces_aggregate_log(log_r1 / rho, f.weight, f.sector.astype(np.intp), w.rho, S)
+    log_q1, log_n = ces_aggregate_log(log_r1 / rho, f.weight, f.sector, w.rho, S)  # f.sector: already intp
     e = (1.0 - w.alpha) / (1.0 - w.beta)
     w.log_x, _, log_p = clear_sector(log_q1, log_n, np.log(w.sector_demand), e, w.sigma_goods,
                                      P.by("demand.price_elasticity", SECTORS))
     w.price_prev, w.price = w.price, np.exp(log_p)
-    shift = w.log_x[f.sector] / (1.0 - beta)  # N, R and L scale with X^(1/(1-beta))
+    shift = (w.log_x / (1.0 - w.beta))[f.sector]  # N, R and L scale with X^(1/(1-beta))
     lab_plan = np.where(on, np.exp(log_l1 + shift), 0.0)
-    need_h = sh_i * cl_i * lab_plan * MILLION / wh
-    need_g = (1.0 - sh_i) * cl_i * lab_plan * MILLION / wg
+    need_h = (s_h * c_l).ravel()[cell] * lab_plan * MILLION / wh
+    need_g = ((1.0 - s_h) * c_l).ravel()[cell] * lab_plan * MILLION / wg
 
     # Labour demand: industry plus the rest of the economy, then clearing and rationing.
     ind = np.column_stack([np.bincount(f.region, weights=f.weight * need_h, minlength=R),
@@ -269,28 +272,31 @@ def step(model: Sim) -> None:
     total = ind + labour_market.other_demand(model)
     employment, ration = labour_market.clear(total, supply, u)
     w.labour_demand, w.employment = total, employment
-    hire_h, hire_g = need_h * ration[f.region, HIGH], need_g * ration[f.region, GENERAL]
+    hire_h, hire_g = need_h * ration[:, HIGH].take(f.region), need_g * ration[:, GENERAL].take(f.region)
     # rationed composite labour: every firm of a cell uses the same mix, so one factor per cell
     per_h, per_g = s_h / w.wage[:, HIGH, None], (1.0 - s_h) / w.wage[:, GENERAL, None]
     cut = (labour_market.composite_labour(ration[:, HIGH, None] * per_h, ration[:, GENERAL, None] * per_g, w.omega_high_t[None, :],
                             w.sigma_labour)
            / labour_market.composite_labour(per_h, per_g, w.omega_high_t[None, :], w.sigma_labour))
-    revenue = np.where(on, np.exp(log_r1 + shift + beta * np.log(cut.ravel()[cell])), 0.0)  # nominal VA
-    va = revenue / w.price[f.sector]  # real value added (sector deflator)
+    revenue = np.where(on, np.exp(log_r1 + shift + (w.beta[None, :] * np.log(cut)).ravel()[cell]), 0.0)  # nominal VA
+    va = revenue / w.price.take(f.sector)  # real value added (sector deflator)
 
     # Accounts.
     labour_bill = (wh * hire_h + wg * hire_g) / MILLION
-    capital_cost = w.user_cost[f.region] * f.capital
+    capital_cost = w.user_cost.take(f.region) * f.capital
     # Operating profit (before R&D, digital adoption and the one-off cost of a move): what investors
     # look at; net profit (less Firms.intangible) is what the loss streak behind exit counts.
     profit = np.exp(f.wedge) * keep * revenue - fr * (labour_bill + capital_cost) - carbon.abatement_cost_firm(model)
-    model.year_stats["policy_cost"] += np.bincount(
-        f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy[f.region] * va,
-        minlength=R) / YI
+    if np.any(pol.digital_subsidy != 0):
+        model.year_stats["policy_cost"] += np.bincount(
+            f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy[f.region] * va,
+            minlength=R) / YI
+    else:  # every term is +0.0 (va is finite): the sum adds +0.0, as here
+        model.year_stats["policy_cost"] += 0.0
     f.data["labour_high"], f.data["labour_general"] = hire_h, hire_g
     f.data["value_added"], f.data["profit"] = va, profit
     # the loss streak behind exit counts net losses: after carbon, R&D and digital adoption spending
-    f.data["loss_years"] = np.where(profit - f.intangible < 0, f.loss_years + 1, 0).astype(np.int16)
+    f.data["loss_years"] = np.where(profit - f.intangible < 0, f.loss_years + 1, 0).astype(np.int16, copy=False)
     carbon.account(model, va, carbon_per_yuan, intens)  # emissions, carbon charges, carbon and abatement bills
 
     # Regional aggregates.
@@ -363,12 +369,17 @@ def manufacturing_va(firms: Firms, P: ParamSet, n_regions: int, price: np.ndarra
     the energy-intensive sector (production.nonmanufacturing_share_energy). Real (2012 prices) by
     default; at current prices when the sector ``price`` indices are given."""
     f = firms
-    share_nonmanufacturing_energy = P["production.nonmanufacturing_share_energy"]
     va = f.value_added if price is None else f.value_added * price[f.sector]
     iva = np.bincount(f.region, weights=f.weight * va, minlength=n_regions) / YI
     energy = f.sector == SECTORS.index("energy_intensive")
     ei_va = np.bincount(f.region, weights=f.weight * va * energy, minlength=n_regions) / YI
-    return iva - share_nonmanufacturing_energy * ei_va
+    return manufacturing_from(iva, ei_va, P)
+
+
+def manufacturing_from(iva: np.ndarray, energy_intensive_va: np.ndarray, P: ParamSet) -> np.ndarray:
+    """[region] manufacturing value added from industrial and energy-intensive value added (``manufacturing_va``;
+    the metrics pass the sums they already have)."""
+    return iva - P["production.nonmanufacturing_share_energy"] * energy_intensive_va
 
 
 def agglomeration(va_rs: np.ndarray, gamma: float) -> np.ndarray:
@@ -393,14 +404,19 @@ def labour_exponent(alpha: np.ndarray, rho: np.ndarray) -> np.ndarray:
     return (1.0 - alpha) * rho
 
 
-def short_run(log_m: np.ndarray, labour_cost: np.ndarray, beta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def short_run(log_m: np.ndarray, labour_cost: np.ndarray | None, beta: np.ndarray, *,
+              log_beta: np.ndarray | None = None, log_labour_cost: np.ndarray | None = None,
+              ) -> tuple[np.ndarray, np.ndarray]:
     """Firm's short-run optimum with capital fixed: ln(net revenue) and ln(composite labour).
 
     Net revenue N = M L^beta with M = lambda (1 - tau) X (a A K^alpha)^rho; the first-order condition
     F c_L L = beta N gives L = (beta M / (F c_L))^(1/(1 - beta)) and N = M^(1/(1-beta)) (beta/(F c_L))^(beta/(1-beta)).
-    ``labour_cost`` is F c_L (million yuan per composite worker).
+    ``labour_cost`` is F c_L (million yuan per composite worker). ``log_beta`` and ``log_labour_cost``, when
+    given, are ln beta and ln(F c_L) already taken (e.g. once per cell and gathered; the same numbers).
     """
-    log_l = (np.log(beta) + log_m - np.log(labour_cost)) / (1.0 - beta)
+    lb = np.log(beta) if log_beta is None else log_beta
+    llc = np.log(labour_cost) if log_labour_cost is None else log_labour_cost
+    log_l = (lb + log_m - llc) / (1.0 - beta)
     return log_m + beta * log_l, log_l
 
 
@@ -423,7 +439,8 @@ def ces_aggregate_log(log_v: np.ndarray, weight: np.ndarray, sector: np.ndarray,
     """(ln Q_s, ln N_s): Q_s = N_s^(1 - 1/rho) (sum W_i v_i^rho)^(1/rho) (Benassy normalisation: N equal
     firms each making v give Q = N v, so entry alone does not lower the price)."""
     rho = rho_s[sector]
-    terms = np.where(np.isfinite(log_v), weight * np.exp(rho * np.where(np.isfinite(log_v), log_v, 0.0)), 0.0)
+    finite = np.isfinite(log_v)
+    terms = np.where(finite, weight * np.exp(rho * np.where(finite, log_v, 0.0)), 0.0)
     sums = np.bincount(sector, weights=terms, minlength=n_sectors)
     log_n = np.log(np.maximum(np.bincount(sector, weights=weight, minlength=n_sectors), 1e-300))
     log_q = (1.0 - 1.0 / rho_s) * log_n + np.log(np.maximum(sums, 1e-300)) / rho_s
