@@ -279,7 +279,7 @@ def test_robustness_rows_on_known_paired_effects():
     for i, s in enumerate(scen):  # NE GDP effect 1, 1, 1, 5 per year: the last seed is 5x the median
         s[a:, ne, names.index("gdp")] += [1.0, 1.0, 1.0, 5.0][i]
         s[-1, ne, names.index("firms")] += 10.0
-    rows = robustness({"baseline": base, "ne-talent": scen}, years, {"ne-talent": ("northeast",)})
+    rows = robustness({"baseline": base, "ne-revival": scen}, years, {"ne-revival": ("northeast",)})
     band, tip = rows
     assert band["id"] == "growth_seed_band" and band["value"] == pytest.approx(100 * 0.06 * 0.9, rel=0.01)
     assert band["pass"] and "east 2030" in band["where"]
