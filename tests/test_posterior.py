@@ -313,3 +313,14 @@ def test_geese_posterior_stops_on_its_time_limit_and_resumes_from_the_checkpoint
     assert main(cmd + ["--resume"]) == 0
     doc = json.loads((out / "posterior.json").read_text())
     assert doc["runs"] == 16 and doc["runs_resumed_from_checkpoint"] == 8 and not doc["stopped_early_by_time_limit"]
+
+
+def test_geese_posterior_refuses_the_committed_fit_without_force_before_any_run(capsys):
+    from model.cli import main
+
+    committed = ROOT / "calibration" / "params.yaml"
+    before = committed.read_bytes()
+    assert main(["posterior", "--budget", "40"]) == 2  # default --out: the committed calibration
+    err = capsys.readouterr().err
+    assert "--force" in err and "committed fit" in err
+    assert committed.read_bytes() == before
