@@ -319,6 +319,11 @@ def run(scenario: Scenario | Mapping | str | Path | None = "baseline", *, seeds:
 
         warnings.warn(f"{sc.name}: no calibration was applied ({(r.calibration or {}).get('why', 'unknown')}); "
                       "the results use the uncalibrated defaults", UserWarning, stacklevel=2)
+    elif (r.calibration or {}).get("source"):  # a local fit or $GEESE_CALIBRATION, not the shipped one
+        import warnings
+
+        warnings.warn(f"{sc.name}: applied the calibration {r.calibration['path']} ({r.calibration['source']}), "
+                      "not the shipped fit", UserWarning, stacklevel=2)
     return Results.from_run(r)
 
 

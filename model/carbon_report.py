@@ -19,13 +19,34 @@ from pathlib import Path
 
 import pandas as pd
 
-CARBON_SCENARIOS = ("high-carbon",)
 YEARS = (2030, 2035)
+
+
+def carbon_scenarios(directory: Path | None = None) -> tuple[str, ...]:
+    """The shipped carbon scenarios: every scenario file (other than the baseline) that sets its own
+    ``levers.carbon_price`` (price path, coverage or allocation); scenarios that only inherit the
+    baseline's price are not carbon scenarios."""
+    from .scenario import SCENARIO_DIR
+    from .yamlio import load_yaml_file
+
+    directory = SCENARIO_DIR if directory is None else Path(directory)
+    names = []
+    for f in sorted(directory.glob("*.yaml")):
+        if f.stem == "baseline":
+            continue
+        doc = load_yaml_file(f)
+        levers = doc.get("levers") if isinstance(doc, dict) else None
+        if isinstance(levers, dict) and levers.get("carbon_price") is not None:
+            names.append(f.stem)
+    return tuple(names)
+
+
+CARBON_SCENARIOS = carbon_scenarios()
 
 
 def _load(path: Path) -> pd.DataFrame:
     ts = pd.read_csv(path / "timeseries.csv")
-    return ts.set_index(["metric", "region", "year", "seed"])["value"]
+    return ts.set_index(["metric", "region", "year", "seed"])["value"].sort_index()
 
 
 def response(base: pd.Series, alt: pd.Series, year: int) -> dict[str, object]:
@@ -82,9 +103,22 @@ def report(results: Path, scenario: str, years: tuple[int, ...] = YEARS) -> str:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     results = Path(argv[0]) if argv else Path("results")
+    if not (results / "baseline" / "timeseries.csv").is_file():
+        print(f"{results / 'baseline' / 'timeseries.csv'}: no baseline results; run `geese run baseline "
+              f"{' '.join(CARBON_SCENARIOS)} --seeds N --out {results}` first", file=sys.stderr)
+        return 2
     names = argv[1:] or [s for s in CARBON_SCENARIOS if (results / s / "timeseries.csv").is_file()]
+    missing = [s for s in CARBON_SCENARIOS if s not in names and not argv[1:]]
+    if not names:
+        print(f"{results}: none of the carbon scenarios {list(CARBON_SCENARIOS)} has results there", file=sys.stderr)
+        return 2
     for name in names:
+        if not (results / name / "timeseries.csv").is_file():
+            print(f"{results / name / 'timeseries.csv'}: no results for {name}", file=sys.stderr)
+            return 2
         print(report(results, name))
+    for name in missing:
+        print(f"(no results for the carbon scenario {name} in {results})")
     return 0
 
 

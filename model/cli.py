@@ -36,6 +36,7 @@ EXIT_INTERNAL = 70
 MAX_SEEDS = 10_000        # as the scenario schema
 MAX_SEED = 2**63 - 1      # root seeds: 0 .. 2^63 - 1
 MAX_BUDGET = 1_000_000
+DEFAULT_CRITERION = "industrial_va_share:northeast:2035 >= industrial_va_share:northeast:2023"  # = explore.DEFAULT_CRITERION
 
 
 class _Parser(argparse.ArgumentParser):
@@ -158,6 +159,38 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("--workers", type=_positive("--workers"), default=None)
     sa.add_argument("--scheduler", help="Dask scheduler address")
     sa.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
+    ex = sub.add_parser("explore", help="scenario discovery: levers x uncertainties (EMA Workbench), feature "
+                                         "scores and the PRIM box where a success criterion holds")
+    ex.add_argument("scenario", nargs="?", default="baseline", metavar="SCENARIO",
+                    help="a scenario file or shipped name (default baseline)")
+    ex.add_argument("--levers", nargs="*", metavar="KEY=LO:HI", default=None,
+                    help="levers to sample: LEVER.REGION.FIELD=LO:HI (e.g. talent_incentive.northeast.wage_topup=0:0.3), "
+                         "carbon_price.YEAR=LO:HI, or levers.<dotted key>=LO:HI (default: a northeast package; "
+                         "give the option alone for none)")
+    ex.add_argument("--uncertainties", nargs="*", metavar="NAME[=LO:HI]", default=None,
+                    help="parameters to sample (default: the calibrated ones over their posterior 5-95 %% interval; "
+                         "give the option alone for none)")
+    ex.add_argument("--outcomes", nargs="+", metavar="METRIC:REGION[:YEAR]",
+                    default=["industrial_va_share:northeast", "gdp:national"],
+                    help="outcomes (year default: the last)")
+    ex.add_argument("--criterion", default=DEFAULT_CRITERION, metavar="'OUTCOME OP OUTCOME|NUMBER'",
+                    help=f"success criterion for PRIM, OP one of >= > <= < (default: '{DEFAULT_CRITERION}'; "
+                         "'none' for no PRIM)")
+    ex.add_argument("--scenarios", type=_bounded("--scenarios", 2, 10_000, "a whole number from 2"), default=None,
+                    help="Latin hypercube samples of the uncertainties (default 16)")
+    ex.add_argument("--policies", type=_bounded("--policies", 2, 10_000, "a whole number from 2"), default=None,
+                    help="Latin hypercube samples of the levers (default 8); experiments = scenarios x policies")
+    ex.add_argument("--lever-start", type=_bounded("--lever-start", 2013, 2035, "a year from 2013"), default=2025,
+                    help="first year of a lever entry the scenario does not have (default 2025)")
+    ex.add_argument("--min-density", type=float, default=0.8,
+                    help="PRIM: choose the widest box whose density reaches this (default 0.8)")
+    ex.add_argument("--seeds", type=_bounded("--seeds", 1, MAX_SEEDS), default=1, help="seeds per experiment (common)")
+    ex.add_argument("--scale", choices=list(SCALES), default="tiny")
+    ex.add_argument("--workers", type=_positive("--workers"), default=None)
+    ex.add_argument("--scheduler", help="Dask scheduler address")
+    ex.add_argument("--seed", type=_bounded("--seed", 0, MAX_SEED, "a whole number from 0"), default=None,
+                    help="root seed of the replicates (default 20120101)")
+    ex.add_argument("--out", type=Path, default=Path("results"), help="output folder (default: results/)")
     fa = sub.add_parser("facts", help="print the stylised facts of firm dynamics of a results folder, with bounds")
     fa.add_argument("dirs", nargs="+", type=Path)
     from .cli_calibration import add_parsers  # posterior, screen, convergence, check (issue 11)
@@ -252,9 +285,9 @@ def cmd_run(a: argparse.Namespace) -> int:
     draws = None
     if a.param_draws:  # issue 11: posterior draws x seeds
         from .calibration.history import read_posterior
-        from .resources import shipped_dir
+        from .parameters import PARAMS_FILE
 
-        draws = read_posterior(shipped_dir("calibration") / "posterior.csv", a.param_draws)
+        draws = read_posterior(PARAMS_FILE.parent / "posterior.csv", a.param_draws)
     with Output(a.out, [sc.name for _, sc in loaded], "run", inputs=list(a.files)) as output:
         if not a.force:  # under the lock, before any compute
             for _, sc in loaded:
@@ -295,8 +328,15 @@ def _check_rerun(target: Path, scale: str, seeds: int) -> None:
 
 
 def _warn_uncalibrated() -> None:
-    from .parameters import PARAMS_FILE
+    from .parameters import CALIBRATION_SOURCE, PARAMS_FILE
+    from .resources import CALIBRATION_ENV, calibration_note
 
+    if CALIBRATION_SOURCE == CALIBRATION_ENV and not PARAMS_FILE.is_file():
+        raise InputError(CALIBRATION_ENV, None, str(PARAMS_FILE), "a calibration file (params.yaml) or a folder "
+                                                                 "holding one")
+    note = calibration_note()
+    if note and PARAMS_FILE.is_file():
+        print(note, file=sys.stderr)
     if not PARAMS_FILE.is_file():
         print(f"geese: WARNING: no calibration found at {PARAMS_FILE}; running with the UNCALIBRATED defaults "
               "(the manifest records calibration.applied = false)", file=sys.stderr)
@@ -593,6 +633,92 @@ def cmd_sensitivity(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explore(a: argparse.Namespace) -> int:
+    """`geese explore`: experiments.csv, feature_scores.csv, prim_*.csv, figures and manifest.json in
+    results/explore-<scenario>/ (model/explore.py)."""
+    import json
+    import time
+
+    from . import __version__
+    from . import explore as xp
+    from .plots import explore as xplots
+    from .results import Output, git_commit
+    from .runner import DEFAULT_ROOT_SEED, ReplicatePool, cap_workers, check_scheduler
+
+    plan = xp.prepare(a.scenario, a.levers, a.uncertainties, a.outcomes, a.criterion, a.scenarios, a.policies,
+                      a.seeds, a.scale, a.lever_start, a.min_density)
+    _warn_uncalibrated()
+    f, sc, crit, levers, uncs = plan.file, plan.scenario, plan.criterion, plan.levers, plan.uncertainties
+    n_s, n_p = plan.n_scenarios, plan.n_policies
+    if a.workers is not None:
+        a.workers = cap_workers(a.workers)
+    if a.scheduler:
+        check_scheduler(a.scheduler)
+    root = a.seed if a.seed is not None else DEFAULT_ROOT_SEED
+    name = f"explore-{sc.name}"[:64]
+    n_runs = plan.runs
+    with Output(a.out, [name], "explore", inputs=[Path(f)]) as output:
+        def fill(tmp: Path) -> None:
+            t0 = time.perf_counter()
+            with ReplicatePool(cap_workers(a.workers), a.scheduler) as pool:
+                res = plan.execute(pool, root, progress=_progress(n_runs, "explore"))
+            failed = int(res.experiments["failed"].sum())
+            if failed == len(res.experiments):
+                from .errors import RunError
+
+                raise RunError(f"every one of the {failed} experiments failed in the model; nothing was written; "
+                               "narrow the ranges (see inputs in `geese list --params`)")
+            res.experiments.to_csv(tmp / "experiments.csv", index=False, float_format="%.8g")
+            res.inputs.to_csv(tmp / "inputs.csv", index=False, float_format="%.8g")
+            head = f"{sc.name}: {len(res.experiments)} experiments x {a.seeds} seed(s) at scale {a.scale}"
+            if res.scores is not None:
+                res.scores.to_csv(tmp / "feature_scores.csv", float_format="%.6g")
+                xplots.feature_scores(res.scores, f"Feature scores (extra trees) — {head}", tmp / "feature_scores.png")
+            if res.trajectory is not None:
+                res.trajectory.to_csv(tmp / "prim_trajectory.csv", index=False, float_format="%.6g")
+                res.box.to_csv(tmp / "prim_box.csv", index=False, float_format="%.8g")
+                xplots.prim_tradeoff(res.trajectory, crit.text, tmp / "prim_tradeoff.png")
+                xplots.prim_box(res.box, res.box_stats, crit.text, tmp / "prim_box.png")
+            xplots.outcomes(res.experiments, res.scores, res.outcome_labels, crit.text if crit else None,
+                            tmp / "outcomes.png")
+            doc_out = {"kind": "explore", "name": name, "scenario": sc.model_dump(mode="json", by_alias=True),
+                       "inputs": res.inputs.to_dict(orient="records"), "outcomes": res.outcome_labels,
+                       "criterion": crit.text if crit else None, "prim": res.box_stats,
+                       "design": {"sampler": "Latin hypercube (EMA Workbench)", "uncertainty_samples": n_s,
+                                  "lever_samples": n_p, "combine": "full factorial", "sample_rng": [0, 1],
+                                  "experiments": len(res.experiments), "failed": failed},
+                       "seeds": {"root": root, "count": a.seeds,
+                                 "method": "every experiment runs replicates 0..count-1 of the root seed"},
+                       "scale": a.scale, "calibration": _calibration_note(),
+                       "package_version": __version__, "git_commit": git_commit(),
+                       "wall_seconds": round(time.perf_counter() - t0, 3)}
+            (tmp / "manifest.json").write_text(json.dumps(doc_out, indent=2, default=float) + "\n", encoding="utf-8")
+            fill.summary = (res, failed)
+
+        target = output.write(name, fill)
+    res, failed = fill.summary
+    stats = res.box_stats
+    print(f"explore: {len(levers)} levers x {len(uncs)} uncertainties, {len(res.experiments)} experiments x "
+          f"{a.seeds} seed(s) at scale {a.scale}{f', {failed} failed' if failed else ''} -> {target}")
+    if crit is not None:
+        if "coverage" in stats:
+            print(f"criterion met in {stats['cases_of_interest']} of {stats['experiments']}; PRIM box: coverage "
+                  f"{stats['coverage']:.2f}, density {stats['density']:.2f}, limits "
+                  + "; ".join(f"{r.dimension} in [{r.box_min:.3g}, {r.box_max:.3g}]" for r in res.box.itertuples()))
+        else:
+            print(f"criterion: {stats.get('note', 'too few experiments for PRIM')}")
+    if a.scale == "tiny":
+        print("explore: note: scale tiny is for smoke tests; its relocation dynamics are not converged "
+              "(README, 'Scale and convergence')")
+    return 0
+
+
+def _calibration_note() -> dict:
+    from .runner import calibration_record
+
+    return calibration_record(True)
+
+
 def cmd_facts(a: argparse.Namespace) -> int:
     from .facts import facts_report
 
@@ -609,7 +735,7 @@ def cmd_facts(a: argparse.Namespace) -> int:
 
 
 COMMANDS = {"run": cmd_run, "compare": cmd_compare, "validate": cmd_validate, "list": cmd_list,
-            "calibrate": cmd_calibrate, "targets": cmd_targets, "facts": cmd_facts, "sensitivity": cmd_sensitivity}
+            "calibrate": cmd_calibrate, "targets": cmd_targets, "facts": cmd_facts, "sensitivity": cmd_sensitivity, "explore": cmd_explore}
 COMMANDS.update(__import__("model.cli_calibration", fromlist=["COMMANDS"]).COMMANDS)
 
 

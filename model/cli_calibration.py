@@ -9,7 +9,10 @@ from pathlib import Path
 
 from .errors import InputError
 
-CAL_DIR = Path(__file__).resolve().parent.parent / "calibration"
+# the repository's calibration/ in a checkout; installed, ./calibration (never into site-packages), which
+# `geese run` then applies (resources.calibration_file)
+CAL_DIR = (Path(__file__).resolve().parent.parent / "calibration" if (Path(__file__).resolve().parent.parent /
+           "pyproject.toml").is_file() else Path("calibration"))
 NAMES = ("posterior", "screen", "convergence", "check")
 
 

@@ -21,7 +21,10 @@ Sector energy intensity and electrification (each firm, each year, by its sector
     d_i <- d_i (1 - x_s)(1 - e_s,t)                direct fuel and process CO2 intensity
     p_i <- p_i (1 - e^el_s) + x_s d_i phi / g_r,12  electricity use (x regional 2012 grid intensity)
 
-e_s,t = energy.efficiency_gain_2012_2020 (t <= 2020) or energy.efficiency_gain_2021_2035; e^el_s = energy.power_efficiency_gain; x_s =
+e_s,t = e^early_s x pace_t in the observed years 2013-2024 (pace_t = d_t / mean_2013-2020 d: the NBS yearly fall of
+national energy use per unit of GDP, relative to its 2012-2020 mean; data file energy_intensity_decline_nbs), then
+energy.efficiency_gain_2021_2035 (policy pace); e^early_s = energy.efficiency_gain_2012_2020 sets the level (calibrated
+to 2012-2020 CO2; the pace averages 1 over 2013-2020). e^el_s = energy.power_efficiency_gain; x_s =
 energy.electrification_rate; phi = energy.electrification_co2_ratio (CO2 at the 2012 grid per unit of
 fuel CO2 replaced).
 
@@ -77,6 +80,7 @@ class EnergyData:
     gas_factor: float              # kg CO2 per kWh
     reference_price: dict[int, float]  # yuan/t, the ETS price embodied in the sourced path
     source: str
+    efficiency_pace: dict[int, float] = None  # observed year -> pace of efficiency gains (mean 1 over 2013-2020)
 
     def at(self, year: int) -> int:
         return int(min(max(year, self.years[0]), self.years[-1]) - self.years[0])
@@ -127,7 +131,8 @@ def load_energy_data(regions: tuple[str, ...], path: str | Path | None = None) -
             heat_rate=interpolate(series("coal_heat_rate_gce_per_kwh", doc["coal_heat_rate_gce_per_kwh"]), years),
             coal_factor=float(ef["coal_per_gce"]), gas_factor=float(ef["gas"]),
             reference_price=series("ets_reference_price_cny_per_tonne", doc["ets_reference_price_cny_per_tonne"]),
-            source=file)
+            source=file,
+            efficiency_pace=efficiency_pace(series("energy_intensity_decline_nbs", doc["energy_intensity_decline_nbs"])))
     except KeyError as exc:
         raise InputError(file, str(exc.args[0]), None, "a required energy input is missing") from None
 
@@ -174,9 +179,28 @@ def abatement_cost(a: np.ndarray, max_share: np.ndarray, half_cost: np.ndarray) 
     return np.where(max_share > 0, out, 0.0)
 
 
-def efficiency_rate(year: int, early: np.ndarray, late: np.ndarray) -> np.ndarray:
-    """[sector] yearly fall of energy intensity: the 2012-2020 trend, then the 2021-2035 one."""
-    return early if year <= 2020 else late
+CALIBRATION_SPAN = (2013, 2020)  # the years whose mean rate energy.efficiency_gain_2012_2020 is
+
+
+def efficiency_pace(decline: dict[int, float]) -> dict[int, float]:
+    """Observed year -> d_t / mean(d over 2013-2020): the year-to-year shape of the national energy-intensity path."""
+    a, b = CALIBRATION_SPAN
+    span = [d for y, d in decline.items() if a <= y <= b]
+    if len(span) != b - a + 1 or sum(span) <= 0:
+        raise InputError(ENERGY_FILE, "energy_intensity_decline_nbs", decline,
+                         f"a positive-mean yearly decline for every year {a}-{b}")
+    mean = sum(span) / len(span)
+    return {y: d / mean for y, d in sorted(decline.items())}
+
+
+def efficiency_rate(year: int, early: np.ndarray, late: np.ndarray, pace: dict[int, float] | None = None) -> np.ndarray:
+    """[sector] yearly fall of energy intensity: the 2012-2020 trend, then the 2021-2035 one. With ``pace``
+    (observed year -> relative pace, ``efficiency_pace``): the 2012-2020 rates times the observed pace in the
+    observed years (2013-2024: fast 2013-2016, stalled 2020 and 2022-2023), then the 2021-2035 policy rates."""
+    if pace:
+        if year in pace:
+            return early * pace[year]
+    return early if year <= CALIBRATION_SPAN[1] else late
 
 
 def intensity_update(direct: np.ndarray, power: np.ndarray, eff: np.ndarray, eff_power: np.ndarray, elec: np.ndarray,

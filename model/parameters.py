@@ -36,11 +36,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from . import SECTORS
 from .errors import InputError, did_you_mean
-from .resources import shipped_dir
+from .resources import calibration_file, shipped_dir
 from .yamlio import load_yaml, load_yaml_file
 
 DEFAULTS_FILE = "model/data/parameters.yaml"
-PARAMS_FILE = shipped_dir("calibration") / "params.yaml"  # the committed fit (repository or package data)
+# the calibration applied by default: $GEESE_CALIBRATION, else (installed) ./calibration/params.yaml when a fit
+# was written there locally, else the committed fit (repository or package data); resources.calibration_file
+PARAMS_FILE, CALIBRATION_SOURCE = calibration_file()
 
 Kind = Literal["elasticity", "share", "rate", "ratio", "level", "index", "cost", "multiplier", "dispersion"]
 KIND_WORDS = {

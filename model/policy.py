@@ -124,7 +124,7 @@ def policy_for_year(scenario: Scenario, year: int, regions: tuple[str, ...]) -> 
         digital_subsidy=cap(dsub), digital_infrastructure=infra,
         carbon_price=cp.price(year) if cp is not None else 0.0,
         carbon_covered=covered, power_covered=power,
-        free_allocation=cp.free_allocation if cp is not None else 0.0,
+        free_allocation=cp.free_share(year) if cp is not None else 0.0,
         rd_subsidy=cap(rsub), tech_transfer=cap(tt),
         relocation_subsidy=cap(reloc), friction_cut=cap(fcut),
         demand_shock=np.maximum(shock, -0.9),

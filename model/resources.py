@@ -9,6 +9,7 @@ working directory, never next to the package.
 
 from __future__ import annotations
 
+import os
 import re
 from importlib.resources import files
 from pathlib import Path
@@ -31,6 +32,38 @@ def shipped_dir(name: str) -> Path:
     if in_checkout():
         return CHECKOUT / name
     return Path(str(files("model") / "shipped" / name))
+
+
+CALIBRATION_ENV = "GEESE_CALIBRATION"
+
+
+def calibration_file() -> tuple[Path, str]:
+    """The calibration every run applies by default, and where it comes from (``source``).
+
+    1. ``$GEESE_CALIBRATION``: a params.yaml file, or a folder holding one (source ``GEESE_CALIBRATION``);
+    2. installed (not a checkout): ``./calibration/params.yaml`` in the working directory when it exists,
+       i.e. a fit written locally by ``geese calibrate`` or ``geese posterior`` (source ``local``);
+    3. the shipped fit: the repository's calibration/params.yaml or the package's copy (source ``shipped``).
+    The posterior draws (``posterior.csv``) are read from the same folder.
+    """
+    env = os.environ.get(CALIBRATION_ENV, "").strip()
+    if env:
+        p = Path(env).expanduser()
+        return (p / "params.yaml" if p.is_dir() else p).absolute(), CALIBRATION_ENV
+    local = Path("calibration") / "params.yaml"
+    if not in_checkout() and local.is_file():
+        return local.absolute(), "local"
+    return shipped_dir("calibration") / "params.yaml", "shipped"
+
+
+def calibration_note() -> str | None:
+    """A line for stderr when the calibration applied is not the shipped one (None when it is)."""
+    path, source = calibration_file()
+    if source == "shipped":
+        return None
+    why = ("$GEESE_CALIBRATION" if source == CALIBRATION_ENV else
+           "a fit written locally by `geese calibrate`/`geese posterior` in the working directory")
+    return f"geese: note: applying the calibration {path} ({why}), not the shipped fit"
 
 
 def scenario_names() -> list[str]:

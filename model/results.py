@@ -143,6 +143,9 @@ RUN_FILES = frozenset({"timeseries.csv", "summary.csv", "flows.csv", "manifest.j
 COMPARE_FILES = frozenset({"comparison.png", "difference.png", "comparison.csv", "manifest.json",
                            "differences_by_seed.csv", "effect_per_yuan.csv", "effect_per_yuan.png"})  # issue 13
 SENSITIVITY_FILES = frozenset({"indices.csv", "samples.csv", "tornado.png", "manifest.json"})  # issue 13
+EXPLORE_FILES = frozenset({"experiments.csv", "inputs.csv", "feature_scores.csv", "prim_box.csv",
+                           "prim_trajectory.csv", "feature_scores.png", "prim_tradeoff.png", "prim_box.png",
+                           "outcomes.png", "manifest.json"})  # issue 13: geese explore
 _HIDDEN = re.compile(r"^\.(?P<name>.+)\.(?P<kind>tmp|old)-(?P<pid>\d+)-[A-Za-z0-9_]+$")
 _rename = os.rename  # tests inject failures here
 
@@ -174,7 +177,7 @@ def _manifest_kind(folder: Path) -> str | None:
         return None
     if not isinstance(doc, dict) or "package_version" not in doc:
         return None
-    if doc.get("kind") in ("compare", "sensitivity"):
+    if doc.get("kind") in ("compare", "sensitivity", "explore"):
         return doc["kind"]
     return "run" if isinstance(doc.get("name"), str) and "scenario" in doc else None
 
@@ -192,7 +195,7 @@ def check_replaceable(target: Path, kind: str, option: str = "--out") -> None:
         raise InputError(option, None, str(target), f"cannot read it ({exc.strerror})") from None
     if not entries:
         return
-    allowed = {"run": RUN_FILES, "sensitivity": SENSITIVITY_FILES}.get(kind, COMPARE_FILES)
+    allowed = {"run": RUN_FILES, "sensitivity": SENSITIVITY_FILES, "explore": EXPLORE_FILES}.get(kind, COMPARE_FILES)
     legacy_compare = kind == "compare" and set(entries) <= COMPARE_FILES - {"manifest.json"}
     found = _manifest_kind(target)
     if found != kind and not legacy_compare:

@@ -378,7 +378,7 @@ def calibration_record(calibrated: bool | str | os.PathLike) -> dict:
     """For the manifest: was a calibration applied, from which file, and which fit (date, loss, scale)."""
     from pathlib import Path
 
-    from .parameters import PARAMS_FILE, read_params_file
+    from .parameters import CALIBRATION_SOURCE, PARAMS_FILE, read_params_file
 
     if calibrated is False:
         return {"applied": False, "why": "calibrated=False (defaults of model/data/parameters.yaml)"}
@@ -387,5 +387,7 @@ def calibration_record(calibrated: bool | str | os.PathLike) -> dict:
         return {"applied": False, "why": f"no calibration file at {path}; UNCALIBRATED defaults"}
     doc = read_params_file(path)
     fit = doc.get("fit") or {}
-    return {"applied": True, "file": path.name, "values": len(doc.get("values") or {}),
+    where = ({} if calibrated is not True or CALIBRATION_SOURCE == "shipped" else
+             {"source": CALIBRATION_SOURCE, "path": str(path)})  # a local fit or $GEESE_CALIBRATION: say which
+    return {"applied": True, "file": path.name, **where, "values": len(doc.get("values") or {}),
             **{k: fit[k] for k in ("date", "loss", "scale", "seeds", "git_commit") if k in fit}}

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from . import SECTORS
 from .errors import InputError, did_you_mean
@@ -119,6 +119,7 @@ class BusinessEnvironment(_Regional):
 
 CoveredSector = Literal["power", "energy_intensive", "labour_intensive", "equipment", "high_tech"]
 NonNegativePrice = Annotated[float, Field(strict=True, ge=0.0, le=5000.0, allow_inf_nan=False)]
+_SHARE_BY_YEAR = TypeAdapter(dict[Year, Share])
 
 
 class CarbonCoverage(_Strict):
@@ -137,7 +138,9 @@ class CarbonPrice(_Strict):
     based: a covered firm receives ``free_allocation`` x its sector's mean intensity per unit of output
     free, so it pays P (own intensity - benchmark) and abates against the full price P.
     In a child scenario the path merges year by year (and coverage sector by sector) with the base's
-    unless the child says ``replace: true``.
+    unless the child says ``replace: true``. ``free_allocation`` is one share for every year, or a mapping
+    {year: share} (the share of the latest listed year applies; before the first, the first), which merges
+    by year too, so a child can change allocation from its own years without rewriting its base's.
     """
 
     path: dict[Year, NonNegativePrice] = Field(description="yuan per tonne CO2 by year")
@@ -146,7 +149,30 @@ class CarbonPrice(_Strict):
     coverage: dict[CoveredSector, CarbonCoverage] | None = Field(
         None, description="sector -> {from: year, share: covered share}; power and model sectors")
     sectors: list[Sector] | None = Field(None, description="older form: sectors covered from the path's first year")
-    free_allocation: Share = Field(0.0, description="benchmark as a share of the sector's mean intensity (1)")
+    free_allocation: Share | dict[Year, Share] = Field(
+        0.0, description="benchmark as a share of the sector's mean intensity (1); or {year: share} from that year")
+
+    @field_validator("free_allocation", mode="before")
+    @classmethod
+    def _share_or_years(cls, v: object) -> object:
+        if not isinstance(v, dict):
+            return v
+        try:
+            return _SHARE_BY_YEAR.validate_python({int(k) if isinstance(k, str) and k.isdigit() else k: x
+                                                   for k, x in v.items()})
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            year = next((p for p in err["loc"] if isinstance(p, int)), None)
+            raise ValueError(f"{year if year is not None else err['input']!r}: {err['msg'][0].lower()}{err['msg'][1:]}"
+                             f"; free_allocation is a share or maps years to shares, e.g. {{2025: 0.5}}") from None
+
+    def free_share(self, year: int) -> float:
+        """This year's free allocation (benchmark share)."""
+        fa = self.free_allocation
+        if not isinstance(fa, dict):
+            return float(fa)
+        listed = [y for y in sorted(fa) if y <= year]
+        return float(fa[listed[-1]] if listed else fa[min(fa)])
 
     @field_validator("path", mode="before")
     @classmethod
@@ -199,6 +225,9 @@ class CarbonPrice(_Strict):
         for key in ("path", "coverage"):
             if isinstance(base.get(key), dict) and isinstance(child.get(key), dict):
                 out[key] = {**base[key], **child[key]}
+        fb, fc = base.get("free_allocation"), child.get("free_allocation")
+        if isinstance(fc, dict) and fb is not None:  # by year on the base's (a base share holds from the start)
+            out["free_allocation"] = {**(fb if isinstance(fb, dict) else {FIRST_YEAR: fb}), **fc}
         if "sectors" in child and "coverage" not in child:  # the older form replaces the base's coverage
             out.pop("coverage", None)
         if "coverage" in child and "sectors" not in child:

@@ -128,9 +128,9 @@ def _policy_in(sc: Scenario, year: int) -> dict:
     cp = sc.levers.carbon_price
     out["carbon_price"] = (0.0,)
     if cp is not None:
-        dumped = cp.model_dump(mode="json", exclude={"path"})
         price = round(cp.price(year), 9)  # coverage and allocation matter only while there is a price
-        out["carbon_price"] = (price, repr(sorted(dumped.items()))) if price > 0 else (0.0,)
+        acting = ({s: c.share for s, c in cp.covered().items() if c.start <= year}, cp.free_share(year))
+        out["carbon_price"] = (price, repr(acting)) if price > 0 else (0.0,)
     out["shocks"] = sorted(repr(s.model_dump(mode="json")) for s in sc.shocks if s.year == year)
     return out
 
@@ -145,6 +145,8 @@ def own_first_year(child_doc: dict) -> int | None:
         elif isinstance(v, dict) and isinstance(v.get("path"), dict):
             years += [int(y) for y in v["path"] if str(y).isdigit()]
             years += [c.get("from") for c in (v.get("coverage") or {}).values() if isinstance(c, dict)]
+            if isinstance(v.get("free_allocation"), dict):
+                years += [int(y) for y in v["free_allocation"] if str(y).isdigit()]
     years += [s.get("year") for s in child_doc.get("shocks") or [] if isinstance(s, dict)]
     years = [y for y in years if isinstance(y, int)]
     return min(years) if years else None

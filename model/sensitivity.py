@@ -99,25 +99,40 @@ def evaluate(scenario: Scenario, names: Sequence[str], points: np.ndarray, outco
              seeds: int = 1, scale: str = "tiny", root: int | None = None, progress=None,
              calibrated: bool = True) -> np.ndarray:
     """[point, outcome] means over ``seeds`` of each outcome, every point on the same seeds."""
+    base: ParamSet = resolve_parameters(scenario.params, None, calibrated)
+    cases = [(scenario, base.with_overrides(dict(zip(names, map(float, row))), "<sensitivity>", check_sums=False))
+             for row in np.atleast_2d(points)]
+    return evaluate_cases(cases, outcomes, pool, seeds, scale, root, progress)
+
+
+def evaluate_cases(cases: Sequence[tuple[Scenario, ParamSet]], outcomes: Sequence[Outcome], pool, seeds: int = 1,
+                   scale: str = "tiny", root: int | None = None, progress=None,
+                   tolerate: tuple[type[BaseException], ...] = ()) -> np.ndarray:
+    """[case, outcome] means over ``seeds``; each case is its own (scenario, resolved parameters).
+
+    All cases x seeds are ONE batch on ``pool`` and every case runs the same seeds (common random
+    numbers). A case in which any seed raises one of ``tolerate`` gets NaN outcomes.
+    """
     from .recorder import METRICS
     from .regions import load_region_data
     from .runner import DEFAULT_ROOT_SEED, jobs_for
 
     root = DEFAULT_ROOT_SEED if root is None else root
-    base: ParamSet = resolve_parameters(scenario.params, None, calibrated)
     jobs = []
-    for row in np.atleast_2d(points):
-        p = base.with_overrides(dict(zip(names, map(float, row))), "<sensitivity>", check_sums=False)
-        jobs += jobs_for(scenario, p, seeds, scale, root)
-    reps = pool.map(jobs, progress)
+    for sc, p in cases:
+        jobs += jobs_for(sc, p, seeds, scale, root)
+    reps = pool.map(jobs, progress, tolerate=tolerate) if tolerate else pool.map(jobs, progress)
     regions = [*load_region_data().names, "national"]
     metrics = list(METRICS)
-    out = np.empty((len(points), len(outcomes)))
-    for j, o in enumerate(outcomes):
-        y = (o.year or scenario.last_year) - scenario.first_year
-        r, m = regions.index(o.region), metrics.index(o.metric)
-        vals = np.array([rep.values[y, r, m] for rep in reps]).reshape(len(points), seeds)
-        out[:, j] = vals.mean(axis=1)
+    out = np.full((len(cases), len(outcomes)), np.nan)
+    for i, (sc, _) in enumerate(cases):
+        chunk = reps[i * seeds:(i + 1) * seeds]
+        if any(rep is None for rep in chunk):
+            continue
+        for j, o in enumerate(outcomes):
+            y = (o.year or sc.last_year) - sc.first_year
+            r, m = regions.index(o.region), metrics.index(o.metric)
+            out[i, j] = np.mean([rep.values[y, r, m] for rep in chunk])
     return out
 
 

@@ -52,6 +52,8 @@ class World:
     land_price: np.ndarray = _empty()     # [region] industrial land price relative to 2012 (land.py), 1
     geo: Any = None                       # geography.Geography: provinces, distances, logistics path (None: access fixed)
     agg: np.ndarray = _empty()            # [region, sector] agglomeration factor this year, times the chain factor, 1
+    congestion: np.ndarray = _empty()     # [region] congestion factor max(s_r/s_r,2012, 1)^(-gamma_c) (location.py), 1
+    iva_share_2012: np.ndarray = _empty() # [region] 2012 share of national industrial value added (congestion reference), 1
     # --- industrial chains (chains.init / chains.step)
     io: np.ndarray = _empty()             # [input sector k, buyer sector s] input-output coefficients (2012), 1
     va_ratio: np.ndarray = _empty()       # [sector] value added per yuan of gross output (2012), 1

@@ -228,3 +228,45 @@ def test_chain_sourcing_lever_raises_local_procurement():
     assert np.all(lever.world.local_procurement[ne] > base.world.local_procurement[ne] + 0.05)
     others = [r for r in range(base.data.n) if r != ne]
     np.testing.assert_allclose(lever.world.local_procurement[others], base.world.local_procurement[others])
+
+
+def test_congestion_penalises_a_region_that_outgrows_the_nation_and_adds_nothing_in_2012():
+    from model.mechanisms import location
+    s12 = np.array([0.57, 0.16, 0.18, 0.09])
+    same = location.congestion(s12 * 1000.0, s12, 0.1)
+    np.testing.assert_allclose(same, 1.0)                       # 2012 shares: no congestion anywhere
+    grown = location.congestion(np.array([0.67, 0.14, 0.15, 0.04]) * 1000.0, s12, 0.1)
+    assert grown[0] < 1.0 and grown[3] == 1.0                   # the east pays; the shrinking northeast keeps 2012 costs
+    np.testing.assert_allclose(grown[0], (0.67 / 0.57) ** -0.1)
+    np.testing.assert_allclose(location.congestion(np.array([6.7, 1.4, 1.5, 0.4]), s12, 0.0), 1.0)  # off
+
+
+def test_congestion_enters_the_place_factor_of_a_region_that_outgrows_its_2012_share():
+    m = small_model()
+    w = m.world
+    location.refresh_location_factors(m)
+    agg0 = w.agg.copy()
+    np.testing.assert_allclose(w.congestion, 1.0)              # 2012: no congestion
+    w.va_rs_prev = w.va_rs_prev * np.array([1.5, 1.0, 1.0, 1.0])[:, None]   # the east grows alone
+    location.refresh_location_factors(m)
+    s0, s1 = w.iva_share_2012[0], w.va_rs_prev[0].sum() / w.va_rs_prev.sum()
+    gc = m.params["location.congestion_elasticity"]
+    assert gc > 0
+    from model.mechanisms import production
+    chain = w.chain if w.chain.size else 1.0
+    ratio = w.agg / (production.agglomeration(w.va_rs_prev, m.params["production.agglomeration_elasticity"]) * chain)
+    np.testing.assert_allclose(ratio[0], (s1 / s0) ** -gc, rtol=1e-9)   # the east pays for its larger share
+    np.testing.assert_allclose(ratio[1:], 1.0, rtol=1e-12)              # the others fell behind: 2012 costs
+    assert np.all(w.agg[0] < agg0[0] * 1.5 ** m.params["production.agglomeration_elasticity"])
+
+
+def test_congestion_slows_the_concentration_of_value_added_in_the_east():
+    from model.model import FlyingGeeseModel
+
+    def east_share(gc: float) -> float:
+        m = FlyingGeeseModel(None, seed=1, scale="small", params={"location.congestion_elasticity": gc})
+        for _ in range(18):
+            m.step()
+        va = np.bincount(m.firms.region, weights=m.firms.weight * m.firms.value_added, minlength=4)
+        return va[0] / va.sum()
+    assert east_share(0.4) < east_share(0.0) - 0.01

@@ -493,7 +493,8 @@ def test_carbon_step_moves_the_grid_and_firm_efficiency():
     carbon.step(m)
     P, f = m.params, m.firms
     np.testing.assert_allclose(m.world.grid, m.world.grid_2012 * energy.grid_factor(m.world.energy, 2020), rtol=1e-13)
-    eff = P.by("energy.efficiency_gain_2012_2020", SECTORS)[f.sector]
+    eff = energy.efficiency_rate(2020, P.by("energy.efficiency_gain_2012_2020", SECTORS),
+                                 P.by("energy.efficiency_gain_2021_2035", SECTORS), m.world.energy.efficiency_pace)[f.sector]
     elec = P.by("energy.electrification_rate", SECTORS)[f.sector]
     np.testing.assert_allclose(f.direct_intensity, d0 * (1 - elec) * (1 - eff), rtol=1e-13)
     moved = elec * d0 * P["energy.electrification_co2_ratio"] / m.world.grid_2012[f.region]

@@ -8,7 +8,8 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_tune_notebook_runs():
+def test_tune_notebook_runs(monkeypatch):
+    monkeypatch.setenv("GEESE_TUNE_SCALE", "tiny")  # the notebook's own default is small (sliders, by hand)
     nb = nbformat.read(ROOT / "calibration" / "tune.ipynb", as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3",
                    resources={"metadata": {"path": str(ROOT / "calibration")}}).execute()
@@ -17,3 +18,5 @@ def test_tune_notebook_runs():
     text = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
     assert "targets within tolerance" in text
     assert any("image/png" in o.get("data", {}) for o in outputs), "the trajectory plot is drawn"
+    assert "sliders over the calibrated parameters" in text
+    assert any("application/vnd.jupyter.widget-view+json" in o.get("data", {}) for o in outputs), "the sliders"

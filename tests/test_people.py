@@ -111,7 +111,6 @@ def test_2012_population_is_the_data_and_the_ledger_is_births_minus_deaths():
     assert m.talent.age.min() >= m.world.demog.entry_age
 
 
-@pytest.mark.xfail(strict=False, reason='KNOWN MISS (issue 11 left open): northeast population 2035 is 74.5-75.0 million at the posterior mean, bound 75')
 def test_population_path_is_plausible_at_scale_small():
     """UN WPP 2024 medium: ~1.36 billion in 2035; the northeast 75-92 million; high-skill and young leave it."""
     nat, ne, out_high, out_young, out_all = [], [], [], [], []

@@ -247,6 +247,19 @@ def test_wheel_installs_and_runs_the_baseline_byte_identically(tmp_path, cli_bas
     assert manifest["calibration"]["applied"] is True
     name, value = _a_calibrated_value()
     assert manifest["parameters"][name] == pytest.approx(value)
+    # a fit written locally (geese calibrate/posterior from a wheel write ./calibration) is applied, loudly
+    (work / "calibration").mkdir()
+    lo, hi = next(s.range for g, s in __import__("model.parameters", fromlist=["x"]).default_specs().items()
+                  if name == g or name.startswith(g + "."))
+    local = value + 0.25 * (hi - value)
+    (work / "calibration" / "params.yaml").write_text(f"fit: {{method: local test}}\nvalues:\n  {name}: {local}\n")
+    ran = subprocess.run([geese, "run", "baseline", *TINY, "--workers", "1", "--out", "local"], cwd=work,
+                         capture_output=True, text=True, timeout=600)
+    assert ran.returncode == 0, ran.stderr[-2000:]
+    assert "applying the calibration" in ran.stderr and "calibration/params.yaml" in ran.stderr, ran.stderr
+    manifest = json.loads((work / "local" / "baseline" / "manifest.json").read_text())
+    assert manifest["calibration"]["source"] == "local" and manifest["calibration"]["applied"] is True
+    assert manifest["parameters"][name] == pytest.approx(local)
     listed = subprocess.run([geese, "list"], cwd=work, capture_output=True, text=True, timeout=120)
     assert "ne-revival" in listed.stdout
     version = subprocess.run([geese, "--version"], cwd=work, capture_output=True, text=True, timeout=60)

@@ -97,7 +97,7 @@ def step(model: Sim) -> None:
     w.grid_factor = energy.grid_factor(w.energy, year, w.power_abatement)
     w.grid = w.grid_2012 * w.grid_factor
     eff = energy.efficiency_rate(year, P.by("energy.efficiency_gain_2012_2020", SECTORS),
-                                 P.by("energy.efficiency_gain_2021_2035", SECTORS))
+                                 P.by("energy.efficiency_gain_2021_2035", SECTORS), w.energy.efficiency_pace)
     eff_p = P.by("energy.power_efficiency_gain", SECTORS)
     elec = P.by("energy.electrification_rate", SECTORS)
     w.intensity_index = w.intensity_index * (1 - eff) * (1 - elec)

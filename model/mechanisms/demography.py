@@ -9,7 +9,9 @@ Residents are split in two (issue 9, item 7):
 
 Population_r = sum_a,s D[r, a, s] + sum_{j in r} W_j. The 2012 regional totals are the sourced data
 exactly: D_r,2012 = population_2012_r - labour force_r,2012, shaped by the 2010 census pyramid (rolled
-forward to 2012) with regional child/elderly tilts.
+forward to 2012) with regional child/elderly tilts: children 0-19 and the elderly 60+ are the census
+shares of the region's whole population (tilt x national share), working-age dependants the rest; a region
+whose rest would fall below the national proportion keeps the whole-pyramid scaling (``Population.tilted``).
 
 Each year t, in this order (Preston, Heuveline & Guillot 2001, ch. 6):
 
@@ -429,15 +431,11 @@ class Population:
             [1.0 - self.phi, self.phi])
         nonlf = np.maximum(nonlf, 0.0)
         ages = np.arange(N_AGES)
-        tilt = np.ones((self.R, N_AGES))
-        tilt[:, ages < self.entry_age] = self.tilt_children[:, None]
-        tilt[:, ages >= 60] = self.tilt_elderly[:, None]
-        dep = nonlf[None, :, :] * tilt[:, :, None]
         target = population_2012 - lf.sum(axis=1)
         if np.any(target <= 0):
             raise InputError("<parameters>", "labour.workforce_2012", float(round(lf_nat.sum() / 1e6, 1)),
                              "the labour force must stay below every region's 2012 population")
-        dep *= (target / dep.sum(axis=(1, 2)))[:, None, None]
+        dep = self.tilted(nonlf, population_2012, target, ages)
         # Students (ages 20-21) are a share of the non-labour-force mass there.
         inactive = (1.0 - self.participation) * (1.0 - self.student_share)
         stu_frac = self.student_share / (self.student_share + inactive)
@@ -445,13 +443,64 @@ class Population:
         dep[:, self.entry_age:self.grad_age, :] -= self.students
         self.dep = dep
 
+    def tilted(self, nonlf: np.ndarray, population: np.ndarray, target: np.ndarray, ages: np.ndarray) -> np.ndarray:
+        """[region, age, sex] 2012 dependants: children (0-19) and the elderly (60+) as shares of the region's
+        whole population, tilt x the national share (census ratios; tilts renormalised to a population-weighted
+        mean of 1), working-age dependants the rest of the region's non-labour-force total. Where that rest
+        is below the national share of working-age dependants (central and west, whose labour force is a large
+        share of their people), the tilted pyramid is scaled to the region's total as a whole. Scaling the tilted pyramid as a whole instead inflated
+        the elderly of a region with few children: the northeast's 65+ share was 1.22 x the nation's in 2012
+        against the census ratio of 1.02 (65+) to 1.06 (60+)."""
+        young, old = ages < self.entry_age, ages >= 60
+        mid = ~(young | old)
+        total = population.sum()
+        groups = []
+        for mask, tilt in ((young, self.tilt_children), (old, self.tilt_elderly)):  # two age groups
+            t = tilt / (tilt @ population / total)
+            groups.append((mask, nonlf[mask], t * population * nonlf[mask].sum() / total))
+        both = groups[0][2] + groups[1][2]
+        out = np.zeros((self.R,) + nonlf.shape)
+        for mask, block, mass in groups:
+            out[:, mask, :] = block[None] / max(block.sum(), 1e-12) * mass[:, None, None]
+        rest = target - both
+        block = nonlf[mid]
+        out[:, mid, :] = block[None] / max(block.sum(), 1e-12) * np.maximum(rest, 0.0)[:, None, None]
+        # Where children and the elderly leave less than the national share of working-age dependants, the
+        # whole tilted pyramid is scaled to the region's total instead (it keeps some working-age dependants).
+        tilt = np.ones((self.R, len(ages)))
+        tilt[:, young] = self.tilt_children[:, None]
+        tilt[:, old] = self.tilt_elderly[:, None]
+        whole = nonlf[None, :, :] * tilt[:, :, None]
+        whole *= (target / whole.sum(axis=(1, 2)))[:, None, None]
+        scaled = rest < target * block.sum() / max(nonlf.sum(), 1e-12)
+        out[scaled] = whole[scaled]
+        return out
+
     # -------------------------------------------------------------------------------- accounts
     def residents(self, labour_force: np.ndarray) -> np.ndarray:
         """Population by region (people): dependants + students + the labour force [region]."""
         return self.dep.sum(axis=(1, 2)) + self.students.sum(axis=(1, 2)) + labour_force
 
     def put_back(self, region_amount: np.ndarray) -> None:
-        """Return a (small, possibly negative) rounding remainder to each region's working-age dependants."""
-        block = self.dep[:, self.entry_age:60, :]
+        """Return a (small, possibly negative) rounding remainder to each region's working-age dependants.
+
+        In proportion to the working-age dependants (entry age to 59). They can run dry in a small region at
+        coarse agent weights (one agent can be a quarter of a million people): a negative remainder never takes
+        more than they hold -- the rest comes from the region's other dependants, in proportion -- and a positive
+        one into an empty block is spread by the 2012 age-sex shape. No cell turns negative; population is
+        conserved (a 2028 Northeast block of 0.06 M people scaled by 1e4 once gave -256 M dependants)."""
+        e0 = self.entry_age
+        amount = np.asarray(region_amount, dtype=float)
+        block = self.dep[:, e0:60, :]
         tot = block.sum(axis=(1, 2))
-        self.dep[:, self.entry_age:60, :] = block * (1.0 + region_amount / np.maximum(tot, 1.0))[:, None, None]
+        empty = tot < 1.0
+        from_block = np.where(empty, np.maximum(amount, 0.0), np.maximum(amount, -tot))
+        scale = np.where(empty, 1.0, 1.0 + from_block / np.maximum(tot, 1.0))
+        self.dep[:, e0:60, :] = block * scale[:, None, None]
+        if empty.any():
+            shape = self.shape_2012[e0:60] / self.shape_2012[e0:60].sum()
+            self.dep[:, e0:60, :] += np.where(empty, from_block, 0.0)[:, None, None] * shape[None]
+        short = amount - from_block                    # <= 0: what the working-age dependants could not give
+        if np.any(short < 0):
+            rest = self.dep.sum(axis=(1, 2))
+            self.dep *= (1.0 + np.maximum(short, -rest) / np.maximum(rest, 1.0))[:, None, None]

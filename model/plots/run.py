@@ -23,7 +23,7 @@ from .style import (REGION_COLOURS, display_scale, draw_band, metric_info, regio
 SECTORS: tuple[str, ...] = ("energy_intensive", "labour_intensive", "equipment", "high_tech")
 SKILLS: tuple[str, ...] = ("high", "general")
 DASHBOARD_METRICS: tuple[str, ...] = (
-    "gdp", "gdp_growth", "industrial_va_share", "manufacturing_share_gdp",
+    "gdp", "gdp_growth", "industrial_va_share", "manufacturing_share_gdp_nominal",
     "population", "net_migration_high", "wage_mean", "rd_intensity",
     "digital_adoption", "emissions", "firms", "relocations_out",
 )
@@ -42,7 +42,11 @@ def _series_regions(metric: str, rows: pd.DataFrame, regions: Sequence[str]) -> 
 
 def _dashboard(summary: pd.DataFrame, manifest: dict, name: str, regions: list[str], path: Path) -> Path:
     """``dashboard.png``: key metrics by region with seed bands."""
-    metrics = [m for m in DASHBOARD_METRICS if m in set(summary["metric"])]
+    have = set(summary["metric"])
+    # manufacturing VA / GDP at current prices, as the calibration target; older results only have the real share
+    metrics = [m if m in have or m != "manufacturing_share_gdp_nominal" else "manufacturing_share_gdp"
+               for m in DASHBOARD_METRICS]
+    metrics = [m for m in metrics if m in have]
     if not metrics:  # an unusual run: show whatever it has
         metrics = sorted(summary["metric"].unique())[:12]
     ncols = 4
