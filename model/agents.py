@@ -10,10 +10,86 @@ from __future__ import annotations
 import numpy as np
 
 
+class _Columns(dict):
+    """The column dict of an agent set. Reaching a column through it (``agents.data["region"]``, which
+    may write to it in place) drops that column's cached index copy (``ArrayAgentSet.__getattr__``)."""
+
+    __slots__ = ("_index",)
+
+    def __init__(self, cols: dict, index: dict):
+        super().__init__(cols)
+        self._index = index
+
+    def __getitem__(self, key):
+        self._index.pop(key, None)
+        return dict.__getitem__(self, key)
+
+    def __setitem__(self, key, value):
+        self._index.pop(key, None)
+        dict.__setitem__(self, key, value)
+
+    def __delitem__(self, key):
+        self._index.pop(key, None)
+        dict.__delitem__(self, key)
+
+    def _drop_all(self):
+        self._index.clear()
+
+    def items(self):
+        self._drop_all()
+        return dict.items(self)
+
+    def values(self):
+        self._drop_all()
+        return dict.values(self)
+
+    def get(self, key, default=None):
+        self._index.pop(key, None)
+        return dict.get(self, key, default)
+
+    def pop(self, *args):
+        self._drop_all()
+        return dict.pop(self, *args)
+
+    def update(self, *args, **kw):
+        self._drop_all()
+        dict.update(self, *args, **kw)
+
+    def setdefault(self, *args):
+        self._drop_all()
+        return dict.setdefault(self, *args)
+
+    def popitem(self):
+        self._drop_all()
+        return dict.popitem(self)
+
+    def clear(self):
+        self._drop_all()
+        dict.clear(self)
+
+    def __ior__(self, other):
+        self._drop_all()
+        return dict.__ior__(self, other)
+
+    def __reduce__(self):  # pickles as a plain dict (the cache is rebuilt on use)
+        return (dict, (dict(self.items()),))
+
+
 class ArrayAgentSet:
-    """A table of agents with fixed columns; rows are added by ``append`` and removed by ``keep``."""
+    """A table of agents with fixed columns; rows are added by ``append`` and removed by ``keep``.
+
+    Reading an index column (``index_columns``: ``firms.region``, ``talent.age``, int8/int16 in ``data``)
+    as an attribute gives a read-only ``intp`` copy with the same values, cached until the column is next
+    reached through ``data`` or the rows change: numpy converts narrow index arrays to ``intp`` on every
+    gather (``table[firms.region]``) and ``bincount``, which at full scale cost more than the gathers.
+    Write to a column only through ``data`` (``firms.data["region"][i] = r``), as the mechanisms do; a
+    write through the attribute raises (read-only).
+    """
 
     columns: dict[str, np.dtype] = {}
+    HEADROOM = 0.125  # spare rows after ``keep``, for the year's ``append`` (entrants are a few % a year)
+    # narrow integer columns read as a cached intp copy: those the mechanisms use as indices every year
+    index_columns: frozenset[str] = frozenset()
 
     def __init__(self, **cols: np.ndarray):
         missing = set(self.columns) - set(cols)
@@ -26,14 +102,44 @@ class ArrayAgentSet:
         self.data = {k: np.ascontiguousarray(cols[k], dtype=dt) for k, dt in self.columns.items()}
         self._next_id = int(self.data["uid"].max()) + 1 if len(self.data["uid"]) else 0
 
+    @property
+    def data(self) -> dict[str, np.ndarray]:
+        return self.__dict__["_data"]
+
+    @data.setter
+    def data(self, cols: dict[str, np.ndarray]) -> None:
+        index = self.__dict__.setdefault("_index", {})
+        index.clear()
+        self.__dict__["_data"] = _Columns(cols, index)
+
     def __len__(self) -> int:
-        return len(self.data["uid"])
+        return len(dict.__getitem__(self.__dict__["_data"], "uid"))
 
     def __getattr__(self, name: str) -> np.ndarray:
+        d = self.__dict__
         try:
-            return self.__dict__["data"][name]
+            v = dict.__getitem__(d["_data"], name)
         except KeyError:
             raise AttributeError(name) from None
+        if name not in self.index_columns:
+            return v
+        index = d["_index"]
+        c = index.get(name)
+        if c is None:
+            c = v.astype(np.intp)
+            c.flags.writeable = False
+            index[name] = c
+        return c
+
+    def __getstate__(self):
+        return {"_data": dict(dict.items(self.__dict__["_data"])),
+                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf")}}
+
+    def __setstate__(self, state):
+        state = dict(state)
+        cols = state.pop("_data")
+        self.__dict__.update(state)
+        self.data = cols
 
     def new_ids(self, n: int) -> np.ndarray:
         ids = np.arange(self._next_id, self._next_id + n, dtype=np.int64)
@@ -41,8 +147,21 @@ class ArrayAgentSet:
         return ids
 
     def keep(self, mask: np.ndarray) -> None:
-        """Drop every row where ``mask`` is False."""
-        self.data = {k: v[mask] for k, v in self.data.items()}
+        """Drop every row where ``mask`` is False.
+
+        The kept rows go, in order, into new buffers with ``HEADROOM`` spare rows, so the year's
+        ``append`` writes the new rows in place instead of copying every column again. One index array
+        for all columns (``take`` along rows is much faster than a boolean mask on the 2-D columns)."""
+        idx = np.flatnonzero(mask)
+        k = len(idx)
+        cap = k + max(int(self.HEADROOM * k), 16)
+        data, bufs = {}, {}
+        for name, v in dict.items(self.data):
+            buf = np.empty((cap,) + v.shape[1:], dtype=v.dtype)
+            np.take(v, idx, axis=0, out=buf[:k], mode="clip")  # idx is in range; "clip" writes out unbuffered
+            bufs[name], data[name] = buf, buf[:k]
+        self.data = data
+        self.__dict__["_buf"] = bufs
 
     def append(self, **cols: np.ndarray) -> None:
         n = len(cols["uid"])
@@ -50,7 +169,22 @@ class ArrayAgentSet:
             raise ValueError(f"append needs exactly the columns {sorted(self.columns)}")
         if any(len(v) != n for v in cols.values()):
             raise ValueError("append: columns differ in length")
-        self.data = {k: np.concatenate([v, np.asarray(cols[k], dtype=v.dtype)]) for k, v in self.data.items()}
+        n0 = len(self)
+        bufs = self.__dict__.get("_buf", {})
+        data = {}
+        for name, v in dict.items(self.data):
+            add = np.asarray(cols[name], dtype=v.dtype)
+            buf = bufs.pop(name, None)
+            # in place only while the column is still the prefix of its buffer (a mechanism may have replaced it)
+            if (buf is not None and v.base is buf and v.shape[0] == n0 and len(buf) >= n0 + n
+                    and add.shape[1:] == v.shape[1:] and v.ctypes.data == buf.ctypes.data):
+                buf[n0:n0 + n] = add
+                data[name] = buf[:n0 + n]
+                bufs[name] = buf
+            else:
+                data[name] = np.concatenate([v, add])
+        self.data = data
+        self.__dict__["_buf"] = bufs
 
 
 class Firms(ArrayAgentSet):
@@ -62,6 +196,7 @@ class Firms(ArrayAgentSet):
         "sector": np.dtype(np.int8),
         "tfp": np.dtype(np.float64),             # own productivity (moves with the firm)
         "tfp_shock": np.dtype(np.float64),       # transitory part of ln tfp (AR(1), innovation.py)
+        "tfp_premium": np.dtype(np.float64),     # permanent part of ln tfp: the 2012 Pareto-tail premium (production.py)
         "capital": np.dtype(np.float64),         # million yuan
         "labour_high": np.dtype(np.float64),     # persons
         "labour_general": np.dtype(np.float64),  # persons
@@ -84,6 +219,7 @@ class Firms(ArrayAgentSet):
         "weight": np.dtype(np.float64),          # real firms per agent
         "location_match": np.dtype(np.float64),  # [firm, region] persistent match with each region (location.py)
     }
+    index_columns = frozenset({"region", "sector"})
 
 
 class Talent(ArrayAgentSet):
@@ -101,3 +237,4 @@ class Talent(ArrayAgentSet):
         "newcomer": np.dtype(np.bool_),  # entered the workforce this year: chooses a region for sure
         "weight": np.dtype(np.float64),  # people per agent
     }
+    index_columns = frozenset({"region", "skill", "age"})

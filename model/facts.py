@@ -129,6 +129,19 @@ def slope(y: np.ndarray) -> float:
     return float(np.polyfit(x, y, 1)[0])
 
 
+def _common(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (into ``a``, into ``b``) of the values the unique id arrays share, as ``np.intersect1d``
+    (assume_unique, return_indices) gives them; by binary search when both are increasing (agent ids
+    are: entrants get new, larger ids and rows keep their order)."""
+    if len(a) and len(b) and np.all(a[1:] > a[:-1]) and np.all(b[1:] > b[:-1]):
+        pos = np.searchsorted(b, a)
+        np.minimum(pos, len(b) - 1, out=pos)
+        i_a = np.flatnonzero(b[pos] == a)
+        return i_a, pos[i_a]
+    _, i_a, i_b = np.intersect1d(a, b, assume_unique=True, return_indices=True)
+    return i_a, i_b
+
+
 # ---------------------------------------------------------------------- in-run recorder
 @dataclass
 class FactsState:
@@ -159,22 +172,23 @@ def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int) -> dict[st
     if state.stride == 0:
         state.stride = max(1, len(f) // PANEL_SIZE)
 
-    iva = np.bincount(region, weights=wt * va, minlength=R)
+    wva = wt * va
+    iva = np.bincount(region, weights=wva, minlength=R)
     ht = f.sector == SECTORS.index("high_tech")
     ei = f.sector == SECTORS.index("energy_intensive")
-    ht_va = np.bincount(region, weights=wt * va * ht, minlength=R)
+    ht_va = np.bincount(region, weights=wva * ht, minlength=R)
     n = np.bincount(region, weights=wt, minlength=R)
     ht_n = np.bincount(region, weights=wt * ht, minlength=R)
     out["high_tech_va_share"] = np.append(ht_va, ht_va.sum()) / np.maximum(np.append(iva, iva.sum()), 1e-12)
     out["high_tech_firm_share"] = np.append(ht_n, ht_n.sum()) / np.maximum(np.append(n, n.sum()), 1e-12)
-    ei_va = np.bincount(region, weights=wt * va * ei, minlength=R) / 100.0
+    ei_va = np.bincount(region, weights=wva * ei, minlength=R) / 100.0
     out["energy_intensive_real_va"] = np.append(ei_va, ei_va.sum())
 
     cols = ("uid", "value_added", "region", "sector", "capital", "labour_high", "labour_general")
     p = SimpleNamespace(**{k: f.data[k] for k in cols})
     if state.stride > 1:  # the panel
-        keep = p.uid % state.stride == 0
-        p = SimpleNamespace(**{k: v[keep] for k, v in vars(p).items()})
+        keep = np.flatnonzero(p.uid % state.stride == 0)
+        p = SimpleNamespace(**{k: v.take(keep) for k, v in vars(p).items()})
     f = p
     va, region = f.value_added, f.region
     pos = va > 0
@@ -195,7 +209,7 @@ def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int) -> dict[st
     va_prev = np.full(len(f.uid), np.nan)
     dev_prev = np.full(len(f.uid), np.nan)
     if len(state.uid):
-        _, i_now, i_prev = np.intersect1d(f.uid, state.uid, assume_unique=True, return_indices=True)
+        i_now, i_prev = _common(f.uid, state.uid)
         va_prev[i_now] = state.va[i_prev]
         if len(state.tfpr_dev) == len(state.uid):
             dev_prev[i_now] = state.tfpr_dev[i_prev]

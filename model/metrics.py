@@ -17,7 +17,7 @@ from functools import cached_property
 
 import numpy as np
 
-from . import HIGH, MILLION, SECTORS, YI
+from . import HIGH, MILLION, SECTORS, SKILLS, YI
 from .facts import FACT_METRICS, FactsState, firm_facts
 from .mechanisms import carbon, production
 from .scenario import FIRST_YEAR
@@ -57,7 +57,7 @@ class YearView:
     @cached_property
     def employed(self) -> np.ndarray:
         t = self.t
-        return self.reg(t.weight * t.employed, t.region)
+        return self.reg(self._employed_w, t.region)
 
     @cached_property
     def wage_bill(self) -> np.ndarray:
@@ -65,8 +65,13 @@ class YearView:
         return self.reg(t.weight * t.wage, t.region)
 
     @cached_property
+    def wva(self) -> np.ndarray:
+        """[firm] weight x value added (real), shared by the value-added metrics."""
+        return self.f.weight * self.f.value_added
+
+    @cached_property
     def iva(self) -> np.ndarray:
-        return self.reg(self.f.weight * self.f.value_added) / YI
+        return self.reg(self.wva) / YI
 
     @cached_property
     def mva(self) -> np.ndarray:
@@ -74,7 +79,7 @@ class YearView:
 
     @cached_property
     def iva_nominal(self) -> np.ndarray:
-        return self.reg(self.f.weight * self.f.value_added * self.w.price[self.f.sector]) / YI
+        return self.reg(self.wva * self.w.price[self.f.sector]) / YI
 
     @cached_property
     def mva_nominal(self) -> np.ndarray:
@@ -82,12 +87,28 @@ class YearView:
                                            self.w.price)
 
     def sector_va(self, name: str) -> np.ndarray:
-        return self.reg(self.f.weight * self.f.value_added * (self.f.sector == SECTORS.index(name))) / YI
+        return self.reg(self.wva * (self.f.sector == SECTORS.index(name))) / YI
+
+    @cached_property
+    def _employed_w(self) -> np.ndarray:
+        """[person] weight x employed."""
+        return self.t.weight * self.t.employed
+
+    @cached_property
+    def _by_skill(self) -> tuple[np.ndarray, np.ndarray]:
+        """([region, skill] employed, [region, skill] their wage bill) in one pass over the talent. Each bin
+        adds the same terms in the same order as a by-region sum of terms zeroed for the other skill."""
+        t = self.t
+        k = len(SKILLS)
+        key = t.region * k + t.skill
+        on = self._employed_w
+        n = k * self.R
+        return (np.bincount(key, weights=on, minlength=n).reshape(self.R, k),
+                np.bincount(key, weights=on * t.wage, minlength=n).reshape(self.R, k))
 
     def mean_wage(self, skill: int) -> np.ndarray:
-        t = self.t
-        on = t.weight * t.employed * (t.skill == skill)
-        return ratio(self.reg(on * t.wage, t.region), self.reg(on, t.region))
+        employed, bill = self._by_skill
+        return ratio(bill[:, skill], employed[:, skill])
 
     @cached_property
     def rd(self) -> np.ndarray:
@@ -179,8 +200,10 @@ METRICS: tuple[Metric, ...] = (
     Metric("gdp_growth", "1/yr", "real GDP growth", _growth, True),
     Metric("industrial_va", "yi yuan, 2012 prices", "industrial value added", lambda v: both(v.iva), True),
     Metric("manufacturing_va", "yi yuan, 2012 prices", "manufacturing value added", lambda v: both(v.mva), True),
-    Metric("rd_spend", "yi yuan, 2012 prices", "R&D spending, enterprises + public", lambda v: both(v.rd), True),
-    Metric("rd_intensity", "share of GDP", "R&D spending / GDP", lambda v: ratio(v.rd, v.w.gdp), True),
+    Metric("rd_spend", "yi yuan, current prices", "R&D spending, enterprises + public (non-industrial output "
+           "the numeraire)", lambda v: both(v.rd), True),
+    Metric("rd_intensity", "share of GDP", "R&D spending / GDP, both at current prices (as NBS measures it)",
+           lambda v: ratio(v.rd, v.iva_nominal + v.w.services), True),
     Metric("wage_mean", "yuan/yr, 2012 prices", "mean wage of the employed (all employers, not only non-private units)",
            lambda v: ratio(v.wage_bill, v.employed), True),
     Metric("firms", "firms", "above-size industrial firms", lambda v: both(v.n_firms), True),

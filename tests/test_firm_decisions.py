@@ -62,6 +62,55 @@ def test_success_rises_with_rd_intensity_and_talent():
     assert p(4.0, 1.0) > p(2.0, 1.0) and p(2.0, 0.5) < p(2.0, 1.0)
 
 
+def test_rd_intensity_deepens_towards_a_ceiling_with_diminishing_steps():
+    m = [innovation.intensity_deepening(1.6, 0.1, t) for t in range(0, 40)]
+    assert m[0] == 1.0 and m[10] == pytest.approx(1 + 0.6 * (1 - np.exp(-1.0)))
+    assert np.all(np.diff(m) > 0) and np.all(np.diff(m, 2) < 0) and m[-1] < 1.6
+
+
+def test_rd_budgets_are_shares_of_current_price_sales():
+    got = innovation.current_sales(np.array([1.0, 0.5]), np.array([1, 0, 1]), np.array([10.0, 10.0, 4.0]))
+    np.testing.assert_allclose(got, [5.0, 10.0, 2.0])
+
+
+# --- 2012 firm sizes: lognormal body, Pareto tail ---------------------------------------------------------
+def test_firm_sizes_have_a_lognormal_body_and_a_pareto_tail():
+    from scipy.special import ndtri
+
+    from model.mechanisms import production
+
+    n = 400_000
+    u = (np.arange(n) + 0.5) / n
+    z = production.firm_sizes(u, 1.1, 0.1, 1.1)
+    body = u <= 0.9
+    np.testing.assert_allclose(z[body], np.exp(1.1 * ndtri(u[body])))
+    z_star = np.exp(1.1 * ndtri(0.9))
+    tail = ~body
+    np.testing.assert_allclose(z[tail], z_star * (0.1 / (1 - u[tail])) ** (1 / 1.1))
+    assert facts.hill_index(z, 0.05) == pytest.approx(1.1, rel=0.03)  # Zipf-like, as Axtell (2001)
+    assert facts.hill_index(production.firm_sizes(u, 1.1, 0.0, 1.1), 0.05) > 1.8  # pure lognormal: thin
+    theta = production.tail_premium(u, z, 1.1, np.full(n, 5 / 6))
+    assert np.all(theta[body] == 0)
+    np.testing.assert_allclose(theta[tail], 0.2 * (np.log(z[tail]) - 1.1 * ndtri(u[tail])), atol=1e-12)
+    assert np.all(theta[tail] > 0)
+    capped = production.firm_sizes(u, 1.1, 0.1, 1.1, 100.0)
+    assert capped.max() == pytest.approx(100 * z_star) and np.all(capped <= z + 1e-12)
+    assert facts.hill_index(capped, 0.05) == pytest.approx(1.1, rel=0.03)
+
+
+def test_2012_sizes_keep_the_cell_totals_and_put_the_tail_in_the_facts_band():
+    from model import SECTORS, YI
+    from model.mechanisms import production
+
+    m = build_model({"name": "t", "years": [2012, 2013]}, seed=5, scale="small")
+    f, w = m.firms, m.world
+    cell = f.region.astype(int) * len(SECTORS) + f.sector
+    va = np.bincount(cell, weights=f.weight * f.value_added, minlength=m.data.n * len(SECTORS)) / YI
+    np.testing.assert_allclose(va, production.value_added_2012(m.params, m.regions).ravel(), rtol=1e-9)
+    assert 1.0 <= facts.hill_index(f.value_added) <= 1.25
+    assert np.all(f.tfp_premium >= 0) and 0.05 < np.mean(f.tfp_premium > 0) < 0.15
+
+
 # --- digital adoption --------------------------------------------------------------------------------
 def test_digital_profit_gain_with_capital_fixed():
     got = digital.profit_gain(np.array([100.0]), np.array([0.5]), 0.1, np.array([1.0]))[0]
@@ -105,6 +154,20 @@ def test_entrants_copy_an_incumbent_of_their_cell_or_sector(rng):
     assert parent[2] == 2          # empty cell 5: the only firm of sector 1
     assert parent[3] == -1         # no firm of sector 3 anywhere
     np.testing.assert_allclose(entry_exit.entrant_log_tfp(np.array([0.3]), -0.15, 0.2, np.array([1.0])), [0.35])
+
+
+def test_exit_risk_falls_with_size_and_keeps_the_mean():
+    va = np.array([1.0, 10.0, 100.0, 1000.0, 10000.0])
+    z = entry_exit.size_factor(va, 0.3)
+    raw = (va / 100.0) ** -0.3
+    np.testing.assert_allclose(z, raw / raw.mean())
+    assert np.all(np.diff(z) < 0) and z.mean() == pytest.approx(1.0)
+    np.testing.assert_allclose(entry_exit.size_factor(va, 0.0), 1.0)
+    draws = np.random.default_rng(0)
+    big = entry_exit.exits(draws, np.zeros(50_000, np.int16), 0.04, 0.5, 2, np.full(50_000, 0.25))
+    assert big.mean() == pytest.approx(0.01, abs=0.002)
+    losing = entry_exit.exits(draws, np.full(50_000, 3, np.int16), 0.04, 0.5, 2, np.full(50_000, 0.25))
+    assert losing.mean() == pytest.approx(1 - 0.99 * 0.5, abs=0.01)  # sustained losses end big firms too
 
 
 def test_sector_entry_follows_returns_and_keeps_the_total():
@@ -175,13 +238,12 @@ def test_baseline_firm_dynamics_look_like_firms(baseline_runs):
         tfpr = rec.series("tfpr_sd_within")[rec.years.index(2016):]
         assert np.all(tfpr >= 0.28)
         assert np.nanmean(rec.series("tfpr_persistence")[1:]) > 0.5
-        # 2012 is the data's lognormal (Hill ~2.2); the tail thickens towards Zipf but must not run away
-        assert np.all(rec.series("firm_va_hill") >= 0.8)
-        assert _at(rec, "firm_va_hill", 2035) <= 1.6
-        assert _at(rec, "firm_va_top1_share", 2035) < 0.5
+        # a Zipf-like tail from 2012 (lognormal body, Pareto tail) that neither thins out nor runs away
+        hill = rec.series("firm_va_hill")
+        assert np.all((hill >= 0.8) & (hill <= 1.5)), hill.round(2)
+        assert np.all(rec.series("firm_va_top1_share") < 0.5)
 
 
-@pytest.mark.xfail(strict=False, reason='KNOWN MISS (issue 11 left open): national R&D intensity 2035 is 4.01% at the posterior mean, bound 4.0%')
 def test_baseline_composition_and_rd(baseline_runs):
     for rec in baseline_runs:
         assert _at(rec, "firms_high_tech", 2035) > _at(rec, "firms_high_tech", 2020) > _at(rec, "firms_high_tech", 2012)

@@ -4,7 +4,14 @@ Exit (one draw per firm): a firm exits with probability
 
     q_i = 1 - (1 - entry_exit.exit_hazard)(1 - entry_exit.exit_after_losses [loss streak >= L])
 
-with L = entry_exit.loss_years_to_exit. The loss streak counts consecutive years of negative *net*
+with L = entry_exit.loss_years_to_exit. The exogenous part (bad luck, and dropping below the above-size
+threshold) falls with the firm's size (exit rates fall with size: Evans 1987; Dunne, Roberts and Samuelson
+1989), its mean over firms unchanged; the exit after sustained losses does not depend on size:
+
+    exit_hazard_i = min(exit_hazard z_i, 1),   z_i = s_i^-e / mean(s^-e),   s_i = VA_i / median VA,
+    e = entry_exit.exit_size_elasticity
+
+With the Zipf tail of firm sizes (production.py) this keeps a single giant from vanishing by bad luck. The loss streak counts consecutive years of negative *net*
 profit: operating profit after carbon and digital running costs, less the firm's own R&D and digital
 adoption spending (``Firms.intangible``). Sustained losses, whatever their cause, end a firm (Jovanovic
 1982; Hopenhayn 1992). Its capital (after depreciation) is stranded.
@@ -49,7 +56,7 @@ from . import production
 PARAMETERS = ("entry_exit.exit_hazard", "entry_exit.exit_after_losses", "entry_exit.loss_years_to_exit",
               "entry_exit.entrant_tfp_gap", "entry_exit.entrant_tfp_sigma",
               "capital.depreciation", "carbon.relative_intensity", "carbon.electricity_share",
-              "entry_exit.initial_age_max")
+              "entry_exit.initial_age_max", "entry_exit.exit_size_elasticity")
 
 
 def init(model: Sim) -> None:
@@ -63,7 +70,8 @@ def step(model: Sim) -> None:
     P, f = model.params, model.firms
     R = model.data.n
     out = exits(model.rng, f.loss_years, P["entry_exit.exit_hazard"], P["entry_exit.exit_after_losses"],
-                int(P["entry_exit.loss_years_to_exit"]))
+                int(P["entry_exit.loss_years_to_exit"]),
+                size_factor(f.value_added, P["entry_exit.exit_size_elasticity"]))
     delta = P["capital.depreciation"]
     k_all = f.capital + f.abatement_capital  # abatement capital is stranded with the firm (carbon.py)
     model.year_stats["stranded"] = np.bincount(f.region[out], weights=(f.weight * k_all * (1 - delta))[out],
@@ -97,7 +105,7 @@ def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np
     e_region = (e_cell // S).astype(np.int8)
     # an imperfect copy of the own permanent TFP of a random incumbent of the cell (of the sector if empty)
     parent = anchor_incumbents(rng, cell, e_cell, f.sector.astype(np.int64), e_sector.astype(np.int64))
-    log_perm = np.log(f.tfp) - f.tfp_shock
+    log_perm = np.log(f.tfp) - f.tfp_shock - f.tfp_premium  # the parent's tail premium is not copied
     base = np.where(parent >= 0, log_perm[np.maximum(parent, 0)], log_perm.mean() if len(f) else 0.0)
     log_a = entrant_log_tfp(base, P["entry_exit.entrant_tfp_gap"], P["entry_exit.entrant_tfp_sigma"],
                             rng.normal(0.0, 1.0, ne))
@@ -117,9 +125,21 @@ def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np
                 **production.entrant_columns(model, ne))
 
 
+def size_factor(value_added: np.ndarray, elasticity: float) -> np.ndarray:
+    """z_i = s_i^-e / mean(s^-e), s_i = VA_i / median VA (clipped to [0.01, 1e4]; firms with no VA yet count as
+    0.01): exit risk relative to the average firm, falling with size and averaging one over firms."""
+    if elasticity == 0.0 or len(value_added) == 0:
+        return np.ones(len(value_added))
+    pos = value_added > 0
+    med = np.median(value_added[pos]) if pos.any() else 1.0
+    x = np.clip(np.where(pos, value_added / med, 0.01), 0.01, 1e4) ** (-elasticity)
+    return x / x.mean()
+
+
 def exits(rng: np.random.Generator, loss_years: np.ndarray, hazard: float, after_losses: float,
-          loss_limit: int) -> np.ndarray:
-    q = 1.0 - (1.0 - hazard) * (1.0 - after_losses * (loss_years >= loss_limit))
+          loss_limit: int, size: np.ndarray | None = None) -> np.ndarray:
+    h = hazard if size is None else np.minimum(hazard * size, 1.0)
+    q = 1.0 - (1.0 - h) * (1.0 - after_losses * (loss_years >= loss_limit))
     return rng.random(len(loss_years)) < q
 
 
@@ -145,7 +165,9 @@ def anchor_incumbents(rng: np.random.Generator, cell: np.ndarray, e_cell: np.nda
         todo = out < 0
         if not todo.any() or len(key) == 0:
             break
-        order = np.argsort(key, kind="stable")
+        # the same stable order from a narrow copy of the key: numpy radix-sorts 8- and 16-bit integers
+        narrow = key.astype(np.int16) if len(key) and 0 <= key.min() and key.max() < 2**15 else key
+        order = np.argsort(narrow, kind="stable")
         sorted_key = key[order]
         lo = np.searchsorted(sorted_key, e_key[todo], side="left")
         hi = np.searchsorted(sorted_key, e_key[todo], side="right")

@@ -110,10 +110,10 @@ def step(model: Sim) -> None:
     if len(idx) == 0:
         return
     revenue, cost = profit_parts(model, idx)
-    sub = pol.relocation_subsidy[:, f.sector[idx]].T
+    sub = pol.relocation_subsidy.T.take(f.sector[idx], axis=0)  # [firm, region]; take: fast row gather
     hor = horizon(P["capital.interest_rate"], P["entry_exit.exit_hazard"], P["location.gap_persistence"])
     cur, s_i, va_i = f.region[idx], f.sector[idx], f.value_added[idx]
-    args = (P["location.profit_sensitivity"], P["location.relocation_cost"], sub, hor, f.location_match[idx],
+    args = (P["location.profit_sensitivity"], P["location.relocation_cost"], sub, hor, f.location_match.take(idx, axis=0),
             P["location.match_weight"], P["location.gain_clip"], P["location.min_relative_scale"])
     # Expectations: the wages and land prices this sector's expected moves would bring (one fixed-point step).
     p0 = probabilities(utilities(revenue - cost, cur, va_i, *args))
@@ -124,7 +124,7 @@ def step(model: Sim) -> None:
                                          P["location.land_supply_elasticity"], d_l, w.labour_supply.sum(axis=1),
                                          P["location.expected_wage_response"])
     expo = production.revenue_wage_elasticity(w.beta)
-    profit = revenue * x_wage[s_i] ** -expo[s_i][:, None] - cost * x_land[s_i]
+    profit = revenue * x_wage.take(s_i, axis=0) ** -expo[s_i][:, None] - cost * x_land.take(s_i, axis=0)
     dest = draw(rng, probabilities(utilities(profit, cur, va_i, *args)))
     moved = dest != cur
     mi = idx[moved]
@@ -281,9 +281,16 @@ def draw(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
     n, nr = p.shape
     if n == 0:
         return np.zeros(0, dtype=np.int8)
-    cum = np.cumsum(p, axis=1)
-    u = rng.random(n) * cum[:, -1]
-    return (u[:, None] > cum[:, :-1]).sum(axis=1).astype(np.int8)
+    # running sums column by column (as np.cumsum along the rows adds them) and the count of those below u:
+    # whole columns instead of short rows, ~4x faster
+    cum = [p[:, 0]]
+    for r in range(1, nr):  # regions, not agents
+        cum.append(cum[-1] + p[:, r])
+    u = rng.random(n) * cum[-1]
+    out = np.zeros(n, dtype=np.int8)
+    for c in cum[:-1]:
+        out += u > c
+    return out
 
 
 def choose(rng: np.random.Generator, profit: np.ndarray, current: np.ndarray, value_added: np.ndarray,

@@ -114,7 +114,11 @@ def choose(rng: np.random.Generator, cells: np.ndarray, probs: np.ndarray) -> np
     cum = np.cumsum(probs, axis=1)
     cum[:, -1] = 1.0
     u = rng.random(len(cells))
-    return (u[:, None] > cum[cells]).sum(axis=1).astype(np.int8)
+    # the count of a cell's running sums below u, one destination column at a time (no [agent, region] gather)
+    out = np.zeros(len(cells), dtype=np.int8)
+    for r in range(cum.shape[1]):  # regions, not agents
+        out += u > cum[:, r][cells]
+    return out
 
 
 def init(model: Sim) -> None:

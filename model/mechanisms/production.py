@@ -43,6 +43,13 @@ and the marginal net return on capital alpha rho N / K falls as it grows (``marg
 After labour-market rationing (labour_market.py) the composite falls to phi_L L (one factor per
 cell) and revenue to R phi_L^beta. Real value added is R_i / P_s (the sector deflator), nominal R_i.
 
+2012 sizes: each cell's data value added is shared over its agents in proportion to z_i, a lognormal body
+(production.firm_size_sigma) with a Pareto upper tail of index zeta = production.firm_size_tail_index above its
+1 - p quantile (p = production.firm_size_tail_share; ``firm_sizes``), truncated at production.firm_size_tail_cap
+times the join, at stratified quantiles u_i = (rank of a lognormal draw z_i^LN + 0.5) / n. The
+TFP that the tail adds over the lognormal quantile of the same draw, theta_i = (1/rho - 1) ln(z_i / z_body,i),
+is the firm's permanent premium (``Firms.tfp_premium``; ``tail_premium``; innovation.py leaves it alone).
+
 2012: P_s = 1 and R_i the data value added. Each firm's marginal net return on capital equals rho0
 everywhere (a spatial equilibrium): alpha rho lambda_i R_i / K_i = F_r u_r + rho0, so firm i's profit share is
 lambda_i (1 - rho + alpha rho rho0 / (F_r u_r + rho0)); rho0 sets the value-added weighted mean to
@@ -57,6 +64,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import brentq
+from scipy.special import ndtri
 
 from .. import GENERAL, HIGH, MILLION, SECTORS, YI
 from ..agents import Firms
@@ -67,7 +75,9 @@ from ..world import Sim
 from . import carbon, labour_market
 
 PARAMETERS = ("production.capital_share", "production.high_skill_labour_share", "production.profit_share_2012",
-              "production.firm_size_sigma", "production.agglomeration_elasticity",
+              "production.firm_size_sigma", "production.firm_size_tail_index", "production.firm_size_tail_share",
+              "production.firm_size_tail_cap",
+              "production.agglomeration_elasticity",
               "production.spillover_elasticity", "production.nonmanufacturing_share_energy",
               "production.variety_elasticity", "production.distortion_sigma",
               "demand.industrial_va_2012", "demand.industrial_va_share_2012", "demand.sector_share_2012",
@@ -109,13 +119,17 @@ def init(model: Sim) -> None:
     w.omega_high_t = w.omega_high.copy()
     va_rs = value_added_2012(P, model.regions)  # yi yuan
 
-    # Firms: agents spread over cells by value added; sizes lognormal inside a cell.
+    # Firms: agents spread over cells by value added; sizes inside a cell lognormal with a Pareto upper tail.
     nf = model.n_firms0
     w.firm_weight = d.firms_2012 / nf
     p_cell = (va_rs / va_rs.sum()).ravel()
     cell = rng.choice(R * S, size=nf, p=p_cell)
     f_region, f_sector = (cell // S).astype(np.int8), (cell % S).astype(np.int8)
-    size = rng.lognormal(0.0, P["production.firm_size_sigma"], nf)
+    # stratified quantiles (rank midpoints) ordered by the lognormal draw of earlier versions: the agents sit at
+    # the size quantiles' midpoints (no extreme-value noise) and the random-number stream is unchanged
+    u_size = (np.argsort(np.argsort(rng.lognormal(0.0, P["production.firm_size_sigma"], nf))) + 0.5) / nf
+    size = firm_sizes(u_size, P["production.firm_size_sigma"], P["production.firm_size_tail_share"],
+                      P["production.firm_size_tail_index"], P["production.firm_size_tail_cap"])
     cell_size = np.bincount(cell, weights=size, minlength=R * S)
     va = va_rs.ravel()[cell] * YI * size / (cell_size[cell] * w.firm_weight)  # million yuan per firm
     m_target = P["production.profit_share_2012"]
@@ -154,21 +168,60 @@ def init(model: Sim) -> None:
         np.bincount(cell, minlength=R * S), 1)
     w.region_tfp = np.exp(log_z).reshape(R, S)
     tfp_own = tfp_own / w.region_tfp[f_region, f_sector]
+    # the part of ln A that the Pareto tail adds over the lognormal body is permanent (innovation.py)
+    premium = tail_premium(u_size, size, P["production.firm_size_sigma"], rho)
     zeros = np.zeros(nf)
     model.firms = Firms(uid=np.arange(nf), region=f_region, sector=f_sector, tfp=tfp_own, capital=k,
                         labour_high=lab_h, labour_general=lab_g, direct_intensity=zeros, power_use=zeros,
                         abatement=zeros, abatement_capital=zeros, carbon_charge=zeros,
                         digital=np.zeros(nf, bool), digital_affinity=zeros, rd_active=np.zeros(nf, bool),
                         rd_stock=zeros, age=np.zeros(nf, np.int16), value_added=va, profit=profit0,
-                        tfp_shock=np.zeros(nf), intangible=np.zeros(nf),
+                        tfp_shock=np.zeros(nf), tfp_premium=premium, intangible=np.zeros(nf),
                         loss_years=np.zeros(nf, np.int16), weight=np.full(nf, w.firm_weight),
                         wedge=wedge, quality=zeros.copy(),
                         location_match=np.zeros((nf, R)))  # drawn by location.init_match
 
 
+def firm_sizes(u: np.ndarray, sigma: float, tail_share: float, tail_index: float, cap: float = np.inf) -> np.ndarray:
+    """Relative 2012 firm sizes from uniform draws ``u``: lognormal(0, sigma) body with a Pareto upper tail.
+
+    The quantile function is the lognormal one up to the 1 - p quantile (p = ``tail_share``) and a Pareto one
+    with index zeta = ``tail_index`` above it, continuous at the join z*:
+
+        z(u) = exp(sigma Phi^-1(u))                   u <= 1 - p
+        z(u) = z* (p / (1 - u))^(1/zeta)              u >  1 - p,   z* = exp(sigma Phi^-1(1 - p))
+
+    so P(z > x) = p (x / z*)^-zeta above z* (a lognormal-Pareto composite; Luttmer 2007, Gabaix 2009), truncated
+    at ``cap`` z* (u is clipped at 1 - p cap^-zeta; a truncated Pareto, Aban, Meerschaert and Panorska 2006).
+    """
+    u = np.clip(u, 1e-12, 1.0 - 1e-12)
+    if tail_share > 0 and np.isfinite(cap):
+        u = np.minimum(u, 1.0 - tail_share * cap ** (-tail_index))
+    cut = 1.0 - tail_share
+    z_star = np.exp(sigma * ndtri(cut)) if tail_share > 0 else np.inf
+    body = np.exp(sigma * ndtri(np.minimum(u, cut) if tail_share > 0 else u))
+    tail = z_star * (tail_share / np.maximum(1.0 - u, 1e-300)) ** (1.0 / tail_index) if tail_share > 0 else body
+    return np.where(u > cut, tail, body)
+
+
+def tail_premium(u: np.ndarray, size: np.ndarray, sigma: float, rho: np.ndarray) -> np.ndarray:
+    """Permanent log-TFP premium of the 2012 upper tail: (1/rho - 1) ln(z / z_body)^+, z_body = exp(sigma Phi^-1(u)).
+
+    With capital and labour proportional to lambda VA in 2012, ln A = (1/rho - 1) ln VA - ln lambda + cell terms,
+    so (1/rho - 1) times the Pareto excess of log size over the lognormal quantile of the same draw is the TFP
+    that puts the firm in the tail; it is 0 in the body. The rest of a tail firm's TFP is where the lognormal
+    body would have put it (above the sector frontier of innovation.py, so it erodes like any leader's lead).
+    """
+    u = np.clip(u, 1e-12, 1.0 - 1e-12)
+    excess = np.log(size) - sigma * ndtri(u)
+    return (1.0 / rho - 1.0) * np.where(excess > 1e-9, excess, 0.0)  # exactly 0 in the body (no rounding dust)
+
+
 def entrant_columns(model: Sim, n: int) -> dict[str, np.ndarray]:
-    """Technology columns of ``n`` entrants: a fresh revenue wedge; demand shifter at the cell's norm (0)."""
-    return dict(wedge=draw_wedge(model.rng, n, model.params["production.distortion_sigma"]), quality=np.zeros(n))
+    """Technology columns of ``n`` entrants: a fresh revenue wedge; demand shifter at the cell's norm (0); no
+    tail premium (entrants start small: Luttmer 2007)."""
+    return dict(wedge=draw_wedge(model.rng, n, model.params["production.distortion_sigma"]), quality=np.zeros(n),
+                tfp_premium=np.zeros(n))
 
 
 def step(model: Sim) -> None:
@@ -274,7 +327,7 @@ def profit_parts(model: Sim, idx: np.ndarray, charges: np.ndarray | None = None)
             / (1.0 - w.beta[None, :])).T                                                    # [s, r]
     k = f.capital[idx]
     firm = (f.wedge[idx] + w.log_x[s] + w.rho[s] * (f.quality[idx] + np.log(f.tfp[idx]) + w.alpha[s] * np.log(k)))
-    net = np.exp(firm / (1.0 - beta))[:, None] * np.exp(cell)[s]
+    net = np.exp(firm / (1.0 - beta))[:, None] * np.exp(cell).take(s, axis=0)  # take: rows of the [s, r] table, fast
     if charges is not None:
         net = net * np.maximum(1.0 - charges / w.price[s][:, None], 0.0) ** (1.0 / (1.0 - beta))[:, None]
     return (1.0 - beta)[:, None] * net, (fr_r * w.user_cost)[None, :] * k[:, None]
