@@ -24,10 +24,10 @@ calibrate: $(STAMP)
 	$(VENV)/bin/geese calibrate
 
 posterior: $(STAMP)
-	$(VENV)/bin/geese posterior --budget 400 --scale small --seeds 4
+	nice -n 5 $(VENV)/bin/geese posterior --force --budget 200 --waves 3 --draws 200 --scale medium --seeds 4 --minutes 28
 
 check: $(STAMP)
-	$(VENV)/bin/geese check
+	$(VENV)/bin/geese check --scale medium
 
 targets: $(STAMP)
 	$(VENV)/bin/geese targets

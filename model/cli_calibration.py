@@ -38,7 +38,10 @@ def add_parsers(sub) -> None:
     p.add_argument("--scale", choices=list(SCALES), default="small")
     p.add_argument("--seeds", type=_positive("--seeds"), default=4)
     p.add_argument("--workers", type=_positive("--workers"), default=None)
-    p.add_argument("--resume", action="store_true", help="continue from the checkpoint")
+    p.add_argument("--resume", action="store_true", help="continue from the checkpoint (same command otherwise)")
+    p.add_argument("--restart", action="store_true", help="discard an unfinished checkpoint and start over")
+    p.add_argument("--force", action="store_true",
+                   help="replace the committed fit (calibration/params.yaml and posterior.*) in --out")
     p.add_argument("--minutes", type=float, default=None,
                    help="time limit: no new batch after it; the waves done make the posterior (recorded)")
     p.add_argument("--targets", type=Path, default=CAL_DIR / "targets.yaml")

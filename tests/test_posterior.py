@@ -201,3 +201,126 @@ def test_time_limit_stops_at_a_batch_boundary_and_still_gives_a_posterior():
     hm = H.history_match(t, sim, budget=60, waves=3, seeds=3, draws=40, candidates=2000, batch=10, time_limit=0.0)
     assert hm.stopped_early and hm.runs() == 10 and len(hm.waves) == 1  # the emulators' minimum, then stop
     assert hm.posterior.shape == (40, 2)
+
+
+def _ns(out, **kw):
+    import argparse
+
+    base = dict(out=out, force=False, resume=False, restart=False, budget=40)
+    base.update(kw)
+    return argparse.Namespace(**base)
+
+
+def test_posterior_never_replaces_the_committed_fit_without_force():
+    from model.calibration.commands import CAL_DIR, posterior_preflight
+    from model.errors import InputError
+
+    key = {"names": ["x"], "scale": "small", "seeds": 4, "targets_sha256": "t", "budget": 40, "wave_count": 3,
+           "model_sha256": "m"}
+    with pytest.raises(InputError) as err:
+        posterior_preflight(_ns(CAL_DIR), key)
+    assert "--force" in str(err.value) and "committed fit" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_posterior_checkpoint_rules_resume_restart_and_stale_model(tmp_path):
+    import json
+
+    from model.calibration.commands import CHECKPOINT, posterior_preflight
+    from model.errors import InputError
+
+    key = {"names": ["x"], "scale": "small", "seeds": 4, "targets_sha256": "t", "budget": 40, "wave_count": 3,
+           "model_sha256": "m"}
+    assert posterior_preflight(_ns(tmp_path), key) == []  # no checkpoint: a fresh run
+    waves = [{"design": [[0.5]], "results": [[[1.0]]] * 12, "nroy_share": 1.0}]
+    (tmp_path / CHECKPOINT).write_text(json.dumps({**key, "waves": waves}))
+    with pytest.raises(InputError) as err:  # an unfinished run of the same command is never dropped silently
+        posterior_preflight(_ns(tmp_path), key)
+    assert "--resume" in str(err.value) and "--restart" in str(err.value) and "12 of 40" in str(err.value)
+    assert posterior_preflight(_ns(tmp_path, resume=True), key) == waves
+    assert posterior_preflight(_ns(tmp_path, restart=True), key) == []
+    with pytest.raises(InputError) as err:  # the model changed since: its runs cannot be mixed with new ones
+        posterior_preflight(_ns(tmp_path, resume=True), {**key, "model_sha256": "other"})
+    assert "model code" in str(err.value)
+    with pytest.raises(InputError):
+        posterior_preflight(_ns(tmp_path, resume=True, restart=True), key)
+    # another command's checkpoint (other budget) is replaced by a fresh run, with a note
+    assert posterior_preflight(_ns(tmp_path, budget=60), {**key, "budget": 60}) == []
+
+
+def test_posterior_sampler_gives_many_effective_draws_where_resampling_gave_few():
+    t, truth, sim, _ = _toy()
+    hm = H.history_match(t, sim, budget=40, waves=2, seeds=3, draws=300, candidates=5000)
+    diag = hm.sampler
+    assert hm.posterior_weight_ess > max(100.0, diag["sir_ess_of_start_pool"])  # MCMC on the emulator
+    assert diag["split_rhat_max"] < 1.1 and 0.05 < diag["acceptance"] < 0.9
+    lo, hi = np.quantile(hm.posterior, [0.05, 0.95], axis=0)
+    assert np.all((lo <= truth) & (truth <= hi))
+    H.diagnostics(hm, t)  # JSON-ready
+
+
+def test_robustness_rows_on_known_paired_effects():
+    from model.calibration.accounting import POLICY_FROM, robustness
+    from model.calibration.targets import REGIONS
+    from model.recorder import METRICS
+
+    years = (2012, 2035)
+    yrs = list(range(years[0], years[1] + 1))
+    names = list(METRICS)
+    seeds = 4
+
+    def blank():
+        v = np.ones((len(yrs), len(REGIONS) + 1, len(names)))
+        v[:, :, names.index("gdp_growth")] = 0.05
+        return v
+
+    base = [blank() for _ in range(seeds)]
+    for i, b in enumerate(base):  # east growth 2030 differs by 2 points per seed: band ~ 0.95 * 6 points
+        b[yrs.index(2030), 0, names.index("gdp_growth")] = 0.05 + 0.02 * i
+    scen = [v.copy() for v in base]
+    ne = list(REGIONS).index("northeast")
+    a = yrs.index(POLICY_FROM)
+    for i, s in enumerate(scen):  # NE GDP effect 1, 1, 1, 5 per year: the last seed is 5x the median
+        s[a:, ne, names.index("gdp")] += [1.0, 1.0, 1.0, 5.0][i]
+        s[-1, ne, names.index("firms")] += 10.0
+    rows = robustness({"baseline": base, "ne-revival": scen}, years, {"ne-revival": ("northeast",)})
+    band, tip = rows
+    assert band["id"] == "growth_seed_band" and band["value"] == pytest.approx(100 * 0.06 * 0.9, rel=0.01)
+    assert band["pass"] and "east 2030" in band["where"]
+    assert tip["value"] == pytest.approx(5.0) and not tip["pass"] and "target GDP" in tip["where"]
+
+
+def test_geese_posterior_stops_on_its_time_limit_and_resumes_from_the_checkpoint(tmp_path, capsys):
+    """The CLI end to end at tiny scale: --minutes 0 stops after the first wave (a posterior is written),
+    the same command again refuses to drop the unfinished checkpoint, --resume makes only the missing runs."""
+    import json
+
+    from model.cli import main
+
+    spec = {"years": [2012, 2015], "free_parameters": [{"name": "talent.amenity.northeast", "bounds": [-1.0, 0.3]}],
+            "moments": [{"id": "ne_pop", "source": "synthetic", "metric": "population", "region": "northeast",
+                         "year": 2015, "target": 105.0, "tolerance": 2.0}]}
+    targets = tmp_path / "targets.yaml"
+    targets.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "cal"
+    cmd = ["posterior", "--budget", "16", "--waves", "2", "--draws", "20", "--scale", "tiny", "--seeds", "1",
+           "--workers", "1", "--targets", str(targets), "--out", str(out)]
+    assert main(cmd + ["--minutes", "0"]) == 0
+    first = json.loads((out / "posterior.json").read_text())
+    assert first["stopped_early_by_time_limit"] and first["runs"] == 8
+    assert (out / "params.yaml").is_file() and (out / ".posterior-checkpoint.json").is_file()
+    assert main(cmd) != 0  # an unfinished checkpoint of the same command: --resume or --restart
+    assert "--resume" in capsys.readouterr().err
+    assert main(cmd + ["--resume"]) == 0
+    doc = json.loads((out / "posterior.json").read_text())
+    assert doc["runs"] == 16 and doc["runs_resumed_from_checkpoint"] == 8 and not doc["stopped_early_by_time_limit"]
+
+
+def test_geese_posterior_refuses_the_committed_fit_without_force_before_any_run(capsys):
+    from model.cli import main
+
+    committed = ROOT / "calibration" / "params.yaml"
+    before = committed.read_bytes()
+    assert main(["posterior", "--budget", "40"]) == 2  # default --out: the committed calibration
+    err = capsys.readouterr().err
+    assert "--force" in err and "committed fit" in err
+    assert committed.read_bytes() == before

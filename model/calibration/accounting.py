@@ -41,19 +41,35 @@ def _series(values: np.ndarray, years: list[int], metric: str, regions: Sequence
     return sum(values[:, cols.index(r), j] for r in regions)
 
 
-def policy_effects(pool: ReplicatePool, scale: str, seeds: int, calibrated: bool | str | Path | Mapping[str, float],
-                   scenarios: Mapping[str, tuple[str, ...]] = SCENARIOS, years: tuple[int, int] = (2012, 2035),
-                   root: int = DEFAULT_ROOT_SEED) -> list[dict]:
-    """One row per scenario: its fiscal cost and effects per yuan, means and paired seed bands."""
-    names = ["baseline"] + list(scenarios)
+# shipped scenarios without a per-yuan row (a carbon price raises revenue): checked for tipping only
+ROBUSTNESS_ONLY: dict[str, tuple[str, ...]] = {"high-carbon": ("national",)}
+GROWTH_BAND_YEARS = (2024, 2035)
+GROWTH_BAND_MAX = 0.06     # issue 9: widest seed band (p95 - p05) of a region's real GDP growth <= 6 points
+TIPPING_MAX = 3.0          # issue 9: no single seed's policy effect > 3x the median effect
+FIRM_AIMED = ("ne-revival", "transfer-promotion")  # levers that court firms (business environment, relocation)
+
+
+def run_policy_set(pool: ReplicatePool, scale: str, seeds: int, calibrated: bool | str | Path | Mapping[str, float],
+                   names: Sequence[str], years: tuple[int, int] = (2012, 2035),
+                   root: int = DEFAULT_ROOT_SEED) -> dict[str, list[np.ndarray]]:
+    """baseline and ``names``, ``seeds`` replicates each on the same seeds: {name: [values per seed]}."""
+    names = ["baseline"] + [n for n in names if n != "baseline"]
     scs = [load_scenario(SCENARIO_DIR / f"{n}.yaml").model_copy(update={"years": years}) for n in names]
     jobs = []
     for sc in scs:
         jobs += jobs_for(sc, resolve_parameters(sc.params, None, calibrated), seeds, scale, root)
     reps = pool.map(jobs)
+    return {n: [reps[k * seeds + i].values for i in range(seeds)] for k, n in enumerate(names)}  # type: ignore[union-attr]
+
+
+def policy_effects(pool: ReplicatePool, scale: str, seeds: int, calibrated: bool | str | Path | Mapping[str, float],
+                   scenarios: Mapping[str, tuple[str, ...]] = SCENARIOS, years: tuple[int, int] = (2012, 2035),
+                   root: int = DEFAULT_ROOT_SEED, by: dict[str, list[np.ndarray]] | None = None) -> list[dict]:
+    """One row per scenario: its fiscal cost and effects per yuan, means and paired seed bands."""
+    if by is None:
+        by = run_policy_set(pool, scale, seeds, calibrated, list(scenarios), years, root)
     yrs = list(range(years[0], years[1] + 1))
     a, b = yrs.index(POLICY_FROM), len(yrs) - 1
-    by = {n: [reps[k * seeds + i].values for i in range(seeds)] for k, n in enumerate(names)}  # type: ignore[union-attr]
     rows = []
     for n, regions in scenarios.items():
         per_seed = []
@@ -73,6 +89,70 @@ def policy_effects(pool: ReplicatePool, scale: str, seeds: int, calibrated: bool
                 if np.isfinite(v).any() else (float("nan"),) * 3
         rows.append(row)
     return rows
+
+
+def headline_effects(by: Mapping[str, list[np.ndarray]], yrs: list[int], name: str,
+                     regions: Sequence[str]) -> dict[str, np.ndarray]:
+    """Per-seed paired effects that define a scenario's result: for a regional policy, the target regions'
+    cumulative real GDP 2025-2035, and for the policies that court firms (FIRM_AIMED) their firms in the last
+    year; for a carbon price, national CO2 in the last year. Effects a policy does not aim at have medians
+    near zero (national GDP of a regional policy nets out by relocation; ne-digital leaves the number of
+    firms unchanged), so a ratio to their median measures noise, not tipping."""
+    a, b = yrs.index(POLICY_FROM), len(yrs) - 1
+    pairs = list(zip(by["baseline"], by[name]))
+    if tuple(regions) == ("national",):
+        return {"national CO2 2035": np.array([_series(s, yrs, "emissions", regions)[b]
+                                               - _series(base, yrs, "emissions", regions)[b] for base, s in pairs])}
+    return {"target GDP 2025-35": np.array([np.sum(_series(s, yrs, "gdp", regions)[a:] - _series(base, yrs, "gdp", regions)[a:])
+                                            for base, s in pairs]),
+            **({"target firms 2035": np.array([_series(s, yrs, "firms", regions)[b] - _series(base, yrs, "firms", regions)[b]
+                                               for base, s in pairs])} if name in FIRM_AIMED else {})}
+
+
+def robustness(by: Mapping[str, list[np.ndarray]], years: tuple[int, int] = (2012, 2035),
+               scenarios: Mapping[str, tuple[str, ...]] | None = None) -> list[dict]:
+    """The two seed-robustness requirements of issue 9, at the parameters ``by`` was run with.
+
+    * growth band: for every region and year of 2024-2035, the 5th-95th percentile band over seeds of real GDP
+      growth; the widest must be <= 6 points;
+    * tipping: in every shipped scenario, max over seeds of |paired effect| / |median paired effect| <= 3 for
+      each headline effect (``headline_effects``)."""
+    scenarios = dict(scenarios if scenarios is not None else {**SCENARIOS, **ROBUSTNESS_ONLY})
+    yrs = list(range(years[0], years[1] + 1))
+    lo, hi = yrs.index(GROWTH_BAND_YEARS[0]), yrs.index(GROWTH_BAND_YEARS[1])
+    base = np.array(by["baseline"])  # [seed, year, region, metric]
+    j = list(METRICS).index("gdp_growth")
+    g = base[:, lo : hi + 1, : len(REGIONS), j]
+    band = np.quantile(g, 0.95, axis=0) - np.quantile(g, 0.05, axis=0)  # [year, region]
+    y, r = np.unravel_index(int(np.nanargmax(band)), band.shape)
+    rows = [{"id": "growth_seed_band", "requirement": f"<= {100 * GROWTH_BAND_MAX:.0f} points",
+             "value": 100 * float(band[y, r]), "where": f"{REGIONS[r]} {yrs[lo + y]} ({len(base)} seeds)",
+             "pass": bool(band[y, r] <= GROWTH_BAND_MAX + 1e-12),
+             "what": "widest seed band (p95 - p05) of a region's real GDP growth, 2024-2035, points"}]
+    worst, where = 0.0, ""
+    detail = []
+    for n, regions in scenarios.items():
+        if n not in by:
+            continue
+        for label, e in headline_effects(by, yrs, n, regions).items():
+            med = float(np.median(e))
+            ratio = float(np.max(np.abs(e)) / abs(med)) if abs(med) > 0 else float("inf")
+            detail.append(f"{n} {label} {ratio:.2f}x")
+            if ratio > worst or not where:
+                worst, where = ratio, f"{n}: {label}"
+    rows.append({"id": "policy_effect_tipping", "requirement": f"<= {TIPPING_MAX:g}x",
+                 "value": worst, "where": where, "pass": bool(worst <= TIPPING_MAX),
+                 "what": "largest single-seed policy effect / median effect, over the shipped scenarios' "
+                         "headline effects (" + "; ".join(detail) + ")"})
+    return rows
+
+
+def format_robustness(rows: list[dict]) -> str:
+    lines = ["| check | requirement | at posterior mean | where | result |", "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| `{r['id']}`: {r['what']} | {r['requirement']} | {r['value']:.3g} | {r['where']} | "
+                     f"{'pass' if r['pass'] else '**miss**'} |")
+    return "\n".join(lines)
 
 
 def format_effects(rows: list[dict], markdown: bool = True) -> str:
