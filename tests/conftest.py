@@ -35,3 +35,29 @@ def migration_probabilities(**kw):
                 size=np.array([400.0, 300.0, 300.0, 100.0]), beta=3.0, home_bias=1.0, moving_cost=2.0)
     base.update(kw)
     return migration.choice_probabilities(**base)
+
+
+def assert_refused(capsys, argv, must, out_dir):
+    """`geese ARGV` refuses bad input: exit 2, one stderr line holding every fragment of ``must``, and
+    nothing written to ``out_dir``."""
+    from model.cli import main
+
+    rc = main(argv)
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1, err
+    for m in must:
+        assert m in err, (m, err)
+    assert not out_dir.exists()
+
+
+def assert_committed_fit_kept(capsys, argv, root):
+    """`geese ARGV` (default --out: the committed calibration) stops with exit 2 and asks for --force,
+    leaving calibration/params.yaml byte for byte."""
+    from model.cli import main
+
+    committed = root / "calibration" / "params.yaml"
+    before = committed.read_bytes()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--force" in err and "committed fit" in err
+    assert committed.read_bytes() == before

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import yaml
 
+from conftest import assert_committed_fit_kept
 import model.calibration as cal
 from model.calibration import history as H
 from model.calibration.loss import simulate_candidates
@@ -316,11 +317,4 @@ def test_geese_posterior_stops_on_its_time_limit_and_resumes_from_the_checkpoint
 
 
 def test_geese_posterior_refuses_the_committed_fit_without_force_before_any_run(capsys):
-    from model.cli import main
-
-    committed = ROOT / "calibration" / "params.yaml"
-    before = committed.read_bytes()
-    assert main(["posterior", "--budget", "40"]) == 2  # default --out: the committed calibration
-    err = capsys.readouterr().err
-    assert "--force" in err and "committed fit" in err
-    assert committed.read_bytes() == before
+    assert_committed_fit_kept(capsys, ["posterior", "--budget", "40"], ROOT)

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import assert_committed_fit_kept, assert_refused
 import model
 from model.api import Results, compare, paired_summary, scenario
 from model.cli import main
@@ -170,12 +171,7 @@ def test_cli_small_options(tmp_path, capsys, cli_baseline):
     (["--set", "levers.talent_incentive.3.region=west"], ["--set", "index"]),
 ])
 def test_set_overrides_are_checked_by_the_schema(tmp_path, capsys, argv, must):
-    rc = main(["run", "baseline", "--out", str(tmp_path / "out"), *TINY, *argv])
-    err = capsys.readouterr().err
-    assert rc == 2 and err.count("\n") == 1, err
-    for m in must:
-        assert m in err, (m, err)
-    assert not (tmp_path / "out").exists()
+    assert_refused(capsys, ["run", "baseline", "--out", str(tmp_path / "out"), *TINY, *argv], must, tmp_path / "out")
 
 
 def test_set_override_acts(tmp_path):
@@ -190,12 +186,7 @@ def test_set_override_acts(tmp_path):
 
 
 def test_calibrate_never_overwrites_the_committed_fit_without_force(capsys):
-    committed = ROOT / "calibration" / "params.yaml"
-    before = committed.read_bytes()
-    assert main(["calibrate", "--budget", "1"]) == 2  # default --out: the committed calibration
-    err = capsys.readouterr().err
-    assert "--force" in err and "committed fit" in err
-    assert committed.read_bytes() == before
+    assert_committed_fit_kept(capsys, ["calibrate", "--budget", "1"], ROOT)
     from model.cli import build_parser
 
     assert build_parser().parse_args(["calibrate"]).scale is None  # -> the fit's own scale (cmd_calibrate)
@@ -313,12 +304,7 @@ def test_sensitivity_morris_end_to_end_at_tiny(tmp_path, capsys):
 def test_sensitivity_bad_input(tmp_path, capsys, extra, must):
     pytest.importorskip("SALib")
     base = ["sensitivity", "--params", "talent.mobility_high", "--out", str(tmp_path / "out")]
-    rc = main([*base, *extra])
-    err = capsys.readouterr().err
-    assert rc == 2 and err.count("\n") == 1, err
-    for m in must:
-        assert m in err, (m, err)
-    assert not (tmp_path / "out").exists()
+    assert_refused(capsys, [*base, *extra], must, tmp_path / "out")
 
 
 def test_sensitivity_sobol_end_to_end_at_tiny(tmp_path):
