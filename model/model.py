@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 import mesa
 import numpy as np
 
-from . import SECTORS, SKILLS, YI, guards
+from . import SECTORS, SKILLS, YI, guards, streams
 from .errors import InputError
 from .mechanisms import (capital, carbon, chains, demand, demography, digital, entry_exit, fiscal, geography,
                          housing, innovation, labour_market, land, location, migration, production)
@@ -93,6 +93,7 @@ class FlyingGeeseModel(mesa.Model):
                  seed: int | np.random.SeedSequence = 0, scale: str | None = None, n_firms: int | None = None,
                  n_talent: int | None = None, region_data: RegionData | None = None, calibrated: bool = True):
         super().__init__(rng=np.random.default_rng(seed))
+        self.stream_key = streams.root_key(seed)  # keyed per-agent draws of the yearly steps (streams.py)
         if scenario is None:
             scenario = {"name": "no-policy"}
         if not isinstance(scenario, Scenario):
