@@ -6,7 +6,8 @@ the ordered mechanisms and the year's ledgers. Everything else lives in one plac
 - what is recorded: ``metrics.py`` (declarations), called by ``recorder.py``.
 
 Order within a year t (state at the end of t-1 is known): ``YEAR`` below. The 2012 set-up runs
-``SETUP`` in order; both orders fix the sequence of random draws, so they are part of the results.
+``SETUP`` in order and draws from the model Generator, so its order is part of the results; the yearly steps
+draw from per-agent keyed streams (``streams.py``: common random numbers across scenarios).
 See ``model/ODD.md`` for the full description.
 """
 
