@@ -19,7 +19,7 @@ xor-shift 33), a bijection with full avalanche; ``G`` = 0x9E3779B97F4A7C15 is th
 splitmix64 (Steele, Lea and Flood 2014). ``hash(stream)`` is the first 8 bytes of BLAKE2b of the stream name
 (stable across processes and Python versions). The root key comes from the run's seed (``root_key``) through
 ``numpy.random.SeedSequence``, so replicates are as independent as the model Generator's streams. Columns
-(e.g. one match per region) use ``base`` of ``stream#j``. The arithmetic runs in blocks of 2^14 values (cache
+(e.g. one match per region) use ``base`` of ``stream#j``. The arithmetic runs in blocks of 2^15 values (cache
 sized), a few in-place uint64 operations per value.
 
 Continuous draws are inverse-CDF transforms of one keyed uniform (monotone, so a policy that changes a
@@ -54,7 +54,7 @@ from scipy.stats import poisson as _poisson
 MASK = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15
 C1, C2 = 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53
-BLOCK = 1 << 14
+BLOCK = 1 << 15
 YEAR_SHIFT, GROUP_SHIFT = 40, 28        # slot ids: (year - 2000) << 40 | group << 28 | rank
 _U_C1, _U_C2, _U_G = np.uint64(C1), np.uint64(C2), np.uint64(GOLDEN)
 _S33, _S12 = np.uint64(33), np.uint64(12)

@@ -103,8 +103,8 @@ def step(model: Sim) -> None:
     # a subsidy on a share s of the entry cost saves s x the user cost of that capital every year
     subsidy_return = pol.relocation_subsidy * w.user_cost[:, None]
     expected = location.entry_returns(model, cell, log_cap) - premium.reshape(R, S)
-    e_region, e_sector, e_match = location.entry_choice(streams.keyed(model, "entry.match", e_uid), counts, n_rs, expected, subsidy_return,
-                                                        P["entry_exit.profit_sensitivity"])
+    e_region, e_sector, e_match = location.entry_choice(streams.keyed(model, "entry.match", e_uid), counts, n_rs,
+                                                        expected, subsidy_return, P["entry_exit.profit_sensitivity"])
     e_cell = e_region.astype(np.int64) * S + e_sector
     n_cell = np.bincount(cell, minlength=R * S)
     log_k = np.bincount(cell, weights=log_cap, minlength=R * S) / np.maximum(n_cell, 1)

@@ -70,7 +70,8 @@ def step(model: Sim) -> None:
     """Exit: firms with a loss streak (or bad luck) leave; their depreciated capital is stranded."""
     P, f = model.params, model.firms
     R = model.data.n
-    out = exits(streams.keyed(model, "exit", f.uid), f.loss_years, P["entry_exit.exit_hazard"], P["entry_exit.exit_after_losses"],
+    out = exits(streams.keyed(model, "exit", f.uid), f.loss_years, P["entry_exit.exit_hazard"],
+                P["entry_exit.exit_after_losses"],
                 int(P["entry_exit.loss_years_to_exit"]),
                 size_factor(f.value_added, P["entry_exit.exit_size_elasticity"]))
     delta = P["capital.depreciation"]
@@ -107,7 +108,8 @@ def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np
     # slot ids (year, sector, rank): the same entrant keeps its id and its keyed draws in every scenario
     uid = streams.slot_ids(model.year, e_sector)
     # an imperfect copy of the own permanent TFP of a random incumbent of the cell (of the sector if empty)
-    parent = anchor_incumbents(streams.keyed(model, "entry.parent", uid), cell, e_cell, f.sector.astype(np.int64, copy=False), e_sector.astype(np.int64))
+    parent = anchor_incumbents(streams.keyed(model, "entry.parent", uid), cell, e_cell,
+                               f.sector.astype(np.int64, copy=False), e_sector.astype(np.int64))
     # the parent's tail premium is not copied; ln TFP - shock - premium of the parents only (the same
     # elementwise numbers), and of every incumbent only when some entrant has no parent (the fallback mean)
     p = np.maximum(parent, 0)
@@ -129,7 +131,8 @@ def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np
                 labour_high=h_per_k[e_cell] * e_k, labour_general=g_per_k[e_cell] * e_k,
                 direct_intensity=direct, power_use=power, abatement=np.zeros(ne), abatement_capital=np.zeros(ne),
                 carbon_charge=np.zeros(ne), digital=np.zeros(ne, bool),
-                digital_affinity=streams.normal(model.stream_key, model.year, "entry.digital_affinity", uid), rd_active=np.zeros(ne, bool), rd_stock=np.zeros(ne),
+                digital_affinity=streams.normal(model.stream_key, model.year, "entry.digital_affinity", uid),
+                rd_active=np.zeros(ne, bool), rd_stock=np.zeros(ne),
                 age=np.zeros(ne, np.int16), value_added=np.zeros(ne), profit=np.zeros(ne),
                 loss_years=np.zeros(ne, np.int16), weight=np.full(ne, w.firm_weight),
                 **production.entrant_columns(model, ne, uid))
