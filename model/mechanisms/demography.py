@@ -132,7 +132,12 @@ def step(model: Sim) -> None:
     # 4. retirement (decided here, applied with the deaths in one pass): the birth cohort's exit age
     e_by_age = exit_age(year - np.arange(N_AGES), P["demography.retirement_age"], P["demography.reform_coverage"],
                         P["demography.reform_share_men"], P["demography.reform_share_women_cadre"])
-    leave = die | (t.age + streams.uniform(*key, "demography.retirement", t.uid) >= e_by_age[t.age])
+    # exit if age + U >= E(c), U in (0, 1): certain when E - age <= 0, impossible when E - age >= 1, so only the
+    # people within a year of their exit age draw (keyed: the same outcome as drawing for everyone)
+    gap = e_by_age[t.age] - t.age
+    leave = die | (gap <= 0.0)
+    near = np.flatnonzero((gap > 0.0) & (gap < 1.0))
+    leave[near] |= streams.uniform(*key, "demography.retirement", t.uid[near]) >= gap[near]
     retire = leave & ~die
     # 3. births (mothers counted after ageing, without this year's dead and retired)
     gone = np.flatnonzero(leave)

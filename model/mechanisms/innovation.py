@@ -167,7 +167,9 @@ def step(model: Sim) -> None:
     p = success_probability(P["innovation.success_rate"], f.rd_stock, sales,
                             public[f.region] * f.rd_active, rel_t, P["innovation.success_talent_elasticity"],
                             region=f.region)
-    success = streams.uniform(*key, "innovation.success", f.uid) < p
+    success = np.zeros(n, bool)  # drawn where p > 0 only (keyed: the same outcome as drawing for every firm)
+    j = np.flatnonzero(p > 0)
+    success[j] = streams.uniform(*key, "innovation.success", f.uid[j]) < p[j]
     gain = np.zeros(n)
     sig = P["innovation.success_gain_sigma"]
     gain[success] = P["innovation.success_tfp_gain"] * streams.lognormal(*key, "innovation.gain", f.uid[success],
