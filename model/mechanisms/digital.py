@@ -7,13 +7,15 @@ the digitalization lever's subsidy sub_r:
 
     readiness_ir = (digital.readiness_r + infra_r) (h_r / h_nat)^xi         digital infrastructure x talent
     p^succ_i   = 1 - exp(-digital.success_rate x readiness_ir)              the project works
+    S_i        = P_s VA_i                    sales at the sector's current price (P_s: production.py)
     dPi_i      = alpha_s S_i ((1 + g)^(1/alpha_s) - 1) exp(sigma_g z_i - sigma_g^2/2)   extra operating
                  profit of a TFP gain g with capital fixed and labour flexible; z_i = digital_affinity,
                  sigma_g = digital.gain_dispersion (firms differ in what digital tools do for them)
-    NPV_i      = p^succ_i H (dPi_i - (1 - sub_r) c S_i) - (1 - sub_r) C_i,     H = 1 / (r + exit hazard)
+    NPV_i      = p^succ_i H (dPi_i - (1 - sub_r) c VA_i) - (1 - sub_r) C_i,    H = 1 / (r + exit hazard)
     C_i        = digital.adoption_cost S_i exp(-digital.diffusion_rate (t - 2012)) (1 - peer a_rs) / readiness_ir
 
-c = digital.annual_cost (running cost per yuan of sales, paid every year once digital), g =
+c = digital.annual_cost (running cost per yuan of real value added, paid every year once digital, as
+production.py charges it), g =
 digital.productivity_gain, a_rs the digital share of the firm's cell last year and peer =
 digital.peer_effect (peers' adoption lowers the cost: shared suppliers, skills and know-how; Comin and
 Hobijn 2010 on diffusion). The firm adopts if NPV_i > 0. It pays (1 - sub_r) C_i now (an intangible
@@ -21,7 +23,10 @@ expense: it lowers this year's net profit and retained earnings); the government
 probability p^succ_i it becomes digital and A_i <- A_i (1 + g); otherwise the cost is sunk and it may try
 again. Low local talent and weak digital infrastructure raise the cost and lower the success rate: this
 is why the Northeast lags (seed 000). Because firms adopt only when it pays, a subsidy cannot lower a
-firm's own output.
+firm's own output. All money is at current prices (services the numeraire): the gain and the one-off cost
+scale with current sales P_s VA_i, not real value added, so a sector whose price falls with its productivity
+(high tech) does not overvalue the gain; the decision, the firm's expense and the subsidy are then in the
+same units as profit and R&D (innovation.py).
 """
 
 from __future__ import annotations
@@ -62,14 +67,16 @@ def step(model: Sim) -> None:
     sub = pol.digital_subsidy[region]
     sig = P["digital.gain_dispersion"]
     taste = np.exp(sig * f.digital_affinity[i] - 0.5 * sig**2)
-    sales = f.value_added[i]
+    real_va = f.value_added[i]
+    sales = current_sales(w.price, f.sector[i], real_va)  # current prices, as profit, R&D and the cost are
     gain = P["digital.productivity_gain"]
     extra = profit_gain(sales, w.alpha[f.sector[i]], gain, taste)
     cost = adoption_cost(P["digital.adoption_cost"], sales, P["digital.diffusion_rate"], model.year - FIRST_YEAR,
                          P["digital.peer_effect"], peers_rs[cell[i]], ready)
     p_ok = success_probability(P["digital.success_rate"], ready)
     horizon = 1.0 / (P["capital.interest_rate"] + P["entry_exit.exit_hazard"])
-    npv = net_present_value(p_ok, horizon, extra, P["digital.annual_cost"] * sales, cost, sub)
+    # the running cost is c per yuan of real value added (production.py charges c VA_i), not per yuan of sales
+    npv = net_present_value(p_ok, horizon, extra, running_cost(P["digital.annual_cost"], real_va), cost, sub)
     tries = npv > 0
     i, cost, sub, p_ok = i[tries], cost[tries], sub[tries], p_ok[tries]
     adopt = i[works_draw[i] < p_ok]
@@ -82,6 +89,16 @@ def step(model: Sim) -> None:
     tfp = f.tfp.copy()
     tfp[adopt] *= 1.0 + gain
     f.data["tfp"] = tfp
+
+def current_sales(price: np.ndarray, sector: np.ndarray, real_va: np.ndarray) -> np.ndarray:
+    """S_i = P_s VA_i: the firm's value added at its sector's current price (the numeraire's units, as profit)."""
+    return price[sector] * real_va
+
+
+def running_cost(annual_cost: float, real_va: np.ndarray) -> np.ndarray:
+    """Yearly running cost of being digital: c per yuan of real value added, as production.py charges it."""
+    return annual_cost * real_va
+
 
 def readiness(base: np.ndarray, infrastructure: np.ndarray, rel_talent: np.ndarray,
               talent_elasticity: float) -> np.ndarray:
