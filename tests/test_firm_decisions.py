@@ -322,15 +322,21 @@ def test_rd_funds_smooth_only_without_a_loss():
 
 
 def test_rd_scale_2012_matches_the_total_with_every_performer_affordable():
-    raw = np.array([1.0, 2.0, 0.0, 4.0, 1.0])
-    profit = np.array([5.0, 1.0, 3.0, 100.0, -1.0])
+    raw = np.array([1.0, 2.0, 0.0, 4.0, 1.0, 3.0])
+    profit = np.array([5.0, 1.0, 3.0, 100.0, -1.0, 50.0])
+    sector = np.array([0, 0, 0, 1, 1, 1])
     weight = 2.0
-    k = innovation.scale_2012(raw, profit, weight, 30.0)
-    spend = np.minimum(k * raw, np.maximum(profit, 0.0))
+    k = innovation.scale_2012(raw, profit, weight, 30.0, sector, 2)
+    spend = np.minimum(k[sector] * raw, np.maximum(profit, 0.0))
     assert (weight * spend).sum() == pytest.approx(30.0)
-    assert k > 30.0 / (weight * raw.sum())  # caps bind: kappa above the uncapped scale
-    # profits cannot fund the total: the uncapped scale
-    assert innovation.scale_2012(raw, profit, weight, 1e4) == pytest.approx(1e4 / (weight * raw.sum()))
+    k0 = 30.0 / (weight * raw.sum())
+    # each sector keeps the share of the total its uncapped budgets imply; the caps bind in both here
+    for s in (0, 1):
+        assert (weight * spend[sector == s]).sum() == pytest.approx(k0 * weight * raw[sector == s].sum())
+    assert k[0] > k0 and k[1] > k0
+    # nothing binds: kappa_0; profits cannot fund the total: kappa_0 as well
+    np.testing.assert_allclose(innovation.scale_2012(raw, np.full(6, 1e9), weight, 30.0, sector, 2), k0)
+    np.testing.assert_allclose(innovation.scale_2012(raw, profit, weight, 1e4, sector, 2), 1e4 / (weight * raw.sum()))
 
 
 def test_no_2012_performer_starts_in_a_net_loss_from_rd():

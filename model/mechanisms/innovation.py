@@ -36,8 +36,9 @@ knowledge workers are costly to hire and fire; Brown, Fazzari and Petersen 2009)
 if it made a net profit last year: a firm in a loss streak funds R&D out of operating profit alone, and
 discretionary R&D cannot by itself keep a firm with positive operating profit losing until it exits
 (exit compares the continuation value with zero: Hopenhayn 1992). The 2012 performers follow the same
-rule, R_i,2012 = min(rho_s kappa S_i, max(pi_i, 0)), with kappa solved so that the capped total is the data's
-2012 enterprise R&D (``scale_2012``). Without it the largest low-margin high-tech performers started in
+rule, R_i,2012 = min(rho_s kappa_s S_i, max(pi_i, 0)), with kappa_s solved so that the capped total is the
+data's 2012 enterprise R&D and each sector keeps the share of it that its sourced intensity rho_s implies
+(``scale_2012``; kappa_s = kappa_0 where the cap does not bind). Without it the largest low-margin high-tech performers started in
 net loss and exited in 2014-2016, and the high-tech share of industrial VA dipped over 2012-2017.
 The firm's share of R&D is booked as an intangible expense (``Firms.intangible``): it lowers the year's
 net profit, the firm's retained earnings (capital.py) and counts in the loss streak behind exit
@@ -125,10 +126,10 @@ def init(model: Sim) -> None:
     rho = P.by("innovation.rd_share_of_value_added", SECTORS)[f.sector]
     raw = active * rho * va
     # the 2012 spending follows the same financing rule as every later year (``affordable``: no more than
-    # operating profit covers), so no 2012 performer starts in a net loss made by R&D alone; kappa is solved so
-    # that the capped total matches the data
-    w.rd_scale = scale_2012(raw, f.profit, w.firm_weight, d.rd_enterprises_2012 * YI)
-    w.rd_spend = np.minimum(raw * w.rd_scale, np.maximum(f.profit, 0.0))
+    # operating profit covers), so no 2012 performer starts in a net loss made by R&D alone; kappa_s is solved so
+    # that the capped total matches the data, each sector keeping the share its sourced intensity implies
+    w.rd_scale = scale_2012(raw, f.profit, w.firm_weight, d.rd_enterprises_2012 * YI, f.sector, len(SECTORS))
+    w.rd_spend = np.minimum(raw * w.rd_scale[f.sector], np.maximum(f.profit, 0.0))
     f.data["rd_active"] = active
     f.data["rd_stock"] = w.rd_spend / (P["innovation.rd_depreciation"] + P["innovation.rd_stock_growth_2012"])
     f.data["intangible"] = w.rd_spend.copy()
@@ -197,16 +198,26 @@ def step(model: Sim) -> None:
     f.data["tfp"] = np.exp(log_perm + f.tfp_premium + u) * (1.0 + P["production.tfp_drift"])
 
 
-def scale_2012(raw: np.ndarray, profit: np.ndarray, weight: np.ndarray | float, total: float) -> float:
-    """kappa with sum_i W_i min(kappa raw_i, max(pi_i, 0)) = total: the 2012 enterprise R&D of the data, each
-    performer spending its sector-typical intensity but no more than its operating profit covers (the rule of
-    ``affordable``). If the performers' profits cannot fund the total at any kappa, the uncapped scale is kept."""
+def scale_2012(raw: np.ndarray, profit: np.ndarray, weight: np.ndarray | float, total: float,
+               sector: np.ndarray, n_sectors: int) -> np.ndarray:
+    """[sector] kappa_s with sum_(i in s) W_i min(kappa_s raw_i, max(pi_i, 0)) = kappa_0 sum_(i in s) W_i raw_i,
+    kappa_0 = total / sum_i W_i raw_i: the 2012 enterprise R&D of the data, shared over sectors as the sourced
+    intensities rho_s imply, each performer spending its sector-typical intensity but no more than its
+    operating profit covers (the rule of ``affordable``). Where a sector's performers cannot fund its share at
+    any kappa, kappa_s = kappa_0 (the cap then binds on all of them)."""
+    weight = np.broadcast_to(np.asarray(weight, dtype=float), raw.shape)
     cap = np.maximum(profit, 0.0)
-    reach = float((weight * np.minimum(raw > 0, 1) * cap).sum())
-    uncapped = total / max(float((raw * weight).sum()), 1e-9)
-    if reach <= total:  # profits cannot fund the data total: keep the uncapped scale (the cap then binds widely)
-        return uncapped
-    return brentq(lambda k: float((weight * np.minimum(k * raw, cap)).sum()) - total, uncapped, 1e6 * uncapped)
+    k0 = total / max(float((raw * weight).sum()), 1e-9)
+    out = np.full(n_sectors, k0)
+    for s in range(n_sectors):  # four sectors, not agents
+        m = (sector == s) & (raw > 0)
+        r, c, wt = raw[m], cap[m], weight[m]
+        goal = k0 * float((wt * r).sum())
+        gap = lambda k: float((wt * np.minimum(k * r, c)).sum()) - goal  # noqa: E731
+        if goal <= 0 or float((wt * c).sum()) <= goal or gap(k0) >= -1e-9 * goal:
+            continue  # nothing to fund, profits cannot fund it, or no cap binds at kappa_0
+        out[s] = brentq(gap, k0, 1e6 * k0)
+    return out
 
 
 def intensity_deepening(ceiling: float, convergence: float, years: int) -> float:
