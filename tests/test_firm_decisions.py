@@ -113,8 +113,12 @@ def test_2012_sizes_keep_the_cell_totals_and_put_the_tail_in_the_facts_band():
 
 # --- digital adoption --------------------------------------------------------------------------------
 def test_digital_profit_gain_with_capital_fixed():
-    got = digital.profit_gain(np.array([100.0]), np.array([0.5]), 0.1, np.array([1.0]))[0]
+    # perfect competition (rho = 1, beta = 1 - alpha): alpha S ((1 + g)^(1/alpha) - 1)
+    got = digital.profit_gain(np.array([100.0]), np.array([0.5]), np.array([1.0]), 0.1, np.array([1.0]))[0]
     assert got == pytest.approx(0.5 * 100.0 * (1.1**2 - 1))
+    # monopolistic competition: sigma = 6, alpha = 0.4 -> rho = 5/6, beta = 0.5, N ~ A^(5/3)
+    got = digital.profit_gain(np.array([100.0]), np.array([0.5]), np.array([5.0 / 6.0]), 0.1, np.array([2.0]))[0]
+    assert got == pytest.approx(2.0 * 0.5 * 100.0 * (1.1 ** (5.0 / 3.0) - 1))
 
 
 def test_digital_cost_falls_with_time_peers_and_readiness():
@@ -355,5 +359,6 @@ def test_digital_gain_and_cost_at_current_prices_running_cost_real():
     s = digital.current_sales(price, sector, va)
     np.testing.assert_allclose(s, [100.0, 50.0])
     np.testing.assert_allclose(digital.running_cost(0.03, va), [3.0, 3.0])
-    gain = digital.profit_gain(s, np.array([0.5, 0.5]), 0.08, np.ones(2))
+    gain = digital.profit_gain(s, np.array([0.5, 0.5]), np.array([0.8, 0.8]), 0.08, np.ones(2))
     assert gain[1] == pytest.approx(0.5 * gain[0])  # half the price, half the extra profit
+

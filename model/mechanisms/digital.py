@@ -8,8 +8,10 @@ the digitalization lever's subsidy sub_r:
     readiness_ir = (digital.readiness_r + infra_r) (h_r / h_nat)^xi         digital infrastructure x talent
     p^succ_i   = 1 - exp(-digital.success_rate x readiness_ir)              the project works
     S_i        = P_s VA_i                    sales at the sector's current price (P_s: production.py)
-    dPi_i      = alpha_s S_i ((1 + g)^(1/alpha_s) - 1) exp(sigma_g z_i - sigma_g^2/2)   extra operating
-                 profit of a TFP gain g with capital fixed and labour flexible; z_i = digital_affinity,
+    dPi_i      = (1 - beta_s) lambda_i S_i ((1 + g)^(rho_s/(1 - beta_s)) - 1) exp(sigma_g z_i - sigma_g^2/2)
+                 extra operating profit of a TFP gain g with capital fixed and labour flexible, under the
+                 monopolistic competition of production.py (rho_s = (sigma_s - 1)/sigma_s, beta_s =
+                 (1 - alpha_s) rho_s, lambda_i the firm's revenue wedge); z_i = digital_affinity,
                  sigma_g = digital.gain_dispersion (firms differ in what digital tools do for them)
     NPV_i      = p^succ_i H (dPi_i - (1 - sub_r) c VA_i) - (1 - sub_r) C_i,    H = 1 / (r + exit hazard)
     C_i        = digital.adoption_cost S_i exp(-digital.diffusion_rate (t - 2012)) (1 - peer a_rs) / readiness_ir
@@ -70,7 +72,8 @@ def step(model: Sim) -> None:
     real_va = f.value_added[i]
     sales = current_sales(w.price, f.sector[i], real_va)  # current prices, as profit, R&D and the cost are
     gain = P["digital.productivity_gain"]
-    extra = profit_gain(sales, w.alpha[f.sector[i]], gain, taste)
+    sec = f.sector[i]
+    extra = profit_gain(np.exp(f.wedge[i]) * sales, w.beta[sec], w.rho[sec], gain, taste)
     cost = adoption_cost(P["digital.adoption_cost"], sales, P["digital.diffusion_rate"], model.year - FIRST_YEAR,
                          P["digital.peer_effect"], peers_rs[cell[i]], ready)
     p_ok = success_probability(P["digital.success_rate"], ready)
@@ -109,9 +112,15 @@ def success_probability(rate: float, ready: np.ndarray) -> np.ndarray:
     return 1.0 - np.exp(-rate * ready)
 
 
-def profit_gain(sales: np.ndarray, alpha: np.ndarray, gain: float, taste: np.ndarray) -> np.ndarray:
-    """Extra operating profit per year from a TFP gain ``gain`` (capital fixed, labour flexible)."""
-    return alpha * sales * ((1.0 + gain) ** (1.0 / alpha) - 1.0) * taste
+def profit_gain(net_sales: np.ndarray, beta: np.ndarray, rho: np.ndarray, gain: float, taste: np.ndarray) -> np.ndarray:
+    """Extra operating profit per year from a TFP gain ``gain`` with capital fixed and labour flexible, under the
+    monopolistic competition of production.py: net revenue N = M L^beta with M ~ A^rho, labour chosen, so
+    N ~ A^(rho/(1-beta)) and the operating surplus before capital costs is (1 - beta) N:
+
+        dPi = (1 - beta_s) N_i ((1 + g)^(rho_s/(1 - beta_s)) - 1) x taste,   N_i = lambda_i P_s VA_i
+
+    (beta_s = (1 - alpha_s) rho_s; with rho = 1, perfect competition, this is alpha S ((1 + g)^(1/alpha) - 1))."""
+    return (1.0 - beta) * net_sales * ((1.0 + gain) ** (rho / (1.0 - beta)) - 1.0) * taste
 
 
 def adoption_cost(base: float, sales: np.ndarray, decline: float, years: int, peer_effect: float,
