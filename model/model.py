@@ -6,7 +6,8 @@ the ordered mechanisms and the year's ledgers. Everything else lives in one plac
 - what is recorded: ``metrics.py`` (declarations), called by ``recorder.py``.
 
 Order within a year t (state at the end of t-1 is known): ``YEAR`` below. The 2012 set-up runs
-``SETUP`` in order; both orders fix the sequence of random draws, so they are part of the results.
+``SETUP`` in order and draws from the model Generator, so its order is part of the results; the yearly steps
+draw from per-agent keyed streams (``streams.py``: common random numbers across scenarios).
 See ``model/ODD.md`` for the full description.
 """
 
@@ -17,7 +18,7 @@ from collections.abc import Callable, Mapping
 import mesa
 import numpy as np
 
-from . import SECTORS, SKILLS, YI, guards
+from . import SECTORS, SKILLS, YI, guards, streams
 from .errors import InputError
 from .mechanisms import (capital, carbon, chains, demand, demography, digital, entry_exit, fiscal, geography,
                          housing, innovation, labour_market, land, location, migration, production)
@@ -93,6 +94,7 @@ class FlyingGeeseModel(mesa.Model):
                  seed: int | np.random.SeedSequence = 0, scale: str | None = None, n_firms: int | None = None,
                  n_talent: int | None = None, region_data: RegionData | None = None, calibrated: bool = True):
         super().__init__(rng=np.random.default_rng(seed))
+        self.stream_key = streams.root_key(seed)  # keyed per-agent draws of the yearly steps (streams.py)
         if scenario is None:
             scenario = {"name": "no-policy"}
         if not isinstance(scenario, Scenario):

@@ -129,6 +129,7 @@ class Sim(Protocol):
 
     params: ParamSet
     rng: np.random.Generator
+    stream_key: int  # root key of the keyed per-agent streams (streams.py)
     data: RegionData
     regions: tuple[str, ...]
     year: int

@@ -43,6 +43,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import HIGH, MILLION, SECTORS, YI
+from .. import streams
 from ..errors import InputError
 from ..world import Sim
 
@@ -85,7 +86,8 @@ def step(model: Sim) -> None:
     w.sector_demand_trend = w.sector_demand_trend * (1.0 + w.income_elasticity * g)
     w.sector_demand = w.sector_demand_trend * (1.0 + model.policy.demand_shock)
     f = model.firms
-    f.data["quality"] = firm_demand_shock(model.rng, f.quality, f.sector, f.value_added * w.price[f.sector],
+    f.data["quality"] = firm_demand_shock(streams.keyed(model, "demand.shock", f.uid), f.quality, f.sector,
+                                          f.value_added * w.price[f.sector],
                                           P["demand.firm_shock_sd"], P["demand.firm_shock_persistence"],
                                           P["demand.firm_shock_size_elasticity"])
     w.services = services(model, g)

@@ -36,6 +36,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import SECTORS, YI
+from .. import streams
 from ..scenario import FIRST_YEAR
 from ..world import Sim
 
@@ -52,18 +53,17 @@ def init(model: Sim) -> None:
 
 def step(model: Sim) -> None:
     """Firms not yet digital that review the question adopt when the expected PV pays; some projects fail."""
-    P, f, pol, rng, w = model.params, model.firms, model.policy, model.rng, model.world
+    P, f, pol, w = model.params, model.firms, model.policy, model.world
     R, S = model.data.n, len(SECTORS)
-    n = len(f)
-    review = rng.random(n) < P["digital.review_rate"]
-    works_draw = rng.random(n)
     ready_r = readiness(P.by("digital.readiness", model.regions), pol.digital_infrastructure, w.h_share / w.h_nat,
                         P["digital.talent_elasticity"])
     cell = f.cell  # flat (region, sector) index for per-cell tables (cached while region and sector stay)
     peers_rs = (np.bincount(cell, weights=f.weight * f.digital, minlength=R * S)
                 / np.maximum(np.bincount(cell, weights=f.weight, minlength=R * S), 1e-12))
     # only firms that review the question and are not digital yet need the numbers
-    i = np.flatnonzero(review & ~f.digital & (f.value_added > 0))
+    # keyed per-firm draws (streams.py): the same luck in every scenario, drawn for those who need them
+    i = np.flatnonzero(~f.digital & (f.value_added > 0))
+    i = i[streams.uniform(model.stream_key, model.year, "digital.review", f.uid[i]) < P["digital.review_rate"]]
     region = f.region[i]
     ready = ready_r[region]
     sub = pol.digital_subsidy[region]
@@ -82,7 +82,7 @@ def step(model: Sim) -> None:
     npv = net_present_value(p_ok, horizon, extra, running_cost(P["digital.annual_cost"], real_va), cost, sub)
     tries = npv > 0
     i, cost, sub, p_ok = i[tries], cost[tries], sub[tries], p_ok[tries]
-    adopt = i[works_draw[i] < p_ok]
+    adopt = i[streams.uniform(model.stream_key, model.year, "digital.works", f.uid[i]) < p_ok]
     f.data["intangible"] = f.intangible.copy()
     f.data["intangible"][i] += (1.0 - sub) * cost
     model.year_stats["policy_cost"] += np.bincount(f.region[i], weights=f.weight[i] * sub * cost, minlength=R) / YI

@@ -92,6 +92,7 @@ from scipy.optimize import brentq
 from scipy.special import expit
 
 from .. import HIGH, SECTORS, YI
+from .. import streams
 from ..scenario import FIRST_YEAR
 from ..world import Sim
 
@@ -141,7 +142,7 @@ def init(model: Sim) -> None:
 
 def step(model: Sim) -> None:
     """R&D (an expense), innovation, imitation of the sector frontier, transitory productivity shocks."""
-    P, f, pol, rng, w = model.params, model.firms, model.policy, model.rng, model.world
+    P, f, pol, w = model.params, model.firms, model.policy, model.world
     R, S = model.data.n, len(SECTORS)
     n = len(f)
     # the talent terms are regional: computed per region and gathered (``region=``), the same bits
@@ -154,7 +155,8 @@ def step(model: Sim) -> None:
                             P["innovation.performer_talent_effect"], rel_t, rel_size, sub_r,
                             P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"],
                             region=f.region)
-    active = rng.random(n) < performer_probability(logit)
+    key = model.stream_key, model.year  # keyed per-firm draws (streams.py): the same luck in every scenario
+    active = streams.uniform(*key, "innovation.performer", f.uid) < performer_probability(logit)
     sales = current_sales(w.price, f.sector, f.value_added)
     deepening = intensity_deepening(P["innovation.rd_intensity_ceiling"], P["innovation.rd_intensity_convergence"],
                                     model.year - FIRST_YEAR)
@@ -176,10 +178,13 @@ def step(model: Sim) -> None:
     p = success_probability(P["innovation.success_rate"], f.rd_stock, sales,
                             public[f.region] * f.rd_active, rel_t, P["innovation.success_talent_elasticity"],
                             region=f.region)
-    success = rng.random(n) < p
+    success = np.zeros(n, bool)  # drawn where p > 0 only (keyed: the same outcome as drawing for every firm)
+    j = np.flatnonzero(p > 0)
+    success[j] = streams.uniform(*key, "innovation.success", f.uid[j]) < p[j]
     gain = np.zeros(n)
     sig = P["innovation.success_gain_sigma"]
-    gain[success] = P["innovation.success_tfp_gain"] * rng.lognormal(-0.5 * sig**2, sig, int(success.sum()))
+    gain[success] = P["innovation.success_tfp_gain"] * streams.lognormal(*key, "innovation.gain", f.uid[success],
+                                                                             -0.5 * sig**2, sig)
     w.innovations = np.bincount(f.region, weights=f.weight * success, minlength=R)
     # the permanent part: innovation, then imitation of the sector frontier
     # (the 2012 tail premium is permanent: imitation, the frontier and lead erosion act on the rest)
@@ -187,13 +192,14 @@ def step(model: Sim) -> None:
     frontier = sector_frontier(log_perm, f.sector, S, P["innovation.frontier_quantile"])
     q = imitation_probability(P["innovation.imitation_rate"], rel_t, P["innovation.imitation_talent_elasticity"],
                               f.digital, P["innovation.imitation_digital_boost"], region=f.region)
-    copied = rng.random(n) < q
+    copied = streams.uniform(*key, "innovation.imitation", f.uid) < q
     frontier_i = frontier[f.sector]
     log_perm = imitate(log_perm, frontier_i, copied, P["innovation.imitation_catch_up"])
     log_perm = erode_lead(log_perm, frontier_i, P["innovation.lead_erosion"])
     # the transitory part: AR(1) with Laplace innovations whose SD falls with size
     sd = shock_sd(P["innovation.shock_sd"], rel_size, P["innovation.shock_size_elasticity"])
-    u = ar1(f.tfp_shock, P["innovation.shock_persistence"], sd, rng.laplace(0.0, np.sqrt(0.5), n))
+    u = ar1(f.tfp_shock, P["innovation.shock_persistence"], sd, streams.laplace(*key, "innovation.shock", f.uid,
+                                                                                    0.0, np.sqrt(0.5)))
     f.data["tfp_shock"] = u
     f.data["tfp"] = np.exp(log_perm + f.tfp_premium + u) * (1.0 + P["production.tfp_drift"])
 

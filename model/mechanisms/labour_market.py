@@ -32,6 +32,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import GENERAL, HIGH, MILLION, SKILLS, YI
+from .. import streams
 from ..scenario import FIRST_YEAR
 from ..world import Sim
 
@@ -78,12 +79,12 @@ def init_employment(model: Sim) -> None:
 
 def step(model: Sim) -> None:
     """After production: employment rates, who holds a job and what they earn, next year's wages."""
-    P, w, t, pol, rng = model.params, model.world, model.talent, model.policy, model.rng
+    P, w, t, pol = model.params, model.world, model.talent, model.policy
     R = model.data.n
     supply = w.labour_supply
     w.employment_rate = w.employment / np.maximum(supply, 1e-9)
     t_cell = talent_cell(t)
-    t.data["employed"] = assign_jobs(rng, t_cell, w.employment_rate)
+    t.data["employed"] = assign_jobs(streams.keyed(model, "labour.job", t.uid), t_cell, w.employment_rate)
     paid = w.wage * (1.0 + pol.wage_topup)
     t.data["wage"] = np.where(t.employed, paid.ravel()[t_cell] * t.ability, 0.0)
     if pol.wage_topup.any():

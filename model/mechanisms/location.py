@@ -81,6 +81,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import GENERAL, HIGH, SECTORS, YI
+from .. import streams
 from ..world import Sim
 from . import carbon, land, production
 
@@ -116,10 +117,11 @@ def review_probability(value_added: np.ndarray, rate: float, size_elasticity: fl
 def step(model: Sim) -> None:
     """Place factors (agglomeration x chains, spillover); reviewing firms move (flows, ledger). Market access
     (geography.step) and land prices (land.step) are already this year's."""
-    P, w, f, pol, rng = model.params, model.world, model.firms, model.policy, model.rng
+    P, w, f, pol = model.params, model.world, model.firms, model.policy
     R, S = model.data.n, len(SECTORS)
     refresh_location_factors(model)
-    review = (rng.random(len(f)) < review_probability(f.value_added, P["location.review_rate"],
+    # keyed per-firm draws (streams.py): the same luck in every scenario
+    review = (streams.uniform(model.stream_key, model.year, "location.review", f.uid) < review_probability(f.value_added, P["location.review_rate"],
                                                       P["location.review_size_elasticity"])) & (f.age >= 1)
     idx = np.flatnonzero(review)
     if len(idx) == 0:
@@ -140,7 +142,7 @@ def step(model: Sim) -> None:
                                          P["location.expected_wage_response"])
     expo = production.revenue_wage_elasticity(w.beta)
     profit = revenue * x_wage.take(s_i, axis=0) ** -expo[s_i][:, None] - cost * x_land.take(s_i, axis=0)
-    dest = draw(rng, probabilities(utilities(profit, cur, va_i, *args)))
+    dest = draw(streams.keyed(model, "location.destination", f.uid[idx]), probabilities(utilities(profit, cur, va_i, *args)))
     moved = dest != cur
     mi = idx[moved]
     o, dst, s = f.region[mi], dest[moved], f.sector[mi]

@@ -40,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import HIGH, SKILLS
+from .. import streams
 from ..world import Sim
 from . import labour_market
 
@@ -133,7 +134,7 @@ def init(model: Sim) -> None:
 def step(model: Sim) -> None:
     """Reviewing people pick a region; then the year's talent pool, shares and population are fixed.
     Flows by skill and for the young (below talent.middle_age_from) go to the year's ledger."""
-    P, rng, t, pol, w = model.params, model.rng, model.talent, model.policy, model.world
+    P, t, pol, w = model.params, model.talent, model.policy, model.world
     R = model.data.n
     mob_skill = np.array([P["talent.mobility_high"], P["talent.mobility_general"]])
     mob_age = np.array([P["talent.mobility_young"], 1.0, P["talent.mobility_old"]])
@@ -142,7 +143,8 @@ def step(model: Sim) -> None:
     grp_of_age = age_group(ages, int(P["talent.middle_age_from"]), int(P["talent.old_age_from"]))
     p_tab = np.minimum(P["talent.review_rate"] * mob_skill[:, None] * mob_age[grp_of_age][None, :], 1.0)  # [k, a]
     p_review = p_tab.ravel().take(t.skill * len(ages) + t.age)
-    review = t.newcomer | (rng.random(len(t)) < p_review)
+    # keyed per-person draws (streams.py): the same luck in every scenario
+    review = t.newcomer | (streams.uniform(model.stream_key, model.year, "migration.review", t.uid) < p_review)
     idx = np.flatnonzero(review)
     age_i = t.age[idx]
     grp_i = grp_of_age.take(age_i)
@@ -152,7 +154,7 @@ def step(model: Sim) -> None:
                                  P["talent.wage_weight"], P["talent.home_bias"], P["talent.moving_cost"],
                                  w.cost_of_living, hukou)
     cells = cell_index(t.region[idx], t.home[idx], t.skill[idx], grp_i, R)
-    dest = choose(rng, cells, probs)
+    dest = choose(streams.keyed(model, "migration.destination", t.uid[idx]), cells, probs)
     origin = t.region[idx]
     moved = dest != origin
     wt = t.weight[idx][moved]
