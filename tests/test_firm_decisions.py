@@ -362,3 +362,16 @@ def test_digital_gain_and_cost_at_current_prices_running_cost_real():
     gain = digital.profit_gain(s, np.array([0.5, 0.5]), np.array([0.8, 0.8]), 0.08, np.ones(2))
     assert gain[1] == pytest.approx(0.5 * gain[0])  # half the price, half the extra profit
 
+
+
+def test_digital_readiness_counts_talent_only_as_its_change_since_2012():
+    from model.model import FlyingGeeseModel
+
+    m = FlyingGeeseModel({"name": "t"}, seed=1, n_firms=300, n_talent=1000)
+    w = m.world
+    np.testing.assert_allclose(digital.talent_change(w), 1.0)  # the 2012 level is in digital.readiness
+    w.h_share = w.h_share * np.array([1.2, 1.0, 1.0, 0.5])
+    got = digital.talent_change(w)
+    nat = w.h_nat
+    np.testing.assert_allclose(got, (w.h_share / nat) / w.digital_talent_2012)
+    assert got[3] < got[1] < got[0]

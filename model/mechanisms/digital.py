@@ -5,7 +5,8 @@ Each year a share digital.review_rate of the firms that are not yet digital cons
 Firm i in region r, sector s weighs the expected present value of the gain against the cost, both net of
 the digitalization lever's subsidy sub_r:
 
-    readiness_ir = (digital.readiness_r + infra_r) (h_r / h_nat)^xi         digital infrastructure x talent
+    readiness_ir = (digital.readiness_r + infra_r) (q_r,t / q_r,2012)^xi,  q_r = h_r / h_nat
+                                                   digital map x the change in relative talent since 2012
     p^succ_i   = 1 - exp(-digital.success_rate x readiness_ir)              the project works
     S_i        = P_s VA_i                    sales at the sector's current price (P_s: production.py)
     dPi_i      = (1 - beta_s) lambda_i S_i ((1 + g)^(rho_s/(1 - beta_s)) - 1) exp(sigma_g z_i - sigma_g^2/2)
@@ -24,7 +25,12 @@ Hobijn 2010 on diffusion). The firm adopts if NPV_i > 0. It pays (1 - sub_r) C_i
 expense: it lowers this year's net profit and retained earnings); the government pays sub_r C_i. With
 probability p^succ_i it becomes digital and A_i <- A_i (1 + g); otherwise the cost is sunk and it may try
 again. Low local talent and weak digital infrastructure raise the cost and lower the success rate: this
-is why the Northeast lags (seed 000). Because firms adopt only when it pays, a subsidy cannot lower a
+is why the Northeast lags (seed 000). digital.readiness_r is the regional industrial-digitalisation map
+(seed 000), an outcome index that already reflects each region's talent in 2012, so talent enters only
+through its change since 2012 (a region that loses talent falls further behind). With the talent level as
+well the east's lead was counted twice (session 4: readiness east 1.33 vs central 0.62, east/central
+adoption 4.5x in 2021, 83% of digital firms in the east against 53% of digital workshops and smart
+factories in seed 004; now 61-63%, the Northeast still last). Because firms adopt only when it pays, a subsidy cannot lower a
 firm's own output. All money is at current prices (services the numeraire): the gain and the one-off cost
 scale with current sales P_s VA_i, not real value added, so a sector whose price falls with its productivity
 (high tech) does not overvalue the gain; the decision, the firm's expense and the subsidy are then in the
@@ -49,13 +55,14 @@ def init(model: Sim) -> None:
     """2012: no firm is digital yet; each carries a persistent taste for it, N(0, 1)."""
     f = model.firms
     f.data["digital_affinity"] = model.rng.normal(0.0, 1.0, len(f))
+    model.world.digital_talent_2012 = model.world.h_share / model.world.h_nat
 
 
 def step(model: Sim) -> None:
     """Firms not yet digital that review the question adopt when the expected PV pays; some projects fail."""
     P, f, pol, w = model.params, model.firms, model.policy, model.world
     R, S = model.data.n, len(SECTORS)
-    ready_r = readiness(P.by("digital.readiness", model.regions), pol.digital_infrastructure, w.h_share / w.h_nat,
+    ready_r = readiness(P.by("digital.readiness", model.regions), pol.digital_infrastructure, talent_change(w),
                         P["digital.talent_elasticity"])
     cell = f.cell  # flat (region, sector) index for per-cell tables (cached while region and sector stay)
     peers_rs = (np.bincount(cell, weights=f.weight * f.digital, minlength=R * S)
@@ -92,6 +99,12 @@ def step(model: Sim) -> None:
     tfp = f.tfp.copy()
     tfp[adopt] *= 1.0 + gain
     f.data["tfp"] = tfp
+
+def talent_change(w) -> np.ndarray:
+    """[region] q_r,t / q_r,2012, q_r = h_r / h_nat: the change of the region's relative talent since 2012 (1 in 2012).
+    The 2012 level is already in digital.readiness (the industrial-digitalisation map, an outcome index)."""
+    return (w.h_share / w.h_nat) / w.digital_talent_2012
+
 
 def current_sales(price: np.ndarray, sector: np.ndarray, real_va: np.ndarray) -> np.ndarray:
     """S_i = P_s VA_i: the firm's value added at its sector's current price (the numeraire's units, as profit)."""
