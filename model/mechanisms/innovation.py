@@ -5,8 +5,9 @@ R&D is a costly investment chosen by a rule anchored on sector-typical intensiti
 with size, less than proportionally). Firm i (region r, sector s), re-decided each year:
 
     P(active) = logistic(b0 + trend (t - 2012) + tau ln(h_r / h_nat) + nu ln(S_i / median S) + s_e sub_r)
-    R_i = active * min(rho_s M_t kappa S_i, max(pi_i, m X_i,t-1, 0) / (1 - sub_r)) * (1 + sub_r)
+    R_i = active * min(rho_s M_t kappa S_i, F_i / (1 - sub_r)) * (1 + sub_r)
                                                          gross R&D; the firm pays (1 - sub_r) R_i
+    F_i = max(pi_i, m X_i,t-1 [L_i = 0], 0)              internal funds (``funds``); L_i the loss streak
     K^R_i = (1 - delta_R) K^R_i + R_i
 
 Performers deepen their R&D over time (the intensive margin; most of China's rise in business R&D intensity
@@ -31,7 +32,14 @@ innovation.performer_size_effect, s_e = innovation.performer_subsidy_effect; kap
 R&D is financed from cash flow (Himmelberg and Petersen 1994; Hall 2002): a performer spends its
 sector-typical intensity but no more than last year's operating profit pi_i covers, except that it keeps
 funding a share m = innovation.rd_smoothing of last year's own spending X_i,t-1 (R&D is smoothed:
-knowledge workers are costly to hire and fire; Brown, Fazzari and Petersen 2009).
+knowledge workers are costly to hire and fire; Brown, Fazzari and Petersen 2009) -- out of reserves, so only
+if it made a net profit last year: a firm in a loss streak funds R&D out of operating profit alone, and
+discretionary R&D cannot by itself keep a firm with positive operating profit losing until it exits
+(exit compares the continuation value with zero: Hopenhayn 1992). The 2012 performers follow the same
+rule, R_i,2012 = min(rho_s kappa_s S_i, max(pi_i, 0)), with kappa_s solved so that the capped total is the
+data's 2012 enterprise R&D and each sector keeps the share of it that its sourced intensity rho_s implies
+(``scale_2012``; kappa_s = kappa_0 where the cap does not bind). Without it the largest low-margin high-tech performers started in
+net loss and exited in 2014-2016, and the high-tech share of industrial VA dipped over 2012-2017.
 The firm's share of R&D is booked as an intangible expense (``Firms.intangible``): it lowers the year's
 net profit, the firm's retained earnings (capital.py) and counts in the loss streak behind exit
 (entry_exit.py).
@@ -118,8 +126,11 @@ def init(model: Sim) -> None:
     active = rng.random(nf) < p_perform(w.rd_b0)
     rho = P.by("innovation.rd_share_of_value_added", SECTORS)[f.sector]
     raw = active * rho * va
-    w.rd_scale = d.rd_enterprises_2012 * YI / max((raw * w.firm_weight).sum(), 1e-9)
-    w.rd_spend = raw * w.rd_scale
+    # the 2012 spending follows the same financing rule as every later year (``affordable``: no more than
+    # operating profit covers), so no 2012 performer starts in a net loss made by R&D alone; kappa_s is solved so
+    # that the capped total matches the data, each sector keeping the share its sourced intensity implies
+    w.rd_scale = scale_2012(raw, f.profit, w.firm_weight, d.rd_enterprises_2012 * YI, f.sector, len(SECTORS))
+    w.rd_spend = np.minimum(raw * w.rd_scale[f.sector], np.maximum(f.profit, 0.0))
     f.data["rd_active"] = active
     f.data["rd_stock"] = w.rd_spend / (P["innovation.rd_depreciation"] + P["innovation.rd_stock_growth_2012"])
     f.data["intangible"] = w.rd_spend.copy()
@@ -150,8 +161,8 @@ def step(model: Sim) -> None:
     deepening = intensity_deepening(P["innovation.rd_intensity_ceiling"], P["innovation.rd_intensity_convergence"],
                                     model.year - FIRST_YEAR)
     target = (P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale)[f.sector] * sales
-    spend = (active * affordable(target, np.maximum(f.profit, P["innovation.rd_smoothing"] * f.intangible), sub_r,
-                                 region=f.region)
+    spend = (active * affordable(target, funds(f.profit, f.intangible, f.loss_years, P["innovation.rd_smoothing"]),
+                                 sub_r, region=f.region)
              * (1.0 + sub_r)[f.region])
     f.data["rd_active"] = active
     f.data["rd_stock"] = f.rd_stock * (1 - P["innovation.rd_depreciation"]) + spend
@@ -193,6 +204,28 @@ def step(model: Sim) -> None:
     f.data["tfp"] = np.exp(log_perm + f.tfp_premium + u) * (1.0 + P["production.tfp_drift"])
 
 
+def scale_2012(raw: np.ndarray, profit: np.ndarray, weight: np.ndarray | float, total: float,
+               sector: np.ndarray, n_sectors: int) -> np.ndarray:
+    """[sector] kappa_s with sum_(i in s) W_i min(kappa_s raw_i, max(pi_i, 0)) = kappa_0 sum_(i in s) W_i raw_i,
+    kappa_0 = total / sum_i W_i raw_i: the 2012 enterprise R&D of the data, shared over sectors as the sourced
+    intensities rho_s imply, each performer spending its sector-typical intensity but no more than its
+    operating profit covers (the rule of ``affordable``). Where a sector's performers cannot fund its share at
+    any kappa, kappa_s = kappa_0 (the cap then binds on all of them)."""
+    weight = np.broadcast_to(np.asarray(weight, dtype=float), raw.shape)
+    cap = np.maximum(profit, 0.0)
+    k0 = total / max(float((raw * weight).sum()), 1e-9)
+    out = np.full(n_sectors, k0)
+    for s in range(n_sectors):  # four sectors, not agents
+        m = (sector == s) & (raw > 0)
+        r, c, wt = raw[m], cap[m], weight[m]
+        goal = k0 * float((wt * r).sum())
+        gap = lambda k: float((wt * np.minimum(k * r, c)).sum()) - goal  # noqa: E731
+        if goal <= 0 or float((wt * c).sum()) <= goal or gap(k0) >= -1e-9 * goal:
+            continue  # nothing to fund, profits cannot fund it, or no cap binds at kappa_0
+        out[s] = brentq(gap, k0, 1e6 * k0)
+    return out
+
+
 def intensity_deepening(ceiling: float, convergence: float, years: int) -> float:
     """M_t = 1 + (M_inf - 1)(1 - exp(-k (t - 2012))): performers' R&D intensity relative to 2012, rising towards
     a ceiling with diminishing increments (the intensive margin of R&D deepening)."""
@@ -218,6 +251,15 @@ def performer_logit(b0: float, trend: float, years: int, talent_effect: float, r
 
 def performer_probability(logit: np.ndarray) -> np.ndarray:
     return expit(logit)
+
+
+def funds(profit: np.ndarray, last_spending: np.ndarray, loss_years: np.ndarray, smoothing: float) -> np.ndarray:
+    """Internal funds a performer can put into R&D this year (before the subsidy): last year's operating profit, or,
+    if it made a net profit last year (no loss streak), at least a share m = ``smoothing`` of last year's own R&D
+    and digital spending (smoothing out of cash reserves; Brown, Fazzari and Petersen 2009). A firm that made a
+    net loss has no reserves to smooth with: it funds R&D out of operating profit only (Himmelberg and Petersen
+    1994), so discretionary R&D alone cannot keep a firm with positive operating profit in a loss streak."""
+    return np.maximum(profit, np.where(loss_years > 0, 0.0, smoothing * last_spending))
 
 
 def affordable(target: np.ndarray, profit: np.ndarray, subsidy: np.ndarray,
