@@ -39,8 +39,7 @@ net profit, the firm's retained earnings (capital.py) and counts in the loss str
 Innovation (Nelson and Winter 1982; Dosi et al. 2010): success is a stochastic draw rising with the
 firm's R&D intensity, local talent and the public research its region turns into firm use:
 
-    p_i = 1 - exp(-phi (K^R_i / S_i + tt_r PR_r / IVA_r) c_r^innovation.success_talent_elasticity)
-    c_r = (h_r / h_nat) / (h_r,2012 / h_nat,2012)     absorptive capacity relative to 2012 (labour_market.absorptive_capacity)
+    p_i = 1 - exp(-phi (K^R_i / S_i + tt_r PR_r / IVA_r) (h_r / h_nat)^innovation.success_talent_elasticity)
     on success: ln A_i += g x lognormal(-sig^2/2, sig),  sig = innovation.success_gain_sigma
 
 phi = innovation.success_rate, g = innovation.success_tfp_gain, tt_r the tech-transfer rate
@@ -52,6 +51,7 @@ Imitation and diffusion (Nelson and Winter 1982; Dosi et al. 2010): a laggard co
 its sector's national frontier F_s (the innovation.frontier_quantile of own log TFP) with probability
 
     q_i = 1 - exp(-mu c_r^xi_I (1 + d_I digital_i))
+    c_r = (h_r / h_nat) / (h_r,2012 / h_nat,2012)     absorptive capacity relative to 2012 (labour_market.absorptive_capacity)
     on success: ln A_i += c (ln F_s - ln A_i)^+
 
 mu = innovation.imitation_rate, xi_I = innovation.imitation_talent_elasticity,
@@ -137,7 +137,7 @@ def step(model: Sim) -> None:
     n = len(f)
     # the talent terms are regional: computed per region and gathered (``region=``), the same bits
     rel_t = w.h_share / w.h_nat  # [region]
-    capacity = labour_market.absorptive_capacity(w.h_share, w.h_nat, w.h_rel_2012)  # diffusion: relative to 2012
+    capacity = labour_market.absorptive_capacity(w.h_share, w.h_nat, w.h_rel_2012)  # imitation: relative to 2012
     pos = f.value_added > 0
     med = np.median(f.value_added[pos]) if np.any(pos) else 1.0
     rel_size = np.where(pos, f.value_added / med, P["innovation.entrant_relative_size"])
@@ -166,7 +166,7 @@ def step(model: Sim) -> None:
     tt = np.minimum(P.by("innovation.tech_transfer_rate", model.regions) + pol.tech_transfer, 1.0)
     public = P["innovation.public_research_weight"] * tt * w.public_rd / np.maximum(w.iva_r, 1e-9)
     p = success_probability(P["innovation.success_rate"], f.rd_stock, sales,
-                            public[f.region] * f.rd_active, capacity, P["innovation.success_talent_elasticity"],
+                            public[f.region] * f.rd_active, rel_t, P["innovation.success_talent_elasticity"],
                             region=f.region)
     success = rng.random(n) < p
     gain = np.zeros(n)
