@@ -54,6 +54,7 @@ class World:
     agg: np.ndarray = _empty()            # [region, sector] agglomeration factor this year, times the chain factor, 1
     congestion: np.ndarray = _empty()     # [region] congestion factor max(s_r/s_r,2012, 1)^(-gamma_c) (location.py), 1
     iva_share_2012: np.ndarray = _empty() # [region] 2012 share of national industrial value added (congestion reference), 1
+    firm_sites_2012: np.ndarray = _empty()  # [region, sector] 2012 firm count: a region's sites for movers (location.py), firms
     # --- industrial chains (chains.init / chains.step)
     io: np.ndarray = _empty()             # [input sector k, buyer sector s] input-output coefficients (2012), 1
     va_ratio: np.ndarray = _empty()       # [sector] value added per yuan of gross output (2012), 1
@@ -66,6 +67,7 @@ class World:
     labour_supply: np.ndarray = _empty()  # [region, skill] working-age people after migration, persons
     h_share: np.ndarray = _empty()        # [region] high-skill share of the workforce, 1
     h_nat: float = 0.0                    # national high-skill share of the workforce, 1
+    h_rel_2012: np.ndarray = _empty()     # [region] 2012 h_r / h_nat: reference of the absorptive-capacity index (labour_market.py), 1
     population: np.ndarray = _empty()     # [region] resident population: labour force + demog (migration.step), persons
     wage: np.ndarray = _empty()           # [region, skill] wage for next hires, yuan per year
     labour_demand: np.ndarray = _empty()  # [region, skill] industry + other sectors this year, persons

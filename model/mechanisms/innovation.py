@@ -58,7 +58,8 @@ small one of the same intensity.
 Imitation and diffusion (Nelson and Winter 1982; Dosi et al. 2010): a laggard copies part of the gap to
 its sector's national frontier F_s (the innovation.frontier_quantile of own log TFP) with probability
 
-    q_i = 1 - exp(-mu (h_r / h_nat)^xi_I (1 + d_I digital_i))
+    q_i = 1 - exp(-mu c_r^xi_I (1 + d_I digital_i))
+    c_r = (h_r / h_nat) / (h_r,2012 / h_nat,2012)     absorptive capacity relative to 2012 (labour_market.absorptive_capacity)
     on success: ln A_i += c (ln F_s - ln A_i)^+
 
 mu = innovation.imitation_rate, xi_I = innovation.imitation_talent_elasticity,
@@ -95,6 +96,7 @@ from .. import HIGH, SECTORS, YI
 from .. import streams
 from ..scenario import FIRST_YEAR
 from ..world import Sim
+from . import labour_market
 
 PARAMETERS = ("innovation.performer_talent_effect", "innovation.performer_size_effect",
               "innovation.performer_share_2012", "innovation.performer_trend", "innovation.rd_share_of_value_added",
@@ -147,6 +149,7 @@ def step(model: Sim) -> None:
     n = len(f)
     # the talent terms are regional: computed per region and gathered (``region=``), the same bits
     rel_t = w.h_share / w.h_nat  # [region]
+    capacity = labour_market.absorptive_capacity(w.h_share, w.h_nat, w.h_rel_2012)  # imitation: relative to 2012
     pos = f.value_added > 0
     med = np.median(f.value_added[pos]) if np.any(pos) else 1.0
     rel_size = np.where(pos, f.value_added / med, P["innovation.entrant_relative_size"])
@@ -190,7 +193,7 @@ def step(model: Sim) -> None:
     # (the 2012 tail premium is permanent: imitation, the frontier and lead erosion act on the rest)
     log_perm = np.log(f.tfp) - f.tfp_shock - f.tfp_premium + gain
     frontier = sector_frontier(log_perm, f.sector, S, P["innovation.frontier_quantile"])
-    q = imitation_probability(P["innovation.imitation_rate"], rel_t, P["innovation.imitation_talent_elasticity"],
+    q = imitation_probability(P["innovation.imitation_rate"], capacity, P["innovation.imitation_talent_elasticity"],
                               f.digital, P["innovation.imitation_digital_boost"], region=f.region)
     copied = streams.uniform(*key, "innovation.imitation", f.uid) < q
     frontier_i = frontier[f.sector]

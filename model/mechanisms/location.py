@@ -105,6 +105,9 @@ def init_match(model: Sim) -> None:
     f.data["location_match"] = initial_match(model.rng, f.region, model.data.n)
     iva_r = model.world.va_rs_prev.sum(axis=1)
     model.world.iva_share_2012 = iva_r / max(float(iva_r.sum()), 1e-12)  # the congestion reference
+    # the sites a mover can choose from: each region's 2012 count of the sector's firms (destination size)
+    model.world.firm_sites_2012 = np.bincount(f.region.astype(np.int64) * len(SECTORS) + f.sector, weights=f.weight,
+                                              minlength=model.data.n * len(SECTORS)).reshape(model.data.n, len(SECTORS))
 
 
 def review_probability(value_added: np.ndarray, rate: float, size_elasticity: float) -> np.ndarray:
@@ -130,8 +133,9 @@ def step(model: Sim) -> None:
     sub = pol.relocation_subsidy.T.take(f.sector[idx], axis=0)  # [firm, region]; take: fast row gather
     hor = horizon(P["capital.interest_rate"], P["entry_exit.exit_hazard"], P["location.gap_persistence"])
     cur, s_i, va_i = f.region[idx], f.sector[idx], f.value_added[idx]
+    sites = log_destination_sites(w.firm_sites_2012, cur, s_i)
     args = (P["location.profit_sensitivity"], P["location.relocation_cost"], sub, hor, f.location_match.take(idx, axis=0),
-            P["location.match_weight"], P["location.gain_clip"], P["location.min_relative_scale"])
+            P["location.match_weight"], P["location.gain_clip"], P["location.min_relative_scale"], sites)
     # Expectations: the wages and land prices this sector's expected moves would bring (one fixed-point step).
     p0 = probabilities(utilities(revenue - cost, cur, va_i, *args))
     d_k = expected_flows(p0, cur, s_i, f.weight[idx] * f.capital[idx], S)
@@ -259,6 +263,23 @@ def initial_match(rng: np.random.Generator, region: np.ndarray, n_regions: int) 
     return m
 
 
+def log_destination_sites(sites_rs: np.ndarray, current: np.ndarray, sector: np.ndarray) -> np.ndarray | None:
+    """[firm, region] ln omega_ir, omega_ir = (R - 1) M_rs / sum_{r' != c_i} M_r's (M the 2012 firm count of the
+    firm's sector by region: the sites a mover can pick from), 0 on the present region. A region is an
+    aggregate of many sites, so its logit utility carries + ln M_r (McFadden 1978; Ben-Akiva and Lerman 1985,
+    aggregation of alternatives); normalised over the destinations open to the firm, so the chance of moving
+    is unchanged and only where movers go follows the destinations' size. None if the sites are unknown."""
+    if sites_rs is None or not np.size(sites_rs):
+        return None
+    m = np.maximum(np.asarray(sites_rs, dtype=float).T, 1e-9)            # [s, r]
+    nr = m.shape[1]
+    here = np.eye(nr, dtype=bool)                                        # [c, r]
+    others = m.sum(axis=1)[:, None] - m                                  # [s, c]: sites outside c
+    table = np.log((nr - 1) * m[:, None, :] / others[:, :, None])        # [s, c, r]
+    table = np.where(here[None, :, :], 0.0, table).reshape(-1, nr)
+    return table.take(sector.astype(np.intp) * nr + current.astype(np.intp), axis=0)
+
+
 def horizon(interest: float, exit_hazard: float, persistence: float) -> float:
     """Years over which a profit gap is reaped: 1 / (interest + exit hazard + 1 - persistence)."""
     return 1.0 / (interest + exit_hazard + 1.0 - persistence)
@@ -266,10 +287,12 @@ def horizon(interest: float, exit_hazard: float, persistence: float) -> float:
 
 def utilities(profit: np.ndarray, current: np.ndarray, value_added: np.ndarray, sensitivity: float,
               relocation_cost: float, subsidy: np.ndarray, horizon: float, match: np.ndarray | None = None,
-              match_weight: float = 0.0, gain_clip: float = 20.0, min_scale: float = 1e-3) -> list[np.ndarray]:
+              match_weight: float = 0.0, gain_clip: float = 20.0, min_scale: float = 1e-3,
+              log_sites: np.ndarray | None = None) -> list[np.ndarray]:
     """[region] list of per-firm utilities v_ir (0 for the present region). Gains are clipped to +/- ``gain_clip``
     (location.gain_clip) and measured against at least ``min_scale`` x the mean value added
-    (location.min_relative_scale; entrants have no value added yet)."""
+    (location.min_relative_scale; entrants have no value added yet). ``log_sites`` [firm, region]: the
+    destination-size term ln omega_ir (``log_destination_sites``; None: every destination counts alike)."""
     n, nr = profit.shape
     scale = np.maximum(value_added, min_scale * max(float(value_added.mean()) if n else 1.0, 1e-9))
     cur = current.astype(np.intp)
@@ -281,6 +304,8 @@ def utilities(profit: np.ndarray, current: np.ndarray, value_added: np.ndarray, 
         v = sensitivity * (gain - relocation_cost * (1.0 - subsidy[:, r]))
         if match is not None:
             v = v + match_weight * (match[:, r] - m_here)
+        if log_sites is not None:
+            v = v + log_sites[:, r]
         out.append(np.where(current == r, 0.0, v))
     return out
 
