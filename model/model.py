@@ -18,6 +18,7 @@ import mesa
 import numpy as np
 
 from . import SECTORS, SKILLS, YI, guards
+from .agents import _RowStore
 from .errors import InputError
 from .mechanisms import (capital, carbon, chains, demand, demography, digital, entry_exit, fiscal, geography,
                          housing, innovation, labour_market, land, location, migration, production)
@@ -182,5 +183,8 @@ class FlyingGeeseModel(mesa.Model):
                 raise RuntimeError(f"{name} ledger does not balance in {self.year}: {after[name]} != {expect[name]}")
         for name, arr in (("firms", self.firms), ("talent", self.talent)):
             for col, v in dict.items(arr.data):  # read only: keeps the agents' cached index copies (agents.py)
+                if isinstance(v, _RowStore):  # its older rows cannot have changed since they were checked
+                    fresh, v.checked = v.unchecked(), v.n
+                    v = fresh
                 if v.dtype.kind == "f" and not np.all(np.isfinite(v)):
                     raise RuntimeError(f"{name}.{col} has NaN or inf in {self.year}")

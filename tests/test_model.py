@@ -245,3 +245,53 @@ def test_derived_agent_values_are_recomputed_after_their_columns_change():
     assert f.derived("x2", ("capital",), lambda a: calls.append(1) or a.capital * 2) is got
     f.data["capital"] = np.ones(len(f))
     assert np.array_equal(f.derived("x2", ("capital",), lambda a: a.capital * 2), np.full(len(f), 2.0))
+
+
+def test_stored_location_match_rows_survive_keep_append_writes_and_pickle():
+    """Firms.location_match is a row store (agents._RowStore, perf): keep and append give the same rows as plain
+    arrays would, a write through ``data`` sticks, ``rows`` reads a subset, pickling keeps the values, and the
+    yearly finite check still sees a non-finite value in an appended row."""
+    import pickle
+
+    from model.agents import Firms, _RowStore
+
+    n, R = 8, 3
+    rng = np.random.default_rng(0)
+
+    def cols(m, start):
+        c = {k: np.zeros(m, dt) for k, dt in Firms.columns.items()}
+        c["uid"] = np.arange(start, start + m)
+        c["location_match"] = rng.normal(size=(m, R))
+        return c
+
+    c0 = cols(n, 0)
+    f = Firms(**c0)
+    ref = c0["location_match"].copy()
+    for year in range(4):
+        mask = rng.random(len(f)) > 0.3
+        f.keep(mask)
+        ref = ref[mask]
+        assert isinstance(dict.__getitem__(f.data, "location_match"), _RowStore)
+        add = cols(5, 100 * (year + 1))
+        f.append(**add)
+        ref = np.concatenate([ref, add["location_match"]])
+        assert np.array_equal(f.location_match, ref)
+        idx = np.flatnonzero(rng.random(len(f)) > 0.5)
+        assert np.array_equal(f.rows("location_match", idx), ref[idx])
+    with pytest.raises(ValueError):
+        f.location_match[0, 0] = 1.0  # the attribute is a read-only copy
+    f.data["location_match"][0, 0] = 7.0  # a write through data sticks, and survives the next keep
+    ref[0, 0] = 7.0
+    f.keep(np.ones(len(f), bool))
+    assert np.array_equal(f.data["location_match"], ref)
+    back = pickle.loads(pickle.dumps(f))
+    assert np.array_equal(back.location_match, ref) and back.rows("uid", np.array([1]))[0] == f.uid[1]
+
+    m = FlyingGeeseModel({"name": "x"}, seed=1, scale="tiny")
+    m.step()
+    v = dict.__getitem__(m.firms.data, "location_match")
+    assert isinstance(v, _RowStore)
+    v.store[v.rows[-1], 0] = np.nan  # as if an appended row were bad
+    v.checked = min(v.checked, int(v.rows[-1]))
+    with pytest.raises(RuntimeError, match="location_match"):
+        m._check_ledgers(m.ledger["before"])  # the same year again: balances, then the finite check

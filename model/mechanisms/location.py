@@ -128,7 +128,7 @@ def step(model: Sim) -> None:
     sub = pol.relocation_subsidy.T.take(f.sector[idx], axis=0)  # [firm, region]; take: fast row gather
     hor = horizon(P["capital.interest_rate"], P["entry_exit.exit_hazard"], P["location.gap_persistence"])
     cur, s_i, va_i = f.region[idx], f.sector[idx], f.value_added[idx]
-    args = (P["location.profit_sensitivity"], P["location.relocation_cost"], sub, hor, f.location_match.take(idx, axis=0),
+    args = (P["location.profit_sensitivity"], P["location.relocation_cost"], sub, hor, f.rows("location_match", idx),
             P["location.match_weight"], P["location.gain_clip"], P["location.min_relative_scale"])
     # Expectations: the wages and land prices this sector's expected moves would bring (one fixed-point step).
     p0 = probabilities(utilities(revenue - cost, cur, va_i, *args))
