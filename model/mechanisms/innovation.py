@@ -84,6 +84,7 @@ from scipy.optimize import brentq
 from scipy.special import expit
 
 from .. import HIGH, SECTORS, YI
+from ..numeric import median  # np.median, bit for bit, faster
 from ..scenario import FIRST_YEAR
 from ..world import Sim
 
@@ -106,7 +107,7 @@ def init(model: Sim) -> None:
     P, d, rng, w, f = model.params, model.data, model.rng, model.world, model.firms
     nf = len(f)
     va = f.value_added
-    rel_size = va / np.median(va)
+    rel_size = va / median(va)
 
     def p_perform(b0: float) -> np.ndarray:
         return performer_probability(performer_logit(
@@ -136,7 +137,7 @@ def step(model: Sim) -> None:
     # the talent terms are regional: computed per region and gathered (``region=``), the same bits
     rel_t = w.h_share / w.h_nat  # [region]
     pos = f.value_added > 0
-    med = np.median(f.value_added[pos]) if np.any(pos) else 1.0
+    med = median(f.value_added[pos]) if np.any(pos) else 1.0
     rel_size = np.where(pos, f.value_added / med, P["innovation.entrant_relative_size"])
     sub_r = pol.rd_subsidy  # [region]; subsidy terms are formed per region and gathered (the same bits)
     logit = performer_logit(w.rd_b0, P["innovation.performer_trend"], model.year - FIRST_YEAR,
