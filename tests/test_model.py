@@ -311,3 +311,17 @@ def test_numeric_median_is_numpys_median_bit_for_bit():
     x = rng.normal(size=101)
     x[7] = np.nan
     assert np.isnan(median(x))
+
+
+def test_numeric_quantile_is_numpys_linear_quantile_bit_for_bit():
+    """model.numeric.quantile (perf) returns np.quantile's value and type at one q, both interpolation
+    branches (t < 0.5 and t >= 0.5), ties and the edges numpy handles itself (q = 0, n = 1)."""
+    from model.numeric import quantile
+
+    rng = np.random.default_rng(4)
+    for i in range(3000):
+        n = int(rng.integers(1, 300))
+        q = [rng.random(), 0.9, 0.5, 0.0, 0.95][i % 5]
+        x = [rng.normal(size=n), rng.integers(0, 4, n).astype(float), np.exp(20 * rng.normal(size=n))][i % 3]
+        a, b = np.quantile(x, q), quantile(x, q)
+        assert a == b and type(a) is type(b)
