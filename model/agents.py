@@ -237,10 +237,13 @@ class ArrayAgentSet:
         data, bufs = {}, {}
         for name, v in dict.items(self.data):
             if name in self.stored_columns:  # no copy: narrow the row index
+                rows = np.empty(cap, dtype=np.intp)  # spare room for the year's append, as for the columns
                 if isinstance(v, _RowStore):
-                    data[name] = _RowStore(v.store, v.n, v.rows.take(idx), v.checked)
+                    np.take(v.rows, idx, out=rows[:k], mode="clip")
+                    data[name] = _RowStore(v.store, v.n, rows[:k], v.checked)
                 else:
-                    data[name] = _RowStore(v, len(v), idx, 0)
+                    rows[:k] = idx
+                    data[name] = _RowStore(v, len(v), rows[:k], 0)
                 continue
             buf = np.empty((cap,) + v.shape[1:], dtype=v.dtype)
             np.take(v, idx, axis=0, out=buf[:k], mode="clip")  # idx is in range; "clip" writes out unbuffered
@@ -289,7 +292,14 @@ class ArrayAgentSet:
             np.take(v.store, v.rows, axis=0, out=store[:k], mode="clip")  # rows are in range
             v = _RowStore(store, k, np.arange(k), 0)
         v.store[v.n:v.n + n] = add
-        return _RowStore(v.store, v.n + n, np.concatenate([v.rows, np.arange(v.n, v.n + n)]), v.checked)
+        new = np.arange(v.n, v.n + n)
+        base = v.rows.base
+        if base is not None and base.dtype == np.intp and v.rows.ctypes.data == base.ctypes.data and len(base) >= k + n:
+            base[k:k + n] = new  # the row index is the prefix of a buffer with room (keep): no copy
+            rows = base[:k + n]
+        else:
+            rows = np.concatenate([v.rows, new])
+        return _RowStore(v.store, v.n + n, rows, v.checked)
 
 
 class Firms(ArrayAgentSet):

@@ -278,6 +278,11 @@ def test_stored_location_match_rows_survive_keep_append_writes_and_pickle():
         assert np.array_equal(f.location_match, ref)
         idx = np.flatnonzero(rng.random(len(f)) > 0.5)
         assert np.array_equal(f.rows("location_match", idx), ref[idx])
+    for start in (900, 950):  # appends without a keep in between (the row index grows in its spare room)
+        add = cols(3, start)
+        f.append(**add)
+        ref = np.concatenate([ref, add["location_match"]])
+    assert np.array_equal(f.location_match, ref)
     with pytest.raises(ValueError):
         f.location_match[0, 0] = 1.0  # the attribute is a read-only copy
     f.data["location_match"][0, 0] = 7.0  # a write through data sticks, and survives the next keep
