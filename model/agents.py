@@ -346,6 +346,26 @@ class Firms(ArrayAgentSet):
         return self.derived("cell", ("region", "sector"),
                             lambda f: f.region.astype(np.int64, copy=False) * len(SECTORS) + f.sector)
 
+    # Sums several mechanisms and the recorder form from the same columns in the same year: each is one
+    # bincount over every firm (~2 ms at full scale), computed once while its columns stay unchanged.
+    def weight_by_region(self, n_regions: int) -> np.ndarray:
+        """[region] sum of ``weight`` (real firms): the firm ledger and the recorder's firm count."""
+        return self.derived("weight_by_region", ("region", "weight"),
+                            lambda f: np.bincount(f.region, weights=f.weight, minlength=n_regions))
+
+    def capital_by_region(self, n_regions: int) -> np.ndarray:
+        """[region] sum of ``weight x capital`` (million yuan): land prices, location's anticipated land
+        factors and the recorder's capital stock."""
+        return self.derived("capital_by_region", ("region", "weight", "capital"),
+                            lambda f: np.bincount(f.region, weights=f.weight * f.capital, minlength=n_regions))
+
+    def weight_by_cell(self, n_regions: int) -> np.ndarray:
+        """[region x sector] (flat) sum of ``weight``: digital peers and the recorder's firms by sector."""
+        from . import SECTORS
+
+        return self.derived("weight_by_cell", ("region", "sector", "weight"),
+                            lambda f: np.bincount(f.cell, weights=f.weight, minlength=n_regions * len(SECTORS)))
+
 
 class Talent(ArrayAgentSet):
     """Working-age people (20 to retirement). Skill 0 = high (tertiary), 1 = general."""

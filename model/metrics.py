@@ -106,7 +106,7 @@ class YearView:
 
     @cached_property
     def _cell_n(self) -> np.ndarray:
-        return self.by_cell(self.f.weight)
+        return self.f.weight_by_cell(self.R).reshape(self.R, len(SECTORS))  # cached: digital forms the same sum
 
     def _sector_sum(self, name: str) -> np.ndarray:
         """[region] weight x VA of the sector's firms (the raw sum)."""
@@ -122,7 +122,7 @@ class YearView:
     @cached_property
     def capital(self) -> np.ndarray:
         """[region] sum of weight x capital (million yuan)."""
-        return self.reg(self.f.weight * self.f.capital)
+        return self.f.capital_by_region(self.R)  # the same bincount, cached on the firms (agents.py)
 
     @cached_property
     def _employed_w(self) -> np.ndarray:
@@ -161,7 +161,7 @@ class YearView:
 
     @cached_property
     def n_firms(self) -> np.ndarray:
-        return self.reg(self.f.weight)
+        return self.f.weight_by_region(self.R)  # the same bincount as the firm ledger's, cached (agents.py)
 
     @cached_property
     def digital_n(self) -> np.ndarray:

@@ -160,7 +160,7 @@ class FlyingGeeseModel(mesa.Model):
         R = self.data.n
         return {
             "talent": np.bincount(t.region, weights=t.weight, minlength=R),
-            "firms": np.bincount(f.region, weights=f.weight, minlength=R),
+            "firms": f.weight_by_region(R),  # cached: the recorder's firm count is the same sum
             # productive and abatement capital (carbon.py) form one ledger
             "capital": np.bincount(f.region, weights=f.weight * (f.capital + f.abatement_capital), minlength=R) / YI,
         }

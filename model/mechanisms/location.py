@@ -135,7 +135,7 @@ def step(model: Sim) -> None:
     p0 = probabilities(utilities(revenue - cost, cur, va_i, *args))
     d_k = expected_flows(p0, cur, s_i, f.weight[idx] * f.capital[idx], S)
     d_l = expected_flows(p0, cur, s_i, f.weight[idx] * (f.labour_high[idx] + f.labour_general[idx]), S)
-    k_r = np.bincount(f.region, weights=f.weight * f.capital, minlength=R)
+    k_r = f.capital_by_region(R)  # bincount of weight x capital, cached since land.step (agents.py)
     x_land, x_wage = anticipated_factors(d_k, k_r, w.land_price, P["location.land_share"],
                                          P["location.land_supply_elasticity"], d_l, w.labour_supply.sum(axis=1),
                                          P["location.expected_wage_response"])
