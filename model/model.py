@@ -19,6 +19,7 @@ import mesa
 import numpy as np
 
 from . import SECTORS, SKILLS, YI, guards, streams
+from .agents import _RowStore
 from .errors import InputError
 from .mechanisms import (capital, carbon, chains, demand, demography, digital, entry_exit, fiscal, geography,
                          housing, innovation, labour_market, land, location, migration, production)
@@ -161,7 +162,7 @@ class FlyingGeeseModel(mesa.Model):
         R = self.data.n
         return {
             "talent": np.bincount(t.region, weights=t.weight, minlength=R),
-            "firms": np.bincount(f.region, weights=f.weight, minlength=R),
+            "firms": f.weight_by_region(R),  # cached: the recorder's firm count is the same sum
             # productive and abatement capital (carbon.py) form one ledger
             "capital": np.bincount(f.region, weights=f.weight * (f.capital + f.abatement_capital), minlength=R) / YI,
         }
@@ -184,5 +185,8 @@ class FlyingGeeseModel(mesa.Model):
                 raise RuntimeError(f"{name} ledger does not balance in {self.year}: {after[name]} != {expect[name]}")
         for name, arr in (("firms", self.firms), ("talent", self.talent)):
             for col, v in dict.items(arr.data):  # read only: keeps the agents' cached index copies (agents.py)
+                if isinstance(v, _RowStore):  # its older rows cannot have changed since they were checked
+                    fresh, v.checked = v.unchecked(), v.n
+                    v = fresh
                 if v.dtype.kind == "f" and not np.all(np.isfinite(v)):
                     raise RuntimeError(f"{name}.{col} has NaN or inf in {self.year}")

@@ -66,7 +66,7 @@ def step(model: Sim) -> None:
                         P["digital.talent_elasticity"])
     cell = f.cell  # flat (region, sector) index for per-cell tables (cached while region and sector stay)
     peers_rs = (np.bincount(cell, weights=f.weight * f.digital, minlength=R * S)
-                / np.maximum(np.bincount(cell, weights=f.weight, minlength=R * S), 1e-12))
+                / np.maximum(f.weight_by_cell(R), 1e-12))  # bincount of weight by cell, cached (agents.py)
     # only firms that review the question and are not digital yet need the numbers
     # keyed per-firm draws (streams.py): the same luck in every scenario, drawn for those who need them
     i = np.flatnonzero(~f.digital & (f.value_added > 0))

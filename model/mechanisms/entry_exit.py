@@ -48,6 +48,7 @@ import numpy as np
 
 from .. import SECTORS, YI
 from .. import streams
+from ..numeric import median  # np.median, bit for bit, faster
 from ..world import Sim
 from . import carbon
 from . import production
@@ -144,7 +145,7 @@ def size_factor(value_added: np.ndarray, elasticity: float) -> np.ndarray:
     if elasticity == 0.0 or len(value_added) == 0:
         return np.ones(len(value_added))
     pos = value_added > 0
-    med = np.median(value_added[pos]) if pos.any() else 1.0
+    med = median(value_added[pos]) if pos.any() else 1.0
     x = np.clip(np.where(pos, value_added / med, 0.01), 0.01, 1e4) ** (-elasticity)
     return x / x.mean()
 

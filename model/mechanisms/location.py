@@ -82,6 +82,7 @@ import numpy as np
 
 from .. import GENERAL, HIGH, SECTORS, YI
 from .. import streams
+from ..numeric import median  # np.median, bit for bit, faster
 from ..world import Sim
 from . import carbon, land, production
 
@@ -113,7 +114,7 @@ def init_match(model: Sim) -> None:
 def review_probability(value_added: np.ndarray, rate: float, size_elasticity: float) -> np.ndarray:
     """Chance that each firm reviews its location this year: the base rate for firms up to the median size,
     falling with relative size above it, rate x max(VA_i / median VA, 1)^(-eta)."""
-    rel = value_added / max(float(np.median(value_added)), 1e-12) if len(value_added) else value_added
+    rel = value_added / max(float(median(value_added)), 1e-12) if len(value_added) else value_added
     return rate * np.maximum(rel, 1.0) ** -size_elasticity
 
 
@@ -134,13 +135,13 @@ def step(model: Sim) -> None:
     hor = horizon(P["capital.interest_rate"], P["entry_exit.exit_hazard"], P["location.gap_persistence"])
     cur, s_i, va_i = f.region[idx], f.sector[idx], f.value_added[idx]
     sites = log_destination_sites(w.firm_sites_2012, cur, s_i)
-    args = (P["location.profit_sensitivity"], P["location.relocation_cost"], sub, hor, f.location_match.take(idx, axis=0),
+    args = (P["location.profit_sensitivity"], P["location.relocation_cost"], sub, hor, f.rows("location_match", idx),
             P["location.match_weight"], P["location.gain_clip"], P["location.min_relative_scale"], sites)
     # Expectations: the wages and land prices this sector's expected moves would bring (one fixed-point step).
     p0 = probabilities(utilities(revenue - cost, cur, va_i, *args))
     d_k = expected_flows(p0, cur, s_i, f.weight[idx] * f.capital[idx], S)
     d_l = expected_flows(p0, cur, s_i, f.weight[idx] * (f.labour_high[idx] + f.labour_general[idx]), S)
-    k_r = np.bincount(f.region, weights=f.weight * f.capital, minlength=R)
+    k_r = f.capital_by_region(R)  # bincount of weight x capital, cached since land.step (agents.py)
     x_land, x_wage = anticipated_factors(d_k, k_r, w.land_price, P["location.land_share"],
                                          P["location.land_supply_elasticity"], d_l, w.labour_supply.sum(axis=1),
                                          P["location.expected_wage_response"])
