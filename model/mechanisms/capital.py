@@ -14,7 +14,8 @@ expected growth of its sector's demand (accelerator), and its expected return in
 cost of capital (Jorgenson 1963), priced with the carbon-risk premium (seed 000: financiers shun
 high-carbon assets):
 
-    rho_i   = pi_i / K_i - premium_rs                                        expected excess return
+    rho_i   = mrk_i - premium_rs                                             expected excess return
+    mrk_i   = m_s (pi_i / K_i + F_r u_r) - F_r u_r,  m_s = alpha_s rho_s / (1 - beta_s)   marginal net return
     premium_rs = capital.carbon_risk_premium x (intensity_rs / intensity_nat) x P_t / 100
     i*_i    = clip(delta + e_s g_t + rho_i / capital.adjustment_cost, 0, capital.max_investment_rate)
 
@@ -102,7 +103,11 @@ def step(model: Sim) -> None:
     n_rs = np.bincount(cell, weights=f.weight, minlength=R * S).reshape(R, S)
     # a subsidy on a share s of the entry cost saves s x the user cost of that capital every year
     subsidy_return = pol.relocation_subsidy * w.user_cost[:, None]
-    expected = location.entry_returns(model, cell, log_cap) - premium.reshape(R, S)
+    # a new plant's marginal net return (as incumbents', below), not its average return, which is higher where
+    # capital costs more (the 2012 equilibrium equalises marginal returns)
+    fu_rs = np.broadcast_to((fr_all * w.user_cost)[:, None], (R, S))
+    expected = marginal_net_return(location.entry_returns(model, cell, log_cap), fu_rs, w.alpha[None, :],
+                                   w.rho[None, :], w.beta[None, :]) - premium.reshape(R, S)
     e_region, e_sector, e_match = location.entry_choice(streams.keyed(model, "entry.match", e_uid), counts, n_rs,
                                                         expected, subsidy_return, P["entry_exit.profit_sensitivity"])
     e_cell = e_region.astype(np.int64) * S + e_sector
@@ -117,7 +122,11 @@ def step(model: Sim) -> None:
     # Incumbents: desired investment from the expected excess return, financed internally, then externally.
     g_s = (P.by("demand.income_elasticity", SECTORS) * demand.growth_path(
         model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year))[f.sector]
-    excess = f.profit / np.maximum(f.capital, 1e-9) - premium[cell]
+    # the MARGINAL net return (Hayashi 1982): equal everywhere in the 2012 spatial equilibrium, so a region's
+    # user cost (land, friction) does not bias investment towards it as the average return would
+    fu = (fr_all * w.user_cost).take(f.region)
+    excess = marginal_net_return(f.profit / np.maximum(f.capital, 1e-9), fu, w.alpha[f.sector], w.rho[f.sector],
+                                 w.beta[f.sector]) - premium[cell]
     rate = desired_rate(excess, delta, g_s, P["capital.adjustment_cost"], P["capital.max_investment_rate"])
     internal = internal_funds(f.profit, f.intangible, f.capital, delta)
     inv = finance(rate * f.capital, internal, P["capital.external_finance"] * f.capital, f.weight,
@@ -137,6 +146,20 @@ def industry_draw(pool: float, omega: float, gross_return: float, return_2012: f
     """Most industrial investment (same units as pool) given the gross return on capital; at most ``cap`` x pool."""
     rel = max(gross_return, 1e-6) / max(return_2012, 1e-6)
     return pool * min(omega * rel**psi, cap)
+
+
+def marginal_net_return(profit_rate: np.ndarray, cost_k: np.ndarray, alpha: np.ndarray, rho: np.ndarray,
+                        beta: np.ndarray) -> np.ndarray:
+    """Marginal net return on capital, alpha rho N / K - F u (1/yr), from the operating profit per unit of capital
+    pi / K, pi = (1 - beta) N - F u K, and the user cost F u (1/yr):
+
+        mrk_i = e_s (pi_i / K_i + F_r u_r) - F_r u_r,   e_s = alpha_s rho_s / (1 - beta_s)
+
+    e_s is the elasticity of the operating surplus (1 - beta) N ~ K^e to capital with labour re-optimised
+    (production.marginal_return_capital): under decreasing revenue returns marginal q is e times average q
+    (Hayashi 1982; Abel and Eberly 1994). In 2012 it equals rho0 for every firm (production.init)."""
+    e = alpha * rho / (1.0 - beta)
+    return e * (profit_rate + cost_k) - cost_k
 
 
 def carbon_premium(premium: float, intensity_rs: np.ndarray, intensity_nat: float, carbon_price: float) -> np.ndarray:
