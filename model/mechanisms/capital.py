@@ -20,7 +20,12 @@ high-carbon assets):
     i*_i    = clip(delta + e_s g_t + rho_i / capital.adjustment_cost, 0, capital.max_investment_rate)
 
 pi_i is last year's operating profit, which is already net of the user cost (interest + depreciation)
-of its capital and of carbon and digital running costs; e_s g_t the sector's expected demand growth. Investment is financed from internal funds first
+of its capital and of carbon and digital running costs; e_s g_t the sector's expected demand growth.
+mrk_i is the MARGINAL net return: the surplus (1 - beta) N grows like K^m_s with labour re-optimised, so
+alpha rho N / K = m_s (pi/K + F u) (Hayashi 1982: marginal q = m x average q under decreasing returns; Abel
+and Eberly 1994). In the 2012 spatial equilibrium mrk_i = rho0 for every firm, while the average return
+pi/K = (1/m - 1) F u + rho0/m is higher where capital costs more (the east): a rule on pi/K would tilt new
+capacity towards the costly coast. Entrants use the same marginal return for their plant (below). Investment is financed from internal funds first
 (retained net profit, i.e. after R&D and digital adoption spending, plus the depreciation allowance),
 then by external finance up to capital.external_finance x K_i a year (collateral constraint; Fazzari,
 Hubbard and Petersen 1988; Kiyotaki and Moore 1997):
@@ -32,7 +37,8 @@ If the firms' combined demand exceeds what industry can draw, external finance i
 rata), then internal funds; funds industry does not want stay in the rest of the economy. Capital
 follows K_i <- K_i (1 - delta) + I_i. There is no proportional allocation by K exp(profit gap): a
 firm's capital grows at a bounded rate set by its own return, so capital does not snowball.
-Entrants compare regions by expected profit net of the cell's carbon-risk premium (location.entry_returns).
+Entrants compare regions by a new plant's expected marginal net return (marginal_net_return of
+location.entry_returns, a plant with the cell's mean TFP and capital) net of the cell's carbon-risk premium.
 """
 
 from __future__ import annotations
