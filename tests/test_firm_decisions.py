@@ -198,6 +198,14 @@ def test_marginal_net_return_is_the_surplus_elasticity_times_the_gross_return_le
     assert mrk[0] < mrk[1]
 
 
+def test_entrant_expected_return_is_the_cell_mean_of_incumbents_with_the_sector_mean_where_empty():
+    mrk = np.array([0.1, 0.3, 0.05, 0.2])
+    cell = np.array([0, 0, 3, 1])          # 2 regions x 2 sectors: cells 0 (r0 s0), 1 (r0 s1), 3 (r1 s1); cell 2 empty
+    sector = cell % 2
+    out = capital.entrant_expected_return(mrk, cell, sector, 2, 2)
+    np.testing.assert_allclose(out, [[0.2, 0.2], [0.2, 0.05]])   # r1 s0 empty: sector 0's mean 0.2
+
+
 def test_2012_marginal_net_returns_are_equal_across_regions_although_average_returns_are_not():
     """The 2012 spatial equilibrium (production.init) equalises every firm's marginal net return at rho0; the
     average return pi/K is higher where the user cost is higher (the east), so investment and entry rules
@@ -210,6 +218,10 @@ def test_2012_marginal_net_returns_are_equal_across_regions_although_average_ret
     assert np.ptp(mrk[ok]) < 1e-9 * max(1.0, abs(mrk[ok]).max())
     avg = np.array([np.average(f.profit[f.region == r] / f.capital[f.region == r]) for r in range(m.data.n)])
     assert np.ptp(avg) > 0.005
+    # so a new plant expects the same return in every cell
+    R, S = m.data.n, len(w.alpha)
+    exp = capital.entrant_expected_return(mrk, f.cell, f.sector, R, S)
+    assert np.ptp(exp) < 1e-9 * max(1.0, abs(exp).max())
 
 
 def test_finance_uses_internal_funds_then_rations_external_finance():

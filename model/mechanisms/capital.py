@@ -37,8 +37,11 @@ If the firms' combined demand exceeds what industry can draw, external finance i
 rata), then internal funds; funds industry does not want stay in the rest of the economy. Capital
 follows K_i <- K_i (1 - delta) + I_i. There is no proportional allocation by K exp(profit gap): a
 firm's capital grows at a bounded rate set by its own return, so capital does not snowball.
-Entrants compare regions by a new plant's expected marginal net return (marginal_net_return of
-location.entry_returns, a plant with the cell's mean TFP and capital) net of the cell's carbon-risk premium.
+Entrants compare regions by a new plant's expected marginal net return, the mean mrk of the cell's incumbents
+(an entrant copies one of them; entrant_expected_return), net of the cell's carbon-risk premium. The
+representative plant of location.entry_returns (wedge 0, the cell's mean log TFP and log capital) is no
+longer used here: in 2012 it put central's labour-intensive, equipment and high-tech plants 1-2 points below
+the east's although every incumbent's marginal return is rho0 (mean wedges and Jensen terms differ by cell).
 """
 
 from __future__ import annotations
@@ -109,11 +112,13 @@ def step(model: Sim) -> None:
     n_rs = np.bincount(cell, weights=f.weight, minlength=R * S).reshape(R, S)
     # a subsidy on a share s of the entry cost saves s x the user cost of that capital every year
     subsidy_return = pol.relocation_subsidy * w.user_cost[:, None]
-    # a new plant's marginal net return (as incumbents', below), not its average return, which is higher where
-    # capital costs more (the 2012 equilibrium equalises marginal returns)
-    fu_rs = np.broadcast_to((fr_all * w.user_cost)[:, None], (R, S))
-    expected = marginal_net_return(location.entry_returns(model, cell, log_cap), fu_rs, w.alpha[None, :],
-                                   w.rho[None, :], w.beta[None, :]) - premium.reshape(R, S)
+    # the marginal net return of every incumbent (Hayashi 1982), equal everywhere in the 2012 spatial equilibrium,
+    # not the average return pi/K, which is higher where capital costs more: it drives expansion (below) and,
+    # as the mean over the cell's incumbents that an entrant copies, the entrant's expected return
+    fu = (fr_all * w.user_cost).take(f.region)
+    mrk = marginal_net_return(f.profit / np.maximum(f.capital, 1e-9), fu, w.alpha[f.sector], w.rho[f.sector],
+                              w.beta[f.sector])
+    expected = entrant_expected_return(mrk, cell, f.sector, R, S) - premium.reshape(R, S)
     e_region, e_sector, e_match = location.entry_choice(streams.keyed(model, "entry.match", e_uid), counts, n_rs,
                                                         expected, subsidy_return, P["entry_exit.profit_sensitivity"])
     e_cell = e_region.astype(np.int64) * S + e_sector
@@ -128,11 +133,7 @@ def step(model: Sim) -> None:
     # Incumbents: desired investment from the expected excess return, financed internally, then externally.
     g_s = (P.by("demand.income_elasticity", SECTORS) * demand.growth_path(
         model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year))[f.sector]
-    # the MARGINAL net return (Hayashi 1982): equal everywhere in the 2012 spatial equilibrium, so a region's
-    # user cost (land, friction) does not bias investment towards it as the average return would
-    fu = (fr_all * w.user_cost).take(f.region)
-    excess = marginal_net_return(f.profit / np.maximum(f.capital, 1e-9), fu, w.alpha[f.sector], w.rho[f.sector],
-                                 w.beta[f.sector]) - premium[cell]
+    excess = mrk - premium[cell]
     rate = desired_rate(excess, delta, g_s, P["capital.adjustment_cost"], P["capital.max_investment_rate"])
     internal = internal_funds(f.profit, f.intangible, f.capital, delta)
     inv = finance(rate * f.capital, internal, P["capital.external_finance"] * f.capital, f.weight,
@@ -166,6 +167,18 @@ def marginal_net_return(profit_rate: np.ndarray, cost_k: np.ndarray, alpha: np.n
     (Hayashi 1982; Abel and Eberly 1994). In 2012 it equals rho0 for every firm (production.init)."""
     e = alpha * rho / (1.0 - beta)
     return e * (profit_rate + cost_k) - cost_k
+
+
+def entrant_expected_return(mrk: np.ndarray, cell: np.ndarray, sector: np.ndarray, n_regions: int,
+                            n_sectors: int) -> np.ndarray:
+    """[region, sector] a new plant's expected marginal net return: the mean of the cell's incumbents' (an entrant
+    copies a uniformly drawn incumbent of its cell, entry_exit.anchor_incumbents), the sector's mean where the
+    cell is empty."""
+    n_cell = np.bincount(cell, minlength=n_regions * n_sectors)
+    mean_cell = np.bincount(cell, weights=mrk, minlength=n_regions * n_sectors) / np.maximum(n_cell, 1)
+    n_s = np.bincount(sector, minlength=n_sectors)
+    mean_s = np.bincount(sector, weights=mrk, minlength=n_sectors) / np.maximum(n_s, 1)
+    return np.where(n_cell > 0, mean_cell, np.tile(mean_s, n_regions)).reshape(n_regions, n_sectors)
 
 
 def carbon_premium(premium: float, intensity_rs: np.ndarray, intensity_nat: float, carbon_price: float) -> np.ndarray:
