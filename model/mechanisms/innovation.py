@@ -38,7 +38,13 @@ discretionary R&D cannot by itself keep a firm with positive operating profit lo
 (exit compares the continuation value with zero: Hopenhayn 1992). The 2012 performers follow the same
 rule, R_i,2012 = min(rho_s kappa_s S_i, max(pi_i, 0)), with kappa_s solved so that the capped total is the
 data's 2012 enterprise R&D and each sector keeps the share of it that its sourced intensity rho_s implies
-(``scale_2012``; kappa_s = kappa_0 where the cap does not bind). Without it the largest low-margin high-tech performers started in
+(``scale_2012``; kappa_s = kappa_0 where the cap does not bind). With the provincial table of the data file
+(NBS/MOST/MOF 2012 S&T expenditure communique, summed by region) the scale is per region and sector,
+kappa_rs = a_r b_s (``scale_2012_cells``: iterative proportional fitting, Deming and Stephan 1940, on the capped
+budgets), so that also each region's 2012 R&D (its firms' plus its public R&D) is its share of the data
+(``region_goal_2012``: enterprise R&D E_r = sh_r (E + PR) - PR_r, the communique giving provinces, not
+performers); kappa_rs stays the firms' scale in later years (the east's firms spend about 1.6 times the NE's
+per yuan of sales at the same sector intensity). Without it the largest low-margin high-tech performers started in
 net loss and exited in 2014-2016, and the high-tech share of industrial VA dipped over 2012-2017.
 The firm's share of R&D is booked as an intangible expense (``Firms.intangible``): it lowers the year's
 net profit, the firm's retained earnings (capital.py) and counts in the loss streak behind exit
