@@ -244,18 +244,19 @@ def scale_2012(raw: np.ndarray, profit: np.ndarray, weight: np.ndarray | float, 
     return out
 
 
-def region_goal_2012(rd_by_region: np.ndarray, public: np.ndarray, enterprise_total: float) -> np.ndarray:
+def region_goal_2012(rd_by_region: np.ndarray, public: np.ndarray, enterprise_total: float,
+                     floor: float = 0.05) -> np.ndarray:
     """[region] 2012 enterprise R&D E_r = sh_r (E + PR) - PR_r, with sh_r = D_r / sum D the region's share of all
     R&D in the provincial data (NBS/MOST/MOF 2012 communique) and PR_r the model's public R&D: the enterprise R&D
     that makes each region's share of the model's 2012 R&D (firms + public) the data's. The communique gives
     provincial totals, not performers, so enterprise R&D is the residual after the public split (by high-skill
-    labour, the rule of every later year). Same units as ``public`` and ``enterprise_total``."""
+    labour, the rule of every later year). Where a region's public R&D alone exceeds its data share (only with
+    innovation.public_rd_2012 far above the data's 2,329.5 yi), its firms keep ``floor`` of their proportional
+    share sh_r E instead (the margins then no longer sum to E and are rescaled by ``scale_2012_cells``). Same units
+    as ``public`` and ``enterprise_total``."""
     share = np.asarray(rd_by_region, dtype=float) / float(np.sum(rd_by_region))
     goal = share * (enterprise_total + float(np.sum(public))) - public
-    if np.any(goal <= 0):
-        raise ValueError(f"2012 enterprise R&D by region would be <= 0 ({goal.tolist()}): the region's public R&D "
-                         "exceeds its share of all R&D in the data")
-    return goal
+    return np.maximum(goal, floor * share * enterprise_total)
 
 
 def scale_2012_cells(raw: np.ndarray, profit: np.ndarray, weight: np.ndarray | float, total: float,
