@@ -224,6 +224,34 @@ def test_2012_marginal_net_returns_are_equal_across_regions_although_average_ret
     assert np.ptp(exp) < 1e-9 * max(1.0, abs(exp).max())
 
 
+def test_capital_step_invests_and_places_entrants_by_the_marginal_net_return(monkeypatch):
+    """capital.step hands desired_rate each incumbent's marginal net return less the premium, and entry_choice the
+    cell means of it (2013: no carbon price, so no premium)."""
+    m = build_model("baseline", scale="tiny", seed=5)
+    seen = {}
+    rate, choice = capital.desired_rate, capital.location.entry_choice
+
+    def spy_rate(excess, *args):
+        f, w = m.firms, m.world
+        fu = ((1.0 + w.friction * (1.0 - m.policy.friction_cut)) * w.user_cost)[f.region]
+        seen["excess"], seen["mrk"] = excess, capital.marginal_net_return(
+            f.profit / f.capital, fu, w.alpha[f.sector], w.rho[f.sector], w.beta[f.sector])
+        seen["cell"], seen["sector"] = f.cell.copy(), f.sector.copy()
+        return rate(excess, *args)
+
+    def spy_choice(rng, counts, n_rs, returns_rs, *args):
+        seen["returns"] = returns_rs
+        return choice(rng, counts, n_rs, returns_rs, *args)
+
+    monkeypatch.setattr(capital, "desired_rate", spy_rate)
+    monkeypatch.setattr(capital.location, "entry_choice", spy_choice)
+    m.step()
+    np.testing.assert_allclose(seen["excess"], seen["mrk"], rtol=0, atol=1e-12)
+    R, S = m.data.n, len(m.world.alpha)
+    np.testing.assert_allclose(seen["returns"], capital.entrant_expected_return(seen["mrk"], seen["cell"],
+                                                                                seen["sector"], R, S), atol=1e-12)
+
+
 def test_finance_uses_internal_funds_then_rations_external_finance():
     desired = np.array([10.0, 10.0])
     internal = capital.internal_funds(np.array([4.0, -50.0]), np.array([1.0, 0.0]), np.array([10.0, 10.0]), 0.1)
