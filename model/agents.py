@@ -40,15 +40,18 @@ class _Columns(dict):
     """The column dict of an agent set. Reaching a column through it (``agents.data["region"]``, which
     may write to it in place) drops that column's cached index copy (``ArrayAgentSet.__getattr__``)."""
 
-    __slots__ = ("_index", "_memo")
+    __slots__ = ("_index", "_memo", "_order")
 
-    def __init__(self, cols: dict, index: dict, memo: dict):
+    def __init__(self, cols: dict, index: dict, memo: dict, order: dict):
         super().__init__(cols)
         self._index = index
         self._memo = memo
+        self._order = order  # {"keys": the sort-key columns, "offsets": cell boundaries or None}
 
     def _drop(self, key):
         self._index.pop(key, None)
+        if key in self._order["keys"]:  # a key column may be written: the rows may no longer be sorted
+            self._order["offsets"] = None
         if self._memo:
             for name in [n for n, (deps, _) in self._memo.items() if key in deps]:
                 del self._memo[name]
@@ -77,6 +80,7 @@ class _Columns(dict):
     def _drop_all(self):
         self._index.clear()
         self._memo.clear()
+        self._order["offsets"] = None
 
     def items(self):
         self._drop_all()
@@ -139,6 +143,9 @@ class ArrayAgentSet:
     index_columns: frozenset[str] = frozenset()
     # wide 2-D columns that are only read by row (``rows``), kept as a ``_RowStore`` between writes
     stored_columns: frozenset[str] = frozenset()
+    # the columns of the cell key (``cell_key``): ``sort`` orders the rows by cell, then ``sum_by_cell`` and
+    # ``sum_by_region`` are slice sums; any write to a key column (through ``data``) or ``append`` unsorts
+    sort_keys: tuple[str, ...] = ()
 
     def __init__(self, **cols: np.ndarray):
         missing = set(self.columns) - set(cols)
@@ -161,7 +168,9 @@ class ArrayAgentSet:
         index.clear()
         memo = self.__dict__.setdefault("_memo", {})
         memo.clear()
-        self.__dict__["_data"] = _Columns(cols, index, memo)
+        order = self.__dict__.setdefault("_order", {"keys": self.sort_keys, "offsets": None})
+        order["offsets"] = None  # new rows: unsorted until ``sort`` (``keep`` restores it, order kept)
+        self.__dict__["_data"] = _Columns(cols, index, memo, order)
 
     def derived(self, name: str, columns: tuple[str, ...], compute) -> np.ndarray:
         """``compute(self)``, a per-agent array that depends on ``columns`` only, cached (read-only) until one
@@ -175,6 +184,71 @@ class ArrayAgentSet:
         v.flags.writeable = False
         memo[name] = (frozenset(columns), v)
         return v
+
+    # ------------------------------------------------------------------ kept sorted by cell
+    def set_cells(self, n_regions: int, per_region: int = 1) -> None:
+        """The cell grid: ``n_regions`` x ``per_region`` cells (``cell_key`` is in [0, n_regions * per_region))."""
+        self.__dict__["_cells"] = (int(n_regions), int(per_region))
+
+    def cell_key(self) -> np.ndarray:
+        """[agent] flat cell index, region-major (``region * per_region + ...``)."""
+        return getattr(self, self.sort_keys[0])
+
+    @property
+    def offsets(self) -> np.ndarray | None:
+        """[cell + 1] row where each cell's block starts (and the end) while the rows are sorted by
+        ``cell_key``, else None (after ``append`` or a write to a key column, until the next ``sort``)."""
+        return self.__dict__["_order"]["offsets"]
+
+    def sort(self) -> None:
+        """Order the rows by cell (stable: within a cell the rows keep their order). Mechanisms call no
+        agent by its row number across this (the model sorts between mechanisms, model.py)."""
+        if self.offsets is not None:
+            return
+        R, k = self.__dict__["_cells"]
+        key = self.cell_key()
+        counts = np.bincount(key, minlength=R * k)
+        if len(counts) != R * k:
+            raise ValueError(f"{type(self).__name__}: cell index outside [0, {R * k})")
+        offsets = np.zeros(R * k + 1, dtype=np.intp)
+        np.cumsum(counts, out=offsets[1:])
+        if len(key) > 1 and not np.all(key[1:] >= key[:-1]):
+            narrow = key.astype(np.int16) if R * k < 2**15 else key  # numpy radix-sorts 16-bit integers
+            self._take_rows(np.argsort(narrow, kind="stable"))
+        self.__dict__["_order"]["offsets"] = offsets
+
+    @staticmethod
+    def _slice_sums(x, off: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(off) - 1)
+        starts = off[:-1]
+        full = starts < off[1:]
+        if full.all():
+            return np.add.reduceat(np.asarray(x, dtype=np.float64), starts)
+        if full.any():  # reduceat needs the empty cells left out (it would give their first element)
+            out[full] = np.add.reduceat(np.asarray(x, dtype=np.float64), starts[full])
+        return out
+
+    def sum_by_cell(self, x: np.ndarray | None = None) -> np.ndarray:
+        """[cell] sum of ``x`` (float), or the agent count (int) if ``x`` is None: contiguous slice sums
+        while sorted, ``np.bincount`` otherwise (the same values up to summation order)."""
+        R, k = self.__dict__["_cells"]
+        off = self.offsets
+        if off is None:
+            return np.bincount(self.cell_key(), weights=x, minlength=R * k)
+        if x is None:
+            return np.diff(off)
+        return self._slice_sums(x, off)
+
+    def sum_by_region(self, x: np.ndarray | None = None) -> np.ndarray:
+        """[region] sum of ``x`` (float), or the agent count (int) if ``x`` is None; see ``sum_by_cell``."""
+        R, k = self.__dict__["_cells"]
+        off = self.offsets
+        if off is None:
+            return np.bincount(self.region, weights=x, minlength=R)
+        off = off[::k]
+        if x is None:
+            return np.diff(off)
+        return self._slice_sums(x, off)
 
     def __len__(self) -> int:
         return len(dict.__getitem__(self.__dict__["_data"], "uid"))
@@ -212,13 +286,16 @@ class ArrayAgentSet:
 
     def __getstate__(self):
         return {"_data": {k: _plain(v) for k, v in dict.items(self.__dict__["_data"])},
-                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf", "_memo")}}
+                "_offsets": self.offsets,
+                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf", "_memo", "_order")}}
 
     def __setstate__(self, state):
         state = dict(state)
         cols = state.pop("_data")
+        offsets = state.pop("_offsets", None)
         self.__dict__.update(state)
         self.data = cols
+        self.__dict__["_order"]["offsets"] = offsets
 
     def new_ids(self, n: int) -> np.ndarray:
         ids = np.arange(self._next_id, self._next_id + n, dtype=np.int64)
@@ -232,6 +309,13 @@ class ArrayAgentSet:
         ``append`` writes the new rows in place instead of copying every column again. One index array
         for all columns (``take`` along rows is much faster than a boolean mask on the 2-D columns)."""
         idx = np.flatnonzero(mask)
+        offsets = self.offsets
+        self._take_rows(idx)
+        if offsets is not None:  # kept rows keep their order: still sorted, with narrower cells
+            self.__dict__["_order"]["offsets"] = np.searchsorted(idx, offsets)
+
+    def _take_rows(self, idx: np.ndarray) -> None:
+        """Every column becomes ``column[idx]`` (``keep``: the kept rows; ``sort``: a permutation)."""
         k = len(idx)
         cap = k + max(int(self.HEADROOM * k), 16)
         data, bufs = {}, {}
@@ -336,6 +420,15 @@ class Firms(ArrayAgentSet):
     }
     index_columns = frozenset({"region", "sector"})
     stored_columns = frozenset({"location_match"})
+    sort_keys = ("region", "sector")
+
+    def cell_key(self) -> np.ndarray:
+        return self.cell
+
+    def sum_by_sector(self, x: np.ndarray | None = None) -> np.ndarray:
+        """[sector] sum of ``x`` (or the count), from the cell sums."""
+        R, S = self.__dict__["_cells"]
+        return self.sum_by_cell(x).reshape(R, S).sum(axis=0)
 
     @property
     def cell(self) -> np.ndarray:
@@ -351,20 +444,20 @@ class Firms(ArrayAgentSet):
     def weight_by_region(self, n_regions: int) -> np.ndarray:
         """[region] sum of ``weight`` (real firms): the firm ledger and the recorder's firm count."""
         return self.derived("weight_by_region", ("region", "weight"),
-                            lambda f: np.bincount(f.region, weights=f.weight, minlength=n_regions))
+                            lambda f: f.sum_by_region(f.weight))
 
     def capital_by_region(self, n_regions: int) -> np.ndarray:
         """[region] sum of ``weight x capital`` (million yuan): land prices, location's anticipated land
         factors and the recorder's capital stock."""
         return self.derived("capital_by_region", ("region", "weight", "capital"),
-                            lambda f: np.bincount(f.region, weights=f.weight * f.capital, minlength=n_regions))
+                            lambda f: f.sum_by_region(f.weight * f.capital))
 
     def weight_by_cell(self, n_regions: int) -> np.ndarray:
         """[region x sector] (flat) sum of ``weight``: digital peers and the recorder's firms by sector."""
         from . import SECTORS
 
         return self.derived("weight_by_cell", ("region", "sector", "weight"),
-                            lambda f: np.bincount(f.cell, weights=f.weight, minlength=n_regions * len(SECTORS)))
+                            lambda f: f.sum_by_cell(f.weight))
 
 
 class Talent(ArrayAgentSet):
@@ -383,3 +476,11 @@ class Talent(ArrayAgentSet):
         "weight": np.dtype(np.float64),  # people per agent
     }
     index_columns = frozenset({"region", "skill", "age"})
+    sort_keys = ("region", "skill")
+
+    def cell_key(self) -> np.ndarray:
+        """[person] flat (region, skill) index ``region * n_skills + skill`` (read-only, cached)."""
+        from . import SKILLS
+
+        return self.derived("skill_cell", ("region", "skill"),
+                            lambda t: t.region.astype(np.int64, copy=False) * len(SKILLS) + t.skill)

@@ -71,6 +71,11 @@ YEAR: tuple[Step, ...] = (
     housing.step,         # 12. housing prices from this year's GDP, for next year's migration
     fiscal.step,          # 13. the levers' fiscal cost (issue 11)
 )
+# Each agent set is sorted by cell once a year, after its last structural change (talent: births, deaths and
+# moves; firms: exit, relocation and entry), so the sums by region and cell of the mechanisms after it are
+# slice sums (agents.py ``sum_by_cell``); before it they fall back to bincount. No mechanism keeps an
+# agent's row number across a sort.
+SORT_AFTER: dict[Step, tuple[str, ...]] = {migration.step: ("talent",), capital.step: ("firms",)}
 LEDGER_KEYS = ("investment", "stranded", "entries", "exits", "reloc_in", "reloc_out", "capital_moved_in",
                "capital_moved_out", "talent_in_high", "talent_out_high", "talent_in", "talent_out",
                "talent_entries", "retirements", "policy_cost", "talent_in_young", "talent_out_young",
@@ -125,9 +130,20 @@ class FlyingGeeseModel(mesa.Model):
         self._reset_year_stats()
         for init in SETUP:
             init(self)
+            self._set_cells()
+        self.firms.sort()
+        self.talent.sort()
         self._snapshot = self._ledger_snapshot()
         self.recorder = Recorder(self.regions, FIRST_YEAR, self.last_year)
         self.recorder.record(self)
+
+    def _set_cells(self) -> None:
+        """The agent sets' cell grids (agents.py ``sort``): firms by (region, sector), talent by (region, skill)."""
+        R = self.data.n
+        if hasattr(self, "firms") and "_cells" not in self.firms.__dict__:
+            self.firms.set_cells(R, len(SECTORS))
+        if hasattr(self, "talent") and "_cells" not in self.talent.__dict__:
+            self.talent.set_cells(R, len(SKILLS))
 
     def _reset_year_stats(self) -> None:
         R = self.data.n
@@ -141,6 +157,8 @@ class FlyingGeeseModel(mesa.Model):
         self.start_year()
         for mechanism_step in YEAR:
             mechanism_step(self)
+            for name in SORT_AFTER.get(mechanism_step, ()):
+                getattr(self, name).sort()
         self._check_ledgers(before)
         self.recorder.record(self)
         guards.check_year(self)  # agent growth and finite metrics (issue 12)
@@ -161,10 +179,10 @@ class FlyingGeeseModel(mesa.Model):
         f, t = self.firms, self.talent
         R = self.data.n
         return {
-            "talent": np.bincount(t.region, weights=t.weight, minlength=R),
+            "talent": t.sum_by_region(t.weight),
             "firms": f.weight_by_region(R),  # cached: the recorder's firm count is the same sum
             # productive and abatement capital (carbon.py) form one ledger
-            "capital": np.bincount(f.region, weights=f.weight * (f.capital + f.abatement_capital), minlength=R) / YI,
+            "capital": f.sum_by_region(f.weight * (f.capital + f.abatement_capital)) / YI,
         }
 
     def _check_ledgers(self, before: dict[str, np.ndarray]) -> None:

@@ -92,8 +92,8 @@ def step(model: Sim) -> None:
     # Entrants: Poisson per sector (tilted to sector returns); each picks its region by expected profit and
     # its own match (location.py); financed first.
     n_s = np.bincount(f.sector, minlength=S)
-    k_s = np.bincount(f.sector, weights=wk, minlength=S)
-    ret_s = np.bincount(f.sector, weights=f.weight * f.profit, minlength=S) / np.maximum(k_s, 1e-9)
+    k_s = f.sum_by_sector(wk)
+    ret_s = f.sum_by_sector(f.weight * f.profit) / np.maximum(k_s, 1e-9)
     # keyed draws (streams.py): counts by the Poisson quantile of a keyed uniform per sector, each entrant's
     # match keyed on its slot id (year, sector, rank), as entry_exit.entrant_columns assigns it
     counts = streams.poisson(model.stream_key, model.year, "entry.count", P["entry_exit.entry_rate"]
@@ -124,7 +124,7 @@ def step(model: Sim) -> None:
                   pool - float(np.sum(e_k)) * w.firm_weight)
     f.data["capital"] = f.capital * (1 - delta) + inv
     f.data["age"] += 1
-    inv_r = np.bincount(f.region, weights=f.weight * inv, minlength=R)
+    inv_r = f.sum_by_region(f.weight * inv)
 
     f.append(**entry_exit.entrant_columns(model, cell, n_cell, e_cell, e_k), location_match=e_match)
     model.year_stats["entries"] = np.bincount(e_region, minlength=R) * w.firm_weight

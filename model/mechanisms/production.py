@@ -269,8 +269,8 @@ def step(model: Sim) -> None:
     need_g = ((1.0 - s_h) * c_l).ravel()[cell] * lab_plan * MILLION / wg
 
     # Labour demand: industry plus the rest of the economy, then clearing and rationing.
-    ind = np.column_stack([np.bincount(f.region, weights=f.weight * need_h, minlength=R),
-                           np.bincount(f.region, weights=f.weight * need_g, minlength=R)])
+    ind = np.column_stack([f.sum_by_region(f.weight * need_h),
+                           f.sum_by_region(f.weight * need_g)])
     total = ind + labour_market.other_demand(model)
     employment, ration = labour_market.clear(total, supply, u)
     w.labour_demand, w.employment = total, employment
@@ -302,7 +302,7 @@ def step(model: Sim) -> None:
     carbon.account(model, va, carbon_per_yuan, intens)  # emissions, carbon charges, carbon and abatement bills
 
     # Regional aggregates.
-    w.va_rs_prev = np.bincount(cell, weights=f.weight * va, minlength=R * S).reshape(R, S) / YI
+    w.va_rs_prev = f.sum_by_cell(f.weight * va).reshape(R, S) / YI
     w.iva_r = w.va_rs_prev.sum(axis=1)
     w.gdp_prev = w.gdp
     w.gdp = w.iva_r + w.services
@@ -372,9 +372,9 @@ def manufacturing_va(firms: Firms, P: ParamSet, n_regions: int, price: np.ndarra
     default; at current prices when the sector ``price`` indices are given."""
     f = firms
     va = f.value_added if price is None else f.value_added * price[f.sector]
-    iva = np.bincount(f.region, weights=f.weight * va, minlength=n_regions) / YI
+    iva = f.sum_by_region(f.weight * va) / YI
     energy = f.sector == SECTORS.index("energy_intensive")
-    ei_va = np.bincount(f.region, weights=f.weight * va * energy, minlength=n_regions) / YI
+    ei_va = f.sum_by_region(f.weight * va * energy) / YI
     return manufacturing_from(iva, ei_va, P)
 
 
