@@ -71,11 +71,6 @@ YEAR: tuple[Step, ...] = (
     housing.step,         # 12. housing prices from this year's GDP, for next year's migration
     fiscal.step,          # 13. the levers' fiscal cost (issue 11)
 )
-# Each agent set is sorted by cell once a year, after its last structural change (talent: births, deaths and
-# moves; firms: exit, relocation and entry), so the sums by region and cell of the mechanisms after it are
-# slice sums (agents.py ``sum_by_cell``); before it they fall back to bincount. No mechanism keeps an
-# agent's row number across a sort.
-SORT_AFTER: dict[Step, tuple[str, ...]] = {migration.step: ("talent",), capital.step: ("firms",)}
 LEDGER_KEYS = ("investment", "stranded", "entries", "exits", "reloc_in", "reloc_out", "capital_moved_in",
                "capital_moved_out", "talent_in_high", "talent_out_high", "talent_in", "talent_out",
                "talent_entries", "retirements", "policy_cost", "talent_in_young", "talent_out_young",
@@ -131,8 +126,9 @@ class FlyingGeeseModel(mesa.Model):
         for init in SETUP:
             init(self)
             self._set_cells()
+        # firms in (region, sector) order: their sums by region and cell are slice sums (agents.py); each
+        # year's exits (keep) re-sort them, relocations (move) and entrants are corrections until then
         self.firms.sort()
-        self.talent.sort()
         self._snapshot = self._ledger_snapshot()
         self.recorder = Recorder(self.regions, FIRST_YEAR, self.last_year)
         self.recorder.record(self)
@@ -157,8 +153,6 @@ class FlyingGeeseModel(mesa.Model):
         self.start_year()
         for mechanism_step in YEAR:
             mechanism_step(self)
-            for name in SORT_AFTER.get(mechanism_step, ()):
-                getattr(self, name).sort()
         self._check_ledgers(before)
         self.recorder.record(self)
         guards.check_year(self)  # agent growth and finite metrics (issue 12)

@@ -164,7 +164,7 @@ def step(model: Sim) -> None:
     # The destination's subsidy pays its share of the sunk cost of moving.
     paid_sub = sub[moved, dst] * P["location.relocation_cost"] * f.value_added[mi]
     ys["policy_cost"] += np.bincount(dst, weights=wt * paid_sub, minlength=R) / YI
-    f.data["region"][mi] = dst
+    f.move(mi, region=dst)  # as f.data["region"][mi] = dst, keeping the firms' cell order known (agents.py)
 
 
 def refresh_location_factors(model: Sim) -> None:
