@@ -548,6 +548,7 @@ class Talent(ArrayAgentSet):
     }
     index_columns = frozenset({"region", "skill", "age"})
     sort_keys = ("region", "skill")
+    sort_in_keep = True
 
     def cell_key(self) -> np.ndarray:
         """[person] flat (region, skill) index ``region * n_skills + skill`` (read-only, cached)."""

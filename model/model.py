@@ -129,6 +129,7 @@ class FlyingGeeseModel(mesa.Model):
         # firms in (region, sector) order: their sums by region and cell are slice sums (agents.py); each
         # year's exits (keep) re-sort them, relocations (move) and entrants are corrections until then
         self.firms.sort()
+        self.talent.sort()  # the same for the talent, by (region, skill): deaths and retirements re-sort
         self._snapshot = self._ledger_snapshot()
         self.recorder = Recorder(self.regions, FIRST_YEAR, self.last_year)
         self.recorder.record(self)
