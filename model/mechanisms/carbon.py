@@ -118,7 +118,7 @@ def step(model: Sim) -> None:
     model.year_stats["investment"] += f.sum_by_region(f.weight * invest) / YI
     # This year's allocation benchmarks (last year's output weights) and the power sector's pass-through.
     w.benchmark = benchmarks(direct_effective(f), f.sector, f.weight * np.maximum(f.value_added, 0.0),
-                             pol.free_allocation)
+                             pol.free_allocation, by_sector=f.sum_by_sector)
     w.power_price_net = P["energy.power_pass_through"] * pol.power_carbon_price() * (1 - pol.free_allocation)
 
 
@@ -228,9 +228,12 @@ def charge_per_yuan(price: float, covered_s: np.ndarray, direct_eff: np.ndarray,
     return CARBON_COST_UNIT * (own + power_price_net * power_use * grid)
 
 
-def benchmarks(direct_eff: np.ndarray, sector: np.ndarray, weight: np.ndarray, free: float) -> np.ndarray:
-    """[sector] intensity benchmark: free x the sector's output-weighted mean direct intensity."""
+def benchmarks(direct_eff: np.ndarray, sector: np.ndarray, weight: np.ndarray, free: float,
+               by_sector=None) -> np.ndarray:
+    """[sector] intensity benchmark: free x the sector's output-weighted mean direct intensity. ``by_sector``:
+    the sum by sector (default a bincount of ``sector``; the model passes the firms' slice sums)."""
     S = len(SECTORS)
-    num = np.bincount(sector, weights=weight * direct_eff, minlength=S)
-    den = np.bincount(sector, weights=weight, minlength=S)
+    by_sector = by_sector or (lambda x: np.bincount(sector, weights=x, minlength=S))
+    num = by_sector(weight * direct_eff)
+    den = by_sector(weight)
     return free * num / np.maximum(den, 1e-12)

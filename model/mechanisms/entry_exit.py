@@ -97,11 +97,13 @@ def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np
     ne = len(e_cell)
     has = n_cell > 0
 
-    def cell_mean(values: np.ndarray, per: np.ndarray | None = None) -> np.ndarray:
-        total = np.bincount(cell, weights=values, minlength=R * S)
-        return total / np.maximum(n_cell if per is None else per, 1e-9)
+    def cell_sum(values: np.ndarray) -> np.ndarray:  # slice sums when ``cell`` is the firms' own (agents.py)
+        return f.sum_by_cell(values) if cell is f.cell else np.bincount(cell, weights=values, minlength=R * S)
 
-    k_cell = np.bincount(cell, weights=f.capital, minlength=R * S)  # once for both staffing ratios
+    def cell_mean(values: np.ndarray, per: np.ndarray | None = None) -> np.ndarray:
+        return cell_sum(values) / np.maximum(n_cell if per is None else per, 1e-9)
+
+    k_cell = cell_sum(f.capital)  # once for both staffing ratios
     h_per_k = cell_mean(f.labour_high, per=k_cell)
     g_per_k = cell_mean(f.labour_general, per=k_cell)
     e_sector = (e_cell % S).astype(np.int8)

@@ -258,7 +258,7 @@ def step(model: Sim) -> None:
     log_n1, log_l1 = short_run(log_m1, None, beta, log_beta=np.log(w.beta)[f.sector],
                                log_labour_cost=np.log(fr_r[:, None] * c_l).ravel()[cell])
     log_r1 = np.where(on, log_n1 - f.wedge - log_keep, -np.inf)  # revenue at X = 1
-    log_q1, log_n = ces_aggregate_log(log_r1 / rho, f.weight, f.sector, w.rho, S)  # f.sector: already intp
+    log_q1, log_n = ces_aggregate_log(log_r1 / rho, f.weight, f.sector, w.rho, S, by_sector=f.sum_by_sector)
     e = (1.0 - w.alpha) / (1.0 - w.beta)
     w.log_x, _, log_p = clear_sector(log_q1, log_n, np.log(w.sector_demand), e, w.sigma_goods,
                                      P.by("demand.price_elasticity", SECTORS))
@@ -437,14 +437,15 @@ def clear_sector(log_q1: np.ndarray, log_n: np.ndarray, log_d: np.ndarray, e: np
 
 
 def ces_aggregate_log(log_v: np.ndarray, weight: np.ndarray, sector: np.ndarray, rho_s: np.ndarray,
-                      n_sectors: int) -> tuple[np.ndarray, np.ndarray]:
+                      n_sectors: int, by_sector=None) -> tuple[np.ndarray, np.ndarray]:
     """(ln Q_s, ln N_s): Q_s = N_s^(1 - 1/rho) (sum W_i v_i^rho)^(1/rho) (Benassy normalisation: N equal
     firms each making v give Q = N v, so entry alone does not lower the price)."""
     rho = rho_s[sector]
     finite = np.isfinite(log_v)
     terms = np.where(finite, weight * np.exp(rho * np.where(finite, log_v, 0.0)), 0.0)
-    sums = np.bincount(sector, weights=terms, minlength=n_sectors)
-    log_n = np.log(np.maximum(np.bincount(sector, weights=weight, minlength=n_sectors), 1e-300))
+    by_sector = by_sector or (lambda x: np.bincount(sector, weights=x, minlength=n_sectors))  # or slice sums
+    sums = by_sector(terms)
+    log_n = np.log(np.maximum(by_sector(weight), 1e-300))
     log_q = (1.0 - 1.0 / rho_s) * log_n + np.log(np.maximum(sums, 1e-300)) / rho_s
     return log_q, log_n
 
