@@ -223,15 +223,20 @@ class ArrayAgentSet:
     def _keep_sorted(self, idx: np.ndarray) -> None:
         """``_take_rows`` of the rows ``idx``, put in cell order (stable)."""
         R, k = self.__dict__["_cells"]
-        key = self.cell_key().take(idx)
-        counts = np.bincount(key, minlength=R * k)
-        if len(counts) != R * k:
+        # the cell key of the kept rows from the narrow key columns (numpy radix-sorts 16-bit integers)
+        cols = [dict.__getitem__(self.__dict__["_data"], c).take(idx) for c in self.sort_keys]
+        wide = np.int16 if R * k < 2**15 else np.int64
+        key = cols[0].astype(wide)
+        if len(cols) > 1:
+            key *= k
+            key += cols[1]
+        if len(key) and (key.min() < 0 or key.max() >= R * k):
             raise ValueError(f"{type(self).__name__}: cell index outside [0, {R * k})")
-        offsets = np.zeros(R * k + 1, dtype=np.intp)
-        np.cumsum(counts, out=offsets[1:])
         if len(key) > 1 and not np.all(key[1:] >= key[:-1]):
-            narrow = key.astype(np.int16) if R * k < 2**15 else key  # numpy radix-sorts 16-bit integers
-            idx = idx.take(np.argsort(narrow, kind="stable"))
+            order = np.argsort(key, kind="stable")
+            idx = idx.take(order)
+            key = key.take(order)
+        offsets = np.searchsorted(key, np.arange(R * k + 1)).astype(np.intp)
         self._take_rows(idx)
         self.__dict__["_order"].update(offsets=offsets, n=len(idx), moved=None, moved_cell=None)
 
