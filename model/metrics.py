@@ -19,7 +19,7 @@ import numpy as np
 
 from . import HIGH, MILLION, SECTORS, SKILLS, YI
 from .facts import FACT_METRICS, FactsState, firm_facts
-from .mechanisms import carbon, labour_market, production
+from .mechanisms import carbon, production
 from .scenario import FIRST_YEAR
 from .world import Sim
 
