@@ -282,8 +282,13 @@ class ArrayAgentSet:
         mv = st["moved"]
         if mv is not None and len(mv):
             xm = None if x is None else x.take(mv)
-            out = out - np.bincount(moved_key, weights=xm, minlength=m) + np.bincount(key.take(mv), weights=xm,
-                                                                                     minlength=m)
+            if xm is None or np.isfinite(xm).all():  # take the moved rows out of their old block's sum
+                out = out - np.bincount(moved_key, weights=xm, minlength=m)
+            else:  # -inf - -inf would be NaN: sum the blocks again without them
+                xz = x[:n].copy()
+                xz[mv] = 0.0
+                out = self._slice_sums(xz, off)
+            out = out + np.bincount(key.take(mv), weights=xm, minlength=m)
         if n < len(key):
             out = out + np.bincount(key[n:], weights=None if x is None else x[n:], minlength=m)
         return out

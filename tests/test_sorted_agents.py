@@ -69,6 +69,21 @@ def test_writing_a_key_column_through_data_falls_back_to_bincount_and_sort_resto
     _check_sorted_and_sums(f, "after keep")
 
 
+def test_slice_sums_of_infinite_values_match_bincount_after_moves():
+    """A moved row's value is taken out of its old block's sum: ln 0 = -inf must not turn into NaN."""
+    m = mm.FlyingGeeseModel(load_scenario("scenarios/baseline.yaml"), seed=1, scale="tiny")
+    f = m.firms
+    R, S = f.__dict__["_cells"]
+    rows = np.array([0, 5, len(f) - 1])
+    f.move(rows, region=(f.region[rows] + 1) % R)
+    x = np.log(np.where(np.arange(len(f)) == 5, 0.0, f.capital))  # -inf in a moved row
+    with np.errstate(invalid="raise"):
+        got = f.sum_by_cell(x)
+    want = np.bincount(f.cell, weights=x, minlength=R * S)
+    assert np.array_equal(np.isneginf(got), np.isneginf(want)) and not np.isnan(got).any()
+    np.testing.assert_allclose(got[np.isfinite(want)], want[np.isfinite(want)], rtol=1e-12)
+
+
 def test_entrant_parents_do_not_depend_on_row_order():
     rng = np.random.default_rng(5)
     n = 500

@@ -87,7 +87,7 @@ def step(model: Sim) -> None:
     t_cell = talent_cell(t)
     t.data["employed"] = assign_jobs(streams.keyed(model, "labour.job", t.uid), t_cell, w.employment_rate)
     paid = w.wage * (1.0 + pol.wage_topup)
-    t.data["wage"] = paid.ravel()[t_cell] * t.ability * t.employed  # finite: 0 exactly when unemployed
+    t.data["wage"] = np.where(t.employed, paid.ravel()[t_cell] * t.ability, 0.0)
     if pol.wage_topup.any():
         topup_bill = (w.wage * pol.wage_topup).ravel()[t_cell] * t.ability * t.employed * t.weight
         model.year_stats["policy_cost"] += t.sum_by_region(topup_bill) / (YI * MILLION)
