@@ -126,21 +126,22 @@ class FlyingGeeseModel(mesa.Model):
         for init in SETUP:
             init(self)
             self._set_cells()
-        # firms in (region, sector) order: their sums by region and cell are slice sums (agents.py); each
-        # year's exits (keep) re-sort them, relocations (move) and entrants are corrections until then
-        self.firms.sort()
-        self.talent.sort()  # the same for the talent, by (region, skill): deaths and retirements re-sort
         self._snapshot = self._ledger_snapshot()
         self.recorder = Recorder(self.regions, FIRST_YEAR, self.last_year)
         self.recorder.record(self)
 
     def _set_cells(self) -> None:
         """The agent sets' cell grids (agents.py ``sort``): firms by (region, sector), talent by (region, skill)."""
+        # Sorted as soon as created, before any set-up step keeps per-agent arrays (World.rd_spend, ...): their
+        # sums by region and cell are slice sums (agents.py); each year's keep re-sorts them, moves and entrants
+        # are corrections until then.
         R = self.data.n
         if hasattr(self, "firms") and "_cells" not in self.firms.__dict__:
             self.firms.set_cells(R, len(SECTORS))
+            self.firms.sort()
         if hasattr(self, "talent") and "_cells" not in self.talent.__dict__:
             self.talent.set_cells(R, len(SKILLS))
+            self.talent.sort()
 
     def _reset_year_stats(self) -> None:
         R = self.data.n
