@@ -213,14 +213,15 @@ class ArrayAgentSet:
     def _order_state(self) -> dict:
         return {k: v for k, v in self.__dict__["_order"].items() if k != "keys"}
 
-    def sort(self) -> None:
+    def sort(self) -> np.ndarray | None:
         """Order the rows by cell now (stable), if they are not exactly so. The model does this once after
         set-up; ``keep`` re-sorts every year (for the same cost: it copies every column anyway)."""
         st = self.__dict__["_order"]
         if st["offsets"] is None or st["n"] != len(self) or (st["moved"] is not None and len(st["moved"])):
-            self._keep_sorted(np.arange(len(self)))
+            return self._keep_sorted(np.arange(len(self)))  # the old row of each new row
+        return None
 
-    def _keep_sorted(self, idx: np.ndarray) -> None:
+    def _keep_sorted(self, idx: np.ndarray) -> np.ndarray:
         """``_take_rows`` of the rows ``idx``, put in cell order (stable)."""
         R, k = self.__dict__["_cells"]
         # the cell key of the kept rows from the narrow key columns (numpy radix-sorts 16-bit integers)
@@ -239,6 +240,7 @@ class ArrayAgentSet:
         offsets = np.searchsorted(key, np.arange(R * k + 1)).astype(np.intp)
         self._take_rows(idx)
         self.__dict__["_order"].update(offsets=offsets, n=len(idx), moved=None, moved_cell=None)
+        return idx
 
     def move(self, rows: np.ndarray, **cols) -> None:
         """``column[rows] = value`` for each ``column=value`` (e.g. ``region=dest``), keeping track of the

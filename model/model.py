@@ -126,22 +126,27 @@ class FlyingGeeseModel(mesa.Model):
         for init in SETUP:
             init(self)
             self._set_cells()
+        # Sorted after the set-up (its draws are by row, as on main): sums by region and cell are then slice sums
+        # (agents.py); each year's keep re-sorts, moves and entrants are corrections. The World's per-firm
+        # arrays follow the rows.
+        perm = self.firms.sort()
+        if perm is not None:
+            for name in ("rd_spend", "emissions_firm"):
+                v = getattr(self.world, name)
+                if len(v) == len(perm):
+                    setattr(self.world, name, v[perm])
+        self.talent.sort()
         self._snapshot = self._ledger_snapshot()
         self.recorder = Recorder(self.regions, FIRST_YEAR, self.last_year)
         self.recorder.record(self)
 
     def _set_cells(self) -> None:
         """The agent sets' cell grids (agents.py ``sort``): firms by (region, sector), talent by (region, skill)."""
-        # Sorted as soon as created, before any set-up step keeps per-agent arrays (World.rd_spend, ...): their
-        # sums by region and cell are slice sums (agents.py); each year's keep re-sorts them, moves and entrants
-        # are corrections until then.
         R = self.data.n
         if hasattr(self, "firms") and "_cells" not in self.firms.__dict__:
             self.firms.set_cells(R, len(SECTORS))
-            self.firms.sort()
         if hasattr(self, "talent") and "_cells" not in self.talent.__dict__:
             self.talent.set_cells(R, len(SKILLS))
-            self.talent.sort()
 
     def _reset_year_stats(self) -> None:
         R = self.data.n
