@@ -7,6 +7,8 @@ stands for, which makes scale a setting.
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 
@@ -32,6 +34,9 @@ class _RowStore:
         return self.store.take(fresh, axis=0)
 
 
+_COL_REFS, _BUF_REFS = 4, 6  # references to an unused old column and to its buffer in ``_take_rows``
+
+
 def _plain(v):
     return v.array() if isinstance(v, _RowStore) else v
 
@@ -40,15 +45,18 @@ class _Columns(dict):
     """The column dict of an agent set. Reaching a column through it (``agents.data["region"]``, which
     may write to it in place) drops that column's cached index copy (``ArrayAgentSet.__getattr__``)."""
 
-    __slots__ = ("_index", "_memo")
+    __slots__ = ("_index", "_memo", "_order")
 
-    def __init__(self, cols: dict, index: dict, memo: dict):
+    def __init__(self, cols: dict, index: dict, memo: dict, order: dict):
         super().__init__(cols)
         self._index = index
         self._memo = memo
+        self._order = order  # {"keys": the sort-key columns, "offsets": cell boundaries or None}
 
     def _drop(self, key):
         self._index.pop(key, None)
+        if key in self._order["keys"]:  # a key column may be written: the rows may no longer be sorted
+            self._order.update(offsets=None, moved=None, moved_cell=None)
         if self._memo:
             for name in [n for n, (deps, _) in self._memo.items() if key in deps]:
                 del self._memo[name]
@@ -77,6 +85,7 @@ class _Columns(dict):
     def _drop_all(self):
         self._index.clear()
         self._memo.clear()
+        self._order.update(offsets=None, moved=None, moved_cell=None)
 
     def items(self):
         self._drop_all()
@@ -139,6 +148,10 @@ class ArrayAgentSet:
     index_columns: frozenset[str] = frozenset()
     # wide 2-D columns that are only read by row (``rows``), kept as a ``_RowStore`` between writes
     stored_columns: frozenset[str] = frozenset()
+    # the columns of the cell key (``cell_key``): ``sort`` orders the rows by cell, then ``sum_by_cell`` and
+    # ``sum_by_region`` are slice sums; any write to a key column (through ``data``) or ``append`` unsorts
+    sort_keys: tuple[str, ...] = ()
+    sort_in_keep = False  # ``keep`` puts the rows in cell order (needs ``set_cells``)
 
     def __init__(self, **cols: np.ndarray):
         missing = set(self.columns) - set(cols)
@@ -161,7 +174,9 @@ class ArrayAgentSet:
         index.clear()
         memo = self.__dict__.setdefault("_memo", {})
         memo.clear()
-        self.__dict__["_data"] = _Columns(cols, index, memo)
+        order = self.__dict__.setdefault("_order", {"keys": self.sort_keys})
+        order.update(offsets=None, n=0, moved=None, moved_cell=None)  # new rows: order unknown
+        self.__dict__["_data"] = _Columns(cols, index, memo, order)
 
     def derived(self, name: str, columns: tuple[str, ...], compute) -> np.ndarray:
         """``compute(self)``, a per-agent array that depends on ``columns`` only, cached (read-only) until one
@@ -175,6 +190,128 @@ class ArrayAgentSet:
         v.flags.writeable = False
         memo[name] = (frozenset(columns), v)
         return v
+
+    # ------------------------------------------------------------------ kept sorted by cell
+    # While ``offsets`` is known, rows [0, n) are sorted by ``cell_key`` as they were at the last ``keep``
+    # (``offsets``: where each cell's block starts), except the rows ``moved`` to another cell since then
+    # (``move``; ``moved_cell``: the cell of their block); rows [n, len) were appended since. A sum by cell is
+    # then a slice sum over the blocks, corrected by small bincounts over the moved and the appended rows.
+    def set_cells(self, n_regions: int, per_region: int = 1) -> None:
+        """The cell grid: ``n_regions`` x ``per_region`` cells (``cell_key`` is in [0, n_regions * per_region))."""
+        self.__dict__["_cells"] = (int(n_regions), int(per_region))
+
+    def cell_key(self) -> np.ndarray:
+        """[agent] flat cell index, region-major (``region * per_region + ...``)."""
+        return getattr(self, self.sort_keys[0])
+
+    @property
+    def offsets(self) -> np.ndarray | None:
+        """[cell + 1] where each cell's block of the sorted rows starts (and ends), or None when the order is
+        unknown (a key column was written through ``data``: then every sum is a bincount)."""
+        return self.__dict__["_order"]["offsets"]
+
+    def _order_state(self) -> dict:
+        return {k: v for k, v in self.__dict__["_order"].items() if k != "keys"}
+
+    def sort(self) -> np.ndarray | None:
+        """Order the rows by cell now (stable), if they are not exactly so. The model does this once after
+        set-up; ``keep`` re-sorts every year (for the same cost: it copies every column anyway)."""
+        st = self.__dict__["_order"]
+        if st["offsets"] is None or st["n"] != len(self) or (st["moved"] is not None and len(st["moved"])):
+            return self._keep_sorted(np.arange(len(self)))  # the old row of each new row
+        return None
+
+    def _keep_sorted(self, idx: np.ndarray) -> np.ndarray:
+        """``_take_rows`` of the rows ``idx``, put in cell order (stable)."""
+        R, k = self.__dict__["_cells"]
+        # the cell key of the kept rows from the narrow key columns (numpy radix-sorts 16-bit integers)
+        cols = [dict.__getitem__(self.__dict__["_data"], c).take(idx) for c in self.sort_keys]
+        wide = np.int16 if R * k < 2**15 else np.int64
+        key = cols[0].astype(wide)
+        if len(cols) > 1:
+            key *= k
+            key += cols[1]
+        if len(key) and (key.min() < 0 or key.max() >= R * k):
+            raise ValueError(f"{type(self).__name__}: cell index outside [0, {R * k})")
+        if len(key) > 1 and not np.all(key[1:] >= key[:-1]):
+            order = np.argsort(key, kind="stable")
+            idx = idx.take(order)
+            key = key.take(order)
+        offsets = np.searchsorted(key, np.arange(R * k + 1)).astype(np.intp)
+        self._take_rows(idx)
+        self.__dict__["_order"].update(offsets=offsets, n=len(idx), moved=None, moved_cell=None)
+        return idx
+
+    def move(self, rows: np.ndarray, **cols) -> None:
+        """``column[rows] = value`` for each ``column=value`` (e.g. ``region=dest``), keeping track of the
+        moved rows so that the sums by cell stay slice sums (writing through ``data`` would drop the order)."""
+        rows = np.asarray(rows, dtype=np.intp)
+        st = self.__dict__["_order"]
+        saved = None
+        if st["offsets"] is not None:
+            saved = self._order_state()
+            r = rows[rows < st["n"]]  # appended rows are summed by bincount anyway
+            if saved["moved"] is not None and len(saved["moved"]):
+                r = r[~np.isin(r, saved["moved"])]  # moved before: its block is known
+                saved["moved"] = np.concatenate([saved["moved"], r])
+                saved["moved_cell"] = np.concatenate([saved["moved_cell"], self.cell_key().take(r)])
+            else:
+                saved["moved"], saved["moved_cell"] = r, self.cell_key().take(r)
+        for name, value in cols.items():
+            self.data[name][rows] = value  # drops the cached copies (and the order, restored below)
+        if saved is not None:
+            st.update(saved)
+
+    @staticmethod
+    def _slice_sums(x, off: np.ndarray) -> np.ndarray:
+        out = np.zeros(len(off) - 1)
+        starts = off[:-1]
+        full = starts < off[1:]
+        if full.all():
+            return np.add.reduceat(x, starts)
+        if full.any():  # reduceat needs the empty cells left out (it would give their first element)
+            out[full] = np.add.reduceat(x, starts[full])
+        return out
+
+    def _sum(self, x, off: np.ndarray, key: np.ndarray, moved_key, m: int) -> np.ndarray:
+        st = self.__dict__["_order"]
+        n = st["n"]
+        if x is None:
+            out = np.diff(off)
+        else:
+            x = np.asarray(x, dtype=np.float64)
+            out = self._slice_sums(x[:n], off) if n else np.zeros(m)
+        mv = st["moved"]
+        if mv is not None and len(mv):
+            xm = None if x is None else x.take(mv)
+            if xm is None or np.isfinite(xm).all():  # take the moved rows out of their old block's sum
+                out = out - np.bincount(moved_key, weights=xm, minlength=m)
+            else:  # -inf - -inf would be NaN: sum the blocks again without them
+                xz = x[:n].copy()
+                xz[mv] = 0.0
+                out = self._slice_sums(xz, off)
+            out = out + np.bincount(key.take(mv), weights=xm, minlength=m)
+        if n < len(key):
+            out = out + np.bincount(key[n:], weights=None if x is None else x[n:], minlength=m)
+        return out
+
+    def sum_by_cell(self, x: np.ndarray | None = None) -> np.ndarray:
+        """[cell] sum of ``x`` (float), or the agent count (int) if ``x`` is None: slice sums while the
+        order is known, ``np.bincount`` otherwise (the same values up to summation order)."""
+        R, k = self.__dict__["_cells"]
+        st = self.__dict__["_order"]
+        if st["offsets"] is None:
+            return np.bincount(self.cell_key(), weights=x, minlength=R * k)
+        return self._sum(x, st["offsets"], self.cell_key(), st["moved_cell"], R * k)
+
+    def sum_by_region(self, x: np.ndarray | None = None) -> np.ndarray:
+        """[region] sum of ``x`` (float), or the agent count (int) if ``x`` is None; see ``sum_by_cell``."""
+        R, k = self.__dict__["_cells"]
+        st = self.__dict__["_order"]
+        if st["offsets"] is None:
+            return np.bincount(self.region, weights=x, minlength=R)
+        mk = st["moved_cell"]
+        return self._sum(x, st["offsets"][::k], self.region, None if mk is None else mk // k, R)
 
     def __len__(self) -> int:
         return len(dict.__getitem__(self.__dict__["_data"], "uid"))
@@ -212,13 +349,17 @@ class ArrayAgentSet:
 
     def __getstate__(self):
         return {"_data": {k: _plain(v) for k, v in dict.items(self.__dict__["_data"])},
-                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf", "_memo")}}
+                "_order_state": self._order_state(),
+                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf", "_memo", "_order", "_spare")}}
 
     def __setstate__(self, state):
         state = dict(state)
         cols = state.pop("_data")
+        order = state.pop("_order_state", None)
         self.__dict__.update(state)
         self.data = cols
+        if order:
+            self.__dict__["_order"].update(order)
 
     def new_ids(self, n: int) -> np.ndarray:
         ids = np.arange(self._next_id, self._next_id + n, dtype=np.int64)
@@ -232,9 +373,17 @@ class ArrayAgentSet:
         ``append`` writes the new rows in place instead of copying every column again. One index array
         for all columns (``take`` along rows is much faster than a boolean mask on the 2-D columns)."""
         idx = np.flatnonzero(mask)
+        if self.sort_in_keep and "_cells" in self.__dict__:  # the kept rows in cell order, in the same copy
+            self._keep_sorted(idx)
+        else:
+            self._take_rows(idx)
+
+    def _take_rows(self, idx: np.ndarray) -> None:
+        """Every column becomes ``column[idx]`` (``keep``: the kept rows; ``sort``: a permutation)."""
         k = len(idx)
         cap = k + max(int(self.HEADROOM * k), 16)
         data, bufs = {}, {}
+        spare = self.__dict__.get("_spare", {})
         for name, v in dict.items(self.data):
             if name in self.stored_columns:  # no copy: narrow the row index
                 rows = np.empty(cap, dtype=np.intp)  # spare room for the year's append, as for the columns
@@ -245,11 +394,26 @@ class ArrayAgentSet:
                     rows[:k] = idx
                     data[name] = _RowStore(v, len(v), rows[:k], 0)
                 continue
-            buf = np.empty((cap,) + v.shape[1:], dtype=v.dtype)
+            buf = spare.pop(name, None)
+            if buf is None or len(buf) < cap or buf.shape[1:] != v.shape[1:] or buf.dtype != v.dtype:
+                buf = np.empty((cap,) + v.shape[1:], dtype=v.dtype)
             np.take(v, idx, axis=0, out=buf[:k], mode="clip")  # idx is in range; "clip" writes out unbuffered
             bufs[name], data[name] = buf, buf[:k]
+        # The replaced columns' buffers become the next take's: writing into memory already mapped is ~2x
+        # faster than into a new allocation (page faults). Only buffers nothing else holds: the old column
+        # (``data``, the loop) and its buffer (``_buf``, the loop, its column's base) and no other view.
+        # (counts include getrefcount's argument; measured on CPython 3.12: a column held by a mechanism's
+        # variable or a view of its buffer adds one and keeps it out)
+        retired, v = {}, None
+        for name, old in self.__dict__.get("_buf", {}).items():
+            col = dict.get(self.data, name)
+            if (col is not None and col.base is old and sys.getrefcount(col) <= _COL_REFS
+                    and sys.getrefcount(old) <= _BUF_REFS):
+                retired[name] = old
+        col = old = None
         self.data = data
         self.__dict__["_buf"] = bufs
+        self.__dict__["_spare"] = retired
 
     def append(self, **cols: np.ndarray) -> None:
         n = len(cols["uid"])
@@ -274,7 +438,9 @@ class ArrayAgentSet:
                 bufs[name] = buf
             else:
                 data[name] = np.concatenate([v, add])
+        order = self._order_state()
         self.data = data
+        self.__dict__["_order"].update(order)  # the new rows are after the sorted ones (summed by bincount)
         self.__dict__["_buf"] = bufs
 
     @staticmethod
@@ -336,6 +502,16 @@ class Firms(ArrayAgentSet):
     }
     index_columns = frozenset({"region", "sector"})
     stored_columns = frozenset({"location_match"})
+    sort_keys = ("region", "sector")
+    sort_in_keep = True
+
+    def cell_key(self) -> np.ndarray:
+        return self.cell
+
+    def sum_by_sector(self, x: np.ndarray | None = None) -> np.ndarray:
+        """[sector] sum of ``x`` (or the count), from the cell sums."""
+        R, S = self.__dict__["_cells"]
+        return self.sum_by_cell(x).reshape(R, S).sum(axis=0)
 
     @property
     def cell(self) -> np.ndarray:
@@ -351,20 +527,20 @@ class Firms(ArrayAgentSet):
     def weight_by_region(self, n_regions: int) -> np.ndarray:
         """[region] sum of ``weight`` (real firms): the firm ledger and the recorder's firm count."""
         return self.derived("weight_by_region", ("region", "weight"),
-                            lambda f: np.bincount(f.region, weights=f.weight, minlength=n_regions))
+                            lambda f: f.sum_by_region(f.weight))
 
     def capital_by_region(self, n_regions: int) -> np.ndarray:
         """[region] sum of ``weight x capital`` (million yuan): land prices, location's anticipated land
         factors and the recorder's capital stock."""
         return self.derived("capital_by_region", ("region", "weight", "capital"),
-                            lambda f: np.bincount(f.region, weights=f.weight * f.capital, minlength=n_regions))
+                            lambda f: f.sum_by_region(f.weight * f.capital))
 
     def weight_by_cell(self, n_regions: int) -> np.ndarray:
         """[region x sector] (flat) sum of ``weight``: digital peers and the recorder's firms by sector."""
         from . import SECTORS
 
         return self.derived("weight_by_cell", ("region", "sector", "weight"),
-                            lambda f: np.bincount(f.cell, weights=f.weight, minlength=n_regions * len(SECTORS)))
+                            lambda f: f.sum_by_cell(f.weight))
 
 
 class Talent(ArrayAgentSet):
@@ -383,3 +559,12 @@ class Talent(ArrayAgentSet):
         "weight": np.dtype(np.float64),  # people per agent
     }
     index_columns = frozenset({"region", "skill", "age"})
+    sort_keys = ("region", "skill")
+    sort_in_keep = True
+
+    def cell_key(self) -> np.ndarray:
+        """[person] flat (region, skill) index ``region * n_skills + skill`` (read-only, cached)."""
+        from . import SKILLS
+
+        return self.derived("skill_cell", ("region", "skill"),
+                            lambda t: t.region.astype(np.int64, copy=False) * len(SKILLS) + t.skill)

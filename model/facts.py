@@ -195,7 +195,7 @@ def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int,
     out["energy_intensive_real_va"] = np.append(ei_va, ei_va.sum())
 
     cols = ("uid", "value_added", "region", "sector", "capital", "labour_high", "labour_general")
-    p = SimpleNamespace(**{k: f.data[k] for k in cols})
+    p = SimpleNamespace(**{k: getattr(f, k) for k in cols})  # read only: keeps the rows' sort (agents.py)
     if state.stride > 1:  # the panel
         keep = np.flatnonzero(p.uid % state.stride == 0)
         p = SimpleNamespace(**{k: v.take(keep) for k, v in vars(p).items()})

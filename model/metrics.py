@@ -19,7 +19,7 @@ import numpy as np
 
 from . import HIGH, MILLION, SECTORS, SKILLS, YI
 from .facts import FACT_METRICS, FactsState, firm_facts
-from .mechanisms import carbon, labour_market, production
+from .mechanisms import carbon, production
 from .scenario import FIRST_YEAR
 from .world import Sim
 
@@ -44,7 +44,11 @@ class YearView:
 
     def reg(self, weights: np.ndarray, by: np.ndarray | None = None) -> np.ndarray:
         """[region] sum of ``weights`` over agents (firms unless ``by`` names other regions)."""
-        return np.bincount(self.f.region if by is None else by, weights=weights, minlength=self.R)
+        if by is None:
+            return self.f.sum_by_region(weights)  # slice sums while the firms are sorted (agents.py)
+        if by is self.t.region:
+            return self.t.sum_by_region(weights)
+        return np.bincount(by, weights=weights, minlength=self.R)
 
     @cached_property
     def workforce(self) -> np.ndarray:
@@ -98,7 +102,7 @@ class YearView:
         ``weights`` x (sector == s): each cell adds the same non-zero terms in the same (row) order, and the
         other sectors' terms were exact zeros. One pass for every sector instead of a mask and a pass each."""
         S = len(SECTORS)
-        return np.bincount(self.f.cell, weights=weights, minlength=self.R * S).reshape(self.R, S)
+        return self.f.sum_by_cell(weights).reshape(self.R, S)  # slice sums while sorted (agents.py)
 
     @cached_property
     def _cell_va(self) -> np.ndarray:
@@ -135,11 +139,8 @@ class YearView:
         adds the same terms in the same order as a by-region sum of terms zeroed for the other skill."""
         t = self.t
         k = len(SKILLS)
-        key = labour_market.talent_cell(t)  # region * k + skill, as labour_market.step has it
-        on = self._employed_w
-        n = k * self.R
-        return (np.bincount(key, weights=on, minlength=n).reshape(self.R, k),
-                np.bincount(key, weights=on * t.wage, minlength=n).reshape(self.R, k))
+        on = self._employed_w  # by (region, skill) cell: the key the talent is sorted by (agents.py)
+        return t.sum_by_cell(on).reshape(self.R, k), t.sum_by_cell(on * t.wage).reshape(self.R, k)
 
     def mean_wage(self, skill: int) -> np.ndarray:
         employed, bill = self._by_skill

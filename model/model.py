@@ -125,9 +125,28 @@ class FlyingGeeseModel(mesa.Model):
         self._reset_year_stats()
         for init in SETUP:
             init(self)
+            self._set_cells()
+        # Sorted after the set-up (its draws are by row, as on main): sums by region and cell are then slice sums
+        # (agents.py); each year's keep re-sorts, moves and entrants are corrections. The World's per-firm
+        # arrays follow the rows.
+        perm = self.firms.sort()
+        if perm is not None:
+            for name in ("rd_spend", "emissions_firm"):
+                v = getattr(self.world, name)
+                if len(v) == len(perm):
+                    setattr(self.world, name, v[perm])
+        self.talent.sort()
         self._snapshot = self._ledger_snapshot()
         self.recorder = Recorder(self.regions, FIRST_YEAR, self.last_year)
         self.recorder.record(self)
+
+    def _set_cells(self) -> None:
+        """The agent sets' cell grids (agents.py ``sort``): firms by (region, sector), talent by (region, skill)."""
+        R = self.data.n
+        if hasattr(self, "firms") and "_cells" not in self.firms.__dict__:
+            self.firms.set_cells(R, len(SECTORS))
+        if hasattr(self, "talent") and "_cells" not in self.talent.__dict__:
+            self.talent.set_cells(R, len(SKILLS))
 
     def _reset_year_stats(self) -> None:
         R = self.data.n
@@ -161,10 +180,10 @@ class FlyingGeeseModel(mesa.Model):
         f, t = self.firms, self.talent
         R = self.data.n
         return {
-            "talent": np.bincount(t.region, weights=t.weight, minlength=R),
+            "talent": t.sum_by_region(t.weight),
             "firms": f.weight_by_region(R),  # cached: the recorder's firm count is the same sum
             # productive and abatement capital (carbon.py) form one ledger
-            "capital": np.bincount(f.region, weights=f.weight * (f.capital + f.abatement_capital), minlength=R) / YI,
+            "capital": f.sum_by_region(f.weight * (f.capital + f.abatement_capital)) / YI,
         }
 
     def _check_ledgers(self, before: dict[str, np.ndarray]) -> None:

@@ -86,9 +86,8 @@ def step(model: Sim) -> None:
     wva = f.weight * f.value_added
     wk = f.weight * f.capital
     log_cap = np.log(f.capital)
-    emis_rs = np.bincount(cell, weights=wva * carbon.intensity(
-        carbon.direct_effective(f), f.power_use, w.grid, f.region), minlength=R * S)
-    va_cell = np.bincount(cell, weights=wva, minlength=R * S)
+    emis_rs = f.sum_by_cell(wva * carbon.intensity(carbon.direct_effective(f), f.power_use, w.grid, f.region))
+    va_cell = f.sum_by_cell(wva)  # slice sums: the firms are kept in cell order (agents.py)
     int_nat = emis_rs.sum() / max(va_cell.sum(), 1e-9)
     int_rs = np.where(va_cell > 0, emis_rs / np.maximum(va_cell, 1e-9), int_nat)
     fr_all = 1.0 + w.friction * (1.0 - pol.friction_cut)
@@ -101,15 +100,15 @@ def step(model: Sim) -> None:
 
     # Entrants: Poisson per sector (tilted to sector returns); each picks its region by expected profit and
     # its own match (location.py); financed first.
-    n_s = np.bincount(f.sector, minlength=S)
-    k_s = np.bincount(f.sector, weights=wk, minlength=S)
-    ret_s = np.bincount(f.sector, weights=f.weight * f.profit, minlength=S) / np.maximum(k_s, 1e-9)
+    n_s = f.sum_by_sector()
+    k_s = f.sum_by_sector(wk)
+    ret_s = f.sum_by_sector(f.weight * f.profit) / np.maximum(k_s, 1e-9)
     # keyed draws (streams.py): counts by the Poisson quantile of a keyed uniform per sector, each entrant's
     # match keyed on its slot id (year, sector, rank), as entry_exit.entrant_columns assigns it
     counts = streams.poisson(model.stream_key, model.year, "entry.count", P["entry_exit.entry_rate"]
                              * entry_exit.sector_entry_weights(n_s, ret_s, P["entry_exit.sector_return_sensitivity"]))
     e_uid = streams.slot_ids(model.year, np.repeat(np.arange(S), counts))
-    n_rs = np.bincount(cell, weights=f.weight, minlength=R * S).reshape(R, S)
+    n_rs = f.sum_by_cell(f.weight).reshape(R, S)
     # a subsidy on a share s of the entry cost saves s x the user cost of that capital every year
     subsidy_return = pol.relocation_subsidy * w.user_cost[:, None]
     # the marginal net return of every incumbent (Hayashi 1982), equal everywhere in the 2012 spatial equilibrium,
@@ -122,8 +121,8 @@ def step(model: Sim) -> None:
     e_region, e_sector, e_match = location.entry_choice(streams.keyed(model, "entry.match", e_uid), counts, n_rs,
                                                         expected, subsidy_return, P["entry_exit.profit_sensitivity"])
     e_cell = e_region.astype(np.int64) * S + e_sector
-    n_cell = np.bincount(cell, minlength=R * S)
-    log_k = np.bincount(cell, weights=log_cap, minlength=R * S) / np.maximum(n_cell, 1)
+    n_cell = f.sum_by_cell()
+    log_k = f.sum_by_cell(log_cap) / np.maximum(n_cell, 1)
     fallback = np.exp(log_cap.mean()) if len(f) else 1.0
     med_k = np.where(n_cell > 0, np.exp(log_k), fallback)  # geometric mean: the median of a lognormal
     need = P["entry_exit.entrant_size"] * med_k[e_cell]
@@ -140,7 +139,7 @@ def step(model: Sim) -> None:
                   pool - float(np.sum(e_k)) * w.firm_weight)
     f.data["capital"] = f.capital * (1 - delta) + inv
     f.data["age"] += 1
-    inv_r = np.bincount(f.region, weights=f.weight * inv, minlength=R)
+    inv_r = f.sum_by_region(f.weight * inv)
 
     f.append(**entry_exit.entrant_columns(model, cell, n_cell, e_cell, e_k), location_match=e_match)
     model.year_stats["entries"] = np.bincount(e_region, minlength=R) * w.firm_weight

@@ -64,7 +64,7 @@ def init(model: Sim) -> None:
     w.energy = energy.load_energy_data(model.regions)
     rel = P.by("carbon.relative_intensity", SECTORS)[f.sector]
     elec = P.by("carbon.electricity_share", SECTORS)[f.sector]
-    base = np.bincount(f.region, weights=w.firm_weight * f.value_added * rel, minlength=R)
+    base = f.sum_by_region(w.firm_weight * f.value_added * rel)
     w.grid_2012 = P["carbon.industrial_share_of_co2"] * d.co2_2012 * KT_PER_MT / base  # kt per million yuan
     f.data["direct_intensity"] = w.grid_2012[f.region] * rel * (1 - elec)
     f.data["power_use"] = rel * elec
@@ -73,7 +73,7 @@ def init(model: Sim) -> None:
     w.power_abatement = 0.0
     w.intensity_index = np.ones(len(SECTORS))
     w.emissions_firm = f.value_added * intensity(f.direct_intensity, f.power_use, w.grid, f.region)
-    w.co2_industry = np.bincount(f.region, weights=f.weight * w.emissions_firm, minlength=R) / KT_PER_MT
+    w.co2_industry = f.sum_by_region(f.weight * w.emissions_firm) / KT_PER_MT
     nonind = (1 - P["carbon.industrial_share_of_co2"]) * d.co2_2012
     b, tr = P["energy.buildings_share_2012"], P["energy.transport_share_2012"]
     w.nonind_2012 = {"buildings": b * nonind, "transport": tr * nonind, "other": (1 - b - tr) * nonind}
@@ -115,10 +115,10 @@ def step(model: Sim) -> None:
     k_dep = f.abatement_capital * (1 - P["capital.depreciation"])
     invest = np.maximum(k_need - k_dep, 0.0)
     f.data["abatement_capital"] = k_dep + invest
-    model.year_stats["investment"] += np.bincount(f.region, weights=f.weight * invest, minlength=R) / YI
+    model.year_stats["investment"] += f.sum_by_region(f.weight * invest) / YI
     # This year's allocation benchmarks (last year's output weights) and the power sector's pass-through.
     w.benchmark = benchmarks(direct_effective(f), f.sector, f.weight * np.maximum(f.value_added, 0.0),
-                             pol.free_allocation)
+                             pol.free_allocation, by_sector=f.sum_by_sector)
     w.power_price_net = P["energy.power_pass_through"] * pol.power_carbon_price() * (1 - pol.free_allocation)
 
 
@@ -166,11 +166,11 @@ def account(model: Sim, va: np.ndarray, carbon_per_yuan: np.ndarray, intens: np.
     f, w = model.firms, model.world
     R = model.data.n
     w.emissions_firm = va * intens
-    w.co2_industry = np.bincount(f.region, weights=f.weight * w.emissions_firm, minlength=R) / KT_PER_MT
+    w.co2_industry = f.sum_by_region(f.weight * w.emissions_firm) / KT_PER_MT
     abate = abatement_cost_firm(model)
     f.data["carbon_charge"] = carbon_per_yuan * va + abate
-    w.carbon_cost = np.bincount(f.region, weights=f.weight * carbon_per_yuan * va, minlength=R) / YI
-    w.abatement_cost = np.bincount(f.region, weights=f.weight * abate, minlength=R) / YI
+    w.carbon_cost = f.sum_by_region(f.weight * carbon_per_yuan * va) / YI
+    w.abatement_cost = f.sum_by_region(f.weight * abate) / YI
 
 
 def exit_stranding(model: Sim, out: np.ndarray) -> None:
@@ -228,9 +228,12 @@ def charge_per_yuan(price: float, covered_s: np.ndarray, direct_eff: np.ndarray,
     return CARBON_COST_UNIT * (own + power_price_net * power_use * grid)
 
 
-def benchmarks(direct_eff: np.ndarray, sector: np.ndarray, weight: np.ndarray, free: float) -> np.ndarray:
-    """[sector] intensity benchmark: free x the sector's output-weighted mean direct intensity."""
+def benchmarks(direct_eff: np.ndarray, sector: np.ndarray, weight: np.ndarray, free: float,
+               by_sector=None) -> np.ndarray:
+    """[sector] intensity benchmark: free x the sector's output-weighted mean direct intensity. ``by_sector``:
+    the sum by sector (default a bincount of ``sector``; the model passes the firms' slice sums)."""
     S = len(SECTORS)
-    num = np.bincount(sector, weights=weight * direct_eff, minlength=S)
-    den = np.bincount(sector, weights=weight, minlength=S)
+    by_sector = by_sector or (lambda x: np.bincount(sector, weights=x, minlength=S))
+    num = by_sector(weight * direct_eff)
+    den = by_sector(weight)
     return free * num / np.maximum(den, 1e-12)

@@ -56,7 +56,8 @@ def _state(model: Sim, va_rs: np.ndarray, va_firm: np.ndarray) -> tuple[np.ndarr
         phi = w.geo.region_freeness(model.year, P["geography.trade_cost_2012"], P["geography.trade_elasticity"])
     else:
         phi = np.eye(R)
-    lead = leader_share(va_firm, f.weight, f.region, f.sector, P["chains.leader_quantile"], R, S)
+    lead = leader_share(va_firm, f.weight, f.region, f.sector, P["chains.leader_quantile"], R, S,
+                        by_cell=f.sum_by_cell if va_firm is f.value_added else None)
     bias = home_bias(lead, P["chains.leader_local_bias"], model.policy.chain_local_sourcing)
     return phi, bias, supplier_access(va_rs, phi, bias)
 
@@ -120,18 +121,20 @@ def procurement_share(io: np.ndarray, local: np.ndarray) -> np.ndarray:
 
 
 def leader_share(value_added: np.ndarray, weight: np.ndarray, region: np.ndarray, sector: np.ndarray,
-                 quantile: float, n_regions: int, n_sectors: int) -> np.ndarray:
+                 quantile: float, n_regions: int, n_sectors: int, by_cell=None) -> np.ndarray:
     """[r, s] share of a cell's value added produced by its sector's top firms (value added above the
-    sector's ``quantile``)."""
-    cell = region.astype(np.intp, copy=False) * n_sectors + sector
+    sector's ``quantile``). ``by_cell``: the sum by cell (default a bincount; the model passes slice sums)."""
     cut = np.zeros(n_sectors)
     for s in range(n_sectors):  # four sectors, not agents
         v = value_added[sector == s]
         cut[s] = numeric.quantile(v, quantile) if len(v) else np.inf  # np.quantile, bit for bit, faster
     lead = value_added > cut[sector]
     wva = weight * value_added
-    tot = np.bincount(cell, weights=wva, minlength=n_regions * n_sectors)
-    top = np.bincount(cell, weights=wva * lead, minlength=n_regions * n_sectors)
+    if by_cell is None:
+        cell = region.astype(np.intp, copy=False) * n_sectors + sector
+        by_cell = lambda x: np.bincount(cell, weights=x, minlength=n_regions * n_sectors)  # noqa: E731
+    tot = by_cell(wva)
+    top = by_cell(wva * lead)
     return (top / np.maximum(tot, 1e-12)).reshape(n_regions, n_sectors)
 
 

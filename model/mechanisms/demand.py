@@ -59,8 +59,8 @@ def init(model: Sim) -> None:
     the base of its regional pull."""
     P, d, w, f = model.params, model.data, model.world, model.firms
     R, S = d.n, len(SECTORS)
-    w.sector_demand_trend = np.bincount(f.sector, weights=w.firm_weight * f.value_added, minlength=S)
-    w.iva_r = np.bincount(f.region, weights=w.firm_weight * f.value_added, minlength=R) / YI
+    w.sector_demand_trend = f.sum_by_sector(w.firm_weight * f.value_added)
+    w.iva_r = f.sum_by_region(w.firm_weight * f.value_added) / YI
     w.services = d.gdp_2012 - w.iva_r
     if np.any(w.services <= 0):
         raise InputError("<parameters>", "demand.industrial_va_share_2012", w.iva_r.round(1).tolist(),

@@ -65,7 +65,7 @@ def step(model: Sim) -> None:
     ready_r = readiness(P.by("digital.readiness", model.regions), pol.digital_infrastructure, talent_change(w),
                         P["digital.talent_elasticity"])
     cell = f.cell  # flat (region, sector) index for per-cell tables (cached while region and sector stay)
-    peers_rs = (np.bincount(cell, weights=f.weight * f.digital, minlength=R * S)
+    peers_rs = (f.sum_by_cell(f.weight * f.digital)
                 / np.maximum(f.weight_by_cell(R), 1e-12))  # bincount of weight by cell, cached (agents.py)
     # only firms that review the question and are not digital yet need the numbers
     # keyed per-firm draws (streams.py): the same luck in every scenario, drawn for those who need them

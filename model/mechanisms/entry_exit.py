@@ -97,20 +97,23 @@ def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np
     ne = len(e_cell)
     has = n_cell > 0
 
-    def cell_mean(values: np.ndarray, per: np.ndarray | None = None) -> np.ndarray:
-        total = np.bincount(cell, weights=values, minlength=R * S)
-        return total / np.maximum(n_cell if per is None else per, 1e-9)
+    def cell_sum(values: np.ndarray) -> np.ndarray:  # slice sums when ``cell`` is the firms' own (agents.py)
+        return f.sum_by_cell(values) if cell is f.cell else np.bincount(cell, weights=values, minlength=R * S)
 
-    k_cell = np.bincount(cell, weights=f.capital, minlength=R * S)  # once for both staffing ratios
+    def cell_mean(values: np.ndarray, per: np.ndarray | None = None) -> np.ndarray:
+        return cell_sum(values) / np.maximum(n_cell if per is None else per, 1e-9)
+
+    k_cell = cell_sum(f.capital)  # once for both staffing ratios
     h_per_k = cell_mean(f.labour_high, per=k_cell)
     g_per_k = cell_mean(f.labour_general, per=k_cell)
     e_sector = (e_cell % S).astype(np.int8)
     e_region = (e_cell // S).astype(np.int8)
     # slot ids (year, sector, rank): the same entrant keeps its id and its keyed draws in every scenario
     uid = streams.slot_ids(model.year, e_sector)
-    # an imperfect copy of the own permanent TFP of a random incumbent of the cell (of the sector if empty)
+    # an imperfect copy of the own permanent TFP of a random incumbent of the cell (of the sector if empty),
+    # drawn by uid rank: the same parent whatever the row order
     parent = anchor_incumbents(streams.keyed(model, "entry.parent", uid), cell, e_cell,
-                               f.sector.astype(np.int64, copy=False), e_sector.astype(np.int64))
+                               f.sector.astype(np.int64, copy=False), e_sector.astype(np.int64), ids=f.uid)
     # the parent's tail premium is not copied; ln TFP - shock - premium of the parents only (the same
     # elementwise numbers), and of every incumbent only when some entrant has no parent (the fallback mean)
     p = np.maximum(parent, 0)
@@ -170,18 +173,27 @@ def entry_regions(rng: np.random.Generator, counts: np.ndarray, n_rs: np.ndarray
 
 
 def anchor_incumbents(rng: np.random.Generator, cell: np.ndarray, e_cell: np.ndarray, fallback: np.ndarray,
-                      e_fallback: np.ndarray) -> np.ndarray:
+                      e_fallback: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
     """For each entrant, the index of a uniformly drawn incumbent in its cell; if the cell is empty, one
-    drawn from the incumbents sharing its ``fallback`` group (e.g. the sector); -1 if that is empty too."""
+    drawn from the incumbents sharing its ``fallback`` group (e.g. the sector); -1 if that is empty too.
+    With ``ids`` (the incumbents' unique non-negative uids) the draw ranks a group's incumbents by id, so the
+    same incumbent is drawn whatever the row order (the agents are re-sorted every year, agents.py); without,
+    by row."""
     out = np.full(len(e_cell), -1, np.int64)
     u = rng.random(len(e_cell))
+    by_id = ids is not None and len(ids) > 0 and 0 <= ids.min() and ids.max() < 1 << 47
     for key, e_key in ((cell, e_cell), (fallback, e_fallback)):
         todo = out < 0
         if not todo.any() or len(key) == 0:
             break
-        # the same stable order from a narrow copy of the key: numpy radix-sorts 8- and 16-bit integers
-        narrow = key.astype(np.int16) if len(key) and 0 <= key.min() and key.max() < 2**15 else key
-        order = np.argsort(narrow, kind="stable")
+        if by_id and 0 <= key.min() and key.max() < 2**15:  # one int64 sort key: group, then id
+            order = np.argsort((key.astype(np.int64) << 47) | ids)
+        elif ids is not None and len(ids):
+            order = np.lexsort((ids, key))
+        else:
+            # the same stable order from a narrow copy of the key: numpy radix-sorts 8- and 16-bit integers
+            narrow = key.astype(np.int16) if len(key) and 0 <= key.min() and key.max() < 2**15 else key
+            order = np.argsort(narrow, kind="stable")
         sorted_key = key[order]
         lo = np.searchsorted(sorted_key, e_key[todo], side="left")
         hi = np.searchsorted(sorted_key, e_key[todo], side="right")

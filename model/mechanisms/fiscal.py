@@ -44,8 +44,8 @@ def step(model: Sim) -> None:
                                                               f.capital[new], pol.relocation_subsidy)
     if not (pol.friction_cut.any() or pol.digital_infrastructure.any() or pol.tech_transfer.any()):
         return
-    va = np.bincount(f.region, weights=f.weight * f.value_added, minlength=R) / YI
-    rd = np.bincount(f.region, weights=f.weight * w.rd_spend, minlength=R) / YI + w.public_rd
+    va = f.sum_by_region(f.weight * f.value_added) / YI
+    rd = f.sum_by_region(f.weight * w.rd_spend) / YI + w.public_rd
     model.year_stats["policy_cost"] += lever_costs(pol.friction_cut, w.friction, va, pol.digital_infrastructure,
                                                    P["fiscal.infrastructure_cost"], w.gdp, pol.tech_transfer,
                                                    P["fiscal.tech_transfer_cost"], rd)

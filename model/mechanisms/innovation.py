@@ -187,8 +187,7 @@ def step(model: Sim) -> None:
     f.data["intangible"] = (1.0 - sub_r)[f.region] * spend  # the firm's own share is an expense (digital.step adds to it)
     w.rd_spend = spend
     if np.any(sub_r != 0):
-        model.year_stats["policy_cost"] += np.bincount(f.region, weights=f.weight * spend * sub_r[f.region],
-                                                       minlength=R) / YI
+        model.year_stats["policy_cost"] += f.sum_by_region(f.weight * spend * sub_r[f.region]) / YI
     else:  # every term is +0.0 (spend is finite and not negative): the sum adds +0.0, as here
         model.year_stats["policy_cost"] += 0.0
     tt = np.minimum(P.by("innovation.tech_transfer_rate", model.regions) + pol.tech_transfer, 1.0)
@@ -203,7 +202,7 @@ def step(model: Sim) -> None:
     sig = P["innovation.success_gain_sigma"]
     gain[success] = P["innovation.success_tfp_gain"] * streams.lognormal(*key, "innovation.gain", f.uid[success],
                                                                              -0.5 * sig**2, sig)
-    w.innovations = np.bincount(f.region, weights=f.weight * success, minlength=R)
+    w.innovations = f.sum_by_region(f.weight * success)
     # the permanent part: innovation, then imitation of the sector frontier
     # (the 2012 tail premium is permanent: imitation, the frontier and lead erosion act on the rest)
     log_perm = np.log(f.tfp) - f.tfp_shock - f.tfp_premium + gain

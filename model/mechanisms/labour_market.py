@@ -63,8 +63,8 @@ def init_employment(model: Sim) -> None:
     P, w, f, t, rng = model.params, model.world, model.firms, model.talent, model.rng
     R = model.data.n
     supply = w.labour_supply
-    ind_h = np.bincount(f.region, weights=w.firm_weight * f.labour_high, minlength=R)
-    ind_g = np.bincount(f.region, weights=w.firm_weight * f.labour_general, minlength=R)
+    ind_h = f.sum_by_region(w.firm_weight * f.labour_high)
+    ind_g = f.sum_by_region(w.firm_weight * f.labour_general)
     u = P["labour.natural_unemployment"]
     other = np.maximum((1 - u) * supply - np.column_stack([ind_h, ind_g]), P["labour.other_sectors_min_share"] * supply)
     bill = (other * w.wage).sum(axis=1)
@@ -90,7 +90,7 @@ def step(model: Sim) -> None:
     t.data["wage"] = np.where(t.employed, paid.ravel()[t_cell] * t.ability, 0.0)
     if pol.wage_topup.any():
         topup_bill = (w.wage * pol.wage_topup).ravel()[t_cell] * t.ability * t.employed * t.weight
-        model.year_stats["policy_cost"] += np.bincount(t.region, weights=topup_bill, minlength=R) / (YI * MILLION)
+        model.year_stats["policy_cost"] += t.sum_by_region(topup_bill) / (YI * MILLION)
     w.wage = wage_curve(w.wage, w.labour_demand, supply, 1.0 - w.employment_rate, P["labour.natural_unemployment"],
                         P["labour.demand_elasticity"], P["labour.wage_adjustment"], P["labour.wage_curve"])
 
@@ -117,7 +117,7 @@ def pool(region: np.ndarray, skill: np.ndarray, weight: np.ndarray, n_regions: i
 def talent_cell(t) -> np.ndarray:
     """``skill_cell`` of every talent agent, computed once while region and skill stay unchanged (migration's
     pool, the job draw and the recorder's wages by skill all use it; read-only)."""
-    return t.derived("skill_cell", ("region", "skill"), lambda t: skill_cell(t.region, t.skill))
+    return t.cell_key()  # the same index, cached on the agents (agents.py), the key they are sorted by
 
 
 def skill_cell(region: np.ndarray, skill: np.ndarray) -> np.ndarray:

@@ -164,7 +164,7 @@ def step(model: Sim) -> None:
     # The destination's subsidy pays its share of the sunk cost of moving.
     paid_sub = sub[moved, dst] * P["location.relocation_cost"] * f.value_added[mi]
     ys["policy_cost"] += np.bincount(dst, weights=wt * paid_sub, minlength=R) / YI
-    f.data["region"][mi] = dst
+    f.move(mi, region=dst)  # as f.data["region"][mi] = dst, keeping the firms' cell order known (agents.py)
 
 
 def refresh_location_factors(model: Sim) -> None:
@@ -233,12 +233,14 @@ def entry_returns(model: Sim, cell: np.ndarray, log_capital: np.ndarray | None =
     (``production.plant_returns``). ``log_capital``: ln capital of every firm, if the caller has it."""
     f = model.firms
     R, S = model.data.n, len(SECTORS)
-    n_cell = np.bincount(cell, minlength=R * S)
-    n_s = np.maximum(np.bincount(f.sector, minlength=S), 1)
+    own = cell is f.cell  # then slice sums (the firms are kept in cell order, agents.py)
+    n_cell = f.sum_by_cell() if own else np.bincount(cell, minlength=R * S)
+    n_s = np.maximum(n_cell.reshape(R, S).sum(axis=0) if own else np.bincount(f.sector, minlength=S), 1)
 
     def cell_mean(x: np.ndarray) -> np.ndarray:
-        mean_cell = np.bincount(cell, weights=x, minlength=R * S) / np.maximum(n_cell, 1)
-        mean_s = np.bincount(f.sector, weights=x, minlength=S) / n_s
+        by_cell = f.sum_by_cell(x) if own else np.bincount(cell, weights=x, minlength=R * S)
+        mean_cell = by_cell / np.maximum(n_cell, 1)
+        mean_s = (by_cell.reshape(R, S).sum(axis=0) if own else np.bincount(f.sector, weights=x, minlength=S)) / n_s
         return np.where(n_cell > 0, mean_cell, np.tile(mean_s, R)).reshape(R, S)
 
     log_k = np.log(f.capital) if log_capital is None else log_capital

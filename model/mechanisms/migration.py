@@ -176,16 +176,16 @@ def step(model: Sim) -> None:
     ys["talent_in_high"] = np.bincount(dst[hi], weights=wt[hi], minlength=R)
     ys["talent_out_young"] = np.bincount(o[young], weights=wt[young], minlength=R)
     ys["talent_in_young"] = np.bincount(dst[young], weights=wt[young], minlength=R)
-    t.data["region"][idx] = dest
+    t.move(idx[moved], region=dst)  # as t.data["region"][idx] = dest, keeping the cell order known (agents.py)
     # Children move with some of the parents who move (the rest are left behind).
     parent = (age_i[moved] >= PARENT_AGES[0]) & (age_i[moved] < PARENT_AGES[1])
     parents = np.zeros((R, R))
     np.add.at(parents, (o[parent], dst[parent]), wt[parent])
     is_parent_age = (ages >= PARENT_AGES[0]) & (ages < PARENT_AGES[1])
-    lf_par = np.bincount(t.region, weights=t.weight * is_parent_age.take(t.age), minlength=R)
+    lf_par = t.sum_by_region(t.weight * is_parent_age.take(t.age))
     move_children(w.demog.dep, parents, lf_par, P["talent.accompanying_children"])
     # The year's talent pool is now fixed: shares used by relocation, R&D, digital and production.
-    w.labour_supply = labour_market.pool(t.region, t.skill, t.weight, R, cell=labour_market.talent_cell(t))
+    w.labour_supply = t.sum_by_cell(t.weight).reshape(R, len(SKILLS))  # labour_market.pool, as slice sums
     w.h_share = w.labour_supply[:, HIGH] / np.maximum(w.labour_supply.sum(axis=1), 1e-9)
     w.h_nat = w.labour_supply[:, HIGH].sum() / w.labour_supply.sum()
     w.population = w.demog.residents(w.labour_supply.sum(axis=1))  # labour force + dependants (demography)

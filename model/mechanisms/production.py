@@ -258,7 +258,7 @@ def step(model: Sim) -> None:
     log_n1, log_l1 = short_run(log_m1, None, beta, log_beta=np.log(w.beta)[f.sector],
                                log_labour_cost=np.log(fr_r[:, None] * c_l).ravel()[cell])
     log_r1 = np.where(on, log_n1 - f.wedge - log_keep, -np.inf)  # revenue at X = 1
-    log_q1, log_n = ces_aggregate_log(log_r1 / rho, f.weight, f.sector, w.rho, S)  # f.sector: already intp
+    log_q1, log_n = ces_aggregate_log(log_r1 / rho, f.weight, f.sector, w.rho, S, by_sector=f.sum_by_sector)
     e = (1.0 - w.alpha) / (1.0 - w.beta)
     w.log_x, _, log_p = clear_sector(log_q1, log_n, np.log(w.sector_demand), e, w.sigma_goods,
                                      P.by("demand.price_elasticity", SECTORS))
@@ -269,8 +269,8 @@ def step(model: Sim) -> None:
     need_g = ((1.0 - s_h) * c_l).ravel()[cell] * lab_plan * MILLION / wg
 
     # Labour demand: industry plus the rest of the economy, then clearing and rationing.
-    ind = np.column_stack([np.bincount(f.region, weights=f.weight * need_h, minlength=R),
-                           np.bincount(f.region, weights=f.weight * need_g, minlength=R)])
+    ind = np.column_stack([f.sum_by_region(f.weight * need_h),
+                           f.sum_by_region(f.weight * need_g)])
     total = ind + labour_market.other_demand(model)
     employment, ration = labour_market.clear(total, supply, u)
     w.labour_demand, w.employment = total, employment
@@ -302,7 +302,7 @@ def step(model: Sim) -> None:
     carbon.account(model, va, carbon_per_yuan, intens)  # emissions, carbon charges, carbon and abatement bills
 
     # Regional aggregates.
-    w.va_rs_prev = np.bincount(cell, weights=f.weight * va, minlength=R * S).reshape(R, S) / YI
+    w.va_rs_prev = f.sum_by_cell(f.weight * va).reshape(R, S) / YI
     w.iva_r = w.va_rs_prev.sum(axis=1)
     w.gdp_prev = w.gdp
     w.gdp = w.iva_r + w.services
@@ -372,9 +372,9 @@ def manufacturing_va(firms: Firms, P: ParamSet, n_regions: int, price: np.ndarra
     default; at current prices when the sector ``price`` indices are given."""
     f = firms
     va = f.value_added if price is None else f.value_added * price[f.sector]
-    iva = np.bincount(f.region, weights=f.weight * va, minlength=n_regions) / YI
+    iva = f.sum_by_region(f.weight * va) / YI
     energy = f.sector == SECTORS.index("energy_intensive")
-    ei_va = np.bincount(f.region, weights=f.weight * va * energy, minlength=n_regions) / YI
+    ei_va = f.sum_by_region(f.weight * va * energy) / YI
     return manufacturing_from(iva, ei_va, P)
 
 
@@ -437,14 +437,15 @@ def clear_sector(log_q1: np.ndarray, log_n: np.ndarray, log_d: np.ndarray, e: np
 
 
 def ces_aggregate_log(log_v: np.ndarray, weight: np.ndarray, sector: np.ndarray, rho_s: np.ndarray,
-                      n_sectors: int) -> tuple[np.ndarray, np.ndarray]:
+                      n_sectors: int, by_sector=None) -> tuple[np.ndarray, np.ndarray]:
     """(ln Q_s, ln N_s): Q_s = N_s^(1 - 1/rho) (sum W_i v_i^rho)^(1/rho) (Benassy normalisation: N equal
     firms each making v give Q = N v, so entry alone does not lower the price)."""
     rho = rho_s[sector]
     finite = np.isfinite(log_v)
     terms = np.where(finite, weight * np.exp(rho * np.where(finite, log_v, 0.0)), 0.0)
-    sums = np.bincount(sector, weights=terms, minlength=n_sectors)
-    log_n = np.log(np.maximum(np.bincount(sector, weights=weight, minlength=n_sectors), 1e-300))
+    by_sector = by_sector or (lambda x: np.bincount(sector, weights=x, minlength=n_sectors))  # or slice sums
+    sums = by_sector(terms)
+    log_n = np.log(np.maximum(by_sector(weight), 1e-300))
     log_q = (1.0 - 1.0 / rho_s) * log_n + np.log(np.maximum(sums, 1e-300)) / rho_s
     return log_q, log_n
 
