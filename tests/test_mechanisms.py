@@ -601,3 +601,16 @@ def test_entrants_take_at_most_their_share_of_the_pool():
     k_half, n_half = entrant_capital(0.5)
     assert n_low == n_half > 0          # the same entrants (the same draws) ...
     assert k_low < k_half                # ... financed less when their share of the pool is smaller
+
+
+def test_reference_price_is_last_price_unless_no_firm_covers_its_costs():
+    price = np.array([1.0, 2.0])
+    sector = np.array([0, 0, 1, 1])
+    # sector 0: one firm covers its costs at 1.0 -> last year's price stands (the same object, no copy)
+    assert production.reference_price(price, np.array([0.5, 1.5, 0.1, 0.2]), sector, 2) is price
+    # sector 0: nobody covers at 1.0 -> the lowest-cost firm's limit price 1.2 / 0.9; sector 1 untouched
+    out = production.reference_price(price, np.array([1.2, 3.0, 0.1, 2.5]), sector, 2)
+    assert out[0] == pytest.approx(1.2 / (1.0 - production.SHUTDOWN_MARGIN)) and out[1] == 2.0
+    assert price[0] == 1.0                                     # the clearing price itself is not overwritten
+    # a sector without firms keeps its price
+    assert np.all(production.reference_price(price, np.array([3.0, 3.0]), np.array([0, 0]), 2)[1:] == 2.0)

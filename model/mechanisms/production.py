@@ -249,7 +249,8 @@ def step(model: Sim) -> None:
     c_l, s_h = labour_cost(w)
     carbon_per_yuan, intens = carbon.firm_charges(model)  # net of free allocation; abatement lowers intens
     charges = carbon_per_yuan + f.digital * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[f.region]
-    keep = np.maximum(1.0 - charges / w.price[f.sector], 0.0)  # running costs as a share of revenue
+    p_ref = reference_price(w.price, charges, f.sector, S)  # last year's price unless no firm could cover its costs
+    keep = np.maximum(1.0 - charges / p_ref[f.sector], 0.0)  # running costs as a share of revenue
     on = keep > 0
     with np.errstate(divide="ignore"):
         log_keep = np.log(keep)
@@ -404,6 +405,32 @@ def markup_rho(sigma_goods: np.ndarray) -> np.ndarray:
 def labour_exponent(alpha: np.ndarray, rho: np.ndarray) -> np.ndarray:
     """beta = (1 - alpha) rho: the elasticity of revenue to labour; labour's share of net revenue."""
     return (1.0 - alpha) * rho
+
+
+SHUTDOWN_MARGIN = 0.1  # share of revenue the lowest-cost firm keeps at the limit price (reference_price)
+
+
+def reference_price(price: np.ndarray, charges: np.ndarray, sector: np.ndarray, n_sectors: int) -> np.ndarray:
+    """[sector] the price at which firms decide whether to produce: last year's clearing price P_s, unless at
+    P_s not one firm of sector s covers its running costs c_i per unit (carbon charge net of free allocation,
+    digital running cost). With no supply the market price is unbounded (every firm shut, the sector's price
+    infinite, its nominal output undefined); a market does not vanish because last year's price is too low, it
+    clears higher. The reference is then the limit price of the lowest-cost producer, the lowest step of the
+    supply curve: min_i c_i / (1 - SHUTDOWN_MARGIN). It never binds while some firm of every sector covers its
+    costs (every year of the shipped scenarios: a carbon price of ~2,500 yuan/t with no free allocation is
+    needed to shut a whole sector)."""
+    covered = charges < price.take(sector)
+    if covered.all():
+        return price
+    present = np.bincount(sector, minlength=n_sectors) > 0
+    dead = present & ~(np.bincount(sector[covered], minlength=n_sectors) > 0)
+    if not dead.any():
+        return price
+    lowest = np.full(n_sectors, np.inf)
+    np.minimum.at(lowest, sector, charges)
+    out = price.copy()
+    out[dead] = lowest[dead] / (1.0 - SHUTDOWN_MARGIN)
+    return out
 
 
 def short_run(log_m: np.ndarray, labour_cost: np.ndarray | None, beta: np.ndarray, *,
