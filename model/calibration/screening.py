@@ -26,7 +26,7 @@ import numpy as np
 
 from ..parameters import ParamSet, default_specs, spec_for
 from ..runner import ReplicatePool, default_workers
-from .loss import MODEL_FAILURES, simulate_candidates
+from .loss import MODEL_FAILURES, discrepancy, simulate_candidates
 from .report import write_text_atomic
 from .targets import Moment, Targets, bounds_of, load_targets
 
@@ -87,7 +87,7 @@ def unit_of(m: Moment) -> float:
 
 
 def morris(t: Targets, names: list[str], bounds: list[tuple[float, float]], simulate, trajectories: int,
-           seeds: int, seed: int = 20120101) -> dict:
+           seeds: int, seed: int = 20120101, penalty: bool = True) -> dict:
     """Run the design and return mu*, sigma and the noise floor per [parameter, moment] (in tolerances)."""
     from SALib.analyze import morris as analyze
     from SALib.sample import morris as sample
@@ -116,21 +116,31 @@ def morris(t: Targets, names: list[str], bounds: list[tuple[float, float]], simu
         res = analyze.analyze(problem, X, y, num_levels=LEVELS, print_to_console=False, seed=seed)
         return np.asarray(res["mu_star"]), np.asarray(res["sigma"])
 
+    def as_screened(j: int, y: np.ndarray) -> np.ndarray:
+        # bounds and ordinals: their breach (0 where met), in the moment's units; a bound met everywhere in the
+        # box identifies nothing, however much the raw quantity moves (high_tech_firms_rise moved by 100+
+        # scales while always met gave mu* > 100 for most parameters in the first screening)
+        m = t.moments[j]
+        if m.kind == "value" or not penalty:
+            return y
+        return np.array([np.nan if not np.isfinite(v) else discrepancy(m, float(v)) * units[j] for v in y])
+
     k = len(labels)
     mu_star = np.full((k, nm), np.nan)
     sigma = np.full_like(mu_star, np.nan)
     noise = np.zeros_like(mu_star)
     for j in range(nm):
-        mu_star[:, j], sigma[:, j] = (v / units[j] for v in mu_star_of(np.nanmean(Y[:, :, j], axis=1)))
+        mu_star[:, j], sigma[:, j] = (v / units[j] for v in mu_star_of(as_screened(j, np.nanmean(Y[:, :, j], axis=1))))
         if seeds > 1:  # seed noise of mu*: spread of the per-seed screenings, as a standard error
-            per_seed = np.array([mu_star_of(Y[:, s, j])[0] for s in range(seeds)]) / units[j]
+            per_seed = np.array([mu_star_of(as_screened(j, Y[:, s, j]))[0] for s in range(seeds)]) / units[j]
             noise[:, j] = per_seed.std(axis=0, ddof=1) / np.sqrt(seeds)
     identified = (mu_star >= THRESHOLD) & (mu_star > 2.0 * noise)
     members = {g: [n for n, gg in zip(names, groups) if gg == g] for g in labels}
     return {"names": labels, "members": members, "member_bounds": {n: list(b) for n, b in zip(names, bounds)},
             "bounds": [list(b) for b in bounds], "moments": [m.id for m in t.moments],
             "mu_star": mu_star, "sigma": sigma, "noise": noise, "identified": identified, "runs": len(X),
-            "failed": failed, "seeds": seeds, "trajectories": trajectories}
+            "failed": failed, "seeds": seeds, "trajectories": trajectories,
+            "bounds_screened_as": "breach (0 where met)" if penalty else "raw value", "Y": Y, "X": X}
 
 
 def _source(name: str) -> str:
@@ -151,7 +161,7 @@ def write_outputs(out: Path, res: dict, t: Targets, header: str) -> str:
     names, moments = res["names"], res["moments"]
     mu, ident = res["mu_star"], res["identified"]
     lines = ["# Identification: Morris screening", "", header, "",
-             f"mu* in tolerances (value moments) or penalty scales (bounds, ordinals); identified: mu* >= "
+             f"mu* in tolerances (value moments) or penalty scales (bounds, ordinals: {res.get('bounds_screened_as', 'raw value')}); identified: mu* >= "
              f"{THRESHOLD} and above twice the seed-noise floor. {res['runs']} runs ({res['failed']} failed), "
              f"{res['trajectories']} trajectories, {res['seeds']} seeds.", "",
              "| parameter | identified by | largest mu* (moment) | verdict |", "|---|---|---|---|"]
@@ -168,6 +178,9 @@ def write_outputs(out: Path, res: dict, t: Targets, header: str) -> str:
               + (", ".join(unid) if unid else "none") + ".", ""]
     text = "\n".join(lines) + "\n"
     write_text_atomic(out / "screening.md", text)
+    runs = {k: res.pop(k) for k in ("X", "Y") if k in res}
+    if runs:  # the design and every run's [seed, moment] values, to re-read the screening without re-running it
+        np.savez_compressed(out / "screening_runs.npz", **runs, moments=np.array(moments), names=np.array(names))
     doc = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in res.items()}
     doc["verdict"] = {n: ("free" if v else "fixed") for n, v in verdicts.items()}
     doc["reasons"] = {n: _reason(n, mu[i], res["noise"][i], moments) for i, n in enumerate(names) if not verdicts[n]}
