@@ -86,9 +86,19 @@ def unit_of(m: Moment) -> float:
     return float(m.tolerance) if m.kind == "value" else float(m.scale)  # type: ignore[arg-type]
 
 
+# Screened responses are capped at this many tolerances (value moments: around the target) or scales (bounds:
+# the breach): a moment this far off rules the point out anyway (the history matching's cutoff is 3), and one
+# degenerate run (an R&D intensity of 1e17 when a region's GDP nearly vanishes) would otherwise set mu* for
+# every parameter on its trajectory.
+CAP = 10.0
+
+
 def morris(t: Targets, names: list[str], bounds: list[tuple[float, float]], simulate, trajectories: int,
-           seeds: int, seed: int = 20120101, penalty: bool = True) -> dict:
-    """Run the design and return mu*, sigma and the noise floor per [parameter, moment] (in tolerances)."""
+           seeds: int, seed: int = 20120101, penalty: bool = True,
+           runs: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+    """Run the design and return mu*, sigma and the noise floor per [parameter, moment] (in tolerances).
+    ``runs``: the design and [run, seed, moment] values of an earlier screening (``screening_runs.npz``) to
+    analyse again without simulating."""
     from SALib.analyze import morris as analyze
     from SALib.sample import morris as sample
 
@@ -97,16 +107,20 @@ def morris(t: Targets, names: list[str], bounds: list[tuple[float, float]], simu
     problem = {"num_vars": len(names), "names": names, "bounds": [list(b) for b in bounds]}
     if len(labels) < len(names):
         problem["groups"] = groups
-    X = sample.sample(problem, trajectories, num_levels=LEVELS, seed=seed)
-    sims = simulate([dict(zip(names, map(float, x))) for x in X])
     nm = len(t.moments)
-    Y = np.full((len(X), seeds, nm), np.nan)  # per seed: elementary effects within a seed share random numbers
     failed = 0
-    for i, s in enumerate(sims):
-        if s is None:
-            failed += 1
-            continue
-        Y[i] = s
+    if runs is not None:
+        X, Y = (np.asarray(a, float) for a in runs)
+        failed = int(np.all(~np.isfinite(Y), axis=(1, 2)).sum())
+    else:
+        X = sample.sample(problem, trajectories, num_levels=LEVELS, seed=seed)
+        sims = simulate([dict(zip(names, map(float, x))) for x in X])
+        Y = np.full((len(X), seeds, nm), np.nan)  # per seed: elementary effects within a seed share random numbers
+        for i, s in enumerate(sims):
+            if s is None:
+                failed += 1
+                continue
+            Y[i] = s
     units = np.array([unit_of(m) for m in t.moments])
 
     def mu_star_of(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -121,9 +135,11 @@ def morris(t: Targets, names: list[str], bounds: list[tuple[float, float]], simu
         # box identifies nothing, however much the raw quantity moves (high_tech_firms_rise moved by 100+
         # scales while always met gave mu* > 100 for most parameters in the first screening)
         m = t.moments[j]
-        if m.kind == "value" or not penalty:
+        if m.kind == "value":
+            return m.target + np.clip(y - m.target, -CAP * units[j], CAP * units[j])  # type: ignore[operator]
+        if not penalty:
             return y
-        return np.array([np.nan if not np.isfinite(v) else discrepancy(m, float(v)) * units[j] for v in y])
+        return np.array([np.nan if not np.isfinite(v) else min(discrepancy(m, float(v)), CAP) * units[j] for v in y])
 
     k = len(labels)
     mu_star = np.full((k, nm), np.nan)
@@ -172,7 +188,7 @@ def write_outputs(out: Path, res: dict, t: Targets, header: str) -> str:
         ok = bool(by)
         verdicts[n] = ok
         lines.append(f"| `{n}` | {', '.join(by[:6]) + (' ...' if len(by) > 6 else '') or '-'} | "
-                     f"{mu[i, jmax]:.3g} ({moments[jmax]}) | {'free' if ok else 'fix: ' + _reason(n, mu[i], res['noise'][i], moments)} |")
+                     f"{mu[i, jmax]:.3g} ({moments[jmax]}) | {'identified' if ok else 'fix: ' + _reason(n, mu[i], res['noise'][i], moments)} |")
     unid = [m for j, m in enumerate(moments) if not ident[:, j].any()]
     lines += ["", f"Moments no screened parameter moves by {THRESHOLD} tolerance: "
               + (", ".join(unid) if unid else "none") + ".", ""]
@@ -180,7 +196,8 @@ def write_outputs(out: Path, res: dict, t: Targets, header: str) -> str:
     write_text_atomic(out / "screening.md", text)
     runs = {k: res.pop(k) for k in ("X", "Y") if k in res}
     if runs:  # the design and every run's [seed, moment] values, to re-read the screening without re-running it
-        np.savez_compressed(out / "screening_runs.npz", **runs, moments=np.array(moments), names=np.array(names))
+        np.savez_compressed(out / "screening_runs.npz", **runs, moments=np.array(moments),
+                            names=np.array(list(res["member_bounds"])))
     doc = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in res.items()}
     doc["verdict"] = {n: ("free" if v else "fixed") for n, v in verdicts.items()}
     doc["reasons"] = {n: _reason(n, mu[i], res["noise"][i], moments) for i, n in enumerate(names) if not verdicts[n]}
@@ -278,11 +295,23 @@ def screen_command(a: argparse.Namespace) -> int:
         def simulate(cands):
             return simulate_candidates(pool, t, cands, a.scale, a.seeds, calibrated=False, tolerate=MODEL_FAILURES)
 
-        res = morris(t, names, bounds, simulate, a.trajectories, a.seeds)
+        runs = None
+        if a.runs is not None:
+            saved = np.load(a.runs)
+            if list(saved["names"]) != names or list(saved["moments"]) != [m.id for m in t.moments]:
+                from ..errors import InputError
+
+                raise InputError(str(a.runs), "names", None, "runs of the same candidate parameters and moments")
+            runs = (saved["X"], saved["Y"])
+            a.seeds = saved["Y"].shape[1]
+            a.trajectories = len(saved["X"]) // (len(dict.fromkeys(group_of(n) for n in names)) + 1)
+        res = morris(t, names, bounds, simulate, a.trajectories, a.seeds, runs=runs)
     wall = time.perf_counter() - t0
     header = (f"`geese screen --trajectories {a.trajectories} --scale {a.scale} --seeds {a.seeds}"
               f"{' --all-calibrated' if a.all_calibrated else ''}`: {len(names)} parameters x {len(t.moments)} "
-              f"moments, {res['runs']} parameter sets in {wall:.0f} s ({wall / max(res['runs'], 1):.1f} s each).")
+              + (f"moments, {res['runs']} parameter sets analysed again from `{a.runs}` (`--runs`: no simulation)."
+                 if a.runs is not None else
+                 f"moments, {res['runs']} parameter sets in {wall:.0f} s ({wall / max(res['runs'], 1):.1f} s each)."))
     text = write_outputs(Path(a.out), res, t, header)
     print(text)
     print(f"wrote {Path(a.out) / 'screening.md'}, screening.png, screening.json")
