@@ -10,6 +10,32 @@ from __future__ import annotations
 import numpy as np
 
 
+class _RowStore:
+    """A 2-D column held as ``store[rows]`` (``stored_columns``): ``keep`` only narrows ``rows`` and ``append``
+    writes the new rows after the used part of ``store``, so the wide [firm, region] location match (31 x 8
+    bytes a row, ~140 MB at full scale) is not copied every year. Rows ``store[:n]`` never change while the
+    store exists (a write needs the column through ``data``, which first turns it back into an array), so
+    the yearly finite check only reads rows added since the last check (``checked``)."""
+
+    __slots__ = ("store", "n", "rows", "checked")
+
+    def __init__(self, store: np.ndarray, n: int, rows: np.ndarray, checked: int):
+        self.store, self.n, self.rows, self.checked = store, n, rows, checked
+
+    def array(self) -> np.ndarray:
+        """The column as a new array (same values, rows in order)."""
+        return self.store.take(self.rows, axis=0)
+
+    def unchecked(self) -> np.ndarray:
+        """The current rows added since the last finite check (``checked`` is then advanced by the caller)."""
+        fresh = self.rows[self.rows >= self.checked]
+        return self.store.take(fresh, axis=0)
+
+
+def _plain(v):
+    return v.array() if isinstance(v, _RowStore) else v
+
+
 class _Columns(dict):
     """The column dict of an agent set. Reaching a column through it (``agents.data["region"]``, which
     may write to it in place) drops that column's cached index copy (``ArrayAgentSet.__getattr__``)."""
@@ -29,7 +55,16 @@ class _Columns(dict):
 
     def __getitem__(self, key):
         self._drop(key)
-        return dict.__getitem__(self, key)
+        v = dict.__getitem__(self, key)
+        if isinstance(v, _RowStore):  # the caller may write to it: a plain array from now on
+            v = v.array()
+            dict.__setitem__(self, key, v)
+        return v
+
+    def _materialize(self):
+        for k, v in dict.items(self):
+            if isinstance(v, _RowStore):
+                dict.__setitem__(self, k, v.array())
 
     def __setitem__(self, key, value):
         self._drop(key)
@@ -45,18 +80,20 @@ class _Columns(dict):
 
     def items(self):
         self._drop_all()
+        self._materialize()
         return dict.items(self)
 
     def values(self):
         self._drop_all()
+        self._materialize()
         return dict.values(self)
 
     def get(self, key, default=None):
-        self._drop(key)
-        return dict.get(self, key, default)
+        return self[key] if key in self else default
 
     def pop(self, *args):
         self._drop_all()
+        self._materialize()
         return dict.pop(self, *args)
 
     def update(self, *args, **kw):
@@ -65,10 +102,12 @@ class _Columns(dict):
 
     def setdefault(self, *args):
         self._drop_all()
+        self._materialize()
         return dict.setdefault(self, *args)
 
     def popitem(self):
         self._drop_all()
+        self._materialize()
         return dict.popitem(self)
 
     def clear(self):
@@ -98,6 +137,8 @@ class ArrayAgentSet:
     HEADROOM = 0.125  # spare rows after ``keep``, for the year's ``append`` (entrants are a few % a year)
     # narrow integer columns read as a cached intp copy: those the mechanisms use as indices every year
     index_columns: frozenset[str] = frozenset()
+    # wide 2-D columns that are only read by row (``rows``), kept as a ``_RowStore`` between writes
+    stored_columns: frozenset[str] = frozenset()
 
     def __init__(self, **cols: np.ndarray):
         missing = set(self.columns) - set(cols)
@@ -144,6 +185,14 @@ class ArrayAgentSet:
             v = dict.__getitem__(d["_data"], name)
         except KeyError:
             raise AttributeError(name) from None
+        if isinstance(v, _RowStore):
+            index = d["_index"]
+            c = index.get(name)
+            if c is None:  # read-only copy, cached like the index columns; ``rows`` reads a few rows cheaply
+                c = v.array()
+                c.flags.writeable = False
+                index[name] = c
+            return c
         if name not in self.index_columns:
             return v
         index = d["_index"]
@@ -154,8 +203,15 @@ class ArrayAgentSet:
             index[name] = c
         return c
 
+    def rows(self, name: str, idx: np.ndarray) -> np.ndarray:
+        """``column[idx]`` along the first axis (a new array), without forming the whole of a stored column."""
+        v = dict.__getitem__(self.__dict__["_data"], name)
+        if isinstance(v, _RowStore):
+            return v.store.take(v.rows.take(idx), axis=0)
+        return v.take(idx, axis=0)
+
     def __getstate__(self):
-        return {"_data": dict(dict.items(self.__dict__["_data"])),
+        return {"_data": {k: _plain(v) for k, v in dict.items(self.__dict__["_data"])},
                 **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf", "_memo")}}
 
     def __setstate__(self, state):
@@ -180,6 +236,15 @@ class ArrayAgentSet:
         cap = k + max(int(self.HEADROOM * k), 16)
         data, bufs = {}, {}
         for name, v in dict.items(self.data):
+            if name in self.stored_columns:  # no copy: narrow the row index
+                rows = np.empty(cap, dtype=np.intp)  # spare room for the year's append, as for the columns
+                if isinstance(v, _RowStore):
+                    np.take(v.rows, idx, out=rows[:k], mode="clip")
+                    data[name] = _RowStore(v.store, v.n, rows[:k], v.checked)
+                else:
+                    rows[:k] = idx
+                    data[name] = _RowStore(v, len(v), rows[:k], 0)
+                continue
             buf = np.empty((cap,) + v.shape[1:], dtype=v.dtype)
             np.take(v, idx, axis=0, out=buf[:k], mode="clip")  # idx is in range; "clip" writes out unbuffered
             bufs[name], data[name] = buf, buf[:k]
@@ -196,6 +261,9 @@ class ArrayAgentSet:
         bufs = self.__dict__.get("_buf", {})
         data = {}
         for name, v in dict.items(self.data):
+            if name in self.stored_columns:
+                data[name] = self._store_append(v, cols[name])
+                continue
             add = np.asarray(cols[name], dtype=v.dtype)
             buf = bufs.pop(name, None)
             # in place only while the column is still the prefix of its buffer (a mechanism may have replaced it)
@@ -208,6 +276,30 @@ class ArrayAgentSet:
                 data[name] = np.concatenate([v, add])
         self.data = data
         self.__dict__["_buf"] = bufs
+
+    @staticmethod
+    def _store_append(v, add) -> _RowStore:
+        """``v`` (a ``_RowStore`` or an array) with the rows ``add`` after it. When the store is full, the current
+        rows are copied, in order, into a new store with room for as many again (a copy every few years)."""
+        if not isinstance(v, _RowStore):
+            v = _RowStore(v, len(v), np.arange(len(v)), 0)
+        add = np.asarray(add, dtype=v.store.dtype)
+        if add.shape[1:] != v.store.shape[1:]:
+            raise ValueError(f"append: rows of shape {add.shape[1:]} for a column of rows {v.store.shape[1:]}")
+        k, n = len(v.rows), len(add)
+        if v.n + n > len(v.store):
+            store = np.empty((2 * (k + n),) + v.store.shape[1:], dtype=v.store.dtype)
+            np.take(v.store, v.rows, axis=0, out=store[:k], mode="clip")  # rows are in range
+            v = _RowStore(store, k, np.arange(k), 0)
+        v.store[v.n:v.n + n] = add
+        new = np.arange(v.n, v.n + n)
+        base = v.rows.base
+        if base is not None and base.dtype == np.intp and v.rows.ctypes.data == base.ctypes.data and len(base) >= k + n:
+            base[k:k + n] = new  # the row index is the prefix of a buffer with room (keep): no copy
+            rows = base[:k + n]
+        else:
+            rows = np.concatenate([v.rows, new])
+        return _RowStore(v.store, v.n + n, rows, v.checked)
 
 
 class Firms(ArrayAgentSet):
@@ -243,6 +335,7 @@ class Firms(ArrayAgentSet):
         "location_match": np.dtype(np.float64),  # [firm, region] persistent match with each region (location.py)
     }
     index_columns = frozenset({"region", "sector"})
+    stored_columns = frozenset({"location_match"})
 
     @property
     def cell(self) -> np.ndarray:
@@ -252,6 +345,26 @@ class Firms(ArrayAgentSet):
 
         return self.derived("cell", ("region", "sector"),
                             lambda f: f.region.astype(np.int64, copy=False) * len(SECTORS) + f.sector)
+
+    # Sums several mechanisms and the recorder form from the same columns in the same year: each is one
+    # bincount over every firm (~2 ms at full scale), computed once while its columns stay unchanged.
+    def weight_by_region(self, n_regions: int) -> np.ndarray:
+        """[region] sum of ``weight`` (real firms): the firm ledger and the recorder's firm count."""
+        return self.derived("weight_by_region", ("region", "weight"),
+                            lambda f: np.bincount(f.region, weights=f.weight, minlength=n_regions))
+
+    def capital_by_region(self, n_regions: int) -> np.ndarray:
+        """[region] sum of ``weight x capital`` (million yuan): land prices, location's anticipated land
+        factors and the recorder's capital stock."""
+        return self.derived("capital_by_region", ("region", "weight", "capital"),
+                            lambda f: np.bincount(f.region, weights=f.weight * f.capital, minlength=n_regions))
+
+    def weight_by_cell(self, n_regions: int) -> np.ndarray:
+        """[region x sector] (flat) sum of ``weight``: digital peers and the recorder's firms by sector."""
+        from . import SECTORS
+
+        return self.derived("weight_by_cell", ("region", "sector", "weight"),
+                            lambda f: np.bincount(f.cell, weights=f.weight, minlength=n_regions * len(SECTORS)))
 
 
 class Talent(ArrayAgentSet):

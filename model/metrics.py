@@ -90,37 +90,39 @@ class YearView:
     def mva_nominal(self) -> np.ndarray:
         # production.manufacturing_va at current prices: weight x (VA x price) formed once for both sums
         wva_n = self.f.weight * (self.f.value_added * self.w.price[self.f.sector])
-        return production.manufacturing_from(self.reg(wva_n) / YI, self.reg(wva_n * self.in_sector("energy_intensive")) / YI,
-                                             self.m.params)
+        ei = self.by_cell(wva_n)[:, SECTORS.index("energy_intensive")]
+        return production.manufacturing_from(self.reg(wva_n) / YI, ei / YI, self.m.params)
 
-    def in_sector(self, name: str) -> np.ndarray:
-        """[firm] in sector ``name`` (bool), once per year and sector."""
-        cache = self.__dict__.setdefault("_in_sector", {})
-        if name not in cache:
-            cache[name] = self.f.sector == SECTORS.index(name)
-        return cache[name]
+    def by_cell(self, weights: np.ndarray) -> np.ndarray:
+        """[region, sector] sum of ``weights`` over firms. Column s is bit for bit the by-region sum of
+        ``weights`` x (sector == s): each cell adds the same non-zero terms in the same (row) order, and the
+        other sectors' terms were exact zeros. One pass for every sector instead of a mask and a pass each."""
+        S = len(SECTORS)
+        return np.bincount(self.f.cell, weights=weights, minlength=self.R * S).reshape(self.R, S)
+
+    @cached_property
+    def _cell_va(self) -> np.ndarray:
+        return self.by_cell(self.wva)
+
+    @cached_property
+    def _cell_n(self) -> np.ndarray:
+        return self.f.weight_by_cell(self.R).reshape(self.R, len(SECTORS))  # cached: digital forms the same sum
 
     def _sector_sum(self, name: str) -> np.ndarray:
-        """[region] weight x VA of the sector's firms (the raw sum), once per year and sector."""
-        cache = self.__dict__.setdefault("_sector_va", {})
-        if name not in cache:
-            cache[name] = self.reg(self.wva * self.in_sector(name))
-        return cache[name]
+        """[region] weight x VA of the sector's firms (the raw sum)."""
+        return self._cell_va[:, SECTORS.index(name)]
 
     def sector_va(self, name: str) -> np.ndarray:
         return self._sector_sum(name) / YI
 
     def sector_n(self, name: str) -> np.ndarray:
-        """[region] weighted firms of the sector, once per year and sector."""
-        cache = self.__dict__.setdefault("_sector_n", {})
-        if name not in cache:
-            cache[name] = self.reg(self.f.weight * self.in_sector(name))
-        return cache[name]
+        """[region] weighted firms of the sector."""
+        return self._cell_n[:, SECTORS.index(name)]
 
     @cached_property
     def capital(self) -> np.ndarray:
         """[region] sum of weight x capital (million yuan)."""
-        return self.reg(self.f.weight * self.f.capital)
+        return self.f.capital_by_region(self.R)  # the same bincount, cached on the firms (agents.py)
 
     @cached_property
     def _employed_w(self) -> np.ndarray:
@@ -159,7 +161,7 @@ class YearView:
 
     @cached_property
     def n_firms(self) -> np.ndarray:
-        return self.reg(self.f.weight)
+        return self.f.weight_by_region(self.R)  # the same bincount as the firm ledger's, cached (agents.py)
 
     @cached_property
     def digital_n(self) -> np.ndarray:

@@ -6,7 +6,8 @@ the ordered mechanisms and the year's ledgers. Everything else lives in one plac
 - what is recorded: ``metrics.py`` (declarations), called by ``recorder.py``.
 
 Order within a year t (state at the end of t-1 is known): ``YEAR`` below. The 2012 set-up runs
-``SETUP`` in order; both orders fix the sequence of random draws, so they are part of the results.
+``SETUP`` in order and draws from the model Generator, so its order is part of the results; the yearly steps
+draw from per-agent keyed streams (``streams.py``: common random numbers across scenarios).
 See ``model/ODD.md`` for the full description.
 """
 
@@ -17,7 +18,8 @@ from collections.abc import Callable, Mapping
 import mesa
 import numpy as np
 
-from . import SECTORS, SKILLS, YI, guards
+from . import SECTORS, SKILLS, YI, guards, streams
+from .agents import _RowStore
 from .errors import InputError
 from .mechanisms import (capital, carbon, chains, demand, demography, digital, entry_exit, fiscal, geography,
                          housing, innovation, labour_market, land, location, migration, production)
@@ -93,6 +95,7 @@ class FlyingGeeseModel(mesa.Model):
                  seed: int | np.random.SeedSequence = 0, scale: str | None = None, n_firms: int | None = None,
                  n_talent: int | None = None, region_data: RegionData | None = None, calibrated: bool = True):
         super().__init__(rng=np.random.default_rng(seed))
+        self.stream_key = streams.root_key(seed)  # keyed per-agent draws of the yearly steps (streams.py)
         if scenario is None:
             scenario = {"name": "no-policy"}
         if not isinstance(scenario, Scenario):
@@ -159,7 +162,7 @@ class FlyingGeeseModel(mesa.Model):
         R = self.data.n
         return {
             "talent": np.bincount(t.region, weights=t.weight, minlength=R),
-            "firms": np.bincount(f.region, weights=f.weight, minlength=R),
+            "firms": f.weight_by_region(R),  # cached: the recorder's firm count is the same sum
             # productive and abatement capital (carbon.py) form one ledger
             "capital": np.bincount(f.region, weights=f.weight * (f.capital + f.abatement_capital), minlength=R) / YI,
         }
@@ -182,5 +185,8 @@ class FlyingGeeseModel(mesa.Model):
                 raise RuntimeError(f"{name} ledger does not balance in {self.year}: {after[name]} != {expect[name]}")
         for name, arr in (("firms", self.firms), ("talent", self.talent)):
             for col, v in dict.items(arr.data):  # read only: keeps the agents' cached index copies (agents.py)
+                if isinstance(v, _RowStore):  # its older rows cannot have changed since they were checked
+                    fresh, v.checked = v.unchecked(), v.n
+                    v = fresh
                 if v.dtype.kind == "f" and not np.all(np.isfinite(v)):
                     raise RuntimeError(f"{name}.{col} has NaN or inf in {self.year}")

@@ -54,6 +54,7 @@ class World:
     agg: np.ndarray = _empty()            # [region, sector] agglomeration factor this year, times the chain factor, 1
     congestion: np.ndarray = _empty()     # [region] congestion factor max(s_r/s_r,2012, 1)^(-gamma_c) (location.py), 1
     iva_share_2012: np.ndarray = _empty() # [region] 2012 share of national industrial value added (congestion reference), 1
+    firm_sites_2012: np.ndarray = _empty()  # [region, sector] 2012 firm count: a region's sites for movers (location.py), firms
     # --- industrial chains (chains.init / chains.step)
     io: np.ndarray = _empty()             # [input sector k, buyer sector s] input-output coefficients (2012), 1
     va_ratio: np.ndarray = _empty()       # [sector] value added per yuan of gross output (2012), 1
@@ -66,6 +67,7 @@ class World:
     labour_supply: np.ndarray = _empty()  # [region, skill] working-age people after migration, persons
     h_share: np.ndarray = _empty()        # [region] high-skill share of the workforce, 1
     h_nat: float = 0.0                    # national high-skill share of the workforce, 1
+    h_rel_2012: np.ndarray = _empty()     # [region] 2012 h_r / h_nat: reference of the absorptive-capacity index (labour_market.py), 1
     population: np.ndarray = _empty()     # [region] resident population: labour force + demog (migration.step), persons
     wage: np.ndarray = _empty()           # [region, skill] wage for next hires, yuan per year
     labour_demand: np.ndarray = _empty()  # [region, skill] industry + other sectors this year, persons
@@ -100,7 +102,8 @@ class World:
     industry_omega: float = 0.0           # industry's share of the investable pool at the 2012 return, 1
     # --- R&D (innovation.init/step, demand.step)
     rd_b0: float = 0.0                    # intercept of the R&D performer logit (2012), 1
-    rd_scale: float = 0.0                 # scale kappa of enterprise R&D spending (2012), 1
+    rd_scale: Any = 0.0                   # [sector] scale kappa_s of enterprise R&D spending (2012), 1
+    digital_talent_2012: np.ndarray = _empty()  # [region] h_r / h_nat in 2012 (digital.init), 1
     rd_spend: np.ndarray = _empty()       # [firm] R&D spending this year, million yuan per real firm
     public_rd: np.ndarray = _empty()      # [region] public R&D (institutes, universities), yi yuan
     innovations: np.ndarray = _empty()    # [region] firms with a successful innovation this year, firms
@@ -129,6 +132,7 @@ class Sim(Protocol):
 
     params: ParamSet
     rng: np.random.Generator
+    stream_key: int  # root key of the keyed per-agent streams (streams.py)
     data: RegionData
     regions: tuple[str, ...]
     year: int

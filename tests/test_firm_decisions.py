@@ -113,8 +113,12 @@ def test_2012_sizes_keep_the_cell_totals_and_put_the_tail_in_the_facts_band():
 
 # --- digital adoption --------------------------------------------------------------------------------
 def test_digital_profit_gain_with_capital_fixed():
-    got = digital.profit_gain(np.array([100.0]), np.array([0.5]), 0.1, np.array([1.0]))[0]
+    # perfect competition (rho = 1, beta = 1 - alpha): alpha S ((1 + g)^(1/alpha) - 1)
+    got = digital.profit_gain(np.array([100.0]), np.array([0.5]), np.array([1.0]), 0.1, np.array([1.0]))[0]
     assert got == pytest.approx(0.5 * 100.0 * (1.1**2 - 1))
+    # monopolistic competition: sigma = 6, alpha = 0.4 -> rho = 5/6, beta = 0.5, N ~ A^(5/3)
+    got = digital.profit_gain(np.array([100.0]), np.array([0.5]), np.array([5.0 / 6.0]), 0.1, np.array([2.0]))[0]
+    assert got == pytest.approx(2.0 * 0.5 * 100.0 * (1.1 ** (5.0 / 3.0) - 1))
 
 
 def test_digital_cost_falls_with_time_peers_and_readiness():
@@ -306,3 +310,68 @@ def test_facts_command_prints_bounds_and_rejects_bad_folders(tmp_path, capsys):
     assert "Hill tail index of firm VA, 2012" in out and "0.8-1.5" in out and "facts within their bounds" in out
     (tmp_path / "timeseries.csv").write_text("seed,year,region,metric,value\n0,2012,national,gdp,1\n")
     assert main(["facts", str(tmp_path)]) == 2
+
+
+# --- session 4 (s4-firms): R&D financing out of reserves, 2012 R&D affordable, digital at current prices
+
+def test_rd_funds_smooth_only_without_a_loss():
+    profit = np.array([10.0, 10.0, -5.0, -5.0])
+    last = np.array([50.0, 50.0, 50.0, 50.0])
+    loss = np.array([0, 1, 0, 2])
+    got = innovation.funds(profit, last, loss, 0.8)
+    # no loss: max(profit, m X); in a loss streak: operating profit only (never the smoothing floor)
+    np.testing.assert_allclose(got, [40.0, 10.0, 40.0, 0.0])
+    # affordable then caps at what the funds cover, never below zero
+    np.testing.assert_allclose(innovation.affordable(np.full(4, 30.0), got, np.zeros(1)), [30.0, 10.0, 30.0, 0.0])
+
+
+def test_rd_scale_2012_matches_the_total_with_every_performer_affordable():
+    raw = np.array([1.0, 2.0, 0.0, 4.0, 1.0, 3.0])
+    profit = np.array([5.0, 1.0, 3.0, 100.0, -1.0, 50.0])
+    sector = np.array([0, 0, 0, 1, 1, 1])
+    weight = 2.0
+    k = innovation.scale_2012(raw, profit, weight, 30.0, sector, 2)
+    spend = np.minimum(k[sector] * raw, np.maximum(profit, 0.0))
+    assert (weight * spend).sum() == pytest.approx(30.0)
+    k0 = 30.0 / (weight * raw.sum())
+    # each sector keeps the share of the total its uncapped budgets imply; the caps bind in both here
+    for s in (0, 1):
+        assert (weight * spend[sector == s]).sum() == pytest.approx(k0 * weight * raw[sector == s].sum())
+    assert k[0] > k0 and k[1] > k0
+    # nothing binds: kappa_0; profits cannot fund the total: kappa_0 as well
+    np.testing.assert_allclose(innovation.scale_2012(raw, np.full(6, 1e9), weight, 30.0, sector, 2), k0)
+    np.testing.assert_allclose(innovation.scale_2012(raw, profit, weight, 1e4, sector, 2), 1e4 / (weight * raw.sum()))
+
+
+def test_no_2012_performer_starts_in_a_net_loss_from_rd():
+    from model.model import FlyingGeeseModel
+
+    m = FlyingGeeseModel({"name": "t"}, seed=3, n_firms=1500, n_talent=4000)
+    f, w = m.firms, m.world
+    assert np.all(f.intangible <= np.maximum(f.profit, 0.0) + 1e-9)
+    assert (f.weight * f.intangible).sum() == pytest.approx(m.data.rd_enterprises_2012 * 1e2, rel=1e-6)
+
+
+def test_digital_gain_and_cost_at_current_prices_running_cost_real():
+    price = np.array([1.0, 0.5])
+    sector = np.array([0, 1])
+    va = np.array([100.0, 100.0])
+    s = digital.current_sales(price, sector, va)
+    np.testing.assert_allclose(s, [100.0, 50.0])
+    np.testing.assert_allclose(digital.running_cost(0.03, va), [3.0, 3.0])
+    gain = digital.profit_gain(s, np.array([0.5, 0.5]), np.array([0.8, 0.8]), 0.08, np.ones(2))
+    assert gain[1] == pytest.approx(0.5 * gain[0])  # half the price, half the extra profit
+
+
+
+def test_digital_readiness_counts_talent_only_as_its_change_since_2012():
+    from model.model import FlyingGeeseModel
+
+    m = FlyingGeeseModel({"name": "t"}, seed=1, n_firms=300, n_talent=1000)
+    w = m.world
+    np.testing.assert_allclose(digital.talent_change(w), 1.0)  # the 2012 level is in digital.readiness
+    w.h_share = w.h_share * np.array([1.2, 1.0, 1.0, 0.5])
+    got = digital.talent_change(w)
+    nat = w.h_nat
+    np.testing.assert_allclose(got, (w.h_share / nat) / w.digital_talent_2012)
+    assert got[3] < got[1] < got[0]

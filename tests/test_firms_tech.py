@@ -179,8 +179,11 @@ def test_revenue_productivity_differs_within_cells():
 @pytest.fixture(scope="module")
 def baseline_runs():
     runs = []
+    # scale small (20,000 firm agents), where issue 8 asks the stylised facts to hold: at 1,500 agents one agent is
+    # 229 identical real firms and the four largest energy-intensive agents hold ~20% of the sector, so a single
+    # exit moves sector output by 5-10% (the energy-intensive plateau then passed in 5 of 8 seeds on main)
     for seed in (1, 2, 3):
-        m = small_model(seed=seed, n_firms=1500, n_talent=4000, scenario=load_scenario(BASELINE))
+        m = small_model(seed=seed, n_firms=20_000, n_talent=50_000, scenario=load_scenario(BASELINE))
         m.run()
         runs.append(m.recorder)
     return runs
@@ -192,7 +195,6 @@ def test_college_premium_stays_in_band(baseline_runs):
         assert prem.min() > 1.4 and prem.max() < 1.9, prem.round(2)
 
 
-@pytest.mark.xfail(reason="known miss at the medium posterior mean: the high-tech share of industrial VA dips 0.150 -> 0.149 from 2012 to 2017 before rising to 0.34 (high-tech income elasticity fitted at 1.50); issue 8 closing note", strict=False)
 def test_energy_intensive_output_peaks_before_2030_and_high_tech_rises(baseline_runs):
     for rec in baseline_runs:
         years = np.array(rec.years)

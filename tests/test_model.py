@@ -245,3 +245,88 @@ def test_derived_agent_values_are_recomputed_after_their_columns_change():
     assert f.derived("x2", ("capital",), lambda a: calls.append(1) or a.capital * 2) is got
     f.data["capital"] = np.ones(len(f))
     assert np.array_equal(f.derived("x2", ("capital",), lambda a: a.capital * 2), np.full(len(f), 2.0))
+
+
+def test_stored_location_match_rows_survive_keep_append_writes_and_pickle():
+    """Firms.location_match is a row store (agents._RowStore, perf): keep and append give the same rows as plain
+    arrays would, a write through ``data`` sticks, ``rows`` reads a subset, pickling keeps the values, and the
+    yearly finite check still sees a non-finite value in an appended row."""
+    import pickle
+
+    from model.agents import Firms, _RowStore
+
+    n, R = 8, 3
+    rng = np.random.default_rng(0)
+
+    def cols(m, start):
+        c = {k: np.zeros(m, dt) for k, dt in Firms.columns.items()}
+        c["uid"] = np.arange(start, start + m)
+        c["location_match"] = rng.normal(size=(m, R))
+        return c
+
+    c0 = cols(n, 0)
+    f = Firms(**c0)
+    ref = c0["location_match"].copy()
+    for year in range(4):
+        mask = rng.random(len(f)) > 0.3
+        f.keep(mask)
+        ref = ref[mask]
+        assert isinstance(dict.__getitem__(f.data, "location_match"), _RowStore)
+        add = cols(5, 100 * (year + 1))
+        f.append(**add)
+        ref = np.concatenate([ref, add["location_match"]])
+        assert np.array_equal(f.location_match, ref)
+        idx = np.flatnonzero(rng.random(len(f)) > 0.5)
+        assert np.array_equal(f.rows("location_match", idx), ref[idx])
+    for start in (900, 950):  # appends without a keep in between (the row index grows in its spare room)
+        add = cols(3, start)
+        f.append(**add)
+        ref = np.concatenate([ref, add["location_match"]])
+    assert np.array_equal(f.location_match, ref)
+    with pytest.raises(ValueError):
+        f.location_match[0, 0] = 1.0  # the attribute is a read-only copy
+    f.data["location_match"][0, 0] = 7.0  # a write through data sticks, and survives the next keep
+    ref[0, 0] = 7.0
+    f.keep(np.ones(len(f), bool))
+    assert np.array_equal(f.data["location_match"], ref)
+    back = pickle.loads(pickle.dumps(f))
+    assert np.array_equal(back.location_match, ref) and back.rows("uid", np.array([1]))[0] == f.uid[1]
+
+    m = FlyingGeeseModel({"name": "x"}, seed=1, scale="tiny")
+    m.step()
+    v = dict.__getitem__(m.firms.data, "location_match")
+    assert isinstance(v, _RowStore)
+    v.store[v.rows[-1], 0] = np.nan  # as if an appended row were bad
+    v.checked = min(v.checked, int(v.rows[-1]))
+    with pytest.raises(RuntimeError, match="location_match"):
+        m._check_ledgers(m.ledger["before"])  # the same year again: balances, then the finite check
+
+
+def test_numeric_median_is_numpys_median_bit_for_bit():
+    """model.numeric.median (perf) returns np.median's value and type, for even and odd lengths, ties, huge
+    values (the mean of the middle two overflows the same way) and NaN."""
+    from model.numeric import median
+
+    rng = np.random.default_rng(3)
+    for i in range(3000):
+        n = int(rng.integers(1, 200))
+        x = [rng.normal(size=n), rng.integers(0, 4, n).astype(float), rng.normal(size=n) * 1e308][i % 3]
+        a, b = np.median(x), median(x)
+        assert (a == b or (np.isnan(a) and np.isnan(b))) and type(a) is type(b)
+    x = rng.normal(size=101)
+    x[7] = np.nan
+    assert np.isnan(median(x))
+
+
+def test_numeric_quantile_is_numpys_linear_quantile_bit_for_bit():
+    """model.numeric.quantile (perf) returns np.quantile's value and type at one q, both interpolation
+    branches (t < 0.5 and t >= 0.5), ties and the edges numpy handles itself (q = 0, n = 1)."""
+    from model.numeric import quantile
+
+    rng = np.random.default_rng(4)
+    for i in range(3000):
+        n = int(rng.integers(1, 300))
+        q = [rng.random(), 0.9, 0.5, 0.0, 0.95][i % 5]
+        x = [rng.normal(size=n), rng.integers(0, 4, n).astype(float), np.exp(20 * rng.normal(size=n))][i % 3]
+        a, b = np.quantile(x, q), quantile(x, q)
+        assert a == b and type(a) is type(b)

@@ -154,3 +154,39 @@ def test_children_move_with_a_share_of_the_moving_parents():
     # 3 children per person aged 25-44 in region 0; half of the 20 movers' children come along: 30
     assert dep[1, :15].sum() == pytest.approx(30.0) and dep[0, :15].sum() == pytest.approx(270.0)
     assert dep.sum() == pytest.approx(305.0) and dep[0, 70, 1] == 5.0
+
+
+def test_2012_amenities_make_expected_net_migration_zero():
+    """The 2012 spatial equilibrium includes the frictions of the choice (home bias, hukou, the size of regions):
+    at zero talent.amenity no region gains or loses movers in expectation; the wage-only amenity did not."""
+    from model.api import build_model
+    from model.mechanisms import migration
+    m = build_model("baseline", scale="tiny", seed=0, params={"talent.amenity.central": 0.0, "talent.amenity.west": 0.0,
+                                                                "talent.amenity.northeast": 0.0})
+    P, w, t = m.params, m.world, m.talent
+    R = m.data.n
+    hukou = np.array([P["talent.hukou_friction_high"], P["talent.hukou_friction_general"]])
+    p_rev, grp = migration.review_rates(P, t)
+    reviewers = np.bincount(migration.cell_index(t.region, t.home, t.skill, grp, R), weights=p_rev * t.weight,
+                            minlength=R * R * 2 * migration.N_AGE_GROUPS)
+
+    def probs(amenity):
+        return migration.choice_probabilities(w.wage, w.employment_rate, np.zeros((R, 2)), np.zeros((R, 2)), amenity,
+                                              w.places, P["talent.wage_weight"], P["talent.home_bias"],
+                                              P["talent.moving_cost"], None, hukou)
+    inflow, outflow = migration.expected_flows(reviewers, probs(w.amenity_2012), R)
+    np.testing.assert_allclose(inflow, outflow, rtol=1e-8)
+    np.testing.assert_allclose(w.amenity_2012.mean(axis=0), 0.0, atol=1e-12)
+    value = np.log(w.wage * w.employment_rate)
+    wage_only = -P["talent.wage_weight"] * (value - value.mean(axis=0, keepdims=True))
+    i0, o0 = migration.expected_flows(reviewers, probs(wage_only), R)
+    assert np.max(np.abs(i0 - o0)) > 1e-4 * t.weight.sum()       # the wage-only amenity left flows without a cause
+    # the fixed point itself: a two-region toy where one region is twice the other's size
+    a = migration.stationary_amenities(np.zeros((2, 2)), np.ones(2 * 2 * 2 * migration.N_AGE_GROUPS),
+                                       lambda am: migration.choice_probabilities(
+                                           np.ones((2, 2)), np.ones((2, 2)), np.zeros((2, 2)), np.zeros((2, 2)), am,
+                                           np.array([2.0, 1.0]), 1.0, 1.0, 1.0), 2)
+    i2, o2 = migration.expected_flows(np.ones(2 * 2 * 2 * migration.N_AGE_GROUPS), migration.choice_probabilities(
+        np.ones((2, 2)), np.ones((2, 2)), np.zeros((2, 2)), np.zeros((2, 2)), a, np.array([2.0, 1.0]), 1.0, 1.0, 1.0), 2)
+    np.testing.assert_allclose(i2, o2, rtol=1e-8)
+    assert np.all(a[1] > a[0])       # the small region needs the higher amenity to keep its stayers

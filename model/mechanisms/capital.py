@@ -39,6 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import SECTORS, YI
+from .. import streams
 from ..scenario import FIRST_YEAR
 from ..world import Sim
 from . import carbon, demand, entry_exit, location
@@ -66,7 +67,7 @@ def init(model: Sim) -> None:
 
 def step(model: Sim) -> None:
     """Entry and investment: entrants are financed first, then incumbents invest by expected return."""
-    P, f, rng, pol, w = model.params, model.firms, model.rng, model.policy, model.world
+    P, f, pol, w = model.params, model.firms, model.policy, model.world
     R, S = model.data.n, len(SECTORS)
     delta = P["capital.depreciation"]
     cell = f.cell  # flat (region, sector) index for per-cell tables (cached while region and sector stay)
@@ -93,14 +94,17 @@ def step(model: Sim) -> None:
     n_s = np.bincount(f.sector, minlength=S)
     k_s = np.bincount(f.sector, weights=wk, minlength=S)
     ret_s = np.bincount(f.sector, weights=f.weight * f.profit, minlength=S) / np.maximum(k_s, 1e-9)
-    counts = rng.poisson(P["entry_exit.entry_rate"] * entry_exit.sector_entry_weights(
-        n_s, ret_s, P["entry_exit.sector_return_sensitivity"]))
+    # keyed draws (streams.py): counts by the Poisson quantile of a keyed uniform per sector, each entrant's
+    # match keyed on its slot id (year, sector, rank), as entry_exit.entrant_columns assigns it
+    counts = streams.poisson(model.stream_key, model.year, "entry.count", P["entry_exit.entry_rate"]
+                             * entry_exit.sector_entry_weights(n_s, ret_s, P["entry_exit.sector_return_sensitivity"]))
+    e_uid = streams.slot_ids(model.year, np.repeat(np.arange(S), counts))
     n_rs = np.bincount(cell, weights=f.weight, minlength=R * S).reshape(R, S)
     # a subsidy on a share s of the entry cost saves s x the user cost of that capital every year
     subsidy_return = pol.relocation_subsidy * w.user_cost[:, None]
     expected = location.entry_returns(model, cell, log_cap) - premium.reshape(R, S)
-    e_region, e_sector, e_match = location.entry_choice(rng, counts, n_rs, expected, subsidy_return,
-                                                        P["entry_exit.profit_sensitivity"])
+    e_region, e_sector, e_match = location.entry_choice(streams.keyed(model, "entry.match", e_uid), counts, n_rs,
+                                                        expected, subsidy_return, P["entry_exit.profit_sensitivity"])
     e_cell = e_region.astype(np.int64) * S + e_sector
     n_cell = np.bincount(cell, minlength=R * S)
     log_k = np.bincount(cell, weights=log_cap, minlength=R * S) / np.maximum(n_cell, 1)

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import SECTORS
+from .. import SECTORS, numeric
 from ..world import Sim
 
 PARAMETERS = ("chains.io_from_energy_intensive", "chains.io_from_labour_intensive", "chains.io_from_equipment",
@@ -127,7 +127,7 @@ def leader_share(value_added: np.ndarray, weight: np.ndarray, region: np.ndarray
     cut = np.zeros(n_sectors)
     for s in range(n_sectors):  # four sectors, not agents
         v = value_added[sector == s]
-        cut[s] = np.quantile(v, quantile) if len(v) else np.inf
+        cut[s] = numeric.quantile(v, quantile) if len(v) else np.inf  # np.quantile, bit for bit, faster
     lead = value_added > cut[sector]
     wva = weight * value_added
     tot = np.bincount(cell, weights=wva, minlength=n_regions * n_sectors)

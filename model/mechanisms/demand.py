@@ -43,7 +43,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import HIGH, MILLION, SECTORS, YI
+from .. import streams
 from ..errors import InputError
+from ..numeric import median  # np.median, bit for bit, faster
 from ..world import Sim
 
 PARAMETERS = ("demand.gdp_growth_2035", "demand.income_elasticity", "demand.saturation_income", "demand.price_elasticity",
@@ -85,7 +87,8 @@ def step(model: Sim) -> None:
     w.sector_demand_trend = w.sector_demand_trend * (1.0 + w.income_elasticity * g)
     w.sector_demand = w.sector_demand_trend * (1.0 + model.policy.demand_shock)
     f = model.firms
-    f.data["quality"] = firm_demand_shock(model.rng, f.quality, f.sector, f.value_added * w.price[f.sector],
+    f.data["quality"] = firm_demand_shock(streams.keyed(model, "demand.shock", f.uid), f.quality, f.sector,
+                                          f.value_added * w.price[f.sector],
                                           P["demand.firm_shock_sd"], P["demand.firm_shock_persistence"],
                                           P["demand.firm_shock_size_elasticity"])
     w.services = services(model, g)
@@ -164,7 +167,7 @@ def firm_demand_shock(rng: np.random.Generator, quality: np.ndarray, sector: np.
     med = np.ones(max(n_s, 1))
     for s in range(n_s):  # one median per sector (four sectors), not a loop over agents
         pos = revenue[(sector == s) & (revenue > 0)]
-        med[s] = np.median(pos) if len(pos) else 1.0
+        med[s] = median(pos) if len(pos) else 1.0
     rel = np.where(revenue > 0, revenue / med[sector], 1.0)
     scale = sd * np.clip(rel ** (-size_elasticity), 0.25, 4.0)
     return persistence * quality + scale * rng.normal(0.0, 1.0, len(quality))

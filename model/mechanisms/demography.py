@@ -55,6 +55,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from .. import GENERAL, HIGH, MILLION
+from .. import streams
 from ..agents import Talent
 from ..errors import InputError
 from ..world import Sim
@@ -107,7 +108,8 @@ def init(model: Sim) -> None:
 
 def step(model: Sim) -> None:
     """One year: deaths, ageing, births, retirement, entry (newcomers then choose a region); module doc."""
-    P, rng, t, pop = model.params, model.rng, model.talent, model.world.demog
+    P, t, pop = model.params, model.talent, model.world.demog
+    key = model.stream_key, model.year  # keyed draws (streams.py): the same luck in every scenario
     R, year, w = pop.R, model.year, model.world.talent_weight
     e0, g0 = pop.entry_age, pop.grad_age
     sched = pop.sched
@@ -117,8 +119,7 @@ def step(model: Sim) -> None:
     pop.dep *= 1.0 - q[None]
     pop.students *= 1.0 - q[None, e0:g0]
     q_lf = (1.0 - pop.phi) * q[:, MALE] + pop.phi * q[:, FEMALE]
-    n = len(t)
-    die = rng.random(n) < q_lf[t.age]                                    # labour-force ages stay below MAX_AGE
+    die = streams.uniform(*key, "demography.death", t.uid) < q_lf[t.age]  # labour-force ages stay below MAX_AGE
     died = np.bincount(t.region[die], weights=t.weight[die], minlength=R)
     pop.deaths = dead_dep + died
     # 2. ageing
@@ -131,7 +132,12 @@ def step(model: Sim) -> None:
     # 4. retirement (decided here, applied with the deaths in one pass): the birth cohort's exit age
     e_by_age = exit_age(year - np.arange(N_AGES), P["demography.retirement_age"], P["demography.reform_coverage"],
                         P["demography.reform_share_men"], P["demography.reform_share_women_cadre"])
-    leave = die | (t.age + rng.random(n) >= e_by_age[t.age])
+    # exit if age + U >= E(c), U in (0, 1): certain when E - age <= 0, impossible when E - age >= 1, so only the
+    # people within a year of their exit age draw (keyed: the same outcome as drawing for everyone)
+    gap = e_by_age[t.age] - t.age
+    leave = die | (gap <= 0.0)
+    near = np.flatnonzero((gap > 0.0) & (gap < 1.0))
+    leave[near] |= streams.uniform(*key, "demography.retirement", t.uid[near]) >= gap[near]
     retire = leave & ~die
     # 3. births (mothers counted after ageing, without this year's dead and retired)
     gone = np.flatnonzero(leave)
@@ -155,29 +161,33 @@ def step(model: Sim) -> None:
     pop.student_share = s_t
     pop.students[:, 0, :] = s_t * cohort
     want = pop.participation * (1.0 - s_t) * cohort.sum(axis=1)
-    n_gen = stochastic_round(rng, want / w)
+    n_gen = streams.stochastic_round(*key, "demography.entrants", want / w)
     sex_mix = cohort / np.maximum(cohort.sum(axis=1, keepdims=True), 1e-12)
     pop.dep[:, e0, :] = (1.0 - s_t) * cohort
     take = np.minimum(n_gen * w, pop.dep[:, e0, :].sum(axis=1))
     pop.dep[:, e0, :] -= take[:, None] * sex_mix
     pop.put_back(take - n_gen * w)                                        # rounding remainder (|.| < one agent)
     grads_r = graduating.sum(axis=1)                                      # by home (birth) region
-    n_grad = stochastic_round(rng, grads_r.sum() * P.by("talent.graduate_share", model.regions) / w)
+    n_grad = streams.stochastic_round(*key, "demography.graduates",
+                                      grads_r.sum() * P.by("talent.graduate_share", model.regions) / w)
     placed = n_grad.sum() * w
     pop.put_back(grads_r - placed * grads_r / max(grads_r.sum(), 1e-12))  # the unplaced remainder stays resident
     region = np.concatenate([np.repeat(np.arange(R), n_gen), np.repeat(np.arange(R), n_grad)]).astype(np.int8)
     home_p = grads_r / max(grads_r.sum(), 1e-12)                         # graduates' home: region of birth
-    g_home = (rng.choice(R, size=int(n_grad.sum()), p=home_p) if n_grad.sum() and home_p.sum() > 0
+    # slot ids (year, general|graduate x region, rank): a newcomer keeps its id and draws in every scenario
+    uid = streams.slot_ids(year, np.concatenate([np.repeat(np.arange(R), n_gen),
+                                                 R + np.repeat(np.arange(R), n_grad)]))
+    g_home = (streams.choice(*key, "demography.home", uid[n_gen.sum():], home_p) if n_grad.sum() and home_p.sum() > 0
               else np.repeat(np.arange(R), n_grad)).astype(np.int8)
     home = np.concatenate([np.repeat(np.arange(R), n_gen), g_home]).astype(np.int8)
     skill = np.concatenate([np.full(n_gen.sum(), GENERAL), np.full(n_grad.sum(), HIGH)]).astype(np.int8)
     age = np.concatenate([np.full(n_gen.sum(), e0), np.full(n_grad.sum(), g0)]).astype(np.int16)
     n = len(region)
     sig = P["labour.ability_sigma"]
-    uid = t.new_ids(n)
     pop.entrant_uid, pop.entrant_region = uid, region                     # where this year's newcomers start
     t.append(uid=uid, region=region, home=home, skill=skill, age=age,
-             employed=np.zeros(n, bool), wage=np.zeros(n), ability=rng.lognormal(-0.5 * sig**2, sig, n)
+             employed=np.zeros(n, bool), wage=np.zeros(n),
+             ability=streams.lognormal(*key, "demography.ability", uid, -0.5 * sig**2, sig)
              if sig > 0 else np.ones(n), newcomer=np.ones(n, bool), weight=np.full(n, w))
     model.year_stats["talent_entries"] = np.bincount(region, minlength=R) * w
 

@@ -5,23 +5,36 @@ Each year a share digital.review_rate of the firms that are not yet digital cons
 Firm i in region r, sector s weighs the expected present value of the gain against the cost, both net of
 the digitalization lever's subsidy sub_r:
 
-    readiness_ir = (digital.readiness_r + infra_r) (h_r / h_nat)^xi         digital infrastructure x talent
+    readiness_ir = (digital.readiness_r + infra_r) (q_r,t / q_r,2012)^xi,  q_r = h_r / h_nat
+                                                   digital map x the change in relative talent since 2012
     p^succ_i   = 1 - exp(-digital.success_rate x readiness_ir)              the project works
-    dPi_i      = alpha_s S_i ((1 + g)^(1/alpha_s) - 1) exp(sigma_g z_i - sigma_g^2/2)   extra operating
-                 profit of a TFP gain g with capital fixed and labour flexible; z_i = digital_affinity,
+    S_i        = P_s VA_i                    sales at the sector's current price (P_s: production.py)
+    dPi_i      = (1 - beta_s) lambda_i S_i ((1 + g)^(rho_s/(1 - beta_s)) - 1) exp(sigma_g z_i - sigma_g^2/2)
+                 extra operating profit of a TFP gain g with capital fixed and labour flexible, under the
+                 monopolistic competition of production.py (rho_s = (sigma_s - 1)/sigma_s, beta_s =
+                 (1 - alpha_s) rho_s, lambda_i the firm's revenue wedge); z_i = digital_affinity,
                  sigma_g = digital.gain_dispersion (firms differ in what digital tools do for them)
-    NPV_i      = p^succ_i H (dPi_i - (1 - sub_r) c S_i) - (1 - sub_r) C_i,     H = 1 / (r + exit hazard)
+    NPV_i      = p^succ_i H (dPi_i - (1 - sub_r) c VA_i) - (1 - sub_r) C_i,    H = 1 / (r + exit hazard)
     C_i        = digital.adoption_cost S_i exp(-digital.diffusion_rate (t - 2012)) (1 - peer a_rs) / readiness_ir
 
-c = digital.annual_cost (running cost per yuan of sales, paid every year once digital), g =
+c = digital.annual_cost (running cost per yuan of real value added, paid every year once digital, as
+production.py charges it), g =
 digital.productivity_gain, a_rs the digital share of the firm's cell last year and peer =
 digital.peer_effect (peers' adoption lowers the cost: shared suppliers, skills and know-how; Comin and
 Hobijn 2010 on diffusion). The firm adopts if NPV_i > 0. It pays (1 - sub_r) C_i now (an intangible
 expense: it lowers this year's net profit and retained earnings); the government pays sub_r C_i. With
 probability p^succ_i it becomes digital and A_i <- A_i (1 + g); otherwise the cost is sunk and it may try
 again. Low local talent and weak digital infrastructure raise the cost and lower the success rate: this
-is why the Northeast lags (seed 000). Because firms adopt only when it pays, a subsidy cannot lower a
-firm's own output.
+is why the Northeast lags (seed 000). digital.readiness_r is the regional industrial-digitalisation map
+(seed 000), an outcome index that already reflects each region's talent in 2012, so talent enters only
+through its change since 2012 (a region that loses talent falls further behind). With the talent level as
+well the east's lead was counted twice (session 4: readiness east 1.33 vs central 0.62, east/central
+adoption 4.5x in 2021, 83% of digital firms in the east against 53% of digital workshops and smart
+factories in seed 004; now 61-63%, the Northeast still last). Because firms adopt only when it pays, a subsidy cannot lower a
+firm's own output. All money is at current prices (services the numeraire): the gain and the one-off cost
+scale with current sales P_s VA_i, not real value added, so a sector whose price falls with its productivity
+(high tech) does not overvalue the gain; the decision, the firm's expense and the subsidy are then in the
+same units as profit and R&D (innovation.py).
 """
 
 from __future__ import annotations
@@ -29,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import SECTORS, YI
+from .. import streams
 from ..scenario import FIRST_YEAR
 from ..world import Sim
 
@@ -41,38 +55,41 @@ def init(model: Sim) -> None:
     """2012: no firm is digital yet; each carries a persistent taste for it, N(0, 1)."""
     f = model.firms
     f.data["digital_affinity"] = model.rng.normal(0.0, 1.0, len(f))
+    model.world.digital_talent_2012 = model.world.h_share / model.world.h_nat
 
 
 def step(model: Sim) -> None:
     """Firms not yet digital that review the question adopt when the expected PV pays; some projects fail."""
-    P, f, pol, rng, w = model.params, model.firms, model.policy, model.rng, model.world
+    P, f, pol, w = model.params, model.firms, model.policy, model.world
     R, S = model.data.n, len(SECTORS)
-    n = len(f)
-    review = rng.random(n) < P["digital.review_rate"]
-    works_draw = rng.random(n)
-    ready_r = readiness(P.by("digital.readiness", model.regions), pol.digital_infrastructure, w.h_share / w.h_nat,
+    ready_r = readiness(P.by("digital.readiness", model.regions), pol.digital_infrastructure, talent_change(w),
                         P["digital.talent_elasticity"])
     cell = f.cell  # flat (region, sector) index for per-cell tables (cached while region and sector stay)
     peers_rs = (np.bincount(cell, weights=f.weight * f.digital, minlength=R * S)
-                / np.maximum(np.bincount(cell, weights=f.weight, minlength=R * S), 1e-12))
+                / np.maximum(f.weight_by_cell(R), 1e-12))  # bincount of weight by cell, cached (agents.py)
     # only firms that review the question and are not digital yet need the numbers
-    i = np.flatnonzero(review & ~f.digital & (f.value_added > 0))
+    # keyed per-firm draws (streams.py): the same luck in every scenario, drawn for those who need them
+    i = np.flatnonzero(~f.digital & (f.value_added > 0))
+    i = i[streams.uniform(model.stream_key, model.year, "digital.review", f.uid[i]) < P["digital.review_rate"]]
     region = f.region[i]
     ready = ready_r[region]
     sub = pol.digital_subsidy[region]
     sig = P["digital.gain_dispersion"]
     taste = np.exp(sig * f.digital_affinity[i] - 0.5 * sig**2)
-    sales = f.value_added[i]
+    real_va = f.value_added[i]
+    sales = current_sales(w.price, f.sector[i], real_va)  # current prices, as profit, R&D and the cost are
     gain = P["digital.productivity_gain"]
-    extra = profit_gain(sales, w.alpha[f.sector[i]], gain, taste)
+    sec = f.sector[i]
+    extra = profit_gain(np.exp(f.wedge[i]) * sales, w.beta[sec], w.rho[sec], gain, taste)
     cost = adoption_cost(P["digital.adoption_cost"], sales, P["digital.diffusion_rate"], model.year - FIRST_YEAR,
                          P["digital.peer_effect"], peers_rs[cell[i]], ready)
     p_ok = success_probability(P["digital.success_rate"], ready)
     horizon = 1.0 / (P["capital.interest_rate"] + P["entry_exit.exit_hazard"])
-    npv = net_present_value(p_ok, horizon, extra, P["digital.annual_cost"] * sales, cost, sub)
+    # the running cost is c per yuan of real value added (production.py charges c VA_i), not per yuan of sales
+    npv = net_present_value(p_ok, horizon, extra, running_cost(P["digital.annual_cost"], real_va), cost, sub)
     tries = npv > 0
     i, cost, sub, p_ok = i[tries], cost[tries], sub[tries], p_ok[tries]
-    adopt = i[works_draw[i] < p_ok]
+    adopt = i[streams.uniform(model.stream_key, model.year, "digital.works", f.uid[i]) < p_ok]
     f.data["intangible"] = f.intangible.copy()
     f.data["intangible"][i] += (1.0 - sub) * cost
     model.year_stats["policy_cost"] += np.bincount(f.region[i], weights=f.weight[i] * sub * cost, minlength=R) / YI
@@ -83,6 +100,22 @@ def step(model: Sim) -> None:
     tfp[adopt] *= 1.0 + gain
     f.data["tfp"] = tfp
 
+def talent_change(w) -> np.ndarray:
+    """[region] q_r,t / q_r,2012, q_r = h_r / h_nat: the change of the region's relative talent since 2012 (1 in 2012).
+    The 2012 level is already in digital.readiness (the industrial-digitalisation map, an outcome index)."""
+    return (w.h_share / w.h_nat) / w.digital_talent_2012
+
+
+def current_sales(price: np.ndarray, sector: np.ndarray, real_va: np.ndarray) -> np.ndarray:
+    """S_i = P_s VA_i: the firm's value added at its sector's current price (the numeraire's units, as profit)."""
+    return price[sector] * real_va
+
+
+def running_cost(annual_cost: float, real_va: np.ndarray) -> np.ndarray:
+    """Yearly running cost of being digital: c per yuan of real value added, as production.py charges it."""
+    return annual_cost * real_va
+
+
 def readiness(base: np.ndarray, infrastructure: np.ndarray, rel_talent: np.ndarray,
               talent_elasticity: float) -> np.ndarray:
     return np.maximum(base + infrastructure, 1e-6) * np.maximum(rel_talent, 1e-9) ** talent_elasticity
@@ -92,9 +125,15 @@ def success_probability(rate: float, ready: np.ndarray) -> np.ndarray:
     return 1.0 - np.exp(-rate * ready)
 
 
-def profit_gain(sales: np.ndarray, alpha: np.ndarray, gain: float, taste: np.ndarray) -> np.ndarray:
-    """Extra operating profit per year from a TFP gain ``gain`` (capital fixed, labour flexible)."""
-    return alpha * sales * ((1.0 + gain) ** (1.0 / alpha) - 1.0) * taste
+def profit_gain(net_sales: np.ndarray, beta: np.ndarray, rho: np.ndarray, gain: float, taste: np.ndarray) -> np.ndarray:
+    """Extra operating profit per year from a TFP gain ``gain`` with capital fixed and labour flexible, under the
+    monopolistic competition of production.py: net revenue N = M L^beta with M ~ A^rho, labour chosen, so
+    N ~ A^(rho/(1-beta)) and the operating surplus before capital costs is (1 - beta) N:
+
+        dPi = (1 - beta_s) N_i ((1 + g)^(rho_s/(1 - beta_s)) - 1) x taste,   N_i = lambda_i P_s VA_i
+
+    (beta_s = (1 - alpha_s) rho_s; with rho = 1, perfect competition, this is alpha S ((1 + g)^(1/alpha) - 1))."""
+    return (1.0 - beta) * net_sales * ((1.0 + gain) ** (rho / (1.0 - beta)) - 1.0) * taste
 
 
 def adoption_cost(base: float, sales: np.ndarray, decline: float, years: int, peer_effect: float,

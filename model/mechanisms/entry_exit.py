@@ -47,6 +47,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import SECTORS, YI
+from .. import streams
+from ..numeric import median  # np.median, bit for bit, faster
 from ..world import Sim
 from . import carbon
 from . import production
@@ -69,7 +71,8 @@ def step(model: Sim) -> None:
     """Exit: firms with a loss streak (or bad luck) leave; their depreciated capital is stranded."""
     P, f = model.params, model.firms
     R = model.data.n
-    out = exits(model.rng, f.loss_years, P["entry_exit.exit_hazard"], P["entry_exit.exit_after_losses"],
+    out = exits(streams.keyed(model, "exit", f.uid), f.loss_years, P["entry_exit.exit_hazard"],
+                P["entry_exit.exit_after_losses"],
                 int(P["entry_exit.loss_years_to_exit"]),
                 size_factor(f.value_added, P["entry_exit.exit_size_elasticity"]))
     delta = P["capital.depreciation"]
@@ -89,7 +92,7 @@ def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np
     ``cell`` is the incumbents' flat (region, sector) index, ``n_cell`` their count per cell, ``e_cell``
     each entrant's cell and ``e_k`` its capital (million yuan).
     """
-    P, f, rng, w = model.params, model.firms, model.rng, model.world
+    P, f, w = model.params, model.firms, model.world
     R, S = model.data.n, len(SECTORS)
     ne = len(e_cell)
     has = n_cell > 0
@@ -103,8 +106,11 @@ def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np
     g_per_k = cell_mean(f.labour_general, per=k_cell)
     e_sector = (e_cell % S).astype(np.int8)
     e_region = (e_cell // S).astype(np.int8)
+    # slot ids (year, sector, rank): the same entrant keeps its id and its keyed draws in every scenario
+    uid = streams.slot_ids(model.year, e_sector)
     # an imperfect copy of the own permanent TFP of a random incumbent of the cell (of the sector if empty)
-    parent = anchor_incumbents(rng, cell, e_cell, f.sector.astype(np.int64, copy=False), e_sector.astype(np.int64))
+    parent = anchor_incumbents(streams.keyed(model, "entry.parent", uid), cell, e_cell,
+                               f.sector.astype(np.int64, copy=False), e_sector.astype(np.int64))
     # the parent's tail premium is not copied; ln TFP - shock - premium of the parents only (the same
     # elementwise numbers), and of every incumbent only when some entrant has no parent (the fallback mean)
     p = np.maximum(parent, 0)
@@ -115,21 +121,22 @@ def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np
         fallback = 0.0
     base = np.where(parent >= 0, log_perm_p, fallback)
     log_a = entrant_log_tfp(base, P["entry_exit.entrant_tfp_gap"], P["entry_exit.entrant_tfp_sigma"],
-                            rng.normal(0.0, 1.0, ne))
+                            streams.normal(model.stream_key, model.year, "entry.tfp", uid))
     rel = P.by("carbon.relative_intensity", SECTORS)[e_sector]
     elec = P.by("carbon.electricity_share", SECTORS)[e_sector]
     direct = np.where(has[e_cell], cell_mean(f.direct_intensity)[e_cell],
                       w.grid_2012[e_region] * rel * (1 - elec) * w.intensity_index[e_sector])
     power = np.where(has[e_cell], cell_mean(f.power_use)[e_cell], rel * elec)
-    return dict(uid=f.new_ids(ne), region=e_region, sector=e_sector, tfp=np.exp(log_a), tfp_shock=np.zeros(ne),
+    return dict(uid=uid, region=e_region, sector=e_sector, tfp=np.exp(log_a), tfp_shock=np.zeros(ne),
                 capital=e_k, intangible=np.zeros(ne),
                 labour_high=h_per_k[e_cell] * e_k, labour_general=g_per_k[e_cell] * e_k,
                 direct_intensity=direct, power_use=power, abatement=np.zeros(ne), abatement_capital=np.zeros(ne),
                 carbon_charge=np.zeros(ne), digital=np.zeros(ne, bool),
-                digital_affinity=rng.normal(0.0, 1.0, ne), rd_active=np.zeros(ne, bool), rd_stock=np.zeros(ne),
+                digital_affinity=streams.normal(model.stream_key, model.year, "entry.digital_affinity", uid),
+                rd_active=np.zeros(ne, bool), rd_stock=np.zeros(ne),
                 age=np.zeros(ne, np.int16), value_added=np.zeros(ne), profit=np.zeros(ne),
                 loss_years=np.zeros(ne, np.int16), weight=np.full(ne, w.firm_weight),
-                **production.entrant_columns(model, ne))
+                **production.entrant_columns(model, ne, uid))
 
 
 def size_factor(value_added: np.ndarray, elasticity: float) -> np.ndarray:
@@ -138,7 +145,7 @@ def size_factor(value_added: np.ndarray, elasticity: float) -> np.ndarray:
     if elasticity == 0.0 or len(value_added) == 0:
         return np.ones(len(value_added))
     pos = value_added > 0
-    med = np.median(value_added[pos]) if pos.any() else 1.0
+    med = median(value_added[pos]) if pos.any() else 1.0
     x = np.clip(np.where(pos, value_added / med, 0.01), 0.01, 1e4) ** (-elasticity)
     return x / x.mean()
 

@@ -5,8 +5,9 @@ R&D is a costly investment chosen by a rule anchored on sector-typical intensiti
 with size, less than proportionally). Firm i (region r, sector s), re-decided each year:
 
     P(active) = logistic(b0 + trend (t - 2012) + tau ln(h_r / h_nat) + nu ln(S_i / median S) + s_e sub_r)
-    R_i = active * min(rho_s M_t kappa S_i, max(pi_i, m X_i,t-1, 0) / (1 - sub_r)) * (1 + sub_r)
+    R_i = active * min(rho_s M_t kappa S_i, F_i / (1 - sub_r)) * (1 + sub_r)
                                                          gross R&D; the firm pays (1 - sub_r) R_i
+    F_i = max(pi_i, m X_i,t-1 [L_i = 0], 0)              internal funds (``funds``); L_i the loss streak
     K^R_i = (1 - delta_R) K^R_i + R_i
 
 Performers deepen their R&D over time (the intensive margin; most of China's rise in business R&D intensity
@@ -31,7 +32,14 @@ innovation.performer_size_effect, s_e = innovation.performer_subsidy_effect; kap
 R&D is financed from cash flow (Himmelberg and Petersen 1994; Hall 2002): a performer spends its
 sector-typical intensity but no more than last year's operating profit pi_i covers, except that it keeps
 funding a share m = innovation.rd_smoothing of last year's own spending X_i,t-1 (R&D is smoothed:
-knowledge workers are costly to hire and fire; Brown, Fazzari and Petersen 2009).
+knowledge workers are costly to hire and fire; Brown, Fazzari and Petersen 2009) -- out of reserves, so only
+if it made a net profit last year: a firm in a loss streak funds R&D out of operating profit alone, and
+discretionary R&D cannot by itself keep a firm with positive operating profit losing until it exits
+(exit compares the continuation value with zero: Hopenhayn 1992). The 2012 performers follow the same
+rule, R_i,2012 = min(rho_s kappa_s S_i, max(pi_i, 0)), with kappa_s solved so that the capped total is the
+data's 2012 enterprise R&D and each sector keeps the share of it that its sourced intensity rho_s implies
+(``scale_2012``; kappa_s = kappa_0 where the cap does not bind). Without it the largest low-margin high-tech performers started in
+net loss and exited in 2014-2016, and the high-tech share of industrial VA dipped over 2012-2017.
 The firm's share of R&D is booked as an intangible expense (``Firms.intangible``): it lowers the year's
 net profit, the firm's retained earnings (capital.py) and counts in the loss streak behind exit
 (entry_exit.py).
@@ -50,7 +58,8 @@ small one of the same intensity.
 Imitation and diffusion (Nelson and Winter 1982; Dosi et al. 2010): a laggard copies part of the gap to
 its sector's national frontier F_s (the innovation.frontier_quantile of own log TFP) with probability
 
-    q_i = 1 - exp(-mu (h_r / h_nat)^xi_I (1 + d_I digital_i))
+    q_i = 1 - exp(-mu c_r^xi_I (1 + d_I digital_i))
+    c_r = (h_r / h_nat) / (h_r,2012 / h_nat,2012)     absorptive capacity relative to 2012 (labour_market.absorptive_capacity)
     on success: ln A_i += c (ln F_s - ln A_i)^+
 
 mu = innovation.imitation_rate, xi_I = innovation.imitation_talent_elasticity,
@@ -84,8 +93,11 @@ from scipy.optimize import brentq
 from scipy.special import expit
 
 from .. import HIGH, SECTORS, YI
+from .. import streams
+from ..numeric import median  # np.median, bit for bit, faster
 from ..scenario import FIRST_YEAR
 from ..world import Sim
+from . import labour_market
 
 PARAMETERS = ("innovation.performer_talent_effect", "innovation.performer_size_effect",
               "innovation.performer_share_2012", "innovation.performer_trend", "innovation.rd_share_of_value_added",
@@ -106,7 +118,7 @@ def init(model: Sim) -> None:
     P, d, rng, w, f = model.params, model.data, model.rng, model.world, model.firms
     nf = len(f)
     va = f.value_added
-    rel_size = va / np.median(va)
+    rel_size = va / median(va)
 
     def p_perform(b0: float) -> np.ndarray:
         return performer_probability(performer_logit(
@@ -117,8 +129,11 @@ def init(model: Sim) -> None:
     active = rng.random(nf) < p_perform(w.rd_b0)
     rho = P.by("innovation.rd_share_of_value_added", SECTORS)[f.sector]
     raw = active * rho * va
-    w.rd_scale = d.rd_enterprises_2012 * YI / max((raw * w.firm_weight).sum(), 1e-9)
-    w.rd_spend = raw * w.rd_scale
+    # the 2012 spending follows the same financing rule as every later year (``affordable``: no more than
+    # operating profit covers), so no 2012 performer starts in a net loss made by R&D alone; kappa_s is solved so
+    # that the capped total matches the data, each sector keeping the share its sourced intensity implies
+    w.rd_scale = scale_2012(raw, f.profit, w.firm_weight, d.rd_enterprises_2012 * YI, f.sector, len(SECTORS))
+    w.rd_spend = np.minimum(raw * w.rd_scale[f.sector], np.maximum(f.profit, 0.0))
     f.data["rd_active"] = active
     f.data["rd_stock"] = w.rd_spend / (P["innovation.rd_depreciation"] + P["innovation.rd_stock_growth_2012"])
     f.data["intangible"] = w.rd_spend.copy()
@@ -130,26 +145,28 @@ def init(model: Sim) -> None:
 
 def step(model: Sim) -> None:
     """R&D (an expense), innovation, imitation of the sector frontier, transitory productivity shocks."""
-    P, f, pol, rng, w = model.params, model.firms, model.policy, model.rng, model.world
+    P, f, pol, w = model.params, model.firms, model.policy, model.world
     R, S = model.data.n, len(SECTORS)
     n = len(f)
     # the talent terms are regional: computed per region and gathered (``region=``), the same bits
     rel_t = w.h_share / w.h_nat  # [region]
+    capacity = labour_market.absorptive_capacity(w.h_share, w.h_nat, w.h_rel_2012)  # imitation: relative to 2012
     pos = f.value_added > 0
-    med = np.median(f.value_added[pos]) if np.any(pos) else 1.0
+    med = median(f.value_added[pos]) if np.any(pos) else 1.0
     rel_size = np.where(pos, f.value_added / med, P["innovation.entrant_relative_size"])
     sub_r = pol.rd_subsidy  # [region]; subsidy terms are formed per region and gathered (the same bits)
     logit = performer_logit(w.rd_b0, P["innovation.performer_trend"], model.year - FIRST_YEAR,
                             P["innovation.performer_talent_effect"], rel_t, rel_size, sub_r,
                             P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"],
                             region=f.region)
-    active = rng.random(n) < performer_probability(logit)
+    key = model.stream_key, model.year  # keyed per-firm draws (streams.py): the same luck in every scenario
+    active = streams.uniform(*key, "innovation.performer", f.uid) < performer_probability(logit)
     sales = current_sales(w.price, f.sector, f.value_added)
     deepening = intensity_deepening(P["innovation.rd_intensity_ceiling"], P["innovation.rd_intensity_convergence"],
                                     model.year - FIRST_YEAR)
     target = (P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale)[f.sector] * sales
-    spend = (active * affordable(target, np.maximum(f.profit, P["innovation.rd_smoothing"] * f.intangible), sub_r,
-                                 region=f.region)
+    spend = (active * affordable(target, funds(f.profit, f.intangible, f.loss_years, P["innovation.rd_smoothing"]),
+                                 sub_r, region=f.region)
              * (1.0 + sub_r)[f.region])
     f.data["rd_active"] = active
     f.data["rd_stock"] = f.rd_stock * (1 - P["innovation.rd_depreciation"]) + spend
@@ -165,26 +182,52 @@ def step(model: Sim) -> None:
     p = success_probability(P["innovation.success_rate"], f.rd_stock, sales,
                             public[f.region] * f.rd_active, rel_t, P["innovation.success_talent_elasticity"],
                             region=f.region)
-    success = rng.random(n) < p
+    success = np.zeros(n, bool)  # drawn where p > 0 only (keyed: the same outcome as drawing for every firm)
+    j = np.flatnonzero(p > 0)
+    success[j] = streams.uniform(*key, "innovation.success", f.uid[j]) < p[j]
     gain = np.zeros(n)
     sig = P["innovation.success_gain_sigma"]
-    gain[success] = P["innovation.success_tfp_gain"] * rng.lognormal(-0.5 * sig**2, sig, int(success.sum()))
+    gain[success] = P["innovation.success_tfp_gain"] * streams.lognormal(*key, "innovation.gain", f.uid[success],
+                                                                             -0.5 * sig**2, sig)
     w.innovations = np.bincount(f.region, weights=f.weight * success, minlength=R)
     # the permanent part: innovation, then imitation of the sector frontier
     # (the 2012 tail premium is permanent: imitation, the frontier and lead erosion act on the rest)
     log_perm = np.log(f.tfp) - f.tfp_shock - f.tfp_premium + gain
     frontier = sector_frontier(log_perm, f.sector, S, P["innovation.frontier_quantile"])
-    q = imitation_probability(P["innovation.imitation_rate"], rel_t, P["innovation.imitation_talent_elasticity"],
+    q = imitation_probability(P["innovation.imitation_rate"], capacity, P["innovation.imitation_talent_elasticity"],
                               f.digital, P["innovation.imitation_digital_boost"], region=f.region)
-    copied = rng.random(n) < q
+    copied = streams.uniform(*key, "innovation.imitation", f.uid) < q
     frontier_i = frontier[f.sector]
     log_perm = imitate(log_perm, frontier_i, copied, P["innovation.imitation_catch_up"])
     log_perm = erode_lead(log_perm, frontier_i, P["innovation.lead_erosion"])
     # the transitory part: AR(1) with Laplace innovations whose SD falls with size
     sd = shock_sd(P["innovation.shock_sd"], rel_size, P["innovation.shock_size_elasticity"])
-    u = ar1(f.tfp_shock, P["innovation.shock_persistence"], sd, rng.laplace(0.0, np.sqrt(0.5), n))
+    u = ar1(f.tfp_shock, P["innovation.shock_persistence"], sd, streams.laplace(*key, "innovation.shock", f.uid,
+                                                                                    0.0, np.sqrt(0.5)))
     f.data["tfp_shock"] = u
     f.data["tfp"] = np.exp(log_perm + f.tfp_premium + u) * (1.0 + P["production.tfp_drift"])
+
+
+def scale_2012(raw: np.ndarray, profit: np.ndarray, weight: np.ndarray | float, total: float,
+               sector: np.ndarray, n_sectors: int) -> np.ndarray:
+    """[sector] kappa_s with sum_(i in s) W_i min(kappa_s raw_i, max(pi_i, 0)) = kappa_0 sum_(i in s) W_i raw_i,
+    kappa_0 = total / sum_i W_i raw_i: the 2012 enterprise R&D of the data, shared over sectors as the sourced
+    intensities rho_s imply, each performer spending its sector-typical intensity but no more than its
+    operating profit covers (the rule of ``affordable``). Where a sector's performers cannot fund its share at
+    any kappa, kappa_s = kappa_0 (the cap then binds on all of them)."""
+    weight = np.broadcast_to(np.asarray(weight, dtype=float), raw.shape)
+    cap = np.maximum(profit, 0.0)
+    k0 = total / max(float((raw * weight).sum()), 1e-9)
+    out = np.full(n_sectors, k0)
+    for s in range(n_sectors):  # four sectors, not agents
+        m = (sector == s) & (raw > 0)
+        r, c, wt = raw[m], cap[m], weight[m]
+        goal = k0 * float((wt * r).sum())
+        gap = lambda k: float((wt * np.minimum(k * r, c)).sum()) - goal  # noqa: E731
+        if goal <= 0 or float((wt * c).sum()) <= goal or gap(k0) >= -1e-9 * goal:
+            continue  # nothing to fund, profits cannot fund it, or no cap binds at kappa_0
+        out[s] = brentq(gap, k0, 1e6 * k0)
+    return out
 
 
 def intensity_deepening(ceiling: float, convergence: float, years: int) -> float:
@@ -212,6 +255,15 @@ def performer_logit(b0: float, trend: float, years: int, talent_effect: float, r
 
 def performer_probability(logit: np.ndarray) -> np.ndarray:
     return expit(logit)
+
+
+def funds(profit: np.ndarray, last_spending: np.ndarray, loss_years: np.ndarray, smoothing: float) -> np.ndarray:
+    """Internal funds a performer can put into R&D this year (before the subsidy): last year's operating profit, or,
+    if it made a net profit last year (no loss streak), at least a share m = ``smoothing`` of last year's own R&D
+    and digital spending (smoothing out of cash reserves; Brown, Fazzari and Petersen 2009). A firm that made a
+    net loss has no reserves to smooth with: it funds R&D out of operating profit only (Himmelberg and Petersen
+    1994), so discretionary R&D alone cannot keep a firm with positive operating profit in a loss streak."""
+    return np.maximum(profit, np.where(loss_years > 0, 0.0, smoothing * last_spending))
 
 
 def affordable(target: np.ndarray, profit: np.ndarray, subsidy: np.ndarray,

@@ -44,7 +44,7 @@ def init(model: Sim) -> None:
 def step(model: Sim) -> None:
     """Land prices from this year's industrial capital by region (after exits), and the user cost."""
     P, w, f = model.params, model.world, model.firms
-    k_r = np.bincount(f.region, weights=f.weight * f.capital, minlength=model.data.n)
+    k_r = f.capital_by_region(model.data.n)  # bincount of weight x capital, cached for location (agents.py)
     share = relative_use(k_r)
     if w.capital_share_2012 is None:
         w.capital_share_2012 = share

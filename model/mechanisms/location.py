@@ -81,6 +81,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import GENERAL, HIGH, SECTORS, YI
+from .. import streams
+from ..numeric import median  # np.median, bit for bit, faster
 from ..world import Sim
 from . import carbon, land, production
 
@@ -104,22 +106,26 @@ def init_match(model: Sim) -> None:
     f.data["location_match"] = initial_match(model.rng, f.region, model.data.n)
     iva_r = model.world.va_rs_prev.sum(axis=1)
     model.world.iva_share_2012 = iva_r / max(float(iva_r.sum()), 1e-12)  # the congestion reference
+    # the sites a mover can choose from: each region's 2012 count of the sector's firms (destination size)
+    model.world.firm_sites_2012 = np.bincount(f.region.astype(np.int64) * len(SECTORS) + f.sector, weights=f.weight,
+                                              minlength=model.data.n * len(SECTORS)).reshape(model.data.n, len(SECTORS))
 
 
 def review_probability(value_added: np.ndarray, rate: float, size_elasticity: float) -> np.ndarray:
     """Chance that each firm reviews its location this year: the base rate for firms up to the median size,
     falling with relative size above it, rate x max(VA_i / median VA, 1)^(-eta)."""
-    rel = value_added / max(float(np.median(value_added)), 1e-12) if len(value_added) else value_added
+    rel = value_added / max(float(median(value_added)), 1e-12) if len(value_added) else value_added
     return rate * np.maximum(rel, 1.0) ** -size_elasticity
 
 
 def step(model: Sim) -> None:
     """Place factors (agglomeration x chains, spillover); reviewing firms move (flows, ledger). Market access
     (geography.step) and land prices (land.step) are already this year's."""
-    P, w, f, pol, rng = model.params, model.world, model.firms, model.policy, model.rng
+    P, w, f, pol = model.params, model.world, model.firms, model.policy
     R, S = model.data.n, len(SECTORS)
     refresh_location_factors(model)
-    review = (rng.random(len(f)) < review_probability(f.value_added, P["location.review_rate"],
+    # keyed per-firm draws (streams.py): the same luck in every scenario
+    review = (streams.uniform(model.stream_key, model.year, "location.review", f.uid) < review_probability(f.value_added, P["location.review_rate"],
                                                       P["location.review_size_elasticity"])) & (f.age >= 1)
     idx = np.flatnonzero(review)
     if len(idx) == 0:
@@ -128,19 +134,20 @@ def step(model: Sim) -> None:
     sub = pol.relocation_subsidy.T.take(f.sector[idx], axis=0)  # [firm, region]; take: fast row gather
     hor = horizon(P["capital.interest_rate"], P["entry_exit.exit_hazard"], P["location.gap_persistence"])
     cur, s_i, va_i = f.region[idx], f.sector[idx], f.value_added[idx]
-    args = (P["location.profit_sensitivity"], P["location.relocation_cost"], sub, hor, f.location_match.take(idx, axis=0),
-            P["location.match_weight"], P["location.gain_clip"], P["location.min_relative_scale"])
+    sites = log_destination_sites(w.firm_sites_2012, cur, s_i)
+    args = (P["location.profit_sensitivity"], P["location.relocation_cost"], sub, hor, f.rows("location_match", idx),
+            P["location.match_weight"], P["location.gain_clip"], P["location.min_relative_scale"], sites)
     # Expectations: the wages and land prices this sector's expected moves would bring (one fixed-point step).
     p0 = probabilities(utilities(revenue - cost, cur, va_i, *args))
     d_k = expected_flows(p0, cur, s_i, f.weight[idx] * f.capital[idx], S)
     d_l = expected_flows(p0, cur, s_i, f.weight[idx] * (f.labour_high[idx] + f.labour_general[idx]), S)
-    k_r = np.bincount(f.region, weights=f.weight * f.capital, minlength=R)
+    k_r = f.capital_by_region(R)  # bincount of weight x capital, cached since land.step (agents.py)
     x_land, x_wage = anticipated_factors(d_k, k_r, w.land_price, P["location.land_share"],
                                          P["location.land_supply_elasticity"], d_l, w.labour_supply.sum(axis=1),
                                          P["location.expected_wage_response"])
     expo = production.revenue_wage_elasticity(w.beta)
     profit = revenue * x_wage.take(s_i, axis=0) ** -expo[s_i][:, None] - cost * x_land.take(s_i, axis=0)
-    dest = draw(rng, probabilities(utilities(profit, cur, va_i, *args)))
+    dest = draw(streams.keyed(model, "location.destination", f.uid[idx]), probabilities(utilities(profit, cur, va_i, *args)))
     moved = dest != cur
     mi = idx[moved]
     o, dst, s = f.region[mi], dest[moved], f.sector[mi]
@@ -257,6 +264,23 @@ def initial_match(rng: np.random.Generator, region: np.ndarray, n_regions: int) 
     return m
 
 
+def log_destination_sites(sites_rs: np.ndarray, current: np.ndarray, sector: np.ndarray) -> np.ndarray | None:
+    """[firm, region] ln omega_ir, omega_ir = (R - 1) M_rs / sum_{r' != c_i} M_r's (M the 2012 firm count of the
+    firm's sector by region: the sites a mover can pick from), 0 on the present region. A region is an
+    aggregate of many sites, so its logit utility carries + ln M_r (McFadden 1978; Ben-Akiva and Lerman 1985,
+    aggregation of alternatives); normalised over the destinations open to the firm, so the chance of moving
+    is unchanged and only where movers go follows the destinations' size. None if the sites are unknown."""
+    if sites_rs is None or not np.size(sites_rs):
+        return None
+    m = np.maximum(np.asarray(sites_rs, dtype=float).T, 1e-9)            # [s, r]
+    nr = m.shape[1]
+    here = np.eye(nr, dtype=bool)                                        # [c, r]
+    others = m.sum(axis=1)[:, None] - m                                  # [s, c]: sites outside c
+    table = np.log((nr - 1) * m[:, None, :] / others[:, :, None])        # [s, c, r]
+    table = np.where(here[None, :, :], 0.0, table).reshape(-1, nr)
+    return table.take(sector.astype(np.intp) * nr + current.astype(np.intp), axis=0)
+
+
 def horizon(interest: float, exit_hazard: float, persistence: float) -> float:
     """Years over which a profit gap is reaped: 1 / (interest + exit hazard + 1 - persistence)."""
     return 1.0 / (interest + exit_hazard + 1.0 - persistence)
@@ -264,10 +288,12 @@ def horizon(interest: float, exit_hazard: float, persistence: float) -> float:
 
 def utilities(profit: np.ndarray, current: np.ndarray, value_added: np.ndarray, sensitivity: float,
               relocation_cost: float, subsidy: np.ndarray, horizon: float, match: np.ndarray | None = None,
-              match_weight: float = 0.0, gain_clip: float = 20.0, min_scale: float = 1e-3) -> list[np.ndarray]:
+              match_weight: float = 0.0, gain_clip: float = 20.0, min_scale: float = 1e-3,
+              log_sites: np.ndarray | None = None) -> list[np.ndarray]:
     """[region] list of per-firm utilities v_ir (0 for the present region). Gains are clipped to +/- ``gain_clip``
     (location.gain_clip) and measured against at least ``min_scale`` x the mean value added
-    (location.min_relative_scale; entrants have no value added yet)."""
+    (location.min_relative_scale; entrants have no value added yet). ``log_sites`` [firm, region]: the
+    destination-size term ln omega_ir (``log_destination_sites``; None: every destination counts alike)."""
     n, nr = profit.shape
     scale = np.maximum(value_added, min_scale * max(float(value_added.mean()) if n else 1.0, 1e-9))
     cur = current.astype(np.intp)
@@ -279,6 +305,8 @@ def utilities(profit: np.ndarray, current: np.ndarray, value_added: np.ndarray, 
         v = sensitivity * (gain - relocation_cost * (1.0 - subsidy[:, r]))
         if match is not None:
             v = v + match_weight * (match[:, r] - m_here)
+        if log_sites is not None:
+            v = v + log_sites[:, r]
         out.append(np.where(current == r, 0.0, v))
     return out
 

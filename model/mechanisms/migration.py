@@ -40,6 +40,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import HIGH, SKILLS
+from .. import streams
 from ..world import Sim
 from . import labour_market
 
@@ -124,25 +125,33 @@ def choose(rng: np.random.Generator, cells: np.ndarray, probs: np.ndarray) -> np
 def init(model: Sim) -> None:
     """2012 is a spatial equilibrium: amenities (cost of living, climate, public services) offset the
     regional gaps in expected wages, so migration comes from home ties, shocks and talent.amenity."""
-    w = model.world
+    P, w, t = model.params, model.world, model.talent
     value = np.log(w.wage * w.employment_rate)
-    w.amenity_2012 = -model.params["talent.wage_weight"] * (value - value.mean(axis=0, keepdims=True))
+    a0 = -P["talent.wage_weight"] * (value - value.mean(axis=0, keepdims=True))
     w.places = w.labour_supply.sum(axis=1).copy()  # a region's opportunities: its 2012 workforce
+    R = model.data.n
+    hukou = np.array([P["talent.hukou_friction_high"], P["talent.hukou_friction_general"]])
+    p_review, grp = review_rates(P, t)
+    reviewers = np.bincount(cell_index(t.region, t.home, t.skill, grp, R), weights=p_review * t.weight,
+                            minlength=R * R * len(SKILLS) * N_AGE_GROUPS)
+
+    def probs(amenity: np.ndarray) -> np.ndarray:
+        return choice_probabilities(w.wage, w.employment_rate, np.zeros_like(w.wage), np.zeros_like(w.wage), amenity,
+                                    w.places, P["talent.wage_weight"], P["talent.home_bias"], P["talent.moving_cost"],
+                                    None, hukou)  # housing costs are 1 in 2012
+    w.amenity_2012 = stationary_amenities(a0, reviewers, probs, R)
 
 
 def step(model: Sim) -> None:
     """Reviewing people pick a region; then the year's talent pool, shares and population are fixed.
     Flows by skill and for the young (below talent.middle_age_from) go to the year's ledger."""
-    P, rng, t, pol, w = model.params, model.rng, model.talent, model.policy, model.world
+    P, t, pol, w = model.params, model.talent, model.policy, model.world
     R = model.data.n
-    mob_skill = np.array([P["talent.mobility_high"], P["talent.mobility_general"]])
-    mob_age = np.array([P["talent.mobility_young"], 1.0, P["talent.mobility_old"]])
-    # per age and (skill, age) tables gathered per person: the same products of the same numbers, bit for bit
     ages = np.arange(int(t.age.max()) + 1 if len(t) else 1)
     grp_of_age = age_group(ages, int(P["talent.middle_age_from"]), int(P["talent.old_age_from"]))
-    p_tab = np.minimum(P["talent.review_rate"] * mob_skill[:, None] * mob_age[grp_of_age][None, :], 1.0)  # [k, a]
-    p_review = p_tab.ravel().take(t.skill * len(ages) + t.age)
-    review = t.newcomer | (rng.random(len(t)) < p_review)
+    p_review, _ = review_rates(P, t)
+    # keyed per-person draws (streams.py): the same luck in every scenario
+    review = t.newcomer | (streams.uniform(model.stream_key, model.year, "migration.review", t.uid) < p_review)
     idx = np.flatnonzero(review)
     age_i = t.age[idx]
     grp_i = grp_of_age.take(age_i)
@@ -152,7 +161,7 @@ def step(model: Sim) -> None:
                                  P["talent.wage_weight"], P["talent.home_bias"], P["talent.moving_cost"],
                                  w.cost_of_living, hukou)
     cells = cell_index(t.region[idx], t.home[idx], t.skill[idx], grp_i, R)
-    dest = choose(rng, cells, probs)
+    dest = choose(streams.keyed(model, "migration.destination", t.uid[idx]), cells, probs)
     origin = t.region[idx]
     moved = dest != origin
     wt = t.weight[idx][moved]
@@ -180,3 +189,48 @@ def step(model: Sim) -> None:
     w.h_share = w.labour_supply[:, HIGH] / np.maximum(w.labour_supply.sum(axis=1), 1e-9)
     w.h_nat = w.labour_supply[:, HIGH].sum() / w.labour_supply.sum()
     w.population = w.demog.residents(w.labour_supply.sum(axis=1))  # labour force + dependants (demography)
+
+def review_rates(P, t) -> tuple[np.ndarray, np.ndarray]:
+    """(chance that each person reviews this year, their age group): talent.review_rate x m_k x m_a, at most 1
+    (newcomers review for sure; the caller adds them)."""
+    mob_skill = np.array([P["talent.mobility_high"], P["talent.mobility_general"]])
+    mob_age = np.array([P["talent.mobility_young"], 1.0, P["talent.mobility_old"]])
+    # per age and (skill, age) tables gathered per person: the same products of the same numbers, bit for bit
+    ages = np.arange(int(t.age.max()) + 1 if len(t) else 1)
+    grp_of_age = age_group(ages, int(P["talent.middle_age_from"]), int(P["talent.old_age_from"]))
+    p_tab = np.minimum(P["talent.review_rate"] * mob_skill[:, None] * mob_age[grp_of_age][None, :], 1.0)  # [k, a]
+    return p_tab.ravel().take(t.skill * len(ages) + t.age), grp_of_age.take(t.age)
+
+
+def expected_flows(reviewers: np.ndarray, probs: np.ndarray, n_regions: int) -> tuple[np.ndarray, np.ndarray]:
+    """([region, skill] expected inflow, outflow) of the people reviewing: ``reviewers`` [cell] (weighted people,
+    cells as in ``cell_index``) times their cell's destination probabilities ``probs`` [cell, region]; movers
+    only (stayers are neither)."""
+    nk = len(SKILLS)
+    flows = (reviewers[:, None] * probs).reshape(n_regions, n_regions, nk, N_AGE_GROUPS, n_regions).sum(axis=(1, 3))
+    flows = flows * (1.0 - np.eye(n_regions))[:, None, :]      # [origin, skill, destination], stayers out
+    return flows.sum(axis=0).T, flows.sum(axis=2)   # [destination, skill], [origin, skill]
+
+
+def stationary_amenities(a0: np.ndarray, reviewers: np.ndarray, probs, n_regions: int, iterations: int = 200,
+                         tol: float = 1e-10) -> np.ndarray:
+    """[region, skill] 2012 amenities A0_rk at which the expected net flow of every region and skill is zero.
+
+    The Rosen-Roback amenity that only offsets expected-wage gaps leaves the frictions of the choice out of the
+    2012 equilibrium: the home bias and the hukou friction draw the leading region's migrants home, and a small
+    region (fewer places, ln N_r) loses more stayers than it gains movers. Both are flows without a cause in
+    2012 (they were ~0.2 M a year out of the east and out of the northeast at zero talent.amenity, scale medium),
+    which talent.amenity then had to offset. Solved by the fixed point A0_rk <- A0_rk + ln(out_rk / in_rk)
+    (each region's utility for a skill scales its inflow and, less than one for one, its outflow), started from
+    the wage-offsetting A0 and centred on zero over regions; ``probs(amenity)`` gives the [cell, region] choice
+    probabilities. talent.amenity then measures the deviation that makes people move (Artuc, Chaudhuri and
+    McLaren 2010; Tombe and Zhu 2019: amenities and frictions are what reconciles wages with observed flows)."""
+    a = np.asarray(a0, dtype=float).copy()
+    for _ in range(iterations):
+        inflow, outflow = expected_flows(reviewers, probs(a), n_regions)
+        step = np.log(np.maximum(outflow, 1e-300) / np.maximum(inflow, 1e-300))
+        a = a + 0.5 * step
+        a = a - a.mean(axis=0, keepdims=True)
+        if np.max(np.abs(step)) < tol:
+            break
+    return a

@@ -67,6 +67,7 @@ from scipy.optimize import brentq
 from scipy.special import ndtri
 
 from .. import GENERAL, HIGH, MILLION, SECTORS, YI
+from .. import streams
 from ..agents import Firms
 from ..errors import InputError
 from ..parameters import ParamSet
@@ -217,10 +218,11 @@ def tail_premium(u: np.ndarray, size: np.ndarray, sigma: float, rho: np.ndarray)
     return (1.0 / rho - 1.0) * np.where(excess > 1e-9, excess, 0.0)  # exactly 0 in the body (no rounding dust)
 
 
-def entrant_columns(model: Sim, n: int) -> dict[str, np.ndarray]:
+def entrant_columns(model: Sim, n: int, uid: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Technology columns of ``n`` entrants: a fresh revenue wedge; demand shifter at the cell's norm (0); no
-    tail premium (entrants start small: Luttmer 2007)."""
-    return dict(wedge=draw_wedge(model.rng, n, model.params["production.distortion_sigma"]), quality=np.zeros(n),
+    tail premium (entrants start small: Luttmer 2007). With ``uid`` the wedge is keyed on it (streams.py)."""
+    rng = model.rng if uid is None else streams.keyed(model, "entry.wedge", uid)
+    return dict(wedge=draw_wedge(rng, n, model.params["production.distortion_sigma"]), quality=np.zeros(n),
                 tfp_premium=np.zeros(n))
 
 

@@ -1,0 +1,54 @@
+"""Faster versions of numpy statistics that return the same bits (engine performance).
+
+``np.median`` partitions around three positions (the two middle ones and the last, for its NaN check),
+which at full scale costs ~5 ms on 0.47 M firms; one partition around the upper middle position plus a
+max over the lower half gives the same two middle order statistics in ~0.8 ms. No loops over agents.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def median(x: np.ndarray) -> float:
+    """``np.median(x)`` of a 1-D array, bit for bit (NaN if any value is NaN, as numpy gives).
+
+    Even length n = 2h: numpy returns the mean of the order statistics h-1 and h, i.e. (lo + hi) / 2 in
+    that order of addition; after ``np.partition(x, h)`` the h-th is at h and the (h-1)-th is the largest
+    of the first h. Odd length: the h-th order statistic itself."""
+    x = np.asarray(x)
+    n = len(x)
+    if x.ndim != 1 or n == 0 or x.dtype.kind != "f":
+        return np.median(x)
+    h = n // 2
+    p = np.partition(x, h)
+    if np.isnan(p[h:].max()):  # NaN sorts last: if there is one, it is in the upper part
+        return np.float64(np.nan) if x.dtype == np.float64 else np.median(x)
+    if n % 2:
+        return p[h]
+    return np.mean(np.array([p[:h].max(), p[h]], dtype=p.dtype))
+
+
+def quantile(x: np.ndarray, q: float) -> float:
+    """``np.quantile(x, q)`` (method "linear") of a 1-D float array at one q in [0, 1), bit for bit.
+
+    numpy takes the order statistics i = floor(g) and i + 1 at g = (n - 1) q and interpolates with
+    t = g - i as ``a + (b - a) t``, or ``b - (b - a)(1 - t)`` when t >= 0.5 (``numpy._lerp``); here the
+    two order statistics come from one partition (around i + 1) and a max below it, and the same float
+    operations are applied to them. Anything else (n < 2, q outside [0, 1), NaN) goes to numpy."""
+    x = np.asarray(x)
+    n = len(x)
+    if x.ndim != 1 or x.dtype != np.float64 or n < 2 or not 0.0 <= q < 1.0:
+        return np.quantile(x, q)
+    g = np.float64(n - 1) * np.float64(q)
+    if not g < n - 1:
+        return np.quantile(x, q)
+    i = int(np.floor(g))
+    p = np.partition(x, i + 1)
+    b = p[i + 1]
+    if np.isnan(p[i + 1:].max()):
+        return np.quantile(x, q)
+    a = p[:i + 1].max()
+    t = g - np.float64(i)
+    d = b - a
+    return b - d * (1.0 - t) if t >= 0.5 else a + d * t

@@ -1,0 +1,227 @@
+"""Counter-based random streams keyed on agents: common random numbers (CRN) across scenarios.
+
+Why. A run's seed alone does not couple two scenarios. If every mechanism takes its draws from one model-wide
+``numpy`` Generator by array position, one changed decision (one firm more exits, one more adopts) shifts every
+later draw to other agents, and the baseline and the scenario with the "same seed" drift apart: the paired policy
+effect (scenario - baseline, same seed) is then mostly noise (Law 2015, sec. 11.2 on CRN; Glasserman and Yao 1992
+on synchronisation). The standard cure is to give every random decision its own stream and every agent its own
+place in it, so a draw depends on *who* and *what*, not on *how many came before*.
+
+How. A draw is a pure function of (root key, year, stream, agent uid[, column]) - a counter-based generator in
+the sense of Salmon et al. (2011, "Parallel random numbers: as easy as 1, 2, 3", the Random123/Philox family):
+
+    base   = fmix64(root ^ fmix64(hash(stream) + year * G + 1))          (one Python int per call)
+    x_i    = fmix64(uid_i * G  XOR  base)                                 (vectorised uint64, per agent)
+    u_i    = (x_i >> 12) * 2^-52 + 2^-53          in (0, 1), never 0 or 1
+
+``fmix64`` is MurmurHash3's 64-bit finaliser (Appleby 2011: xor-shift 33, multiply, xor-shift 33, multiply,
+xor-shift 33), a bijection with full avalanche; ``G`` = 0x9E3779B97F4A7C15 is the golden-ratio increment of
+splitmix64 (Steele, Lea and Flood 2014). ``hash(stream)`` is the first 8 bytes of BLAKE2b of the stream name
+(stable across processes and Python versions). The root key comes from the run's seed (``root_key``) through
+``numpy.random.SeedSequence``, so replicates are as independent as the model Generator's streams. Columns
+(e.g. one match per region) use ``base`` of ``stream#j``. The arithmetic runs in blocks of 2^15 values (cache
+sized), a few in-place uint64 operations per value.
+
+Continuous draws are inverse-CDF transforms of one keyed uniform (monotone, so a policy that changes a
+probability or a scale moves the outcome of an agent smoothly): normal ``ndtri(u)``, Laplace(0, b)
+``b ln 2u`` (u < 1/2) or ``-b ln 2(1-u)``, lognormal ``exp(mu + sigma ndtri(u))``. Bernoulli decisions are
+``u_i < p_i``: agent i's luck in year t is the same in every scenario whatever happened to others.
+
+Entrants. Agents born during a run get ``slot_ids``: (year, group, rank within group) packed into the uid,
+e.g. "the 37th firm entrant of sector 2 in 2027", rather than the next value of a global counter. With a global
+counter one extra entrant in 2020 would shift every later entrant's uid, and with it all their luck; with slot
+ids the k-th entrant of a group keeps its identity (and its draws) in every scenario, and only the marginal
+entrants (rank >= the smaller of the two counts) differ. Slot ids increase within a year when the groups come in
+order and across years, and start above every 2012 uid (< 2^28).
+
+Aggregate counts (entrants per sector, newcomers per region) are drawn from keyed uniforms too, by inverse CDF
+(Poisson quantile; stochastic rounding ``floor(x + u)``), keyed on (year, stream, group index), so a policy that
+raises an expected count raises the drawn count monotonically instead of re-drawing it.
+
+The 2012 set-up (``init`` functions) keeps the model Generator: the 2012 state is the sourced data and does not
+depend on a scenario. See model/ODD.md, "Stochasticity".
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+
+import numpy as np
+from scipy.special import ndtri
+from scipy.stats import poisson as _poisson
+
+MASK = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15
+C1, C2 = 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53
+BLOCK = 1 << 15
+YEAR_SHIFT, GROUP_SHIFT = 40, 28        # slot ids: (year - 2000) << 40 | group << 28 | rank
+_U_C1, _U_C2, _U_G = np.uint64(C1), np.uint64(C2), np.uint64(GOLDEN)
+_S33, _S12 = np.uint64(33), np.uint64(12)
+_ONE_BITS = np.uint64(0x3FF0000000000000)  # exponent of 1.0: (x >> 12) | this is a double in [1, 2)
+
+
+def fmix64(x: int) -> int:
+    """MurmurHash3's 64-bit finaliser on a Python int (mod 2^64)."""
+    x &= MASK
+    x ^= x >> 33
+    x = (x * C1) & MASK
+    x ^= x >> 33
+    x = (x * C2) & MASK
+    return x ^ (x >> 33)
+
+
+@lru_cache(maxsize=4096)
+def stream_id(name: str) -> int:
+    """A stable 64-bit id of a stream name (BLAKE2b, not Python's salted ``hash``)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+
+
+def root_key(seed: int | np.random.SeedSequence) -> int:
+    """The run's 64-bit root key from its seed (an int or a SeedSequence, as the model takes)."""
+    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    # a word pool of its own (the model Generator uses the first words): fold the last two
+    w = ss.generate_state(4, np.uint64)
+    return fmix64(int(w[2]) ^ fmix64(int(w[3]) ^ 0x5EED5EED5EED5EED))
+
+
+def base_key(root: int, year: int, stream: str) -> int:
+    """The per-call key of (root, year, stream)."""
+    return fmix64(root ^ fmix64((stream_id(stream) + int(year) * GOLDEN + 1) & MASK))
+
+
+def _uniform_into(uid: np.ndarray, base: int, out: np.ndarray) -> None:
+    u64 = np.ascontiguousarray(uid, dtype=np.int64).view(np.uint64)
+    n = len(u64)
+    x_buf = np.empty(min(n, BLOCK), np.uint64)
+    t_buf = np.empty_like(x_buf)
+    b = np.uint64(base)
+    for s in range(0, n, BLOCK):  # blocks of values (cache-sized), not agents
+        m = min(BLOCK, n - s)
+        x, t = x_buf[:m], t_buf[:m]
+        np.multiply(u64[s : s + m], _U_G, out=x)
+        x ^= b
+        np.right_shift(x, _S33, out=t)
+        x ^= t
+        x *= _U_C1
+        np.right_shift(x, _S33, out=t)
+        x ^= t
+        x *= _U_C2
+        np.right_shift(x, _S33, out=t)
+        x ^= t
+        np.right_shift(x, _S12, out=x)
+        x |= _ONE_BITS
+        np.subtract(x.view(np.float64), 1.0 - 2.0**-53, out=out[s : s + m])
+
+
+def uniform(root: int, year: int, stream: str, uid: np.ndarray, columns: int | None = None) -> np.ndarray:
+    """Keyed U(0,1) draws, one per uid (or [uid, column] with ``columns``), open interval."""
+    uid = np.asarray(uid)
+    if columns is None:
+        out = np.empty(len(uid))
+        if len(uid):
+            _uniform_into(uid, base_key(root, year, stream), out)
+        return out
+    out_t = np.empty((columns, len(uid)))
+    for j in range(columns):  # columns (regions), not agents
+        if len(uid):
+            _uniform_into(uid, base_key(root, year, f"{stream}#{j}"), out_t[j])
+    return out_t.T.copy()
+
+
+def normal(root: int, year: int, stream: str, uid: np.ndarray, loc: float = 0.0, scale: float = 1.0) -> np.ndarray:
+    """Keyed normal draws by the inverse CDF of keyed uniforms."""
+    z = ndtri(uniform(root, year, stream, uid))
+    if scale != 1.0:
+        z *= scale
+    if loc != 0.0:
+        z += loc
+    return z
+
+
+def laplace(root: int, year: int, stream: str, uid: np.ndarray, loc: float = 0.0, scale: float = 1.0) -> np.ndarray:
+    """Keyed Laplace(loc, scale) draws by the inverse CDF (variance 2 scale^2)."""
+    u = uniform(root, year, stream, uid)
+    low = u < 0.5
+    return loc + scale * np.where(low, np.log(2.0 * u), -np.log(2.0 * (1.0 - u)))
+
+
+def lognormal(root: int, year: int, stream: str, uid: np.ndarray, mean: float = 0.0,
+              sigma: float = 1.0) -> np.ndarray:
+    """Keyed lognormal draws: exp(mean + sigma z), z keyed normal."""
+    return np.exp(mean + sigma * ndtri(uniform(root, year, stream, uid)))
+
+
+def poisson(root: int, year: int, stream: str, lam: np.ndarray) -> np.ndarray:
+    """Keyed Poisson counts, one per group (the index of ``lam``), by the Poisson quantile of a keyed uniform."""
+    lam = np.asarray(lam, float)
+    u = uniform(root, year, stream, np.arange(lam.size)).reshape(lam.shape)
+    return np.where(lam > 0, _poisson.ppf(u, np.maximum(lam, 1e-300)), 0).astype(np.int64)
+
+
+def stochastic_round(root: int, year: int, stream: str, x: np.ndarray) -> np.ndarray:
+    """floor(x + u) with u keyed on the group index: unbiased rounding, monotone in x."""
+    x = np.asarray(x, float)
+    return np.floor(x + uniform(root, year, stream, np.arange(x.size)).reshape(x.shape)).astype(np.int64)
+
+
+def choice(root: int, year: int, stream: str, uid: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """One category per uid from probabilities ``p`` (inverse CDF of a keyed uniform)."""
+    cum = np.cumsum(np.asarray(p, float))
+    u = uniform(root, year, stream, uid) * cum[-1]
+    return np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
+
+
+def slot_ids(year: int, group: np.ndarray) -> np.ndarray:
+    """uids of agents born in ``year``: (year - 2000) << 40 | group << 28 | rank within the group (in order of
+    appearance). Increasing when ``group`` is sorted."""
+    group = np.asarray(group, np.int64)
+    n = len(group)
+    if n == 0:
+        return np.zeros(0, np.int64)
+    if group.min() < 0 or group.max() >= 1 << (YEAR_SHIFT - GROUP_SHIFT):
+        raise ValueError(f"slot_ids: group out of range [0, {1 << (YEAR_SHIFT - GROUP_SHIFT)})")
+    order = np.argsort(group, kind="stable")
+    g = group[order]
+    first = np.r_[0, np.flatnonzero(np.diff(g)) + 1]
+    start = np.repeat(first, np.diff(np.r_[first, n]))
+    rank = np.empty(n, np.int64)
+    rank[order] = np.arange(n) - start
+    return ((int(year) - 2000) << YEAR_SHIFT) | (group << GROUP_SHIFT) | rank
+
+
+class Keyed:
+    """A ``numpy.random.Generator`` look-alike for one (year, stream) and one set of agents: lets helpers that
+    take an ``rng`` (and are also used with the model Generator at set-up) draw keyed numbers. ``size`` must be
+    ``len(uid)`` or ``(len(uid), m)`` (m columns, e.g. regions). The k-th call on one object uses the stream
+    ``stream/k``, so two calls never return the same numbers."""
+
+    def __init__(self, root: int, year: int, stream: str, uid: np.ndarray):
+        self.root, self.year, self.stream, self.uid = root, year, stream, np.asarray(uid)
+        self.calls = 0
+
+    def _u(self, size) -> np.ndarray:
+        shape = (size,) if np.isscalar(size) else tuple(size)
+        if shape[0] != len(self.uid) or len(shape) > 2:
+            raise ValueError(f"keyed stream {self.stream}: size {shape} does not match {len(self.uid)} agents")
+        name = f"{self.stream}/{self.calls}"
+        self.calls += 1
+        return uniform(self.root, self.year, name, self.uid, shape[1] if len(shape) == 2 else None)
+
+    def random(self, size) -> np.ndarray:
+        return self._u(size)
+
+    def normal(self, loc: float = 0.0, scale: float = 1.0, size=None) -> np.ndarray:
+        return loc + scale * ndtri(self._u(size))
+
+    def laplace(self, loc: float = 0.0, scale: float = 1.0, size=None) -> np.ndarray:
+        u = self._u(size)
+        return loc + scale * np.where(u < 0.5, np.log(2.0 * u), -np.log(2.0 * (1.0 - u)))
+
+    def lognormal(self, mean: float = 0.0, sigma: float = 1.0, size=None) -> np.ndarray:
+        return np.exp(mean + sigma * ndtri(self._u(size)))
+
+
+def keyed(model, stream: str, uid: np.ndarray) -> Keyed:
+    """The keyed generator of ``model``'s run for this year, ``stream`` and the agents ``uid``."""
+    return Keyed(model.stream_key, model.year, stream, uid)
