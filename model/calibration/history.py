@@ -232,7 +232,7 @@ def set_discrepancy(t: Targets, em: Emulator, u: np.ndarray, cutoff: float = CUT
     discrepancy variance that puts its best point at the cutoff (Vernon et al. 2010: the part of the miss
     the parameters cannot reach is model discrepancy, not evidence against every parameter set); without
     it one unreachable moment would rule out the whole space. Returns their ids."""
-    em.discrepancy = np.zeros(len(t.moments))
+    em.discrepancy = np.array([m.discrepancy**2 for m in t.moments], float)  # declared in the targets file
     mu, var = em.predict(u)
     imp = implausibility(t, em, u, pred=(mu, var))
     best = imp.min(axis=0)
@@ -243,7 +243,7 @@ def set_discrepancy(t: Targets, em: Emulator, u: np.ndarray, cutoff: float = CUT
         k = int(np.argmin(imp[:, j]))
         dj = abs(float(distance(m, mu[k : k + 1, j])[0]))
         v = var[k, j] + obs_var(m) + em.seed_var[j] / em.seeds
-        em.discrepancy[j] = max((dj / cutoff) ** 2 - v, 0.0)
+        em.discrepancy[j] = max((dj / cutoff) ** 2 - v, m.discrepancy**2)
         missed.append(m.id)
     return missed
 
