@@ -36,6 +36,9 @@ class RegionData:
     gdp_growth: dict[int, float]    # national real growth by year
     carbon_price: dict[int, float]  # yuan per tonne, market closes
     source: str
+    # [region] 2012 R&D of all performers, yi yuan: the provinces of ``rd_2012_by_province_yi_yuan`` summed by
+    # ``regions`` (None if the file has no provincial table: innovation then anchors only the sector split)
+    rd_2012_by_region: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -56,6 +59,29 @@ def _by_region(doc: dict, key: str, names: tuple[str, ...], file: str) -> np.nda
     if not np.all(np.isfinite(values)) or np.any(values <= 0):
         raise InputError(file, key, values.tolist(), "positive numbers")
     return values
+
+
+def _sum_provinces(doc: dict, key: str, regions: dict, file: str) -> np.ndarray | None:
+    """[region] the provincial table ``key`` (``values:`` by province) summed over each region's provinces."""
+    table = doc.get(key)
+    if table is None:
+        return None
+    values = table.get("values") if isinstance(table, dict) else None
+    if not isinstance(values, dict):
+        raise InputError(file, key, table, "expected a mapping with 'values:' by province")
+    out = []
+    for name, provinces in regions.items():
+        missing = [p for p in provinces if p not in values]
+        if missing:
+            raise InputError(file, f"{key}.values", missing, f"every province of region {name} needs a value")
+        x = np.array([values[p] for p in provinces], dtype=np.float64)
+        if not np.all(np.isfinite(x)) or np.any(x < 0):
+            raise InputError(file, f"{key}.values", x.tolist(), "numbers >= 0")
+        out.append(x.sum())
+    out = np.array(out)
+    if np.any(out <= 0):
+        raise InputError(file, key, out.tolist(), "every region needs a positive sum")
+    return out
 
 
 def load_region_data(path: str | Path | None = None) -> RegionData:
@@ -91,6 +117,7 @@ def load_region_data(path: str | Path | None = None) -> RegionData:
             carbon_price={int(y): float(p) for y, p in doc["carbon_market_cny_per_tonne"].items()
                           if str(y).isdigit()},
             source=file,
+            rd_2012_by_region=_sum_provinces(doc, "rd_2012_by_province_yi_yuan", regions, file),
         )
     except (KeyError, TypeError) as exc:
         raise InputError(file, f"national.{exc.args[0] if exc.args else '?'}", None,

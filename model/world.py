@@ -102,7 +102,7 @@ class World:
     industry_omega: float = 0.0           # industry's share of the investable pool at the 2012 return, 1
     # --- R&D (innovation.init/step, demand.step)
     rd_b0: float = 0.0                    # intercept of the R&D performer logit (2012), 1
-    rd_scale: Any = 0.0                   # [sector] scale kappa_s of enterprise R&D spending (2012), 1
+    rd_scale: Any = 0.0                   # [region, sector] scale kappa_rs of enterprise R&D spending (2012), 1
     digital_talent_2012: np.ndarray = _empty()  # [region] h_r / h_nat in 2012 (digital.init), 1
     rd_spend: np.ndarray = _empty()       # [firm] R&D spending this year, million yuan per real firm
     public_rd: np.ndarray = _empty()      # [region] public R&D (institutes, universities), yi yuan

@@ -188,6 +188,70 @@ def test_investment_rate_replaces_grows_and_follows_excess_return():
     np.testing.assert_allclose(rate, [0.15, 0.17, 0.0, 0.4])
 
 
+def test_marginal_net_return_is_the_surplus_elasticity_times_the_gross_return_less_the_user_cost():
+    # alpha 0.4, rho 5/6, beta (1 - alpha) rho = 0.5: e = alpha rho / (1 - beta) = 2/3
+    alpha, rho = np.array([0.4, 0.4]), np.array([5 / 6, 5 / 6])
+    beta = (1 - alpha) * rho
+    mrk = capital.marginal_net_return(np.array([0.12, 0.12]), np.array([0.2, 0.15]), alpha, rho, beta)
+    np.testing.assert_allclose(mrk, [2 / 3 * 0.32 - 0.2, 2 / 3 * 0.27 - 0.15])
+    # the same average return means a LOWER marginal return where capital costs more (and vice versa)
+    assert mrk[0] < mrk[1]
+
+
+def test_entrant_expected_return_is_the_cell_mean_of_incumbents_with_the_sector_mean_where_empty():
+    mrk = np.array([0.1, 0.3, 0.05, 0.2])
+    cell = np.array([0, 0, 3, 1])          # 2 regions x 2 sectors: cells 0 (r0 s0), 1 (r0 s1), 3 (r1 s1); cell 2 empty
+    sector = cell % 2
+    out = capital.entrant_expected_return(mrk, cell, sector, 2, 2)
+    np.testing.assert_allclose(out, [[0.2, 0.2], [0.2, 0.05]])   # r1 s0 empty: sector 0's mean 0.2
+
+
+def test_2012_marginal_net_returns_are_equal_across_regions_although_average_returns_are_not():
+    """The 2012 spatial equilibrium (production.init) equalises every firm's marginal net return at rho0; the
+    average return pi/K is higher where the user cost is higher (the east), so investment and entry rules
+    must read the marginal return, or they tilt new capacity towards expensive places."""
+    m = build_model("baseline", scale="tiny", seed=3)
+    f, w = m.firms, m.world
+    fu = ((1.0 + w.friction) * w.user_cost)[f.region]
+    ok = f.abatement_capital == 0
+    mrk = capital.marginal_net_return(f.profit / f.capital, fu, w.alpha[f.sector], w.rho[f.sector], w.beta[f.sector])
+    assert np.ptp(mrk[ok]) < 1e-9 * max(1.0, abs(mrk[ok]).max())
+    avg = np.array([np.average(f.profit[f.region == r] / f.capital[f.region == r]) for r in range(m.data.n)])
+    assert np.ptp(avg) > 0.005
+    # so a new plant expects the same return in every cell
+    R, S = m.data.n, len(w.alpha)
+    exp = capital.entrant_expected_return(mrk, f.cell, f.sector, R, S)
+    assert np.ptp(exp) < 1e-9 * max(1.0, abs(exp).max())
+
+
+def test_capital_step_invests_and_places_entrants_by_the_marginal_net_return(monkeypatch):
+    """capital.step hands desired_rate each incumbent's marginal net return less the premium, and entry_choice the
+    cell means of it (2013: no carbon price, so no premium)."""
+    m = build_model("baseline", scale="tiny", seed=5)
+    seen = {}
+    rate, choice = capital.desired_rate, capital.location.entry_choice
+
+    def spy_rate(excess, *args):
+        f, w = m.firms, m.world
+        fu = ((1.0 + w.friction * (1.0 - m.policy.friction_cut)) * w.user_cost)[f.region]
+        seen["excess"], seen["mrk"] = excess, capital.marginal_net_return(
+            f.profit / f.capital, fu, w.alpha[f.sector], w.rho[f.sector], w.beta[f.sector])
+        seen["cell"], seen["sector"] = f.cell.copy(), f.sector.copy()
+        return rate(excess, *args)
+
+    def spy_choice(rng, counts, n_rs, returns_rs, *args):
+        seen["returns"] = returns_rs
+        return choice(rng, counts, n_rs, returns_rs, *args)
+
+    monkeypatch.setattr(capital, "desired_rate", spy_rate)
+    monkeypatch.setattr(capital.location, "entry_choice", spy_choice)
+    m.step()
+    np.testing.assert_allclose(seen["excess"], seen["mrk"], rtol=0, atol=1e-12)
+    R, S = m.data.n, len(m.world.alpha)
+    np.testing.assert_allclose(seen["returns"], capital.entrant_expected_return(seen["mrk"], seen["cell"],
+                                                                                seen["sector"], R, S), atol=1e-12)
+
+
 def test_finance_uses_internal_funds_then_rations_external_finance():
     desired = np.array([10.0, 10.0])
     internal = capital.internal_funds(np.array([4.0, -50.0]), np.array([1.0, 0.0]), np.array([10.0, 10.0]), 0.1)

@@ -14,12 +14,18 @@ expected growth of its sector's demand (accelerator), and its expected return in
 cost of capital (Jorgenson 1963), priced with the carbon-risk premium (seed 000: financiers shun
 high-carbon assets):
 
-    rho_i   = pi_i / K_i - premium_rs                                        expected excess return
+    rho_i   = mrk_i - premium_rs                                             expected excess return
+    mrk_i   = m_s (pi_i / K_i + F_r u_r) - F_r u_r,  m_s = alpha_s rho_s / (1 - beta_s)   marginal net return
     premium_rs = capital.carbon_risk_premium x (intensity_rs / intensity_nat) x P_t / 100
     i*_i    = clip(delta + e_s g_t + rho_i / capital.adjustment_cost, 0, capital.max_investment_rate)
 
 pi_i is last year's operating profit, which is already net of the user cost (interest + depreciation)
-of its capital and of carbon and digital running costs; e_s g_t the sector's expected demand growth. Investment is financed from internal funds first
+of its capital and of carbon and digital running costs; e_s g_t the sector's expected demand growth.
+mrk_i is the MARGINAL net return: the surplus (1 - beta) N grows like K^m_s with labour re-optimised, so
+alpha rho N / K = m_s (pi/K + F u) (Hayashi 1982: marginal q = m x average q under decreasing returns; Abel
+and Eberly 1994). In the 2012 spatial equilibrium mrk_i = rho0 for every firm, while the average return
+pi/K = (1/m - 1) F u + rho0/m is higher where capital costs more (the east): a rule on pi/K would tilt new
+capacity towards the costly coast. Entrants use the same marginal return for their plant (below). Investment is financed from internal funds first
 (retained net profit, i.e. after R&D and digital adoption spending, plus the depreciation allowance),
 then by external finance up to capital.external_finance x K_i a year (collateral constraint; Fazzari,
 Hubbard and Petersen 1988; Kiyotaki and Moore 1997):
@@ -31,7 +37,11 @@ If the firms' combined demand exceeds what industry can draw, external finance i
 rata), then internal funds; funds industry does not want stay in the rest of the economy. Capital
 follows K_i <- K_i (1 - delta) + I_i. There is no proportional allocation by K exp(profit gap): a
 firm's capital grows at a bounded rate set by its own return, so capital does not snowball.
-Entrants compare regions by expected profit net of the cell's carbon-risk premium (location.entry_returns).
+Entrants compare regions by a new plant's expected marginal net return, the mean mrk of the cell's incumbents
+(an entrant copies one of them; entrant_expected_return), net of the cell's carbon-risk premium. The
+representative plant of location.entry_returns (wedge 0, the cell's mean log TFP and log capital) is no
+longer used here: in 2012 it put central's labour-intensive, equipment and high-tech plants 1-2 points below
+the east's although every incumbent's marginal return is rho0 (mean wedges and Jensen terms differ by cell).
 """
 
 from __future__ import annotations
@@ -102,7 +112,13 @@ def step(model: Sim) -> None:
     n_rs = np.bincount(cell, weights=f.weight, minlength=R * S).reshape(R, S)
     # a subsidy on a share s of the entry cost saves s x the user cost of that capital every year
     subsidy_return = pol.relocation_subsidy * w.user_cost[:, None]
-    expected = location.entry_returns(model, cell, log_cap) - premium.reshape(R, S)
+    # the marginal net return of every incumbent (Hayashi 1982), equal everywhere in the 2012 spatial equilibrium,
+    # not the average return pi/K, which is higher where capital costs more: it drives expansion (below) and,
+    # as the mean over the cell's incumbents that an entrant copies, the entrant's expected return
+    fu = (fr_all * w.user_cost).take(f.region)
+    mrk = marginal_net_return(f.profit / np.maximum(f.capital, 1e-9), fu, w.alpha[f.sector], w.rho[f.sector],
+                              w.beta[f.sector])
+    expected = entrant_expected_return(mrk, cell, f.sector, R, S) - premium.reshape(R, S)
     e_region, e_sector, e_match = location.entry_choice(streams.keyed(model, "entry.match", e_uid), counts, n_rs,
                                                         expected, subsidy_return, P["entry_exit.profit_sensitivity"])
     e_cell = e_region.astype(np.int64) * S + e_sector
@@ -117,7 +133,7 @@ def step(model: Sim) -> None:
     # Incumbents: desired investment from the expected excess return, financed internally, then externally.
     g_s = (P.by("demand.income_elasticity", SECTORS) * demand.growth_path(
         model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year))[f.sector]
-    excess = f.profit / np.maximum(f.capital, 1e-9) - premium[cell]
+    excess = mrk - premium[cell]
     rate = desired_rate(excess, delta, g_s, P["capital.adjustment_cost"], P["capital.max_investment_rate"])
     internal = internal_funds(f.profit, f.intangible, f.capital, delta)
     inv = finance(rate * f.capital, internal, P["capital.external_finance"] * f.capital, f.weight,
@@ -137,6 +153,32 @@ def industry_draw(pool: float, omega: float, gross_return: float, return_2012: f
     """Most industrial investment (same units as pool) given the gross return on capital; at most ``cap`` x pool."""
     rel = max(gross_return, 1e-6) / max(return_2012, 1e-6)
     return pool * min(omega * rel**psi, cap)
+
+
+def marginal_net_return(profit_rate: np.ndarray, cost_k: np.ndarray, alpha: np.ndarray, rho: np.ndarray,
+                        beta: np.ndarray) -> np.ndarray:
+    """Marginal net return on capital, alpha rho N / K - F u (1/yr), from the operating profit per unit of capital
+    pi / K, pi = (1 - beta) N - F u K, and the user cost F u (1/yr):
+
+        mrk_i = e_s (pi_i / K_i + F_r u_r) - F_r u_r,   e_s = alpha_s rho_s / (1 - beta_s)
+
+    e_s is the elasticity of the operating surplus (1 - beta) N ~ K^e to capital with labour re-optimised
+    (production.marginal_return_capital): under decreasing revenue returns marginal q is e times average q
+    (Hayashi 1982; Abel and Eberly 1994). In 2012 it equals rho0 for every firm (production.init)."""
+    e = alpha * rho / (1.0 - beta)
+    return e * (profit_rate + cost_k) - cost_k
+
+
+def entrant_expected_return(mrk: np.ndarray, cell: np.ndarray, sector: np.ndarray, n_regions: int,
+                            n_sectors: int) -> np.ndarray:
+    """[region, sector] a new plant's expected marginal net return: the mean of the cell's incumbents' (an entrant
+    copies a uniformly drawn incumbent of its cell, entry_exit.anchor_incumbents), the sector's mean where the
+    cell is empty."""
+    n_cell = np.bincount(cell, minlength=n_regions * n_sectors)
+    mean_cell = np.bincount(cell, weights=mrk, minlength=n_regions * n_sectors) / np.maximum(n_cell, 1)
+    n_s = np.bincount(sector, minlength=n_sectors)
+    mean_s = np.bincount(sector, weights=mrk, minlength=n_sectors) / np.maximum(n_s, 1)
+    return np.where(n_cell > 0, mean_cell, np.tile(mean_s, n_regions)).reshape(n_regions, n_sectors)
 
 
 def carbon_premium(premium: float, intensity_rs: np.ndarray, intensity_nat: float, carbon_price: float) -> np.ndarray:

@@ -28,7 +28,7 @@ picks a region by logit over
 
     U_r = ln(1 + w n_rs) + lambda_e (rho_rs + sub_rs u_r)        lambda_e = entry_exit.profit_sensitivity
 
-(rho_rs the cell's expected return net of the carbon-risk premium; a subsidy on a share sub_rs of the
+(rho_rs the cell's expected marginal net return, capital.marginal_net_return, net of the carbon-risk premium; a subsidy on a share sub_rs of the
 entry cost saves sub_rs times the user cost u_r of that capital every year, in the same units).
 
 (spin-offs appear where the sector already is, tilted to returns and relocation/entry subsidies).

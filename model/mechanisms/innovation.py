@@ -38,7 +38,13 @@ discretionary R&D cannot by itself keep a firm with positive operating profit lo
 (exit compares the continuation value with zero: Hopenhayn 1992). The 2012 performers follow the same
 rule, R_i,2012 = min(rho_s kappa_s S_i, max(pi_i, 0)), with kappa_s solved so that the capped total is the
 data's 2012 enterprise R&D and each sector keeps the share of it that its sourced intensity rho_s implies
-(``scale_2012``; kappa_s = kappa_0 where the cap does not bind). Without it the largest low-margin high-tech performers started in
+(``scale_2012``; kappa_s = kappa_0 where the cap does not bind). With the provincial table of the data file
+(NBS/MOST/MOF 2012 S&T expenditure communique, summed by region) the scale is per region and sector,
+kappa_rs = a_r b_s (``scale_2012_cells``: iterative proportional fitting, Deming and Stephan 1940, on the capped
+budgets), so that also each region's 2012 R&D (its firms' plus its public R&D) is its share of the data
+(``region_goal_2012``: enterprise R&D E_r = sh_r (E + PR) - PR_r, the communique giving provinces, not
+performers); kappa_rs stays the firms' scale in later years (the east's firms spend about 1.6 times the NE's
+per yuan of sales at the same sector intensity). Without it the largest low-margin high-tech performers started in
 net loss and exited in 2014-2016, and the high-tech share of industrial VA dipped over 2012-2017.
 The firm's share of R&D is booked as an intangible expense (``Firms.intangible``): it lowers the year's
 net profit, the firm's retained earnings (capital.py) and counts in the loss streak behind exit
@@ -129,17 +135,25 @@ def init(model: Sim) -> None:
     active = rng.random(nf) < p_perform(w.rd_b0)
     rho = P.by("innovation.rd_share_of_value_added", SECTORS)[f.sector]
     raw = active * rho * va
+    supply = w.labour_supply
+    w.public_rd = P["innovation.public_rd_2012"] * supply[:, HIGH] / supply[:, HIGH].sum()
     # the 2012 spending follows the same financing rule as every later year (``affordable``: no more than
-    # operating profit covers), so no 2012 performer starts in a net loss made by R&D alone; kappa_s is solved so
-    # that the capped total matches the data, each sector keeping the share its sourced intensity implies
-    w.rd_scale = scale_2012(raw, f.profit, w.firm_weight, d.rd_enterprises_2012 * YI, f.sector, len(SECTORS))
-    w.rd_spend = np.minimum(raw * w.rd_scale[f.sector], np.maximum(f.profit, 0.0))
+    # operating profit covers), so no 2012 performer starts in a net loss made by R&D alone. kappa_rs is solved so
+    # that the capped total matches the data's enterprise R&D, each sector keeps the share its sourced intensity
+    # implies and each region the enterprise R&D that, with its public R&D, makes its share of all 2012 R&D the
+    # provincial communique's (``region_goal_2012``, ``scale_2012_cells``)
+    total = d.rd_enterprises_2012 * YI
+    if d.rd_2012_by_region is None:  # no provincial table: the sector split only
+        w.rd_scale = np.broadcast_to(scale_2012(raw, f.profit, w.firm_weight, total, f.sector, len(SECTORS)),
+                                     (d.n, len(SECTORS))).copy()
+    else:
+        goal = region_goal_2012(d.rd_2012_by_region, w.public_rd * YI, total)
+        w.rd_scale = scale_2012_cells(raw, f.profit, w.firm_weight, total, f.sector, len(SECTORS), f.region, goal)
+    w.rd_spend = np.minimum(raw * w.rd_scale[f.region, f.sector], np.maximum(f.profit, 0.0))
     f.data["rd_active"] = active
     f.data["rd_stock"] = w.rd_spend / (P["innovation.rd_depreciation"] + P["innovation.rd_stock_growth_2012"])
     f.data["intangible"] = w.rd_spend.copy()
     f.data["tfp_shock"] = np.zeros(nf)
-    supply = w.labour_supply
-    w.public_rd = P["innovation.public_rd_2012"] * supply[:, HIGH] / supply[:, HIGH].sum()
     w.innovations = np.zeros(d.n)
 
 
@@ -164,7 +178,7 @@ def step(model: Sim) -> None:
     sales = current_sales(w.price, f.sector, f.value_added)
     deepening = intensity_deepening(P["innovation.rd_intensity_ceiling"], P["innovation.rd_intensity_convergence"],
                                     model.year - FIRST_YEAR)
-    target = (P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale)[f.sector] * sales
+    target = (P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale)[f.region, f.sector] * sales
     spend = (active * affordable(target, funds(f.profit, f.intangible, f.loss_years, P["innovation.rd_smoothing"]),
                                  sub_r, region=f.region)
              * (1.0 + sub_r)[f.region])
@@ -228,6 +242,88 @@ def scale_2012(raw: np.ndarray, profit: np.ndarray, weight: np.ndarray | float, 
             continue  # nothing to fund, profits cannot fund it, or no cap binds at kappa_0
         out[s] = brentq(gap, k0, 1e6 * k0)
     return out
+
+
+def region_goal_2012(rd_by_region: np.ndarray, public: np.ndarray, enterprise_total: float,
+                     floor: float = 0.05) -> np.ndarray:
+    """[region] 2012 enterprise R&D E_r = sh_r (E + PR) - PR_r, with sh_r = D_r / sum D the region's share of all
+    R&D in the provincial data (NBS/MOST/MOF 2012 communique) and PR_r the model's public R&D: the enterprise R&D
+    that makes each region's share of the model's 2012 R&D (firms + public) the data's. The communique gives
+    provincial totals, not performers, so enterprise R&D is the residual after the public split (by high-skill
+    labour, the rule of every later year). Where a region's public R&D alone exceeds its data share (only with
+    innovation.public_rd_2012 far above the data's 2,329.5 yi), its firms keep ``floor`` of their proportional
+    share sh_r E instead (the margins then no longer sum to E and are rescaled by ``scale_2012_cells``). Same units
+    as ``public`` and ``enterprise_total``."""
+    share = np.asarray(rd_by_region, dtype=float) / float(np.sum(rd_by_region))
+    goal = share * (enterprise_total + float(np.sum(public))) - public
+    return np.maximum(goal, floor * share * enterprise_total)
+
+
+def scale_2012_cells(raw: np.ndarray, profit: np.ndarray, weight: np.ndarray | float, total: float,
+                     sector: np.ndarray, n_sectors: int, region: np.ndarray, region_goal: np.ndarray,
+                     tol: float = 1e-11, max_iter: int = 1000) -> np.ndarray:
+    """[region, sector] kappa_rs = a_r b_s: the 2012 enterprise R&D of the data with both margins anchored.
+
+    Every performer spends its sector-typical intensity scaled by kappa_rs, but no more than its operating profit
+    covers (the rule of ``affordable``): E_rs(k) = sum_(i in r, s) W_i min(k raw_i, max(pi_i, 0)). The factors
+    solve, by iterative proportional fitting on these capped budgets (Deming and Stephan 1940; each step a
+    one-dimensional root of a monotone function, Brent),
+
+        sum_s E_rs(a_r b_s) = G_r     the region margins ``region_goal``, rescaled to ``total``
+        sum_r E_rs(a_r b_s) = T_s     the sector margins kappa_0 sum_(i in s) W_i raw_i, kappa_0 = total / sum W raw
+
+    (T_s: the split the sourced intensities rho_s imply, as in ``scale_2012``). A margin its performers cannot
+    fund at any scale is left at their profits (the margins then miss by that shortfall). Loops run over regions
+    and sectors, not agents: E_rs is evaluated from the performers' sorted cap thresholds pi_i / raw_i."""
+    weight = np.broadcast_to(np.asarray(weight, dtype=float), raw.shape)
+    n_regions = len(region_goal)
+    cap = np.maximum(profit, 0.0)
+    cells = []  # per cell: sorted thresholds, suffix sums of W raw, prefix sums of W cap
+    for r in range(n_regions):
+        for s in range(n_sectors):
+            m = (region == r) & (sector == s) & (raw > 0)
+            thr = cap[m] / raw[m]
+            o = np.argsort(thr, kind="stable")
+            wr, wc = (weight[m] * raw[m])[o], (weight[m] * cap[m])[o]
+            cells.append((thr[o], np.concatenate([np.cumsum(wr[::-1])[::-1], [0.0]]),
+                          np.concatenate([[0.0], np.cumsum(wc)])))
+
+    def spend(r: int, s: int, k: float) -> float:
+        thr, raw_above, cap_below = cells[r * n_sectors + s]
+        j = int(np.searchsorted(thr, k, side="right"))  # performers whose cap binds at scale k
+        return k * raw_above[j] + cap_below[j]
+
+    budget = np.array([[c[1][0] for c in cells[r * n_sectors:(r + 1) * n_sectors]] for r in range(n_regions)])
+    k0 = total / max(float(budget.sum()), 1e-9)
+    col = k0 * budget.sum(axis=0)
+    row = np.asarray(region_goal, dtype=float) * total / float(np.sum(region_goal))
+    a, b = np.ones(n_regions), np.full(n_sectors, k0)
+
+    def margin(pairs: list[tuple[int, float]], x: float) -> float:  # (cell, coefficient): sum E_c(coef x)
+        return sum(spend(c // n_sectors, c % n_sectors, coef * x) for c, coef in pairs)
+
+    def solve(pairs: list[tuple[int, float]], goal: float, start: float) -> float:
+        """The scale x with margin(x) = goal; where the performers cannot fund it, the smallest x capping all."""
+        pairs = [(c, coef) for c, coef in pairs if len(cells[c][0]) and coef > 0]
+        if goal <= 0 or not pairs:
+            return start
+        if sum(cells[c][2][-1] for c, _ in pairs) <= goal:
+            return max(cells[c][0][-1] / coef for c, coef in pairs)
+        hi = max(start, 1e-12)
+        while margin(pairs, hi) < goal:
+            hi *= 2.0
+        return brentq(lambda x: margin(pairs, x) - goal, 0.0, hi, xtol=1e-15, rtol=1e-15)
+
+    for _ in range(max_iter):
+        for r in range(n_regions):
+            a[r] = solve([(r * n_sectors + s, b[s]) for s in range(n_sectors)], row[r], a[r])
+        for s in range(n_sectors):
+            b[s] = solve([(r * n_sectors + s, a[r]) for r in range(n_regions)], col[s], b[s])
+        got = np.array([margin([(r * n_sectors + s, a[r] * b[s]) for s in range(n_sectors)], 1.0)
+                        for r in range(n_regions)])
+        if np.all(np.abs(got - row) <= tol * total):
+            break
+    return np.outer(a, b)
 
 
 def intensity_deepening(ceiling: float, convergence: float, years: int) -> float:
