@@ -54,6 +54,8 @@ def add_parsers(sub) -> None:
     s.add_argument("--workers", type=_positive("--workers"), default=None)
     s.add_argument("--targets", type=Path, default=CAL_DIR / "targets.yaml")
     s.add_argument("--out", type=Path, default=CAL_DIR)
+    s.add_argument("--runs", type=Path, default=None,
+                   help="analyse the design and runs of an earlier screening (screening_runs.npz) again, without simulating")
     s.add_argument("--all-calibrated", action="store_true",
                    help="screen every parameter whose source says 'calibrated', not only the free ones")
     s.add_argument("--update-targets", action="store_true",

@@ -318,3 +318,29 @@ def test_geese_posterior_stops_on_its_time_limit_and_resumes_from_the_checkpoint
 
 def test_geese_posterior_refuses_the_committed_fit_without_force_before_any_run(capsys):
     assert_committed_fit_kept(capsys, ["posterior", "--budget", "40"], ROOT)
+
+
+def test_stacked_emulator_prediction_equals_scikit_learns():
+    """Emulator.predict stacks the moments' GPs; it must give scikit-learn's predictive mean and variance."""
+    t, _, sim, _ = _toy()
+    hm = H.history_match(t, sim, budget=20, waves=1, seeds=3, draws=10, candidates=500)
+    em = hm.emulators[-1]
+    u = np.random.default_rng(3).random((700, 2))  # more than one 512-point block
+    mu, var = em.predict(u)
+    for j, gp in enumerate(em.gps):
+        m, s = gp.predict(u, return_std=True)
+        np.testing.assert_allclose(mu[:, j], m, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(var[:, j], s**2, rtol=1e-6, atol=1e-12)
+
+
+def test_a_declared_model_discrepancy_lowers_the_implausibility_but_not_the_pass_rule():
+    t, _, sim, _ = _toy()
+    hm = H.history_match(t, sim, budget=20, waves=1, seeds=3, draws=10, candidates=500)
+    em = hm.emulators[-1]
+    u = np.random.default_rng(5).random((50, 2))
+    before = H.implausibility(t, em, u)[:, 0]
+    t2 = t.model_copy(update={"moments": [t.moments[0].model_copy(update={"discrepancy": 0.2})] + t.moments[1:]})
+    H.set_discrepancy(t2, em, u)
+    after = H.implausibility(t2, em, u)[:, 0]
+    assert np.all(after <= before + 1e-12) and np.any(after < before)
+    assert cal.passes(t2.moments[0], t2.moments[0].target + 0.15) is False  # still judged by the tolerance (0.1)

@@ -71,6 +71,10 @@ def test_screen_and_convergence_commands_write_their_files(tmp_path, targets):
                                                                                "digital.diffusion_rate"}
     assert "| parameter | identified by" in (out / "screening.md").read_text()
     assert (out / "screening.png").read_bytes()[:4] == b"\x89PNG"
+    first = np.array(doc["mu_star"])
+    assert main(["screen", "--scale", "tiny", "--targets", str(targets), "--out", str(out), "--runs",
+                 str(out / "screening_runs.npz")]) == 0  # the saved runs, analysed again without simulating
+    np.testing.assert_allclose(np.array(yaml.safe_load((out / "screening.json").read_text())["mu_star"]), first)
     assert main(["convergence", "--scales", "tiny", "--seeds", "1", "--workers", "1", "--targets", str(targets),
                  "--out", str(out)]) == 0
     assert "Smallest scale that agrees with `tiny`: `tiny`" in (out / "convergence.md").read_text()
@@ -143,3 +147,26 @@ def test_sector_keyed_parameters_are_screened_as_one_group():
     assert group_of("demand.income_elasticity.high_tech") == "demand.income_elasticity.*"
     assert group_of("talent.amenity.northeast") == "talent.amenity.northeast"
     assert group_of("talent.moving_cost") == "talent.moving_cost"
+
+
+def test_a_bound_met_everywhere_identifies_nothing_however_much_its_value_moves():
+    """Bounds are screened by their breach (0 where met): a quantity that moves a lot but always meets its bound
+    does not identify the parameter; the same quantity as a value moment does."""
+    from SALib.sample import morris as sample
+
+    from model.calibration.screening import morris
+    from model.calibration.targets import Moment, Targets
+
+    base = dict(figure="f", metric="gdp", region="east", year=2012)
+    t = Targets(free_parameters=[{"name": "talent.moving_cost", "bounds": (0.5, 5.0)}],
+                moments=[Moment(id="b", kind="bound", lower=0.0, scale=1.0, **base),
+                         Moment(id="v", target=50.0, tolerance=1.0, **base)])
+    names, bounds = ["talent.moving_cost"], [(0.5, 5.0)]
+    X = sample.sample({"num_vars": 1, "names": names, "bounds": [[0.5, 5.0]]}, 4, num_levels=4, seed=1)
+    y = 100.0 + 20.0 * X[:, 0]                      # always above the bound's 0, by 100+ scales
+    Y = np.stack([np.stack([y, y], axis=1), np.stack([y - 60.0, y - 60.0], axis=1)], axis=2)  # [run, seed, moment]
+    res = morris(t, names, bounds, None, 4, 2, runs=(X, Y))
+    assert res["mu_star"][0, 0] == 0 and not res["identified"][0, 0]
+    assert res["mu_star"][0, 1] > 1 and res["identified"][0, 1]
+    raw = morris(t, names, bounds, None, 4, 2, runs=(X, Y), penalty=False)
+    assert raw["mu_star"][0, 0] > 10  # the old reading: 'identified' by a bound it never breaches

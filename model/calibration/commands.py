@@ -161,7 +161,9 @@ def cmd_posterior(a: argparse.Namespace) -> int:
         print(f"posterior: stopped by --minutes {a.minutes} after {hm.runs()} of {a.budget} parameter sets "
               "(a short-budget posterior; `geese posterior --resume` with the same options continues)")
     print(f"posterior: {hm.runs()} parameter sets x {a.seeds} seeds at scale {a.scale} in {len(hm.waves)} waves; "
-          f"NROY share {diag['nroy_share_final']:.3g}; {a.draws} draws (ESS {diag['effective_sample_size']:.0f})")
+          f"NROY share {diag['nroy_share_final']:.3g}; {a.draws} draws (ESS {diag['effective_sample_size']:.0f}, "
+          f"split R-hat {diag['posterior_sampler'].get('split_rhat_max', float('nan')):.3g}: below 1.1 the chains "
+          f"agree, see README)")
     for n in names:
         print(f"  {n:<44} mean {diag['posterior_mean'][n]:>9.4g}   90% [{diag['posterior_p05'][n]:.4g}, "
               f"{diag['posterior_p95'][n]:.4g}]")

@@ -91,17 +91,56 @@ class Emulator:
     seed_var: np.ndarray      # [moment] mean seed variance of one run's moments
     seeds: int
     discrepancy: np.ndarray | None = None  # [moment] model-discrepancy variance (structural misses), else 0
+    _stacked: list | None = field(default=None, repr=False, compare=False)
 
     def predict(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """[n, moment] emulator mean and variance (NaN where a moment is not emulated)."""
+        """[n, moment] emulator mean and variance (NaN where a moment is not emulated).
+
+        The GPs' predictive mean and variance (Rasmussen and Williams 2006, alg. 2.1, as scikit-learn's
+        ``predict(return_std=True)`` computes them, to rounding), for all moments at once: the moments whose GPs
+        share their training inputs are stacked, so one call costs a few array operations instead of one
+        scikit-learn call per moment (the posterior sampler makes ~10^4 calls)."""
+        u = np.atleast_2d(np.asarray(u, float))
         mu = np.full((len(u), len(self.gps)), np.nan)
         var = np.full_like(mu, np.nan)
-        for j, gp in enumerate(self.gps):
-            if gp is None:
-                continue
-            m, s = gp.predict(u, return_std=True)
-            mu[:, j], var[:, j] = m, s**2
+        for g in self._stack():
+            for a in range(0, len(u), 512):  # [moment, point, train] blocks of bounded memory
+                z = u[None, a : a + 512] / g["ls"][:, None, :]
+                sq = (z**2).sum(-1)[:, :, None] + g["xs2"][:, None, :] - 2.0 * z @ g["xs"].transpose(0, 2, 1)
+                kt = g["c"][:, None, None] * np.exp(-0.5 * np.maximum(sq, 0.0))
+                m = np.einsum("mnt,mt->mn", kt, g["alpha"])
+                v = g["linv"] @ kt.transpose(0, 2, 1)
+                s2 = np.maximum(g["c"][:, None] + g["noise"][:, None] - (v**2).sum(axis=1), 0.0)
+                mu[a : a + 512, g["js"]] = (m * g["ystd"][:, None] + g["ymean"][:, None]).T
+                var[a : a + 512, g["js"]] = (s2 * g["ystd"][:, None] ** 2).T
         return mu, var
+
+    def _stack(self) -> list[dict]:
+        if self._stacked is None:
+            from scipy.linalg import solve_triangular
+
+            groups: dict = {}
+            for j, gp in enumerate(self.gps):
+                if gp is not None:
+                    groups.setdefault((gp.X_train_.shape, gp.X_train_.tobytes()), []).append(j)
+            self._stacked = []
+            for js in groups.values():
+                gps = [self.gps[j] for j in js]
+                x = gps[0].X_train_
+                ls = np.array([np.broadcast_to(g.kernel_.k1.k2.length_scale, (x.shape[1],)) for g in gps], float)
+                xs = x[None] / ls[:, None, :]
+                self._stacked.append({
+                    "js": np.array(js), "ls": ls, "xs": xs, "xs2": (xs**2).sum(-1),
+                    "c": np.array([g.kernel_.k1.k1.constant_value for g in gps], float),
+                    "noise": np.array([g.kernel_.k2.noise_level for g in gps], float),
+                    "alpha": np.array([np.ravel(g.alpha_) for g in gps]),
+                    "linv": np.array([solve_triangular(g.L_, np.eye(len(x)), lower=True) for g in gps]),
+                    "ystd": np.array([float(np.ravel(g._y_train_std)[0]) for g in gps]),
+                    "ymean": np.array([float(np.ravel(g._y_train_mean)[0]) for g in gps])})
+        return self._stacked
+
+    def __getstate__(self):  # the stacked arrays are a cache: not pickled (joblib, checkpoints)
+        return {**self.__dict__, "_stacked": None}
 
 
 def _fit_one(u: np.ndarray, y: np.ndarray, theta: np.ndarray | None):
@@ -193,7 +232,7 @@ def set_discrepancy(t: Targets, em: Emulator, u: np.ndarray, cutoff: float = CUT
     discrepancy variance that puts its best point at the cutoff (Vernon et al. 2010: the part of the miss
     the parameters cannot reach is model discrepancy, not evidence against every parameter set); without
     it one unreachable moment would rule out the whole space. Returns their ids."""
-    em.discrepancy = np.zeros(len(t.moments))
+    em.discrepancy = np.array([m.discrepancy**2 for m in t.moments], float)  # declared in the targets file
     mu, var = em.predict(u)
     imp = implausibility(t, em, u, pred=(mu, var))
     best = imp.min(axis=0)
@@ -204,7 +243,7 @@ def set_discrepancy(t: Targets, em: Emulator, u: np.ndarray, cutoff: float = CUT
         k = int(np.argmin(imp[:, j]))
         dj = abs(float(distance(m, mu[k : k + 1, j])[0]))
         v = var[k, j] + obs_var(m) + em.seed_var[j] / em.seeds
-        em.discrepancy[j] = max((dj / cutoff) ** 2 - v, 0.0)
+        em.discrepancy[j] = max((dj / cutoff) ** 2 - v, m.discrepancy**2)
         missed.append(m.id)
     return missed
 
@@ -408,7 +447,15 @@ def _ess_1d(chains: np.ndarray) -> float:
 
 
 def split_rhat(chains: np.ndarray) -> float:
-    """Split R-hat (Gelman et al. 2013) of one parameter over [chain, step] draws."""
+    """Split R-hat (Gelman et al. 2013) of one parameter over [chain, step] draws.
+
+    What it means here: each chain's kept half is split in two; R-hat compares the variance between these
+    half-chains with the variance within them. 1 means every half-chain explores the same distribution; 1.26
+    means the spread between half-chains is ~60% of the spread within them (R-hat^2 - 1), i.e. the chains have
+    not yet forgotten where they started, so quantiles of the pooled draws are still partly set by the start.
+    Below 1.1 (Gelman et al. 2013) or 1.01 (Vehtari et al. 2021) the posterior sample is a fair summary of the
+    emulator posterior. It says nothing about the emulator's fit to the model (the waves and the validation
+    report check that)."""
     n = chains.shape[1] // 2
     if n < 2:
         return float("nan")
@@ -418,17 +465,42 @@ def split_rhat(chains: np.ndarray) -> float:
     return float(np.sqrt(((n - 1) / n * w + b / n) / w)) if w > 0 else float("nan")
 
 
+def rank_rhat(chains: np.ndarray) -> float:
+    """Rank-normalised split R-hat (Vehtari, Gelman, Simpson, Carpenter and Buerkner 2021): the split R-hat of the
+    normal scores of the pooled ranks, and of the folded draws |x - median| (spread), whichever is larger.
+    Robust to heavy tails and to a posterior piled against a bound of the prior box."""
+    from scipy.stats import norm, rankdata
+
+    def z(x: np.ndarray) -> np.ndarray:
+        r = rankdata(x.ravel()).reshape(x.shape)
+        return norm.ppf((r - 0.375) / (x.size + 0.25))
+
+    return max(split_rhat(z(chains)), split_rhat(z(np.abs(chains - np.median(chains)))))
+
+
 def sample_posterior(t: Targets, ems: Sequence[Emulator], d: int, draws: int, candidates: int, cutoff: float,
-                     rng: np.random.Generator, chains: int = 16, steps: int | None = None) -> tuple[np.ndarray, float, float, dict]:
+                     rng: np.random.Generator, chains: int | None = None,
+                     steps: int | None = None) -> tuple[np.ndarray, float, float, dict]:
     """Posterior draws in the unit cube: target density prior (uniform) x NROY x emulator likelihood.
 
     A likelihood over ~40 moments is peaked, so resampling a uniform pool (sampling importance resampling)
-    leaves a handful of effective points. Instead: SIR over a Latin hypercube starts ``chains`` random-walk
-    Metropolis chains (Gaussian steps, covariance 2.38^2/d x the chains' sample covariance, adapted during
-    the first half, which is discarded: Haario et al. 2001; Roberts and Rosenthal 2001); the emulators make
-    every step cheap. The chains' second halves, thinned, are the draws. Diagnostics: the effective sample
-    size (smallest over the parameters; autocorrelation, Geyer's initial positive sequence), split R-hat
-    (largest), the acceptance rate and the SIR effective size of the starting pool.
+    leaves a handful of effective points. Instead: SIR over a Latin hypercube starts ``chains`` Markov chains; the
+    emulators make every step cheap. Each step updates one half of the chains, then the other (the red-blue
+    scheme of Foreman-Mackey et al. 2013, so a chain's proposal never depends on its own current state through
+    the others: the joint chain keeps detailed balance), each chain by one of two symmetric proposals, chosen at
+    random:
+
+    * differential evolution (ter Braak 2006; ter Braak and Vrugt 2008): x + gamma (x_a - x_b) + e, with x_a, x_b
+      two chains of the other half, gamma = 2.38 / sqrt(2 d) (gamma = 1 every tenth step, to jump between
+      modes), e ~ N(0, 1e-4^2): the proposals take the shape and scale of the posterior from the chains, with
+      no covariance to estimate (correlated, ridge-shaped posteriors of collinear parameters);
+    * a Gaussian random walk with covariance 2.38^2/d x the chains' covariance, adapted during the first half
+      of the steps (Haario et al. 2001; Roberts and Rosenthal 2001).
+
+    The first half of the steps is discarded; the second halves are the draws. Diagnostics: the effective
+    sample size (smallest over the parameters; autocorrelation, Geyer's initial positive sequence), the split
+    R-hat and the rank-normalised split R-hat (largest over the parameters; see ``split_rhat`` for what they
+    mean), the acceptance rate and the SIR effective size of the starting pool.
     Returns draws, ESS, NROY share of the prior, diagnostics."""
     pool = lhs(candidates * 2, d, rng)
     keep = nroy_mask(t, ems, pool, cutoff)
@@ -449,37 +521,57 @@ def sample_posterior(t: Targets, ems: Sequence[Emulator], d: int, draws: int, ca
             out[ok] = log_likelihood(t, ems[-1], x[ok])
         return out
 
+    if chains is None:  # differential evolution wants more chains than dimensions (ter Braak 2006: 2 d)
+        chains = max(16, 2 * d + 4)
+    chains += chains % 2
     cur = x0[rng.choice(len(x0), size=chains, replace=True, p=w)]
     cur_lp = logpost(cur)
     mean = w @ x0
     cov = ((x0 - mean) * w[:, None]).T @ (x0 - mean)
     cov = cov + np.eye(d) * max(1e-6, 1e-2 * float(np.trace(cov)) / d) if np.trace(cov) > 0 else np.eye(d) * 1e-3
     scale = 2.38**2 / d
-    if steps is None:  # a random walk's mixing time grows about linearly with the dimension
-        steps = min(2000, 300 + 150 * d)
+    if steps is None:  # mixing time grows about linearly with the dimension. On the session-3 emulators (d = 14,
+        # 32 chains) 3,000 steps left split R-hat at 1.17 and 6,000 at 1.07 (133 s CPU): the emulators cost no runs
+        steps = min(6000, 400 * (d + 1))
     burn = steps // 2
     trace = np.empty((steps, chains, d))
     accepted = 0
+    halves = (np.arange(chains) % 2 == 0, np.arange(chains) % 2 == 1)
     for k in range(steps):
         if 0 < k < burn and k % 50 == 0 and k >= 100:
             past = trace[k // 2 : k].reshape(-1, d)
             cov = np.cov(past.T) + np.eye(d) * 1e-8
         chol = np.linalg.cholesky(scale * cov)
-        prop = cur + rng.standard_normal((chains, d)) @ chol.T
-        lp = logpost(prop)
-        take = np.log(rng.random(chains)) < lp - cur_lp
-        cur[take], cur_lp[take] = prop[take], lp[take]
-        if k >= burn:
-            accepted += int(take.sum())
+        gamma = 1.0 if k % 10 == 9 else 2.38 / np.sqrt(2 * d)
+        for active in halves:
+            idx = np.flatnonzero(active)
+            other = np.flatnonzero(~active)
+            n = len(idx)
+            a = rng.integers(len(other), size=n)
+            b = (a + 1 + rng.integers(len(other) - 1, size=n)) % len(other)  # b != a
+            de = cur[idx] + gamma * (cur[other[a]] - cur[other[b]]) + 1e-4 * rng.standard_normal((n, d))
+            rw = cur[idx] + rng.standard_normal((n, d)) @ chol.T
+            prop = np.where((rng.random(n) < 0.5)[:, None], de, rw)
+            lp = logpost(prop)
+            take = np.log(rng.random(n)) < lp - cur_lp[idx]
+            cur[idx[take]], cur_lp[idx[take]] = prop[take], lp[take]
+            if k >= burn:
+                accepted += int(take.sum())
         trace[k] = cur
     kept = trace[burn:].transpose(1, 0, 2)  # [chain, step, d]
     ess = min(_ess_1d(kept[:, :, i]) for i in range(d))
     rhat = max(split_rhat(kept[:, :, i]) for i in range(d))
+    rr = [rank_rhat(kept[:, :, i]) for i in range(d)]
+    rrhat = max(rr)
     flat = kept.reshape(-1, d)
     idx = rng.choice(len(flat), size=draws, replace=len(flat) < draws)
-    diag = {"sampler": "random-walk Metropolis on the emulator posterior (adaptive covariance), started by SIR",
-            "chains": chains, "steps": steps, "burn_in": burn, "acceptance": round(accepted / max(1, chains * (steps - burn)), 3),
-            "ess_min_over_parameters": round(float(ess), 1), "split_rhat_max": round(float(rhat), 3), "sir_ess_of_start_pool": round(sir_ess, 1)}
+    diag = {"sampler": "Metropolis on the emulator posterior: differential-evolution and adaptive random-walk "
+                       "proposals, red-blue half updates, started by SIR",
+            "chains": chains, "steps": steps, "burn_in": burn,
+            "acceptance": round(accepted / max(1, chains * (steps - burn)), 3),
+            "ess_min_over_parameters": round(float(ess), 1), "split_rhat_max": round(float(rhat), 3),
+            "rank_normalised_split_rhat_max": round(float(rrhat), 3),
+            "rank_normalised_split_rhat": [round(float(r), 3) for r in rr], "sir_ess_of_start_pool": round(sir_ess, 1)}
     return flat[idx], ess, nroy_final, diag
 
 
@@ -525,7 +617,7 @@ def read_posterior(path: Path, n: int | None = None) -> list[dict[str, float]]:
 def diagnostics(hm: HistoryMatch, t: Targets) -> dict:
     post = hm.posterior
     return {
-        "method": "history matching with GP emulators, then sampling importance resampling (see model/calibration/history.py)",
+        "method": "history matching with GP emulators, then MCMC on the emulator posterior (see model/calibration/history.py)",
         "free_parameters": hm.names,
         "bounds": hm.bounds.tolist(),
         "waves": [{"runs": len(w.results), "failed": sum(r is None for r in w.results),
@@ -536,7 +628,8 @@ def diagnostics(hm: HistoryMatch, t: Targets) -> dict:
                             "the whole prior box by the emulator likelihood (with model discrepancy)"),
         "draws": len(post),
         "effective_sample_size": round(hm.posterior_weight_ess, 1),
-        "posterior_sampler": hm.sampler,
+        "posterior_sampler": {**hm.sampler, **({"rank_normalised_split_rhat": dict(zip(
+            hm.names, hm.sampler["rank_normalised_split_rhat"]))} if "rank_normalised_split_rhat" in hm.sampler else {})},
         "posterior_mean": dict(zip(hm.names, map(float, post.mean(axis=0)))),
         "posterior_p05": dict(zip(hm.names, map(float, np.quantile(post, 0.05, axis=0)))),
         "posterior_p95": dict(zip(hm.names, map(float, np.quantile(post, 0.95, axis=0)))),

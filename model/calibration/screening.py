@@ -26,7 +26,7 @@ import numpy as np
 
 from ..parameters import ParamSet, default_specs, spec_for
 from ..runner import ReplicatePool, default_workers
-from .loss import MODEL_FAILURES, simulate_candidates
+from .loss import MODEL_FAILURES, discrepancy, simulate_candidates
 from .report import write_text_atomic
 from .targets import Moment, Targets, bounds_of, load_targets
 
@@ -86,9 +86,19 @@ def unit_of(m: Moment) -> float:
     return float(m.tolerance) if m.kind == "value" else float(m.scale)  # type: ignore[arg-type]
 
 
+# Screened responses are capped at this many tolerances (value moments: around the target) or scales (bounds:
+# the breach): a moment this far off rules the point out anyway (the history matching's cutoff is 3), and one
+# degenerate run (an R&D intensity of 1e17 when a region's GDP nearly vanishes) would otherwise set mu* for
+# every parameter on its trajectory.
+CAP = 10.0
+
+
 def morris(t: Targets, names: list[str], bounds: list[tuple[float, float]], simulate, trajectories: int,
-           seeds: int, seed: int = 20120101) -> dict:
-    """Run the design and return mu*, sigma and the noise floor per [parameter, moment] (in tolerances)."""
+           seeds: int, seed: int = 20120101, penalty: bool = True,
+           runs: tuple[np.ndarray, np.ndarray] | None = None) -> dict:
+    """Run the design and return mu*, sigma and the noise floor per [parameter, moment] (in tolerances).
+    ``runs``: the design and [run, seed, moment] values of an earlier screening (``screening_runs.npz``) to
+    analyse again without simulating."""
     from SALib.analyze import morris as analyze
     from SALib.sample import morris as sample
 
@@ -97,16 +107,20 @@ def morris(t: Targets, names: list[str], bounds: list[tuple[float, float]], simu
     problem = {"num_vars": len(names), "names": names, "bounds": [list(b) for b in bounds]}
     if len(labels) < len(names):
         problem["groups"] = groups
-    X = sample.sample(problem, trajectories, num_levels=LEVELS, seed=seed)
-    sims = simulate([dict(zip(names, map(float, x))) for x in X])
     nm = len(t.moments)
-    Y = np.full((len(X), seeds, nm), np.nan)  # per seed: elementary effects within a seed share random numbers
     failed = 0
-    for i, s in enumerate(sims):
-        if s is None:
-            failed += 1
-            continue
-        Y[i] = s
+    if runs is not None:
+        X, Y = (np.asarray(a, float) for a in runs)
+        failed = int(np.all(~np.isfinite(Y), axis=(1, 2)).sum())
+    else:
+        X = sample.sample(problem, trajectories, num_levels=LEVELS, seed=seed)
+        sims = simulate([dict(zip(names, map(float, x))) for x in X])
+        Y = np.full((len(X), seeds, nm), np.nan)  # per seed: elementary effects within a seed share random numbers
+        for i, s in enumerate(sims):
+            if s is None:
+                failed += 1
+                continue
+            Y[i] = s
     units = np.array([unit_of(m) for m in t.moments])
 
     def mu_star_of(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -116,21 +130,33 @@ def morris(t: Targets, names: list[str], bounds: list[tuple[float, float]], simu
         res = analyze.analyze(problem, X, y, num_levels=LEVELS, print_to_console=False, seed=seed)
         return np.asarray(res["mu_star"]), np.asarray(res["sigma"])
 
+    def as_screened(j: int, y: np.ndarray) -> np.ndarray:
+        # bounds and ordinals: their breach (0 where met), in the moment's units; a bound met everywhere in the
+        # box identifies nothing, however much the raw quantity moves (high_tech_firms_rise moved by 100+
+        # scales while always met gave mu* > 100 for most parameters in the first screening)
+        m = t.moments[j]
+        if m.kind == "value":
+            return m.target + np.clip(y - m.target, -CAP * units[j], CAP * units[j])  # type: ignore[operator]
+        if not penalty:
+            return y
+        return np.array([np.nan if not np.isfinite(v) else min(discrepancy(m, float(v)), CAP) * units[j] for v in y])
+
     k = len(labels)
     mu_star = np.full((k, nm), np.nan)
     sigma = np.full_like(mu_star, np.nan)
     noise = np.zeros_like(mu_star)
     for j in range(nm):
-        mu_star[:, j], sigma[:, j] = (v / units[j] for v in mu_star_of(np.nanmean(Y[:, :, j], axis=1)))
+        mu_star[:, j], sigma[:, j] = (v / units[j] for v in mu_star_of(as_screened(j, np.nanmean(Y[:, :, j], axis=1))))
         if seeds > 1:  # seed noise of mu*: spread of the per-seed screenings, as a standard error
-            per_seed = np.array([mu_star_of(Y[:, s, j])[0] for s in range(seeds)]) / units[j]
+            per_seed = np.array([mu_star_of(as_screened(j, Y[:, s, j]))[0] for s in range(seeds)]) / units[j]
             noise[:, j] = per_seed.std(axis=0, ddof=1) / np.sqrt(seeds)
     identified = (mu_star >= THRESHOLD) & (mu_star > 2.0 * noise)
     members = {g: [n for n, gg in zip(names, groups) if gg == g] for g in labels}
     return {"names": labels, "members": members, "member_bounds": {n: list(b) for n, b in zip(names, bounds)},
             "bounds": [list(b) for b in bounds], "moments": [m.id for m in t.moments],
             "mu_star": mu_star, "sigma": sigma, "noise": noise, "identified": identified, "runs": len(X),
-            "failed": failed, "seeds": seeds, "trajectories": trajectories}
+            "failed": failed, "seeds": seeds, "trajectories": trajectories,
+            "bounds_screened_as": "breach (0 where met)" if penalty else "raw value", "Y": Y, "X": X}
 
 
 def _source(name: str) -> str:
@@ -151,7 +177,7 @@ def write_outputs(out: Path, res: dict, t: Targets, header: str) -> str:
     names, moments = res["names"], res["moments"]
     mu, ident = res["mu_star"], res["identified"]
     lines = ["# Identification: Morris screening", "", header, "",
-             f"mu* in tolerances (value moments) or penalty scales (bounds, ordinals); identified: mu* >= "
+             f"mu* in tolerances (value moments) or penalty scales (bounds, ordinals: {res.get('bounds_screened_as', 'raw value')}); identified: mu* >= "
              f"{THRESHOLD} and above twice the seed-noise floor. {res['runs']} runs ({res['failed']} failed), "
              f"{res['trajectories']} trajectories, {res['seeds']} seeds.", "",
              "| parameter | identified by | largest mu* (moment) | verdict |", "|---|---|---|---|"]
@@ -162,12 +188,16 @@ def write_outputs(out: Path, res: dict, t: Targets, header: str) -> str:
         ok = bool(by)
         verdicts[n] = ok
         lines.append(f"| `{n}` | {', '.join(by[:6]) + (' ...' if len(by) > 6 else '') or '-'} | "
-                     f"{mu[i, jmax]:.3g} ({moments[jmax]}) | {'free' if ok else 'fix: ' + _reason(n, mu[i], res['noise'][i], moments)} |")
+                     f"{mu[i, jmax]:.3g} ({moments[jmax]}) | {'identified' if ok else 'fix: ' + _reason(n, mu[i], res['noise'][i], moments)} |")
     unid = [m for j, m in enumerate(moments) if not ident[:, j].any()]
     lines += ["", f"Moments no screened parameter moves by {THRESHOLD} tolerance: "
               + (", ".join(unid) if unid else "none") + ".", ""]
     text = "\n".join(lines) + "\n"
     write_text_atomic(out / "screening.md", text)
+    runs = {k: res.pop(k) for k in ("X", "Y") if k in res}
+    if runs:  # the design and every run's [seed, moment] values, to re-read the screening without re-running it
+        np.savez_compressed(out / "screening_runs.npz", **runs, moments=np.array(moments),
+                            names=np.array(list(res["member_bounds"])))
     doc = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in res.items()}
     doc["verdict"] = {n: ("free" if v else "fixed") for n, v in verdicts.items()}
     doc["reasons"] = {n: _reason(n, mu[i], res["noise"][i], moments) for i, n in enumerate(names) if not verdicts[n]}
@@ -265,11 +295,23 @@ def screen_command(a: argparse.Namespace) -> int:
         def simulate(cands):
             return simulate_candidates(pool, t, cands, a.scale, a.seeds, calibrated=False, tolerate=MODEL_FAILURES)
 
-        res = morris(t, names, bounds, simulate, a.trajectories, a.seeds)
+        runs = None
+        if a.runs is not None:
+            saved = np.load(a.runs)
+            if list(saved["names"]) != names or list(saved["moments"]) != [m.id for m in t.moments]:
+                from ..errors import InputError
+
+                raise InputError(str(a.runs), "names", None, "runs of the same candidate parameters and moments")
+            runs = (saved["X"], saved["Y"])
+            a.seeds = saved["Y"].shape[1]
+            a.trajectories = len(saved["X"]) // (len(dict.fromkeys(group_of(n) for n in names)) + 1)
+        res = morris(t, names, bounds, simulate, a.trajectories, a.seeds, runs=runs)
     wall = time.perf_counter() - t0
     header = (f"`geese screen --trajectories {a.trajectories} --scale {a.scale} --seeds {a.seeds}"
               f"{' --all-calibrated' if a.all_calibrated else ''}`: {len(names)} parameters x {len(t.moments)} "
-              f"moments, {res['runs']} parameter sets in {wall:.0f} s ({wall / max(res['runs'], 1):.1f} s each).")
+              + (f"moments, {res['runs']} parameter sets analysed again from `{a.runs}` (`--runs`: no simulation)."
+                 if a.runs is not None else
+                 f"moments, {res['runs']} parameter sets in {wall:.0f} s ({wall / max(res['runs'], 1):.1f} s each)."))
     text = write_outputs(Path(a.out), res, t, header)
     print(text)
     print(f"wrote {Path(a.out) / 'screening.md'}, screening.png, screening.json")

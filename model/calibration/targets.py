@@ -113,6 +113,10 @@ class Moment(Quantity):
     below: Quantity | None = None
     scale: Annotated[float, Field(gt=0)] = 1.0
     weight: Annotated[float, Field(ge=0)] = 1.0
+    # model discrepancy (Vernon, Goldstein and Bower 2010): the SD, in the moment's units, of a known effect the model
+    # leaves out (say which, with its source, in `note`). It widens the history matching's variance for the moment, so
+    # the parameters do not bend to absorb it; pass or miss is still judged against the tolerance.
+    discrepancy: Annotated[float, Field(ge=0)] = 0.0
     note: str = ""
 
     @model_validator(mode="after")
