@@ -43,6 +43,7 @@ import numpy as np
 
 from .. import SECTORS, YI
 from .. import streams
+from .innovation import current_sales  # S_i = P_s VA_i, the one definition
 from ..scenario import FIRST_YEAR
 from ..world import Sim
 
@@ -104,11 +105,6 @@ def talent_change(w) -> np.ndarray:
     """[region] q_r,t / q_r,2012, q_r = h_r / h_nat: the change of the region's relative talent since 2012 (1 in 2012).
     The 2012 level is already in digital.readiness (the industrial-digitalisation map, an outcome index)."""
     return (w.h_share / w.h_nat) / w.digital_talent_2012
-
-
-def current_sales(price: np.ndarray, sector: np.ndarray, real_va: np.ndarray) -> np.ndarray:
-    """S_i = P_s VA_i: the firm's value added at its sector's current price (the numeraire's units, as profit)."""
-    return price[sector] * real_va
 
 
 def running_cost(annual_cost: float, real_va: np.ndarray) -> np.ndarray:
