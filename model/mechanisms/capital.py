@@ -38,9 +38,8 @@ rata), then internal funds; funds industry does not want stay in the rest of the
 follows K_i <- K_i (1 - delta) + I_i. There is no proportional allocation by K exp(profit gap): a
 firm's capital grows at a bounded rate set by its own return, so capital does not snowball.
 Entrants compare regions by a new plant's expected marginal net return, the mean mrk of the cell's incumbents
-(an entrant copies one of them; entrant_expected_return), net of the cell's carbon-risk premium. The
-representative plant of location.entry_returns (wedge 0, the cell's mean log TFP and log capital) is no
-longer used here: in 2012 it put central's labour-intensive, equipment and high-tech plants 1-2 points below
+(an entrant copies one of them; entrant_expected_return), net of the cell's carbon-risk premium. Until
+session 4 entrants used a representative plant (wedge 0, the cell's mean log TFP and log capital): in 2012 it put central's labour-intensive, equipment and high-tech plants 1-2 points below
 the east's although every incumbent's marginal return is rho0 (mean wedges and Jensen terms differ by cell).
 """
 

@@ -80,7 +80,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import GENERAL, HIGH, SECTORS, YI
+from .. import SECTORS, YI
 from .. import streams
 from ..numeric import median  # np.median, bit for bit, faster
 from ..world import Sim
@@ -224,27 +224,6 @@ def profit_everywhere(model: Sim, idx: np.ndarray) -> np.ndarray:
     """[firm, region] profit (million yuan) firm ``idx`` would make producing in each region this year."""
     revenue, cost = profit_parts(model, idx)
     return revenue - cost
-
-
-def entry_returns(model: Sim, cell: np.ndarray, log_capital: np.ndarray | None = None) -> np.ndarray:
-    """[region, sector] expected net return of a new plant: profit per unit of capital of a plant with the
-    cell's mean own log TFP and the cell's geometric-mean capital (the sector's where the cell is empty) at
-    this year's wages, land prices, access, place productivity and last year's sector shifters
-    (``production.plant_returns``). ``log_capital``: ln capital of every firm, if the caller has it."""
-    f = model.firms
-    R, S = model.data.n, len(SECTORS)
-    own = cell is f.cell  # then slice sums (the firms are kept in cell order, agents.py)
-    n_cell = f.sum_by_cell() if own else np.bincount(cell, minlength=R * S)
-    n_s = np.maximum(n_cell.reshape(R, S).sum(axis=0) if own else np.bincount(f.sector, minlength=S), 1)
-
-    def cell_mean(x: np.ndarray) -> np.ndarray:
-        by_cell = f.sum_by_cell(x) if own else np.bincount(cell, weights=x, minlength=R * S)
-        mean_cell = by_cell / np.maximum(n_cell, 1)
-        mean_s = (by_cell.reshape(R, S).sum(axis=0) if own else np.bincount(f.sector, weights=x, minlength=S)) / n_s
-        return np.where(n_cell > 0, mean_cell, np.tile(mean_s, R)).reshape(R, S)
-
-    log_k = np.log(f.capital) if log_capital is None else log_capital
-    return production.plant_returns(model, cell_mean(np.log(f.tfp)), cell_mean(log_k))
 
 
 def gumbel(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:

@@ -42,7 +42,6 @@ import numpy as np
 from .. import HIGH, SKILLS
 from .. import streams
 from ..world import Sim
-from . import labour_market
 
 PARAMETERS = ("talent.wage_weight", "talent.amenity", "talent.review_rate", "talent.mobility_high",
               "talent.mobility_general", "talent.mobility_young", "talent.mobility_old", "talent.home_bias",
@@ -147,14 +146,12 @@ def step(model: Sim) -> None:
     Flows by skill and for the young (below talent.middle_age_from) go to the year's ledger."""
     P, t, pol, w = model.params, model.talent, model.policy, model.world
     R = model.data.n
-    ages = np.arange(int(t.age.max()) + 1 if len(t) else 1)
-    grp_of_age = age_group(ages, int(P["talent.middle_age_from"]), int(P["talent.old_age_from"]))
-    p_review, _ = review_rates(P, t)
+    p_review, grp = review_rates(P, t)
     # keyed per-person draws (streams.py): the same luck in every scenario
     review = t.newcomer | (streams.uniform(model.stream_key, model.year, "migration.review", t.uid) < p_review)
     idx = np.flatnonzero(review)
     age_i = t.age[idx]
-    grp_i = grp_of_age.take(age_i)
+    grp_i = grp.take(idx)
     amenity = w.amenity_2012 + P.by("talent.amenity", model.regions)[:, None]
     hukou = np.array([P["talent.hukou_friction_high"], P["talent.hukou_friction_general"]])
     probs = choice_probabilities(w.wage, w.employment_rate, pol.wage_topup, pol.moving_cost_cut, amenity, w.places,
@@ -181,8 +178,7 @@ def step(model: Sim) -> None:
     parent = (age_i[moved] >= PARENT_AGES[0]) & (age_i[moved] < PARENT_AGES[1])
     parents = np.zeros((R, R))
     np.add.at(parents, (o[parent], dst[parent]), wt[parent])
-    is_parent_age = (ages >= PARENT_AGES[0]) & (ages < PARENT_AGES[1])
-    lf_par = t.sum_by_region(t.weight * is_parent_age.take(t.age))
+    lf_par = t.sum_by_region(t.weight * ((t.age >= PARENT_AGES[0]) & (t.age < PARENT_AGES[1])))
     move_children(w.demog.dep, parents, lf_par, P["talent.accompanying_children"])
     # The year's talent pool is now fixed: shares used by relocation, R&D, digital and production.
     w.labour_supply = t.sum_by_cell(t.weight).reshape(R, len(SKILLS))  # labour_market.pool, as slice sums

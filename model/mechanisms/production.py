@@ -294,8 +294,6 @@ def step(model: Sim) -> None:
         model.year_stats["policy_cost"] += np.bincount(
             f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy[f.region] * va,
             minlength=R) / YI
-    else:  # every term is +0.0 (va is finite): the sum adds +0.0, as here
-        model.year_stats["policy_cost"] += 0.0
     f.data["labour_high"], f.data["labour_general"] = hire_h, hire_g
     f.data["value_added"], f.data["profit"] = va, profit
     # the loss streak behind exit counts net losses: after carbon, R&D and digital adoption spending
@@ -347,19 +345,6 @@ def profit_everywhere(model: Sim, idx: np.ndarray, charges: np.ndarray | None = 
     (``profit_parts``: net revenue less the capital cost)."""
     gross, cost = profit_parts(model, idx, charges)
     return gross - cost
-
-
-def plant_returns(model: Sim, log_tfp: np.ndarray, log_capital: np.ndarray) -> np.ndarray:
-    """[region, sector] operating profit per unit of capital of a plant with own log TFP ``log_tfp`` [r, s] and
-    log capital ``log_capital`` [r, s] (mean wedge and demand shifter), at this year's wages, land, access and
-    place and last year's shifters X_s. With decreasing revenue returns the return falls with the plant's size."""
-    w, pol = model.world, model.policy
-    fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
-    c_l, _ = labour_cost(w)
-    place = np.log(w.access)[:, None] + np.log(w.region_tfp * w.agg) + np.log(w.spill)[:, None]
-    log_m = w.log_x[None, :] + w.rho[None, :] * (log_tfp + place + w.alpha[None, :] * log_capital)
-    log_n, _ = short_run(log_m, fr_r[:, None] * c_l, w.beta[None, :])
-    return (1.0 - w.beta)[None, :] * np.exp(log_n - log_capital) - (fr_r * w.user_cost)[:, None]
 
 
 def revenue_wage_elasticity(beta: np.ndarray) -> np.ndarray:
