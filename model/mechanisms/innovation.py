@@ -188,8 +188,6 @@ def step(model: Sim) -> None:
     w.rd_spend = spend
     if np.any(sub_r != 0):
         model.year_stats["policy_cost"] += f.sum_by_region(f.weight * spend * sub_r[f.region]) / YI
-    else:  # every term is +0.0 (spend is finite and not negative): the sum adds +0.0, as here
-        model.year_stats["policy_cost"] += 0.0
     tt = np.minimum(P.by("innovation.tech_transfer_rate", model.regions) + pol.tech_transfer, 1.0)
     public = P["innovation.public_research_weight"] * tt * w.public_rd / np.maximum(w.iva_r, 1e-9)
     p = success_probability(P["innovation.success_rate"], f.rd_stock, sales,
