@@ -85,12 +85,13 @@ def step(model: Sim) -> None:
 
 
 def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np.ndarray,
-                    e_k: np.ndarray) -> dict[str, np.ndarray]:
+                    e_k: np.ndarray, uid: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """New firms' columns: technology copied from an incumbent, staffing from their cell's incumbents,
     capital as financed.
 
     ``cell`` is the incumbents' flat (region, sector) index, ``n_cell`` their count per cell, ``e_cell``
-    each entrant's cell and ``e_k`` its capital (million yuan).
+    each entrant's cell and ``e_k`` its capital (million yuan). ``uid``: the entrants' slot ids if the caller
+    already formed them (capital.step, for the keyed match draws; the same ids as below).
     """
     P, f, w = model.params, model.firms, model.world
     R, S = model.data.n, len(SECTORS)
@@ -109,7 +110,8 @@ def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np
     e_sector = (e_cell % S).astype(np.int8)
     e_region = (e_cell // S).astype(np.int8)
     # slot ids (year, sector, rank): the same entrant keeps its id and its keyed draws in every scenario
-    uid = streams.slot_ids(model.year, e_sector)
+    if uid is None:
+        uid = streams.slot_ids(model.year, e_sector)
     # an imperfect copy of the own permanent TFP of a random incumbent of the cell (of the sector if empty),
     # drawn by uid rank: the same parent whatever the row order
     parent = anchor_incumbents(streams.keyed(model, "entry.parent", uid), cell, e_cell,
@@ -187,7 +189,9 @@ def anchor_incumbents(rng: np.random.Generator, cell: np.ndarray, e_cell: np.nda
         if not todo.any() or len(key) == 0:
             break
         if by_id and 0 <= key.min() and key.max() < 2**15:  # one int64 sort key: group, then id
-            order = np.argsort((key.astype(np.int64) << 47) | ids)
+            # the keys are unique (ids are), so any sort gives this order; the rows are in cell order with uids
+            # mostly ascending within a cell (agents.py), and a stable (merge) sort finds those runs: ~2x faster
+            order = np.argsort((key.astype(np.int64) << 47) | ids, kind="stable")
         elif ids is not None and len(ids):
             order = np.lexsort((ids, key))
         else:
