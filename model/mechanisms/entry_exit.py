@@ -76,11 +76,13 @@ def step(model: Sim) -> None:
                 int(P["entry_exit.loss_years_to_exit"]),
                 size_factor(f.value_added, P["entry_exit.exit_size_elasticity"]))
     delta = P["capital.depreciation"]
-    k_all = f.capital + f.abatement_capital  # abatement capital is stranded with the firm (carbon.py)
-    model.year_stats["stranded"] = np.bincount(f.region[out], weights=(f.weight * k_all * (1 - delta))[out],
-                                               minlength=R) / YI
+    # the leavers' rows first (a few % of the firms), then the elementwise products on them only: the same numbers
+    gone = np.flatnonzero(out)
+    region_out, weight_out = f.region.take(gone), f.weight.take(gone)
+    k_all = f.capital.take(gone) + f.abatement_capital.take(gone)  # abatement capital is stranded too (carbon.py)
+    model.year_stats["stranded"] = np.bincount(region_out, weights=weight_out * k_all * (1 - delta), minlength=R) / YI
     carbon.exit_stranding(model, out)
-    model.year_stats["exits"] = np.bincount(f.region[out], weights=f.weight[out], minlength=R)
+    model.year_stats["exits"] = np.bincount(region_out, weights=weight_out, minlength=R)
     f.keep(~out)
 
 
@@ -151,7 +153,10 @@ def size_factor(value_added: np.ndarray, elasticity: float) -> np.ndarray:
         return np.ones(len(value_added))
     pos = value_added > 0
     med = median(value_added[pos]) if pos.any() else 1.0
-    x = np.clip(np.where(pos, value_added / med, 0.01), 0.01, 1e4) ** (-elasticity)
+    rel = value_added / med
+    if not pos.all():  # every firm has produced (nearly always): no np.where pass
+        rel = np.where(pos, rel, 0.01)
+    x = np.clip(rel, 0.01, 1e4) ** (-elasticity)
     return x / x.mean()
 
 

@@ -115,7 +115,11 @@ def review_probability(value_added: np.ndarray, rate: float, size_elasticity: fl
     """Chance that each firm reviews its location this year: the base rate for firms up to the median size,
     falling with relative size above it, rate x max(VA_i / median VA, 1)^(-eta)."""
     rel = value_added / max(float(median(value_added)), 1e-12) if len(value_added) else value_added
-    return rate * np.maximum(rel, 1.0) ** -size_elasticity
+    # 1^(-eta) is exactly 1: the power (the costly pass) only for the firms above the median
+    out = np.full(len(rel), rate * 1.0 ** -size_elasticity)
+    big = np.flatnonzero(~(rel <= 1.0))  # NaN too, as np.maximum propagates it
+    out[big] = rate * rel.take(big) ** -size_elasticity
+    return out
 
 
 def step(model: Sim) -> None:

@@ -249,23 +249,31 @@ def step(model: Sim) -> None:
     c_l, s_h = labour_cost(w)
     carbon_per_yuan, intens = carbon.firm_charges(model)  # net of free allocation; abatement lowers intens
     charges = carbon_per_yuan + f.digital * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[f.region]
-    p_ref = reference_price(w.price, charges, f.sector, S)  # last year's price unless no firm could cover its costs
-    keep = np.maximum(1.0 - charges / p_ref[f.sector], 0.0)  # running costs as a share of revenue
+    # last year's price unless no firm could cover its costs; the per-firm gather is shared with reference_price
+    p_firm = w.price.take(f.sector)
+    p_ref = reference_price(w.price, charges, f.sector, S, price_firm=p_firm)
+    p_ref_firm = p_firm if p_ref is w.price else p_ref[f.sector]
+    keep = np.maximum(1.0 - charges / p_ref_firm, 0.0)  # running costs as a share of revenue
     on = keep > 0
+    # every firm covers its running costs (nearly always): np.where(on, x, y) is x, so skip those passes
+    all_on = bool(on.all())
     with np.errstate(divide="ignore"):
         log_keep = np.log(keep)
     log_m1 = f.wedge + log_keep + rho * (f.quality + np.log(w.access)[f.region] + log_tfp_eff
                                          + a * np.log(f.capital))  # ln M_i at X = 1
     log_n1, log_l1 = short_run(log_m1, None, beta, log_beta=np.log(w.beta)[f.sector],
                                log_labour_cost=np.log(fr_r[:, None] * c_l).ravel()[cell])
-    log_r1 = np.where(on, log_n1 - f.wedge - log_keep, -np.inf)  # revenue at X = 1
-    log_q1, log_n = ces_aggregate_log(log_r1 / rho, f.weight, f.sector, w.rho, S, by_sector=f.sum_by_sector)
+    log_r1 = log_n1 - f.wedge - log_keep  # revenue at X = 1
+    if not all_on:
+        log_r1 = np.where(on, log_r1, -np.inf)
+    log_q1, log_n = ces_aggregate_log(log_r1 / rho, f.weight, f.sector, w.rho, S, by_sector=f.sum_by_sector,
+                                      rho_firm=rho)
     e = (1.0 - w.alpha) / (1.0 - w.beta)
     w.log_x, _, log_p = clear_sector(log_q1, log_n, np.log(w.sector_demand), e, w.sigma_goods,
                                      P.by("demand.price_elasticity", SECTORS))
     w.price_prev, w.price = w.price, np.exp(log_p)
     shift = (w.log_x / (1.0 - w.beta))[f.sector]  # N, R and L scale with X^(1/(1-beta))
-    lab_plan = np.where(on, np.exp(log_l1 + shift), 0.0)
+    lab_plan = np.exp(log_l1 + shift) if all_on else np.where(on, np.exp(log_l1 + shift), 0.0)
     need_h = (s_h * c_l).ravel()[cell] * lab_plan * MILLION / wh
     need_g = ((1.0 - s_h) * c_l).ravel()[cell] * lab_plan * MILLION / wg
 
@@ -281,7 +289,9 @@ def step(model: Sim) -> None:
     cut = (labour_market.composite_labour(ration[:, HIGH, None] * per_h, ration[:, GENERAL, None] * per_g, w.omega_high_t[None, :],
                             w.sigma_labour)
            / labour_market.composite_labour(per_h, per_g, w.omega_high_t[None, :], w.sigma_labour))
-    revenue = np.where(on, np.exp(log_r1 + shift + (w.beta[None, :] * np.log(cut)).ravel()[cell]), 0.0)  # nominal VA
+    revenue = np.exp(log_r1 + shift + (w.beta[None, :] * np.log(cut)).ravel()[cell])  # nominal VA
+    if not all_on:
+        revenue = np.where(on, revenue, 0.0)
     va = revenue / w.price.take(f.sector)  # real value added (sector deflator)
 
     # Accounts.
@@ -395,7 +405,8 @@ def labour_exponent(alpha: np.ndarray, rho: np.ndarray) -> np.ndarray:
 SHUTDOWN_MARGIN = 0.1  # share of revenue the lowest-cost firm keeps at the limit price (reference_price)
 
 
-def reference_price(price: np.ndarray, charges: np.ndarray, sector: np.ndarray, n_sectors: int) -> np.ndarray:
+def reference_price(price: np.ndarray, charges: np.ndarray, sector: np.ndarray, n_sectors: int,
+                    price_firm: np.ndarray | None = None) -> np.ndarray:
     """[sector] the price at which firms decide whether to produce: last year's clearing price P_s, unless at
     P_s not one firm of sector s covers its running costs c_i per unit (carbon charge net of free allocation,
     digital running cost). With no supply the market price is unbounded (every firm shut, the sector's price
@@ -403,8 +414,9 @@ def reference_price(price: np.ndarray, charges: np.ndarray, sector: np.ndarray, 
     clears higher. The reference is then the limit price of the lowest-cost producer, the lowest step of the
     supply curve: min_i c_i / (1 - SHUTDOWN_MARGIN). It never binds while some firm of every sector covers its
     costs (every year of the shipped scenarios: a carbon price of ~2,500 yuan/t with no free allocation is
-    needed to shut a whole sector)."""
-    covered = charges < price.take(sector)
+    needed to shut a whole sector). Returns ``price`` itself when it is the reference. ``price_firm``:
+    ``price[sector]`` if the caller has it."""
+    covered = charges < (price.take(sector) if price_firm is None else price_firm)
     if covered.all():
         return price
     present = np.bincount(sector, minlength=n_sectors) > 0
@@ -449,12 +461,16 @@ def clear_sector(log_q1: np.ndarray, log_n: np.ndarray, log_d: np.ndarray, e: np
 
 
 def ces_aggregate_log(log_v: np.ndarray, weight: np.ndarray, sector: np.ndarray, rho_s: np.ndarray,
-                      n_sectors: int, by_sector=None) -> tuple[np.ndarray, np.ndarray]:
+                      n_sectors: int, by_sector=None, rho_firm: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(ln Q_s, ln N_s): Q_s = N_s^(1 - 1/rho) (sum W_i v_i^rho)^(1/rho) (Benassy normalisation: N equal
-    firms each making v give Q = N v, so entry alone does not lower the price)."""
-    rho = rho_s[sector]
+    firms each making v give Q = N v, so entry alone does not lower the price). ``rho_firm``: ``rho_s[sector]``
+    if the caller has it."""
+    rho = rho_s[sector] if rho_firm is None else rho_firm
     finite = np.isfinite(log_v)
-    terms = np.where(finite, weight * np.exp(rho * np.where(finite, log_v, 0.0)), 0.0)
+    if finite.all():  # the usual case: the np.where passes below would change nothing
+        terms = weight * np.exp(rho * log_v)
+    else:
+        terms = np.where(finite, weight * np.exp(rho * np.where(finite, log_v, 0.0)), 0.0)
     by_sector = by_sector or (lambda x: np.bincount(sector, weights=x, minlength=n_sectors))  # or slice sums
     sums = by_sector(terms)
     log_n = np.log(np.maximum(by_sector(weight), 1e-300))
