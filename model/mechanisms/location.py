@@ -337,13 +337,16 @@ def choose(rng: np.random.Generator, profit: np.ndarray, current: np.ndarray, va
 def expected_flows(p: np.ndarray, current: np.ndarray, sector: np.ndarray, amount: np.ndarray,
                    n_sectors: int) -> np.ndarray:
     """[sector, region] probability-weighted net inflow of ``amount`` (weighted capital or jobs)."""
-    nr = p.shape[1]
-    stay = np.zeros_like(p)
-    stay[np.arange(len(current)), current.astype(np.intp)] = 1.0
-    delta = (p - stay) * amount[:, None]
-    out = np.zeros((n_sectors, nr))
-    np.add.at(out, sector.astype(np.intp), delta)
-    return out
+    n, nr = p.shape
+    # (P_ir - [r = c_i]) x amount_i: the product everywhere, then the present region's entry redone (the same
+    # numbers as subtracting a 0/1 matrix, without forming it)
+    rows, cur = np.arange(n), current.astype(np.intp)
+    delta = p * amount[:, None]
+    delta[rows, cur] = (p[rows, cur] - 1.0) * amount
+    # one bincount over the flat (sector, region) bins: like np.add.at it adds the firms in row order from 0,
+    # the same sums, ~5x faster
+    flat = (sector.astype(np.intp)[:, None] * nr + np.arange(nr)).ravel()
+    return np.bincount(flat, weights=delta.ravel(), minlength=n_sectors * nr).reshape(n_sectors, nr)
 
 
 def anticipated_factors(d_capital: np.ndarray, capital_r: np.ndarray, land_price: np.ndarray, land_share: float,
