@@ -233,7 +233,13 @@ def profit_everywhere(model: Sim, idx: np.ndarray) -> np.ndarray:
 def gumbel(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     """Standard Gumbel draws, -ln(-ln U)."""
     u = rng.random(shape)
-    return -np.log(-np.log(np.clip(u, 1e-300, 1.0 - 1e-16)))
+    # in place: the entrants' [entrant, region] block is ~10 MB, and each fresh temporary of that size is new
+    # memory from the system (page faults): ~3x faster, the same numbers
+    np.clip(u, 1e-300, 1.0 - 1e-16, out=u)
+    np.log(u, out=u)
+    np.negative(u, out=u)
+    np.log(u, out=u)
+    return np.negative(u, out=u)
 
 
 def initial_match(rng: np.random.Generator, region: np.ndarray, n_regions: int) -> np.ndarray:
@@ -371,5 +377,7 @@ def entry_choice(rng: np.random.Generator, counts: np.ndarray, n_rs: np.ndarray,
     sector = np.repeat(np.arange(ns), counts).astype(np.int8)
     match = gumbel(rng, (len(sector), nr))
     u = np.log1p(n_rs) + sensitivity * (returns_rs + subsidy_rs)          # [r, s]
-    region = np.argmax(u.T[sector] + match, axis=1).astype(np.int8)
+    v = u.T.take(sector, axis=0)  # [entrant, region]
+    v += match  # in place (IEEE addition commutes: the same sums as u.T[sector] + match); match is kept
+    region = np.argmax(v, axis=1).astype(np.int8)
     return region, sector, match
