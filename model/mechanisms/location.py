@@ -280,35 +280,52 @@ def horizon(interest: float, exit_hazard: float, persistence: float) -> float:
 def utilities(profit: np.ndarray, current: np.ndarray, value_added: np.ndarray, sensitivity: float,
               relocation_cost: float, subsidy: np.ndarray, horizon: float, match: np.ndarray | None = None,
               match_weight: float = 0.0, gain_clip: float = 20.0, min_scale: float = 1e-3,
-              log_sites: np.ndarray | None = None) -> list[np.ndarray]:
-    """[region] list of per-firm utilities v_ir (0 for the present region). Gains are clipped to +/- ``gain_clip``
-    (location.gain_clip) and measured against at least ``min_scale`` x the mean value added
+              log_sites: np.ndarray | None = None) -> np.ndarray:
+    """[region, firm] utilities v_ir (0 for the present region; ``v[r]`` is region r's column). Gains are clipped
+    to +/- ``gain_clip`` (location.gain_clip) and measured against at least ``min_scale`` x the mean value added
     (location.min_relative_scale; entrants have no value added yet). ``log_sites`` [firm, region]: the
-    destination-size term ln omega_ir (``log_destination_sites``; None: every destination counts alike)."""
+    destination-size term ln omega_ir (``log_destination_sites``; None: every destination counts alike).
+
+    Formed as one [firm, region] block, in place: ~40k reviewers x 31 regions is ~10 MB, and each fresh
+    temporary of that size is new memory from the system. Each element gets the same operations in the same
+    order as ``sensitivity * (clip(horizon * (profit - here) / scale) - cost (1 - sub)) + weight * (match -
+    m_here) + log_sites`` (a product or a sum with its operands swapped is the same IEEE number). The result is
+    the transposed view of that block: ``probabilities`` works on the block itself."""
     n, nr = profit.shape
     scale = np.maximum(value_added, min_scale * max(float(value_added.mean()) if n else 1.0, 1e-9))
-    cur = current.astype(np.intp)
-    here = np.take_along_axis(profit, cur[:, None], axis=1)[:, 0]
-    m_here = np.take_along_axis(match, cur[:, None], axis=1)[:, 0] if match is not None else None
-    out = []
-    for r in range(nr):  # one column (region) at a time: R is small, firms are many
-        gain = np.clip(horizon * (profit[:, r] - here) / scale, -gain_clip, gain_clip)
-        v = sensitivity * (gain - relocation_cost * (1.0 - subsidy[:, r]))
-        if match is not None:
-            v = v + match_weight * (match[:, r] - m_here)
-        if log_sites is not None:
-            v = v + log_sites[:, r]
-        out.append(np.where(current == r, 0.0, v))
-    return out
+    rows, cur = np.arange(n), current.astype(np.intp)
+    v = profit - profit[rows, cur][:, None]
+    v *= horizon
+    v /= scale[:, None]
+    np.clip(v, -gain_clip, gain_clip, out=v)
+    cost = 1.0 - subsidy
+    cost *= relocation_cost
+    v -= cost
+    v *= sensitivity
+    if match is not None:
+        m = match - match[rows, cur][:, None]
+        m *= match_weight
+        v += m
+    if log_sites is not None:
+        v += log_sites
+    v[rows, cur] = 0.0
+    return v.T
 
 
-def probabilities(v: list[np.ndarray]) -> np.ndarray:
-    """[firm, region] logit choice probabilities from the utility columns."""
-    top = v[0]
-    for w in v[1:]:
-        top = np.maximum(top, w)
-    e = np.column_stack([np.exp(w - top) for w in v])
-    return e / e.sum(axis=1, keepdims=True)
+def probabilities(v) -> np.ndarray:
+    """[firm, region] logit choice probabilities from the utilities ``v[r]`` (``utilities``, or a list of
+    per-region columns)."""
+    if isinstance(v, np.ndarray):  # utilities' transposed [firm, region] block
+        block = v.T
+        e = block - block.max(axis=1, keepdims=True)  # the maximum is exact: as the running np.maximum below
+    else:
+        top = v[0]
+        for w in v[1:]:
+            top = np.maximum(top, w)
+        e = np.column_stack([w - top for w in v])
+    np.exp(e, out=e)
+    e /= e.sum(axis=1, keepdims=True)
+    return e
 
 
 def draw(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
