@@ -344,10 +344,18 @@ def profit_parts(model: Sim, idx: np.ndarray, charges: np.ndarray | None = None)
             / (1.0 - w.beta[None, :])).T                                                    # [s, r]
     k = f.capital[idx]
     firm = (f.wedge[idx] + w.log_x[s] + w.rho[s] * (f.quality[idx] + np.log(f.tfp[idx]) + w.alpha[s] * np.log(k)))
-    net = np.exp(firm / (1.0 - beta))[:, None] * np.exp(cell).take(s, axis=0)  # take: rows of the [s, r] table, fast
+    # the [firm, region] blocks are formed in place (~10 MB for location's reviewers: fresh temporaries of that
+    # size are slow); a product with its operands swapped is the same IEEE number
+    net = np.exp(cell).take(s, axis=0)  # take: rows of the [s, r] table, fast
+    net *= np.exp(firm / (1.0 - beta))[:, None]
     if charges is not None:
-        net = net * np.maximum(1.0 - charges / w.price[s][:, None], 0.0) ** (1.0 / (1.0 - beta))[:, None]
-    return (1.0 - beta)[:, None] * net, (fr_r * w.user_cost)[None, :] * k[:, None]
+        keep = charges / w.price[s][:, None]
+        np.subtract(1.0, keep, out=keep)
+        np.maximum(keep, 0.0, out=keep)
+        np.power(keep, (1.0 / (1.0 - beta))[:, None], out=keep)
+        net *= keep
+    net *= (1.0 - beta)[:, None]
+    return net, (fr_r * w.user_cost)[None, :] * k[:, None]
 
 
 def profit_everywhere(model: Sim, idx: np.ndarray, charges: np.ndarray | None = None) -> np.ndarray:
