@@ -240,7 +240,9 @@ class ArrayAgentSet:
             order = np.argsort(key, kind="stable")
             idx = idx.take(order)
             key = key.take(order)
-        offsets = np.searchsorted(key, np.arange(R * k + 1)).astype(np.intp)
+        # the cell boundaries in the key's own dtype: an int64 needle would make searchsorted cast the whole key
+        bounds = np.arange(R * k + 1, dtype=key.dtype if R * k + 1 < 2**15 else np.int64)
+        offsets = np.searchsorted(key, bounds).astype(np.intp)
         self._take_rows(idx)
         self.__dict__["_order"].update(offsets=offsets, n=len(idx), moved=None, moved_cell=None)
         return idx

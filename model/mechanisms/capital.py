@@ -178,6 +178,8 @@ def entrant_expected_return(mrk: np.ndarray, cell: np.ndarray, sector: np.ndarra
         n_cell = np.bincount(cell, minlength=n_regions * n_sectors)
     # the sums stay bincounts (sequential in row order); slice sums (pairwise) would round differently
     mean_cell = np.bincount(cell, weights=mrk, minlength=n_regions * n_sectors) / np.maximum(n_cell, 1)
+    if np.all(n_cell > 0):  # no empty cell (the usual case): the sector means are not needed
+        return mean_cell.reshape(n_regions, n_sectors)
     n_s = n_cell.reshape(n_regions, n_sectors).sum(axis=0)
     mean_s = np.bincount(sector, weights=mrk, minlength=n_sectors) / np.maximum(n_s, 1)
     return np.where(n_cell > 0, mean_cell, np.tile(mean_s, n_regions)).reshape(n_regions, n_sectors)
