@@ -267,7 +267,8 @@ def step(model: Sim) -> None:
     if not all_on:
         log_r1 = np.where(on, log_r1, -np.inf)
     log_q1, log_n = ces_aggregate_log(log_r1 / rho, f.weight, f.sector, w.rho, S, by_sector=f.sum_by_sector,
-                                      rho_firm=rho)
+                                      rho_firm=rho,  # N_s from the weight by cell digital.step already summed
+                                      weight_by_sector=f.weight_by_cell(R).reshape(R, S).sum(axis=0))
     e = (1.0 - w.alpha) / (1.0 - w.beta)
     w.log_x, _, log_p = clear_sector(log_q1, log_n, np.log(w.sector_demand), e, w.sigma_goods,
                                      P.by("demand.price_elasticity", SECTORS))
@@ -469,10 +470,11 @@ def clear_sector(log_q1: np.ndarray, log_n: np.ndarray, log_d: np.ndarray, e: np
 
 
 def ces_aggregate_log(log_v: np.ndarray, weight: np.ndarray, sector: np.ndarray, rho_s: np.ndarray,
-                      n_sectors: int, by_sector=None, rho_firm: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                      n_sectors: int, by_sector=None, rho_firm: np.ndarray | None = None,
+                      weight_by_sector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(ln Q_s, ln N_s): Q_s = N_s^(1 - 1/rho) (sum W_i v_i^rho)^(1/rho) (Benassy normalisation: N equal
-    firms each making v give Q = N v, so entry alone does not lower the price). ``rho_firm``: ``rho_s[sector]``
-    if the caller has it."""
+    firms each making v give Q = N v, so entry alone does not lower the price). ``rho_firm``: ``rho_s[sector]``,
+    ``weight_by_sector``: ``by_sector(weight)``, if the caller has them."""
     rho = rho_s[sector] if rho_firm is None else rho_firm
     finite = np.isfinite(log_v)
     if finite.all():  # the usual case: the np.where passes below would change nothing
@@ -481,7 +483,7 @@ def ces_aggregate_log(log_v: np.ndarray, weight: np.ndarray, sector: np.ndarray,
         terms = np.where(finite, weight * np.exp(rho * np.where(finite, log_v, 0.0)), 0.0)
     by_sector = by_sector or (lambda x: np.bincount(sector, weights=x, minlength=n_sectors))  # or slice sums
     sums = by_sector(terms)
-    log_n = np.log(np.maximum(by_sector(weight), 1e-300))
+    log_n = np.log(np.maximum(by_sector(weight) if weight_by_sector is None else weight_by_sector, 1e-300))
     log_q = (1.0 - 1.0 / rho_s) * log_n + np.log(np.maximum(sums, 1e-300)) / rho_s
     return log_q, log_n
 
