@@ -152,9 +152,10 @@ def size_factor(value_added: np.ndarray, elasticity: float) -> np.ndarray:
     if elasticity == 0.0 or len(value_added) == 0:
         return np.ones(len(value_added))
     pos = value_added > 0
-    med = median(value_added[pos]) if pos.any() else 1.0
+    all_pos = bool(pos.all())  # every firm has produced (nearly always): no selection copy, no np.where pass
+    med = median(value_added if all_pos else value_added[pos]) if all_pos or pos.any() else 1.0
     rel = value_added / med
-    if not pos.all():  # every firm has produced (nearly always): no np.where pass
+    if not all_pos:
         rel = np.where(pos, rel, 0.01)
     x = np.clip(rel, 0.01, 1e4) ** (-elasticity)
     return x / x.mean()
