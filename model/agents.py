@@ -518,6 +518,27 @@ class Firms(ArrayAgentSet):
         R, S = self.__dict__["_cells"]
         return self.sum_by_cell(x).reshape(R, S).sum(axis=0)
 
+    def values_by_sector(self, x: np.ndarray) -> list[np.ndarray]:
+        """[sector] the values of ``x`` (per firm) of each sector's firms, in no particular order (for order
+        statistics: quantiles and medians do not depend on it). While the cell order is known these are the
+        sector's R cell blocks (a move changes the region only: a moved row's block has its sector) plus the
+        sector's appended rows, copied by slices instead of a boolean selection over every firm."""
+        R, S = self.__dict__["_cells"]
+        st = self.__dict__["_order"]
+        off, n = st["offsets"], st["n"]
+        mv = st["moved"]
+        if off is None or (mv is not None and len(mv) and np.any(self.sector.take(mv) != st["moved_cell"] % S)):
+            sector = self.sector
+            return [x[sector == s] for s in range(S)]
+        tail_sector = self.sector[n:]
+        out = []
+        for s in range(S):  # sectors and regions (cell blocks), not agents
+            parts = [x[off[r * S + s]:off[r * S + s + 1]] for r in range(R)]
+            if n < len(x):
+                parts.append(x[n:][tail_sector == s])
+            out.append(np.concatenate(parts))
+        return out
+
     @property
     def cell(self) -> np.ndarray:
         """[firm] flat (region, sector) index ``region * n_sectors + sector`` (int64, read-only), computed once

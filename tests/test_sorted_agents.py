@@ -29,6 +29,9 @@ def _check_sorted_and_sums(a, tag: str) -> None:
     np.testing.assert_allclose(a.sum_by_region(x), np.bincount(a.region, weights=x, minlength=R), rtol=1e-12)
     assert np.array_equal(a.sum_by_cell(), np.bincount(key, minlength=R * k))
     assert np.array_equal(a.sum_by_region(), np.bincount(a.region, minlength=R))
+    if hasattr(a, "values_by_sector"):  # each sector's values (any order): the same multiset as a selection
+        for s, v in enumerate(a.values_by_sector(x)):
+            np.testing.assert_array_equal(np.sort(v), np.sort(x[a.sector == s]), err_msg=tag)
 
 
 def test_agent_sets_stay_sorted_and_slice_sums_equal_bincounts_after_every_mechanism(monkeypatch):
