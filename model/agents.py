@@ -339,8 +339,9 @@ class ArrayAgentSet:
             return v
         index = d["_index"]
         c = index.get(name)
-        if c is None:
-            c = v.astype(np.intp)
+        if c is None:  # the intp copy, with spare rows after it so that ``append`` extends it in place
+            c = np.empty(len(v) + max(int(self.HEADROOM * len(v)), 16), dtype=np.intp)[:len(v)]
+            c[...] = v  # the same values as v.astype(np.intp)
             c.flags.writeable = False
             index[name] = c
         return c
@@ -444,9 +445,23 @@ class ArrayAgentSet:
             else:
                 data[name] = np.concatenate([v, add])
         order = self._order_state()
+        cached = dict(self.__dict__["_index"])
         self.data = data
         self.__dict__["_order"].update(order)  # the new rows are after the sorted ones (summed by bincount)
         self.__dict__["_buf"] = bufs
+        # The index columns' cached intp copies are extended in place after their rows (the spare room that
+        # ``__getattr__`` leaves) instead of being formed again over every agent; an array a caller holds keeps
+        # its length and values.
+        index = self.__dict__["_index"]
+        for name, c in cached.items():
+            base = c.base
+            if (name in self.index_columns and isinstance(base, np.ndarray) and base.dtype == np.intp
+                    and base.ndim == 1 and len(c) == n0 and len(base) >= n0 + n
+                    and c.ctypes.data == base.ctypes.data):
+                base[n0:n0 + n] = data[name][n0:]
+                ext = base[:n0 + n]
+                ext.flags.writeable = False
+                index[name] = ext
 
     @staticmethod
     def _store_append(v, add) -> _RowStore:
