@@ -128,8 +128,8 @@ def step(model: Sim) -> None:
 
     # Incumbents: desired investment from the expected excess return, financed internally, then externally.
     g_s = (P.by("demand.income_elasticity", SECTORS) * demand.growth_path(
-        model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year))[f.sector]
-    excess = mrk - premium[cell]
+        model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year)).take(f.sector)
+    excess = mrk - premium.take(cell)
     rate = desired_rate(excess, delta, g_s, P["capital.adjustment_cost"], P["capital.max_investment_rate"])
     internal = internal_funds(f.profit, f.intangible, f.capital, delta)
     inv = finance(rate * f.capital, internal, P["capital.external_finance"] * f.capital, f.weight,

@@ -238,31 +238,32 @@ def step(model: Sim) -> None:
     u = P["labour.natural_unemployment"]
     supply = w.labour_supply
     w.omega_high_t = labour_market.skill_weight(w.omega_high, P["labour.skill_bias_growth"] * (model.year - FIRST_YEAR))
-    a, rho, beta = w.alpha[f.sector], w.rho[f.sector], w.beta[f.sector]
+    a, rho, beta = w.alpha.take(f.sector), w.rho.take(f.sector), w.beta.take(f.sector)
     cell = f.cell  # flat (region, sector) index for per-cell tables (cached while region and sector stay)
     # Per-cell (or per-region, per-sector) factors are computed once per cell and gathered: the same
     # operations on the same numbers as per firm, so the same bits, with fewer passes over the firms.
-    log_tfp_eff = np.log(f.tfp) + np.log(w.region_tfp * w.agg).ravel()[cell] + np.log(w.spill)[f.region]
+    # (``take`` rather than fancy indexing for the gathers: the same values, ~15 % faster)
+    log_tfp_eff = np.log(f.tfp) + np.log(w.region_tfp * w.agg).ravel().take(cell) + np.log(w.spill).take(f.region)
     fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
     fr = fr_r.take(f.region)
     wh, wg = w.wage[:, HIGH].take(f.region), w.wage[:, GENERAL].take(f.region)
     c_l, s_h = labour_cost(w)
     carbon_per_yuan, intens = carbon.firm_charges(model)  # net of free allocation; abatement lowers intens
-    charges = carbon_per_yuan + f.digital * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[f.region]
+    charges = carbon_per_yuan + f.digital * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy)).take(f.region)
     # last year's price unless no firm could cover its costs; the per-firm gather is shared with reference_price
     p_firm = w.price.take(f.sector)
     p_ref = reference_price(w.price, charges, f.sector, S, price_firm=p_firm)
-    p_ref_firm = p_firm if p_ref is w.price else p_ref[f.sector]
+    p_ref_firm = p_firm if p_ref is w.price else p_ref.take(f.sector)
     keep = np.maximum(1.0 - charges / p_ref_firm, 0.0)  # running costs as a share of revenue
     on = keep > 0
     # every firm covers its running costs (nearly always): np.where(on, x, y) is x, so skip those passes
     all_on = bool(on.all())
     with np.errstate(divide="ignore"):
         log_keep = np.log(keep)
-    log_m1 = f.wedge + log_keep + rho * (f.quality + np.log(w.access)[f.region] + log_tfp_eff
+    log_m1 = f.wedge + log_keep + rho * (f.quality + np.log(w.access).take(f.region) + log_tfp_eff
                                          + a * np.log(f.capital))  # ln M_i at X = 1
-    log_n1, log_l1 = short_run(log_m1, None, beta, log_beta=np.log(w.beta)[f.sector],
-                               log_labour_cost=np.log(fr_r[:, None] * c_l).ravel()[cell])
+    log_n1, log_l1 = short_run(log_m1, None, beta, log_beta=np.log(w.beta).take(f.sector),
+                               log_labour_cost=np.log(fr_r[:, None] * c_l).ravel().take(cell))
     log_r1 = log_n1 - f.wedge - log_keep  # revenue at X = 1
     if not all_on:
         log_r1 = np.where(on, log_r1, -np.inf)
@@ -273,10 +274,10 @@ def step(model: Sim) -> None:
     w.log_x, _, log_p = clear_sector(log_q1, log_n, np.log(w.sector_demand), e, w.sigma_goods,
                                      P.by("demand.price_elasticity", SECTORS))
     w.price_prev, w.price = w.price, np.exp(log_p)
-    shift = (w.log_x / (1.0 - w.beta))[f.sector]  # N, R and L scale with X^(1/(1-beta))
+    shift = (w.log_x / (1.0 - w.beta)).take(f.sector)  # N, R and L scale with X^(1/(1-beta))
     lab_plan = np.exp(log_l1 + shift) if all_on else np.where(on, np.exp(log_l1 + shift), 0.0)
-    need_h = (s_h * c_l).ravel()[cell] * lab_plan * MILLION / wh
-    need_g = ((1.0 - s_h) * c_l).ravel()[cell] * lab_plan * MILLION / wg
+    need_h = (s_h * c_l).ravel().take(cell) * lab_plan * MILLION / wh
+    need_g = ((1.0 - s_h) * c_l).ravel().take(cell) * lab_plan * MILLION / wg
 
     # Labour demand: industry plus the rest of the economy, then clearing and rationing.
     ind = np.column_stack([f.sum_by_region(f.weight * need_h),
@@ -290,7 +291,7 @@ def step(model: Sim) -> None:
     cut = (labour_market.composite_labour(ration[:, HIGH, None] * per_h, ration[:, GENERAL, None] * per_g, w.omega_high_t[None, :],
                             w.sigma_labour)
            / labour_market.composite_labour(per_h, per_g, w.omega_high_t[None, :], w.sigma_labour))
-    revenue = np.exp(log_r1 + shift + (w.beta[None, :] * np.log(cut)).ravel()[cell])  # nominal VA
+    revenue = np.exp(log_r1 + shift + (w.beta[None, :] * np.log(cut)).ravel().take(cell))  # nominal VA
     if not all_on:
         revenue = np.where(on, revenue, 0.0)
     va = revenue / w.price.take(f.sector)  # real value added (sector deflator)
@@ -303,7 +304,7 @@ def step(model: Sim) -> None:
     profit = np.exp(f.wedge) * keep * revenue - fr * (labour_bill + capital_cost) - carbon.abatement_cost_firm(model)
     if np.any(pol.digital_subsidy != 0):
         model.year_stats["policy_cost"] += np.bincount(
-            f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy[f.region] * va,
+            f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy.take(f.region) * va,
             minlength=R) / YI
     f.data["labour_high"], f.data["labour_general"] = hire_h, hire_g
     f.data["value_added"], f.data["profit"] = va, profit
