@@ -240,7 +240,9 @@ class ArrayAgentSet:
             order = np.argsort(key, kind="stable")
             idx = idx.take(order)
             key = key.take(order)
-        offsets = np.searchsorted(key, np.arange(R * k + 1)).astype(np.intp)
+        # the cell boundaries in the key's own dtype: an int64 needle would make searchsorted cast the whole key
+        bounds = np.arange(R * k + 1, dtype=key.dtype if R * k + 1 < 2**15 else np.int64)
+        offsets = np.searchsorted(key, bounds).astype(np.intp)
         self._take_rows(idx)
         self.__dict__["_order"].update(offsets=offsets, n=len(idx), moved=None, moved_cell=None)
         return idx
@@ -337,8 +339,9 @@ class ArrayAgentSet:
             return v
         index = d["_index"]
         c = index.get(name)
-        if c is None:
-            c = v.astype(np.intp)
+        if c is None:  # the intp copy, with spare rows after it so that ``append`` extends it in place
+            c = np.empty(len(v) + max(int(self.HEADROOM * len(v)), 16), dtype=np.intp)[:len(v)]
+            c[...] = v  # the same values as v.astype(np.intp)
             c.flags.writeable = False
             index[name] = c
         return c
@@ -442,9 +445,23 @@ class ArrayAgentSet:
             else:
                 data[name] = np.concatenate([v, add])
         order = self._order_state()
+        cached = dict(self.__dict__["_index"])
         self.data = data
         self.__dict__["_order"].update(order)  # the new rows are after the sorted ones (summed by bincount)
         self.__dict__["_buf"] = bufs
+        # The index columns' cached intp copies are extended in place after their rows (the spare room that
+        # ``__getattr__`` leaves) instead of being formed again over every agent; an array a caller holds keeps
+        # its length and values.
+        index = self.__dict__["_index"]
+        for name, c in cached.items():
+            base = c.base
+            if (name in self.index_columns and isinstance(base, np.ndarray) and base.dtype == np.intp
+                    and base.ndim == 1 and len(c) == n0 and len(base) >= n0 + n
+                    and c.ctypes.data == base.ctypes.data):
+                base[n0:n0 + n] = data[name][n0:]
+                ext = base[:n0 + n]
+                ext.flags.writeable = False
+                index[name] = ext
 
     @staticmethod
     def _store_append(v, add) -> _RowStore:
@@ -515,6 +532,27 @@ class Firms(ArrayAgentSet):
         """[sector] sum of ``x`` (or the count), from the cell sums."""
         R, S = self.__dict__["_cells"]
         return self.sum_by_cell(x).reshape(R, S).sum(axis=0)
+
+    def values_by_sector(self, x: np.ndarray) -> list[np.ndarray]:
+        """[sector] the values of ``x`` (per firm) of each sector's firms, in no particular order (for order
+        statistics: quantiles and medians do not depend on it). While the cell order is known these are the
+        sector's R cell blocks (a move changes the region only: a moved row's block has its sector) plus the
+        sector's appended rows, copied by slices instead of a boolean selection over every firm."""
+        R, S = self.__dict__["_cells"]
+        st = self.__dict__["_order"]
+        off, n = st["offsets"], st["n"]
+        mv = st["moved"]
+        if off is None or (mv is not None and len(mv) and np.any(self.sector.take(mv) != st["moved_cell"] % S)):
+            sector = self.sector
+            return [x[sector == s] for s in range(S)]
+        tail_sector = self.sector[n:]
+        out = []
+        for s in range(S):  # sectors and regions (cell blocks), not agents
+            parts = [x[off[r * S + s]:off[r * S + s + 1]] for r in range(R)]
+            if n < len(x):
+                parts.append(x[n:][tail_sector == s])
+            out.append(np.concatenate(parts))
+        return out
 
     @property
     def cell(self) -> np.ndarray:

@@ -29,6 +29,9 @@ def _check_sorted_and_sums(a, tag: str) -> None:
     np.testing.assert_allclose(a.sum_by_region(x), np.bincount(a.region, weights=x, minlength=R), rtol=1e-12)
     assert np.array_equal(a.sum_by_cell(), np.bincount(key, minlength=R * k))
     assert np.array_equal(a.sum_by_region(), np.bincount(a.region, minlength=R))
+    if hasattr(a, "values_by_sector"):  # each sector's values (any order): the same multiset as a selection
+        for s, v in enumerate(a.values_by_sector(x)):
+            np.testing.assert_array_equal(np.sort(v), np.sort(x[a.sector == s]), err_msg=tag)
 
 
 def test_agent_sets_stay_sorted_and_slice_sums_equal_bincounts_after_every_mechanism(monkeypatch):
@@ -113,3 +116,24 @@ def test_anchor_incumbents_picks_within_the_cell(with_ids):
     got = entry_exit.anchor_incumbents(rng, cell, e_cell, cell % 2, e_cell % 2,
                                        ids=np.arange(300, dtype=np.int64)[::-1].copy() if with_ids else None)
     assert np.array_equal(cell[got], e_cell)
+
+
+def test_append_extends_cached_index_copies_in_place_and_held_arrays_keep_their_values():
+    from model.agents import Talent
+
+    t = Talent(uid=np.arange(5), region=np.array([0, 1, 1, 2, 0]), home=np.zeros(5), skill=np.array([0, 1, 0, 1, 1]),
+               age=np.full(5, 30), employed=np.ones(5, bool), wage=np.ones(5), ability=np.ones(5),
+               newcomer=np.zeros(5, bool), weight=np.ones(5))
+    held = t.skill
+    assert held.dtype == np.intp and not held.flags.writeable
+    t.append(uid=np.array([5, 6]), region=np.array([2, 2]), home=np.zeros(2), skill=np.array([1, 0]),
+             age=np.array([20, 21]), employed=np.ones(2, bool), wage=np.ones(2), ability=np.ones(2),
+             newcomer=np.ones(2, bool), weight=np.ones(2))
+    np.testing.assert_array_equal(held, [0, 1, 0, 1, 1])  # the array a caller holds is unchanged
+    assert t.skill.base is held.base  # extended in place (skill was cached before the append)
+    for name in ("skill", "region", "age"):  # (reaching a column through data drops its cached copy)
+        got = getattr(t, name)
+        assert got.dtype == np.intp and not got.flags.writeable
+        np.testing.assert_array_equal(got, t.data[name].astype(np.intp))
+    t.keep(np.array([True, False, True, True, True, True, False]))
+    np.testing.assert_array_equal(t.skill, t.data["skill"].astype(np.intp))

@@ -92,14 +92,15 @@ def step(model: Sim) -> None:
     fr_all = 1.0 + w.friction * (1.0 - pol.friction_cut)
     premium = carbon_premium(P["capital.carbon_risk_premium"], int_rs, int_nat, pol.risk_carbon_price())
     pool = (P["capital.savings_rate"] + P["capital.foreign_share"]) * w.gdp.sum() * YI  # million yuan
-    gross = (np.sum(f.weight * (f.profit + (fr_all * w.user_cost)[f.region] * f.capital))
-             / max(np.sum(wk), 1e-9))
+    fu = (fr_all * w.user_cost).take(f.region)  # F_r u_r per firm: the gross return here, mrk below
+    gross = np.sum(f.weight * (f.profit + fu * f.capital)) / max(np.sum(wk), 1e-9)
     pool = industry_draw(pool, w.industry_omega, gross, w.gross_return_2012, P["capital.industry_return_elasticity"],
                          P["capital.industry_draw_cap"])
 
     # Entrants: Poisson per sector (tilted to sector returns); each picks its region by expected profit and
     # its own match (location.py); financed first.
-    n_s = f.sum_by_sector()
+    n_cell = f.sum_by_cell()  # agent counts per cell (exact integers; slice lengths)
+    n_s = n_cell.reshape(R, S).sum(axis=0)
     k_s = f.sum_by_sector(wk)
     ret_s = f.sum_by_sector(f.weight * f.profit) / np.maximum(k_s, 1e-9)
     # keyed draws (streams.py): counts by the Poisson quantile of a keyed uniform per sector, each entrant's
@@ -113,14 +114,11 @@ def step(model: Sim) -> None:
     # the marginal net return of every incumbent (Hayashi 1982), equal everywhere in the 2012 spatial equilibrium,
     # not the average return pi/K, which is higher where capital costs more: it drives expansion (below) and,
     # as the mean over the cell's incumbents that an entrant copies, the entrant's expected return
-    fu = (fr_all * w.user_cost).take(f.region)
-    mrk = marginal_net_return(f.profit / np.maximum(f.capital, 1e-9), fu, w.alpha[f.sector], w.rho[f.sector],
-                              w.beta[f.sector])
-    expected = entrant_expected_return(mrk, cell, f.sector, R, S) - premium.reshape(R, S)
+    mrk = marginal_net_return(f.profit / np.maximum(f.capital, 1e-9), fu, w.alpha, w.rho, w.beta, sector=f.sector)
+    expected = entrant_expected_return(mrk, cell, f.sector, R, S, n_cell=n_cell) - premium.reshape(R, S)
     e_region, e_sector, e_match = location.entry_choice(streams.keyed(model, "entry.match", e_uid), counts, n_rs,
                                                         expected, subsidy_return, P["entry_exit.profit_sensitivity"])
     e_cell = e_region.astype(np.int64) * S + e_sector
-    n_cell = f.sum_by_cell()
     log_k = f.sum_by_cell(log_cap) / np.maximum(n_cell, 1)
     fallback = np.exp(log_cap.mean()) if len(f) else 1.0
     med_k = np.where(n_cell > 0, np.exp(log_k), fallback)  # geometric mean: the median of a lognormal
@@ -130,8 +128,8 @@ def step(model: Sim) -> None:
 
     # Incumbents: desired investment from the expected excess return, financed internally, then externally.
     g_s = (P.by("demand.income_elasticity", SECTORS) * demand.growth_path(
-        model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year))[f.sector]
-    excess = mrk - premium[cell]
+        model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year)).take(f.sector)
+    excess = mrk - premium.take(cell)
     rate = desired_rate(excess, delta, g_s, P["capital.adjustment_cost"], P["capital.max_investment_rate"])
     internal = internal_funds(f.profit, f.intangible, f.capital, delta)
     inv = finance(rate * f.capital, internal, P["capital.external_finance"] * f.capital, f.weight,
@@ -140,7 +138,7 @@ def step(model: Sim) -> None:
     f.data["age"] += 1
     inv_r = f.sum_by_region(f.weight * inv)
 
-    f.append(**entry_exit.entrant_columns(model, cell, n_cell, e_cell, e_k), location_match=e_match)
+    f.append(**entry_exit.entrant_columns(model, cell, n_cell, e_cell, e_k, uid=e_uid), location_match=e_match)
     model.year_stats["entries"] = np.bincount(e_region, minlength=R) * w.firm_weight
     model.year_stats["investment"] = (inv_r + np.bincount(e_region, weights=e_k * w.firm_weight,
                                                           minlength=R)) / YI
@@ -154,7 +152,7 @@ def industry_draw(pool: float, omega: float, gross_return: float, return_2012: f
 
 
 def marginal_net_return(profit_rate: np.ndarray, cost_k: np.ndarray, alpha: np.ndarray, rho: np.ndarray,
-                        beta: np.ndarray) -> np.ndarray:
+                        beta: np.ndarray, sector: np.ndarray | None = None) -> np.ndarray:
     """Marginal net return on capital, alpha rho N / K - F u (1/yr), from the operating profit per unit of capital
     pi / K, pi = (1 - beta) N - F u K, and the user cost F u (1/yr):
 
@@ -162,19 +160,27 @@ def marginal_net_return(profit_rate: np.ndarray, cost_k: np.ndarray, alpha: np.n
 
     e_s is the elasticity of the operating surplus (1 - beta) N ~ K^e to capital with labour re-optimised
     (production.marginal_return_capital): under decreasing revenue returns marginal q is e times average q
-    (Hayashi 1982; Abel and Eberly 1994). In 2012 it equals rho0 for every firm (production.init)."""
+    (Hayashi 1982; Abel and Eberly 1994). In 2012 it equals rho0 for every firm (production.init).
+    With ``sector``, ``alpha``, ``rho`` and ``beta`` are per sector: e_s is formed once per sector and gathered
+    (the same numbers as per firm, three fewer passes over the firms)."""
     e = alpha * rho / (1.0 - beta)
+    if sector is not None:
+        e = e.take(sector)
     return e * (profit_rate + cost_k) - cost_k
 
 
 def entrant_expected_return(mrk: np.ndarray, cell: np.ndarray, sector: np.ndarray, n_regions: int,
-                            n_sectors: int) -> np.ndarray:
+                            n_sectors: int, n_cell: np.ndarray | None = None) -> np.ndarray:
     """[region, sector] a new plant's expected marginal net return: the mean of the cell's incumbents' (an entrant
     copies a uniformly drawn incumbent of its cell, entry_exit.anchor_incumbents), the sector's mean where the
-    cell is empty."""
-    n_cell = np.bincount(cell, minlength=n_regions * n_sectors)
+    cell is empty. ``n_cell``: the incumbents per cell if already counted (integers: the same counts)."""
+    if n_cell is None:
+        n_cell = np.bincount(cell, minlength=n_regions * n_sectors)
+    # the sums stay bincounts (sequential in row order); slice sums (pairwise) would round differently
     mean_cell = np.bincount(cell, weights=mrk, minlength=n_regions * n_sectors) / np.maximum(n_cell, 1)
-    n_s = np.bincount(sector, minlength=n_sectors)
+    if np.all(n_cell > 0):  # no empty cell (the usual case): the sector means are not needed
+        return mean_cell.reshape(n_regions, n_sectors)
+    n_s = n_cell.reshape(n_regions, n_sectors).sum(axis=0)
     mean_s = np.bincount(sector, weights=mrk, minlength=n_sectors) / np.maximum(n_s, 1)
     return np.where(n_cell > 0, mean_cell, np.tile(mean_s, n_regions)).reshape(n_regions, n_sectors)
 

@@ -238,36 +238,46 @@ def step(model: Sim) -> None:
     u = P["labour.natural_unemployment"]
     supply = w.labour_supply
     w.omega_high_t = labour_market.skill_weight(w.omega_high, P["labour.skill_bias_growth"] * (model.year - FIRST_YEAR))
-    a, rho, beta = w.alpha[f.sector], w.rho[f.sector], w.beta[f.sector]
+    a, rho, beta = w.alpha.take(f.sector), w.rho.take(f.sector), w.beta.take(f.sector)
     cell = f.cell  # flat (region, sector) index for per-cell tables (cached while region and sector stay)
     # Per-cell (or per-region, per-sector) factors are computed once per cell and gathered: the same
     # operations on the same numbers as per firm, so the same bits, with fewer passes over the firms.
-    log_tfp_eff = np.log(f.tfp) + np.log(w.region_tfp * w.agg).ravel()[cell] + np.log(w.spill)[f.region]
+    # (``take`` rather than fancy indexing for the gathers: the same values, ~15 % faster)
+    log_tfp_eff = np.log(f.tfp) + np.log(w.region_tfp * w.agg).ravel().take(cell) + np.log(w.spill).take(f.region)
     fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
     fr = fr_r.take(f.region)
     wh, wg = w.wage[:, HIGH].take(f.region), w.wage[:, GENERAL].take(f.region)
     c_l, s_h = labour_cost(w)
     carbon_per_yuan, intens = carbon.firm_charges(model)  # net of free allocation; abatement lowers intens
-    charges = carbon_per_yuan + f.digital * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[f.region]
-    p_ref = reference_price(w.price, charges, f.sector, S)  # last year's price unless no firm could cover its costs
-    keep = np.maximum(1.0 - charges / p_ref[f.sector], 0.0)  # running costs as a share of revenue
+    charges = carbon_per_yuan + f.digital * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy)).take(f.region)
+    # last year's price unless no firm could cover its costs; the per-firm gather is shared with reference_price
+    p_firm = w.price.take(f.sector)
+    p_ref = reference_price(w.price, charges, f.sector, S, price_firm=p_firm)
+    p_ref_firm = p_firm if p_ref is w.price else p_ref.take(f.sector)
+    keep = np.maximum(1.0 - charges / p_ref_firm, 0.0)  # running costs as a share of revenue
     on = keep > 0
+    # every firm covers its running costs (nearly always): np.where(on, x, y) is x, so skip those passes
+    all_on = bool(on.all())
     with np.errstate(divide="ignore"):
         log_keep = np.log(keep)
-    log_m1 = f.wedge + log_keep + rho * (f.quality + np.log(w.access)[f.region] + log_tfp_eff
+    log_m1 = f.wedge + log_keep + rho * (f.quality + np.log(w.access).take(f.region) + log_tfp_eff
                                          + a * np.log(f.capital))  # ln M_i at X = 1
-    log_n1, log_l1 = short_run(log_m1, None, beta, log_beta=np.log(w.beta)[f.sector],
-                               log_labour_cost=np.log(fr_r[:, None] * c_l).ravel()[cell])
-    log_r1 = np.where(on, log_n1 - f.wedge - log_keep, -np.inf)  # revenue at X = 1
-    log_q1, log_n = ces_aggregate_log(log_r1 / rho, f.weight, f.sector, w.rho, S, by_sector=f.sum_by_sector)
+    log_n1, log_l1 = short_run(log_m1, None, beta, log_beta=np.log(w.beta).take(f.sector),
+                               log_labour_cost=np.log(fr_r[:, None] * c_l).ravel().take(cell))
+    log_r1 = log_n1 - f.wedge - log_keep  # revenue at X = 1
+    if not all_on:
+        log_r1 = np.where(on, log_r1, -np.inf)
+    log_q1, log_n = ces_aggregate_log(log_r1 / rho, f.weight, f.sector, w.rho, S, by_sector=f.sum_by_sector,
+                                      rho_firm=rho,  # N_s from the weight by cell digital.step already summed
+                                      weight_by_sector=f.weight_by_cell(R).reshape(R, S).sum(axis=0))
     e = (1.0 - w.alpha) / (1.0 - w.beta)
     w.log_x, _, log_p = clear_sector(log_q1, log_n, np.log(w.sector_demand), e, w.sigma_goods,
                                      P.by("demand.price_elasticity", SECTORS))
     w.price_prev, w.price = w.price, np.exp(log_p)
-    shift = (w.log_x / (1.0 - w.beta))[f.sector]  # N, R and L scale with X^(1/(1-beta))
-    lab_plan = np.where(on, np.exp(log_l1 + shift), 0.0)
-    need_h = (s_h * c_l).ravel()[cell] * lab_plan * MILLION / wh
-    need_g = ((1.0 - s_h) * c_l).ravel()[cell] * lab_plan * MILLION / wg
+    shift = (w.log_x / (1.0 - w.beta)).take(f.sector)  # N, R and L scale with X^(1/(1-beta))
+    lab_plan = np.exp(log_l1 + shift) if all_on else np.where(on, np.exp(log_l1 + shift), 0.0)
+    need_h = (s_h * c_l).ravel().take(cell) * lab_plan * MILLION / wh
+    need_g = ((1.0 - s_h) * c_l).ravel().take(cell) * lab_plan * MILLION / wg
 
     # Labour demand: industry plus the rest of the economy, then clearing and rationing.
     ind = np.column_stack([f.sum_by_region(f.weight * need_h),
@@ -281,7 +291,9 @@ def step(model: Sim) -> None:
     cut = (labour_market.composite_labour(ration[:, HIGH, None] * per_h, ration[:, GENERAL, None] * per_g, w.omega_high_t[None, :],
                             w.sigma_labour)
            / labour_market.composite_labour(per_h, per_g, w.omega_high_t[None, :], w.sigma_labour))
-    revenue = np.where(on, np.exp(log_r1 + shift + (w.beta[None, :] * np.log(cut)).ravel()[cell]), 0.0)  # nominal VA
+    revenue = np.exp(log_r1 + shift + (w.beta[None, :] * np.log(cut)).ravel().take(cell))  # nominal VA
+    if not all_on:
+        revenue = np.where(on, revenue, 0.0)
     va = revenue / w.price.take(f.sector)  # real value added (sector deflator)
 
     # Accounts.
@@ -292,7 +304,7 @@ def step(model: Sim) -> None:
     profit = np.exp(f.wedge) * keep * revenue - fr * (labour_bill + capital_cost) - carbon.abatement_cost_firm(model)
     if np.any(pol.digital_subsidy != 0):
         model.year_stats["policy_cost"] += np.bincount(
-            f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy[f.region] * va,
+            f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy.take(f.region) * va,
             minlength=R) / YI
     f.data["labour_high"], f.data["labour_general"] = hire_h, hire_g
     f.data["value_added"], f.data["profit"] = va, profit
@@ -334,10 +346,18 @@ def profit_parts(model: Sim, idx: np.ndarray, charges: np.ndarray | None = None)
             / (1.0 - w.beta[None, :])).T                                                    # [s, r]
     k = f.capital[idx]
     firm = (f.wedge[idx] + w.log_x[s] + w.rho[s] * (f.quality[idx] + np.log(f.tfp[idx]) + w.alpha[s] * np.log(k)))
-    net = np.exp(firm / (1.0 - beta))[:, None] * np.exp(cell).take(s, axis=0)  # take: rows of the [s, r] table, fast
+    # the [firm, region] blocks are formed in place (~10 MB for location's reviewers: fresh temporaries of that
+    # size are slow); a product with its operands swapped is the same IEEE number
+    net = np.exp(cell).take(s, axis=0)  # take: rows of the [s, r] table, fast
+    net *= np.exp(firm / (1.0 - beta))[:, None]
     if charges is not None:
-        net = net * np.maximum(1.0 - charges / w.price[s][:, None], 0.0) ** (1.0 / (1.0 - beta))[:, None]
-    return (1.0 - beta)[:, None] * net, (fr_r * w.user_cost)[None, :] * k[:, None]
+        keep = charges / w.price[s][:, None]
+        np.subtract(1.0, keep, out=keep)
+        np.maximum(keep, 0.0, out=keep)
+        np.power(keep, (1.0 / (1.0 - beta))[:, None], out=keep)
+        net *= keep
+    net *= (1.0 - beta)[:, None]
+    return net, (fr_r * w.user_cost)[None, :] * k[:, None]
 
 
 def profit_everywhere(model: Sim, idx: np.ndarray, charges: np.ndarray | None = None) -> np.ndarray:
@@ -395,7 +415,8 @@ def labour_exponent(alpha: np.ndarray, rho: np.ndarray) -> np.ndarray:
 SHUTDOWN_MARGIN = 0.1  # share of revenue the lowest-cost firm keeps at the limit price (reference_price)
 
 
-def reference_price(price: np.ndarray, charges: np.ndarray, sector: np.ndarray, n_sectors: int) -> np.ndarray:
+def reference_price(price: np.ndarray, charges: np.ndarray, sector: np.ndarray, n_sectors: int,
+                    price_firm: np.ndarray | None = None) -> np.ndarray:
     """[sector] the price at which firms decide whether to produce: last year's clearing price P_s, unless at
     P_s not one firm of sector s covers its running costs c_i per unit (carbon charge net of free allocation,
     digital running cost). With no supply the market price is unbounded (every firm shut, the sector's price
@@ -403,8 +424,9 @@ def reference_price(price: np.ndarray, charges: np.ndarray, sector: np.ndarray, 
     clears higher. The reference is then the limit price of the lowest-cost producer, the lowest step of the
     supply curve: min_i c_i / (1 - SHUTDOWN_MARGIN). It never binds while some firm of every sector covers its
     costs (every year of the shipped scenarios: a carbon price of ~2,500 yuan/t with no free allocation is
-    needed to shut a whole sector)."""
-    covered = charges < price.take(sector)
+    needed to shut a whole sector). Returns ``price`` itself when it is the reference. ``price_firm``:
+    ``price[sector]`` if the caller has it."""
+    covered = charges < (price.take(sector) if price_firm is None else price_firm)
     if covered.all():
         return price
     present = np.bincount(sector, minlength=n_sectors) > 0
@@ -449,15 +471,20 @@ def clear_sector(log_q1: np.ndarray, log_n: np.ndarray, log_d: np.ndarray, e: np
 
 
 def ces_aggregate_log(log_v: np.ndarray, weight: np.ndarray, sector: np.ndarray, rho_s: np.ndarray,
-                      n_sectors: int, by_sector=None) -> tuple[np.ndarray, np.ndarray]:
+                      n_sectors: int, by_sector=None, rho_firm: np.ndarray | None = None,
+                      weight_by_sector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(ln Q_s, ln N_s): Q_s = N_s^(1 - 1/rho) (sum W_i v_i^rho)^(1/rho) (Benassy normalisation: N equal
-    firms each making v give Q = N v, so entry alone does not lower the price)."""
-    rho = rho_s[sector]
+    firms each making v give Q = N v, so entry alone does not lower the price). ``rho_firm``: ``rho_s[sector]``,
+    ``weight_by_sector``: ``by_sector(weight)``, if the caller has them."""
+    rho = rho_s[sector] if rho_firm is None else rho_firm
     finite = np.isfinite(log_v)
-    terms = np.where(finite, weight * np.exp(rho * np.where(finite, log_v, 0.0)), 0.0)
+    if finite.all():  # the usual case: the np.where passes below would change nothing
+        terms = weight * np.exp(rho * log_v)
+    else:
+        terms = np.where(finite, weight * np.exp(rho * np.where(finite, log_v, 0.0)), 0.0)
     by_sector = by_sector or (lambda x: np.bincount(sector, weights=x, minlength=n_sectors))  # or slice sums
     sums = by_sector(terms)
-    log_n = np.log(np.maximum(by_sector(weight), 1e-300))
+    log_n = np.log(np.maximum(by_sector(weight) if weight_by_sector is None else weight_by_sector, 1e-300))
     log_q = (1.0 - 1.0 / rho_s) * log_n + np.log(np.maximum(sums, 1e-300)) / rho_s
     return log_q, log_n
 
