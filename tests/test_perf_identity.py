@@ -90,3 +90,17 @@ def test_innovation_rules_match_their_plain_forms_with_and_without_a_subsidy():
         base = -2.0 + 0.1 * 5 + 0.7 * np.log(np.maximum(rel_t, 1e-9))
         want = base[region] + 0.4 * np.log(np.maximum(rel_s, 1e-9)) + (1.5 * sub)[region]
         assert _same(got, want)
+
+
+def test_finite_check_is_exact():
+    from model.model import _all_finite
+
+    x = np.linspace(-1e308, 1e308, 1001)  # finite values whose sum overflows: still finite
+    assert _all_finite(x)
+    for bad in (np.nan, np.inf, -np.inf):
+        y = x.copy()
+        y[500] = bad
+        assert not _all_finite(y)
+    z = np.ones((10, 3))
+    z[4, 2] = np.nan
+    assert not _all_finite(z) and _all_finite(np.ones((10, 3)))
