@@ -126,10 +126,15 @@ def init(model: Sim) -> None:
     va = f.value_added
     rel_size = va / median(va)
 
+    # performer_logit(b0, 0, 0, ...) with no subsidy, its terms that do not depend on b0 formed once (brentq
+    # evaluates it ~15 times): the talent term per region (then gathered), the size term per firm, the zero
+    # subsidy's term as one value; the same numbers, added in the same order
+    talent_r = P["innovation.performer_talent_effect"] * np.log(np.maximum(w.h_share / w.h_nat, 1e-9))
+    size_term = P["innovation.performer_size_effect"] * np.log(np.maximum(rel_size, 1e-9))
+    sub_term = P["innovation.performer_subsidy_effect"] * 0.0
+
     def p_perform(b0: float) -> np.ndarray:
-        return performer_probability(performer_logit(
-            b0, 0.0, 0, P["innovation.performer_talent_effect"], (w.h_share / w.h_nat)[f.region],
-            rel_size, np.zeros(nf), P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"]))
+        return performer_probability((b0 + 0.0 * 0 + talent_r).take(f.region) + size_term + sub_term)
 
     w.rd_b0 = brentq(lambda b: p_perform(b).mean() - P["innovation.performer_share_2012"], -40, 40)
     active = rng.random(nf) < p_perform(w.rd_b0)
