@@ -10,18 +10,23 @@ from __future__ import annotations
 import numpy as np
 
 
-def median(x: np.ndarray) -> float:
+def median(x: np.ndarray, overwrite: bool = False) -> float:
     """``np.median(x)`` of a 1-D array, bit for bit (NaN if any value is NaN, as numpy gives).
 
     Even length n = 2h: numpy returns the mean of the order statistics h-1 and h, i.e. (lo + hi) / 2 in
     that order of addition; after ``np.partition(x, h)`` the h-th is at h and the (h-1)-th is the largest
-    of the first h. Odd length: the h-th order statistic itself."""
+    of the first h. Odd length: the h-th order statistic itself. ``overwrite``: partition ``x`` itself (a
+    temporary of the caller's) instead of a copy, as ``np.median(overwrite_input=True)``."""
     x = np.asarray(x)
     n = len(x)
     if x.ndim != 1 or n == 0 or x.dtype.kind != "f":
         return np.median(x)
     h = n // 2
-    p = np.partition(x, h)
+    if overwrite:
+        x.partition(h)  # what np.partition does to its copy
+        p = x
+    else:
+        p = np.partition(x, h)
     if np.isnan(p[h:].max()):  # NaN sorts last: if there is one, it is in the upper part
         return np.float64(np.nan) if x.dtype == np.float64 else np.median(x)
     if n % 2:

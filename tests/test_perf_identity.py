@@ -104,3 +104,21 @@ def test_finite_check_is_exact():
     z = np.ones((10, 3))
     z[4, 2] = np.nan
     assert not _all_finite(z) and _all_finite(np.ones((10, 3)))
+
+
+def test_imitation_table_median_overwrite_and_parent_ages_match_the_plain_forms():
+    from model.mechanisms import innovation as inn
+    from model.numeric import median
+
+    rng = np.random.default_rng(8)
+    region, digital, rel_t = rng.integers(0, 4, 3000), rng.random(3000) < 0.4, rng.random(4) + 0.3
+    got = inn.imitation_probability(0.25, rel_t, 0.8, digital, 0.5, region=region)
+    want = 1.0 - np.exp((-0.25 * np.maximum(rel_t, 1e-9) ** 0.8)[region] * (1.0 + 0.5 * digital))
+    assert _same(got, want)
+    for n in (1, 2, 7, 1000, 1001):
+        x = rng.lognormal(0, 2, n)
+        assert _same(median(x.copy(), overwrite=True), np.median(x))
+    age = rng.integers(0, 101, 5000)
+    table = np.arange(46) >= 25
+    table[-1] = False
+    assert np.array_equal(table.take(age, mode="clip"), (age >= 25) & (age < 45))

@@ -173,7 +173,7 @@ def step(model: Sim) -> None:
     region = f.region
     va = f.value_added
     pos = va > 0
-    med = median(va[pos]) if np.any(pos) else 1.0
+    med = median(va[pos], overwrite=True) if np.any(pos) else 1.0  # va[pos] is a copy: partitioned in place
     rel_size = va / med  # np.where(pos, va / med, entrant size) without the where pass (the same values)
     rel_size[~pos] = P["innovation.entrant_relative_size"]
     sub_r = pol.rd_subsidy  # [region]; subsidy terms are formed per region and gathered (the same bits)
@@ -413,8 +413,9 @@ def imitation_probability(rate: float, rel_talent: np.ndarray, talent_elasticity
     """Yearly probability that a firm's imitation effort succeeds (``region`` given: ``rel_talent`` is per region
     and its term is computed per region, then gathered)."""
     talent = -rate * np.maximum(rel_talent, 1e-9) ** talent_elasticity
-    if region is not None:
-        talent = talent.take(region)
+    if region is not None:  # q depends on (region, digital) only: formed on that table and gathered, the same numbers
+        table = 1.0 - np.exp(talent[:, None] * (1.0 + digital_boost * np.array([False, True])))  # [region, digital]
+        return table.ravel().take(region * 2 + digital)
     return 1.0 - np.exp(talent * (1.0 + digital_boost * digital))
 
 
