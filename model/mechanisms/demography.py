@@ -119,8 +119,9 @@ def step(model: Sim) -> None:
     pop.dep *= 1.0 - q[None]
     pop.students *= 1.0 - q[None, e0:g0]
     q_lf = (1.0 - pop.phi) * q[:, MALE] + pop.phi * q[:, FEMALE]
-    die = streams.uniform(*key, "demography.death", t.uid) < q_lf[t.age]  # labour-force ages stay below MAX_AGE
-    died = np.bincount(t.region[die], weights=t.weight[die], minlength=R)
+    die = streams.uniform(*key, "demography.death", t.uid) < q_lf.take(t.age)  # labour-force ages stay below MAX_AGE
+    dead = np.flatnonzero(die)  # one index for both columns (~1 % of the people)
+    died = np.bincount(t.region.take(dead), weights=t.weight.take(dead), minlength=R)
     pop.deaths = dead_dep + died
     # 2. ageing
     pop.dep = age_shift(pop.dep)
