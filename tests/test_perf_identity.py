@@ -122,3 +122,13 @@ def test_imitation_table_median_overwrite_and_parent_ages_match_the_plain_forms(
     table = np.arange(46) >= 25
     table[-1] = False
     assert np.array_equal(table.take(age, mode="clip"), (age >= 25) & (age < 45))
+
+
+def test_size_quintile_edges_are_numpys():
+    from model.numeric import quantile
+
+    rng = np.random.default_rng(9)
+    for n in (50, 51, 997, 4000):
+        x = rng.lognormal(0, 2, n)
+        want = np.quantile(x, [0.2, 0.4, 0.6, 0.8])
+        assert _same(np.array([quantile(x, q) for q in (0.2, 0.4, 0.6, 0.8)]), want)
