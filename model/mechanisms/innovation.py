@@ -203,12 +203,15 @@ def step(model: Sim) -> None:
         model.year_stats["policy_cost"] += f.sum_by_region(f.weight * spend * sub_r[region]) / YI
     tt = np.minimum(P.by("innovation.tech_transfer_rate", model.regions) + pol.tech_transfer, 1.0)
     public = P["innovation.public_research_weight"] * tt * w.public_rd / np.maximum(w.iva_r, 1e-9)
-    p = success_probability(P["innovation.success_rate"], f.rd_stock, sales,
-                            public.take(region) * f.rd_active, rel_t, P["innovation.success_talent_elasticity"],
-                            region=region)
+    # p only for the firms with an R&D stock or performing this year: for the others the rate is
+    # (+-0 / max(S, 1e-9) + public x 0) x ... = +-0 (or NaN), so p = 1 - exp(+-0) = 0 (or NaN) and they never draw
+    c = np.flatnonzero((f.rd_stock != 0) | active)
+    p = success_probability(P["innovation.success_rate"], f.rd_stock.take(c), sales.take(c),
+                            public.take(region.take(c)) * active.take(c), rel_t,
+                            P["innovation.success_talent_elasticity"], region=region.take(c))
     success = np.zeros(n, bool)  # drawn where p > 0 only (keyed: the same outcome as drawing for every firm)
     j = np.flatnonzero(p > 0)
-    success[j] = streams.uniform(*key, "innovation.success", f.uid[j]) < p[j]
+    success[c.take(j)] = streams.uniform(*key, "innovation.success", f.uid.take(c.take(j))) < p[j]
     gain = np.zeros(n)
     sig = P["innovation.success_gain_sigma"]
     gain[success] = P["innovation.success_tfp_gain"] * streams.lognormal(*key, "innovation.gain", f.uid[success],
