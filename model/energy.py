@@ -56,7 +56,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .yamlio import load_yaml, load_yaml_file
+from .numeric import gather
+from .yamlio import load_packaged_yaml, load_yaml_file
 
 ENERGY_FILE = "model/data/energy_2012_2035.yaml"
 FIRST, LAST = 2012, 2035
@@ -99,7 +100,7 @@ def regional_nonfossil(nat: np.ndarray, years: np.ndarray, r12: np.ndarray, r24:
 def load_energy_data(regions: tuple[str, ...], path: str | Path | None = None) -> EnergyData:
     if path is None:
         text = resources.files("model").joinpath("data/energy_2012_2035.yaml").read_text(encoding="utf-8")
-        doc, file = load_yaml(text, ENERGY_FILE), ENERGY_FILE
+        doc, file = load_packaged_yaml(text, ENERGY_FILE), ENERGY_FILE
     else:
         doc, file = load_yaml_file(path), str(path)
     years = np.arange(FIRST, 2101)
@@ -171,12 +172,21 @@ def marginal_cost(a: np.ndarray, max_share: np.ndarray, half_cost: np.ndarray) -
     return half_cost * a / np.maximum(max_share - a, 1e-12)
 
 
-def abatement_cost(a: np.ndarray, max_share: np.ndarray, half_cost: np.ndarray) -> np.ndarray:
-    """Yuan per tonne of unabated direct CO2: the area under the MAC curve, c (A ln(A/(A - a)) - a)."""
-    a = np.minimum(a, max_share * (1 - 1e-9))
+def abatement_cost(a: np.ndarray, max_share: np.ndarray, half_cost: np.ndarray,
+                   sector: np.ndarray | None = None) -> np.ndarray:
+    """Yuan per tonne of unabated direct CO2: the area under the MAC curve, c (A ln(A/(A - a)) - a).
+    ``sector`` given: ``max_share`` and ``half_cost`` are per sector; the terms that depend on the sector only
+    are formed per sector and gathered (the same numbers per firm, fewer passes over the firms)."""
+    cap, positive = max_share * (1 - 1e-9), max_share > 0
+    if sector is not None:
+        max_share, half_cost, cap = gather(max_share, sector), gather(half_cost, sector), gather(cap, sector)
+        positive = positive.take(sector) if not positive.all() else True
+    a = np.minimum(a, cap)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = half_cost * (max_share * np.log(max_share / (max_share - a)) - a)
-    return np.where(max_share > 0, out, 0.0)
+    if positive is True:  # np.where(True, out, 0.0) is out
+        return out
+    return np.where(positive, out, 0.0)
 
 
 CALIBRATION_SPAN = (2013, 2020)  # the years whose mean rate energy.efficiency_gain_2012_2020 is
@@ -204,11 +214,19 @@ def efficiency_rate(year: int, early: np.ndarray, late: np.ndarray, pace: dict[i
 
 
 def intensity_update(direct: np.ndarray, power: np.ndarray, eff: np.ndarray, eff_power: np.ndarray, elec: np.ndarray,
-                     phi: float, grid_2012: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """One year of efficiency gains and electrification for firm rows (arrays already per firm)."""
+                     phi: float, grid_2012: np.ndarray, sector: np.ndarray | None = None,
+                     region: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One year of efficiency gains and electrification for firm rows (arrays already per firm; or, with
+    ``sector`` and ``region``, the rates per sector and the grid per region: then 1 - eff and the grid floor are
+    formed per sector and region and gathered, the same numbers per firm with fewer passes over the firms)."""
+    keep, keep_power, grid = 1.0 - eff, 1.0 - eff_power, np.maximum(grid_2012, 1e-12)
+    if sector is not None:
+        elec, keep, keep_power = gather(elec, sector), gather(keep, sector), gather(keep_power, sector)
+    if region is not None:
+        grid = gather(grid, region)
     moved = elec * direct
-    new_direct = (direct - moved) * (1.0 - eff)
-    new_power = power * (1.0 - eff_power) + moved * phi / np.maximum(grid_2012, 1e-12)
+    new_direct = (direct - moved) * keep
+    new_power = power * keep_power + moved * phi / grid
     return new_direct, new_power
 
 

@@ -87,13 +87,18 @@ class YearView:
         return production.manufacturing_from(self.iva, self.sector_va("energy_intensive"), self.m.params)
 
     @cached_property
+    def _price_f(self) -> np.ndarray:
+        """[firm] its sector's current price (gathered once for the nominal sums)."""
+        return self.w.price.take(self.f.sector)
+
+    @cached_property
     def iva_nominal(self) -> np.ndarray:
-        return self.reg(self.wva * self.w.price[self.f.sector]) / YI
+        return self.reg(self.wva * self._price_f) / YI
 
     @cached_property
     def mva_nominal(self) -> np.ndarray:
         # production.manufacturing_va at current prices: weight x (VA x price) formed once for both sums
-        wva_n = self.f.weight * (self.f.value_added * self.w.price[self.f.sector])
+        wva_n = self.f.weight * (self.f.value_added * self._price_f)
         ei = self.by_cell(wva_n)[:, SECTORS.index("energy_intensive")]
         return production.manufacturing_from(self.reg(wva_n) / YI, ei / YI, self.m.params)
 

@@ -10,18 +10,23 @@ from __future__ import annotations
 import numpy as np
 
 
-def median(x: np.ndarray) -> float:
+def median(x: np.ndarray, overwrite: bool = False) -> float:
     """``np.median(x)`` of a 1-D array, bit for bit (NaN if any value is NaN, as numpy gives).
 
     Even length n = 2h: numpy returns the mean of the order statistics h-1 and h, i.e. (lo + hi) / 2 in
     that order of addition; after ``np.partition(x, h)`` the h-th is at h and the (h-1)-th is the largest
-    of the first h. Odd length: the h-th order statistic itself."""
+    of the first h. Odd length: the h-th order statistic itself. ``overwrite``: partition ``x`` itself (a
+    temporary of the caller's) instead of a copy, as ``np.median(overwrite_input=True)``."""
     x = np.asarray(x)
     n = len(x)
     if x.ndim != 1 or n == 0 or x.dtype.kind != "f":
         return np.median(x)
     h = n // 2
-    p = np.partition(x, h)
+    if overwrite:
+        x.partition(h)  # what np.partition does to its copy
+        p = x
+    else:
+        p = np.partition(x, h)
     if np.isnan(p[h:].max()):  # NaN sorts last: if there is one, it is in the upper part
         return np.float64(np.nan) if x.dtype == np.float64 else np.median(x)
     if n % 2:
@@ -52,3 +57,20 @@ def quantile(x: np.ndarray, q: float) -> float:
     t = g - np.float64(i)
     d = b - a
     return b - d * (1.0 - t) if t >= 0.5 else a + d * t
+
+
+def gather(table: np.ndarray, index: np.ndarray) -> np.ndarray | np.float64:
+    """``table.take(index)`` for a small 1-D float table (per region, per sector); when every entry has the same
+    bits (no lever anywhere, a parameter shared by all sectors), that one value instead of an array of it.
+    Arithmetic with the scalar gives the same bits as with the gathered array and saves a pass over the agents
+    (and the ones it feeds, where a caller skips multiplying or dividing by exactly 1)."""
+    table = np.ascontiguousarray(table, dtype=np.float64)
+    bits = table.view(np.uint64)
+    if table.ndim == 1 and len(table) and np.all(bits == bits[0]):
+        return table[0]
+    return table.take(index)
+
+
+def is_one(x) -> bool:
+    """True when ``x`` is the scalar 1.0 (``gather`` of a table of ones): multiplying or dividing by it is exact."""
+    return np.ndim(x) == 0 and x == 1.0

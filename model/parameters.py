@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 from . import SECTORS
 from .errors import InputError, did_you_mean
 from .resources import calibration_file, shipped_dir
-from .yamlio import load_yaml, load_yaml_file
+from .yamlio import load_packaged_yaml, load_yaml_file
 
 DEFAULTS_FILE = "model/data/parameters.yaml"
 # the calibration applied by default: $GEESE_CALIBRATION, else (installed) ./calibration/params.yaml when a fit
@@ -93,7 +93,7 @@ def _flatten(name: str, spec: ParameterSpec) -> dict[str, float]:
 def default_specs() -> dict[str, ParameterSpec]:
     """The documented defaults, keyed by dotted parameter name (mapping parameters unflattened)."""
     text = resources.files("model").joinpath("data/parameters.yaml").read_text(encoding="utf-8")
-    raw = load_yaml(text, DEFAULTS_FILE)
+    raw = load_packaged_yaml(text, DEFAULTS_FILE)
     specs: dict[str, ParameterSpec] = {}
     for group, entries in raw.items():
         for name, body in entries.items():

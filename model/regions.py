@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .yamlio import load_yaml, load_yaml_file
+from .yamlio import load_packaged_yaml, load_yaml_file
 
 DATA_FILE = "model/data/china_regions_2012.yaml"
 
@@ -88,7 +88,7 @@ def load_region_data(path: str | Path | None = None) -> RegionData:
     """Read the regional data file (the packaged copy by default)."""
     if path is None:
         text = resources.files("model").joinpath("data/china_regions_2012.yaml").read_text(encoding="utf-8")
-        doc, file = load_yaml(text, DATA_FILE), DATA_FILE
+        doc, file = load_packaged_yaml(text, DATA_FILE), DATA_FILE
     else:
         doc, file = load_yaml_file(path), str(path)
     regions = doc.get("regions")

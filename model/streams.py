@@ -141,9 +141,18 @@ def normal(root: int, year: int, stream: str, uid: np.ndarray, loc: float = 0.0,
 
 def laplace(root: int, year: int, stream: str, uid: np.ndarray, loc: float = 0.0, scale: float = 1.0) -> np.ndarray:
     """Keyed Laplace(loc, scale) draws by the inverse CDF (variance 2 scale^2)."""
-    u = uniform(root, year, stream, uid)
-    low = u < 0.5
-    return loc + scale * np.where(low, np.log(2.0 * u), -np.log(2.0 * (1.0 - u)))
+    return loc + scale * _laplace_unit(uniform(root, year, stream, uid))
+
+
+def _laplace_unit(u: np.ndarray) -> np.ndarray:
+    """``np.where(u < 1/2, ln 2u, -ln 2(1 - u))`` with one logarithm instead of two and no where: 2(1 - u) is
+    exactly 2 - 2u for u >= 1/2 (Sterbenz), min(2u, 2 - 2u) picks the branch, and the sign comes from u - 1/2
+    (the log is <= 0). The same bits for every keyed uniform: those are odd multiples of 2^-53, never 1/2 itself
+    (where this would give +0.0 for -0.0)."""
+    v = 2.0 * u
+    t = np.minimum(v, 2.0 - v)
+    np.log(t, out=t)
+    return np.copysign(t, u - 0.5, out=t)
 
 
 def lognormal(root: int, year: int, stream: str, uid: np.ndarray, mean: float = 0.0,
@@ -215,8 +224,7 @@ class Keyed:
         return loc + scale * ndtri(self._u(size))
 
     def laplace(self, loc: float = 0.0, scale: float = 1.0, size=None) -> np.ndarray:
-        u = self._u(size)
-        return loc + scale * np.where(u < 0.5, np.log(2.0 * u), -np.log(2.0 * (1.0 - u)))
+        return loc + scale * _laplace_unit(self._u(size))
 
     def lognormal(self, mean: float = 0.0, sigma: float = 1.0, size=None) -> np.ndarray:
         return np.exp(mean + sigma * ndtri(self._u(size)))

@@ -101,17 +101,18 @@ def step(model: Sim) -> None:
     eff_p = P.by("energy.power_efficiency_gain", SECTORS)
     elec = P.by("energy.electrification_rate", SECTORS)
     w.intensity_index = w.intensity_index * (1 - eff) * (1 - elec)
-    d, p = energy.intensity_update(f.direct_intensity, f.power_use, eff[f.sector], eff_p[f.sector], elec[f.sector],
-                                   P["energy.electrification_co2_ratio"], w.grid_2012[f.region])
+    # per-sector rates and the per-region grid are passed as tables (gathered inside: the same bits)
+    d, p = energy.intensity_update(f.direct_intensity, f.power_use, eff, eff_p, elec,
+                                   P["energy.electrification_co2_ratio"], w.grid_2012, sector=f.sector, region=f.region)
     f.data["direct_intensity"], f.data["power_use"] = d, p
     # Abatement from the sector's cost curve at the marginal price; capital installed stays.
     amax_s, half_s = P.by("energy.mac_max_share", SECTORS), P.by("energy.mac_half_cost", SECTORS)
-    amax, half = amax_s[f.sector], half_s[f.sector]
     # the target share depends on the sector only: computed per sector and gathered (the same bits)
-    target = energy.abatement_share(pol.marginal_carbon_price(), amax_s, half_s)[f.sector]
+    target = energy.abatement_share(pol.marginal_carbon_price(), amax_s, half_s).take(f.sector)
     f.data["abatement"] = np.maximum(f.abatement, target)
     ucost = P["capital.interest_rate"] + P["capital.depreciation"]
-    k_need = CARBON_COST_UNIT * energy.abatement_cost(f.abatement, amax, half) * d * f.value_added / ucost
+    k_need = (CARBON_COST_UNIT * energy.abatement_cost(f.abatement, amax_s, half_s, sector=f.sector) * d
+              * f.value_added / ucost)
     k_dep = f.abatement_capital * (1 - P["capital.depreciation"])
     invest = np.maximum(k_need - k_dep, 0.0)
     f.data["abatement_capital"] = k_dep + invest

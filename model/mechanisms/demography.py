@@ -59,7 +59,7 @@ from .. import streams
 from ..agents import Talent
 from ..errors import InputError
 from ..world import Sim
-from ..yamlio import load_yaml
+from ..yamlio import load_packaged_yaml
 
 PARAMETERS = ("labour.high_skill_share_2012", "labour.ability_sigma", "labour.workforce_2012",
               "labour.natural_unemployment", "demography.retirement_age", "demography.reform_coverage",
@@ -119,8 +119,9 @@ def step(model: Sim) -> None:
     pop.dep *= 1.0 - q[None]
     pop.students *= 1.0 - q[None, e0:g0]
     q_lf = (1.0 - pop.phi) * q[:, MALE] + pop.phi * q[:, FEMALE]
-    die = streams.uniform(*key, "demography.death", t.uid) < q_lf[t.age]  # labour-force ages stay below MAX_AGE
-    died = np.bincount(t.region[die], weights=t.weight[die], minlength=R)
+    die = streams.uniform(*key, "demography.death", t.uid) < q_lf.take(t.age)  # labour-force ages stay below MAX_AGE
+    dead = np.flatnonzero(die)  # one index for both columns (~1 % of the people)
+    died = np.bincount(t.region.take(dead), weights=t.weight.take(dead), minlength=R)
     pop.deaths = dead_dep + died
     # 2. ageing
     pop.dep = age_shift(pop.dep)
@@ -134,10 +135,12 @@ def step(model: Sim) -> None:
                         P["demography.reform_share_men"], P["demography.reform_share_women_cadre"])
     # exit if age + U >= E(c), U in (0, 1): certain when E - age <= 0, impossible when E - age >= 1, so only the
     # people within a year of their exit age draw (keyed: the same outcome as drawing for everyone)
-    gap = e_by_age[t.age] - t.age
-    leave = die | (gap <= 0.0)
-    near = np.flatnonzero((gap > 0.0) & (gap < 1.0))
-    leave[near] |= streams.uniform(*key, "demography.retirement", t.uid[near]) >= gap[near]
+    # gap = E(c) - age per age (a table: the same subtraction as per person), then each person's case by a gather
+    gap_of_age = e_by_age - np.arange(N_AGES)
+    case = np.where(gap_of_age <= 0.0, 1, np.where(gap_of_age < 1.0, 2, 0)).astype(np.int8).take(t.age)
+    leave = die | (case == 1)                                            # 1: past the exit age
+    near = np.flatnonzero(case == 2)                                     # 2: within a year of it
+    leave[near] |= streams.uniform(*key, "demography.retirement", t.uid[near]) >= gap_of_age.take(t.age.take(near))
     retire = leave & ~die
     # 3. births (mothers counted after ageing, without this year's dead and retired)
     gone = np.flatnonzero(leave)
@@ -149,7 +152,8 @@ def step(model: Sim) -> None:
     pop.births = b
     pop.dep[:, 0, :] = b[:, None] * sched.at_birth(year)[None, :]
     # retirees join the dependants, split by sex as their age group
-    a_ret, w_ret, r_ret = t.age[retire], t.weight[retire], t.region[retire].astype(np.int64)
+    ret = np.flatnonzero(retire)  # one index for the three columns (a boolean mask would be read three times)
+    a_ret, w_ret, r_ret = t.age.take(ret), t.weight.take(ret), t.region.take(ret).astype(np.int64)
     np.add.at(pop.dep, (r_ret, a_ret, MALE), w_ret * (1.0 - pop.phi[a_ret]))
     np.add.at(pop.dep, (r_ret, a_ret, FEMALE), w_ret * pop.phi[a_ret])
     model.year_stats["retirements"] = np.bincount(r_ret, weights=w_ret, minlength=R) + died  # all exits
@@ -195,7 +199,7 @@ def step(model: Sim) -> None:
 def inputs() -> dict:
     """The sourced demographic inputs (``model/data/demography_china.yaml``)."""
     text = resources.files("model").joinpath("data/demography_china.yaml").read_text(encoding="utf-8")
-    return load_yaml(text, DATA_FILE)
+    return load_packaged_yaml(text, DATA_FILE)
 
 
 def path_value(path: dict, year: float) -> float:

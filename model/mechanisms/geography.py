@@ -37,7 +37,7 @@ from importlib import resources
 import numpy as np
 
 from ..world import Sim
-from ..yamlio import load_yaml
+from ..yamlio import load_packaged_yaml
 
 PARAMETERS = ("geography.market_access_2012", "geography.exports_2012", "geography.trade_cost_2012",
               "geography.trade_elasticity", "geography.access_elasticity")
@@ -123,9 +123,9 @@ class Geography:
     @classmethod
     def load(cls, region_names: tuple[str, ...], exports_2012: float) -> "Geography | None":
         """Province geography for the packaged regions; None when the regions are not the packaged ones."""
-        geo = load_yaml(resources.files("model").joinpath("data/geography.yaml").read_text(encoding="utf-8"),
+        geo = load_packaged_yaml(resources.files("model").joinpath("data/geography.yaml").read_text(encoding="utf-8"),
                         GEO_FILE)
-        reg = load_yaml(resources.files("model").joinpath("data/china_regions_2012.yaml").read_text(
+        reg = load_packaged_yaml(resources.files("model").joinpath("data/china_regions_2012.yaml").read_text(
             encoding="utf-8"), REGIONS_FILE)
         members = reg["regions"]
         if tuple(members) != tuple(region_names):

@@ -100,7 +100,7 @@ from scipy.special import expit
 
 from .. import HIGH, SECTORS, YI
 from .. import streams
-from ..numeric import median  # np.median, bit for bit, faster
+from ..numeric import gather, is_one, median  # np.median, bit for bit, faster; gathers of small tables
 from ..scenario import FIRST_YEAR
 from ..world import Sim
 from . import labour_market
@@ -126,10 +126,15 @@ def init(model: Sim) -> None:
     va = f.value_added
     rel_size = va / median(va)
 
+    # performer_logit(b0, 0, 0, ...) with no subsidy, its terms that do not depend on b0 formed once (brentq
+    # evaluates it ~15 times): the talent term per region (then gathered), the size term per firm, the zero
+    # subsidy's term as one value; the same numbers, added in the same order
+    talent_r = P["innovation.performer_talent_effect"] * np.log(np.maximum(w.h_share / w.h_nat, 1e-9))
+    size_term = P["innovation.performer_size_effect"] * np.log(np.maximum(rel_size, 1e-9))
+    sub_term = P["innovation.performer_subsidy_effect"] * 0.0
+
     def p_perform(b0: float) -> np.ndarray:
-        return performer_probability(performer_logit(
-            b0, 0.0, 0, P["innovation.performer_talent_effect"], (w.h_share / w.h_nat)[f.region],
-            rel_size, np.zeros(nf), P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"]))
+        return performer_probability((b0 + 0.0 * 0 + talent_r).take(f.region) + size_term + sub_term)
 
     w.rd_b0 = brentq(lambda b: p_perform(b).mean() - P["innovation.performer_share_2012"], -40, 40)
     active = rng.random(nf) < p_perform(w.rd_b0)
@@ -165,37 +170,48 @@ def step(model: Sim) -> None:
     # the talent terms are regional: computed per region and gathered (``region=``), the same bits
     rel_t = w.h_share / w.h_nat  # [region]
     capacity = labour_market.absorptive_capacity(w.h_share, w.h_nat, w.h_rel_2012)  # imitation: relative to 2012
-    pos = f.value_added > 0
-    med = median(f.value_added[pos]) if np.any(pos) else 1.0
-    rel_size = np.where(pos, f.value_added / med, P["innovation.entrant_relative_size"])
+    region = f.region
+    va = f.value_added
+    pos = va > 0
+    med = median(va[pos], overwrite=True) if np.any(pos) else 1.0  # va[pos] is a copy: partitioned in place
+    rel_size = va / med  # np.where(pos, va / med, entrant size) without the where pass (the same values)
+    rel_size[~pos] = P["innovation.entrant_relative_size"]
     sub_r = pol.rd_subsidy  # [region]; subsidy terms are formed per region and gathered (the same bits)
     logit = performer_logit(w.rd_b0, P["innovation.performer_trend"], model.year - FIRST_YEAR,
                             P["innovation.performer_talent_effect"], rel_t, rel_size, sub_r,
                             P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"],
-                            region=f.region)
+                            region=region)
     key = model.stream_key, model.year  # keyed per-firm draws (streams.py): the same luck in every scenario
     active = streams.uniform(*key, "innovation.performer", f.uid) < performer_probability(logit)
-    sales = current_sales(w.price, f.sector, f.value_added)
+    sales = current_sales(w.price, f.sector, va)
     deepening = intensity_deepening(P["innovation.rd_intensity_ceiling"], P["innovation.rd_intensity_convergence"],
                                     model.year - FIRST_YEAR)
-    target = (P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale)[f.region, f.sector] * sales
-    spend = (active * affordable(target, funds(f.profit, f.intangible, f.loss_years, P["innovation.rd_smoothing"]),
-                                 sub_r, region=f.region)
-             * (1.0 + sub_r)[f.region])
+    # [region, sector] table gathered by the flat cell index (cached on the firms): table[region, sector], one pass
+    target = (P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale).ravel().take(f.cell) * sales
+    spend = active * affordable(target, funds(f.profit, f.intangible, f.loss_years, P["innovation.rd_smoothing"]),
+                                sub_r, region=region)
+    gross = gather(1.0 + sub_r, region)
+    if not is_one(gross):  # x 1.0 is exact: without a subsidy anywhere spend is already gross
+        spend *= gross
     f.data["rd_active"] = active
     f.data["rd_stock"] = f.rd_stock * (1 - P["innovation.rd_depreciation"]) + spend
-    f.data["intangible"] = (1.0 - sub_r)[f.region] * spend  # the firm's own share is an expense (digital.step adds to it)
+    own = gather(1.0 - sub_r, region)
+    # the firm's own share is an expense (digital.step adds to it, on a copy); 1.0 x spend is spend
+    f.data["intangible"] = spend.copy() if is_one(own) else own * spend
     w.rd_spend = spend
     if np.any(sub_r != 0):
-        model.year_stats["policy_cost"] += f.sum_by_region(f.weight * spend * sub_r[f.region]) / YI
+        model.year_stats["policy_cost"] += f.sum_by_region(f.weight * spend * sub_r[region]) / YI
     tt = np.minimum(P.by("innovation.tech_transfer_rate", model.regions) + pol.tech_transfer, 1.0)
     public = P["innovation.public_research_weight"] * tt * w.public_rd / np.maximum(w.iva_r, 1e-9)
-    p = success_probability(P["innovation.success_rate"], f.rd_stock, sales,
-                            public[f.region] * f.rd_active, rel_t, P["innovation.success_talent_elasticity"],
-                            region=f.region)
+    # p only for the firms with an R&D stock or performing this year: for the others the rate is
+    # (+-0 / max(S, 1e-9) + public x 0) x ... = +-0 (or NaN), so p = 1 - exp(+-0) = 0 (or NaN) and they never draw
+    c = np.flatnonzero((f.rd_stock != 0) | active)
+    p = success_probability(P["innovation.success_rate"], f.rd_stock.take(c), sales.take(c),
+                            public.take(region.take(c)) * active.take(c), rel_t,
+                            P["innovation.success_talent_elasticity"], region=region.take(c))
     success = np.zeros(n, bool)  # drawn where p > 0 only (keyed: the same outcome as drawing for every firm)
     j = np.flatnonzero(p > 0)
-    success[j] = streams.uniform(*key, "innovation.success", f.uid[j]) < p[j]
+    success[c.take(j)] = streams.uniform(*key, "innovation.success", f.uid.take(c.take(j))) < p[j]
     gain = np.zeros(n)
     sig = P["innovation.success_gain_sigma"]
     gain[success] = P["innovation.success_tfp_gain"] * streams.lognormal(*key, "innovation.gain", f.uid[success],
@@ -206,9 +222,9 @@ def step(model: Sim) -> None:
     log_perm = np.log(f.tfp) - f.tfp_shock - f.tfp_premium + gain
     frontier = sector_frontier(log_perm, f.sector, S, P["innovation.frontier_quantile"])
     q = imitation_probability(P["innovation.imitation_rate"], capacity, P["innovation.imitation_talent_elasticity"],
-                              f.digital, P["innovation.imitation_digital_boost"], region=f.region)
+                              f.digital, P["innovation.imitation_digital_boost"], region=region)
     copied = streams.uniform(*key, "innovation.imitation", f.uid) < q
-    frontier_i = frontier[f.sector]
+    frontier_i = frontier.take(f.sector)
     log_perm = imitate(log_perm, frontier_i, copied, P["innovation.imitation_catch_up"])
     log_perm = erode_lead(log_perm, frontier_i, P["innovation.lead_erosion"])
     # the transitory part: AR(1) with Laplace innovations whose SD falls with size
@@ -341,8 +357,8 @@ def performer_logit(b0: float, trend: float, years: int, talent_effect: float, r
     then gathered."""
     base = b0 + trend * years + talent_effect * np.log(np.maximum(rel_talent, 1e-9))
     sub_term = subsidy_effect * subsidy
-    if region is not None:
-        base, sub_term = base[region], sub_term[region]
+    if region is not None:  # without a subsidy, sub_term is one value for all (a scalar: no gather)
+        base, sub_term = base.take(region), gather(sub_term, region)
     return base + size_effect * np.log(np.maximum(rel_size, 1e-9)) + sub_term
 
 
@@ -356,7 +372,9 @@ def funds(profit: np.ndarray, last_spending: np.ndarray, loss_years: np.ndarray,
     and digital spending (smoothing out of cash reserves; Brown, Fazzari and Petersen 2009). A firm that made a
     net loss has no reserves to smooth with: it funds R&D out of operating profit only (Himmelberg and Petersen
     1994), so discretionary R&D alone cannot keep a firm with positive operating profit in a loss streak."""
-    return np.maximum(profit, np.where(loss_years > 0, 0.0, smoothing * last_spending))
+    reserve = smoothing * last_spending  # np.where(loss_years > 0, 0.0, m X): the same values, one pass fewer
+    reserve[loss_years > 0] = 0.0
+    return np.maximum(profit, reserve, out=reserve)
 
 
 def affordable(target: np.ndarray, profit: np.ndarray, subsidy: np.ndarray,
@@ -365,8 +383,11 @@ def affordable(target: np.ndarray, profit: np.ndarray, subsidy: np.ndarray,
     covers of the firm's own share (1 - subsidy). ``region`` given: ``subsidy`` is per region."""
     own = np.maximum(1.0 - subsidy, 1e-9)
     if region is not None:
-        own = own[region]
-    return np.minimum(target, np.maximum(profit, 0.0) / own)
+        own = gather(own, region)
+    cap = np.maximum(profit, 0.0)
+    if not is_one(own):  # no subsidy anywhere: x / 1.0 is x
+        cap /= own
+    return np.minimum(target, cap, out=cap)
 
 
 def success_probability(phi: float, rd_stock: np.ndarray, sales: np.ndarray, public_term: np.ndarray,
@@ -375,7 +396,7 @@ def success_probability(phi: float, rd_stock: np.ndarray, sales: np.ndarray, pub
     x = rd_stock / np.maximum(sales, 1e-9) + public_term
     talent = np.maximum(rel_talent, 1e-9) ** talent_elasticity
     if region is not None:
-        talent = talent[region]
+        talent = talent.take(region)
     return 1.0 - np.exp(-phi * x * talent)
 
 
@@ -395,8 +416,9 @@ def imitation_probability(rate: float, rel_talent: np.ndarray, talent_elasticity
     """Yearly probability that a firm's imitation effort succeeds (``region`` given: ``rel_talent`` is per region
     and its term is computed per region, then gathered)."""
     talent = -rate * np.maximum(rel_talent, 1e-9) ** talent_elasticity
-    if region is not None:
-        talent = talent[region]
+    if region is not None:  # q depends on (region, digital) only: formed on that table and gathered, the same numbers
+        table = 1.0 - np.exp(talent[:, None] * (1.0 + digital_boost * np.array([False, True])))  # [region, digital]
+        return table.ravel().take(region * 2 + digital)
     return 1.0 - np.exp(talent * (1.0 + digital_boost * digital))
 
 

@@ -48,7 +48,7 @@ def init(model: Sim) -> None:
     top, which puts them near the non-private (SOE and public) average.
     """
     P, d, w, t = model.params, model.data, model.world, model.talent
-    supply = pool(t.region, t.skill, t.weight, d.n)
+    supply = pool(t.region, t.skill, t.weight, d.n, cell=talent_cell(t))  # the cached cell index (computed once)
     w.labour_supply = supply
     w.h_share = supply[:, HIGH] / supply.sum(axis=1)
     w.h_nat = supply[:, HIGH].sum() / supply.sum()
@@ -74,8 +74,9 @@ def init_employment(model: Sim) -> None:
     w.omega_services_t = w.omega_services.copy()
     employment = np.minimum(other + np.column_stack([ind_h, ind_g]), (1 - u) * supply)
     w.employment_rate = employment / supply
-    t.data["employed"] = assign_jobs(rng, skill_cell(t.region, t.skill), w.employment_rate)
-    t.data["wage"] = np.where(t.employed, w.wage[t.region, t.skill] * t.ability, 0.0)
+    cell = talent_cell(t)  # skill_cell(region, skill), cached on the agents
+    t.data["employed"] = assign_jobs(rng, cell, w.employment_rate)
+    t.data["wage"] = np.where(t.employed, w.wage.ravel().take(cell) * t.ability, 0.0)  # wage[region, skill]
 
 
 def step(model: Sim) -> None:
