@@ -102,7 +102,8 @@ def other_demand(model: Sim) -> np.ndarray:
     w.omega_services_t = skill_weight(w.omega_services,
                                                  P["labour.skill_bias_growth"] * (model.year - FIRST_YEAR))
     _, s_n = labour_unit_cost(w.wage[:, HIGH], w.wage[:, GENERAL], w.omega_services_t, w.sigma_labour)
-    bill = w.services_labour_share * w.services * YI * MILLION  # yuan
+    # convergence raises non-industrial output per worker, not the work it needs (demand.py)
+    bill = w.services_labour_share * (w.services / w.services_productivity) * YI * MILLION  # yuan
     return np.column_stack([s_n, 1.0 - s_n]) * bill[:, None] / w.wage
 
 
