@@ -95,6 +95,8 @@ class World:
     iva_r: np.ndarray = _empty()          # [region] industrial value added, yi yuan
     services: np.ndarray = _empty()       # [region] non-industrial output, yi yuan
     services_base: np.ndarray = _empty()  # [region] calibrated base of the services pull (2012), 1
+    services_gap_2012: np.ndarray = _empty()  # [region] 2012 non-industrial output per head / national, q_r, 1
+    services_productivity: np.ndarray = _empty()  # [region] convergence factor C_r,t of non-industrial output per worker, 1
     gdp: np.ndarray = _empty()            # [region] GDP this year, yi yuan
     gdp_prev: np.ndarray = _empty()       # [region] GDP last year, yi yuan
     # --- capital (capital.init)

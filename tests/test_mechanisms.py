@@ -457,6 +457,43 @@ def test_services_grow_so_gdp_follows_the_national_path():
     np.testing.assert_allclose(pull, [100 * 0.2**0.5 * 0.2**0.3, 50 * 0.1**0.5 * 0.1**0.3], rtol=1e-12)
 
 
+def test_services_convergence_closes_the_stated_share_of_the_2012_gap():
+    """C_r,t = q_r^((1 - beta)^t - 1): after t years the pull per head is q_r^((1 - beta)^t), so the log gap
+    is (1 - beta)^t of its 2012 value; 2012 (t = 0) and beta = 0 leave it alone."""
+    q = demand.relative_per_head(np.array([300.0, 100.0]), np.array([2.0, 2.0]))
+    np.testing.assert_allclose(q, [1.5, 0.5], rtol=1e-13)
+    c = demand.convergence(q, 0.1, 9)
+    np.testing.assert_allclose(np.log(q * c), 0.9**9 * np.log(q), rtol=1e-12)
+    assert c[1] > 1 > c[0], "the poorer region gains, the richer loses"
+    np.testing.assert_array_equal(demand.convergence(q, 0.1, 0), [1.0, 1.0])
+    np.testing.assert_array_equal(demand.convergence(q, 0.0, 9), [1.0, 1.0])
+
+
+def test_services_convergence_moves_gdp_not_the_work_the_other_sectors_need(monkeypatch):
+    """demand.services applies C_r,t to the regional split of non-industrial output (national total
+    unchanged), and labour_market.other_demand divides it out of the other sectors' labour bill."""
+    m = small_model(seed=3)
+    m.run_for(3)
+    w, P = m.world, m.params
+    c = demand.convergence(w.services_gap_2012, P["demand.services_convergence"], m.year - 2012)
+    assert np.all(np.abs(c - 1) > 1e-3), "the calibrated rate has closed part of every region's gap by now"
+    last_year = w.services.copy()  # services() grows last year's national total
+    on = demand.services(m, w.growth)
+    np.testing.assert_allclose(w.services_productivity, c, rtol=1e-13)
+    w.services = on
+    labour_on = labour_market.other_demand(m)
+    monkeypatch.setattr(demand, "convergence", lambda gap, rate, years: np.ones_like(gap))
+    w.services = last_year
+    off = demand.services(m, w.growth)
+    np.testing.assert_allclose(on, off * c * off.sum() / (off * c).sum(), rtol=1e-12)
+    w.services = off
+    labour_off = labour_market.other_demand(m)
+    ratio = labour_on / labour_off  # output / C: equal up to the common normalisation of the national total
+    np.testing.assert_allclose(ratio, ratio[0, 0], rtol=1e-12)
+    poorer = w.services_gap_2012 < 1
+    assert poorer.any() and np.all(on[poorer] > off[poorer])
+
+
 def test_agglomeration_and_spillover_are_the_stated_powers():
     va = np.array([[4.0, 1.0], [1.0, 3.0]])
     np.testing.assert_allclose(production.agglomeration(va, 0.5), (va / va.mean(axis=0)) ** 0.5, rtol=1e-13)

@@ -344,3 +344,16 @@ def test_a_declared_model_discrepancy_lowers_the_implausibility_but_not_the_pass
     after = H.implausibility(t2, em, u)[:, 0]
     assert np.all(after <= before + 1e-12) and np.any(after < before)
     assert cal.passes(t2.moments[0], t2.moments[0].target + 0.15) is False  # still judged by the tolerance (0.1)
+
+
+def test_band_coverage_reaches_the_target_interval_or_the_point():
+    from model.calibration.validation import covers
+
+    base = dict(figure="f", metric="gdp", region="east", year=2012)
+    value = Moment(id="v", target=1.0, tolerance=0.1, **base)
+    assert covers(value, 0.95, 1.05) and covers(value, 0.95, 1.05, point=True)
+    assert covers(value, 1.05, 1.08) and not covers(value, 1.05, 1.08, point=True)  # reaches 1 +- 0.1, not 1
+    assert not covers(value, 1.11, 1.2)
+    bound = Moment(id="b", kind="bound", upper=0.0, scale=0.05, **base)
+    assert covers(bound, -0.1, 0.2) and not covers(bound, 0.01, 0.2)
+    assert not covers(value, float("nan"), 1.0)

@@ -36,6 +36,21 @@ GDP and g_ind industry's expected real growth, sum_s IVA_s [(1 + e_s g_t)(P_s,t-
 
 with base_r set so the 2012 split matches the data (eta_inc = demand.services_income_elasticity,
 eta_h = demand.services_talent_elasticity): a local multiplier from industry and talent.
+
+Non-industrial productivity converges across regions (beta-convergence: Barro & Sala-i-Martin 1992; Chinese
+provinces: Chen & Fleisher 1996, Demurger 2001). The non-industrial economy has no agents, so the
+reallocation of labour out of farming and the catch-up of local services, strongest where output per
+head was lowest (central and west China in 2012), enter as a shrinking 2012 gap: with q_r the region's
+2012 non-industrial output per head relative to the national figure,
+
+    Omega_r,t = base_r C_r,t Pop_r (IVA_r / Pop_r)^eta_inc h_r^eta_h,   C_r,t = q_r^((1 - beta)^(t - 2012) - 1)
+
+so region r's pull per head moves from q_r toward one as the gap closes at the rate beta =
+demand.services_convergence a year (C = 1 in 2012; beta = 0 switches it off). National non-industrial
+output is unchanged (it follows g_t): convergence moves its regional split and, through GDP, market
+potential. It is a gain in output per worker (Brandt, Hsieh & Zhu 2008: most of China's non-industrial
+productivity growth came from moving labour out of farming), so it does not raise the other sectors'
+demand for labour: labour_market.other_demand divides their output by C_r,t.
 """
 
 from __future__ import annotations
@@ -45,13 +60,14 @@ import numpy as np
 from .. import HIGH, MILLION, SECTORS, YI
 from .. import streams
 from ..errors import InputError
+from ..scenario import FIRST_YEAR
 from ..numeric import median  # np.median, bit for bit, faster
 from ..world import Sim
 
 PARAMETERS = ("demand.gdp_growth_2035", "demand.income_elasticity", "demand.saturation_income", "demand.price_elasticity",
               "demand.firm_shock_sd", "demand.firm_shock_persistence", "demand.firm_shock_size_elasticity",
               "demand.services_income_elasticity", "demand.services_talent_elasticity",
-              "innovation.public_rd_growth_elasticity")
+              "demand.services_convergence", "innovation.public_rd_growth_elasticity")
 
 
 def init(model: Sim) -> None:
@@ -71,6 +87,8 @@ def init(model: Sim) -> None:
     attraction = services_attraction(w.population, w.iva_r, w.h_share, P["demand.services_income_elasticity"],
                                      P["demand.services_talent_elasticity"])
     w.services_base = (w.services / w.services.sum()) / (attraction / attraction.sum())
+    w.services_gap_2012 = relative_per_head(w.services, w.population)
+    w.services_productivity = np.ones(R)
     w.income_index = 1.0
     w.income_elasticity = P.by("demand.income_elasticity", SECTORS)
 
@@ -115,7 +133,21 @@ def services(model: Sim, g: float) -> np.ndarray:
     pull = w.services_base * services_attraction(
         w.population, w.iva_r, w.h_share, P["demand.services_income_elasticity"],
         P["demand.services_talent_elasticity"])
+    w.services_productivity = convergence(w.services_gap_2012, P["demand.services_convergence"],
+                                          model.year - FIRST_YEAR)
+    pull = pull * w.services_productivity
     return national * pull / pull.sum()
+
+
+def relative_per_head(output: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """[region] output per head relative to the national output per head, q_r."""
+    return (output / population) / (output.sum() / population.sum())
+
+
+def convergence(gap_2012: np.ndarray, rate: float, years: int) -> np.ndarray:
+    """[region] C_r,t = q_r^((1 - beta)^t - 1): the multiplier that leaves the share (1 - beta)^t of the 2012
+    log gap ln q_r of non-industrial output per head (beta-convergence, Barro & Sala-i-Martin 1992)."""
+    return gap_2012 ** ((1.0 - rate) ** years - 1.0)
 
 
 def growth_path(data_growth: dict[int, float], growth_2035: float, year: int) -> float:

@@ -3,7 +3,7 @@
 For region r and skill k (high, general), with people in persons and wages in yuan per year:
 
     D_rk = sum_i W_i L*_ik + O_rk                     industry's first-order demand + other sectors
-    O_rH = s_N,r nu_r N_r / wH_r,  O_rG = (1 - s_N,r) nu_r N_r / wG_r
+    O_rH = s_N,r nu_r (N_r / C_r) / wH_r,  O_rG = (1 - s_N,r) nu_r (N_r / C_r) / wG_r
     S_rk = sum_j W_j [talent j in r with skill k]     the local pool (working age)
     E_rk = min(D_rk, (1 - u*) S_rk)                   employment; u* = labour.natural_unemployment
     phi_rk = E_rk / D_rk                              every employer is rationed by the same factor
@@ -11,7 +11,8 @@ For region r and skill k (high, general), with people in persons and wages in yu
 Industry's demand comes from the marginal-product conditions of its CES labour composite
 (production.py). Other sectors spend the share nu_r of their output N_r on the same kind of CES
 composite (weights omega_N,r from the 2012 split, shifted by the same skill bias), s_N,r its
-high-skill cost share (Katz & Murphy 1992). nu_r is set so that 2012 employment is (1 - u*) S
+high-skill cost share (Katz & Murphy 1992); C_r is the convergence of non-industrial output per
+worker (demand.py), which raises output, not the work it needs. nu_r is set so that 2012 employment is (1 - u*) S
 where industry leaves room (other sectors employ at least labour.other_sectors_min_share of the pool).
 
 Wages for next year (annual contracts) follow a regional wage curve with a lagged wage
@@ -103,7 +104,8 @@ def other_demand(model: Sim) -> np.ndarray:
     w.omega_services_t = skill_weight(w.omega_services,
                                                  P["labour.skill_bias_growth"] * (model.year - FIRST_YEAR))
     _, s_n = labour_unit_cost(w.wage[:, HIGH], w.wage[:, GENERAL], w.omega_services_t, w.sigma_labour)
-    bill = w.services_labour_share * w.services * YI * MILLION  # yuan
+    # convergence raises non-industrial output per worker, not the work it needs (demand.py)
+    bill = w.services_labour_share * (w.services / w.services_productivity) * YI * MILLION  # yuan
     return np.column_stack([s_n, 1.0 - s_n]) * bill[:, None] / w.wage
 
 
