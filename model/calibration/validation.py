@@ -151,7 +151,7 @@ def plot_validation(path: Path, t: Targets, rows: list[dict]) -> None:
     ax.set_xlabel("value: (simulated - target) / tolerance;  bound and ordinal: breach / scale (> 0 misses)", fontsize=8)
     ok, summary = verdict(rows)
     ax.set_title(f"Validation at the posterior mean (dot; thin bar: seeds; thick bar: posterior draws x seeds)\n"
-                 f"labels: blue seed figures, purple plausibility, brown stylised facts — {summary}", fontsize=8)
+                 f"labels: blue seed figures, purple plausibility, brown stylised facts\n{summary}", fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
