@@ -220,7 +220,8 @@ def step(model: Sim) -> None:
     # the permanent part: innovation, then imitation of the sector frontier
     # (the 2012 tail premium is permanent: imitation, the frontier and lead erosion act on the rest)
     log_perm = np.log(f.tfp) - f.tfp_shock - f.tfp_premium + gain
-    frontier = sector_frontier(log_perm, f.sector, S, P["innovation.frontier_quantile"])
+    frontier = sector_frontier(log_perm, f.sector, S, P["innovation.frontier_quantile"],
+                               by_sector=f.values_by_sector(log_perm) if f.offsets is not None else None)
     q = imitation_probability(P["innovation.imitation_rate"], capacity, P["innovation.imitation_talent_elasticity"],
                               f.digital, P["innovation.imitation_digital_boost"], region=region)
     copied = streams.uniform(*key, "innovation.imitation", f.uid) < q
@@ -400,14 +401,20 @@ def success_probability(phi: float, rd_stock: np.ndarray, sales: np.ndarray, pub
     return 1.0 - np.exp(-phi * x * talent)
 
 
-def sector_frontier(log_a: np.ndarray, sector: np.ndarray, n_sectors: int, quantile: float) -> np.ndarray:
-    """[sector] the ``quantile`` of own log TFP among the sector's firms (0 for a sector with no firms)."""
+def sector_frontier(log_a: np.ndarray, sector: np.ndarray, n_sectors: int, quantile: float,
+                    by_sector: list[np.ndarray] | None = None) -> np.ndarray:
+    """[sector] the ``quantile`` of own log TFP among the sector's firms (0 for a sector with no firms).
+
+    ``by_sector``: optional [sector] ``log_a`` of each sector's firms in any order, fresh copies
+    (``Firms.values_by_sector``: slices of the sorted rows instead of a selection over every firm). An order
+    statistic does not depend on the order, so the same value; each copy is partitioned in place."""
     out = np.zeros(n_sectors)
     for s in range(n_sectors):  # four sectors, not agents
-        x = log_a[sector == s]
+        x = log_a[sector == s] if by_sector is None else by_sector[s]
         if len(x):
             k = min(int(round(quantile * (len(x) - 1))), len(x) - 1)  # nearest-rank quantile
-            out[s] = np.partition(x, k)[k]
+            x.partition(k)  # x is a copy (a selection or values_by_sector's), as np.partition's
+            out[s] = x[k]
     return out
 
 
