@@ -19,6 +19,7 @@ import numpy as np
 
 from . import HIGH, MILLION, SECTORS, SKILLS, YI
 from .facts import FACT_METRICS, FactsState, firm_facts
+from .numeric import lookup
 from .mechanisms import carbon, production
 from .scenario import FIRST_YEAR
 from .world import Sim
@@ -96,7 +97,7 @@ class YearView:
     @cached_property
     def _price_f(self) -> np.ndarray:
         """[firm] its sector's current price (gathered once for the nominal sums)."""
-        return self.w.price.take(self.f.sector)
+        return lookup(self.w.price, self.f.sector)  # a read-only index: see numeric.lookup
 
     @cached_property
     def iva_nominal(self) -> np.ndarray:

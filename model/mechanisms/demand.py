@@ -105,7 +105,7 @@ def step(model: Sim) -> None:
     w.sector_demand_trend = w.sector_demand_trend * (1.0 + w.income_elasticity * g)
     w.sector_demand = w.sector_demand_trend * (1.0 + model.policy.demand_shock)
     f = model.firms
-    revenue = f.value_added * w.price.take(f.sector)  # take: the fancy index's values, faster
+    revenue = f.value_added * w.price[f.sector]
     f.data["quality"] = firm_demand_shock(streams.keyed(model, "demand.shock", f.uid), f.quality, f.sector,
                                           revenue, P["demand.firm_shock_sd"], P["demand.firm_shock_persistence"],
                                           P["demand.firm_shock_size_elasticity"],
@@ -209,6 +209,6 @@ def firm_demand_shock(rng: np.random.Generator, quality: np.ndarray, sector: np.
         else:
             pos = revenue_by_sector[s][revenue_by_sector[s] > 0]
         med[s] = median(pos, overwrite=True) if len(pos) else 1.0  # pos is a fresh copy: partition it in place
-    rel = np.where(revenue > 0, revenue / med.take(sector), 1.0)
+    rel = np.where(revenue > 0, revenue / med[sector], 1.0)
     scale = sd * np.clip(rel ** (-size_elasticity), 0.25, 4.0)
     return persistence * quality + scale * rng.normal(0.0, 1.0, len(quality))

@@ -34,6 +34,7 @@ import numpy as np
 
 from .. import GENERAL, HIGH, MILLION, SKILLS, YI
 from .. import streams
+from ..numeric import lookup  # small-table gathers by read-only index columns
 from ..scenario import FIRST_YEAR
 from ..world import Sim
 
@@ -77,7 +78,7 @@ def init_employment(model: Sim) -> None:
     w.employment_rate = employment / supply
     cell = talent_cell(t)  # skill_cell(region, skill), cached on the agents
     t.data["employed"] = assign_jobs(rng, cell, w.employment_rate)
-    t.data["wage"] = np.where(t.employed, w.wage.ravel().take(cell) * t.ability, 0.0)  # wage[region, skill]
+    t.data["wage"] = np.where(t.employed, lookup(w.wage.ravel(), cell) * t.ability, 0.0)  # wage[region, skill]
 
 
 def step(model: Sim) -> None:
@@ -89,7 +90,7 @@ def step(model: Sim) -> None:
     t_cell = talent_cell(t)
     t.data["employed"] = assign_jobs(streams.keyed(model, "labour.job", t.uid), t_cell, w.employment_rate)
     paid = w.wage * (1.0 + pol.wage_topup)
-    t.data["wage"] = np.where(t.employed, paid.ravel().take(t_cell) * t.ability, 0.0)  # take: same values, faster
+    t.data["wage"] = np.where(t.employed, paid.ravel()[t_cell] * t.ability, 0.0)
     if pol.wage_topup.any():
         topup_bill = (w.wage * pol.wage_topup).ravel()[t_cell] * t.ability * t.employed * t.weight
         model.year_stats["policy_cost"] += t.sum_by_region(topup_bill) / (YI * MILLION)
@@ -141,7 +142,7 @@ def assign_jobs(rng: np.random.Generator, cell: np.ndarray, employment_rate: np.
 
     ``cell`` is ``skill_cell(region, skill)`` for every agent; ``employment_rate`` is [region, skill].
     """
-    return rng.random(len(cell)) < employment_rate.ravel().take(cell)  # take: the fancy index's values, faster
+    return rng.random(len(cell)) < employment_rate.ravel()[cell]
 
 
 def clearing_wage(wage: np.ndarray, demand: np.ndarray, supply: np.ndarray, unemployment: float,

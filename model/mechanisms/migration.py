@@ -41,6 +41,8 @@ import numpy as np
 
 from .. import HIGH, SKILLS
 from .. import streams
+from ..numeric import lookup  # small-table gathers by read-only index columns
+from .demography import N_AGES  # age classes 0..MAX_AGE (the last one open)
 from ..world import Sim
 
 PARAMETERS = ("talent.wage_weight", "talent.amenity", "talent.review_rate", "talent.mobility_high",
@@ -179,11 +181,11 @@ def step(model: Sim) -> None:
     parent = (age_i[moved] >= PARENT_AGES[0]) & (age_i[moved] < PARENT_AGES[1])
     parents = np.zeros((R, R))
     np.add.at(parents, (o[parent], dst[parent]), wt[parent])
-    # (age >= 25) & (age < 45) from a per-age table (one gather instead of three passes; ages above it clip to
-    # its last entry, False)
-    parent_age = np.arange(PARENT_AGES[1] + 1) >= PARENT_AGES[0]
-    parent_age[-1] = False
-    lf_par = t.sum_by_region(t.weight * parent_age.take(t.age, mode="clip"))
+    # (age >= 25) & (age < 45) from a per-age table over every age class (one gather instead of three passes;
+    # indexed, not taken: t.age is read-only, see numeric.lookup)
+    ages = np.arange(N_AGES)
+    parent_age = (ages >= PARENT_AGES[0]) & (ages < PARENT_AGES[1])
+    lf_par = t.sum_by_region(t.weight * parent_age[t.age])
     move_children(w.demog.dep, parents, lf_par, P["talent.accompanying_children"])
     # The year's talent pool is now fixed: shares used by relocation, R&D, digital and production.
     w.labour_supply = t.sum_by_cell(t.weight).reshape(R, len(SKILLS))  # labour_market.pool, as slice sums
@@ -202,7 +204,7 @@ def review_rates(P, t, group_table: bool = False) -> tuple[np.ndarray, np.ndarra
     grp_of_age = age_group(ages, int(P["talent.middle_age_from"]), int(P["talent.old_age_from"]))
     p_tab = np.minimum(P["talent.review_rate"] * mob_skill[:, None] * mob_age[grp_of_age][None, :], 1.0)  # [k, a]
     p = p_tab.ravel().take(t.skill * len(ages) + t.age)
-    return p, (grp_of_age if group_table else grp_of_age.take(t.age))
+    return p, (grp_of_age if group_table else lookup(grp_of_age, t.age))
 
 
 def expected_flows(reviewers: np.ndarray, probs: np.ndarray, n_regions: int) -> tuple[np.ndarray, np.ndarray]:
