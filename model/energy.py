@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .numeric import gather
+from .numeric import gather, lookup
 from .yamlio import load_packaged_yaml, load_yaml_file
 
 ENERGY_FILE = "model/data/energy_2012_2035.yaml"
@@ -180,7 +180,7 @@ def abatement_cost(a: np.ndarray, max_share: np.ndarray, half_cost: np.ndarray,
     cap, positive = max_share * (1 - 1e-9), max_share > 0
     if sector is not None:
         max_share, half_cost, cap = gather(max_share, sector), gather(half_cost, sector), gather(cap, sector)
-        positive = positive.take(sector) if not positive.all() else True
+        positive = lookup(positive, sector) if not positive.all() else True
     a = np.minimum(a, cap)
     with np.errstate(divide="ignore", invalid="ignore"):
         out = half_cost * (max_share * np.log(max_share / (max_share - a)) - a)

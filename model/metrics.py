@@ -19,6 +19,7 @@ import numpy as np
 
 from . import HIGH, MILLION, SECTORS, SKILLS, YI
 from .facts import FACT_METRICS, FactsState, firm_facts
+from .numeric import lookup
 from .mechanisms import carbon, production
 from .scenario import FIRST_YEAR
 from .world import Sim
@@ -66,7 +67,14 @@ class YearView:
     @cached_property
     def wage_bill(self) -> np.ndarray:
         t = self.t
-        return self.reg(t.weight * t.wage, t.region)
+        return self.reg(self._employed_wage, t.region)
+
+    @cached_property
+    def _employed_wage(self) -> np.ndarray:
+        """[person] weight x employed x wage, shared by the wage bill and the bills by skill. It is weight x wage,
+        bit for bit: labour_market sets wage = 0.0 for everyone without a job (newcomers enter with 0.0), so
+        (w x 0) x 0.0 = w x 0.0 = 0.0 and (w x 1) x wage = w x wage. One product over ~1 M people less."""
+        return self._employed_w * self.t.wage
 
     @cached_property
     def wva(self) -> np.ndarray:
@@ -89,7 +97,7 @@ class YearView:
     @cached_property
     def _price_f(self) -> np.ndarray:
         """[firm] its sector's current price (gathered once for the nominal sums)."""
-        return self.w.price.take(self.f.sector)
+        return lookup(self.w.price, self.f.sector)  # a read-only index: see numeric.lookup
 
     @cached_property
     def iva_nominal(self) -> np.ndarray:
@@ -145,7 +153,7 @@ class YearView:
         t = self.t
         k = len(SKILLS)
         on = self._employed_w  # by (region, skill) cell: the key the talent is sorted by (agents.py)
-        return t.sum_by_cell(on).reshape(self.R, k), t.sum_by_cell(on * t.wage).reshape(self.R, k)
+        return t.sum_by_cell(on).reshape(self.R, k), t.sum_by_cell(self._employed_wage).reshape(self.R, k)
 
     def mean_wage(self, skill: int) -> np.ndarray:
         employed, bill = self._by_skill

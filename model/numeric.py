@@ -68,7 +68,21 @@ def gather(table: np.ndarray, index: np.ndarray) -> np.ndarray | np.float64:
     bits = table.view(np.uint64)
     if table.ndim == 1 and len(table) and np.all(bits == bits[0]):
         return table[0]
-    return table.take(index)
+    return lookup(table, index)
+
+
+def lookup(table: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``table.take(index)`` for a small table and a per-agent index, bit for bit, by the faster route.
+
+    ``take`` asks numpy for a writeable C array of indices, so a read-only index -- the agents' cached index
+    columns (``firms.region``, ``firms.sector``, ``firms.cell``, ``talent.age``, ...) are read-only -- is first
+    copied: ~1.2 ms against fancy indexing's ~0.7 ms for 1 M people (measured, numpy 2, full scale). A fresh
+    (writeable) index is gathered by ``take`` itself, which is then the faster one (~0.6 against ~0.7 ms).
+    Both give the same values (fancy indexing also raises on an index out of range)."""
+    index = np.asarray(index)
+    if index.flags.writeable or np.ndim(table) != 1:  # (take's flat semantics for any other table)
+        return table.take(index)
+    return table[index]
 
 
 def is_one(x) -> bool:

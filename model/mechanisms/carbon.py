@@ -38,6 +38,7 @@ import numpy as np
 
 from .. import CARBON_COST_UNIT, KT_PER_MT, SECTORS, YI
 from ..agents import Firms
+from ..numeric import lookup  # small-table gathers by read-only index columns
 from ..parameters import ParamSet
 from ..world import Sim, World
 from .. import energy
@@ -108,7 +109,7 @@ def step(model: Sim) -> None:
     # Abatement from the sector's cost curve at the marginal price; capital installed stays.
     amax_s, half_s = P.by("energy.mac_max_share", SECTORS), P.by("energy.mac_half_cost", SECTORS)
     # the target share depends on the sector only: computed per sector and gathered (the same bits)
-    target = energy.abatement_share(pol.marginal_carbon_price(), amax_s, half_s).take(f.sector)
+    target = lookup(energy.abatement_share(pol.marginal_carbon_price(), amax_s, half_s), f.sector)
     f.data["abatement"] = np.maximum(f.abatement, target)
     ucost = P["capital.interest_rate"] + P["capital.depreciation"]
     k_need = (CARBON_COST_UNIT * energy.abatement_cost(f.abatement, amax_s, half_s, sector=f.sector) * d

@@ -105,10 +105,11 @@ def step(model: Sim) -> None:
     w.sector_demand_trend = w.sector_demand_trend * (1.0 + w.income_elasticity * g)
     w.sector_demand = w.sector_demand_trend * (1.0 + model.policy.demand_shock)
     f = model.firms
+    revenue = f.value_added * w.price[f.sector]
     f.data["quality"] = firm_demand_shock(streams.keyed(model, "demand.shock", f.uid), f.quality, f.sector,
-                                          f.value_added * w.price[f.sector],
-                                          P["demand.firm_shock_sd"], P["demand.firm_shock_persistence"],
-                                          P["demand.firm_shock_size_elasticity"])
+                                          revenue, P["demand.firm_shock_sd"], P["demand.firm_shock_persistence"],
+                                          P["demand.firm_shock_size_elasticity"],
+                                          revenue_by_sector=f.values_by_sector(revenue) if f.offsets is not None else None)
     w.services = services(model, g)
     # public research (institutes, universities) grows with GDP and is shared by high-skill talent
     supply = w.labour_supply
@@ -186,7 +187,8 @@ def income_elasticity(e_2012: np.ndarray, log_income: float, saturation: np.ndar
 
 
 def firm_demand_shock(rng: np.random.Generator, quality: np.ndarray, sector: np.ndarray, revenue: np.ndarray,
-                      sd: float, persistence: float, size_elasticity: float) -> np.ndarray:
+                      sd: float, persistence: float, size_elasticity: float,
+                      revenue_by_sector: list[np.ndarray] | None = None) -> np.ndarray:
     """Next year's log demand shifter of every firm (Foster, Haltiwanger & Syverson 2008 demand shocks):
 
     ln phi_i,t = r ln phi_i,t-1 + s_i e_i,    e_i ~ N(0, 1),
@@ -194,12 +196,19 @@ def firm_demand_shock(rng: np.random.Generator, quality: np.ndarray, sector: np.
 
     The shock's spread falls with size (Stanley et al. 1996: zeta ~ 0.15-0.2; a large firm is many
     products and markets). Revenue moves with phi^(rho/(1-beta)) in the short run (production.py).
+
+    ``revenue_by_sector``: optional [sector] ``revenue`` of each sector's firms in any order
+    (``Firms.values_by_sector``, slices of the sorted rows): a median does not depend on the order, so the
+    same bits as the per-sector selections over every firm, without them.
     """
     n_s = int(sector.max()) + 1 if len(sector) else 0
     med = np.ones(max(n_s, 1))
     for s in range(n_s):  # one median per sector (four sectors), not a loop over agents
-        pos = revenue[(sector == s) & (revenue > 0)]
-        med[s] = median(pos) if len(pos) else 1.0
+        if revenue_by_sector is None:
+            pos = revenue[(sector == s) & (revenue > 0)]
+        else:
+            pos = revenue_by_sector[s][revenue_by_sector[s] > 0]
+        med[s] = median(pos, overwrite=True) if len(pos) else 1.0  # pos is a fresh copy: partition it in place
     rel = np.where(revenue > 0, revenue / med[sector], 1.0)
     scale = sd * np.clip(rel ** (-size_elasticity), 0.25, 4.0)
     return persistence * quality + scale * rng.normal(0.0, 1.0, len(quality))

@@ -56,6 +56,7 @@ from scipy.optimize import brentq
 
 from .. import GENERAL, HIGH, MILLION
 from .. import streams
+from ..numeric import lookup  # small-table gathers by read-only index columns
 from ..agents import Talent
 from ..errors import InputError
 from ..world import Sim
@@ -119,7 +120,7 @@ def step(model: Sim) -> None:
     pop.dep *= 1.0 - q[None]
     pop.students *= 1.0 - q[None, e0:g0]
     q_lf = (1.0 - pop.phi) * q[:, MALE] + pop.phi * q[:, FEMALE]
-    die = streams.uniform(*key, "demography.death", t.uid) < q_lf.take(t.age)  # labour-force ages stay below MAX_AGE
+    die = streams.uniform(*key, "demography.death", t.uid) < lookup(q_lf, t.age)  # labour-force ages stay below MAX_AGE
     dead = np.flatnonzero(die)  # one index for both columns (~1 % of the people)
     died = np.bincount(t.region.take(dead), weights=t.weight.take(dead), minlength=R)
     pop.deaths = dead_dep + died
@@ -137,7 +138,7 @@ def step(model: Sim) -> None:
     # people within a year of their exit age draw (keyed: the same outcome as drawing for everyone)
     # gap = E(c) - age per age (a table: the same subtraction as per person), then each person's case by a gather
     gap_of_age = e_by_age - np.arange(N_AGES)
-    case = np.where(gap_of_age <= 0.0, 1, np.where(gap_of_age < 1.0, 2, 0)).astype(np.int8).take(t.age)
+    case = np.where(gap_of_age <= 0.0, 1, np.where(gap_of_age < 1.0, 2, 0)).astype(np.int8)[t.age]  # t.age is read-only: numeric.lookup
     leave = die | (case == 1)                                            # 1: past the exit age
     near = np.flatnonzero(case == 2)                                     # 2: within a year of it
     leave[near] |= streams.uniform(*key, "demography.retirement", t.uid[near]) >= gap_of_age.take(t.age.take(near))

@@ -100,7 +100,7 @@ from scipy.special import expit
 
 from .. import HIGH, SECTORS, YI
 from .. import streams
-from ..numeric import gather, is_one, median  # np.median, bit for bit, faster; gathers of small tables
+from ..numeric import gather, is_one, lookup, median  # np.median, bit for bit, faster; gathers of small tables
 from ..scenario import FIRST_YEAR
 from ..world import Sim
 from . import labour_market
@@ -134,7 +134,7 @@ def init(model: Sim) -> None:
     sub_term = P["innovation.performer_subsidy_effect"] * 0.0
 
     def p_perform(b0: float) -> np.ndarray:
-        return performer_probability((b0 + 0.0 * 0 + talent_r).take(f.region) + size_term + sub_term)
+        return performer_probability(lookup(b0 + 0.0 * 0 + talent_r, f.region) + size_term + sub_term)
 
     w.rd_b0 = brentq(lambda b: p_perform(b).mean() - P["innovation.performer_share_2012"], -40, 40)
     active = rng.random(nf) < p_perform(w.rd_b0)
@@ -187,7 +187,7 @@ def step(model: Sim) -> None:
     deepening = intensity_deepening(P["innovation.rd_intensity_ceiling"], P["innovation.rd_intensity_convergence"],
                                     model.year - FIRST_YEAR)
     # [region, sector] table gathered by the flat cell index (cached on the firms): table[region, sector], one pass
-    target = (P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale).ravel().take(f.cell) * sales
+    target = lookup((P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale).ravel(), f.cell) * sales
     spend = active * affordable(target, funds(f.profit, f.intangible, f.loss_years, P["innovation.rd_smoothing"]),
                                 sub_r, region=region)
     gross = gather(1.0 + sub_r, region)
@@ -220,11 +220,12 @@ def step(model: Sim) -> None:
     # the permanent part: innovation, then imitation of the sector frontier
     # (the 2012 tail premium is permanent: imitation, the frontier and lead erosion act on the rest)
     log_perm = np.log(f.tfp) - f.tfp_shock - f.tfp_premium + gain
-    frontier = sector_frontier(log_perm, f.sector, S, P["innovation.frontier_quantile"])
+    frontier = sector_frontier(log_perm, f.sector, S, P["innovation.frontier_quantile"],
+                               by_sector=f.values_by_sector(log_perm) if f.offsets is not None else None)
     q = imitation_probability(P["innovation.imitation_rate"], capacity, P["innovation.imitation_talent_elasticity"],
                               f.digital, P["innovation.imitation_digital_boost"], region=region)
     copied = streams.uniform(*key, "innovation.imitation", f.uid) < q
-    frontier_i = frontier.take(f.sector)
+    frontier_i = lookup(frontier, f.sector)
     log_perm = imitate(log_perm, frontier_i, copied, P["innovation.imitation_catch_up"])
     log_perm = erode_lead(log_perm, frontier_i, P["innovation.lead_erosion"])
     # the transitory part: AR(1) with Laplace innovations whose SD falls with size
@@ -358,7 +359,7 @@ def performer_logit(b0: float, trend: float, years: int, talent_effect: float, r
     base = b0 + trend * years + talent_effect * np.log(np.maximum(rel_talent, 1e-9))
     sub_term = subsidy_effect * subsidy
     if region is not None:  # without a subsidy, sub_term is one value for all (a scalar: no gather)
-        base, sub_term = base.take(region), gather(sub_term, region)
+        base, sub_term = lookup(base, region), gather(sub_term, region)
     return base + size_effect * np.log(np.maximum(rel_size, 1e-9)) + sub_term
 
 
@@ -396,18 +397,24 @@ def success_probability(phi: float, rd_stock: np.ndarray, sales: np.ndarray, pub
     x = rd_stock / np.maximum(sales, 1e-9) + public_term
     talent = np.maximum(rel_talent, 1e-9) ** talent_elasticity
     if region is not None:
-        talent = talent.take(region)
+        talent = lookup(talent, region)
     return 1.0 - np.exp(-phi * x * talent)
 
 
-def sector_frontier(log_a: np.ndarray, sector: np.ndarray, n_sectors: int, quantile: float) -> np.ndarray:
-    """[sector] the ``quantile`` of own log TFP among the sector's firms (0 for a sector with no firms)."""
+def sector_frontier(log_a: np.ndarray, sector: np.ndarray, n_sectors: int, quantile: float,
+                    by_sector: list[np.ndarray] | None = None) -> np.ndarray:
+    """[sector] the ``quantile`` of own log TFP among the sector's firms (0 for a sector with no firms).
+
+    ``by_sector``: optional [sector] ``log_a`` of each sector's firms in any order, fresh copies
+    (``Firms.values_by_sector``: slices of the sorted rows instead of a selection over every firm). An order
+    statistic does not depend on the order, so the same value; each copy is partitioned in place."""
     out = np.zeros(n_sectors)
     for s in range(n_sectors):  # four sectors, not agents
-        x = log_a[sector == s]
+        x = log_a[sector == s] if by_sector is None else by_sector[s]
         if len(x):
             k = min(int(round(quantile * (len(x) - 1))), len(x) - 1)  # nearest-rank quantile
-            out[s] = np.partition(x, k)[k]
+            x.partition(k)  # x is a copy (a selection or values_by_sector's), as np.partition's
+            out[s] = x[k]
     return out
 
 
@@ -418,7 +425,7 @@ def imitation_probability(rate: float, rel_talent: np.ndarray, talent_elasticity
     talent = -rate * np.maximum(rel_talent, 1e-9) ** talent_elasticity
     if region is not None:  # q depends on (region, digital) only: formed on that table and gathered, the same numbers
         table = 1.0 - np.exp(talent[:, None] * (1.0 + digital_boost * np.array([False, True])))  # [region, digital]
-        return table.ravel().take(region * 2 + digital)
+        return lookup(table.ravel(), region * 2 + digital)
     return 1.0 - np.exp(talent * (1.0 + digital_boost * digital))
 
 

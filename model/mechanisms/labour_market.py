@@ -34,6 +34,7 @@ import numpy as np
 
 from .. import GENERAL, HIGH, MILLION, SKILLS, YI
 from .. import streams
+from ..numeric import lookup  # small-table gathers by read-only index columns
 from ..scenario import FIRST_YEAR
 from ..world import Sim
 
@@ -77,7 +78,7 @@ def init_employment(model: Sim) -> None:
     w.employment_rate = employment / supply
     cell = talent_cell(t)  # skill_cell(region, skill), cached on the agents
     t.data["employed"] = assign_jobs(rng, cell, w.employment_rate)
-    t.data["wage"] = np.where(t.employed, w.wage.ravel().take(cell) * t.ability, 0.0)  # wage[region, skill]
+    t.data["wage"] = np.where(t.employed, lookup(w.wage.ravel(), cell) * t.ability, 0.0)  # wage[region, skill]
 
 
 def step(model: Sim) -> None:

@@ -41,6 +41,8 @@ import numpy as np
 
 from .. import HIGH, SKILLS
 from .. import streams
+from ..numeric import lookup  # small-table gathers by read-only index columns
+from .demography import N_AGES  # age classes 0..MAX_AGE (the last one open)
 from ..world import Sim
 
 PARAMETERS = ("talent.wage_weight", "talent.amenity", "talent.review_rate", "talent.mobility_high",
@@ -146,23 +148,24 @@ def step(model: Sim) -> None:
     Flows by skill and for the young (below talent.middle_age_from) go to the year's ledger."""
     P, t, pol, w = model.params, model.talent, model.policy, model.world
     R = model.data.n
-    p_review, grp = review_rates(P, t)
+    # the age group only of the people who review (~a tenth), from its per-age table: not gathered for everyone
+    p_review, grp_of_age = review_rates(P, t, group_table=True)
     # keyed per-person draws (streams.py): the same luck in every scenario
     review = t.newcomer | (streams.uniform(model.stream_key, model.year, "migration.review", t.uid) < p_review)
     idx = np.flatnonzero(review)
-    age_i = t.age[idx]
-    grp_i = grp.take(idx)
+    age_i = t.age.take(idx)
+    grp_i = grp_of_age.take(age_i)
+    origin, skill_i = t.region.take(idx), t.skill.take(idx)  # each reviewer's columns gathered once
     amenity = w.amenity_2012 + P.by("talent.amenity", model.regions)[:, None]
     hukou = np.array([P["talent.hukou_friction_high"], P["talent.hukou_friction_general"]])
     probs = choice_probabilities(w.wage, w.employment_rate, pol.wage_topup, pol.moving_cost_cut, amenity, w.places,
                                  P["talent.wage_weight"], P["talent.home_bias"], P["talent.moving_cost"],
                                  w.cost_of_living, hukou)
-    cells = cell_index(t.region[idx], t.home[idx], t.skill[idx], grp_i, R)
-    dest = choose(streams.keyed(model, "migration.destination", t.uid[idx]), cells, probs)
-    origin = t.region[idx]
+    cells = cell_index(origin, t.home.take(idx), skill_i, grp_i, R)
+    dest = choose(streams.keyed(model, "migration.destination", t.uid.take(idx)), cells, probs)
     moved = dest != origin
-    wt = t.weight[idx][moved]
-    o, dst, sk = origin[moved], dest[moved], t.skill[idx][moved]
+    wt = t.weight.take(idx)[moved]
+    o, dst, sk = origin[moved], dest[moved], skill_i[moved]
     young = grp_i[moved] == 0
     ys = model.year_stats
     np.add.at(model.flows["talent"], (sk, o, dst), wt)
@@ -178,11 +181,11 @@ def step(model: Sim) -> None:
     parent = (age_i[moved] >= PARENT_AGES[0]) & (age_i[moved] < PARENT_AGES[1])
     parents = np.zeros((R, R))
     np.add.at(parents, (o[parent], dst[parent]), wt[parent])
-    # (age >= 25) & (age < 45) from a per-age table (one gather instead of three passes; ages above it clip to
-    # its last entry, False)
-    parent_age = np.arange(PARENT_AGES[1] + 1) >= PARENT_AGES[0]
-    parent_age[-1] = False
-    lf_par = t.sum_by_region(t.weight * parent_age.take(t.age, mode="clip"))
+    # (age >= 25) & (age < 45) from a per-age table over every age class (one gather instead of three passes;
+    # indexed, not taken: t.age is read-only, see numeric.lookup)
+    ages = np.arange(N_AGES)
+    parent_age = (ages >= PARENT_AGES[0]) & (ages < PARENT_AGES[1])
+    lf_par = t.sum_by_region(t.weight * parent_age[t.age])
     move_children(w.demog.dep, parents, lf_par, P["talent.accompanying_children"])
     # The year's talent pool is now fixed: shares used by relocation, R&D, digital and production.
     w.labour_supply = t.sum_by_cell(t.weight).reshape(R, len(SKILLS))  # labour_market.pool, as slice sums
@@ -190,16 +193,18 @@ def step(model: Sim) -> None:
     w.h_nat = w.labour_supply[:, HIGH].sum() / w.labour_supply.sum()
     w.population = w.demog.residents(w.labour_supply.sum(axis=1))  # labour force + dependants (demography)
 
-def review_rates(P, t) -> tuple[np.ndarray, np.ndarray]:
+def review_rates(P, t, group_table: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(chance that each person reviews this year, their age group): talent.review_rate x m_k x m_a, at most 1
-    (newcomers review for sure; the caller adds them)."""
+    (newcomers review for sure; the caller adds them). ``group_table``: the age group per age (index by age)
+    instead of per person, for a caller that needs it for a few people only."""
     mob_skill = np.array([P["talent.mobility_high"], P["talent.mobility_general"]])
     mob_age = np.array([P["talent.mobility_young"], 1.0, P["talent.mobility_old"]])
     # per age and (skill, age) tables gathered per person: the same products of the same numbers, bit for bit
     ages = np.arange(int(t.age.max()) + 1 if len(t) else 1)
     grp_of_age = age_group(ages, int(P["talent.middle_age_from"]), int(P["talent.old_age_from"]))
     p_tab = np.minimum(P["talent.review_rate"] * mob_skill[:, None] * mob_age[grp_of_age][None, :], 1.0)  # [k, a]
-    return p_tab.ravel().take(t.skill * len(ages) + t.age), grp_of_age.take(t.age)
+    p = p_tab.ravel().take(t.skill * len(ages) + t.age)
+    return p, (grp_of_age if group_table else lookup(grp_of_age, t.age))
 
 
 def expected_flows(reviewers: np.ndarray, probs: np.ndarray, n_regions: int) -> tuple[np.ndarray, np.ndarray]:
