@@ -309,7 +309,9 @@ def step(model: Sim) -> None:
     f.data["labour_high"], f.data["labour_general"] = hire_h, hire_g
     f.data["value_added"], f.data["profit"] = va, profit
     # the loss streak behind exit counts net losses: after carbon, R&D and digital adoption spending
-    f.data["loss_years"] = np.where(profit - f.intangible < 0, f.loss_years + 1, 0).astype(np.int16, copy=False)
+    # profit < intangible is profit - intangible < 0 for every pair (IEEE: a - b is 0 only when a == b, and
+    # inf - inf is NaN), without the difference over every firm
+    f.data["loss_years"] = np.where(profit < f.intangible, f.loss_years + 1, 0).astype(np.int16, copy=False)
     carbon.account(model, va, carbon_per_yuan, intens)  # emissions, carbon charges, carbon and abatement bills
 
     # Regional aggregates.
