@@ -229,11 +229,17 @@ class ArrayAgentSet:
         R, k = self.__dict__["_cells"]
         # the cell key of the kept rows from the narrow key columns (numpy radix-sorts 16-bit integers)
         cols = [dict.__getitem__(self.__dict__["_data"], c).take(idx) for c in self.sort_keys]
-        wide = np.int16 if R * k < 2**15 else np.int64
+        # up to 256 cells (firms 31 x 4, talent 31 x 2) the key fits one byte: numpy's stable argsort is then a
+        # one-pass radix sort (two passes for 16 bits), the same permutation (a stable sort by the same keys)
+        wide = np.uint8 if R * k <= 2**8 else np.int16 if R * k < 2**15 else np.int64
+        if wide is np.uint8 and len(idx):  # each part in range first (a negative one would wrap in the cast)
+            for c, top in zip(cols, (R, k) if len(cols) > 1 else (R * k,)):
+                if c.min() < 0 or c.max() >= top:
+                    raise ValueError(f"{type(self).__name__}: cell index outside [0, {R * k})")
         key = cols[0].astype(wide)
         if len(cols) > 1:
             key *= k
-            key += cols[1]
+            np.add(key, cols[1], out=key, casting="unsafe")  # int8 into uint8: in range (checked above)
         if len(key) and (key.min() < 0 or key.max() >= R * k):
             raise ValueError(f"{type(self).__name__}: cell index outside [0, {R * k})")
         if len(key) > 1 and not np.all(key[1:] >= key[:-1]):
@@ -241,7 +247,7 @@ class ArrayAgentSet:
             idx = idx.take(order)
             key = key.take(order)
         # the cell boundaries in the key's own dtype: an int64 needle would make searchsorted cast the whole key
-        bounds = np.arange(R * k + 1, dtype=key.dtype if R * k + 1 < 2**15 else np.int64)
+        bounds = np.arange(R * k + 1, dtype=key.dtype if R * k + 1 < np.iinfo(key.dtype).max else np.int64)
         offsets = np.searchsorted(key, bounds).astype(np.intp)
         self._take_rows(idx)
         self.__dict__["_order"].update(offsets=offsets, n=len(idx), moved=None, moved_cell=None)
