@@ -306,6 +306,39 @@ class ArrayAgentSet:
             out = out + np.bincount(key[n:], weights=None if x is None else x[n:], minlength=m)
         return out
 
+    def gather_cell(self, table: np.ndarray) -> np.ndarray:
+        """``table.take(cell_key())`` for a [cell] table: each agent's cell entry (a new array, the same values; a
+        gather only copies them). While the rows are in cell order each cell's block is its entry repeated:
+        ``np.repeat`` by the block lengths writes the values without reading an index per agent (about half the
+        time of ``take``); the moved and the appended rows are then written from their own cells."""
+        return self._gather(table, False)
+
+    def gather_region(self, table: np.ndarray) -> np.ndarray:
+        """``table.take(region)`` for a [region] table (``gather_cell``)."""
+        return self._gather(table, True)
+
+    def _gather(self, table: np.ndarray, by_region: bool) -> np.ndarray:
+        key = self.region if by_region else self.cell_key()
+        table = np.asarray(table)
+        cells = self.__dict__.get("_cells")
+        st = self.__dict__["_order"]
+        off = st["offsets"] if cells is not None else None
+        if off is None or table.ndim != 1 or len(table) != (cells[0] if by_region else cells[0] * cells[1]):
+            return table.take(key)  # the order is unknown (or not a flat per-cell table)
+        R, k = cells
+        counts = np.diff(off[::k] if by_region else off)  # block lengths of the sorted rows [0, n)
+        n = st["n"]
+        if n < len(key):  # appended rows: one block of length 1 each, after the sorted ones
+            tail = key[n:]
+            out = np.repeat(np.concatenate([table, table.take(tail)]),
+                            np.concatenate([counts, np.ones(len(tail), counts.dtype)]))
+        else:
+            out = np.repeat(table, counts)
+        mv = st["moved"]
+        if mv is not None and len(mv):  # rows moved to another cell since the sort: their present cell's entry
+            out[mv] = table.take(key.take(mv))
+        return out
+
     def sum_by_cell(self, x: np.ndarray | None = None) -> np.ndarray:
         """[cell] sum of ``x`` (float), or the agent count (int) if ``x`` is None: slice sums while the
         order is known, ``np.bincount`` otherwise (the same values up to summation order)."""
@@ -538,6 +571,14 @@ class Firms(ArrayAgentSet):
         """[sector] sum of ``x`` (or the count), from the cell sums."""
         R, S = self.__dict__["_cells"]
         return self.sum_by_cell(x).reshape(R, S).sum(axis=0)
+
+    def gather_sector(self, table: np.ndarray) -> np.ndarray:
+        """``table.take(sector)`` for a [sector] table: the gather of the table tiled over the regions'
+        cells (cell = region x sectors + sector; ``gather_cell``)."""
+        cells = self.__dict__.get("_cells")
+        if cells is None or np.ndim(table) != 1:
+            return np.asarray(table).take(self.sector)
+        return self.gather_cell(np.tile(np.asarray(table), cells[0]))
 
     def values_by_sector(self, x: np.ndarray) -> list[np.ndarray]:
         """[sector] the values of ``x`` (per firm) of each sector's firms, in no particular order (for order
