@@ -114,7 +114,10 @@ def step(model: Sim) -> None:
     # the marginal net return of every incumbent (Hayashi 1982), equal everywhere in the 2012 spatial equilibrium,
     # not the average return pi/K, which is higher where capital costs more: it drives expansion (below) and,
     # as the mean over the cell's incumbents that an entrant copies, the entrant's expected return
-    mrk = marginal_net_return(f.profit / np.maximum(f.capital, 1e-9), fu, w.alpha, w.rho, w.beta, sector=f.sector,
+    # np.maximum(K, 1e-9) is K itself when every K exceeds the floor (always: a read-only min instead of a copy;
+    # a NaN makes the min NaN and takes the np.maximum path)
+    k_floor = f.capital if f.capital.min(initial=np.inf) > 1e-9 else np.maximum(f.capital, 1e-9)
+    mrk = marginal_net_return(f.profit / k_floor, fu, w.alpha, w.rho, w.beta, sector=f.sector,
                               gather_sector=f.gather_sector)
     expected = entrant_expected_return(mrk, cell, f.sector, R, S, n_cell=n_cell) - premium.reshape(R, S)
     e_region, e_sector, e_match = location.entry_choice(streams.keyed(model, "entry.match", e_uid), counts, n_rs,
