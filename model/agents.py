@@ -607,8 +607,27 @@ class Firms(ArrayAgentSet):
         while both columns stay unchanged (capital, digital and production use it)."""
         from . import SECTORS
 
-        return self.derived("cell", ("region", "sector"),
-                            lambda f: f.region.astype(np.int64, copy=False) * len(SECTORS) + f.sector)
+        return self.derived("cell", ("region", "sector"), lambda f: f._cell_index(len(SECTORS)))
+
+    def _cell_index(self, S: int) -> np.ndarray:
+        """``region * S + sector`` (int64). While the rows are in cell order the sorted ones are each block's cell
+        repeated (np.repeat: no arithmetic over every firm), then the appended and the moved rows' own."""
+        region, sector = self.region, self.sector
+        cells = self.__dict__.get("_cells")
+        st = self.__dict__["_order"]
+        if cells is None or cells[1] != S or st["offsets"] is None:
+            return region.astype(np.int64, copy=False) * S + sector
+        n = st["n"]
+        counts = np.diff(st["offsets"])
+        own = np.arange(cells[0] * S, dtype=np.int64)
+        if n < len(region):  # appended rows: one block of length 1 each (as ``_gather``)
+            own = np.concatenate([own, region[n:] * S + sector[n:]])
+            counts = np.concatenate([counts, np.ones(len(region) - n, counts.dtype)])
+        out = np.repeat(own, counts)
+        mv = st["moved"]
+        if mv is not None and len(mv):
+            out[mv] = region.take(mv) * S + sector.take(mv)
+        return out
 
     # Sums several mechanisms and the recorder form from the same columns in the same year: each is one
     # bincount over every firm (~2 ms at full scale), computed once while its columns stay unchanged.

@@ -34,6 +34,8 @@ def _check_sorted_and_sums(a, tag: str) -> None:
     assert np.array_equal(a.gather_cell(t), t.take(key)), tag
     assert np.array_equal(a.gather_region(t[:R]), t[:R].take(a.region)), tag
     if hasattr(a, "gather_sector"):
+        S = k
+        assert np.array_equal(a.cell, a.region.astype(np.int64) * S + a.sector) and a.cell.dtype == np.int64, tag
         assert np.array_equal(a.gather_sector(t[:k]), t[:k].take(a.sector)), tag
         assert np.array_equal(a.gather_sector(t[:k].astype(np.int8)), t[:k].astype(np.int8).take(a.sector)), tag
     if hasattr(a, "values_by_sector"):  # each sector's values (any order): the same multiset as a selection
