@@ -249,7 +249,13 @@ class ArrayAgentSet:
         # the cell boundaries in the key's own dtype: an int64 needle would make searchsorted cast the whole key
         bounds = np.arange(R * k + 1, dtype=key.dtype if R * k + 1 < np.iinfo(key.dtype).max else np.int64)
         offsets = np.searchsorted(key, bounds).astype(np.intp)
-        self._take_rows(idx)
+        # the key columns of the sorted rows are each cell's parts repeated over its block: np.repeat writes them
+        # without reading an index per row (the same values as the take)
+        counts = np.diff(offsets)
+        cell = np.arange(R * k)
+        parts = (cell // k, cell % k) if len(self.sort_keys) > 1 else (cell,)
+        self._take_rows(idx, fill={c: np.repeat(p.astype(self.columns[c]), counts)
+                                   for c, p in zip(self.sort_keys, parts)})
         self.__dict__["_order"].update(offsets=offsets, n=len(idx), moved=None, moved_cell=None)
         return idx
 
@@ -423,8 +429,9 @@ class ArrayAgentSet:
         else:
             self._take_rows(idx)
 
-    def _take_rows(self, idx: np.ndarray) -> None:
-        """Every column becomes ``column[idx]`` (``keep``: the kept rows; ``sort``: a permutation)."""
+    def _take_rows(self, idx: np.ndarray, fill: dict | None = None) -> None:
+        """Every column becomes ``column[idx]`` (``keep``: the kept rows; ``sort``: a permutation); ``fill``: columns
+        whose new values the caller already has (``_keep_sorted``: the key columns)."""
         k = len(idx)
         cap = k + max(int(self.HEADROOM * k), 16)
         data, bufs = {}, {}
@@ -438,6 +445,9 @@ class ArrayAgentSet:
                 else:
                     rows[:k] = idx
                     data[name] = _RowStore(v, len(v), rows[:k], 0)
+                continue
+            if fill is not None and name in fill:  # a new array, with no spare rows (append then concatenates it)
+                data[name] = fill[name]
                 continue
             buf = spare.pop(name, None)
             if buf is None or len(buf) < cap or buf.shape[1:] != v.shape[1:] or buf.dtype != v.dtype:
