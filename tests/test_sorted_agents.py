@@ -29,6 +29,15 @@ def _check_sorted_and_sums(a, tag: str) -> None:
     np.testing.assert_allclose(a.sum_by_region(x), np.bincount(a.region, weights=x, minlength=R), rtol=1e-12)
     assert np.array_equal(a.sum_by_cell(), np.bincount(key, minlength=R * k))
     assert np.array_equal(a.sum_by_region(), np.bincount(a.region, minlength=R))
+    # gathers of per-cell / per-region tables by the blocks (np.repeat, moved and appended rows fixed): take's values
+    t = np.random.default_rng(1).random(R * k)
+    assert np.array_equal(a.gather_cell(t), t.take(key)), tag
+    assert np.array_equal(a.gather_region(t[:R]), t[:R].take(a.region)), tag
+    if hasattr(a, "gather_sector"):
+        S = k
+        assert np.array_equal(a.cell, a.region.astype(np.int64) * S + a.sector) and a.cell.dtype == np.int64, tag
+        assert np.array_equal(a.gather_sector(t[:k]), t[:k].take(a.sector)), tag
+        assert np.array_equal(a.gather_sector(t[:k].astype(np.int8)), t[:k].astype(np.int8).take(a.sector)), tag
     if hasattr(a, "values_by_sector"):  # each sector's values (any order): the same multiset as a selection
         for s, v in enumerate(a.values_by_sector(x)):
             np.testing.assert_array_equal(np.sort(v), np.sort(x[a.sector == s]), err_msg=tag)
@@ -66,6 +75,8 @@ def test_writing_a_key_column_through_data_falls_back_to_bincount_and_sort_resto
     f.data["region"][:10] = (f.region[:10] + 1) % R  # unknown rows changed: the order is unknown
     assert f.offsets is None
     np.testing.assert_array_equal(f.sum_by_region(f.weight), np.bincount(f.region, weights=f.weight, minlength=R))
+    t = np.arange(R, dtype=float)
+    np.testing.assert_array_equal(f.gather_region(t), t.take(f.region))  # falls back to take
     f.sort()
     _check_sorted_and_sums(f, "sorted again")
     f.keep(np.random.default_rng(1).random(len(f)) < 0.7)

@@ -92,7 +92,7 @@ def step(model: Sim) -> None:
     fr_all = 1.0 + w.friction * (1.0 - pol.friction_cut)
     premium = carbon_premium(P["capital.carbon_risk_premium"], int_rs, int_nat, pol.risk_carbon_price())
     pool = (P["capital.savings_rate"] + P["capital.foreign_share"]) * w.gdp.sum() * YI  # million yuan
-    fu = (fr_all * w.user_cost).take(f.region)  # F_r u_r per firm: the gross return here, mrk below
+    fu = f.gather_region(fr_all * w.user_cost)  # F_r u_r per firm: the gross return here, mrk below
     gross = np.sum(f.weight * (f.profit + fu * f.capital)) / max(np.sum(wk), 1e-9)
     pool = industry_draw(pool, w.industry_omega, gross, w.gross_return_2012, P["capital.industry_return_elasticity"],
                          P["capital.industry_draw_cap"])
@@ -114,7 +114,11 @@ def step(model: Sim) -> None:
     # the marginal net return of every incumbent (Hayashi 1982), equal everywhere in the 2012 spatial equilibrium,
     # not the average return pi/K, which is higher where capital costs more: it drives expansion (below) and,
     # as the mean over the cell's incumbents that an entrant copies, the entrant's expected return
-    mrk = marginal_net_return(f.profit / np.maximum(f.capital, 1e-9), fu, w.alpha, w.rho, w.beta, sector=f.sector)
+    # np.maximum(K, 1e-9) is K itself when every K exceeds the floor (always: a read-only min instead of a copy;
+    # a NaN makes the min NaN and takes the np.maximum path)
+    k_floor = f.capital if f.capital.min(initial=np.inf) > 1e-9 else np.maximum(f.capital, 1e-9)
+    mrk = marginal_net_return(f.profit / k_floor, fu, w.alpha, w.rho, w.beta, sector=f.sector,
+                              gather_sector=f.gather_sector)
     expected = entrant_expected_return(mrk, cell, f.sector, R, S, n_cell=n_cell) - premium.reshape(R, S)
     e_region, e_sector, e_match = location.entry_choice(streams.keyed(model, "entry.match", e_uid), counts, n_rs,
                                                         expected, subsidy_return, P["entry_exit.profit_sensitivity"])
@@ -127,9 +131,10 @@ def step(model: Sim) -> None:
     e_k = need * min(1.0, budget / max(float(np.sum(need)) * w.firm_weight, 1e-9))
 
     # Incumbents: desired investment from the expected excess return, financed internally, then externally.
-    g_s = (P.by("demand.income_elasticity", SECTORS) * demand.growth_path(
-        model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year)).take(f.sector)
-    excess = mrk - premium.take(cell)
+    # per-firm values of [sector] and [cell] tables by agents.Firms.gather_*: take's values, about half the time
+    g_s = f.gather_sector(P.by("demand.income_elasticity", SECTORS) * demand.growth_path(
+        model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year))
+    excess = mrk - f.gather_cell(premium)
     rate = desired_rate(excess, delta, g_s, P["capital.adjustment_cost"], P["capital.max_investment_rate"])
     internal = internal_funds(f.profit, f.intangible, f.capital, delta)
     inv = finance(rate * f.capital, internal, P["capital.external_finance"] * f.capital, f.weight,
@@ -152,7 +157,7 @@ def industry_draw(pool: float, omega: float, gross_return: float, return_2012: f
 
 
 def marginal_net_return(profit_rate: np.ndarray, cost_k: np.ndarray, alpha: np.ndarray, rho: np.ndarray,
-                        beta: np.ndarray, sector: np.ndarray | None = None) -> np.ndarray:
+                        beta: np.ndarray, sector: np.ndarray | None = None, gather_sector=None) -> np.ndarray:
     """Marginal net return on capital, alpha rho N / K - F u (1/yr), from the operating profit per unit of capital
     pi / K, pi = (1 - beta) N - F u K, and the user cost F u (1/yr):
 
@@ -162,10 +167,11 @@ def marginal_net_return(profit_rate: np.ndarray, cost_k: np.ndarray, alpha: np.n
     (production.marginal_return_capital): under decreasing revenue returns marginal q is e times average q
     (Hayashi 1982; Abel and Eberly 1994). In 2012 it equals rho0 for every firm (production.init).
     With ``sector``, ``alpha``, ``rho`` and ``beta`` are per sector: e_s is formed once per sector and gathered
-    (the same numbers as per firm, three fewer passes over the firms)."""
+    (the same numbers as per firm, three fewer passes over the firms); ``gather_sector``, if given, gathers it
+    (agents.Firms.gather_sector: take's values, faster)."""
     e = alpha * rho / (1.0 - beta)
     if sector is not None:
-        e = e.take(sector)
+        e = e.take(sector) if gather_sector is None else gather_sector(e)
     return e * (profit_rate + cost_k) - cost_k
 
 

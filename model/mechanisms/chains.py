@@ -58,7 +58,8 @@ def _state(model: Sim, va_rs: np.ndarray, va_firm: np.ndarray) -> tuple[np.ndarr
         phi = np.eye(R)
     lead = leader_share(va_firm, f.weight, f.region, f.sector, P["chains.leader_quantile"], R, S,
                         by_cell=f.sum_by_cell if va_firm is f.value_added else None,
-                        by_sector=f.values_by_sector if va_firm is f.value_added else None)
+                        by_sector=f.values_by_sector if va_firm is f.value_added else None,
+                        gather_sector=f.gather_sector if len(va_firm) == len(f) else None)
     bias = home_bias(lead, P["chains.leader_local_bias"], model.policy.chain_local_sourcing)
     return phi, bias, supplier_access(va_rs, phi, bias)
 
@@ -122,17 +123,19 @@ def procurement_share(io: np.ndarray, local: np.ndarray) -> np.ndarray:
 
 
 def leader_share(value_added: np.ndarray, weight: np.ndarray, region: np.ndarray, sector: np.ndarray,
-                 quantile: float, n_regions: int, n_sectors: int, by_cell=None, by_sector=None) -> np.ndarray:
+                 quantile: float, n_regions: int, n_sectors: int, by_cell=None, by_sector=None,
+                 gather_sector=None) -> np.ndarray:
     """[r, s] share of a cell's value added produced by its sector's top firms (value added above the
     sector's ``quantile``). ``by_cell``: the sum by cell (default a bincount; the model passes slice sums);
     ``by_sector``: each sector's values of ``value_added`` in any order (the quantile does not depend on it; the
-    model passes the firms' cell blocks, agents.Firms.values_by_sector)."""
+    model passes the firms' cell blocks, agents.Firms.values_by_sector); ``gather_sector``: a [sector] table's value
+    per firm (default ``take``; the model passes agents.Firms.gather_sector, the same values faster)."""
     cut = np.zeros(n_sectors)
     groups = by_sector(value_added) if by_sector is not None else None
     for s in range(n_sectors):  # four sectors, not agents
         v = groups[s] if groups is not None else value_added[sector == s]
         cut[s] = numeric.quantile(v, quantile) if len(v) else np.inf  # np.quantile, bit for bit, faster
-    lead = value_added > cut[sector]
+    lead = value_added > (cut.take(sector) if gather_sector is None else gather_sector(cut))
     wva = weight * value_added
     if by_cell is None:
         cell = region.astype(np.intp, copy=False) * n_sectors + sector

@@ -157,14 +157,23 @@ def size_factor(value_added: np.ndarray, elasticity: float) -> np.ndarray:
     rel = value_added / med
     if not all_pos:
         rel = np.where(pos, rel, 0.01)
-    x = np.clip(rel, 0.01, 1e4) ** (-elasticity)
-    return x / x.mean()
+    # in place on rel (a fresh array): ``**=`` takes the same scalar-power path as ``**``, so the same bits
+    np.clip(rel, 0.01, 1e4, out=rel)
+    rel **= -elasticity
+    return rel / rel.mean()
 
 
 def exits(rng: np.random.Generator, loss_years: np.ndarray, hazard: float, after_losses: float,
           loss_limit: int, size: np.ndarray | None = None) -> np.ndarray:
     h = hazard if size is None else np.minimum(hazard * size, 1.0)
-    q = 1.0 - (1.0 - h) * (1.0 - after_losses * (loss_years >= loss_limit))
+    if np.isfinite(after_losses):
+        # 1 - a [streak >= L] has two values, 1 - a and exactly 1 (a x 0 = +-0 for a finite a): one where
+        # instead of a float product and a subtraction over every firm; the rest in place (the same bits)
+        q = np.where(loss_years >= loss_limit, 1.0 - after_losses, 1.0)
+        q *= 1.0 - h
+        np.subtract(1.0, q, out=q)
+    else:
+        q = 1.0 - (1.0 - h) * (1.0 - after_losses * (loss_years >= loss_limit))
     return rng.random(len(loss_years)) < q
 
 
