@@ -11,6 +11,8 @@ import sys
 
 import numpy as np
 
+from .numeric import lookup  # gathers by the read-only index columns (see numeric.lookup)
+
 
 class _RowStore:
     """A 2-D column held as ``store[rows]`` (``stored_columns``): ``keep`` only narrows ``rows`` and ``append``
@@ -330,19 +332,24 @@ class ArrayAgentSet:
         st = self.__dict__["_order"]
         off = st["offsets"] if cells is not None else None
         if off is None or table.ndim != 1 or len(table) != (cells[0] if by_region else cells[0] * cells[1]):
-            return table.take(key)  # the order is unknown (or not a flat per-cell table)
-        R, k = cells
-        counts = np.diff(off[::k] if by_region else off)  # block lengths of the sorted rows [0, n)
+            return lookup(table, key)  # the order is unknown (or not a flat per-cell table)
+        k = cells[1]
+        return self._spread(table, np.diff(off[::k] if by_region else off), lambda rows: table.take(key.take(rows)))
+
+    def _spread(self, per_block: np.ndarray, counts: np.ndarray, own) -> np.ndarray:
+        """[agent] ``per_block[b]`` repeated over block b of the sorted rows (``counts``: the block lengths), then
+        ``own(rows)`` for the rows whose block says nothing about them: those appended since the sort (one block of
+        length 1 each, after the sorted ones) and those moved to another cell (written over their block's value)."""
+        st = self.__dict__["_order"]
         n = st["n"]
-        if n < len(key):  # appended rows: one block of length 1 each, after the sorted ones
-            tail = key[n:]
-            out = np.repeat(np.concatenate([table, table.take(tail)]),
-                            np.concatenate([counts, np.ones(len(tail), counts.dtype)]))
+        if n < len(self):
+            tail = own(np.arange(n, len(self)))
+            out = np.repeat(np.concatenate([per_block, tail]), np.concatenate([counts, np.ones(len(tail), counts.dtype)]))
         else:
-            out = np.repeat(table, counts)
+            out = np.repeat(per_block, counts)
         mv = st["moved"]
-        if mv is not None and len(mv):  # rows moved to another cell since the sort: their present cell's entry
-            out[mv] = table.take(key.take(mv))
+        if mv is not None and len(mv):
+            out[mv] = own(mv)
         return out
 
     def sum_by_cell(self, x: np.ndarray | None = None) -> np.ndarray:
@@ -587,7 +594,7 @@ class Firms(ArrayAgentSet):
         cells (cell = region x sectors + sector; ``gather_cell``)."""
         cells = self.__dict__.get("_cells")
         if cells is None or np.ndim(table) != 1:
-            return np.asarray(table).take(self.sector)
+            return lookup(np.asarray(table), self.sector)
         return self.gather_cell(np.tile(np.asarray(table), cells[0]))
 
     def values_by_sector(self, x: np.ndarray) -> list[np.ndarray]:
@@ -627,17 +634,8 @@ class Firms(ArrayAgentSet):
         st = self.__dict__["_order"]
         if cells is None or cells[1] != S or st["offsets"] is None:
             return region.astype(np.int64, copy=False) * S + sector
-        n = st["n"]
-        counts = np.diff(st["offsets"])
-        own = np.arange(cells[0] * S, dtype=np.int64)
-        if n < len(region):  # appended rows: one block of length 1 each (as ``_gather``)
-            own = np.concatenate([own, region[n:] * S + sector[n:]])
-            counts = np.concatenate([counts, np.ones(len(region) - n, counts.dtype)])
-        out = np.repeat(own, counts)
-        mv = st["moved"]
-        if mv is not None and len(mv):
-            out[mv] = region.take(mv) * S + sector.take(mv)
-        return out
+        return self._spread(np.arange(cells[0] * S, dtype=np.int64), np.diff(st["offsets"]),
+                            lambda rows: region.take(rows) * S + sector.take(rows))
 
     # Sums several mechanisms and the recorder form from the same columns in the same year: each is one
     # bincount over every firm (~2 ms at full scale), computed once while its columns stay unchanged.

@@ -109,7 +109,7 @@ def step(model: Sim) -> None:
     f.data["quality"] = firm_demand_shock(streams.keyed(model, "demand.shock", f.uid), f.quality, f.sector,
                                           revenue, P["demand.firm_shock_sd"], P["demand.firm_shock_persistence"],
                                           P["demand.firm_shock_size_elasticity"],
-                                          revenue_by_sector=f.values_by_sector(revenue) if f.offsets is not None else None)
+                                          revenue_by_sector=f.values_by_sector(revenue))
     w.services = services(model, g)
     # public research (institutes, universities) grows with GDP and is shared by high-skill talent
     supply = w.labour_supply

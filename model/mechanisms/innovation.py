@@ -221,7 +221,7 @@ def step(model: Sim) -> None:
     # (the 2012 tail premium is permanent: imitation, the frontier and lead erosion act on the rest)
     log_perm = np.log(f.tfp) - f.tfp_shock - f.tfp_premium + gain
     frontier = sector_frontier(log_perm, f.sector, S, P["innovation.frontier_quantile"],
-                               by_sector=f.values_by_sector(log_perm) if f.offsets is not None else None)
+                               by_sector=f.values_by_sector(log_perm))
     q = imitation_probability(P["innovation.imitation_rate"], capacity, P["innovation.imitation_talent_elasticity"],
                               f.digital, P["innovation.imitation_digital_boost"], region=region)
     copied = streams.uniform(*key, "innovation.imitation", f.uid) < q
