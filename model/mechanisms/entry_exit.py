@@ -153,7 +153,10 @@ def size_factor(value_added: np.ndarray, elasticity: float) -> np.ndarray:
         return np.ones(len(value_added))
     pos = value_added > 0
     all_pos = bool(pos.all())  # every firm has produced (nearly always): no selection copy, no np.where pass
-    med = median(value_added if all_pos else value_added[pos]) if all_pos or pos.any() else 1.0
+    if all_pos:
+        med = median(value_added)
+    else:
+        med = median(value_added[pos]) if pos.any() else 1.0
     rel = value_added / med
     if not all_pos:
         rel = np.where(pos, rel, 0.01)
@@ -166,14 +169,12 @@ def size_factor(value_added: np.ndarray, elasticity: float) -> np.ndarray:
 def exits(rng: np.random.Generator, loss_years: np.ndarray, hazard: float, after_losses: float,
           loss_limit: int, size: np.ndarray | None = None) -> np.ndarray:
     h = hazard if size is None else np.minimum(hazard * size, 1.0)
-    if np.isfinite(after_losses):
-        # 1 - a [streak >= L] has two values, 1 - a and exactly 1 (a x 0 = +-0 for a finite a): one where
-        # instead of a float product and a subtraction over every firm; the rest in place (the same bits)
-        q = np.where(loss_years >= loss_limit, 1.0 - after_losses, 1.0)
-        q *= 1.0 - h
-        np.subtract(1.0, q, out=q)
-    else:
-        q = 1.0 - (1.0 - h) * (1.0 - after_losses * (loss_years >= loss_limit))
+    # q = 1 - (1 - h)(1 - a [streak >= L]). The bracket has two values, 1 - a and exactly 1 (a x 0 = +-0: a is a
+    # probability, finite by its parameter range): one where instead of a float product and a subtraction over
+    # every firm; the rest in place (the same bits)
+    q = np.where(loss_years >= loss_limit, 1.0 - after_losses, 1.0)
+    q *= 1.0 - h
+    np.subtract(1.0, q, out=q)
     return rng.random(len(loss_years)) < q
 
 
