@@ -321,14 +321,8 @@ def utilities(profit: np.ndarray, current: np.ndarray, value_added: np.ndarray, 
 def probabilities(v) -> np.ndarray:
     """[firm, region] logit choice probabilities from the utilities ``v[r]`` (``utilities``, or a list of
     per-region columns)."""
-    if isinstance(v, np.ndarray):  # utilities' transposed [firm, region] block
-        block = v.T
-        e = block - block.max(axis=1, keepdims=True)  # the maximum is exact: as the running np.maximum below
-    else:
-        top = v[0]
-        for w in v[1:]:
-            top = np.maximum(top, w)
-        e = np.column_stack([w - top for w in v])
+    block = v.T if isinstance(v, np.ndarray) else np.column_stack(v)  # [firm, region]
+    e = block - block.max(axis=1, keepdims=True)  # a maximum is exact, whatever the order it is taken in
     np.exp(e, out=e)
     e /= e.sum(axis=1, keepdims=True)
     return e
