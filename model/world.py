@@ -75,6 +75,9 @@ class World:
     employment_rate: np.ndarray = _empty()  # [region, skill] employed / working-age people, 1
     services_labour_share: np.ndarray = _empty()  # [region] labour share nu_r of non-industrial output (2012), 1
     omega_services: np.ndarray = _empty()  # [region] CES weight of high-skill labour in other sectors (2012), 1
+    farm_2012: np.ndarray = _empty()      # [region] farm (primary-sector) employment in 2012 (labour_market.init_employment), persons
+    farm_tilt: np.ndarray = _empty()      # [region] release tilt theta_r = (a_r / a_nat)^kappa of the farm reserve (2012), 1
+    farm_release: np.ndarray = _empty()   # [region] farm workers released since 2012 this year, F_r,2012 - F_r,t, persons
     omega_services_t: np.ndarray = _empty()  # [region] the same this year (skill bias), 1
     amenity_2012: np.ndarray = _empty()   # [region, skill] Rosen-Roback amenity A0_rk (migration.init), utils
     places: np.ndarray = _empty()         # [region] 2012 workforce: opportunities in the migration logit (migration.init), persons

@@ -472,7 +472,7 @@ def test_services_convergence_closes_the_stated_share_of_the_2012_gap():
 def test_services_convergence_moves_gdp_not_the_work_the_other_sectors_need(monkeypatch):
     """demand.services applies C_r,t to the regional split of non-industrial output (national total
     unchanged), and labour_market.other_demand divides it out of the other sectors' labour bill."""
-    m = small_model(seed=3)
+    m = small_model(seed=3, params={"labour.farm_release_pull": 0.0})  # the farm release off: output / C alone
     m.run_for(3)
     w, P = m.world, m.params
     c = demand.convergence(w.services_gap_2012, P["demand.services_convergence"], m.year - 2012)
@@ -651,3 +651,68 @@ def test_reference_price_is_last_price_unless_no_firm_covers_its_costs():
     assert price[0] == 1.0                                     # the clearing price itself is not overwritten
     # a sector without firms keeps its price
     assert np.all(production.reference_price(price, np.array([3.0, 3.0]), np.array([0, 0]), 2)[1:] == 2.0)
+
+
+# ------------------------------------------------------------------ farm-labour reserve (issue 11, session 6)
+def test_farm_log_decline_is_the_sourced_rate_then_the_later_one():
+    """D_t = d1 min(t, T) + d2 max(t - T, 0): the NBS 2012-2020 rate for eight years, then the later rate."""
+    assert labour_market.farm_log_decline(0, 0.05, 0.03, 8) == 0.0
+    assert labour_market.farm_log_decline(5, 0.05, 0.03, 8) == pytest.approx(0.25, rel=1e-15)
+    assert labour_market.farm_log_decline(8, 0.05, 0.03, 8) == pytest.approx(0.40, rel=1e-15)
+    assert labour_market.farm_log_decline(12, 0.05, 0.03, 8) == pytest.approx(0.40 + 0.12, rel=1e-15)
+
+
+def test_farm_employment_follows_the_national_path_and_releases_more_where_the_reserve_is_larger():
+    """F_r,t = F_r,2012 exp(-theta_r x) with sum_r F_r,t = F_2012 exp(-D): the same x in every region."""
+    f0 = np.array([60e6, 80e6, 90e6, 18e6])
+    theta = np.array([0.7, 1.15, 1.3, 1.0])
+    d = 0.0469 * 8
+    f = labour_market.farm_employment(f0, theta, d)
+    assert f.sum() == pytest.approx(f0.sum() * np.exp(-d), rel=1e-12)
+    x = -np.log(f / f0) / theta
+    np.testing.assert_allclose(x, x[0], rtol=1e-12)
+    released = 1.0 - f / f0
+    assert np.all(np.diff(released[np.argsort(theta)]) > 0), "a larger tilt releases a larger share"
+    np.testing.assert_allclose(labour_market.farm_employment(f0, np.ones(4), d), f0 * np.exp(-d), rtol=1e-14)
+    np.testing.assert_array_equal(labour_market.farm_employment(f0, theta, 0.0), f0)
+
+
+def test_farm_reallocation_moves_the_release_to_the_non_farm_jobs_and_nets_to_zero():
+    """mu (pi_r sum_j R_j - R_r), pi_r = max(O_rG - F_r, 0) / sum: the nation's non-farm sectors hire every
+    released worker; 1 - mu of them locally."""
+    other = np.array([200e6, 150e6, 150e6, 40e6])
+    farm = np.array([50e6, 60e6, 70e6, 12e6])
+    release = np.array([10e6, 20e6, 25e6, 5e6])
+    got = labour_market.farm_reallocation(other, farm, release, 0.6)
+    pi = (other - farm) / (other - farm).sum()
+    np.testing.assert_allclose(got, 0.6 * (pi * release.sum() - release), rtol=1e-13)
+    assert abs(got.sum()) < 1e-6 * release.sum()
+    assert got[0] > 0 > got[2], "the east's non-farm jobs gain, the west's large reserve loses"
+    np.testing.assert_array_equal(labour_market.farm_reallocation(other, farm, release, 0.0), np.zeros(4))
+
+
+def test_farm_reserve_is_set_in_2012_and_enters_the_other_sectors_demand_for_general_labour():
+    """2012: F_r = a_r E_r (general workers of the other sectors), theta_r = (a_r / a_nat)^kappa. Each year the
+    other sectors' general demand is the labour bill's plus farm_reallocation of the year's release; high-skill
+    demand is the bill's alone."""
+    kappa = 1.5
+    m = small_model(seed=2, params={"labour.farm_release_tilt": kappa, "labour.farm_release_pull": 0.7})
+    w, P = m.world, m.params
+    emp = (w.employment_rate * w.labour_supply).sum(axis=1)
+    share = P.by("labour.farm_share_2012", m.regions)
+    np.testing.assert_allclose(w.farm_2012, share * emp, rtol=1e-12)
+    a_nat = w.farm_2012.sum() / emp.sum()
+    np.testing.assert_allclose(w.farm_tilt, (share / a_nat) ** kappa, rtol=1e-12)
+    m.run_for(3)
+    d = labour_market.farm_log_decline(m.year - 2012, P["labour.farm_decline_2012_2020"],
+                                       P["labour.farm_decline_after_2020"], 8)
+    farm = labour_market.farm_employment(w.farm_2012, w.farm_tilt, d)
+    got = labour_market.other_demand(m)
+    np.testing.assert_allclose(w.farm_release, w.farm_2012 - farm, rtol=1e-12)
+    assert w.farm_release.sum() == pytest.approx(w.farm_2012.sum() * (1 - np.exp(-d)), rel=1e-10)
+    m.params = P.with_overrides({"labour.farm_release_pull": 0.0}, None)
+    bill = labour_market.other_demand(m)
+    np.testing.assert_array_equal(got[:, 0], bill[:, 0])
+    want = bill[:, 1] + labour_market.farm_reallocation(bill[:, 1], farm, w.farm_2012 - farm, 0.7)
+    np.testing.assert_allclose(got[:, 1], want, rtol=1e-12)
+    assert np.abs(got[:, 1] - bill[:, 1]).max() > 1e5, "the release moves demand by more than rounding"

@@ -8,6 +8,22 @@ For region r and skill k (high, general), with people in persons and wages in yu
     E_rk = min(D_rk, (1 - u*) S_rk)                   employment; u* = labour.natural_unemployment
     phi_rk = E_rk / D_rk                              every employer is rationed by the same factor
 
+Farm-labour reserve (Lewis 1954; Harris & Todaro 1970; Brandt, Hsieh & Zhu 2008; Cai 2010). The other
+sectors' 2012 general workers include the region's farm workers F_r,2012 = a_r E_r,2012 (a_r =
+labour.farm_share_2012, the primary sector's share of employment). Farm employment falls along the national
+path F_t = F_2012 exp(-D_t), D_t = d1 min(t - 2012, 8) + d2 max(t - 2020, 0) (labour.farm_decline_2012_2020,
+labour.farm_decline_after_2020), faster where the reserve is larger:
+
+    F_r,t = F_r,2012 exp(-theta_r x_t),   theta_r = (a_r / a_nat)^kappa,   sum_r F_r,t = F_t (x_t by Newton)
+    R_r,t = F_r,2012 - F_r,t                                              released farm workers
+    O_rG += mu (pi_r sum_j R_j,t - R_r,t),   pi_r = max(O_rG - F_r,t, 0) / sum_j max(O_jG - F_j,t, 0)
+
+(kappa = labour.farm_release_tilt, mu = labour.farm_release_pull): the released workers leave the local
+demand for labour, and the non-farm sectors hire the national release where their jobs are (pi_r, the
+modern sector's pull); a share 1 - mu is re-hired locally. National labour demand is unchanged; regions
+with a large reserve (central, west) get a labour surplus: lower wages and employment rates, cheaper labour
+for industry moving inland and, through the expected wage of the migration choice, movers to the coast.
+
 Industry's demand comes from the marginal-product conditions of its CES labour composite
 (production.py). Other sectors spend the share nu_r of their output N_r on the same kind of CES
 composite (weights omega_N,r from the 2012 split, shifted by the same skill bias), s_N,r its
@@ -40,7 +56,10 @@ from ..world import Sim
 
 PARAMETERS = ("labour.high_skill_premium_2012", "labour.natural_unemployment", "labour.wage_adjustment",
               "labour.wage_curve", "labour.demand_elasticity", "labour.skill_bias_growth",
-              "labour.other_sectors_min_share")
+              "labour.other_sectors_min_share", "labour.farm_share_2012", "labour.farm_decline_2012_2020",
+              "labour.farm_decline_after_2020", "labour.farm_release_tilt", "labour.farm_release_pull")
+
+FARM_BREAK_YEAR = 2020  # the end of the sourced farm-employment path (NBS 2012-2020); labour.farm_decline_after_2020 after
 
 
 def init(model: Sim) -> None:
@@ -76,6 +95,13 @@ def init_employment(model: Sim) -> None:
     w.omega_services_t = w.omega_services.copy()
     employment = np.minimum(other + np.column_stack([ind_h, ind_g]), (1 - u) * supply)
     w.employment_rate = employment / supply
+    # the farm reserve: the primary sector's share of each region's 2012 employment, held by the other sectors'
+    # general workers (at most all of them)
+    share = P.by("labour.farm_share_2012", model.regions)
+    w.farm_2012 = np.minimum(share * employment.sum(axis=1), other[:, GENERAL])
+    a = w.farm_2012 / employment.sum(axis=1)
+    w.farm_tilt = (a / (w.farm_2012.sum() / employment.sum())) ** P["labour.farm_release_tilt"]
+    w.farm_release = np.zeros(R)
     cell = talent_cell(t)  # skill_cell(region, skill), cached on the agents
     t.data["employed"] = assign_jobs(rng, cell, w.employment_rate)
     t.data["wage"] = np.where(t.employed, lookup(w.wage.ravel(), cell) * t.ability, 0.0)  # wage[region, skill]
@@ -107,7 +133,49 @@ def other_demand(model: Sim) -> np.ndarray:
     _, s_n = labour_unit_cost(w.wage[:, HIGH], w.wage[:, GENERAL], w.omega_services_t, w.sigma_labour)
     # convergence raises non-industrial output per worker, not the work it needs (demand.py)
     bill = w.services_labour_share * (w.services / w.services_productivity) * YI * MILLION  # yuan
-    return np.column_stack([s_n, 1.0 - s_n]) * bill[:, None] / w.wage
+    out = np.column_stack([s_n, 1.0 - s_n]) * bill[:, None] / w.wage
+    if len(w.farm_2012):
+        # the farm reserve released since 2012 and its re-hiring where the non-farm jobs are (module docstring)
+        years = model.year - FIRST_YEAR
+        log_decline = farm_log_decline(years, P["labour.farm_decline_2012_2020"], P["labour.farm_decline_after_2020"],
+                                       FARM_BREAK_YEAR - FIRST_YEAR)
+        farm = farm_employment(w.farm_2012, w.farm_tilt, log_decline)
+        w.farm_release = w.farm_2012 - farm
+        out[:, GENERAL] = np.maximum(out[:, GENERAL] + farm_reallocation(out[:, GENERAL], farm, w.farm_release,
+                                                                         P["labour.farm_release_pull"]), 0.0)
+    return out
+
+
+def farm_log_decline(years: int, early: float, late: float, break_years: int) -> float:
+    """National log decline of farm employment since 2012, D_t = d1 min(t, T) + d2 max(t - T, 0) (t years since
+    2012, T = ``break_years``: the end of the sourced path; d1 = ``early``, d2 = ``late`` per year)."""
+    return early * min(years, break_years) + late * max(years - break_years, 0)
+
+
+def farm_employment(farm_2012: np.ndarray, tilt: np.ndarray, log_decline: float, iterations: int = 50) -> np.ndarray:
+    """[region] farm employment F_r,t = F_r,2012 exp(-theta_r x), with x such that sum_r F_r,t = F_2012 exp(-D):
+    the national path, shared so that regions with a larger reserve (theta_r > 1) release faster. x by Newton
+    from x = D (exact when every theta_r is one); the sum is convex and falling in x, so it converges."""
+    f0 = np.asarray(farm_2012, dtype=float)
+    theta = np.asarray(tilt, dtype=float)
+    target = f0.sum() * np.exp(-log_decline)
+    x = float(log_decline)
+    for _ in range(iterations):  # Newton on one number (not a loop over agents)
+        f = f0 * np.exp(-theta * x)
+        gap = f.sum() - target
+        if abs(gap) <= 1e-12 * max(target, 1.0):
+            break
+        x += gap / max((theta * f).sum(), 1e-300)
+    return f0 * np.exp(-theta * x)
+
+
+def farm_reallocation(other_general: np.ndarray, farm: np.ndarray, release: np.ndarray, pull: float) -> np.ndarray:
+    """[region] change of the other sectors' general labour demand from the farm release:
+    mu (pi_r sum_j R_j - R_r), pi_r = max(O_rG - F_r, 0) / sum_j max(O_jG - F_j, 0) (the non-farm jobs' shares).
+    Sums to zero over regions: the nation's non-farm sectors hire every released worker."""
+    non_farm = np.maximum(np.asarray(other_general, dtype=float) - farm, 0.0)
+    pi = non_farm / max(non_farm.sum(), 1e-12)
+    return pull * (pi * release.sum() - release)
 
 
 def pool(region: np.ndarray, skill: np.ndarray, weight: np.ndarray, n_regions: int,
