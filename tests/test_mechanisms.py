@@ -716,3 +716,35 @@ def test_farm_reserve_is_set_in_2012_and_enters_the_other_sectors_demand_for_gen
     want = bill[:, 1] + labour_market.farm_reallocation(bill[:, 1], farm, w.farm_2012 - farm, 0.7)
     np.testing.assert_allclose(got[:, 1], want, rtol=1e-12)
     assert np.abs(got[:, 1] - bill[:, 1]).max() > 1e5, "the release moves demand by more than rounding"
+
+
+def test_farm_push_moves_general_workers_out_of_the_larger_reserves_only():
+    """-phi (f_r - f_nat) on general workers' utility, f_r = F_r / S_rG; the high-skilled are not pushed."""
+    farm = np.array([60e6, 75e6, 85e6, 20e6])
+    supply = np.array([[45e6, 260e6], [21e6, 195e6], [21e6, 196e6], [8e6, 57e6]])
+    got = migration.farm_push(farm, supply, 12.0)
+    f = farm / supply[:, 1]
+    np.testing.assert_allclose(got[:, 1], -12.0 * (f - farm.sum() / supply[:, 1].sum()), rtol=1e-13)
+    np.testing.assert_array_equal(got[:, 0], np.zeros(4))
+    assert got[0, 1] > 0 > got[2, 1], "the east (small reserve) pulls, the west (large reserve) pushes"
+    np.testing.assert_array_equal(migration.farm_push(farm, supply, 0.0), np.zeros((4, 2)))
+
+
+def test_migration_step_adds_the_farm_push_to_the_general_workers_amenity(monkeypatch):
+    """migration.step passes amenity_2012 + talent.amenity + farm_push(F_r,t-1, S) to the choice probabilities."""
+    m = small_model(seed=4)
+    m.run_for(2)
+    w, P = m.world, m.params
+    seen = {}
+    real = migration.choice_probabilities
+
+    def spy(*args, **kw):
+        seen["amenity"] = args[4].copy()
+        return real(*args, **kw)
+
+    monkeypatch.setattr(migration, "choice_probabilities", spy)
+    want = (w.amenity_2012 + P.by("talent.amenity", m.regions)[:, None]
+            + migration.farm_push(w.farm_2012 - w.farm_release, w.labour_supply.copy(), P["talent.farm_push"]))
+    assert P["talent.farm_push"] > 0 and w.farm_release.sum() > 0
+    m.step()
+    np.testing.assert_allclose(seen["amenity"], want, rtol=1e-13, atol=1e-15)

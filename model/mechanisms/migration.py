@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import HIGH, SKILLS
+from .. import GENERAL, HIGH, SKILLS
 from .. import streams
 from ..numeric import lookup  # small-table gathers by read-only index columns
 from .demography import N_AGES  # age classes 0..MAX_AGE (the last one open)
@@ -48,7 +48,7 @@ from ..world import Sim
 PARAMETERS = ("talent.wage_weight", "talent.amenity", "talent.review_rate", "talent.mobility_high",
               "talent.mobility_general", "talent.mobility_young", "talent.mobility_old", "talent.home_bias",
               "talent.moving_cost", "talent.middle_age_from", "talent.old_age_from", "talent.hukou_friction_high",
-              "talent.hukou_friction_general", "talent.accompanying_children")
+              "talent.hukou_friction_general", "talent.accompanying_children", "talent.farm_push")
 
 N_AGE_GROUPS = 3
 CHILD_AGES = 15           # children 0-14 (the census definition of children) can move with a parent
@@ -157,6 +157,8 @@ def step(model: Sim) -> None:
     grp_i = grp_of_age.take(age_i)
     origin, skill_i = t.region.take(idx), t.skill.take(idx)  # each reviewer's columns gathered once
     amenity = w.amenity_2012 + P.by("talent.amenity", model.regions)[:, None]
+    if len(w.farm_2012) and P["talent.farm_push"]:
+        amenity = amenity + farm_push(w.farm_2012 - w.farm_release, w.labour_supply, P["talent.farm_push"])
     hukou = np.array([P["talent.hukou_friction_high"], P["talent.hukou_friction_general"]])
     probs = choice_probabilities(w.wage, w.employment_rate, pol.wage_topup, pol.moving_cost_cut, amenity, w.places,
                                  P["talent.wage_weight"], P["talent.home_bias"], P["talent.moving_cost"],
@@ -192,6 +194,18 @@ def step(model: Sim) -> None:
     w.h_share = w.labour_supply[:, HIGH] / np.maximum(w.labour_supply.sum(axis=1), 1e-9)
     w.h_nat = w.labour_supply[:, HIGH].sum() / w.labour_supply.sum()
     w.population = w.demog.residents(w.labour_supply.sum(axis=1))  # labour force + dependants (demography)
+
+def farm_push(farm: np.ndarray, supply: np.ndarray, push: float) -> np.ndarray:
+    """[region, skill] push of the farm reserve on general workers (Lewis 1954; Harris & Todaro 1970):
+    -phi (f_r - f_nat) for skill general, 0 for the high-skilled, f_r = F_r / S_rG the farm workers' share of the
+    region's general workers (last year's farm employment and pool), f_nat the national share. Surplus farm labour
+    at home pushes general workers out of the regions with the larger reserve; the push fades as the reserves
+    are released and their shares converge."""
+    out = np.zeros_like(supply, dtype=float)
+    f = farm / np.maximum(supply[:, GENERAL], 1e-9)
+    out[:, GENERAL] = -push * (f - farm.sum() / max(supply[:, GENERAL].sum(), 1e-9))
+    return out
+
 
 def review_rates(P, t, group_table: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(chance that each person reviews this year, their age group): talent.review_rate x m_k x m_a, at most 1
