@@ -9,7 +9,7 @@ A person of skill k and age group a in region c, from home region o, reconsiders
 (mobility falls with age and rises with skill: Rogers & Castro 1981; seed 000) and then chooses
 destination r with probability softmax_r(U_r) (McFadden 1974; Tombe & Zhu 2019 for China):
 
-    V_rk = beta ln( w_rk (1 + topup_rk) e_rk / P_r ) + A0_rk + amenity_r + ln N_r,2012
+    V_rk = beta ln( w_rk (1 + topup_rk) e_rk / P_r ) + A0_rk + amenity_r + ln N_r,2012 - phi (f_r - f_nat) [k = G]
     U_r  = V_rk + home_bias [r = o] - hukou_k [r != o] - moving_cost (1 - cut_rk) [r != c]
 
 * w_rk / P_r is the real wage, the wage net of the local housing cost (P_r = housing cost-of-living
@@ -17,6 +17,10 @@ destination r with probability softmax_r(U_r) (McFadden 1974; Tombe & Zhu 2019 f
   Todaro 1970).
 * A0_rk = -beta (ln(w_rk e_rk) - mean_r ln(w_rk e_rk)) at 2012: amenities that make 2012 a spatial
   equilibrium (Rosen 1979; Roback 1982); talent.amenity is the calibrated deviation (the Northeast's gap).
+* phi (f_r - f_nat): the farm reserve's push on general workers (Lewis 1954; Harris & Todaro 1970), f_r =
+  F_r,t-1 / S_rG the farm workers' share of the region's general workers (labour_market's farm path, last
+  year's), f_nat the national share, phi = talent.farm_push: surplus farm labour pushes general workers out of
+  the regions with the larger reserve; the high-skilled are not pushed; it fades as the reserves are released.
 * hukou_k = talent.hukou_friction[k]: the settlement (hukou) friction of living outside one's home
   region -- weaker access to public services, schooling and housing -- smaller for the high-skilled,
   whom cities' points systems admit more easily (Tombe & Zhu 2019; Fan 2019). home_bias: attachment.
