@@ -669,6 +669,8 @@ def test_farm_employment_follows_the_national_path_and_releases_more_where_the_r
     d = 0.0469 * 8
     f = labour_market.farm_employment(f0, theta, d)
     assert f.sum() == pytest.approx(f0.sum() * np.exp(-d), rel=1e-12)
+    quick = labour_market.farm_employment(f0, theta, d, iterations=6)  # Newton: quadratic, a handful of steps
+    assert quick.sum() == pytest.approx(f0.sum() * np.exp(-d), rel=1e-12)
     x = -np.log(f / f0) / theta
     np.testing.assert_allclose(x, x[0], rtol=1e-12)
     released = 1.0 - f / f0
