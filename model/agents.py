@@ -430,11 +430,75 @@ class ArrayAgentSet:
         The kept rows go, in order, into new buffers with ``HEADROOM`` spare rows, so the year's
         ``append`` writes the new rows in place instead of copying every column again. One index array
         for all columns (``take`` along rows is much faster than a boolean mask on the 2-D columns)."""
-        idx = np.flatnonzero(mask)
         if self.sort_in_keep and "_cells" in self.__dict__:  # the kept rows in cell order, in the same copy
-            self._keep_sorted(idx)
+            if self._keep_merged(mask) is None:
+                self._keep_sorted(np.flatnonzero(mask))
         else:
-            self._take_rows(idx)
+            self._take_rows(np.flatnonzero(mask))
+
+    def _cell_of_rows(self, rows: np.ndarray) -> np.ndarray:
+        """[row] the current cell key (int64) of the rows ``rows``, from the narrow key columns."""
+        data = self.__dict__["_data"]
+        k = self.__dict__["_cells"][1]
+        key = dict.__getitem__(data, self.sort_keys[0]).take(rows).astype(np.int64)
+        if len(self.sort_keys) > 1:
+            key *= k
+            key += dict.__getitem__(data, self.sort_keys[1]).take(rows)
+        return key
+
+    def _keep_merged(self, mask) -> np.ndarray | None:
+        """``keep`` while the cell order is known: the same rows in the same order as ``_keep_sorted`` (a stable
+        sort of the kept rows by cell), formed by merging instead of sorting every row. The kept rows of block c
+        that are still in cell c ("regular") are already in order; the others ("irregular": rows moved to
+        another cell and appended rows, a few %) are sorted by (cell, row) alone. In a stable sort by cell, cell
+        c holds, by row: the irregular rows of cell c from before block c (moved from a lower block), then the
+        regular rows of block c, then those after it (moved from a higher block, or appended). None when the
+        order is unknown (then ``_keep_sorted`` sorts)."""
+        st = self.__dict__["_order"]
+        off, n = st["offsets"], st["n"]
+        L = len(self)
+        mask = np.asarray(mask)
+        if off is None or mask.shape != (L,) or mask.dtype != np.bool_ or not 0 < n <= L:
+            return None
+        R, k = self.__dict__["_cells"]
+        C = R * k
+        mv = st["moved"]
+        reg_mask = mask[:n].copy()
+        if mv is not None and len(mv):
+            kc = self._cell_of_rows(mv)
+            out = kc != st["moved_cell"]  # moved back to its own block's cell: regular again
+            irr_mv, irr_mv_key = mv[out], kc[out]
+            reg_mask[irr_mv] = False
+            kept = mask[irr_mv]
+            irr_mv, irr_mv_key = irr_mv[kept], irr_mv_key[kept]
+        else:
+            irr_mv = irr_mv_key = np.zeros(0, np.int64)
+        reg = np.flatnonzero(reg_mask)
+        tail = np.flatnonzero(mask[n:]) + n
+        irr = np.concatenate([irr_mv, tail]).astype(np.intp, copy=False)
+        ik = np.concatenate([irr_mv_key, self._cell_of_rows(tail)])
+        if len(ik) and (ik.min() < 0 or ik.max() >= C):
+            raise ValueError(f"{type(self).__name__}: cell index outside [0, {C})")
+        o = np.lexsort((irr, ik))  # by cell, then by row (the stable sort's order within a cell)
+        irr, ik = irr.take(o), ik.take(o)
+        cells = np.arange(C + 1)
+        P = np.searchsorted(reg, off)                       # block c's regular rows: reg[P[c]:P[c + 1]]
+        ic = np.searchsorted(ik, cells)                     # cell c's irregular rows: irr[ic[c]:ic[c + 1]]
+        comp = ik * (L + 1) + irr                           # increasing (sorted by cell, then row)
+        split = np.searchsorted(comp, cells[:-1] * (L + 1) + off[:-1])  # cell c's rows before block c: up to here
+        pieces = []
+        for c in range(C):  # cells, not agents
+            pieces += (irr[ic[c]:split[c]], reg[P[c]:P[c + 1]], irr[split[c]:ic[c + 1]])
+        idx = np.concatenate(pieces) if pieces else np.zeros(0, np.intp)
+        counts = np.diff(P) + np.diff(ic)
+        offsets = np.zeros(C + 1, np.intp)
+        np.cumsum(counts, out=offsets[1:])
+        cell = np.arange(C)
+        parts = (cell // k, cell % k) if len(self.sort_keys) > 1 else (cell,)
+        self._take_rows(idx, fill={c: np.repeat(p.astype(self.columns[c]), counts)
+                                   for c, p in zip(self.sort_keys, parts)})
+        self.__dict__["_order"].update(offsets=offsets, n=len(idx), moved=None, moved_cell=None)
+        return idx
 
     def _take_rows(self, idx: np.ndarray, fill: dict | None = None) -> None:
         """Every column becomes ``column[idx]`` (``keep``: the kept rows; ``sort``: a permutation); ``fill``: columns

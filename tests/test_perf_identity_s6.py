@@ -1,0 +1,103 @@
+"""Session-6 speed-ups (s6-perfb): each faster form against its plain form, bit for bit."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from model.agents import Firms, Talent, _plain
+
+
+def _talent(rng, n, R):
+    return Talent(uid=np.arange(n), region=rng.integers(0, R, n).astype(np.int8),
+                  home=rng.integers(0, R, n).astype(np.int8), skill=rng.integers(0, 2, n).astype(np.int8),
+                  age=rng.integers(20, 60, n).astype(np.int16), employed=rng.random(n) < 0.9,
+                  wage=rng.random(n), ability=rng.random(n), newcomer=np.zeros(n, bool), weight=np.ones(n))
+
+
+def _state(t):
+    return ({k: np.asarray(_plain(v)).copy() for k, v in dict.items(t.data)},
+            {k: (None if v is None else np.asarray(v).copy()) for k, v in t._order_state().items()})
+
+
+def _same(a, b):
+    (da, oa), (db, ob) = _state(a), _state(b)
+    assert da.keys() == db.keys()
+    for k in da:
+        assert da[k].dtype == db[k].dtype and np.array_equal(da[k], db[k]), k
+    for k in oa:
+        assert (oa[k] is None) == (ob[k] is None), k
+        if oa[k] is not None:
+            assert np.array_equal(oa[k], ob[k]), k
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_keep_merged_is_the_stable_sort(seed):
+    """keep by merging (moved and appended rows placed into the sorted blocks) gives the same rows, order and
+    offsets as the stable sort of every kept row (``_keep_sorted``), over several years of moves, appends and
+    keeps, including moves back to the own cell, empty cells and empty keeps of the tail."""
+    rng = np.random.default_rng(seed)
+    R = 5 if seed % 2 else 31
+    a = _talent(rng, 3000, R)
+    a.set_cells(R, 2)
+    a.sort()
+    b = copy.deepcopy(a)
+    b.set_cells(R, 2)
+    b.__dict__["_order"].update(a._order_state())
+    b._keep_merged = lambda mask: None  # the plain form: sort every kept row
+    for year in range(5):
+        for t in (a, b):
+            r2 = np.random.default_rng(seed * 100 + year)
+            n = len(t)
+            for _ in range(2):
+                rows = r2.choice(n, size=r2.integers(0, n // 20 + 1), replace=False)
+                t.move(rows, region=r2.integers(0, 3 if seed == 3 else R, len(rows)).astype(np.int8))
+            m = int(r2.integers(0, 200))
+            uid = t.new_ids(m)
+            t.append(uid=uid, region=r2.integers(0, R, m).astype(np.int8), home=np.zeros(m, np.int8),
+                     skill=r2.integers(0, 2, m).astype(np.int8), age=np.full(m, 20, np.int16),
+                     employed=np.zeros(m, bool), wage=np.zeros(m), ability=r2.random(m),
+                     newcomer=np.ones(m, bool), weight=np.ones(m))
+            keep = r2.random(len(t)) < (0.9 if year != 2 else 1.0)
+            if year == 3:
+                keep[t._order_state()["n"]:] = False
+            t.keep(keep)
+        _same(a, b)
+        assert a.offsets is not None
+
+
+def test_keep_merged_checks_cells_and_falls_back():
+    rng = np.random.default_rng(1)
+    t = _talent(rng, 200, 4)
+    t.set_cells(4, 2)
+    t.sort()
+    assert t._keep_merged(np.ones(10, bool)) is None  # wrong length: the plain path decides
+    m = 3
+    t.append(uid=t.new_ids(m), region=np.array([0, 1, 9], np.int8), home=np.zeros(m, np.int8),
+             skill=np.zeros(m, np.int8), age=np.full(m, 20, np.int16), employed=np.zeros(m, bool),
+             wage=np.zeros(m), ability=np.ones(m), newcomer=np.ones(m, bool), weight=np.ones(m))
+    with pytest.raises(ValueError, match="cell index"):
+        t.keep(np.ones(len(t), bool))
+
+
+def test_firms_keep_merged_matches_sort():
+    rng = np.random.default_rng(5)
+    n, R, S = 2000, 31, 4
+    cols = {k: np.zeros(n, dt) for k, dt in Firms.columns.items() if k != "location_match"}
+    cols.update(uid=np.arange(n), region=rng.integers(0, R, n).astype(np.int8),
+                sector=rng.integers(0, S, n).astype(np.int8), tfp=rng.random(n))
+    a = Firms(**cols, location_match=rng.random((n, R)))
+    a.set_cells(R, S)
+    a.sort()
+    b = copy.deepcopy(a)
+    b.set_cells(R, S)
+    b.__dict__["_order"].update(a._order_state())
+    b._keep_merged = lambda mask: None
+    for t in (a, b):
+        r2 = np.random.default_rng(9)
+        rows = r2.choice(n, 150, replace=False)
+        t.move(rows, region=r2.integers(0, R, 150).astype(np.int8))
+        t.keep(r2.random(n) < 0.95)
+    _same(a, b)
