@@ -259,7 +259,24 @@ class ArrayAgentSet:
         self._take_rows(idx, fill={c: np.repeat(p.astype(self.columns[c]), counts)
                                    for c, p in zip(self.sort_keys, parts)})
         self.__dict__["_order"].update(offsets=offsets, n=len(idx), moved=None, moved_cell=None)
+        self._cache_key_index(offsets, parts)
         return idx
+
+    def _cache_key_index(self, offsets: np.ndarray, parts: tuple) -> None:
+        """After a sort: the cached intp copies of the key columns that are index columns (``__getattr__``),
+        written block by block (each block's value over its rows, a fill per cell instead of a conversion of the
+        whole column), with the same spare rows ``__getattr__`` leaves for ``append``."""
+        index = self.__dict__["_index"]
+        off = offsets.tolist()
+        n = off[-1]
+        for name, p in zip(self.sort_keys, parts):
+            if name not in self.index_columns or name in index:
+                continue
+            c = np.empty(n + max(int(self.HEADROOM * n), 16), dtype=np.intp)[:n]
+            for b, v in enumerate(p.tolist()):  # blocks (cells), not agents
+                c[off[b]:off[b + 1]] = v
+            c.flags.writeable = False
+            index[name] = c
 
     def move(self, rows: np.ndarray, **cols) -> None:
         """``column[rows] = value`` for each ``column=value`` (e.g. ``region=dest``), keeping track of the
@@ -498,6 +515,7 @@ class ArrayAgentSet:
         self._take_rows(idx, fill={c: np.repeat(p.astype(self.columns[c]), counts)
                                    for c, p in zip(self.sort_keys, parts)})
         self.__dict__["_order"].update(offsets=offsets, n=len(idx), moved=None, moved_cell=None)
+        self._cache_key_index(offsets, parts)
         return idx
 
     def _take_rows(self, idx: np.ndarray, fill: dict | None = None) -> None:
@@ -523,7 +541,10 @@ class ArrayAgentSet:
             buf = spare.pop(name, None)
             if buf is None or len(buf) < cap or buf.shape[1:] != v.shape[1:] or buf.dtype != v.dtype:
                 buf = np.empty((cap,) + v.shape[1:], dtype=v.dtype)
-            np.take(v, idx, axis=0, out=buf[:k], mode="clip")  # idx is in range; "clip" writes out unbuffered
+            if v.dtype == np.bool_ and v.ndim == 1 and not v.any():  # all False (e.g. last year's newcomers, reset)
+                buf[:k] = False  # the same values, without reading an index per row
+            else:
+                np.take(v, idx, axis=0, out=buf[:k], mode="clip")  # idx is in range; "clip" writes out unbuffered
             bufs[name], data[name] = buf, buf[:k]
         # The replaced columns' buffers become the next take's: writing into memory already mapped is ~2x
         # faster than into a new allocation (page faults). Only buffers nothing else holds: the old column

@@ -101,3 +101,34 @@ def test_firms_keep_merged_matches_sort():
         t.move(rows, region=r2.integers(0, R, 150).astype(np.int8))
         t.keep(r2.random(n) < 0.95)
     _same(a, b)
+
+
+def test_keep_fills_key_index_and_false_columns():
+    """After keep: the cached intp copies of the key columns (written per block) equal the columns, are read-only
+    and are extended by append; an all-False bool column stays all False (written without a take); the kept rows
+    of every other column are those of a plain take in the sorted order."""
+    rng = np.random.default_rng(3)
+    R = 7
+    t = _talent(rng, 5000, R)
+    t.data["employed"][:] = False
+    t.set_cells(R, 2)
+    t.sort()
+    ref = {k: np.asarray(v).copy() for k, v in dict.items(t.data)}
+    mask = rng.random(len(t)) < 0.8
+    t.keep(mask)
+    order = np.argsort(t.cell_key().copy(), kind="stable")
+    assert np.array_equal(order, np.arange(len(t)))  # in cell order
+    idx = np.flatnonzero(mask)
+    for k in ref:
+        assert np.array_equal(dict.__getitem__(t.data, k), ref[k][idx]), k
+    for name in ("region", "skill"):
+        c = t.__dict__["_index"][name]
+        assert c.dtype == np.intp and not c.flags.writeable
+        assert np.array_equal(c, dict.__getitem__(t.data, name))
+    n0, m = len(t), 5
+    t.append(uid=t.new_ids(m), region=np.full(m, 3, np.int8), home=np.zeros(m, np.int8), skill=np.ones(m, np.int8),
+             age=np.full(m, 20, np.int16), employed=np.ones(m, bool), wage=np.zeros(m), ability=np.ones(m),
+             newcomer=np.ones(m, bool), weight=np.ones(m))
+    assert len(t.region) == n0 + m and np.array_equal(t.region, dict.__getitem__(t.data, "region"))
+    assert np.array_equal(t.skill, dict.__getitem__(t.data, "skill"))
+    assert not dict.__getitem__(t.data, "employed")[:n0].any() and dict.__getitem__(t.data, "employed")[n0:].all()
