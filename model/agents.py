@@ -8,6 +8,7 @@ stands for, which makes scale a setting.
 from __future__ import annotations
 
 import sys
+import weakref
 
 import numpy as np
 
@@ -50,16 +51,18 @@ class _Columns(dict):
     """The column dict of an agent set. Reaching a column through it (``agents.data["region"]``, which
     may write to it in place) drops that column's cached index copy (``ArrayAgentSet.__getattr__``)."""
 
-    __slots__ = ("_index", "_memo", "_order")
+    __slots__ = ("_index", "_memo", "_order", "_finite")
 
-    def __init__(self, cols: dict, index: dict, memo: dict, order: dict):
+    def __init__(self, cols: dict, index: dict, memo: dict, order: dict, finite: dict):
         super().__init__(cols)
         self._index = index
         self._memo = memo
         self._order = order  # {"keys": the sort-key columns, "offsets": cell boundaries or None}
+        self._finite = finite  # {column: (weak reference to the array, rows known finite)} (``verified``)
 
     def _drop(self, key):
         self._index.pop(key, None)
+        self._finite.pop(key, None)
         if key in self._order["keys"]:  # a key column may be written: the rows may no longer be sorted
             self._order.update(offsets=None, moved=None, moved_cell=None)
         if self._memo:
@@ -89,6 +92,7 @@ class _Columns(dict):
 
     def _drop_all(self):
         self._index.clear()
+        self._finite.clear()
         self._memo.clear()
         self._order.update(offsets=None, moved=None, moved_cell=None)
 
@@ -181,7 +185,21 @@ class ArrayAgentSet:
         memo.clear()
         order = self.__dict__.setdefault("_order", {"keys": self.sort_keys})
         order.update(offsets=None, n=0, moved=None, moved_cell=None)  # new rows: order unknown
-        self.__dict__["_data"] = _Columns(cols, index, memo, order)
+        finite = self.__dict__["_finite"] = {}
+        self.__dict__["_data"] = _Columns(cols, index, memo, order, finite)
+
+    # ------------------------------------------------------------------ known finite (the yearly ledger check)
+    # A float column's rows that the finite check has seen and that cannot have changed since: nothing reached
+    # the column through ``data`` (the way every write goes: it drops the record), and ``keep`` and ``append``
+    # only copy such rows (a kept row of a checked column is a checked value; appended rows come after them).
+    def verified(self, name: str, v: np.ndarray) -> int:
+        """How many leading rows of column ``name`` (the array ``v``) are known finite (0 if none)."""
+        rec = self.__dict__.get("_finite", {}).get(name)
+        return rec[1] if rec is not None and rec[0]() is v else 0
+
+    def set_verified(self, name: str, v: np.ndarray, n: int | None = None) -> None:
+        """Record that the first ``n`` (default all) rows of column ``name`` (the array ``v``) are finite."""
+        self.__dict__["_finite"][name] = (weakref.ref(v), len(v) if n is None else int(n))
 
     def derived(self, name: str, columns: tuple[str, ...], compute) -> np.ndarray:
         """``compute(self)``, a per-agent array that depends on ``columns`` only, cached (read-only) until one
@@ -425,7 +443,7 @@ class ArrayAgentSet:
     def __getstate__(self):
         return {"_data": {k: _plain(v) for k, v in dict.items(self.__dict__["_data"])},
                 "_order_state": self._order_state(),
-                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf", "_memo", "_order", "_spare")}}
+                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf", "_memo", "_order", "_spare", "_finite")}}
 
     def __setstate__(self, state):
         state = dict(state)
@@ -524,6 +542,8 @@ class ArrayAgentSet:
         k = len(idx)
         cap = k + max(int(self.HEADROOM * k), 16)
         data, bufs = {}, {}
+        known = [name for name, v in dict.items(self.data)
+                 if isinstance(v, np.ndarray) and len(v) and self.verified(name, v) == len(v)]
         spare = self.__dict__.get("_spare", {})
         for name, v in dict.items(self.data):
             if name in self.stored_columns:  # no copy: narrow the row index
@@ -559,6 +579,8 @@ class ArrayAgentSet:
                 retired[name] = old
         col = old = None
         self.data = data
+        for name in known:  # the kept rows of a column known finite
+            self.set_verified(name, data[name])
         self.__dict__["_buf"] = bufs
         self.__dict__["_spare"] = retired
 
@@ -587,7 +609,11 @@ class ArrayAgentSet:
                 data[name] = np.concatenate([v, add])
         order = self._order_state()
         cached = dict(self.__dict__["_index"])
+        known = [name for name, v in dict.items(self.data)
+                 if isinstance(v, np.ndarray) and len(v) and self.verified(name, v) == len(v)]
         self.data = data
+        for name in known:  # its rows before the appended ones
+            self.set_verified(name, data[name], n0)
         self.__dict__["_order"].update(order)  # the new rows are after the sorted ones (summed by bincount)
         self.__dict__["_buf"] = bufs
         # The index columns' cached intp copies are extended in place after their rows (the spare room that

@@ -132,3 +132,37 @@ def test_keep_fills_key_index_and_false_columns():
     assert len(t.region) == n0 + m and np.array_equal(t.region, dict.__getitem__(t.data, "region"))
     assert np.array_equal(t.skill, dict.__getitem__(t.data, "skill"))
     assert not dict.__getitem__(t.data, "employed")[:n0].any() and dict.__getitem__(t.data, "employed")[n0:].all()
+
+
+def test_finite_check_skips_only_rows_known_finite():
+    """The yearly finite check reads only the float rows it has not seen: a column reached through ``data``
+    (every write) is read again in full, kept rows of a checked column stay known, appended rows are new; a NaN
+    written through ``data`` after a check is still found."""
+    import pickle
+
+    from model.model import FlyingGeeseModel
+
+    m = FlyingGeeseModel({"name": "x"}, seed=1, scale="tiny")
+    m.step()
+    m.step()
+    f, t = m.firms, m.talent
+    a = dict.__getitem__(t.data, "ability")
+    assert t.verified("ability", a) == len(t) > 0  # checked this year (kept and appended rows included)
+    m._check_ledgers(m.ledger["before"])  # the same year again: balances, nothing to read
+    f.data["tfp_premium"][5] = np.nan  # a write through data drops the record: the whole column is read
+    assert f.verified("tfp_premium", dict.__getitem__(f.data, "tfp_premium")) == 0
+    with pytest.raises(RuntimeError, match="firms.tfp_premium"):
+        m._check_ledgers(m.ledger["before"])
+    back = pickle.loads(pickle.dumps(f))  # the records are not pickled (weak references)
+    assert back.verified("weight", dict.__getitem__(back.data, "weight")) == 0
+    w = dict.__getitem__(f.data, "weight")
+    assert f.verified("weight", w) == len(w)
+    f.keep(np.arange(len(f)) % 3 != 0)
+    w2 = dict.__getitem__(f.data, "weight")
+    assert w2 is not w and f.verified("weight", w2) == len(w2)  # kept rows of a checked column
+    n = len(t)
+    t.append(**{k: dict.__getitem__(t.data, k)[:3].copy() for k in t.columns})
+    a = dict.__getitem__(t.data, "ability")
+    assert t.verified("ability", a) == n == len(t) - 3  # the appended rows are not known
+    t.data["ability"]
+    assert t.verified("ability", dict.__getitem__(t.data, "ability")) == 0
