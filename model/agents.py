@@ -43,6 +43,22 @@ _COL_REFS, _BUF_REFS = 4, 6  # references to an unused old column and to its buf
 _REUSE_BUFFERS = sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 12)
 
 
+_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _constant(v: np.ndarray) -> np.ndarray | None:
+    """``v[:1]`` if every row of the 1-D column ``v`` has the same bits (then every gather of it is that value:
+    -0.0 and 0.0, or two NaNs, are not the same bits), else None. A few sampled rows decide most columns at
+    once; only a column that passes them is compared in full (one pass, cheaper than a gather by index)."""
+    if v.ndim != 1 or not len(v) or v.dtype.kind not in "biuf" or v.itemsize not in _UINT:
+        return None
+    b = v.view(_UINT[v.itemsize])
+    b0 = b[0]
+    if b[-1] != b0 or not (b[::4093] == b0).all() or not (b == b0).all():
+        return None
+    return v[:1]
+
+
 def _plain(v):
     return v.array() if isinstance(v, _RowStore) else v
 
@@ -561,8 +577,9 @@ class ArrayAgentSet:
             buf = spare.pop(name, None)
             if buf is None or len(buf) < cap or buf.shape[1:] != v.shape[1:] or buf.dtype != v.dtype:
                 buf = np.empty((cap,) + v.shape[1:], dtype=v.dtype)
-            if v.dtype == np.bool_ and v.ndim == 1 and not v.any():  # all False (e.g. last year's newcomers, reset)
-                buf[:k] = False  # the same values, without reading an index per row
+            c = _constant(v)
+            if c is not None and k:  # one value in every row (a weight, zeros, last year's newcomers reset)
+                buf[:k] = c  # the same bits in every kept row, without reading an index per row
             else:
                 np.take(v, idx, axis=0, out=buf[:k], mode="clip")  # idx is in range; "clip" writes out unbuffered
             bufs[name], data[name] = buf, buf[:k]

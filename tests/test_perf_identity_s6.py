@@ -166,3 +166,38 @@ def test_finite_check_skips_only_rows_known_finite():
     assert t.verified("ability", a) == n == len(t) - 3  # the appended rows are not known
     t.data["ability"]
     assert t.verified("ability", dict.__getitem__(t.data, "ability")) == 0
+
+
+def test_constant_column_detection():
+    """``_constant``: a column with the same bits in every row (then keep writes that value instead of a
+    gather); -0.0 against 0.0, NaN payloads, a difference in an unsampled row, bools, narrow ints, 2-D."""
+    from model.agents import _constant
+
+    x = np.full(100_000, 2.5)
+    assert _constant(x) is not None and _constant(x)[0] == 2.5
+    y = x.copy()
+    y[12345] = 2.5000000000000004  # not a sampled row
+    assert _constant(y) is None
+    z = np.zeros(1000)
+    z[7] = -0.0
+    assert _constant(z) is None and _constant(np.zeros(1000)) is not None
+    assert _constant(np.zeros(50, bool)) is not None and _constant(np.r_[np.zeros(50, bool), True]) is None
+    assert _constant(np.full(9, 3, np.int16)) is not None and _constant(np.arange(9, dtype=np.int8)) is None
+    assert _constant(np.zeros((4, 2))) is None and _constant(np.zeros(0)) is None
+    n = np.full(10, np.nan)
+    assert _constant(n) is not None
+    n.view(np.uint64)[3] ^= 1  # another NaN payload
+    assert _constant(n) is None
+    rng = np.random.default_rng(0)
+    t = _talent(rng, 3000, 5)
+    t.data["wage"][:] = -0.0
+    t.data["weight"][:] = 123.0
+    t.set_cells(5, 2)
+    t.sort()
+    mask = rng.random(len(t)) < 0.7
+    ref = {k: dict.__getitem__(t.data, k).copy() for k in ("wage", "weight", "ability")}
+    idx = np.flatnonzero(mask)
+    t.keep(mask)
+    for k, v in ref.items():
+        got = dict.__getitem__(t.data, k)
+        assert np.array_equal(got.view(np.uint64), v[idx].view(np.uint64)), k
