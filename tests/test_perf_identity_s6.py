@@ -201,3 +201,18 @@ def test_constant_column_detection():
     for k, v in ref.items():
         got = dict.__getitem__(t.data, k)
         assert np.array_equal(got.view(np.uint64), v[idx].view(np.uint64)), k
+
+
+def test_panel_rows_is_uid_mod_stride():
+    """facts.panel_rows: the rows with uid % stride == 0, for odd strides (modular inverse), even ones, 1, ids up
+    to 2^62, slot ids, zero and negative ids (the plain form)."""
+    from model.facts import panel_rows
+
+    rng = np.random.default_rng(2)
+    ids = [rng.integers(0, 2**62, 20_000), np.arange(100_000), (np.int64(25) << 40) | rng.integers(0, 2**30, 5000),
+           np.array([0, 13, 26, 2**63 - 1 - (2**63 - 1) % 13, 2**63 - 1]), rng.integers(-500, 500, 3000),
+           np.zeros(0, np.int64)]
+    for uid in ids:
+        uid = np.asarray(uid, np.int64)
+        for s in (1, 2, 3, 7, 13, 16, 25, 99, 1001):
+            assert np.array_equal(panel_rows(uid, s), np.flatnonzero(uid % s == 0)), (s, uid[:3])
