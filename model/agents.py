@@ -293,24 +293,7 @@ class ArrayAgentSet:
         self._take_rows(idx, fill={c: np.repeat(p.astype(self.columns[c]), counts)
                                    for c, p in zip(self.sort_keys, parts)})
         self.__dict__["_order"].update(offsets=offsets, n=len(idx), moved=None, moved_cell=None)
-        self._cache_key_index(offsets, parts)
         return idx
-
-    def _cache_key_index(self, offsets: np.ndarray, parts: tuple) -> None:
-        """After a sort: the cached intp copies of the key columns that are index columns (``__getattr__``),
-        written block by block (each block's value over its rows, a fill per cell instead of a conversion of the
-        whole column), with the same spare rows ``__getattr__`` leaves for ``append``."""
-        index = self.__dict__["_index"]
-        off = offsets.tolist()
-        n = off[-1]
-        for name, p in zip(self.sort_keys, parts):
-            if name not in self.index_columns or name in index:
-                continue
-            c = np.empty(n + max(int(self.HEADROOM * n), 16), dtype=np.intp)[:n]
-            for b, v in enumerate(p.tolist()):  # blocks (cells), not agents
-                c[off[b]:off[b + 1]] = v
-            c.flags.writeable = False
-            index[name] = c
 
     def move(self, rows: np.ndarray, **cols) -> None:
         """``column[rows] = value`` for each ``column=value`` (e.g. ``region=dest``), keeping track of the
@@ -549,7 +532,6 @@ class ArrayAgentSet:
         self._take_rows(idx, fill={c: np.repeat(p.astype(self.columns[c]), counts)
                                    for c, p in zip(self.sort_keys, parts)})
         self.__dict__["_order"].update(offsets=offsets, n=len(idx), moved=None, moved_cell=None)
-        self._cache_key_index(offsets, parts)
         return idx
 
     def _take_rows(self, idx: np.ndarray, fill: dict | None = None) -> None:

@@ -103,10 +103,10 @@ def test_firms_keep_merged_matches_sort():
     _same(a, b)
 
 
-def test_keep_fills_key_index_and_false_columns():
-    """After keep: the cached intp copies of the key columns (written per block) equal the columns, are read-only
-    and are extended by append; an all-False bool column stays all False (written without a take); the kept rows
-    of every other column are those of a plain take in the sorted order."""
+def test_keep_false_columns_and_key_index():
+    """After keep: an all-False bool column stays all False (written without a take); the kept rows of every
+    column are those of a plain take in the sorted order; the key columns' intp copies equal the columns and are
+    extended by append."""
     rng = np.random.default_rng(3)
     R = 7
     t = _talent(rng, 5000, R)
@@ -122,7 +122,7 @@ def test_keep_fills_key_index_and_false_columns():
     for k in ref:
         assert np.array_equal(dict.__getitem__(t.data, k), ref[k][idx]), k
     for name in ("region", "skill"):
-        c = t.__dict__["_index"][name]
+        c = getattr(t, name)
         assert c.dtype == np.intp and not c.flags.writeable
         assert np.array_equal(c, dict.__getitem__(t.data, name))
     n0, m = len(t), 5
