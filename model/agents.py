@@ -471,13 +471,18 @@ class ArrayAgentSet:
             self._take_rows(np.flatnonzero(mask))
 
     def _cell_of_rows(self, rows: np.ndarray) -> np.ndarray:
-        """[row] the current cell key (int64) of the rows ``rows``, from the narrow key columns."""
+        """[row] the current cell key (int64) of the rows ``rows``, from the narrow key columns; each part must be
+        in its range (as ``_keep_sorted`` checks): a part out of range raises instead of giving another cell."""
         data = self.__dict__["_data"]
-        k = self.__dict__["_cells"][1]
-        key = dict.__getitem__(data, self.sort_keys[0]).take(rows).astype(np.int64)
-        if len(self.sort_keys) > 1:
+        R, k = self.__dict__["_cells"]
+        parts = [dict.__getitem__(data, c).take(rows).astype(np.int64) for c in self.sort_keys]
+        for c, top in zip(parts, (R, k) if len(parts) > 1 else (R * k,)):
+            if len(c) and (c.min() < 0 or c.max() >= top):
+                raise ValueError(f"{type(self).__name__}: cell index outside [0, {R * k})")
+        key = parts[0]
+        if len(parts) > 1:
             key *= k
-            key += dict.__getitem__(data, self.sort_keys[1]).take(rows)
+            key += parts[1]
         return key
 
     def _keep_merged(self, mask) -> np.ndarray | None:

@@ -80,6 +80,12 @@ def test_keep_merged_checks_cells_and_falls_back():
              wage=np.zeros(m), ability=np.ones(m), newcomer=np.ones(m, bool), weight=np.ones(m))
     with pytest.raises(ValueError, match="cell index"):
         t.keep(np.ones(len(t), bool))
+    t = _talent(rng, 200, 4)
+    t.set_cells(4, 2)
+    t.sort()
+    t.move(np.array([3]), region=np.array([0], np.int8), skill=np.array([5], np.int8))  # a part out of range whose flat key would be in range
+    with pytest.raises(ValueError, match="cell index"):
+        t.keep(np.ones(len(t), bool))
 
 
 def test_firms_keep_merged_matches_sort():
