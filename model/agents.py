@@ -8,6 +8,7 @@ stands for, which makes scale a setting.
 from __future__ import annotations
 
 import sys
+import weakref
 
 import numpy as np
 
@@ -42,6 +43,22 @@ _COL_REFS, _BUF_REFS = 4, 6  # references to an unused old column and to its buf
 _REUSE_BUFFERS = sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 12)
 
 
+_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+
+
+def _constant(v: np.ndarray) -> np.ndarray | None:
+    """``v[:1]`` if every row of the 1-D column ``v`` has the same bits (then every gather of it is that value:
+    -0.0 and 0.0, or two NaNs, are not the same bits), else None. A few sampled rows decide most columns at
+    once; only a column that passes them is compared in full (one pass, cheaper than a gather by index)."""
+    if v.ndim != 1 or not len(v) or v.dtype.kind not in "biuf" or v.itemsize not in _UINT:
+        return None
+    b = v.view(_UINT[v.itemsize])
+    b0 = b[0]
+    if b[-1] != b0 or not (b[::4093] == b0).all() or not (b == b0).all():
+        return None
+    return v[:1]
+
+
 def _plain(v):
     return v.array() if isinstance(v, _RowStore) else v
 
@@ -50,16 +67,18 @@ class _Columns(dict):
     """The column dict of an agent set. Reaching a column through it (``agents.data["region"]``, which
     may write to it in place) drops that column's cached index copy (``ArrayAgentSet.__getattr__``)."""
 
-    __slots__ = ("_index", "_memo", "_order")
+    __slots__ = ("_index", "_memo", "_order", "_finite")
 
-    def __init__(self, cols: dict, index: dict, memo: dict, order: dict):
+    def __init__(self, cols: dict, index: dict, memo: dict, order: dict, finite: dict):
         super().__init__(cols)
         self._index = index
         self._memo = memo
         self._order = order  # {"keys": the sort-key columns, "offsets": cell boundaries or None}
+        self._finite = finite  # {column: (weak reference to the array, rows known finite)} (``verified``)
 
     def _drop(self, key):
         self._index.pop(key, None)
+        self._finite.pop(key, None)
         if key in self._order["keys"]:  # a key column may be written: the rows may no longer be sorted
             self._order.update(offsets=None, moved=None, moved_cell=None)
         if self._memo:
@@ -89,6 +108,7 @@ class _Columns(dict):
 
     def _drop_all(self):
         self._index.clear()
+        self._finite.clear()
         self._memo.clear()
         self._order.update(offsets=None, moved=None, moved_cell=None)
 
@@ -181,7 +201,21 @@ class ArrayAgentSet:
         memo.clear()
         order = self.__dict__.setdefault("_order", {"keys": self.sort_keys})
         order.update(offsets=None, n=0, moved=None, moved_cell=None)  # new rows: order unknown
-        self.__dict__["_data"] = _Columns(cols, index, memo, order)
+        finite = self.__dict__["_finite"] = {}
+        self.__dict__["_data"] = _Columns(cols, index, memo, order, finite)
+
+    # ------------------------------------------------------------------ known finite (the yearly ledger check)
+    # A float column's rows that the finite check has seen and that cannot have changed since: nothing reached
+    # the column through ``data`` (the way every write goes: it drops the record), and ``keep`` and ``append``
+    # only copy such rows (a kept row of a checked column is a checked value; appended rows come after them).
+    def verified(self, name: str, v: np.ndarray) -> int:
+        """How many leading rows of column ``name`` (the array ``v``) are known finite (0 if none)."""
+        rec = self.__dict__.get("_finite", {}).get(name)
+        return rec[1] if rec is not None and rec[0]() is v else 0
+
+    def set_verified(self, name: str, v: np.ndarray, n: int | None = None) -> None:
+        """Record that the first ``n`` (default all) rows of column ``name`` (the array ``v``) are finite."""
+        self.__dict__["_finite"][name] = (weakref.ref(v), len(v) if n is None else int(n))
 
     def derived(self, name: str, columns: tuple[str, ...], compute) -> np.ndarray:
         """``compute(self)``, a per-agent array that depends on ``columns`` only, cached (read-only) until one
@@ -408,7 +442,7 @@ class ArrayAgentSet:
     def __getstate__(self):
         return {"_data": {k: _plain(v) for k, v in dict.items(self.__dict__["_data"])},
                 "_order_state": self._order_state(),
-                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf", "_memo", "_order", "_spare")}}
+                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf", "_memo", "_order", "_spare", "_finite")}}
 
     def __setstate__(self, state):
         state = dict(state)
@@ -430,11 +464,80 @@ class ArrayAgentSet:
         The kept rows go, in order, into new buffers with ``HEADROOM`` spare rows, so the year's
         ``append`` writes the new rows in place instead of copying every column again. One index array
         for all columns (``take`` along rows is much faster than a boolean mask on the 2-D columns)."""
-        idx = np.flatnonzero(mask)
         if self.sort_in_keep and "_cells" in self.__dict__:  # the kept rows in cell order, in the same copy
-            self._keep_sorted(idx)
+            if self._keep_merged(mask) is None:
+                self._keep_sorted(np.flatnonzero(mask))
         else:
-            self._take_rows(idx)
+            self._take_rows(np.flatnonzero(mask))
+
+    def _cell_of_rows(self, rows: np.ndarray) -> np.ndarray:
+        """[row] the current cell key (int64) of the rows ``rows``, from the narrow key columns; each part must be
+        in its range (as ``_keep_sorted`` checks): a part out of range raises instead of giving another cell."""
+        data = self.__dict__["_data"]
+        R, k = self.__dict__["_cells"]
+        parts = [dict.__getitem__(data, c).take(rows).astype(np.int64) for c in self.sort_keys]
+        for c, top in zip(parts, (R, k) if len(parts) > 1 else (R * k,)):
+            if len(c) and (c.min() < 0 or c.max() >= top):
+                raise ValueError(f"{type(self).__name__}: cell index outside [0, {R * k})")
+        key = parts[0]
+        if len(parts) > 1:
+            key *= k
+            key += parts[1]
+        return key
+
+    def _keep_merged(self, mask) -> np.ndarray | None:
+        """``keep`` while the cell order is known: the same rows in the same order as ``_keep_sorted`` (a stable
+        sort of the kept rows by cell), formed by merging instead of sorting every row. The kept rows of block c
+        that are still in cell c ("regular") are already in order; the others ("irregular": rows moved to
+        another cell and appended rows, a few %) are sorted by (cell, row) alone. In a stable sort by cell, cell
+        c holds, by row: the irregular rows of cell c from before block c (moved from a lower block), then the
+        regular rows of block c, then those after it (moved from a higher block, or appended). None when the
+        order is unknown (then ``_keep_sorted`` sorts)."""
+        st = self.__dict__["_order"]
+        off, n = st["offsets"], st["n"]
+        L = len(self)
+        mask = np.asarray(mask)
+        if off is None or mask.shape != (L,) or mask.dtype != np.bool_ or not 0 < n <= L:
+            return None
+        R, k = self.__dict__["_cells"]
+        C = R * k
+        mv = st["moved"]
+        reg_mask = mask[:n].copy()
+        if mv is not None and len(mv):
+            kc = self._cell_of_rows(mv)
+            out = kc != st["moved_cell"]  # moved back to its own block's cell: regular again
+            irr_mv, irr_mv_key = mv[out], kc[out]
+            reg_mask[irr_mv] = False
+            kept = mask[irr_mv]
+            irr_mv, irr_mv_key = irr_mv[kept], irr_mv_key[kept]
+        else:
+            irr_mv = irr_mv_key = np.zeros(0, np.int64)
+        reg = np.flatnonzero(reg_mask)
+        tail = np.flatnonzero(mask[n:]) + n
+        irr = np.concatenate([irr_mv, tail]).astype(np.intp, copy=False)
+        ik = np.concatenate([irr_mv_key, self._cell_of_rows(tail)])
+        if len(ik) and (ik.min() < 0 or ik.max() >= C):
+            raise ValueError(f"{type(self).__name__}: cell index outside [0, {C})")
+        o = np.lexsort((irr, ik))  # by cell, then by row (the stable sort's order within a cell)
+        irr, ik = irr.take(o), ik.take(o)
+        cells = np.arange(C + 1)
+        P = np.searchsorted(reg, off)                       # block c's regular rows: reg[P[c]:P[c + 1]]
+        ic = np.searchsorted(ik, cells)                     # cell c's irregular rows: irr[ic[c]:ic[c + 1]]
+        comp = ik * (L + 1) + irr                           # increasing (sorted by cell, then row)
+        split = np.searchsorted(comp, cells[:-1] * (L + 1) + off[:-1])  # cell c's rows before block c: up to here
+        pieces = []
+        for c in range(C):  # cells, not agents
+            pieces += (irr[ic[c]:split[c]], reg[P[c]:P[c + 1]], irr[split[c]:ic[c + 1]])
+        idx = np.concatenate(pieces) if pieces else np.zeros(0, np.intp)
+        counts = np.diff(P) + np.diff(ic)
+        offsets = np.zeros(C + 1, np.intp)
+        np.cumsum(counts, out=offsets[1:])
+        cell = np.arange(C)
+        parts = (cell // k, cell % k) if len(self.sort_keys) > 1 else (cell,)
+        self._take_rows(idx, fill={c: np.repeat(p.astype(self.columns[c]), counts)
+                                   for c, p in zip(self.sort_keys, parts)})
+        self.__dict__["_order"].update(offsets=offsets, n=len(idx), moved=None, moved_cell=None)
+        return idx
 
     def _take_rows(self, idx: np.ndarray, fill: dict | None = None) -> None:
         """Every column becomes ``column[idx]`` (``keep``: the kept rows; ``sort``: a permutation); ``fill``: columns
@@ -442,6 +545,8 @@ class ArrayAgentSet:
         k = len(idx)
         cap = k + max(int(self.HEADROOM * k), 16)
         data, bufs = {}, {}
+        known = [name for name, v in dict.items(self.data)
+                 if isinstance(v, np.ndarray) and len(v) and self.verified(name, v) == len(v)]
         spare = self.__dict__.get("_spare", {})
         for name, v in dict.items(self.data):
             if name in self.stored_columns:  # no copy: narrow the row index
@@ -459,7 +564,11 @@ class ArrayAgentSet:
             buf = spare.pop(name, None)
             if buf is None or len(buf) < cap or buf.shape[1:] != v.shape[1:] or buf.dtype != v.dtype:
                 buf = np.empty((cap,) + v.shape[1:], dtype=v.dtype)
-            np.take(v, idx, axis=0, out=buf[:k], mode="clip")  # idx is in range; "clip" writes out unbuffered
+            c = _constant(v)
+            if c is not None and k:  # one value in every row (a weight, zeros, last year's newcomers reset)
+                buf[:k] = c  # the same bits in every kept row, without reading an index per row
+            else:
+                np.take(v, idx, axis=0, out=buf[:k], mode="clip")  # idx is in range; "clip" writes out unbuffered
             bufs[name], data[name] = buf, buf[:k]
         # The replaced columns' buffers become the next take's: writing into memory already mapped is ~2x
         # faster than into a new allocation (page faults). Only buffers nothing else holds: the old column
@@ -474,6 +583,8 @@ class ArrayAgentSet:
                 retired[name] = old
         col = old = None
         self.data = data
+        for name in known:  # the kept rows of a column known finite
+            self.set_verified(name, data[name])
         self.__dict__["_buf"] = bufs
         self.__dict__["_spare"] = retired
 
@@ -502,7 +613,11 @@ class ArrayAgentSet:
                 data[name] = np.concatenate([v, add])
         order = self._order_state()
         cached = dict(self.__dict__["_index"])
+        known = [name for name, v in dict.items(self.data)
+                 if isinstance(v, np.ndarray) and len(v) and self.verified(name, v) == len(v)]
         self.data = data
+        for name in known:  # its rows before the appended ones
+            self.set_verified(name, data[name], n0)
         self.__dict__["_order"].update(order)  # the new rows are after the sorted ones (summed by bincount)
         self.__dict__["_buf"] = bufs
         # The index columns' cached intp copies are extended in place after their rows (the spare room that

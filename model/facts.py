@@ -131,6 +131,19 @@ def slope(y: np.ndarray) -> float:
     return float(np.polyfit(x, y, 1)[0])
 
 
+def panel_rows(uid: np.ndarray, stride: int) -> np.ndarray:
+    """``np.flatnonzero(uid % stride == 0)``, the rows of the firm panel. For an odd stride and non-negative int64
+    ids: multiplying by the stride's inverse modulo 2^64 is a bijection of the uint64 values that maps the
+    multiples k x stride (k = 0 .. (2^64 - 1) // stride) onto k itself, so a multiple is exactly a product <= that
+    bound: one multiply and one compare instead of a division (and fewer full-size temporaries). Otherwise
+    ``uid // stride * stride == uid``."""
+    stride = int(stride)
+    if stride > 1 and stride % 2 and uid.dtype == np.int64 and len(uid) and uid.min() >= 0:
+        x = uid.view(np.uint64) * np.uint64(pow(stride, -1, 1 << 64))
+        return np.flatnonzero(x <= np.uint64(((1 << 64) - 1) // stride))
+    return np.flatnonzero(uid // stride * stride == uid)
+
+
 def _common(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Indices (into ``a``, into ``b``) of the values the unique id arrays share: the same pairs as
     ``np.intersect1d`` (assume_unique, return_indices) gives, in the order of ``a`` (the caller scatters by
@@ -202,7 +215,7 @@ def firm_facts(f: Firms, w: World, state: FactsState, n_regions: int,
     cols = ("uid", "value_added", "region", "sector", "capital", "labour_high", "labour_general")
     p = SimpleNamespace(**{k: getattr(f, k) for k in cols})  # read only: keeps the rows' sort (agents.py)
     if state.stride > 1:  # the panel
-        keep = np.flatnonzero(p.uid // state.stride * state.stride == p.uid)  # uid % stride == 0, faster
+        keep = panel_rows(p.uid, state.stride)  # uid % stride == 0, faster
         p = SimpleNamespace(**{k: v.take(keep) for k, v in vars(p).items()})
     f = p
     va, region = f.value_added, f.region

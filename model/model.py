@@ -206,9 +206,12 @@ class FlyingGeeseModel(mesa.Model):
             for col, v in dict.items(arr.data):  # read only: keeps the agents' cached index copies (agents.py)
                 if isinstance(v, _RowStore):  # its older rows cannot have changed since they were checked
                     fresh, v.checked = v.unchecked(), v.n
-                    v = fresh
-                if v.dtype.kind == "f" and not _all_finite(v):
-                    raise RuntimeError(f"{name}.{col} has NaN or inf in {self.year}")
+                    if fresh.dtype.kind == "f" and not _all_finite(fresh):
+                        raise RuntimeError(f"{name}.{col} has NaN or inf in {self.year}")
+                elif v.dtype.kind == "f":  # only the rows not known finite (agents.py ``verified``)
+                    if not _all_finite(v[arr.verified(col, v):]):
+                        raise RuntimeError(f"{name}.{col} has NaN or inf in {self.year}")
+                    arr.set_verified(col, v)
 
 
 def _all_finite(v: np.ndarray) -> bool:

@@ -121,9 +121,6 @@ def step(model: Sim) -> None:
     pop.students *= 1.0 - q[None, e0:g0]
     q_lf = (1.0 - pop.phi) * q[:, MALE] + pop.phi * q[:, FEMALE]
     die = streams.uniform(*key, "demography.death", t.uid) < lookup(q_lf, t.age)  # labour-force ages stay below MAX_AGE
-    dead = np.flatnonzero(die)  # one index for both columns (~1 % of the people)
-    died = np.bincount(t.region.take(dead), weights=t.weight.take(dead), minlength=R)
-    pop.deaths = dead_dep + died
     # 2. ageing
     pop.dep = age_shift(pop.dep)
     graduating = pop.students[:, -1, :].copy()                           # turning the graduate age now
@@ -142,9 +139,14 @@ def step(model: Sim) -> None:
     leave = die | (case == 1)                                            # 1: past the exit age
     near = np.flatnonzero(case == 2)                                     # 2: within a year of it
     leave[near] |= streams.uniform(*key, "demography.retirement", t.uid[near]) >= gap_of_age.take(t.age.take(near))
-    retire = leave & ~die
-    # 3. births (mothers counted after ageing, without this year's dead and retired)
     gone = np.flatnonzero(leave)
+    # the dead and the retired by row, from the few who leave (the same indices as flatnonzero(die) and
+    # flatnonzero(leave & ~die), without two more passes over every person)
+    dead_of_gone = die.take(gone)
+    dead = gone[dead_of_gone]  # one index for both columns (~1 % of the people)
+    died = np.bincount(t.region.take(dead), weights=t.weight.take(dead), minlength=R)
+    pop.deaths = dead_dep + died
+    # 3. births (mothers counted after ageing, without this year's dead and retired)
     lf = (labour_force_by_age(t.region, t.age, t.weight, R)
           - labour_force_by_age(t.region[gone], t.age[gone], t.weight[gone], R))
     women = pop.dep[:, :, FEMALE] + pop.phi[None, :] * lf
@@ -153,7 +155,7 @@ def step(model: Sim) -> None:
     pop.births = b
     pop.dep[:, 0, :] = b[:, None] * sched.at_birth(year)[None, :]
     # retirees join the dependants, split by sex as their age group
-    ret = np.flatnonzero(retire)  # one index for the three columns (a boolean mask would be read three times)
+    ret = gone[~dead_of_gone]  # one index for the three columns (a boolean mask would be read three times)
     a_ret, w_ret, r_ret = t.age.take(ret), t.weight.take(ret), t.region.take(ret).astype(np.int64)
     np.add.at(pop.dep, (r_ret, a_ret, MALE), w_ret * (1.0 - pop.phi[a_ret]))
     np.add.at(pop.dep, (r_ret, a_ret, FEMALE), w_ret * pop.phi[a_ret])
