@@ -38,7 +38,6 @@ import numpy as np
 
 from .. import CARBON_COST_UNIT, KT_PER_MT, SECTORS, YI
 from ..agents import Firms
-from ..numeric import lookup  # small-table gathers by read-only index columns
 from ..parameters import ParamSet
 from ..world import Sim, World
 from .. import energy
@@ -109,11 +108,13 @@ def step(model: Sim) -> None:
     # Abatement from the sector's cost curve at the marginal price; capital installed stays.
     amax_s, half_s = P.by("energy.mac_max_share", SECTORS), P.by("energy.mac_half_cost", SECTORS)
     # the target share depends on the sector only: computed per sector and gathered (the same bits)
-    target = lookup(energy.abatement_share(pol.marginal_carbon_price(), amax_s, half_s), f.sector)
+    target_s = energy.abatement_share(pol.marginal_carbon_price(), amax_s, half_s)
+    target = f.gather_sector(target_s)
     f.data["abatement"] = np.maximum(f.abatement, target)
     ucost = P["capital.interest_rate"] + P["capital.depreciation"]
-    k_need = (CARBON_COST_UNIT * energy.abatement_cost(f.abatement, amax_s, half_s, sector=f.sector) * d
-              * f.value_added / ucost)
+    k_need = (CARBON_COST_UNIT * abatement_cost_by_sector(f.abatement, target, target_s, amax_s, half_s, f.sector,
+                                                          f.gather_sector)
+              * d * f.value_added / ucost)
     k_dep = f.abatement_capital * (1 - P["capital.depreciation"])
     invest = np.maximum(k_need - k_dep, 0.0)
     f.data["abatement_capital"] = k_dep + invest
@@ -122,6 +123,22 @@ def step(model: Sim) -> None:
     w.benchmark = benchmarks(direct_effective(f), f.sector, f.weight * np.maximum(f.value_added, 0.0),
                              pol.free_allocation, by_sector=f.sum_by_sector)
     w.power_price_net = P["energy.power_pass_through"] * pol.power_carbon_price() * (1 - pol.free_allocation)
+
+
+def abatement_cost_by_sector(a: np.ndarray, target: np.ndarray, target_s: np.ndarray, max_share: np.ndarray,
+                             half_cost: np.ndarray, sector: np.ndarray, gather_sector) -> np.ndarray:
+    """``energy.abatement_cost(a, max_share, half_cost, sector=sector)``, bit for bit, for shares ``a`` that are
+    mostly their sector's target ``target_s`` (``target``: gathered per firm): every firm's share is the larger
+    of its own and this year's target, and the target does not fall while the carbon price does not. The cost
+    is formed once per sector (the same operations on the same numbers) and gathered (``gather_sector``, e.g.
+    ``Firms.gather_sector``), then per firm only for the rows whose share is not the target (a NaN share is not;
+    +0 == -0, whose costs are both +0)."""
+    out = gather_sector(energy.abatement_cost(np.asarray(target_s, dtype=np.float64), max_share, half_cost,
+                                              sector=np.arange(len(target_s))))
+    odd = np.flatnonzero(a != target)
+    if len(odd):
+        out[odd] = energy.abatement_cost(a.take(odd), max_share, half_cost, sector=sector.take(odd))
+    return out
 
 
 # ---------------------------------------------------------------------- used by other mechanisms
