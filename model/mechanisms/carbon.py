@@ -103,7 +103,8 @@ def step(model: Sim) -> None:
     w.intensity_index = w.intensity_index * (1 - eff) * (1 - elec)
     # per-sector rates and the per-region grid are passed as tables (gathered inside: the same bits)
     d, p = energy.intensity_update(f.direct_intensity, f.power_use, eff, eff_p, elec,
-                                   P["energy.electrification_co2_ratio"], w.grid_2012, sector=f.sector, region=f.region)
+                                   P["energy.electrification_co2_ratio"], w.grid_2012, sector=f.sector, region=f.region,
+                                   gather_sector=f.gather_sector, gather_region=f.gather_region)
     f.data["direct_intensity"], f.data["power_use"] = d, p
     # Abatement from the sector's cost curve at the marginal price; capital installed stays.
     amax_s, half_s = P.by("energy.mac_max_share", SECTORS), P.by("energy.mac_half_cost", SECTORS)
@@ -156,9 +157,20 @@ def firm_charges(model: Sim) -> tuple[np.ndarray, np.ndarray]:
     """(carbon charge per yuan of VA, emission intensity) for every firm this year (production.step)."""
     f, w, pol = model.firms, model.world, model.policy
     d_eff = direct_effective(f)
-    c = charge_per_yuan(pol.carbon_price, pol.carbon_covered[f.sector], d_eff, w.benchmark[f.sector],
-                        f.power_use, w.grid[f.region], w.power_price_net)
-    return c, intensity(d_eff, f.power_use, w.grid, f.region)
+    # ``charge_per_yuan`` and ``intensity`` per firm, bit for bit, formed in place: price x covered is formed per
+    # sector and gathered (the same product per firm), the [sector] and [region] tables are gathered by the sorted
+    # blocks (Firms.gather_*: take's values) and the grid once for both
+    grid = f.gather_region(w.grid)
+    c = f.gather_sector(w.benchmark)
+    np.subtract(d_eff, c, out=c)                                      # direct_eff - benchmark_s
+    c *= f.gather_sector(pol.carbon_price * np.asarray(pol.carbon_covered))  # own = price covered_s (...)
+    t = w.power_price_net * f.power_use
+    t *= grid
+    c += t
+    c *= CARBON_COST_UNIT
+    np.multiply(f.power_use, grid, out=grid)
+    grid += d_eff  # intensity: direct + power_use x grid (an IEEE sum commutes)
+    return c, grid
 
 
 def charges_everywhere(model: Sim, sector: np.ndarray, direct_eff: np.ndarray, power: np.ndarray) -> np.ndarray:
@@ -180,13 +192,16 @@ def abatement_cost_firm(model: Sim) -> np.ndarray:
     return (P["capital.interest_rate"] + P["capital.depreciation"]) * model.firms.abatement_capital
 
 
-def account(model: Sim, va: np.ndarray, carbon_per_yuan: np.ndarray, intens: np.ndarray) -> None:
-    """After production: emissions, the carbon charge per firm, carbon and abatement bills by region."""
+def account(model: Sim, va: np.ndarray, carbon_per_yuan: np.ndarray, intens: np.ndarray,
+            abate: np.ndarray | None = None) -> None:
+    """After production: emissions, the carbon charge per firm, carbon and abatement bills by region.
+    ``abate``: ``abatement_cost_firm(model)`` if the caller has it (production.step)."""
     f, w = model.firms, model.world
     R = model.data.n
     w.emissions_firm = va * intens
     w.co2_industry = f.sum_by_region(f.weight * w.emissions_firm) / KT_PER_MT
-    abate = abatement_cost_firm(model)
+    if abate is None:
+        abate = abatement_cost_firm(model)
     f.data["carbon_charge"] = carbon_per_yuan * va + abate
     w.carbon_cost = f.sum_by_region(f.weight * carbon_per_yuan * va) / YI
     w.abatement_cost = f.sum_by_region(f.weight * abate) / YI

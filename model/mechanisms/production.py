@@ -301,7 +301,8 @@ def step(model: Sim) -> None:
     capital_cost = f.gather_region(w.user_cost) * f.capital
     # Operating profit (before R&D, digital adoption and the one-off cost of a move): what investors
     # look at; net profit (less Firms.intangible) is what the loss streak behind exit counts.
-    profit = np.exp(f.wedge) * keep * revenue - fr * (labour_bill + capital_cost) - carbon.abatement_cost_firm(model)
+    abate = carbon.abatement_cost_firm(model)  # once for the profit and the carbon accounts
+    profit = np.exp(f.wedge) * keep * revenue - fr * (labour_bill + capital_cost) - abate
     if np.any(pol.digital_subsidy != 0):
         model.year_stats["policy_cost"] += np.bincount(
             f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy.take(f.region) * va,
@@ -312,7 +313,7 @@ def step(model: Sim) -> None:
     # profit < intangible is profit - intangible < 0 for every pair (IEEE: a - b is 0 only when a == b, and
     # inf - inf is NaN), without the difference over every firm
     f.data["loss_years"] = np.where(profit < f.intangible, f.loss_years + 1, 0).astype(np.int16, copy=False)
-    carbon.account(model, va, carbon_per_yuan, intens)  # emissions, carbon charges, carbon and abatement bills
+    carbon.account(model, va, carbon_per_yuan, intens, abate)  # emissions, carbon charges, carbon and abatement bills
 
     # Regional aggregates.
     w.va_rs_prev = f.sum_by_cell(f.weight * va).reshape(R, S) / YI
