@@ -85,7 +85,12 @@ def step(model: Sim) -> None:
     wva = f.weight * f.value_added
     wk = f.weight * f.capital
     log_cap = np.log(f.capital)
-    emis_rs = f.sum_by_cell(wva * carbon.intensity(carbon.direct_effective(f), f.power_use, w.grid, f.region))
+    # carbon.intensity (direct + power x grid[region]) with the grid gathered by the sorted blocks, in place
+    intens = f.gather_region(w.grid)
+    intens *= f.power_use
+    intens += carbon.direct_effective(f)
+    intens *= wva
+    emis_rs = f.sum_by_cell(intens)
     va_cell = f.sum_by_cell(wva)  # slice sums: the firms are kept in cell order (agents.py)
     int_nat = emis_rs.sum() / max(va_cell.sum(), 1e-9)
     int_rs = np.where(va_cell > 0, emis_rs / np.maximum(va_cell, 1e-9), int_nat)
@@ -132,14 +137,24 @@ def step(model: Sim) -> None:
 
     # Incumbents: desired investment from the expected excess return, financed internally, then externally.
     # per-firm values of [sector] and [cell] tables by agents.Firms.gather_*: take's values, about half the time
-    g_s = f.gather_sector(P.by("demand.income_elasticity", SECTORS) * demand.growth_path(
-        model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year))
-    excess = mrk - f.gather_cell(premium)
-    rate = desired_rate(excess, delta, g_s, P["capital.adjustment_cost"], P["capital.max_investment_rate"])
+    g_s = P.by("demand.income_elasticity", SECTORS) * demand.growth_path(
+        model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year)
+    # desired_rate, formed in place: clip(delta + g_s + (mrk - premium) / adjustment cost, 0, max), with
+    # delta + g_s per sector (gathered: the same sums) and mrk - (+0.0) = mrk skipped when there is no premium
+    if premium.view(np.uint64).any():  # some premium is not +0.0
+        rate = f.gather_cell(premium)
+        np.subtract(mrk, rate, out=rate)
+        rate /= P["capital.adjustment_cost"]
+    else:
+        rate = mrk / P["capital.adjustment_cost"]
+    rate += f.gather_sector(delta + g_s)  # (delta + g_s) + x, an IEEE sum commutes
+    np.clip(rate, 0.0, P["capital.max_investment_rate"], out=rate)
     internal = internal_funds(f.profit, f.intangible, f.capital, delta)
     inv = finance(rate * f.capital, internal, P["capital.external_finance"] * f.capital, f.weight,
                   pool - float(np.sum(e_k)) * w.firm_weight)
-    f.data["capital"] = f.capital * (1 - delta) + inv
+    k_new = f.capital * (1 - delta)
+    k_new += inv
+    f.data["capital"] = k_new
     f.data["age"] += 1
     inv_r = f.sum_by_region(f.weight * inv)
 
