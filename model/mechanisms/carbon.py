@@ -207,14 +207,20 @@ def account(model: Sim, va: np.ndarray, carbon_per_yuan: np.ndarray, intens: np.
     w.abatement_cost = f.sum_by_region(f.weight * abate) / YI
 
 
-def exit_stranding(model: Sim, out: np.ndarray) -> None:
-    """Capital stranded by carbon-driven exits: loss-streak exits that would have been profitable without carbon."""
+def exit_stranding(model: Sim, out: np.ndarray, gone: np.ndarray | None = None) -> None:
+    """Capital stranded by carbon-driven exits: loss-streak exits that would have been profitable without carbon.
+    ``gone``: ``np.flatnonzero(out)`` if the caller has it. The tests and products are formed on the leavers' rows
+    only (the same elementwise numbers, summed in the same row order)."""
     f, P = model.firms, model.params
     R = model.data.n
-    loss_exit = out & (f.loss_years >= int(P["entry_exit.loss_years_to_exit"]))
-    by_carbon = loss_exit & (f.profit < 0) & (f.profit + f.carbon_charge >= 0)
-    k = (f.capital + f.abatement_capital) * (1 - P["capital.depreciation"])
-    model.world.stranded_carbon = np.bincount(f.region[by_carbon], weights=(f.weight * k)[by_carbon],
+    if gone is None:
+        gone = np.flatnonzero(out)
+    profit = f.profit.take(gone)
+    by_carbon = ((f.loss_years.take(gone) >= int(P["entry_exit.loss_years_to_exit"])) & (profit < 0)
+                 & (profit + f.carbon_charge.take(gone) >= 0))
+    rows = gone[by_carbon]
+    k = (f.capital.take(rows) + f.abatement_capital.take(rows)) * (1 - P["capital.depreciation"])
+    model.world.stranded_carbon = np.bincount(f.region.take(rows), weights=f.weight.take(rows) * k,
                                               minlength=R) / YI
 
 

@@ -81,7 +81,7 @@ def step(model: Sim) -> None:
     region_out, weight_out = f.region.take(gone), f.weight.take(gone)
     k_all = f.capital.take(gone) + f.abatement_capital.take(gone)  # abatement capital is stranded too (carbon.py)
     model.year_stats["stranded"] = np.bincount(region_out, weights=weight_out * k_all * (1 - delta), minlength=R) / YI
-    carbon.exit_stranding(model, out)
+    carbon.exit_stranding(model, out, gone)
     model.year_stats["exits"] = np.bincount(region_out, weights=weight_out, minlength=R)
     f.keep(~out)
 
@@ -172,6 +172,13 @@ def exits(rng: np.random.Generator, loss_years: np.ndarray, hazard: float, after
     # q = 1 - (1 - h)(1 - a [streak >= L]). The bracket has two values, 1 - a and exactly 1 (a x 0 = +-0: a is a
     # probability, finite by its parameter range): one where instead of a float product and a subtraction over
     # every firm; the rest in place (the same bits)
+    if size is not None:  # 1.0 (1 - h) is 1 - h: the product with 1 - a only on the rows with a streak (few)
+        q = np.subtract(1.0, h, out=h)  # h is a fresh array here
+        streak = np.flatnonzero(loss_years >= loss_limit)
+        if len(streak):
+            q[streak] *= 1.0 - after_losses
+        np.subtract(1.0, q, out=q)
+        return rng.random(len(loss_years)) < q
     q = np.where(loss_years >= loss_limit, 1.0 - after_losses, 1.0)
     q *= 1.0 - h
     np.subtract(1.0, q, out=q)
