@@ -263,7 +263,8 @@ def step(model: Sim) -> None:
     log_m1 = f.wedge + log_keep + rho * (f.quality + f.gather_region(np.log(w.access)) + log_tfp_eff
                                          + a * np.log(f.capital))  # ln M_i at X = 1
     log_n1, log_l1 = short_run(log_m1, None, beta, log_beta=f.gather_sector(np.log(w.beta)),
-                               log_labour_cost=f.gather_cell(np.log(fr_r[:, None] * c_l).ravel()))
+                               log_labour_cost=f.gather_cell(np.log(fr_r[:, None] * c_l).ravel()),
+                               one_minus_beta=f.gather_sector(1.0 - w.beta))
     log_r1 = log_n1 - f.wedge - log_keep  # revenue at X = 1
     if not all_on:
         log_r1 = np.where(on, log_r1, -np.inf)
@@ -312,7 +313,11 @@ def step(model: Sim) -> None:
     # the loss streak behind exit counts net losses: after carbon, R&D and digital adoption spending
     # profit < intangible is profit - intangible < 0 for every pair (IEEE: a - b is 0 only when a == b, and
     # inf - inf is NaN), without the difference over every firm
-    f.data["loss_years"] = np.where(profit < f.intangible, f.loss_years + 1, 0).astype(np.int16, copy=False)
+    # (streak + 1) x [loss] in int16: the same integers as np.where(loss, streak + 1, 0) (x 1 and x 0 are exact; an
+    # int16 overflow of streak + 1 wraps alike), without the where pass
+    streak = f.loss_years + 1
+    streak *= profit < f.intangible
+    f.data["loss_years"] = streak.astype(np.int16, copy=False)
     carbon.account(model, va, carbon_per_yuan, intens, abate)  # emissions, carbon charges, carbon and abatement bills
 
     # Regional aggregates.
@@ -445,17 +450,18 @@ def reference_price(price: np.ndarray, charges: np.ndarray, sector: np.ndarray, 
 
 def short_run(log_m: np.ndarray, labour_cost: np.ndarray | None, beta: np.ndarray, *,
               log_beta: np.ndarray | None = None, log_labour_cost: np.ndarray | None = None,
-              ) -> tuple[np.ndarray, np.ndarray]:
+              one_minus_beta: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Firm's short-run optimum with capital fixed: ln(net revenue) and ln(composite labour).
 
     Net revenue N = M L^beta with M = lambda (1 - tau) X (a A K^alpha)^rho; the first-order condition
     F c_L L = beta N gives L = (beta M / (F c_L))^(1/(1 - beta)) and N = M^(1/(1-beta)) (beta/(F c_L))^(beta/(1-beta)).
     ``labour_cost`` is F c_L (million yuan per composite worker). ``log_beta`` and ``log_labour_cost``, when
-    given, are ln beta and ln(F c_L) already taken (e.g. once per cell and gathered; the same numbers).
+    given, are ln beta and ln(F c_L) already taken (e.g. once per cell and gathered; the same numbers), and
+    ``one_minus_beta`` is 1 - beta (e.g. per sector and gathered).
     """
     lb = np.log(beta) if log_beta is None else log_beta
     llc = np.log(labour_cost) if log_labour_cost is None else log_labour_cost
-    log_l = (lb + log_m - llc) / (1.0 - beta)
+    log_l = (lb + log_m - llc) / (1.0 - beta if one_minus_beta is None else one_minus_beta)
     return log_m + beta * log_l, log_l
 
 
