@@ -196,3 +196,24 @@ def test_short_run_with_one_minus_beta_and_loss_streak():
     s = streak + 1
     s *= loss
     assert _same(s.astype(np.int16, copy=False), np.where(loss, streak + 1, 0).astype(np.int16, copy=False))
+
+
+@pytest.mark.parametrize("sub", [np.zeros(31), np.full(31, -0.0), np.linspace(0.0, 0.2, 31)])
+def test_performer_logit_skips_only_passes_that_change_nothing(sub):
+    from scipy.special import expit
+
+    rng = np.random.default_rng(11)
+    n = 3000
+    region = rng.integers(0, 31, n)
+    rel_t = rng.uniform(0.5, 2.0, 31)
+    rel_s = rng.lognormal(0.0, 1.0, n)
+    args = (-2.0, 0.1, 5, 0.7, rel_t, None, sub, 0.4, 1.5)
+    for r in (rel_s, np.where(rel_s > 2.0, 1e-12, rel_s)):  # with sizes below the floor
+        a = list(args)
+        a[5] = r
+        base = (-2.0 + 0.1 * 5 + 0.7 * np.log(np.maximum(rel_t, 1e-9)))[region]
+        plain = base + 0.4 * np.log(np.maximum(r, 1e-9)) + (1.5 * sub)[region]  # the plain form (before)
+        got = innovation.performer_logit(*a, region=region)
+        assert _same(got, plain)
+        fast = innovation.performer_logit(*a, region=region, gather_region=lambda t: t[region], sign_free=True)
+        assert _same(expit(fast), expit(plain))

@@ -180,7 +180,7 @@ def step(model: Sim) -> None:
     logit = performer_logit(w.rd_b0, P["innovation.performer_trend"], model.year - FIRST_YEAR,
                             P["innovation.performer_talent_effect"], rel_t, rel_size, sub_r,
                             P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"],
-                            region=region, gather_region=f.gather_region)
+                            region=region, gather_region=f.gather_region, sign_free=True)
     key = model.stream_key, model.year  # keyed per-firm draws (streams.py): the same luck in every scenario
     active = streams.uniform(*key, "innovation.performer", f.uid) < performer_probability(logit)
     sales = current_sales(w.price, f.sector, va, gather_sector=f.gather_sector)
@@ -369,14 +369,25 @@ def current_sales(price: np.ndarray, sector: np.ndarray, real_va: np.ndarray, ga
 
 def performer_logit(b0: float, trend: float, years: int, talent_effect: float, rel_talent: np.ndarray,
                     rel_size: np.ndarray, subsidy: np.ndarray, size_effect: float, subsidy_effect: float,
-                    region: np.ndarray | None = None, gather_region=None) -> np.ndarray:
+                    region: np.ndarray | None = None, gather_region=None, sign_free: bool = False) -> np.ndarray:
     """``region`` given: ``rel_talent`` and ``subsidy`` are per region and their terms are computed per region,
-    then gathered (by ``gather_region`` if given: ``Firms.gather_region``, the same values)."""
+    then gathered (by ``gather_region`` if given: ``Firms.gather_region``, the same values).
+
+    Passes that change no value are skipped: the floor at 1e-9 when every relative size is above it (a
+    read-only min), and adding a subsidy term that is one zero: x + -0.0 is x, and x + 0.0 is x except that it
+    turns -0.0 into +0.0, which ``sign_free`` says the caller does not see (``performer_probability``: expit of
+    either zero is 0.5)."""
     base = b0 + trend * years + talent_effect * np.log(np.maximum(rel_talent, 1e-9))
     sub_term = subsidy_effect * subsidy
     if region is not None:  # without a subsidy, sub_term is one value for all (a scalar: no gather)
         base, sub_term = lookup(base, region) if gather_region is None else gather_region(base), gather(sub_term, region)
-    return base + size_effect * np.log(np.maximum(rel_size, 1e-9)) + sub_term
+    floored = rel_size if rel_size.min(initial=np.inf) >= 1e-9 else np.maximum(rel_size, 1e-9)  # NaN: min is NaN
+    out = np.log(floored)
+    out *= size_effect  # size_effect x ln(...): a product commutes
+    out = base + out
+    if np.ndim(sub_term) == 0 and sub_term == 0.0 and (sign_free or np.signbit(sub_term)):
+        return out
+    return out + sub_term
 
 
 def performer_probability(logit: np.ndarray) -> np.ndarray:
