@@ -41,6 +41,8 @@ def test_abatement_cost_by_sector_is_the_per_firm_cost(max_share):
     want = energy.abatement_cost(a, max_share, half, sector=sector)
     got = carbon.abatement_cost_by_sector(a, target, target_s, max_share, half, sector, lambda t: t[sector])
     assert _same(got, want)
+    got = carbon.abatement_cost_by_sector(a, target, target_s, max_share, half, sector, lambda t: t[sector], scale=1e-3)
+    assert _same(got, 1e-3 * want)
 
 
 def test_firm_charges_are_charge_per_yuan_and_intensity(model):
