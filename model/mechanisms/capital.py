@@ -137,18 +137,15 @@ def step(model: Sim) -> None:
 
     # Incumbents: desired investment from the expected excess return, financed internally, then externally.
     # per-firm values of [sector] and [cell] tables by agents.Firms.gather_*: take's values, about half the time
-    g_s = P.by("demand.income_elasticity", SECTORS) * demand.growth_path(
-        model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year)
-    # desired_rate, formed in place: clip(delta + g_s + (mrk - premium) / adjustment cost, 0, max), with
-    # delta + g_s per sector (gathered: the same sums) and mrk - (+0.0) = mrk skipped when there is no premium
-    if premium.view(np.uint64).any():  # some premium is not +0.0
-        rate = f.gather_cell(premium)
-        np.subtract(mrk, rate, out=rate)
-        rate /= P["capital.adjustment_cost"]
+    g_s = f.gather_sector(P.by("demand.income_elasticity", SECTORS) * demand.growth_path(
+        model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year))
+    # mrk - (+0.0) is mrk: no gather and no pass when every premium is +0.0 (no carbon-risk price)
+    if premium.view(np.uint64).any():
+        excess = f.gather_cell(premium)
+        np.subtract(mrk, excess, out=excess)
     else:
-        rate = mrk / P["capital.adjustment_cost"]
-    rate += f.gather_sector(delta + g_s)  # (delta + g_s) + x, an IEEE sum commutes
-    np.clip(rate, 0.0, P["capital.max_investment_rate"], out=rate)
+        excess = mrk
+    rate = desired_rate(excess, delta, g_s, P["capital.adjustment_cost"], P["capital.max_investment_rate"])
     internal = internal_funds(f.profit, f.intangible, f.capital, delta)
     inv = finance(rate * f.capital, internal, P["capital.external_finance"] * f.capital, f.weight,
                   pool - float(np.sum(e_k)) * w.firm_weight)
