@@ -213,31 +213,18 @@ def efficiency_rate(year: int, early: np.ndarray, late: np.ndarray, pace: dict[i
     return early if year <= CALIBRATION_SPAN[1] else late
 
 
-def _gathered(table: np.ndarray, index: np.ndarray, by=None):
-    """``numeric.gather(table, index)`` (one scalar when every entry has the same bits); ``by(table)`` instead of
-    the indexed gather when given (``Firms.gather_sector`` / ``gather_region``: the same values, faster)."""
-    t = np.ascontiguousarray(table, dtype=np.float64)
-    bits = t.view(np.uint64)
-    if by is None or t.ndim != 1 or (len(t) and np.all(bits == bits[0])):
-        return gather(t, index)
-    return by(t)
-
-
 def intensity_update(direct: np.ndarray, power: np.ndarray, eff: np.ndarray, eff_power: np.ndarray, elec: np.ndarray,
                      phi: float, grid_2012: np.ndarray, sector: np.ndarray | None = None,
-                     region: np.ndarray | None = None, gather_sector=None,
-                     gather_region=None) -> tuple[np.ndarray, np.ndarray]:
+                     region: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One year of efficiency gains and electrification for firm rows (arrays already per firm; or, with
     ``sector`` and ``region``, the rates per sector and the grid per region: then 1 - eff and the grid floor are
     formed per sector and region and gathered, the same numbers per firm with fewer passes over the firms).
-    ``gather_sector`` / ``gather_region``: optional gathers of a [sector] / [region] table (``Firms.gather_*``).
     The products and sums are formed in place (the same operations in the same order)."""
     keep, keep_power, grid = 1.0 - eff, 1.0 - eff_power, np.maximum(grid_2012, 1e-12)
     if sector is not None:
-        elec, keep, keep_power = (_gathered(elec, sector, gather_sector), _gathered(keep, sector, gather_sector),
-                                  _gathered(keep_power, sector, gather_sector))
+        elec, keep, keep_power = gather(elec, sector), gather(keep, sector), gather(keep_power, sector)
     if region is not None:
-        grid = _gathered(grid, region, gather_region)
+        grid = gather(grid, region)
     moved = elec * direct
     new_direct = direct - moved
     new_direct *= keep

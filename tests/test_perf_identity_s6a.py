@@ -76,7 +76,7 @@ def test_exit_stranding_on_the_leavers_is_the_mask_form(model):
     assert _same(a, want) and _same(b, want)
 
 
-def test_intensity_update_with_block_gathers_is_the_indexed_form():
+def test_intensity_update_in_place_is_the_plain_form():
     rng = np.random.default_rng(4)
     n = 3000
     sector, region = rng.integers(0, 4, n), rng.integers(0, 31, n)
@@ -84,15 +84,13 @@ def test_intensity_update_with_block_gathers_is_the_indexed_form():
     eff, eff_p, elec = rng.uniform(0, 0.05, 4), rng.uniform(0, 0.03, 4), np.full(4, 0.01)  # elec: one value
     grid = rng.uniform(0.3, 1.0, 31)
     grid[3] = 0.0  # floored
-    want = energy.intensity_update(direct, power, eff, eff_p, elec, 2.0, grid, sector=sector, region=region)
-    got = energy.intensity_update(direct, power, eff, eff_p, elec, 2.0, grid, sector=sector, region=region,
-                                  gather_sector=lambda t: t[sector], gather_region=lambda t: t[region])
+    got = energy.intensity_update(direct, power, eff, eff_p, elec, 2.0, grid, sector=sector, region=region)
     # the plain per-firm form (before: no in-place steps)
     keep, keep_p, g = (1.0 - eff)[sector], (1.0 - eff_p)[sector], np.maximum(grid, 1e-12)[region]
     moved = elec[sector] * direct
     plain = ((direct - moved) * keep, power * keep_p + moved * 2.0 / g)
-    for x, y, z in zip(got, want, plain):
-        assert _same(x, y) and _same(x, z)
+    for x, z in zip(got, plain):
+        assert _same(x, z)
 
 
 def test_demand_shock_in_place_with_keyed_normal_is_the_plain_form():
@@ -111,7 +109,7 @@ def test_demand_shock_in_place_with_keyed_normal_is_the_plain_form():
     rel = np.where(revenue > 0, revenue / med[sector], 1.0)
     want = r * quality + (sd * np.clip(rel ** (-z), 0.25, 4.0)) * plain_e
     got = demand.firm_demand_shock(streams.Keyed(11, 2020, "demand.shock", uid), quality, sector, revenue, sd, r, z,
-                                   revenue_by_sector=[v.copy() for v in by_sector], gather_sector=lambda t: t[sector])
+                                   revenue_by_sector=[v.copy() for v in by_sector])
     got2 = demand.firm_demand_shock(streams.Keyed(11, 2020, "demand.shock", uid), quality, sector, revenue, sd, r, z)
     assert _same(got, want) and _same(got2, want)
     # a Generator still draws normals
@@ -140,22 +138,6 @@ def test_imitate_erode_is_imitate_then_erode(case):
         want = innovation.erode_lead(innovation.imitate(log_a, fi, success, c), fi, e)
         got = innovation.imitate_erode(log_a.copy(), frontier, fi, success, c, e)
     assert _same(got, want)
-
-
-def test_imitation_probability_and_sales_by_block_gathers():
-    rng = np.random.default_rng(7)
-    n = 3000
-    region = rng.integers(0, 31, n)
-    sector = rng.integers(0, 4, n)
-    digital = rng.random(n) < 0.4
-    rel_t = rng.uniform(0.5, 2.0, 31)
-    want = innovation.imitation_probability(0.2, rel_t, 0.5, digital, 0.3, region=region)
-    got = innovation.imitation_probability(0.2, rel_t, 0.5, digital, 0.3, region=region,
-                                           gather_region=lambda t: t[region])
-    assert _same(got, want)
-    price, va = rng.uniform(0.8, 1.2, 4), rng.lognormal(0, 1, n)
-    assert _same(innovation.current_sales(price, sector, va, gather_sector=lambda t: t[sector]),
-                 innovation.current_sales(price, sector, va))
 
 
 def test_exits_with_sizes_are_the_where_form():
@@ -218,5 +200,5 @@ def test_performer_logit_skips_only_passes_that_change_nothing(sub):
         plain = base + 0.4 * np.log(np.maximum(r, 1e-9)) + (1.5 * sub)[region]  # the plain form (before)
         got = innovation.performer_logit(*a, region=region)
         assert _same(got, plain)
-        fast = innovation.performer_logit(*a, region=region, gather_region=lambda t: t[region], sign_free=True)
+        fast = innovation.performer_logit(*a, region=region, sign_free=True)
         assert _same(expit(fast), expit(plain))

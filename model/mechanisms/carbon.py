@@ -38,6 +38,7 @@ import numpy as np
 
 from .. import CARBON_COST_UNIT, KT_PER_MT, SECTORS, YI
 from ..agents import Firms
+from ..numeric import lookup  # small-table gathers by read-only index columns
 from ..parameters import ParamSet
 from ..world import Sim, World
 from .. import energy
@@ -103,17 +104,17 @@ def step(model: Sim) -> None:
     w.intensity_index = w.intensity_index * (1 - eff) * (1 - elec)
     # per-sector rates and the per-region grid are passed as tables (gathered inside: the same bits)
     d, p = energy.intensity_update(f.direct_intensity, f.power_use, eff, eff_p, elec,
-                                   P["energy.electrification_co2_ratio"], w.grid_2012, sector=f.sector, region=f.region,
-                                   gather_sector=f.gather_sector, gather_region=f.gather_region)
+                                   P["energy.electrification_co2_ratio"], w.grid_2012, sector=f.sector, region=f.region)
     f.data["direct_intensity"], f.data["power_use"] = d, p
     # Abatement from the sector's cost curve at the marginal price; capital installed stays.
     amax_s, half_s = P.by("energy.mac_max_share", SECTORS), P.by("energy.mac_half_cost", SECTORS)
     # the target share depends on the sector only: computed per sector and gathered (the same bits)
     target_s = energy.abatement_share(pol.marginal_carbon_price(), amax_s, half_s)
-    target = f.gather_sector(target_s)
+    target = lookup(target_s, f.sector)
     f.data["abatement"] = np.maximum(f.abatement, target)
     ucost = P["capital.interest_rate"] + P["capital.depreciation"]
-    k_need = (abatement_cost_by_sector(f.abatement, target, target_s, amax_s, half_s, f.sector, f.gather_sector,
+    k_need = (abatement_cost_by_sector(f.abatement, target, target_s, amax_s, half_s, f.sector,
+                                       lambda t: lookup(t, f.sector),
                                        scale=CARBON_COST_UNIT)  # CARBON_COST_UNIT x cost
               * d * f.value_added / ucost)
     k_dep = f.abatement_capital * (1 - P["capital.depreciation"])
@@ -133,7 +134,7 @@ def abatement_cost_by_sector(a: np.ndarray, target: np.ndarray, target_s: np.nda
     mostly their sector's target ``target_s`` (``target``: gathered per firm): every firm's share is the larger
     of its own and this year's target, and the target does not fall while the carbon price does not. The cost
     is formed once per sector (the same operations on the same numbers) and gathered (``gather_sector``, e.g.
-    ``Firms.gather_sector``), then per firm only for the rows whose share is not the target (a NaN share is not;
+    ``numeric.lookup`` by sector), then per firm only for the rows whose share is not the target (a NaN share is not;
     +0 == -0, whose costs are both +0). ``scale``: ``scale x cost`` instead (formed per sector and on the
     other rows: the same products)."""
     table = energy.abatement_cost(np.asarray(target_s, dtype=np.float64), max_share, half_cost,
@@ -162,12 +163,11 @@ def firm_charges(model: Sim) -> tuple[np.ndarray, np.ndarray]:
     f, w, pol = model.firms, model.world, model.policy
     d_eff = direct_effective(f)
     # ``charge_per_yuan`` and ``intensity`` per firm, bit for bit, formed in place: price x covered is formed per
-    # sector and gathered (the same product per firm), the [sector] and [region] tables are gathered by the sorted
-    # blocks (Firms.gather_*: take's values) and the grid once for both
-    grid = f.gather_region(w.grid)
-    c = f.gather_sector(w.benchmark)
+    # sector and gathered (the same product per firm), and the grid is gathered once for both
+    grid = lookup(w.grid, f.region)
+    c = lookup(w.benchmark, f.sector)
     np.subtract(d_eff, c, out=c)                                      # direct_eff - benchmark_s
-    c *= f.gather_sector(pol.carbon_price * np.asarray(pol.carbon_covered))  # own = price covered_s (...)
+    c *= lookup(pol.carbon_price * np.asarray(pol.carbon_covered), f.sector)  # own = price covered_s (...)
     t = w.power_price_net * f.power_use
     t *= grid
     c += t

@@ -106,12 +106,11 @@ def step(model: Sim) -> None:
     w.sector_demand_trend = w.sector_demand_trend * (1.0 + w.income_elasticity * g)
     w.sector_demand = w.sector_demand_trend * (1.0 + model.policy.demand_shock)
     f = model.firms
-    revenue = f.value_added * f.gather_sector(w.price)  # price[sector] by the sorted blocks (agents.py)
+    revenue = f.value_added * w.price[f.sector]
     f.data["quality"] = firm_demand_shock(streams.keyed(model, "demand.shock", f.uid), f.quality, f.sector,
                                           revenue, P["demand.firm_shock_sd"], P["demand.firm_shock_persistence"],
                                           P["demand.firm_shock_size_elasticity"],
-                                          revenue_by_sector=f.values_by_sector(revenue),
-                                          gather_sector=f.gather_sector)
+                                          revenue_by_sector=f.values_by_sector(revenue))
     w.services = services(model, g)
     # public research (institutes, universities) grows with GDP and is shared by high-skill talent
     supply = w.labour_supply
@@ -190,7 +189,7 @@ def income_elasticity(e_2012: np.ndarray, log_income: float, saturation: np.ndar
 
 def firm_demand_shock(rng: np.random.Generator, quality: np.ndarray, sector: np.ndarray, revenue: np.ndarray,
                       sd: float, persistence: float, size_elasticity: float,
-                      revenue_by_sector: list[np.ndarray] | None = None, gather_sector=None) -> np.ndarray:
+                      revenue_by_sector: list[np.ndarray] | None = None) -> np.ndarray:
     """Next year's log demand shifter of every firm (Foster, Haltiwanger & Syverson 2008 demand shocks):
 
     ln phi_i,t = r ln phi_i,t-1 + s_i e_i,    e_i ~ N(0, 1),
@@ -201,9 +200,7 @@ def firm_demand_shock(rng: np.random.Generator, quality: np.ndarray, sector: np.
 
     ``revenue_by_sector``: optional [sector] ``revenue`` of each sector's firms in any order
     (``Firms.values_by_sector``, slices of the sorted rows): a median does not depend on the order, so the
-    same bits as the per-sector selections over every firm, without them. ``gather_sector``: optional gather of
-    a [sector] table per firm (``Firms.gather_sector``: ``table[sector]``'s values), used when every sector up to
-    the last has its revenues in ``revenue_by_sector``.
+    same bits as the per-sector selections over every firm, without them.
 
     The same bits as ``np.where(R > 0, R / med[sector], 1.0)``, ``sd * clip(rel^-zeta)`` and ``r q + s e``, formed
     in place; with a keyed stream (``streams.Keyed``) e is ``ndtri(u)`` of its uniforms, which is
@@ -218,10 +215,7 @@ def firm_demand_shock(rng: np.random.Generator, quality: np.ndarray, sector: np.
         else:
             pos = revenue_by_sector[s][revenue_by_sector[s] > 0]
         med[s] = median(pos, overwrite=True) if len(pos) else 1.0  # pos is a fresh copy: partition it in place
-    if gather_sector is not None and revenue_by_sector is not None and len(revenue_by_sector) == len(med):
-        rel = gather_sector(med)  # a fresh array
-    else:
-        rel = med[sector]
+    rel = med[sector]  # a fresh array
     pos = revenue > 0
     np.divide(revenue, rel, out=rel)
     if not pos.all():

@@ -180,16 +180,14 @@ def step(model: Sim) -> None:
     logit = performer_logit(w.rd_b0, P["innovation.performer_trend"], model.year - FIRST_YEAR,
                             P["innovation.performer_talent_effect"], rel_t, rel_size, sub_r,
                             P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"],
-                            region=region, gather_region=f.gather_region, sign_free=True)
+                            region=region, sign_free=True)
     key = model.stream_key, model.year  # keyed per-firm draws (streams.py): the same luck in every scenario
     active = streams.uniform(*key, "innovation.performer", f.uid) < performer_probability(logit)
-    sales = current_sales(w.price, f.sector, va, gather_sector=f.gather_sector)
+    sales = current_sales(w.price, f.sector, va)
     deepening = intensity_deepening(P["innovation.rd_intensity_ceiling"], P["innovation.rd_intensity_convergence"],
                                     model.year - FIRST_YEAR)
     # [region, sector] table gathered by the flat cell index (cached on the firms): table[region, sector], one pass
-    # (Firms.gather_cell: take's values by the sorted blocks)
-    target = f.gather_cell((P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale).ravel())
-    target *= sales
+    target = lookup((P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale).ravel(), f.cell) * sales
     spend = active * affordable(target, funds(f.profit, f.intangible, f.loss_years, P["innovation.rd_smoothing"]),
                                 sub_r, region=region)
     gross = gather(1.0 + sub_r, region)
@@ -233,10 +231,9 @@ def step(model: Sim) -> None:
     frontier = sector_frontier(log_perm, f.sector, S, P["innovation.frontier_quantile"],
                                by_sector=f.values_by_sector(log_perm))
     q = imitation_probability(P["innovation.imitation_rate"], capacity, P["innovation.imitation_talent_elasticity"],
-                              f.digital, P["innovation.imitation_digital_boost"], region=region,
-                              gather_region=f.gather_region)
+                              f.digital, P["innovation.imitation_digital_boost"], region=region)
     copied = streams.uniform(*key, "innovation.imitation", f.uid) < q
-    frontier_i = f.gather_sector(frontier)
+    frontier_i = lookup(frontier, f.sector)
     log_perm = imitate_erode(log_perm, frontier, frontier_i, copied, P["innovation.imitation_catch_up"],
                              P["innovation.lead_erosion"], nonzero=not has_zero)
     # the transitory part: AR(1) with Laplace innovations whose SD falls with size
@@ -357,21 +354,16 @@ def intensity_deepening(ceiling: float, convergence: float, years: int) -> float
     return 1.0 + (ceiling - 1.0) * (1.0 - np.exp(-convergence * years))
 
 
-def current_sales(price: np.ndarray, sector: np.ndarray, real_va: np.ndarray, gather_sector=None) -> np.ndarray:
-    """S_i = P_s VA_i: value added at its sector's current price (R&D budgets and intensities are current-price).
-    ``gather_sector``: optional gather of the [sector] prices per firm (``Firms.gather_sector``: the same values)."""
-    if gather_sector is None:
-        return price[sector] * real_va
-    out = gather_sector(price)
-    out *= real_va
-    return out
+def current_sales(price: np.ndarray, sector: np.ndarray, real_va: np.ndarray) -> np.ndarray:
+    """S_i = P_s VA_i: value added at its sector's current price (R&D budgets and intensities are current-price)."""
+    return price[sector] * real_va
 
 
 def performer_logit(b0: float, trend: float, years: int, talent_effect: float, rel_talent: np.ndarray,
                     rel_size: np.ndarray, subsidy: np.ndarray, size_effect: float, subsidy_effect: float,
-                    region: np.ndarray | None = None, gather_region=None, sign_free: bool = False) -> np.ndarray:
+                    region: np.ndarray | None = None, sign_free: bool = False) -> np.ndarray:
     """``region`` given: ``rel_talent`` and ``subsidy`` are per region and their terms are computed per region,
-    then gathered (by ``gather_region`` if given: ``Firms.gather_region``, the same values).
+    then gathered.
 
     Passes that change no value are skipped: the floor at 1e-9 when every relative size is above it (a
     read-only min), and adding a subsidy term that is one zero: x + -0.0 is x, and x + 0.0 is x except that it
@@ -380,7 +372,7 @@ def performer_logit(b0: float, trend: float, years: int, talent_effect: float, r
     base = b0 + trend * years + talent_effect * np.log(np.maximum(rel_talent, 1e-9))
     sub_term = subsidy_effect * subsidy
     if region is not None:  # without a subsidy, sub_term is one value for all (a scalar: no gather)
-        base, sub_term = lookup(base, region) if gather_region is None else gather_region(base), gather(sub_term, region)
+        base, sub_term = lookup(base, region), gather(sub_term, region)
     floored = rel_size if rel_size.min(initial=np.inf) >= 1e-9 else np.maximum(rel_size, 1e-9)  # NaN: min is NaN
     out = np.log(floored)
     out *= size_effect  # size_effect x ln(...): a product commutes
@@ -446,17 +438,12 @@ def sector_frontier(log_a: np.ndarray, sector: np.ndarray, n_sectors: int, quant
 
 
 def imitation_probability(rate: float, rel_talent: np.ndarray, talent_elasticity: float, digital: np.ndarray,
-                          digital_boost: float, region: np.ndarray | None = None, gather_region=None) -> np.ndarray:
+                          digital_boost: float, region: np.ndarray | None = None) -> np.ndarray:
     """Yearly probability that a firm's imitation effort succeeds (``region`` given: ``rel_talent`` is per region
-    and its term is computed per region, then gathered; ``gather_region``: ``Firms.gather_region``, the same values
-    as ``table[region]``, used for the digital and the other firms' columns)."""
+    and its term is computed per region, then gathered)."""
     talent = -rate * np.maximum(rel_talent, 1e-9) ** talent_elasticity
     if region is not None:  # q depends on (region, digital) only: formed on that table and gathered, the same numbers
         table = 1.0 - np.exp(talent[:, None] * (1.0 + digital_boost * np.array([False, True])))  # [region, digital]
-        if gather_region is not None and np.asarray(digital).dtype == np.bool_:
-            out = gather_region(np.ascontiguousarray(table[:, 0]))
-            np.copyto(out, gather_region(np.ascontiguousarray(table[:, 1])), where=digital)
-            return out
         return lookup(table.ravel(), region * 2 + digital)
     return 1.0 - np.exp(talent * (1.0 + digital_boost * digital))
 
