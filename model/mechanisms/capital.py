@@ -85,7 +85,12 @@ def step(model: Sim) -> None:
     wva = f.weight * f.value_added
     wk = f.weight * f.capital
     log_cap = np.log(f.capital)
-    emis_rs = f.sum_by_cell(wva * carbon.intensity(carbon.direct_effective(f), f.power_use, w.grid, f.region))
+    # carbon.intensity (direct + power x grid[region]) with the grid gathered by the sorted blocks, in place
+    intens = f.gather_region(w.grid)
+    intens *= f.power_use
+    intens += carbon.direct_effective(f)
+    intens *= wva
+    emis_rs = f.sum_by_cell(intens)
     va_cell = f.sum_by_cell(wva)  # slice sums: the firms are kept in cell order (agents.py)
     int_nat = emis_rs.sum() / max(va_cell.sum(), 1e-9)
     int_rs = np.where(va_cell > 0, emis_rs / np.maximum(va_cell, 1e-9), int_nat)
@@ -134,12 +139,19 @@ def step(model: Sim) -> None:
     # per-firm values of [sector] and [cell] tables by agents.Firms.gather_*: take's values, about half the time
     g_s = f.gather_sector(P.by("demand.income_elasticity", SECTORS) * demand.growth_path(
         model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year))
-    excess = mrk - f.gather_cell(premium)
+    # mrk - (+0.0) is mrk: no gather and no pass when every premium is +0.0 (no carbon-risk price)
+    if premium.view(np.uint64).any():
+        excess = f.gather_cell(premium)
+        np.subtract(mrk, excess, out=excess)
+    else:
+        excess = mrk
     rate = desired_rate(excess, delta, g_s, P["capital.adjustment_cost"], P["capital.max_investment_rate"])
     internal = internal_funds(f.profit, f.intangible, f.capital, delta)
     inv = finance(rate * f.capital, internal, P["capital.external_finance"] * f.capital, f.weight,
                   pool - float(np.sum(e_k)) * w.firm_weight)
-    f.data["capital"] = f.capital * (1 - delta) + inv
+    k_new = f.capital * (1 - delta)
+    k_new += inv
+    f.data["capital"] = k_new
     f.data["age"] += 1
     inv_r = f.sum_by_region(f.weight * inv)
 

@@ -109,11 +109,14 @@ def step(model: Sim) -> None:
     # Abatement from the sector's cost curve at the marginal price; capital installed stays.
     amax_s, half_s = P.by("energy.mac_max_share", SECTORS), P.by("energy.mac_half_cost", SECTORS)
     # the target share depends on the sector only: computed per sector and gathered (the same bits)
-    target = lookup(energy.abatement_share(pol.marginal_carbon_price(), amax_s, half_s), f.sector)
+    target_s = energy.abatement_share(pol.marginal_carbon_price(), amax_s, half_s)
+    target = lookup(target_s, f.sector)
     f.data["abatement"] = np.maximum(f.abatement, target)
     ucost = P["capital.interest_rate"] + P["capital.depreciation"]
-    k_need = (CARBON_COST_UNIT * energy.abatement_cost(f.abatement, amax_s, half_s, sector=f.sector) * d
-              * f.value_added / ucost)
+    k_need = (abatement_cost_by_sector(f.abatement, target, target_s, amax_s, half_s, f.sector,
+                                       lambda t: lookup(t, f.sector),
+                                       scale=CARBON_COST_UNIT)  # CARBON_COST_UNIT x cost
+              * d * f.value_added / ucost)
     k_dep = f.abatement_capital * (1 - P["capital.depreciation"])
     invest = np.maximum(k_need - k_dep, 0.0)
     f.data["abatement_capital"] = k_dep + invest
@@ -122,6 +125,26 @@ def step(model: Sim) -> None:
     w.benchmark = benchmarks(direct_effective(f), f.sector, f.weight * np.maximum(f.value_added, 0.0),
                              pol.free_allocation, by_sector=f.sum_by_sector)
     w.power_price_net = P["energy.power_pass_through"] * pol.power_carbon_price() * (1 - pol.free_allocation)
+
+
+def abatement_cost_by_sector(a: np.ndarray, target: np.ndarray, target_s: np.ndarray, max_share: np.ndarray,
+                             half_cost: np.ndarray, sector: np.ndarray, gather_sector,
+                             scale: float | None = None) -> np.ndarray:
+    """``energy.abatement_cost(a, max_share, half_cost, sector=sector)``, bit for bit, for shares ``a`` that are
+    mostly their sector's target ``target_s`` (``target``: gathered per firm): every firm's share is the larger
+    of its own and this year's target, and the target does not fall while the carbon price does not. The cost
+    is formed once per sector (the same operations on the same numbers) and gathered (``gather_sector``, e.g.
+    ``numeric.lookup`` by sector), then per firm only for the rows whose share is not the target (a NaN share is not;
+    +0 == -0, whose costs are both +0). ``scale``: ``scale x cost`` instead (formed per sector and on the
+    other rows: the same products)."""
+    table = energy.abatement_cost(np.asarray(target_s, dtype=np.float64), max_share, half_cost,
+                                  sector=np.arange(len(target_s)))
+    out = gather_sector(table if scale is None else scale * table)
+    odd = np.flatnonzero(a != target)
+    if len(odd):
+        cost = energy.abatement_cost(a.take(odd), max_share, half_cost, sector=sector.take(odd))
+        out[odd] = cost if scale is None else scale * cost
+    return out
 
 
 # ---------------------------------------------------------------------- used by other mechanisms
@@ -139,9 +162,19 @@ def firm_charges(model: Sim) -> tuple[np.ndarray, np.ndarray]:
     """(carbon charge per yuan of VA, emission intensity) for every firm this year (production.step)."""
     f, w, pol = model.firms, model.world, model.policy
     d_eff = direct_effective(f)
-    c = charge_per_yuan(pol.carbon_price, pol.carbon_covered[f.sector], d_eff, w.benchmark[f.sector],
-                        f.power_use, w.grid[f.region], w.power_price_net)
-    return c, intensity(d_eff, f.power_use, w.grid, f.region)
+    # ``charge_per_yuan`` and ``intensity`` per firm, bit for bit, formed in place: price x covered is formed per
+    # sector and gathered (the same product per firm), and the grid is gathered once for both
+    grid = lookup(w.grid, f.region)
+    c = lookup(w.benchmark, f.sector)
+    np.subtract(d_eff, c, out=c)                                      # direct_eff - benchmark_s
+    c *= lookup(pol.carbon_price * np.asarray(pol.carbon_covered), f.sector)  # own = price covered_s (...)
+    t = w.power_price_net * f.power_use
+    t *= grid
+    c += t
+    c *= CARBON_COST_UNIT
+    np.multiply(f.power_use, grid, out=grid)
+    grid += d_eff  # intensity: direct + power_use x grid (an IEEE sum commutes)
+    return c, grid
 
 
 def charges_everywhere(model: Sim, sector: np.ndarray, direct_eff: np.ndarray, power: np.ndarray) -> np.ndarray:
@@ -163,26 +196,35 @@ def abatement_cost_firm(model: Sim) -> np.ndarray:
     return (P["capital.interest_rate"] + P["capital.depreciation"]) * model.firms.abatement_capital
 
 
-def account(model: Sim, va: np.ndarray, carbon_per_yuan: np.ndarray, intens: np.ndarray) -> None:
-    """After production: emissions, the carbon charge per firm, carbon and abatement bills by region."""
+def account(model: Sim, va: np.ndarray, carbon_per_yuan: np.ndarray, intens: np.ndarray,
+            abate: np.ndarray | None = None) -> None:
+    """After production: emissions, the carbon charge per firm, carbon and abatement bills by region.
+    ``abate``: ``abatement_cost_firm(model)`` if the caller has it (production.step)."""
     f, w = model.firms, model.world
     R = model.data.n
     w.emissions_firm = va * intens
     w.co2_industry = f.sum_by_region(f.weight * w.emissions_firm) / KT_PER_MT
-    abate = abatement_cost_firm(model)
+    if abate is None:
+        abate = abatement_cost_firm(model)
     f.data["carbon_charge"] = carbon_per_yuan * va + abate
     w.carbon_cost = f.sum_by_region(f.weight * carbon_per_yuan * va) / YI
     w.abatement_cost = f.sum_by_region(f.weight * abate) / YI
 
 
-def exit_stranding(model: Sim, out: np.ndarray) -> None:
-    """Capital stranded by carbon-driven exits: loss-streak exits that would have been profitable without carbon."""
+def exit_stranding(model: Sim, out: np.ndarray, gone: np.ndarray | None = None) -> None:
+    """Capital stranded by carbon-driven exits: loss-streak exits that would have been profitable without carbon.
+    ``gone``: ``np.flatnonzero(out)`` if the caller has it. The tests and products are formed on the leavers' rows
+    only (the same elementwise numbers, summed in the same row order)."""
     f, P = model.firms, model.params
     R = model.data.n
-    loss_exit = out & (f.loss_years >= int(P["entry_exit.loss_years_to_exit"]))
-    by_carbon = loss_exit & (f.profit < 0) & (f.profit + f.carbon_charge >= 0)
-    k = (f.capital + f.abatement_capital) * (1 - P["capital.depreciation"])
-    model.world.stranded_carbon = np.bincount(f.region[by_carbon], weights=(f.weight * k)[by_carbon],
+    if gone is None:
+        gone = np.flatnonzero(out)
+    profit = f.profit.take(gone)
+    by_carbon = ((f.loss_years.take(gone) >= int(P["entry_exit.loss_years_to_exit"])) & (profit < 0)
+                 & (profit + f.carbon_charge.take(gone) >= 0))
+    rows = gone[by_carbon]
+    k = (f.capital.take(rows) + f.abatement_capital.take(rows)) * (1 - P["capital.depreciation"])
+    model.world.stranded_carbon = np.bincount(f.region.take(rows), weights=f.weight.take(rows) * k,
                                               minlength=R) / YI
 
 

@@ -56,6 +56,7 @@ demand for labour: labour_market.other_demand divides their output by C_r,t.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtri
 
 from .. import HIGH, MILLION, SECTORS, YI
 from .. import streams
@@ -200,6 +201,11 @@ def firm_demand_shock(rng: np.random.Generator, quality: np.ndarray, sector: np.
     ``revenue_by_sector``: optional [sector] ``revenue`` of each sector's firms in any order
     (``Firms.values_by_sector``, slices of the sorted rows): a median does not depend on the order, so the
     same bits as the per-sector selections over every firm, without them.
+
+    The same bits as ``np.where(R > 0, R / med[sector], 1.0)``, ``sd * clip(rel^-zeta)`` and ``r q + s e``, formed
+    in place; with a keyed stream (``streams.Keyed``) e is ``ndtri(u)`` of its uniforms, which is
+    ``0.0 + 1.0 * ndtri(u)`` (``Keyed.normal``) bit for bit: keyed uniforms are odd multiples of 2^-53, never
+    1/2, so ndtri(u) is never a (signed) zero.
     """
     n_s = int(sector.max()) + 1 if len(sector) else 0
     med = np.ones(max(n_s, 1))
@@ -209,6 +215,17 @@ def firm_demand_shock(rng: np.random.Generator, quality: np.ndarray, sector: np.
         else:
             pos = revenue_by_sector[s][revenue_by_sector[s] > 0]
         med[s] = median(pos, overwrite=True) if len(pos) else 1.0  # pos is a fresh copy: partition it in place
-    rel = np.where(revenue > 0, revenue / med[sector], 1.0)
-    scale = sd * np.clip(rel ** (-size_elasticity), 0.25, 4.0)
-    return persistence * quality + scale * rng.normal(0.0, 1.0, len(quality))
+    rel = med[sector]  # a fresh array
+    pos = revenue > 0
+    np.divide(revenue, rel, out=rel)
+    if not pos.all():
+        np.copyto(rel, 1.0, where=~pos)
+    rel **= -size_elasticity  # the same scalar-power path as ``rel ** x``
+    np.clip(rel, 0.25, 4.0, out=rel)
+    rel *= sd  # the shock's scale s_i
+    n = len(quality)
+    e = ndtri(rng.random(n)) if isinstance(rng, streams.Keyed) else rng.normal(0.0, 1.0, n)
+    e *= rel
+    out = persistence * quality
+    out += e
+    return out

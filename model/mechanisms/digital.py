@@ -91,15 +91,13 @@ def step(model: Sim) -> None:
     tries = npv > 0
     i, cost, sub, p_ok = i[tries], cost[tries], sub[tries], p_ok[tries]
     adopt = i[streams.uniform(model.stream_key, model.year, "digital.works", f.uid[i]) < p_ok]
-    f.data["intangible"] = f.intangible.copy()
+    # the columns are written in place through ``data`` (as agents.py asks: it drops what was cached from them);
+    # each is an array of the firms' own (innovation.step formed intangible and tfp this year; digital is never
+    # shared), so no other holder sees the writes: the same values as writing into copies
     f.data["intangible"][i] += (1.0 - sub) * cost
     model.year_stats["policy_cost"] += np.bincount(f.region[i], weights=f.weight[i] * sub * cost, minlength=R) / YI
-    dig = f.digital.copy()
-    dig[adopt] = True
-    f.data["digital"] = dig
-    tfp = f.tfp.copy()
-    tfp[adopt] *= 1.0 + gain
-    f.data["tfp"] = tfp
+    f.data["digital"][adopt] = True
+    f.data["tfp"][adopt] *= 1.0 + gain
 
 def talent_change(w) -> np.ndarray:
     """[region] q_r,t / q_r,2012, q_r = h_r / h_nat: the change of the region's relative talent since 2012 (1 in 2012).

@@ -81,7 +81,7 @@ def step(model: Sim) -> None:
     region_out, weight_out = f.region.take(gone), f.weight.take(gone)
     k_all = f.capital.take(gone) + f.abatement_capital.take(gone)  # abatement capital is stranded too (carbon.py)
     model.year_stats["stranded"] = np.bincount(region_out, weights=weight_out * k_all * (1 - delta), minlength=R) / YI
-    carbon.exit_stranding(model, out)
+    carbon.exit_stranding(model, out, gone)
     model.year_stats["exits"] = np.bincount(region_out, weights=weight_out, minlength=R)
     f.keep(~out)
 
@@ -117,7 +117,8 @@ def entrant_columns(model: Sim, cell: np.ndarray, n_cell: np.ndarray, e_cell: np
     # an imperfect copy of the own permanent TFP of a random incumbent of the cell (of the sector if empty),
     # drawn by uid rank: the same parent whatever the row order
     parent = anchor_incumbents(streams.keyed(model, "entry.parent", uid), cell, e_cell,
-                               f.sector.astype(np.int64, copy=False), e_sector.astype(np.int64), ids=f.uid)
+                               f.sector.astype(np.int64, copy=False), e_sector.astype(np.int64), ids=f.uid,
+                               counts=n_cell)
     # the parent's tail premium is not copied; ln TFP - shock - premium of the parents only (the same
     # elementwise numbers), and of every incumbent only when some entrant has no parent (the fallback mean)
     p = np.maximum(parent, 0)
@@ -172,6 +173,13 @@ def exits(rng: np.random.Generator, loss_years: np.ndarray, hazard: float, after
     # q = 1 - (1 - h)(1 - a [streak >= L]). The bracket has two values, 1 - a and exactly 1 (a x 0 = +-0: a is a
     # probability, finite by its parameter range): one where instead of a float product and a subtraction over
     # every firm; the rest in place (the same bits)
+    if size is not None:  # 1.0 (1 - h) is 1 - h: the product with 1 - a only on the rows with a streak (few)
+        q = np.subtract(1.0, h, out=h)  # h is a fresh array here
+        streak = np.flatnonzero(loss_years >= loss_limit)
+        if len(streak):
+            q[streak] *= 1.0 - after_losses
+        np.subtract(1.0, q, out=q)
+        return rng.random(len(loss_years)) < q
     q = np.where(loss_years >= loss_limit, 1.0 - after_losses, 1.0)
     q *= 1.0 - h
     np.subtract(1.0, q, out=q)
@@ -191,12 +199,15 @@ def entry_regions(rng: np.random.Generator, counts: np.ndarray, n_rs: np.ndarray
 
 
 def anchor_incumbents(rng: np.random.Generator, cell: np.ndarray, e_cell: np.ndarray, fallback: np.ndarray,
-                      e_fallback: np.ndarray, ids: np.ndarray | None = None) -> np.ndarray:
+                      e_fallback: np.ndarray, ids: np.ndarray | None = None,
+                      counts: np.ndarray | None = None) -> np.ndarray:
     """For each entrant, the index of a uniformly drawn incumbent in its cell; if the cell is empty, one
     drawn from the incumbents sharing its ``fallback`` group (e.g. the sector); -1 if that is empty too.
     With ``ids`` (the incumbents' unique non-negative uids) the draw ranks a group's incumbents by id, so the
     same incumbent is drawn whatever the row order (the agents are re-sorted every year, agents.py); without,
-    by row."""
+    by row. ``counts``: the incumbents per cell (``np.bincount(cell)``, as many entries as cells), if the caller
+    has them: each cell's block of the sorted order then starts at their running sum (the same bounds as a
+    search in the sorted keys, without gathering them)."""
     out = np.full(len(e_cell), -1, np.int64)
     u = rng.random(len(e_cell))
     by_id = ids is not None and len(ids) > 0 and 0 <= ids.min() and ids.max() < 1 << 47
@@ -214,10 +225,19 @@ def anchor_incumbents(rng: np.random.Generator, cell: np.ndarray, e_cell: np.nda
             # the same stable order from a narrow copy of the key: numpy radix-sorts 8- and 16-bit integers
             narrow = key.astype(np.int16) if len(key) and 0 <= key.min() and key.max() < 2**15 else key
             order = np.argsort(narrow, kind="stable")
+        e_todo = e_key[todo]
+        if (key is cell and counts is not None and len(counts) and np.asarray(counts).dtype.kind in "iu"
+                and int(np.sum(counts)) == len(key) and e_todo.dtype.kind in "iu" and e_todo.min() >= 0
+                and e_todo.max() < len(counts)):
+            bounds = np.zeros(len(counts) + 1, np.int64)
+            np.cumsum(counts, out=bounds[1:])
+            lo, hi = bounds.take(e_todo), bounds.take(e_todo + 1)
+            n = hi - lo
+            out[todo] = np.where(n > 0, order[np.minimum(lo + (u[todo] * n).astype(np.int64), len(order) - 1)], -1)
+            continue
         sorted_key = key[order]
         # each group's block in the sorted order, from one search per group instead of two per entrant: for integer
         # keys, searchsorted left of g is bounds[g] and right of g is bounds[g + 1] (the same numbers)
-        e_todo = e_key[todo]
         ints = sorted_key.dtype.kind in "iu" and e_todo.dtype.kind in "iu"
         n_groups = int(max(sorted_key[-1], e_todo.max())) + 1 if ints else 0
         if ints and sorted_key[0] >= 0 and e_todo.min() >= 0 and n_groups <= 2**16:

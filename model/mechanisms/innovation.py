@@ -180,7 +180,7 @@ def step(model: Sim) -> None:
     logit = performer_logit(w.rd_b0, P["innovation.performer_trend"], model.year - FIRST_YEAR,
                             P["innovation.performer_talent_effect"], rel_t, rel_size, sub_r,
                             P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"],
-                            region=region)
+                            region=region, sign_free=True)
     key = model.stream_key, model.year  # keyed per-firm draws (streams.py): the same luck in every scenario
     active = streams.uniform(*key, "innovation.performer", f.uid) < performer_probability(logit)
     sales = current_sales(w.price, f.sector, va)
@@ -212,22 +212,30 @@ def step(model: Sim) -> None:
     success = np.zeros(n, bool)  # drawn where p > 0 only (keyed: the same outcome as drawing for every firm)
     j = np.flatnonzero(p > 0)
     success[c.take(j)] = streams.uniform(*key, "innovation.success", f.uid.take(c.take(j))) < p[j]
-    gain = np.zeros(n)
+    won = np.flatnonzero(success)
     sig = P["innovation.success_gain_sigma"]
-    gain[success] = P["innovation.success_tfp_gain"] * streams.lognormal(*key, "innovation.gain", f.uid[success],
-                                                                             -0.5 * sig**2, sig)
+    gain = P["innovation.success_tfp_gain"] * streams.lognormal(*key, "innovation.gain", f.uid.take(won),
+                                                                -0.5 * sig**2, sig)
     w.innovations = f.sum_by_region(f.weight * success)
     # the permanent part: innovation, then imitation of the sector frontier
     # (the 2012 tail premium is permanent: imitation, the frontier and lead erosion act on the rest)
-    log_perm = np.log(f.tfp) - f.tfp_shock - f.tfp_premium + gain
+    # ln A - shock - premium + gain, the gain (0.0 for all but the innovators) added to the innovators only: x + 0.0
+    # is x except for x = -0.0; if some x is a zero, 0.0 is added to every row (x + g + 0.0 is x + g: g > 0)
+    log_perm = np.log(f.tfp)
+    log_perm -= f.tfp_shock
+    log_perm -= f.tfp_premium
+    log_perm[won] += gain
+    has_zero = bool((log_perm == 0.0).any())
+    if has_zero:
+        log_perm += 0.0
     frontier = sector_frontier(log_perm, f.sector, S, P["innovation.frontier_quantile"],
                                by_sector=f.values_by_sector(log_perm))
     q = imitation_probability(P["innovation.imitation_rate"], capacity, P["innovation.imitation_talent_elasticity"],
                               f.digital, P["innovation.imitation_digital_boost"], region=region)
     copied = streams.uniform(*key, "innovation.imitation", f.uid) < q
     frontier_i = lookup(frontier, f.sector)
-    log_perm = imitate(log_perm, frontier_i, copied, P["innovation.imitation_catch_up"])
-    log_perm = erode_lead(log_perm, frontier_i, P["innovation.lead_erosion"])
+    log_perm = imitate_erode(log_perm, frontier, frontier_i, copied, P["innovation.imitation_catch_up"],
+                             P["innovation.lead_erosion"], nonzero=not has_zero)
     # the transitory part: AR(1) with Laplace innovations whose SD falls with size
     sd = shock_sd(P["innovation.shock_sd"], rel_size, P["innovation.shock_size_elasticity"])
     u = ar1(f.tfp_shock, P["innovation.shock_persistence"], sd, streams.laplace(*key, "innovation.shock", f.uid,
@@ -353,14 +361,25 @@ def current_sales(price: np.ndarray, sector: np.ndarray, real_va: np.ndarray) ->
 
 def performer_logit(b0: float, trend: float, years: int, talent_effect: float, rel_talent: np.ndarray,
                     rel_size: np.ndarray, subsidy: np.ndarray, size_effect: float, subsidy_effect: float,
-                    region: np.ndarray | None = None) -> np.ndarray:
+                    region: np.ndarray | None = None, sign_free: bool = False) -> np.ndarray:
     """``region`` given: ``rel_talent`` and ``subsidy`` are per region and their terms are computed per region,
-    then gathered."""
+    then gathered.
+
+    Passes that change no value are skipped: the floor at 1e-9 when every relative size is above it (a
+    read-only min), and adding a subsidy term that is one zero: x + -0.0 is x, and x + 0.0 is x except that it
+    turns -0.0 into +0.0, which ``sign_free`` says the caller does not see (``performer_probability``: expit of
+    either zero is 0.5)."""
     base = b0 + trend * years + talent_effect * np.log(np.maximum(rel_talent, 1e-9))
     sub_term = subsidy_effect * subsidy
     if region is not None:  # without a subsidy, sub_term is one value for all (a scalar: no gather)
         base, sub_term = lookup(base, region), gather(sub_term, region)
-    return base + size_effect * np.log(np.maximum(rel_size, 1e-9)) + sub_term
+    floored = rel_size if rel_size.min(initial=np.inf) >= 1e-9 else np.maximum(rel_size, 1e-9)  # NaN: min is NaN
+    out = np.log(floored)
+    out *= size_effect  # size_effect x ln(...): a product commutes
+    out = base + out
+    if np.ndim(sub_term) == 0 and sub_term == 0.0 and (sign_free or np.signbit(sub_term)):
+        return out
+    return out + sub_term
 
 
 def performer_probability(logit: np.ndarray) -> np.ndarray:
@@ -432,6 +451,44 @@ def imitation_probability(rate: float, rel_talent: np.ndarray, talent_elasticity
 def imitate(log_a: np.ndarray, log_frontier: np.ndarray, success: np.ndarray, catch_up: float) -> np.ndarray:
     """Log TFP after imitation: successful laggards close ``catch_up`` of the log gap to their frontier."""
     return log_a + success * catch_up * np.maximum(log_frontier - log_a, 0.0)
+
+
+def imitate_erode(log_a: np.ndarray, frontier: np.ndarray, log_frontier: np.ndarray, success: np.ndarray,
+                  catch_up: float, erosion: float, nonzero: bool = False) -> np.ndarray:
+    """``erode_lead(imitate(log_a, log_frontier, success, catch_up), log_frontier, erosion)``, bit for bit, formed
+    in ``log_a`` (a fresh array of the caller's) on the rows that change only: the imitators (``success``) and then
+    the leaders above their frontier. ``frontier``: the [sector] table ``log_frontier`` gathers.
+
+    Every other row is x + (0.0 c) m, then x - e max(x - f, 0.0) with m = max(f - x, 0.0): both are x itself when x
+    is not zero, x, f and c m are finite and 0 <= c, e <= 1 (the parameters' ranges); anything else (a zero, a NaN,
+    an infinity, a value near the overflow) takes the two plain passes. ``nonzero``: the caller knows that no x is
+    a zero (it has just checked)."""
+    frontier = np.asarray(frontier, dtype=np.float64)
+    fast = (len(log_a) > 0 and 0.0 <= catch_up <= 1.0 and 0.0 <= erosion <= 1.0
+            and bool(np.all(np.abs(frontier) < 1e300)))
+    if fast:
+        lo, hi = log_a.min(), log_a.max()  # NaN propagates: then not finite
+        fast = bool(-1e300 < lo and hi < 1e300) and (nonzero or not bool((log_a == 0.0).any()))
+    if not fast:
+        return erode_lead(imitate(log_a, log_frontier, success, catch_up), log_frontier, erosion)
+    out = log_a
+    j = np.flatnonzero(success)
+    if len(j):
+        x = out.take(j)
+        m = log_frontier.take(j) - x
+        np.maximum(m, 0.0, out=m)
+        m *= catch_up  # (True x c) m: 1.0 c is c
+        x += m
+        out[j] = x
+    k = np.flatnonzero(out > log_frontier)
+    if len(k):
+        x = out.take(k)
+        m = x - log_frontier.take(k)
+        np.maximum(m, 0.0, out=m)
+        m *= erosion
+        x -= m
+        out[k] = x
+    return out
 
 
 def erode_lead(log_a: np.ndarray, log_frontier: np.ndarray, erosion: float) -> np.ndarray:

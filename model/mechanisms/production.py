@@ -70,6 +70,7 @@ from .. import GENERAL, HIGH, MILLION, SECTORS, YI
 from .. import streams
 from ..agents import Firms
 from ..errors import InputError
+from ..numeric import lookup
 from ..parameters import ParamSet
 from ..scenario import FIRST_YEAR
 from ..world import Sim
@@ -238,32 +239,41 @@ def step(model: Sim) -> None:
     u = P["labour.natural_unemployment"]
     supply = w.labour_supply
     w.omega_high_t = labour_market.skill_weight(w.omega_high, P["labour.skill_bias_growth"] * (model.year - FIRST_YEAR))
-    a, rho, beta = f.gather_sector(w.alpha), f.gather_sector(w.rho), f.gather_sector(w.beta)
+    # [sector] and [region] tables by fancy indexing with the read-only index columns (numeric.lookup): with the
+    # year's entrants appended after the sorted rows (capital.step) it is faster than Firms.gather_sector /
+    # gather_region (measured), the same values; [cell] tables by Firms.gather_cell
+    def lookup_sector(table):
+        return lookup(np.asarray(table), f.sector)
+
+    def lookup_region(table):
+        return lookup(np.asarray(table), f.region)
+
+    a, rho, beta = lookup_sector(w.alpha), lookup_sector(w.rho), lookup_sector(w.beta)
     # Per-cell (or per-region, per-sector) factors are computed once per cell and gathered: the same
     # operations on the same numbers as per firm, so the same bits, with fewer passes over the firms.
-    # (gathers by ``Firms.gather_cell`` / ``gather_region`` / ``gather_sector``: the same values as ``take``, about
-    # half the time while the firms are in cell order, as they are here: a block per cell, np.repeat)
-    log_tfp_eff = np.log(f.tfp) + f.gather_cell(np.log(w.region_tfp * w.agg).ravel()) + f.gather_region(np.log(w.spill))
+    # (the gathers have the same values as ``take``)
+    log_tfp_eff = np.log(f.tfp) + f.gather_cell(np.log(w.region_tfp * w.agg).ravel()) + lookup_region(np.log(w.spill))
     fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
-    fr = f.gather_region(fr_r)
-    wh, wg = f.gather_region(w.wage[:, HIGH]), f.gather_region(w.wage[:, GENERAL])
+    fr = lookup_region(fr_r)
+    wh, wg = lookup_region(w.wage[:, HIGH]), lookup_region(w.wage[:, GENERAL])
     c_l, s_h = labour_cost(w)
     carbon_per_yuan, intens = carbon.firm_charges(model)  # net of free allocation; abatement lowers intens
-    charges = carbon_per_yuan + f.digital * f.gather_region(P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))
+    charges = carbon_per_yuan + f.digital * lookup_region(P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))
     # last year's price unless no firm could cover its costs; the per-firm gather is shared with reference_price
-    p_firm = f.gather_sector(w.price)
+    p_firm = lookup_sector(w.price)
     p_ref = reference_price(w.price, charges, f.sector, S, price_firm=p_firm)
-    p_ref_firm = p_firm if p_ref is w.price else f.gather_sector(p_ref)
+    p_ref_firm = p_firm if p_ref is w.price else lookup_sector(p_ref)
     keep = np.maximum(1.0 - charges / p_ref_firm, 0.0)  # running costs as a share of revenue
     on = keep > 0
     # every firm covers its running costs (nearly always): np.where(on, x, y) is x, so skip those passes
     all_on = bool(on.all())
     with np.errstate(divide="ignore"):
         log_keep = np.log(keep)
-    log_m1 = f.wedge + log_keep + rho * (f.quality + f.gather_region(np.log(w.access)) + log_tfp_eff
+    log_m1 = f.wedge + log_keep + rho * (f.quality + lookup_region(np.log(w.access)) + log_tfp_eff
                                          + a * np.log(f.capital))  # ln M_i at X = 1
-    log_n1, log_l1 = short_run(log_m1, None, beta, log_beta=f.gather_sector(np.log(w.beta)),
-                               log_labour_cost=f.gather_cell(np.log(fr_r[:, None] * c_l).ravel()))
+    log_n1, log_l1 = short_run(log_m1, None, beta, log_beta=lookup_sector(np.log(w.beta)),
+                               log_labour_cost=f.gather_cell(np.log(fr_r[:, None] * c_l).ravel()),
+                               one_minus_beta=lookup_sector(1.0 - w.beta))
     log_r1 = log_n1 - f.wedge - log_keep  # revenue at X = 1
     if not all_on:
         log_r1 = np.where(on, log_r1, -np.inf)
@@ -274,7 +284,7 @@ def step(model: Sim) -> None:
     w.log_x, _, log_p = clear_sector(log_q1, log_n, np.log(w.sector_demand), e, w.sigma_goods,
                                      P.by("demand.price_elasticity", SECTORS))
     w.price_prev, w.price = w.price, np.exp(log_p)
-    shift = f.gather_sector(w.log_x / (1.0 - w.beta))  # N, R and L scale with X^(1/(1-beta))
+    shift = lookup_sector(w.log_x / (1.0 - w.beta))  # N, R and L scale with X^(1/(1-beta))
     lab_plan = np.exp(log_l1 + shift) if all_on else np.where(on, np.exp(log_l1 + shift), 0.0)
     need_h = f.gather_cell((s_h * c_l).ravel()) * lab_plan * MILLION / wh
     need_g = f.gather_cell(((1.0 - s_h) * c_l).ravel()) * lab_plan * MILLION / wg
@@ -285,7 +295,7 @@ def step(model: Sim) -> None:
     total = ind + labour_market.other_demand(model)
     employment, ration = labour_market.clear(total, supply, u)
     w.labour_demand, w.employment = total, employment
-    hire_h, hire_g = need_h * f.gather_region(ration[:, HIGH]), need_g * f.gather_region(ration[:, GENERAL])
+    hire_h, hire_g = need_h * lookup_region(ration[:, HIGH]), need_g * lookup_region(ration[:, GENERAL])
     # rationed composite labour: every firm of a cell uses the same mix, so one factor per cell
     per_h, per_g = s_h / w.wage[:, HIGH, None], (1.0 - s_h) / w.wage[:, GENERAL, None]
     cut = (labour_market.composite_labour(ration[:, HIGH, None] * per_h, ration[:, GENERAL, None] * per_g, w.omega_high_t[None, :],
@@ -294,14 +304,15 @@ def step(model: Sim) -> None:
     revenue = np.exp(log_r1 + shift + f.gather_cell((w.beta[None, :] * np.log(cut)).ravel()))  # nominal VA
     if not all_on:
         revenue = np.where(on, revenue, 0.0)
-    va = revenue / f.gather_sector(w.price)  # real value added (sector deflator)
+    va = revenue / lookup_sector(w.price)  # real value added (sector deflator)
 
     # Accounts.
     labour_bill = (wh * hire_h + wg * hire_g) / MILLION
-    capital_cost = f.gather_region(w.user_cost) * f.capital
+    capital_cost = lookup_region(w.user_cost) * f.capital
     # Operating profit (before R&D, digital adoption and the one-off cost of a move): what investors
     # look at; net profit (less Firms.intangible) is what the loss streak behind exit counts.
-    profit = np.exp(f.wedge) * keep * revenue - fr * (labour_bill + capital_cost) - carbon.abatement_cost_firm(model)
+    abate = carbon.abatement_cost_firm(model)  # once for the profit and the carbon accounts
+    profit = np.exp(f.wedge) * keep * revenue - fr * (labour_bill + capital_cost) - abate
     if np.any(pol.digital_subsidy != 0):
         model.year_stats["policy_cost"] += np.bincount(
             f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy.take(f.region) * va,
@@ -311,8 +322,12 @@ def step(model: Sim) -> None:
     # the loss streak behind exit counts net losses: after carbon, R&D and digital adoption spending
     # profit < intangible is profit - intangible < 0 for every pair (IEEE: a - b is 0 only when a == b, and
     # inf - inf is NaN), without the difference over every firm
-    f.data["loss_years"] = np.where(profit < f.intangible, f.loss_years + 1, 0).astype(np.int16, copy=False)
-    carbon.account(model, va, carbon_per_yuan, intens)  # emissions, carbon charges, carbon and abatement bills
+    # (streak + 1) x [loss] in int16: the same integers as np.where(loss, streak + 1, 0) (x 1 and x 0 are exact; an
+    # int16 overflow of streak + 1 wraps alike), without the where pass
+    streak = f.loss_years + 1
+    streak *= profit < f.intangible
+    f.data["loss_years"] = streak.astype(np.int16, copy=False)
+    carbon.account(model, va, carbon_per_yuan, intens, abate)  # emissions, carbon charges, carbon and abatement bills
 
     # Regional aggregates.
     w.va_rs_prev = f.sum_by_cell(f.weight * va).reshape(R, S) / YI
@@ -444,17 +459,18 @@ def reference_price(price: np.ndarray, charges: np.ndarray, sector: np.ndarray, 
 
 def short_run(log_m: np.ndarray, labour_cost: np.ndarray | None, beta: np.ndarray, *,
               log_beta: np.ndarray | None = None, log_labour_cost: np.ndarray | None = None,
-              ) -> tuple[np.ndarray, np.ndarray]:
+              one_minus_beta: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Firm's short-run optimum with capital fixed: ln(net revenue) and ln(composite labour).
 
     Net revenue N = M L^beta with M = lambda (1 - tau) X (a A K^alpha)^rho; the first-order condition
     F c_L L = beta N gives L = (beta M / (F c_L))^(1/(1 - beta)) and N = M^(1/(1-beta)) (beta/(F c_L))^(beta/(1-beta)).
     ``labour_cost`` is F c_L (million yuan per composite worker). ``log_beta`` and ``log_labour_cost``, when
-    given, are ln beta and ln(F c_L) already taken (e.g. once per cell and gathered; the same numbers).
+    given, are ln beta and ln(F c_L) already taken (e.g. once per cell and gathered; the same numbers), and
+    ``one_minus_beta`` is 1 - beta (e.g. per sector and gathered).
     """
     lb = np.log(beta) if log_beta is None else log_beta
     llc = np.log(labour_cost) if log_labour_cost is None else log_labour_cost
-    log_l = (lb + log_m - llc) / (1.0 - beta)
+    log_l = (lb + log_m - llc) / (1.0 - beta if one_minus_beta is None else one_minus_beta)
     return log_m + beta * log_l, log_l
 
 
