@@ -199,6 +199,7 @@ def step(model: Sim) -> None:
     w.h_nat = w.labour_supply[:, HIGH].sum() / w.labour_supply.sum()
     w.population = w.demog.residents(w.labour_supply.sum(axis=1))  # labour force + dependants (demography)
 
+
 def farm_push(farm: np.ndarray, supply: np.ndarray, push: float) -> np.ndarray:
     """[region, skill] push of the farm reserve on general workers (Lewis 1954; Harris & Todaro 1970):
     -phi (f_r - f_nat) for skill general, 0 for the high-skilled, f_r = F_r / S_rG the farm workers' share of the
