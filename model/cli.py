@@ -764,6 +764,24 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, old)
 
 
+def entry() -> None:
+    """The ``geese`` program (console script and ``python -m model``): ``main``, then exit with its status.
+
+    Once ``main`` has returned, the work is done and the status decided, so a late Ctrl-C or SIGTERM is
+    ignored from then on. Otherwise a signal landing during interpreter shutdown would kill the process by
+    that signal (exit -2 or -15) after it has already finished: CPython resets Python-level handlers to the
+    default action when it finalises, and our SIGTERM handler is gone once ``main`` returns."""
+    try:
+        status = main()
+    except KeyboardInterrupt as exc:  # after main's own handler (between its return and here)
+        status = 143 if isinstance(exc, Terminated) else 130
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(ValueError, OSError):  # not the main thread
+                signal.signal(sig, signal.SIG_IGN)
+    sys.exit(status)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _Parser.argv = argv

@@ -129,3 +129,42 @@ def test_sigterm_behaves_like_ctrl_c(tmp_path):
     lines = [ln for ln in err.splitlines() if ln.startswith("geese:")]
     assert len(lines) == 1 and "terminated" in lines[0] and "Traceback" not in err
     assert not out.exists()
+
+
+_LATE_SIGNAL = """
+import atexit, os, signal, sys
+from model import cli
+cli.main = lambda: {status}
+# a signal that lands while the interpreter shuts down, after the program's work is done and its status decided
+atexit.register(lambda: os.kill(os.getpid(), signal.{sig}))
+cli.{call}
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_a_signal_after_the_work_is_done_does_not_change_the_exit_status(sig, tmp_path):
+    # CPython resets Python-level signal handlers to the default action while it finalises; without `entry`
+    # ignoring late signals, a Ctrl-C or SIGTERM landing then killed a finished run (exit -2 or -15)
+    p = subprocess.run([sys.executable, "-c", _LATE_SIGNAL.format(status=0, sig=sig, call="entry()")],
+                       cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60)
+    assert (p.returncode, p.stderr) == (0, "")
+    p = subprocess.run([sys.executable, "-c", _LATE_SIGNAL.format(status=3, sig=sig, call="entry()")],
+                       cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60)
+    assert (p.returncode, p.stderr) == (3, "")
+
+
+def test_the_late_signal_check_can_fail(tmp_path):
+    # the same late SIGTERM without `entry` (the old `sys.exit(main())`) kills the finished process
+    p = subprocess.run([sys.executable, "-c", _LATE_SIGNAL.format(status=0, sig="SIGTERM", call="sys.exit(cli.main())")],
+                       cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=60)
+    assert p.returncode == -signal.SIGTERM
+
+
+@pytest.mark.parametrize(("raised", "status"), [("KeyboardInterrupt", 130), ("cli.Terminated", 143)])
+def test_an_interrupt_between_main_and_exit_is_reported_as_such(raised, status, tmp_path):
+    code = ("import sys\nfrom model import cli\n"
+            f"def main():\n    raise {raised}()\ncli.main = main\ncli.entry()\n")
+    p = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=_env(), capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == status
+    assert "Traceback" not in p.stderr
