@@ -85,10 +85,8 @@ def step(model: Sim) -> None:
     wva = f.weight * f.value_added
     wk = f.weight * f.capital
     log_cap = np.log(f.capital)
-    # carbon.intensity (direct + power x grid[region]) with the grid gathered by the sorted blocks, in place
-    intens = f.gather_region(w.grid)
-    intens *= f.power_use
-    intens += carbon.direct_effective(f)
+    # the grid gathered by the sorted blocks (agents.Firms.gather_region)
+    intens = carbon.intensity(carbon.direct_effective(f), f.power_use, f.gather_region(w.grid))
     intens *= wva
     emis_rs = f.sum_by_cell(intens)
     va_cell = f.sum_by_cell(wva)  # slice sums: the firms are kept in cell order (agents.py)

@@ -162,19 +162,10 @@ def firm_charges(model: Sim) -> tuple[np.ndarray, np.ndarray]:
     """(carbon charge per yuan of VA, emission intensity) for every firm this year (production.step)."""
     f, w, pol = model.firms, model.world, model.policy
     d_eff = direct_effective(f)
-    # ``charge_per_yuan`` and ``intensity`` per firm, bit for bit, formed in place: price x covered is formed per
-    # sector and gathered (the same product per firm), and the grid is gathered once for both
-    grid = lookup(w.grid, f.region)
-    c = lookup(w.benchmark, f.sector)
-    np.subtract(d_eff, c, out=c)                                      # direct_eff - benchmark_s
-    c *= lookup(pol.carbon_price * np.asarray(pol.carbon_covered), f.sector)  # own = price covered_s (...)
-    t = w.power_price_net * f.power_use
-    t *= grid
-    c += t
-    c *= CARBON_COST_UNIT
-    np.multiply(f.power_use, grid, out=grid)
-    grid += d_eff  # intensity: direct + power_use x grid (an IEEE sum commutes)
-    return c, grid
+    grid = lookup(w.grid, f.region)  # gathered once for both
+    c = charge_per_yuan(pol.carbon_price, lookup(np.asarray(pol.carbon_covered), f.sector), d_eff,
+                        lookup(w.benchmark, f.sector), f.power_use, grid, w.power_price_net)
+    return c, intensity(d_eff, f.power_use, grid)
 
 
 def charges_everywhere(model: Sim, sector: np.ndarray, direct_eff: np.ndarray, power: np.ndarray) -> np.ndarray:
@@ -260,16 +251,25 @@ def emissions(firms: Firms, w: World, P: ParamSet, year: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------- equations
-def intensity(direct: np.ndarray, power_use: np.ndarray, grid: np.ndarray, region: np.ndarray) -> np.ndarray:
-    """kt CO2 per million yuan of value added (direct already net of abatement)."""
-    return direct + power_use * grid[region]
+def intensity(direct: np.ndarray, power_use: np.ndarray, grid: np.ndarray, region: np.ndarray | None = None
+              ) -> np.ndarray:
+    """kt CO2 per million yuan of value added (direct already net of abatement): direct + power_use x grid of the
+    firm's region (``region``: the index that gathers the [region] ``grid``; None: ``grid`` is already per firm)."""
+    out = np.multiply(power_use, grid if region is None else lookup(grid, region))
+    out += direct  # an IEEE sum commutes: direct + power_use x grid
+    return out
 
 
 def charge_per_yuan(price: float, covered_s: np.ndarray, direct_eff: np.ndarray, benchmark_s: np.ndarray,
                     power_use: np.ndarray, grid: np.ndarray, power_price_net: float) -> np.ndarray:
     """Carbon charge per yuan of VA (yuan/t x kt per million yuan x CARBON_COST_UNIT); broadcasts over [firm(, region)]."""
-    own = price * covered_s * (direct_eff - benchmark_s)
-    return CARBON_COST_UNIT * (own + power_price_net * power_use * grid)
+    own = (direct_eff - benchmark_s) * (price * covered_s)
+    # formed in place in the power term, whose shape is the full [firm(, region)] one (sums and products commute)
+    total = power_price_net * power_use * grid
+    in_place = isinstance(total, np.ndarray) and total.shape == np.broadcast_shapes(total.shape, np.shape(own))
+    total = np.add(total, own, out=total if in_place else None)
+    total *= CARBON_COST_UNIT
+    return total
 
 
 def benchmarks(direct_eff: np.ndarray, sector: np.ndarray, weight: np.ndarray, free: float,
