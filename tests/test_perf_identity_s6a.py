@@ -39,9 +39,9 @@ def test_abatement_cost_by_sector_is_the_per_firm_cost(max_share):
     a[odd] = rng.uniform(0.0, 0.6, odd.sum())  # above the target, some above the cap
     a[:3] = [np.nan, -0.0, 0.0]
     want = energy.abatement_cost(a, max_share, half, sector=sector)
-    got = carbon.abatement_cost_by_sector(a, target, target_s, max_share, half, sector, lambda t: t[sector])
+    got = carbon.abatement_cost_by_sector(a, target, target_s, max_share, half, sector)
     assert _same(got, want)
-    got = carbon.abatement_cost_by_sector(a, target, target_s, max_share, half, sector, lambda t: t[sector], scale=1e-3)
+    got = carbon.abatement_cost_by_sector(a, target, target_s, max_share, half, sector, scale=1e-3)
     assert _same(got, 1e-3 * want)
 
 

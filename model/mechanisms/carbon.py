@@ -114,7 +114,6 @@ def step(model: Sim) -> None:
     f.data["abatement"] = np.maximum(f.abatement, target)
     ucost = P["capital.interest_rate"] + P["capital.depreciation"]
     k_need = (abatement_cost_by_sector(f.abatement, target, target_s, amax_s, half_s, f.sector,
-                                       lambda t: lookup(t, f.sector),
                                        scale=CARBON_COST_UNIT)  # CARBON_COST_UNIT x cost
               * d * f.value_added / ucost)
     k_dep = f.abatement_capital * (1 - P["capital.depreciation"])
@@ -128,18 +127,16 @@ def step(model: Sim) -> None:
 
 
 def abatement_cost_by_sector(a: np.ndarray, target: np.ndarray, target_s: np.ndarray, max_share: np.ndarray,
-                             half_cost: np.ndarray, sector: np.ndarray, gather_sector,
-                             scale: float | None = None) -> np.ndarray:
+                             half_cost: np.ndarray, sector: np.ndarray, scale: float | None = None) -> np.ndarray:
     """``energy.abatement_cost(a, max_share, half_cost, sector=sector)``, bit for bit, for shares ``a`` that are
     mostly their sector's target ``target_s`` (``target``: gathered per firm): every firm's share is the larger
     of its own and this year's target, and the target does not fall while the carbon price does not. The cost
-    is formed once per sector (the same operations on the same numbers) and gathered (``gather_sector``, e.g.
-    ``numeric.lookup`` by sector), then per firm only for the rows whose share is not the target (a NaN share is not;
-    +0 == -0, whose costs are both +0). ``scale``: ``scale x cost`` instead (formed per sector and on the
-    other rows: the same products)."""
+    is formed once per sector (the same operations on the same numbers) and gathered by ``sector``, then per
+    firm only for the rows whose share is not the target (a NaN share is not; +0 == -0, whose costs are both
+    +0). ``scale``: ``scale x cost`` instead (formed per sector and on the other rows: the same products)."""
     table = energy.abatement_cost(np.asarray(target_s, dtype=np.float64), max_share, half_cost,
                                   sector=np.arange(len(target_s)))
-    out = gather_sector(table if scale is None else scale * table)
+    out = lookup(table if scale is None else scale * table, sector)
     odd = np.flatnonzero(a != target)
     if len(odd):
         cost = energy.abatement_cost(a.take(odd), max_share, half_cost, sector=sector.take(odd))
