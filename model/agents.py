@@ -213,6 +213,11 @@ class ArrayAgentSet:
         rec = self.__dict__.get("_finite", {}).get(name)
         return rec[1] if rec is not None and rec[0]() is v else 0
 
+    def _all_verified(self) -> list[str]:
+        """The columns whose every row is known finite (their kept or earlier rows stay so: ``keep``, ``append``)."""
+        return [name for name, v in dict.items(self.data)
+                if isinstance(v, np.ndarray) and len(v) and self.verified(name, v) == len(v)]
+
     def set_verified(self, name: str, v: np.ndarray, n: int | None = None) -> None:
         """Record that the first ``n`` (default all) rows of column ``name`` (the array ``v``) are finite."""
         self.__dict__["_finite"][name] = (weakref.ref(v), len(v) if n is None else int(n))
@@ -268,10 +273,8 @@ class ArrayAgentSet:
         # up to 256 cells (firms 31 x 4, talent 31 x 2) the key fits one byte: numpy's stable argsort is then a
         # one-pass radix sort (two passes for 16 bits), the same permutation (a stable sort by the same keys)
         wide = np.uint8 if R * k <= 2**8 else np.int16 if R * k < 2**15 else np.int64
-        if wide is np.uint8 and len(idx):  # each part in range first (a negative one would wrap in the cast)
-            for c, top in zip(cols, (R, k) if len(cols) > 1 else (R * k,)):
-                if c.min() < 0 or c.max() >= top:
-                    raise ValueError(f"{type(self).__name__}: cell index outside [0, {R * k})")
+        if wide is np.uint8:  # each part in range first (a negative one would wrap in the cast)
+            self._check_key_parts(cols)
         key = cols[0].astype(wide)
         if len(cols) > 1:
             key *= k
@@ -285,15 +288,28 @@ class ArrayAgentSet:
         # the cell boundaries in the key's own dtype: an int64 needle would make searchsorted cast the whole key
         bounds = np.arange(R * k + 1, dtype=key.dtype if R * k + 1 < np.iinfo(key.dtype).max else np.int64)
         offsets = np.searchsorted(key, bounds).astype(np.intp)
-        # the key columns of the sorted rows are each cell's parts repeated over its block: np.repeat writes them
-        # without reading an index per row (the same values as the take)
+        self._take_sorted(idx, offsets)
+        return idx
+
+    def _take_sorted(self, idx: np.ndarray, offsets: np.ndarray) -> None:
+        """``_take_rows(idx)`` for rows ``idx`` in cell order whose cell blocks start at ``offsets``, and that order
+        recorded. The key columns of the sorted rows are each cell's parts repeated over its block: np.repeat
+        writes them without reading an index per row (the same values as the take)."""
+        R, k = self.__dict__["_cells"]
         counts = np.diff(offsets)
         cell = np.arange(R * k)
         parts = (cell // k, cell % k) if len(self.sort_keys) > 1 else (cell,)
         self._take_rows(idx, fill={c: np.repeat(p.astype(self.columns[c]), counts)
                                    for c, p in zip(self.sort_keys, parts)})
         self.__dict__["_order"].update(offsets=offsets, n=len(idx), moved=None, moved_cell=None)
-        return idx
+
+    def _check_key_parts(self, parts: list[np.ndarray]) -> None:
+        """Each part of the cell key (region, and the second key if any) in its range, else ValueError (a part out
+        of range would give another cell, or wrap in a narrow cast)."""
+        R, k = self.__dict__["_cells"]
+        for c, top in zip(parts, (R, k) if len(parts) > 1 else (R * k,)):
+            if len(c) and (c.min() < 0 or c.max() >= top):
+                raise ValueError(f"{type(self).__name__}: cell index outside [0, {R * k})")
 
     def move(self, rows: np.ndarray, **cols) -> None:
         """``column[rows] = value`` for each ``column=value`` (e.g. ``region=dest``), keeping track of the
@@ -474,11 +490,9 @@ class ArrayAgentSet:
         """[row] the current cell key (int64) of the rows ``rows``, from the narrow key columns; each part must be
         in its range (as ``_keep_sorted`` checks): a part out of range raises instead of giving another cell."""
         data = self.__dict__["_data"]
-        R, k = self.__dict__["_cells"]
+        k = self.__dict__["_cells"][1]
         parts = [dict.__getitem__(data, c).take(rows).astype(np.int64) for c in self.sort_keys]
-        for c, top in zip(parts, (R, k) if len(parts) > 1 else (R * k,)):
-            if len(c) and (c.min() < 0 or c.max() >= top):
-                raise ValueError(f"{type(self).__name__}: cell index outside [0, {R * k})")
+        self._check_key_parts(parts)
         key = parts[0]
         if len(parts) > 1:
             key *= k
@@ -515,9 +529,7 @@ class ArrayAgentSet:
         reg = np.flatnonzero(reg_mask)
         tail = np.flatnonzero(mask[n:]) + n
         irr = np.concatenate([irr_mv, tail]).astype(np.intp, copy=False)
-        ik = np.concatenate([irr_mv_key, self._cell_of_rows(tail)])
-        if len(ik) and (ik.min() < 0 or ik.max() >= C):
-            raise ValueError(f"{type(self).__name__}: cell index outside [0, {C})")
+        ik = np.concatenate([irr_mv_key, self._cell_of_rows(tail)])  # in [0, C): _cell_of_rows checks the parts
         o = np.lexsort((irr, ik))  # by cell, then by row (the stable sort's order within a cell)
         irr, ik = irr.take(o), ik.take(o)
         cells = np.arange(C + 1)
@@ -529,14 +541,9 @@ class ArrayAgentSet:
         for c in range(C):  # cells, not agents
             pieces += (irr[ic[c]:split[c]], reg[P[c]:P[c + 1]], irr[split[c]:ic[c + 1]])
         idx = np.concatenate(pieces) if pieces else np.zeros(0, np.intp)
-        counts = np.diff(P) + np.diff(ic)
         offsets = np.zeros(C + 1, np.intp)
-        np.cumsum(counts, out=offsets[1:])
-        cell = np.arange(C)
-        parts = (cell // k, cell % k) if len(self.sort_keys) > 1 else (cell,)
-        self._take_rows(idx, fill={c: np.repeat(p.astype(self.columns[c]), counts)
-                                   for c, p in zip(self.sort_keys, parts)})
-        self.__dict__["_order"].update(offsets=offsets, n=len(idx), moved=None, moved_cell=None)
+        np.cumsum(np.diff(P) + np.diff(ic), out=offsets[1:])
+        self._take_sorted(idx, offsets)
         return idx
 
     def _take_rows(self, idx: np.ndarray, fill: dict | None = None) -> None:
@@ -545,8 +552,7 @@ class ArrayAgentSet:
         k = len(idx)
         cap = k + max(int(self.HEADROOM * k), 16)
         data, bufs = {}, {}
-        known = [name for name, v in dict.items(self.data)
-                 if isinstance(v, np.ndarray) and len(v) and self.verified(name, v) == len(v)]
+        known = self._all_verified()
         spare = self.__dict__.get("_spare", {})
         for name, v in dict.items(self.data):
             if name in self.stored_columns:  # no copy: narrow the row index
@@ -613,8 +619,7 @@ class ArrayAgentSet:
                 data[name] = np.concatenate([v, add])
         order = self._order_state()
         cached = dict(self.__dict__["_index"])
-        known = [name for name, v in dict.items(self.data)
-                 if isinstance(v, np.ndarray) and len(v) and self.verified(name, v) == len(v)]
+        known = self._all_verified()
         self.data = data
         for name in known:  # its rows before the appended ones
             self.set_verified(name, data[name], n0)
