@@ -205,12 +205,14 @@ class FlyingGeeseModel(mesa.Model):
         for name, arr in (("firms", self.firms), ("talent", self.talent)):
             for col, v in dict.items(arr.data):  # read only: keeps the agents' cached index copies (agents.py)
                 if isinstance(v, _RowStore):  # its older rows cannot have changed since they were checked
-                    fresh, v.checked = v.unchecked(), v.n
-                    if fresh.dtype.kind == "f" and not _all_finite(fresh):
-                        raise RuntimeError(f"{name}.{col} has NaN or inf in {self.year}")
+                    unchecked, v.checked = v.unchecked(), v.n
                 elif v.dtype.kind == "f":  # only the rows not known finite (agents.py ``verified``)
-                    if not _all_finite(v[arr.verified(col, v):]):
-                        raise RuntimeError(f"{name}.{col} has NaN or inf in {self.year}")
+                    unchecked = v[arr.verified(col, v):]
+                else:
+                    continue
+                if unchecked.dtype.kind == "f" and not _all_finite(unchecked):
+                    raise RuntimeError(f"{name}.{col} has NaN or inf in {self.year}")
+                if not isinstance(v, _RowStore):
                     arr.set_verified(col, v)
 
 
