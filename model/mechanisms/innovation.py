@@ -187,14 +187,19 @@ def step(model: Sim) -> None:
     deepening = intensity_deepening(P["innovation.rd_intensity_ceiling"], P["innovation.rd_intensity_convergence"],
                                     model.year - FIRST_YEAR)
     # [region, sector] table gathered by the flat cell index (cached on the firms): table[region, sector], one pass
-    target = lookup((P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale).ravel(), f.cell) * sales
-    spend = active * affordable(target, funds(f.profit, f.intangible, f.loss_years, P["innovation.rd_smoothing"]),
-                                sub_r, region=region)
+    # (the products below are formed in place on fresh arrays of this step: x y is y x, bit for bit)
+    target = lookup((P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale).ravel(), f.cell)
+    target *= sales
+    spend = affordable(target, funds(f.profit, f.intangible, f.loss_years, P["innovation.rd_smoothing"]),
+                       sub_r, region=region)
+    np.multiply(spend, active, out=spend)  # active x spend (a fresh array of affordable's)
     gross = gather(1.0 + sub_r, region)
     if not is_one(gross):  # x 1.0 is exact: without a subsidy anywhere spend is already gross
         spend *= gross
     f.data["rd_active"] = active
-    f.data["rd_stock"] = f.rd_stock * (1 - P["innovation.rd_depreciation"]) + spend
+    stock = f.rd_stock * (1 - P["innovation.rd_depreciation"])
+    stock += spend
+    f.data["rd_stock"] = stock
     own = gather(1.0 - sub_r, region)
     # the firm's own share is an expense (digital.step adds to it, on a copy); 1.0 x spend is spend
     f.data["intangible"] = spend.copy() if is_one(own) else own * spend
@@ -237,11 +242,24 @@ def step(model: Sim) -> None:
     log_perm = imitate_erode(log_perm, frontier, frontier_i, copied, P["innovation.imitation_catch_up"],
                              P["innovation.lead_erosion"], nonzero=not has_zero)
     # the transitory part: AR(1) with Laplace innovations whose SD falls with size
-    sd = shock_sd(P["innovation.shock_sd"], rel_size, P["innovation.shock_size_elasticity"])
-    u = ar1(f.tfp_shock, P["innovation.shock_persistence"], sd, streams.laplace(*key, "innovation.shock", f.uid,
-                                                                                    0.0, np.sqrt(0.5)))
+    # shock_sd and ar1 formed in place (rel_size is this step's and not needed after; the products commute).
+    # eps = streams.laplace(..., 0.0, sqrt(1/2)) is 0.0 + sqrt(1/2) x unit: unit = copysign(ln min(2u, 2 - 2u),
+    # u - 1/2) is finite and never +-0 (keyed u are in (0, 1) and never 1/2), so 0.0 + x is x: that pass is skipped
+    sd = np.clip(rel_size, 0.01, 100.0, out=rel_size)
+    sd **= -P["innovation.shock_size_elasticity"]  # the same scalar-power path as ``**``
+    sd *= P["innovation.shock_sd"]
+    eps = streams._laplace_unit(streams.uniform(*key, "innovation.shock", f.uid))
+    eps *= np.sqrt(0.5)
+    eps *= sd  # sd x eps
+    u = f.tfp_shock * P["innovation.shock_persistence"]
+    u += eps  # persistence u + sd eps
     f.data["tfp_shock"] = u
-    f.data["tfp"] = np.exp(log_perm + f.tfp_premium + u) * (1.0 + P["production.tfp_drift"])
+    # exp(ln A + premium + u) (1 + drift), in place on log_perm (this step's array): the same operations in order
+    log_perm += f.tfp_premium
+    log_perm += u
+    tfp = np.exp(log_perm, out=log_perm)
+    tfp *= 1.0 + P["production.tfp_drift"]
+    f.data["tfp"] = tfp
 
 
 def scale_2012(raw: np.ndarray, profit: np.ndarray, weight: np.ndarray | float, total: float,
@@ -356,7 +374,9 @@ def intensity_deepening(ceiling: float, convergence: float, years: int) -> float
 
 def current_sales(price: np.ndarray, sector: np.ndarray, real_va: np.ndarray) -> np.ndarray:
     """S_i = P_s VA_i: value added at its sector's current price (R&D budgets and intensities are current-price)."""
-    return price[sector] * real_va
+    out = lookup(price, sector)  # price[sector] (a new array)
+    out *= real_va  # price x VA: a product commutes
+    return out
 
 
 def performer_logit(b0: float, trend: float, years: int, talent_effect: float, rel_talent: np.ndarray,
@@ -376,7 +396,7 @@ def performer_logit(b0: float, trend: float, years: int, talent_effect: float, r
     floored = rel_size if rel_size.min(initial=np.inf) >= 1e-9 else np.maximum(rel_size, 1e-9)  # NaN: min is NaN
     out = np.log(floored)
     out *= size_effect  # size_effect x ln(...): a product commutes
-    out = base + out
+    out += base  # base + out: a sum commutes
     if np.ndim(sub_term) == 0 and sub_term == 0.0 and (sign_free or np.signbit(sub_term)):
         return out
     return out + sub_term
@@ -393,7 +413,7 @@ def funds(profit: np.ndarray, last_spending: np.ndarray, loss_years: np.ndarray,
     net loss has no reserves to smooth with: it funds R&D out of operating profit only (Himmelberg and Petersen
     1994), so discretionary R&D alone cannot keep a firm with positive operating profit in a loss streak."""
     reserve = smoothing * last_spending  # np.where(loss_years > 0, 0.0, m X): the same values, one pass fewer
-    reserve[loss_years > 0] = 0.0
+    reserve[np.flatnonzero(loss_years > 0)] = 0.0  # by index: ~2x faster than a scattered boolean mask
     return np.maximum(profit, reserve, out=reserve)
 
 
