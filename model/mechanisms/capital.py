@@ -96,7 +96,10 @@ def step(model: Sim) -> None:
     premium = carbon_premium(P["capital.carbon_risk_premium"], int_rs, int_nat, pol.risk_carbon_price())
     pool = (P["capital.savings_rate"] + P["capital.foreign_share"]) * w.gdp.sum() * YI  # million yuan
     fu = f.gather_region(fr_all * w.user_cost)  # F_r u_r per firm: the gross return here, mrk below
-    gross = np.sum(f.weight * (f.profit + fu * f.capital)) / max(np.sum(wk), 1e-9)
+    gross = fu * f.capital  # weight x (profit + fu K), in place on one fresh array (sums and products commute)
+    gross += f.profit
+    gross *= f.weight
+    gross = np.sum(gross) / max(np.sum(wk), 1e-9)
     pool = industry_draw(pool, w.industry_omega, gross, w.gross_return_2012, P["capital.industry_return_elasticity"],
                          P["capital.industry_draw_cap"])
 
@@ -121,7 +124,7 @@ def step(model: Sim) -> None:
     # a NaN makes the min NaN and takes the np.maximum path)
     k_floor = f.capital if f.capital.min(initial=np.inf) > 1e-9 else np.maximum(f.capital, 1e-9)
     mrk = marginal_net_return(f.profit / k_floor, fu, w.alpha, w.rho, w.beta, sector=f.sector,
-                              gather_sector=f.gather_sector)
+                              gather_sector=f.gather_sector, overwrite=True)
     expected = entrant_expected_return(mrk, cell, f.sector, R, S, n_cell=n_cell) - premium.reshape(R, S)
     e_region, e_sector, e_match = location.entry_choice(streams.keyed(model, "entry.match", e_uid), counts, n_rs,
                                                         expected, subsidy_return, P["entry_exit.profit_sensitivity"])
@@ -135,18 +138,20 @@ def step(model: Sim) -> None:
 
     # Incumbents: desired investment from the expected excess return, financed internally, then externally.
     # per-firm values of [sector] and [cell] tables by agents.Firms.gather_*: take's values, about half the time
-    g_s = f.gather_sector(P.by("demand.income_elasticity", SECTORS) * demand.growth_path(
-        model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year))
+    g_s = P.by("demand.income_elasticity", SECTORS) * demand.growth_path(
+        model.data.gdp_growth, P["demand.gdp_growth_2035"], model.year)  # [sector]: gathered in desired_rate
     # mrk - (+0.0) is mrk: no gather and no pass when every premium is +0.0 (no carbon-risk price)
     if premium.view(np.uint64).any():
         excess = f.gather_cell(premium)
         np.subtract(mrk, excess, out=excess)
     else:
         excess = mrk
-    rate = desired_rate(excess, delta, g_s, P["capital.adjustment_cost"], P["capital.max_investment_rate"])
+    rate = desired_rate(excess, delta, g_s, P["capital.adjustment_cost"], P["capital.max_investment_rate"],
+                        f.gather_sector)  # (positional: tests wrap desired_rate as f(excess, *args))
     internal = internal_funds(f.profit, f.intangible, f.capital, delta)
-    inv = finance(rate * f.capital, internal, P["capital.external_finance"] * f.capital, f.weight,
-                  pool - float(np.sum(e_k)) * w.firm_weight)
+    rate *= f.capital  # rate x K (desired_rate's fresh array)
+    inv = finance(rate, internal, P["capital.external_finance"] * f.capital, f.weight,
+                  pool - float(np.sum(e_k)) * w.firm_weight, overwrite=True)
     k_new = f.capital * (1 - delta)
     k_new += inv
     f.data["capital"] = k_new
@@ -167,7 +172,8 @@ def industry_draw(pool: float, omega: float, gross_return: float, return_2012: f
 
 
 def marginal_net_return(profit_rate: np.ndarray, cost_k: np.ndarray, alpha: np.ndarray, rho: np.ndarray,
-                        beta: np.ndarray, sector: np.ndarray | None = None, gather_sector=None) -> np.ndarray:
+                        beta: np.ndarray, sector: np.ndarray | None = None, gather_sector=None,
+                        overwrite: bool = False) -> np.ndarray:
     """Marginal net return on capital, alpha rho N / K - F u (1/yr), from the operating profit per unit of capital
     pi / K, pi = (1 - beta) N - F u K, and the user cost F u (1/yr):
 
@@ -178,11 +184,18 @@ def marginal_net_return(profit_rate: np.ndarray, cost_k: np.ndarray, alpha: np.n
     (Hayashi 1982; Abel and Eberly 1994). In 2012 it equals rho0 for every firm (production.init).
     With ``sector``, ``alpha``, ``rho`` and ``beta`` are per sector: e_s is formed once per sector and gathered
     (the same numbers as per firm, three fewer passes over the firms); ``gather_sector``, if given, gathers it
-    (agents.Firms.gather_sector: take's values, faster)."""
+    (agents.Firms.gather_sector: take's values, faster). ``overwrite``: ``profit_rate`` is a temporary of the
+    caller's, and the result is formed in it (the same operations: sums and products commute)."""
     e = alpha * rho / (1.0 - beta)
     if sector is not None:
         e = e.take(sector) if gather_sector is None else gather_sector(e)
-    return e * (profit_rate + cost_k) - cost_k
+    if not (overwrite and isinstance(profit_rate, np.ndarray) and profit_rate.dtype == np.float64
+            and profit_rate.shape == np.broadcast_shapes(np.shape(e), profit_rate.shape, np.shape(cost_k))):
+        return e * (profit_rate + cost_k) - cost_k
+    out = np.add(profit_rate, cost_k, out=profit_rate)
+    out *= e
+    out -= cost_k
+    return out
 
 
 def entrant_expected_return(mrk: np.ndarray, cell: np.ndarray, sector: np.ndarray, n_regions: int,
@@ -207,24 +220,47 @@ def carbon_premium(premium: float, intensity_rs: np.ndarray, intensity_nat: floa
 
 
 def desired_rate(excess_return: np.ndarray, depreciation: float, demand_growth: np.ndarray,
-                 adjustment_cost: float, max_rate: float) -> np.ndarray:
-    """Investment rate I/K with quadratic adjustment costs: replacement + accelerator + excess return."""
-    return np.clip(depreciation + demand_growth + excess_return / adjustment_cost, 0.0, max_rate)
+                 adjustment_cost: float, max_rate: float, gather=None) -> np.ndarray:
+    """Investment rate I/K with quadratic adjustment costs: replacement + accelerator + excess return.
+    ``gather``: ``demand_growth`` is per sector and ``gather`` (agents.Firms.gather_sector) takes its per-firm
+    values; depreciation + growth is then formed per sector and gathered (the same numbers, one pass fewer)."""
+    base = depreciation + demand_growth if gather is None else gather(depreciation + np.asarray(demand_growth))
+    out = np.divide(excess_return, adjustment_cost)  # a new array: the caller's excess is not written
+    if out.shape != np.shape(base) or out.dtype != np.float64:
+        return np.clip(base + out, 0.0, max_rate)
+    out += base  # base + excess / adjustment cost: a sum commutes
+    return np.clip(out, 0.0, max_rate, out=out)
 
 
 def internal_funds(profit: np.ndarray, intangible: np.ndarray, capital: np.ndarray, depreciation: float) -> np.ndarray:
     """Retained net profit plus the depreciation allowance (never negative)."""
-    return np.maximum(profit - intangible + depreciation * capital, 0.0)
+    out = np.subtract(profit, intangible)
+    if out.shape != np.shape(capital) or out.dtype != np.float64:
+        return np.maximum(out + depreciation * capital, 0.0)
+    out += depreciation * capital  # in place on the fresh difference: the same sum
+    return np.maximum(out, 0.0, out=out)
 
 
 def finance(desired: np.ndarray, internal: np.ndarray, external_cap: np.ndarray, weight: np.ndarray,
-            available: float) -> np.ndarray:
+            available: float, overwrite: bool = False) -> np.ndarray:
     """Investment per firm: desired spending within internal funds plus capped external finance, with
-    external finance rationed first, then internal funds, so that sum(weight x I) <= available."""
-    inv = np.minimum(desired, internal + external_cap)
-    own = np.minimum(inv, internal)
-    ext = inv - own
-    tot_own, tot_ext = float(np.sum(weight * own)), float(np.sum(weight * ext))
+    external finance rationed first, then internal funds, so that sum(weight x I) <= available.
+    ``overwrite``: ``desired`` and ``external_cap`` are temporaries of the caller's; the arrays are then formed in
+    them and in one scratch array (the same operations: sums and products commute)."""
+    arrays = (desired, internal, external_cap, weight)
+    if not (overwrite and all(isinstance(a, np.ndarray) and a.dtype == np.float64 and a.shape == desired.shape
+                              for a in arrays)):
+        inv = np.minimum(desired, internal + external_cap)
+        own = np.minimum(inv, internal)
+        ext = inv - own
+        tot_own, tot_ext = float(np.sum(weight * own)), float(np.sum(weight * ext))
+    else:
+        inv = np.minimum(desired, np.add(external_cap, internal, out=external_cap), out=desired)
+        own = np.minimum(inv, internal)
+        ext = np.subtract(inv, own, out=external_cap)
+        scratch = np.multiply(weight, own)
+        tot_own = float(np.sum(scratch))
+        tot_ext = float(np.sum(np.multiply(weight, ext, out=scratch)))
     available = max(available, 0.0)
     if tot_own + tot_ext <= available:
         return inv
