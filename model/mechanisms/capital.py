@@ -152,11 +152,16 @@ def step(model: Sim) -> None:
     rate *= f.capital  # rate x K (desired_rate's fresh array)
     inv = finance(rate, internal, P["capital.external_finance"] * f.capital, f.weight,
                   pool - float(np.sum(e_k)) * w.firm_weight, overwrite=True)
-    k_new = f.capital * (1 - delta)
+    # K (1 - delta) + I written in place through ``data`` (as agents.py asks: it drops what was cached from the
+    # column). The column is the firms' own array (entry_exit's keep formed it this year; nothing else holds it), so
+    # the same values as a new array, and the year's ``append`` then extends it in its buffer instead of
+    # concatenating a new column
+    k_new = f.data["capital"]
+    k_new *= 1 - delta
     k_new += inv
-    f.data["capital"] = k_new
     f.data["age"] += 1
-    inv_r = f.sum_by_region(f.weight * inv)
+    inv_r = f.sum_by_region(np.multiply(inv, f.weight, out=inv) if inv.base is None and inv.dtype == np.float64
+                            else f.weight * inv)  # weight x I: inv is finance's own array here, not used after
 
     f.append(**entry_exit.entrant_columns(model, cell, n_cell, e_cell, e_k, uid=e_uid), location_match=e_match)
     model.year_stats["entries"] = np.bincount(e_region, minlength=R) * w.firm_weight
