@@ -74,7 +74,7 @@ def step(model: Sim) -> None:
     out = exits(streams.keyed(model, "exit", f.uid), f.loss_years, P["entry_exit.exit_hazard"],
                 P["entry_exit.exit_after_losses"],
                 int(P["entry_exit.loss_years_to_exit"]),
-                size_factor(f.value_added, P["entry_exit.exit_size_elasticity"]))
+                size_factor(f.value_added, P["entry_exit.exit_size_elasticity"]), overwrite=True)
     delta = P["capital.depreciation"]
     # the leavers' rows first (a few % of the firms), then the elementwise products on them only: the same numbers
     gone = np.flatnonzero(out)
@@ -164,17 +164,24 @@ def size_factor(value_added: np.ndarray, elasticity: float) -> np.ndarray:
     # in place on rel (a fresh array): ``**=`` takes the same scalar-power path as ``**``, so the same bits
     np.clip(rel, 0.01, 1e4, out=rel)
     rel **= -elasticity
-    return rel / rel.mean()
+    rel /= rel.mean()  # in place: the same quotients
+    return rel
 
 
 def exits(rng: np.random.Generator, loss_years: np.ndarray, hazard: float, after_losses: float,
-          loss_limit: int, size: np.ndarray | None = None) -> np.ndarray:
-    h = hazard if size is None else np.minimum(hazard * size, 1.0)
+          loss_limit: int, size: np.ndarray | None = None, overwrite: bool = False) -> np.ndarray:
+    """``overwrite``: ``size`` is a temporary of the caller's (a float64 array): h is formed in it (size x hazard
+    is hazard x size)."""
+    if size is not None and overwrite and isinstance(size, np.ndarray) and size.dtype == np.float64:
+        h = np.multiply(size, hazard, out=size)
+        np.minimum(h, 1.0, out=h)
+    else:
+        h = hazard if size is None else np.minimum(hazard * size, 1.0)
     # q = 1 - (1 - h)(1 - a [streak >= L]). The bracket has two values, 1 - a and exactly 1 (a x 0 = +-0: a is a
     # probability, finite by its parameter range): one where instead of a float product and a subtraction over
     # every firm; the rest in place (the same bits)
     if size is not None:  # 1.0 (1 - h) is 1 - h: the product with 1 - a only on the rows with a streak (few)
-        q = np.subtract(1.0, h, out=h)  # h is a fresh array here
+        q = np.subtract(1.0, h, out=h)  # h is a fresh array here (or the caller's temporary: overwrite)
         streak = np.flatnonzero(loss_years >= loss_limit)
         if len(streak):
             q[streak] *= 1.0 - after_losses
