@@ -70,17 +70,21 @@ def step(model: Sim) -> None:
                 / np.maximum(f.weight_by_cell(R), 1e-12))  # bincount of weight by cell, cached (agents.py)
     # only firms that review the question and are not digital yet need the numbers
     # keyed per-firm draws (streams.py): the same luck in every scenario, drawn for those who need them
-    i = np.flatnonzero(~f.digital & (f.value_added > 0))
-    i = i[streams.uniform(model.stream_key, model.year, "digital.review", f.uid[i]) < P["digital.review_rate"]]
+    # a keyed draw is a function of the uid alone: drawn for every firm (no gather of the candidates' uids and no
+    # selection of the candidates first), the same reviewers as drawing for the candidates only
+    review = streams.uniform(model.stream_key, model.year, "digital.review", f.uid) < P["digital.review_rate"]
+    review &= ~f.digital
+    review &= f.value_added > 0
+    i = np.flatnonzero(review)
     region = f.region[i]
     ready = ready_r[region]
     sub = pol.digital_subsidy[region]
     sig = P["digital.gain_dispersion"]
     taste = np.exp(sig * f.digital_affinity[i] - 0.5 * sig**2)
     real_va = f.value_added[i]
-    sales = current_sales(w.price, f.sector[i], real_va)  # current prices, as profit, R&D and the cost are
-    gain = P["digital.productivity_gain"]
     sec = f.sector[i]
+    sales = current_sales(w.price, sec, real_va)  # current prices, as profit, R&D and the cost are
+    gain = P["digital.productivity_gain"]
     extra = profit_gain(np.exp(f.wedge[i]) * sales, w.beta[sec], w.rho[sec], gain, taste)
     cost = adoption_cost(P["digital.adoption_cost"], sales, P["digital.diffusion_rate"], model.year - FIRST_YEAR,
                          P["digital.peer_effect"], peers_rs[cell[i]], ready)
@@ -88,8 +92,8 @@ def step(model: Sim) -> None:
     horizon = 1.0 / (P["capital.interest_rate"] + P["entry_exit.exit_hazard"])
     # the running cost is c per yuan of real value added (production.py charges c VA_i), not per yuan of sales
     npv = net_present_value(p_ok, horizon, extra, running_cost(P["digital.annual_cost"], real_va), cost, sub)
-    tries = npv > 0
-    i, cost, sub, p_ok = i[tries], cost[tries], sub[tries], p_ok[tries]
+    tries = np.flatnonzero(npv > 0)  # by index: one selection pass, then four small gathers
+    i, cost, sub, p_ok = i.take(tries), cost.take(tries), sub.take(tries), p_ok.take(tries)
     adopt = i[streams.uniform(model.stream_key, model.year, "digital.works", f.uid[i]) < p_ok]
     # the columns are written in place through ``data`` (as agents.py asks: it drops what was cached from them);
     # each is an array of the firms' own (innovation.step formed intangible and tfp this year; digital is never
