@@ -217,12 +217,12 @@ def anchor_incumbents(rng: np.random.Generator, cell: np.ndarray, e_cell: np.nda
     search in the sorted keys, without gathering them)."""
     out = np.full(len(e_cell), -1, np.int64)
     u = rng.random(len(e_cell))
-    by_id = ids is not None and len(ids) > 0 and 0 <= ids.min() and ids.max() < 1 << 47
+    by_id = ids is not None and len(ids) > 0 and _all_below(ids, 47)
     for key, e_key in ((cell, e_cell), (fallback, e_fallback)):
         todo = out < 0
         if not todo.any() or len(key) == 0:
             break
-        if by_id and 0 <= key.min() and key.max() < 2**15:  # one int64 sort key: group, then id
+        if by_id and _all_below(key, 15):  # one int64 sort key: group, then id
             # the keys are unique (ids are), so any sort gives this order; the rows are in cell order with uids
             # mostly ascending within a cell (agents.py), and a stable (merge) sort finds those runs: ~2x faster
             order = np.argsort((key.astype(np.int64) << 47) | ids, kind="stable")
@@ -257,6 +257,17 @@ def anchor_incumbents(rng: np.random.Generator, cell: np.ndarray, e_cell: np.nda
         pick = np.where(n > 0, order[np.minimum(lo + (u[todo] * n).astype(np.int64), len(order) - 1)], -1)
         out[todo] = pick
     return out
+
+
+def _all_below(x: np.ndarray, bits: int) -> bool:
+    """0 <= x < 2**bits for every element of a non-empty integer array: for a signed integer type the bitwise OR of all
+    elements is negative if any element is, and at least 2**bits if any element is (one pass instead of min and
+    max); other types use min and max."""
+    x = np.asarray(x)
+    if x.dtype.kind in "iu" and x.dtype.itemsize * 8 > bits and len(x):
+        v = int(np.bitwise_or.reduce(x, axis=None))
+        return 0 <= v < (1 << bits)
+    return bool(0 <= x.min() and x.max() < 2**bits)
 
 
 def entrant_log_tfp(log_a_parent: np.ndarray, gap: float, sigma: float, eps: np.ndarray) -> np.ndarray:
