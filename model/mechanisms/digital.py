@@ -77,28 +77,30 @@ def step(model: Sim) -> None:
     review &= f.value_added > 0
     i = np.flatnonzero(review)
     region = f.region[i]
-    ready = ready_r[region]
+    # per-region and per-sector terms are formed on their tables and gathered (the same operations on the same
+    # values: a gather only copies), not per reviewer
     sub = pol.digital_subsidy[region]
+    own = (1.0 - np.asarray(pol.digital_subsidy, dtype=float))[region]  # 1 - sub, the firm's share
     sig = P["digital.gain_dispersion"]
     taste = np.exp(sig * f.digital_affinity[i] - 0.5 * sig**2)
     real_va = f.value_added[i]
     sec = f.sector[i]
     sales = current_sales(w.price, sec, real_va)  # current prices, as profit, R&D and the cost are
     gain = P["digital.productivity_gain"]
-    extra = profit_gain(np.exp(f.wedge[i]) * sales, w.beta[sec], w.rho[sec], gain, taste)
+    extra = profit_gain(np.exp(f.wedge[i]) * sales, w.beta, w.rho, gain, taste, sector=sec)
     cost = adoption_cost(P["digital.adoption_cost"], sales, P["digital.diffusion_rate"], model.year - FIRST_YEAR,
-                         P["digital.peer_effect"], peers_rs[cell[i]], ready)
-    p_ok = success_probability(P["digital.success_rate"], ready)
+                         P["digital.peer_effect"], peers_rs, ready_r, cell=cell[i], region=region)
+    p_ok = success_probability(P["digital.success_rate"], ready_r)[region]
     horizon = 1.0 / (P["capital.interest_rate"] + P["entry_exit.exit_hazard"])
     # the running cost is c per yuan of real value added (production.py charges c VA_i), not per yuan of sales
-    npv = net_present_value(p_ok, horizon, extra, running_cost(P["digital.annual_cost"], real_va), cost, sub)
-    tries = np.flatnonzero(npv > 0)  # by index: one selection pass, then four small gathers
-    i, cost, sub, p_ok = i.take(tries), cost.take(tries), sub.take(tries), p_ok.take(tries)
+    npv = net_present_value(p_ok, horizon, extra, running_cost(P["digital.annual_cost"], real_va), cost, sub, own=own)
+    tries = np.flatnonzero(npv > 0)  # by index: one selection pass, then small gathers
+    i, cost, sub, own, p_ok = i.take(tries), cost.take(tries), sub.take(tries), own.take(tries), p_ok.take(tries)
     adopt = i[streams.uniform(model.stream_key, model.year, "digital.works", f.uid[i]) < p_ok]
     # the columns are written in place through ``data`` (as agents.py asks: it drops what was cached from them);
     # each is an array of the firms' own (innovation.step formed intangible and tfp this year; digital is never
     # shared), so no other holder sees the writes: the same values as writing into copies
-    f.data["intangible"][i] += (1.0 - sub) * cost
+    f.data["intangible"][i] += own * cost  # (1 - sub) cost
     model.year_stats["policy_cost"] += np.bincount(f.region[i], weights=f.weight[i] * sub * cost, minlength=R) / YI
     f.data["digital"][adopt] = True
     f.data["tfp"][adopt] *= 1.0 + gain
@@ -123,25 +125,42 @@ def success_probability(rate: float, ready: np.ndarray) -> np.ndarray:
     return 1.0 - np.exp(-rate * ready)
 
 
-def profit_gain(net_sales: np.ndarray, beta: np.ndarray, rho: np.ndarray, gain: float, taste: np.ndarray) -> np.ndarray:
+def profit_gain(net_sales: np.ndarray, beta: np.ndarray, rho: np.ndarray, gain: float, taste: np.ndarray,
+                sector: np.ndarray | None = None) -> np.ndarray:
     """Extra operating profit per year from a TFP gain ``gain`` with capital fixed and labour flexible, under the
     monopolistic competition of production.py: net revenue N = M L^beta with M ~ A^rho, labour chosen, so
     N ~ A^(rho/(1-beta)) and the operating surplus before capital costs is (1 - beta) N:
 
         dPi = (1 - beta_s) N_i ((1 + g)^(rho_s/(1 - beta_s)) - 1) x taste,   N_i = lambda_i P_s VA_i
 
-    (beta_s = (1 - alpha_s) rho_s; with rho = 1, perfect competition, this is alpha S ((1 + g)^(1/alpha) - 1))."""
+    (beta_s = (1 - alpha_s) rho_s; with rho = 1, perfect competition, this is alpha S ((1 + g)^(1/alpha) - 1)).
+    ``sector`` given: ``beta`` and ``rho`` are per sector; the sector terms are formed per sector and gathered (the
+    same numbers, no power per firm)."""
+    if sector is not None:
+        beta, rho = np.asarray(beta, dtype=float), np.asarray(rho, dtype=float)
+        lift = (1.0 + gain) ** (rho / (1.0 - beta)) - 1.0
+        return (1.0 - beta)[sector] * net_sales * lift[sector] * taste
     return (1.0 - beta) * net_sales * ((1.0 + gain) ** (rho / (1.0 - beta)) - 1.0) * taste
 
 
 def adoption_cost(base: float, sales: np.ndarray, decline: float, years: int, peer_effect: float,
-                  peer_share: np.ndarray, ready: np.ndarray) -> np.ndarray:
-    """One-off cost of a digital project (million yuan) before any subsidy."""
-    return (base * sales * np.exp(-decline * years) * (1.0 - peer_effect * np.clip(peer_share, 0.0, 1.0))
-            / np.maximum(ready, 1e-6))
+                  peer_share: np.ndarray, ready: np.ndarray, cell: np.ndarray | None = None,
+                  region: np.ndarray | None = None) -> np.ndarray:
+    """One-off cost of a digital project (million yuan) before any subsidy. ``cell`` given: ``peer_share`` is per
+    cell; ``region`` given: ``ready`` is per region; their factors are formed on the tables and gathered (the same
+    numbers)."""
+    peer = 1.0 - peer_effect * np.clip(peer_share, 0.0, 1.0)
+    floor = np.maximum(ready, 1e-6)
+    if cell is not None:
+        peer = peer[cell]
+    if region is not None:
+        floor = floor[region]
+    return base * sales * np.exp(-decline * years) * peer / floor
 
 
 def net_present_value(p_success: np.ndarray, horizon: float, profit_gain: np.ndarray, running_cost: np.ndarray,
-                      cost: np.ndarray, subsidy: np.ndarray) -> np.ndarray:
-    """Expected PV of going digital, net of the firm's share of the costs."""
-    return p_success * horizon * (profit_gain - (1.0 - subsidy) * running_cost) - (1.0 - subsidy) * cost
+                      cost: np.ndarray, subsidy: np.ndarray, own: np.ndarray | None = None) -> np.ndarray:
+    """Expected PV of going digital, net of the firm's share of the costs. ``own``: 1 - ``subsidy``, if the caller
+    has it (the same values)."""
+    own = 1.0 - subsidy if own is None else own
+    return p_success * horizon * (profit_gain - own * running_cost) - own * cost
