@@ -214,9 +214,10 @@ def step(model: Sim) -> None:
     # p only for the firms with an R&D stock or performing this year: for the others the rate is
     # (+-0 / max(S, 1e-9) + public x 0) x ... = +-0 (or NaN), so p = 1 - exp(+-0) = 0 (or NaN) and they never draw
     c = np.flatnonzero((f.rd_stock != 0) | active)
+    region_c = region.take(c)  # once for both terms
     p = success_probability(P["innovation.success_rate"], f.rd_stock.take(c), sales.take(c),
-                            public.take(region.take(c)) * active.take(c), rel_t,
-                            P["innovation.success_talent_elasticity"], region=region.take(c))
+                            public.take(region_c) * active.take(c), rel_t,
+                            P["innovation.success_talent_elasticity"], region=region_c)
     success = np.zeros(n, bool)  # drawn where p > 0 only (keyed: the same outcome as drawing for every firm)
     j = np.flatnonzero(p > 0)
     cj = c.take(j)
