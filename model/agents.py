@@ -67,18 +67,20 @@ class _Columns(dict):
     """The column dict of an agent set. Reaching a column through it (``agents.data["region"]``, which
     may write to it in place) drops that column's cached index copy (``ArrayAgentSet.__getattr__``)."""
 
-    __slots__ = ("_index", "_memo", "_order", "_finite")
+    __slots__ = ("_index", "_memo", "_order", "_finite", "_const")
 
-    def __init__(self, cols: dict, index: dict, memo: dict, order: dict, finite: dict):
+    def __init__(self, cols: dict, index: dict, memo: dict, order: dict, finite: dict, const: dict):
         super().__init__(cols)
         self._index = index
         self._memo = memo
         self._order = order  # {"keys": the sort-key columns, "offsets": cell boundaries or None}
         self._finite = finite  # {column: (weak reference to the array, rows known finite)} (``verified``)
+        self._const = const  # {column: (weak reference to the array, its one value)} (``constant``)
 
     def _drop(self, key):
         self._index.pop(key, None)
         self._finite.pop(key, None)
+        self._const.pop(key, None)
         if key in self._order["keys"]:  # a key column may be written: the rows may no longer be sorted
             self._order.update(offsets=None, moved=None, moved_cell=None)
         if self._memo:
@@ -109,6 +111,7 @@ class _Columns(dict):
     def _drop_all(self):
         self._index.clear()
         self._finite.clear()
+        self._const.clear()
         self._memo.clear()
         self._order.update(offsets=None, moved=None, moved_cell=None)
 
@@ -202,7 +205,8 @@ class ArrayAgentSet:
         order = self.__dict__.setdefault("_order", {"keys": self.sort_keys})
         order.update(offsets=None, n=0, moved=None, moved_cell=None)  # new rows: order unknown
         finite = self.__dict__["_finite"] = {}
-        self.__dict__["_data"] = _Columns(cols, index, memo, order, finite)
+        const = self.__dict__["_const"] = {}
+        self.__dict__["_data"] = _Columns(cols, index, memo, order, finite, const)
 
     # ------------------------------------------------------------------ known finite (the yearly ledger check)
     # A float column's rows that the finite check has seen and that cannot have changed since: nothing reached
@@ -221,6 +225,34 @@ class ArrayAgentSet:
     def set_verified(self, name: str, v: np.ndarray, n: int | None = None) -> None:
         """Record that the first ``n`` (default all) rows of column ``name`` (the array ``v``) are finite."""
         self.__dict__["_finite"][name] = (weakref.ref(v), len(v) if n is None else int(n))
+
+    # ------------------------------------------------------------------ known constant (e.g. every agent's weight)
+    # A column whose every row holds the same bits, recorded when ``keep`` finds it so (``_constant``) and carried
+    # through ``append`` when the new rows hold those bits too; dropped, like the finite record, as soon as the
+    # column is reached through ``data``. A product or sum with such a column can then use the one value: ``w * x``
+    # for ``weight * x`` gives the same bits (IEEE multiplication commutes) and reads one array less.
+    def constant(self, name: str) -> np.float64 | None:
+        """The one value of column ``name`` if every row is known to hold its bits, else None."""
+        rec = self.__dict__.get("_const", {}).get(name)
+        if rec is None:
+            return None
+        v = dict.get(self.__dict__["_data"], name)
+        return rec[1] if v is not None and rec[0]() is v else None
+
+    def _set_constant(self, name: str, v: np.ndarray, value: np.ndarray) -> None:
+        self.__dict__["_const"][name] = (weakref.ref(v), value.dtype.type(value[0]))
+
+    def weighted(self, x: np.ndarray, fresh: bool = False) -> np.ndarray:
+        """``weight * x`` (float), for reading: with one weight for every agent (``constant``) that value times
+        ``x``, the same bits without reading the weight column (``fresh``: ``x`` is the caller's temporary,
+        multiplied in place); a weight of exactly 1.0 (the firms at full scale) returns float ``x`` itself, since
+        1.0 x v is v for every double v (numpy never forms signalling NaNs)."""
+        w = self.constant("weight")
+        if w is None:
+            return self.weight * x
+        if w == 1.0 and x.dtype == np.float64:
+            return x
+        return np.multiply(x, w, out=x if fresh and x.dtype == np.float64 else None)
 
     def derived(self, name: str, columns: tuple[str, ...], compute) -> np.ndarray:
         """``compute(self)``, a per-agent array that depends on ``columns`` only, cached (read-only) until one
@@ -458,7 +490,7 @@ class ArrayAgentSet:
     def __getstate__(self):
         return {"_data": {k: _plain(v) for k, v in dict.items(self.__dict__["_data"])},
                 "_order_state": self._order_state(),
-                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf", "_memo", "_order", "_spare", "_finite")}}
+                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf", "_memo", "_order", "_spare", "_finite", "_const")}}
 
     def __setstate__(self, state):
         state = dict(state)
@@ -553,6 +585,7 @@ class ArrayAgentSet:
         cap = k + max(int(self.HEADROOM * k), 16)
         data, bufs = {}, {}
         known = self._all_verified()
+        consts = {}  # the columns with one value in every kept row (``constant``)
         spare = self.__dict__.get("_spare", {})
         for name, v in dict.items(self.data):
             if name in self.stored_columns:  # no copy: narrow the row index
@@ -570,9 +603,10 @@ class ArrayAgentSet:
             buf = spare.pop(name, None)
             if buf is None or len(buf) < cap or buf.shape[1:] != v.shape[1:] or buf.dtype != v.dtype:
                 buf = np.empty((cap,) + v.shape[1:], dtype=v.dtype)
-            c = _constant(v)
+            c = v[:1] if self.constant(name) is not None else _constant(v)  # known already: no full compare
             if c is not None and k:  # one value in every row (a weight, zeros, last year's newcomers reset)
                 buf[:k] = c  # the same bits in every kept row, without reading an index per row
+                consts[name] = c
             else:
                 np.take(v, idx, axis=0, out=buf[:k], mode="clip")  # idx is in range; "clip" writes out unbuffered
             bufs[name], data[name] = buf, buf[:k]
@@ -591,6 +625,8 @@ class ArrayAgentSet:
         self.data = data
         for name in known:  # the kept rows of a column known finite
             self.set_verified(name, data[name])
+        for name, c in consts.items():
+            self._set_constant(name, data[name], c)
         self.__dict__["_buf"] = bufs
         self.__dict__["_spare"] = retired
 
@@ -603,6 +639,15 @@ class ArrayAgentSet:
         n0 = len(self)
         bufs = self.__dict__.get("_buf", {})
         data = {}
+        consts = {}  # a constant column stays so if the new rows hold its bits (checked on them only)
+        for name in list(self.__dict__.get("_const", {})):
+            c = self.constant(name)
+            v = dict.__getitem__(self.data, name)
+            add = np.asarray(cols[name], dtype=v.dtype)
+            if c is not None and v.ndim == 1 and add.ndim == 1:
+                b = add.view(_UINT[v.itemsize])
+                if not len(b) or (b == v[:1].view(_UINT[v.itemsize])[0]).all():
+                    consts[name] = v[:1].copy()
         for name, v in dict.items(self.data):
             if name in self.stored_columns:
                 data[name] = self._store_append(v, cols[name])
@@ -623,6 +668,8 @@ class ArrayAgentSet:
         self.data = data
         for name in known:  # its rows before the appended ones
             self.set_verified(name, data[name], n0)
+        for name, c in consts.items():
+            self._set_constant(name, data[name], c)
         self.__dict__["_order"].update(order)  # the new rows are after the sorted ones (summed by bincount)
         self.__dict__["_buf"] = bufs
         # The index columns' cached intp copies are extended in place after their rows (the spare room that
@@ -768,7 +815,7 @@ class Firms(ArrayAgentSet):
         """[region] sum of ``weight x capital`` (million yuan): land prices, location's anticipated land
         factors and the recorder's capital stock."""
         return self.derived("capital_by_region", ("region", "weight", "capital"),
-                            lambda f: f.sum_by_region(f.weight * f.capital))
+                            lambda f: f.sum_by_region(f.weighted(f.capital)))
 
     def weight_by_cell(self, n_regions: int) -> np.ndarray:
         """[region x sector] (flat) sum of ``weight``: digital peers and the recorder's firms by sector."""

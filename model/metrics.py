@@ -43,6 +43,12 @@ class YearView:
         self.m, self.f, self.t, self.w, self.ys = m, m.firms, m.talent, m.world, m.year_stats
         self.year, self.R = m.year, m.data.n
 
+    @staticmethod
+    def weighted(agents, x: np.ndarray, fresh: bool = False) -> np.ndarray:
+        """[agent] ``agents.weight * x`` (agents.py ``weighted``: the one weight times ``x`` when every agent has
+        it, the same bits)."""
+        return agents.weighted(x, fresh)
+
     def reg(self, weights: np.ndarray, by: np.ndarray | None = None) -> np.ndarray:
         """[region] sum of ``weights`` over agents (firms unless ``by`` names other regions)."""
         if by is None:
@@ -73,13 +79,17 @@ class YearView:
     def _employed_wage(self) -> np.ndarray:
         """[person] weight x employed x wage, shared by the wage bill and the bills by skill. It is weight x wage,
         bit for bit: labour_market sets wage = 0.0 for everyone without a job (newcomers enter with 0.0), so
-        (w x 0) x 0.0 = w x 0.0 = 0.0 and (w x 1) x wage = w x wage. One product over ~1 M people less."""
+        (w x 0) x 0.0 = w x 0.0 = 0.0 and (w x 1) x wage = w x wage. One product over ~1 M people less; with
+        one weight for every person (``weighted``) it is that value times the wage, without the [person]
+        weight x employed array."""
+        if self.t.constant("weight") is not None:
+            return self.weighted(self.t, self.t.wage)
         return self._employed_w * self.t.wage
 
     @cached_property
     def wva(self) -> np.ndarray:
         """[firm] weight x value added (real), shared by the value-added metrics."""
-        return self.f.weight * self.f.value_added
+        return self.weighted(self.f, self.f.value_added)
 
     @cached_property
     def _iva_sum(self) -> np.ndarray:
@@ -106,7 +116,7 @@ class YearView:
     @cached_property
     def mva_nominal(self) -> np.ndarray:
         # production.manufacturing_va at current prices: weight x (VA x price) formed once for both sums
-        wva_n = self.f.weight * (self.f.value_added * self._price_f)
+        wva_n = self.weighted(self.f, self.f.value_added * self._price_f, fresh=True)
         ei = self.by_cell(wva_n)[:, SECTORS.index("energy_intensive")]
         return production.manufacturing_from(self.reg(wva_n) / YI, ei / YI, self.m.params)
 
@@ -144,7 +154,7 @@ class YearView:
     @cached_property
     def _employed_w(self) -> np.ndarray:
         """[person] weight x employed."""
-        return self.t.weight * self.t.employed
+        return self.weighted(self.t, self.t.employed)
 
     @cached_property
     def _by_skill(self) -> tuple[np.ndarray, np.ndarray]:
@@ -161,7 +171,7 @@ class YearView:
 
     @cached_property
     def rd(self) -> np.ndarray:
-        return self.reg(self.f.weight * self.w.rd_spend) / YI + self.w.public_rd
+        return self.reg(self.weighted(self.f, self.w.rd_spend)) / YI + self.w.public_rd
 
     @cached_property
     def facts(self) -> dict[str, np.ndarray]:
@@ -179,7 +189,7 @@ class YearView:
 
     @cached_property
     def digital_n(self) -> np.ndarray:
-        return self.reg(self.f.weight * self.f.digital)
+        return self.reg(self.weighted(self.f, self.f.digital))
 
 
 @dataclass(frozen=True)
@@ -316,7 +326,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("abatement_cost", "yi yuan, 2012 prices", "firms' abatement cost (user cost of abatement capital)",
            lambda v: both(v.w.abatement_cost)),
     Metric("abatement_capital", "yi yuan, 2012 prices", "abatement capital held by firms (in the capital ledger)",
-           lambda v: both(v.reg(v.f.weight * v.f.abatement_capital) / YI)),
+           lambda v: both(v.reg(v.weighted(v.f, v.f.abatement_capital)) / YI)),
     Metric("stranded_carbon", "yi yuan, 2012 prices", "capital stranded by carbon-driven exits",
            lambda v: both(v.w.stranded_carbon)),
     # nominal beside real (issue 8 item 7): current sector prices, non-industrial output the numeraire

@@ -183,7 +183,7 @@ class FlyingGeeseModel(mesa.Model):
             "talent": t.sum_by_region(t.weight),
             "firms": f.weight_by_region(R),  # cached: the recorder's firm count is the same sum
             # productive and abatement capital (carbon.py) form one ledger
-            "capital": f.sum_by_region(f.weight * (f.capital + f.abatement_capital)) / YI,
+            "capital": f.sum_by_region(f.weighted(f.capital + f.abatement_capital, fresh=True)) / YI,
         }
 
     def _check_ledgers(self, before: dict[str, np.ndarray]) -> None:

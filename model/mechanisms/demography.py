@@ -147,8 +147,9 @@ def step(model: Sim) -> None:
     died = np.bincount(t.region.take(dead), weights=t.weight.take(dead), minlength=R)
     pop.deaths = dead_dep + died
     # 3. births (mothers counted after ageing, without this year's dead and retired)
-    lf = (labour_force_by_age(t.region, t.age, t.weight, R)
-          - labour_force_by_age(t.region[gone], t.age[gone], t.weight[gone], R))
+    w_one = t.constant("weight")  # every person's weight, if they all have the same (agents.py)
+    lf = (labour_force_by_age(t.region, t.age, t.weight, R, w_one)
+          - labour_force_by_age(t.region[gone], t.age[gone], t.weight[gone], R, w_one))
     women = pop.dep[:, :, FEMALE] + pop.phi[None, :] * lf
     women[:, e0:g0] += pop.students[:, :, FEMALE]
     b = births(sched.tfr(year), pop.fertility_multiplier, sched.shape(year), women)
@@ -361,10 +362,26 @@ def graduates(year: int, graduates_2012: float, graduate_growth: float) -> float
     return graduates_2012 * (1.0 + graduate_growth) ** (year - 2012)
 
 
-def labour_force_by_age(region: np.ndarray, age: np.ndarray, weight: np.ndarray, n_regions: int) -> np.ndarray:
-    """[region, age] people in the labour force (ages below MAX_AGE)."""
+def labour_force_by_age(region: np.ndarray, age: np.ndarray, weight: np.ndarray, n_regions: int,
+                        weight_value: float | None = None) -> np.ndarray:
+    """[region, age] people in the labour force (ages below MAX_AGE). ``weight_value``: every weight's value, if
+    they are all the same (agents.py ``constant``)."""
     idx = region.astype(np.int64, copy=False) * N_AGES + age
-    return np.bincount(idx, weights=weight, minlength=n_regions * N_AGES).reshape(n_regions, N_AGES)
+    return sum_by_bin(idx, weight, n_regions * N_AGES, weight_value).reshape(n_regions, N_AGES)
+
+
+def sum_by_bin(idx: np.ndarray, weight: np.ndarray, n_bins: int, weight_value: float | None = None) -> np.ndarray:
+    """``np.bincount(idx, weights=weight, minlength=n_bins)``. bincount adds each bin's weights one by one in
+    row order from 0.0, so when every weight is the same finite, non-zero value w a bin of k rows holds
+    (..((0 + w) + w) ..) + w, k terms: the k-th running sum of w, which ``np.cumsum`` (a sequential sum) gives.
+    The unweighted count then looks it up: the same bits, without reading the weights (+0.0 + w is w)."""
+    if weight_value is None or not np.isfinite(weight_value) or weight_value == 0 or not len(idx):
+        return np.bincount(idx, weights=weight, minlength=n_bins)
+    counts = np.bincount(idx, minlength=n_bins)
+    k = int(counts.max())
+    running = np.zeros(k + 1)
+    np.cumsum(np.full(k, weight_value, dtype=np.float64), out=running[1:])
+    return running.take(counts)
 
 
 @cache

@@ -191,7 +191,11 @@ def step(model: Sim) -> None:
     # indexed, not taken: t.age is read-only, see numeric.lookup)
     ages = np.arange(N_AGES)
     parent_age = (ages >= PARENT_AGES[0]) & (ages < PARENT_AGES[1])
-    lf_par = t.sum_by_region(t.weight * parent_age[t.age])
+    w_one = t.constant("weight")  # every person's weight, if they all have the same (agents.py)
+    if w_one is None:
+        lf_par = t.sum_by_region(t.weight * parent_age[t.age])
+    else:  # weight x [parent age] per age, gathered: the same products (w x 1.0, w x 0.0) in one pass, not two
+        lf_par = t.sum_by_region(lookup(parent_age * w_one, t.age))
     move_children(w.demog.dep, parents, lf_par, P["talent.accompanying_children"])
     # The year's talent pool is now fixed: shares used by relocation, R&D, digital and production.
     w.labour_supply = t.sum_by_cell(t.weight).reshape(R, len(SKILLS))  # labour_market.pool, as slice sums

@@ -1,0 +1,83 @@
+"""Session 7 (s7-rest): each faster form gives the bits of its plain form, including inputs the runs never reach."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.agents import Talent
+from model.mechanisms.demography import labour_force_by_age, sum_by_bin
+
+
+def _talent(n: int, weight: np.ndarray, seed: int = 0) -> Talent:
+    rng = np.random.default_rng(seed)
+    t = Talent(uid=np.arange(n), region=rng.integers(0, 3, n).astype(np.int8), home=np.zeros(n, np.int8),
+               skill=rng.integers(0, 2, n).astype(np.int8), age=rng.integers(20, 60, n).astype(np.int16),
+               employed=rng.random(n) < 0.9, wage=rng.random(n), ability=np.ones(n),
+               newcomer=np.zeros(n, bool), weight=weight)
+    t.set_cells(3, 2)
+    t.sort()
+    return t
+
+
+def _new_rows(n: int, w: float, start: int) -> dict:
+    return dict(uid=np.arange(start, start + n), region=np.zeros(n, np.int8), home=np.zeros(n, np.int8),
+                skill=np.ones(n, np.int8), age=np.full(n, 20, np.int16), employed=np.zeros(n, bool),
+                wage=np.zeros(n), ability=np.ones(n), newcomer=np.ones(n, bool), weight=np.full(n, w))
+
+
+def test_constant_column_is_recorded_carried_and_dropped():
+    t = _talent(500, np.full(500, 2.5))
+    assert t.constant("weight") == 2.5 and t.constant("newcomer") is not None
+    assert t.constant("wage") is None and t.constant("region") is None
+    t.append(**_new_rows(7, 2.5, 1000))           # the same bits: still known
+    assert t.constant("weight") == 2.5 and t.constant("newcomer") is None  # newcomers are True
+    t.keep(np.arange(len(t)) % 3 > 0)
+    assert t.constant("weight") == 2.5
+    np.testing.assert_array_equal(t.weight, 2.5)
+    t.append(**_new_rows(3, 2.5000000000000004, 2000))  # another value: no longer constant
+    assert t.constant("weight") is None
+    t.keep(np.ones(len(t), bool))
+    assert t.constant("weight") is None
+    t2 = _talent(50, np.full(50, 1.0))
+    assert t2.constant("weight") == 1.0
+    t2.data["weight"]  # reached through data (a write may follow): dropped
+    assert t2.constant("weight") is None
+    t3 = _talent(50, np.where(np.arange(50) == 17, -0.0, 0.0))  # -0.0 and 0.0 are not the same bits
+    assert t3.constant("weight") is None
+
+
+@pytest.mark.parametrize("w", [1.0, 807.41, 0.5, -3.0])
+def test_weighted_is_weight_times_x_bit_for_bit(w):
+    t = _talent(300, np.full(300, w), seed=3)
+    assert t.constant("weight") == w
+    x = np.random.default_rng(1).normal(size=300)
+    x[:6] = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e308]
+    for v in (x, x > 0.3, t.employed):
+        with np.errstate(over="ignore"):
+            plain = t.weight * v
+            assert plain.tobytes() == t.weighted(v).tobytes()
+            assert plain.tobytes() == t.weighted(np.array(v, copy=True), fresh=True).tobytes()
+    t.data["weight"]  # unknown again: the plain product
+    assert (t.weight * x).tobytes() == t.weighted(x).tobytes()
+
+
+@pytest.mark.parametrize("w", [807.4105263157894, 1.0, 0.1, -2.7, 1e300])
+def test_sum_by_bin_of_one_weight_is_the_weighted_bincount(w):
+    rng = np.random.default_rng(5)
+    for n, bins in ((0, 4), (1, 1), (1000, 7), (200_000, 31 * 101)):
+        idx = rng.integers(0, bins, n)
+        weights = np.full(n, w)
+        assert np.bincount(idx, weights=weights, minlength=bins).tobytes() == sum_by_bin(idx, weights, bins, w).tobytes()
+    idx = np.zeros(50_000, np.int64)  # one long bin: the running sum rounds many times
+    assert np.bincount(idx, weights=np.full(50_000, w)).tobytes() == sum_by_bin(idx, np.full(50_000, w), 1, w).tobytes()
+    region, age = rng.integers(0, 4, 5000), rng.integers(20, 60, 5000)
+    assert (labour_force_by_age(region, age, np.full(5000, w), 4).tobytes()
+            == labour_force_by_age(region, age, np.full(5000, w), 4, w).tobytes())
+
+
+def test_sum_by_bin_falls_back_for_weights_it_cannot_tabulate():
+    idx = np.array([0, 1, 1, 2])
+    for w in (0.0, -0.0, np.nan, np.inf):
+        weights = np.full(4, w)
+        assert np.bincount(idx, weights=weights).tobytes() == sum_by_bin(idx, weights, 3, w).tobytes()
