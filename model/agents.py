@@ -418,6 +418,32 @@ class ArrayAgentSet:
         k = cells[1]
         return self._spread(table, np.diff(off[::k] if by_region else off), lambda rows: lookup(table, key[rows]))
 
+    def gather_cell_by(self, table: np.ndarray, name: str) -> np.ndarray:
+        """``table[cell_key(), column]`` for a [cell, value] table and the index column ``name`` (e.g. talent's
+        [region x skill, age] table by age): each agent's entry (a new array, the same values; a gather only copies
+        them). While the rows are in cell order each cell's block gathers from its own row of the table by the
+        column, without forming cell x width + column for every agent; the appended and the moved rows then
+        gather by their own cell."""
+        table = np.asarray(table)
+        col = getattr(self, name)
+        cells = self.__dict__.get("_cells")
+        st = self.__dict__["_order"]
+        off = st["offsets"] if cells is not None else None
+        if off is None or table.ndim != 2 or table.shape[0] != cells[0] * cells[1]:
+            return table[self.cell_key(), col]
+        key = self.cell_key()
+        n = st["n"]
+        out = np.empty(len(self), dtype=table.dtype)
+        for c in range(len(off) - 1):  # cells, not agents
+            if off[c + 1] > off[c]:
+                out[off[c]:off[c + 1]] = table[c][col[off[c]:off[c + 1]]]  # fancy: a read-only index is not copied
+        if n < len(self):
+            out[n:] = table[key[n:], col[n:]]
+        mv = st["moved"]
+        if mv is not None and len(mv):
+            out[mv] = table[key.take(mv), col.take(mv)]
+        return out
+
     def _spread(self, per_block: np.ndarray, counts: np.ndarray, own) -> np.ndarray:
         """[agent] ``per_block[b]`` repeated over block b of the sorted rows (``counts``: the block lengths), then
         ``own(rows)`` (``rows`` an index array or a slice) for the rows whose block says nothing about them: those

@@ -81,3 +81,35 @@ def test_sum_by_bin_falls_back_for_weights_it_cannot_tabulate():
     for w in (0.0, -0.0, np.nan, np.inf):
         weights = np.full(4, w)
         assert np.bincount(idx, weights=weights).tobytes() == sum_by_bin(idx, weights, 3, w).tobytes()
+
+
+def test_gather_cell_by_is_the_two_dimensional_gather_with_moves_and_appends():
+    t = _talent(2000, np.full(2000, 3.0), seed=7)
+    table = np.random.default_rng(2).random((6, 101))
+    plain = lambda: table[t.region * 2 + t.skill, t.age]  # noqa: E731
+    assert t.gather_cell_by(table, "age").tobytes() == plain().tobytes()
+    t.append(**_new_rows(40, 3.0, 10_000))
+    assert t.gather_cell_by(table, "age").tobytes() == plain().tobytes()
+    rows = np.arange(0, len(t), 37)
+    t.move(rows, region=((t.region[rows] + 1) % 3).astype(np.int8))
+    assert t.gather_cell_by(table, "age").tobytes() == plain().tobytes()
+    t.data["region"][:5] = 2  # the order is unknown now: the plain gather
+    assert t.gather_cell_by(table, "age").tobytes() == plain().tobytes()
+
+
+def test_review_rates_by_cell_blocks_and_jobs_by_gathered_rates():
+    from model.mechanisms.labour_market import assign_jobs
+    from model.mechanisms.migration import review_rates
+    from model.parameters import resolve_parameters
+
+    P = resolve_parameters({}, None, True)
+    t = _talent(3000, np.full(3000, 1.0), seed=11)
+    t.append(**_new_rows(25, 1.0, 50_000))
+    t.move(np.arange(3, 900, 11), region=np.int8(1))
+    p0, g0 = review_rates(P, t)
+    p1, g1 = review_rates(P, t, group_table=True, n_regions=3)
+    assert p0.tobytes() == p1.tobytes() and g0.tobytes() == g1.take(t.age).tobytes()
+    rate = np.random.default_rng(0).random((3, 2))
+    a = assign_jobs(np.random.default_rng(4), t.cell_key(), rate)
+    b = assign_jobs(np.random.default_rng(4), t.cell_key(), rate, rate=t.gather_cell(rate.ravel()))
+    assert np.array_equal(a, b)

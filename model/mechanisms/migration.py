@@ -153,7 +153,7 @@ def step(model: Sim) -> None:
     P, t, pol, w = model.params, model.talent, model.policy, model.world
     R = model.data.n
     # the age group only of the people who review (~a tenth), from its per-age table: not gathered for everyone
-    p_review, grp_of_age = review_rates(P, t, group_table=True)
+    p_review, grp_of_age = review_rates(P, t, group_table=True, n_regions=R)
     # keyed per-person draws (streams.py): the same luck in every scenario
     review = t.newcomer | (streams.uniform(model.stream_key, model.year, "migration.review", t.uid) < p_review)
     idx = np.flatnonzero(review)
@@ -216,17 +216,21 @@ def farm_push(farm: np.ndarray, supply: np.ndarray, push: float) -> np.ndarray:
     return out
 
 
-def review_rates(P, t, group_table: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def review_rates(P, t, group_table: bool = False, n_regions: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(chance that each person reviews this year, their age group): talent.review_rate x m_k x m_a, at most 1
     (newcomers review for sure; the caller adds them). ``group_table``: the age group per age (index by age)
     instead of per person, for a caller that needs it for a few people only."""
     mob_skill = np.array([P["talent.mobility_high"], P["talent.mobility_general"]])
     mob_age = np.array([P["talent.mobility_young"], 1.0, P["talent.mobility_old"]])
     # per age and (skill, age) tables gathered per person: the same products of the same numbers, bit for bit
-    ages = np.arange(int(t.age.max()) + 1 if len(t) else 1)
+    # (over every age class: labour-force ages stay below MAX_AGE, and an age beyond the table raises)
+    ages = np.arange(N_AGES)
     grp_of_age = age_group(ages, int(P["talent.middle_age_from"]), int(P["talent.old_age_from"]))
     p_tab = np.minimum(P["talent.review_rate"] * mob_skill[:, None] * mob_age[grp_of_age][None, :], 1.0)  # [k, a]
-    p = p_tab.ravel().take(t.skill * len(ages) + t.age)
+    if n_regions is None:
+        p = p_tab.ravel().take(t.skill * len(ages) + t.age)
+    else:  # as a [region x skill, age] table: each cell block of the sorted people gathers its row by age
+        p = t.gather_cell_by(np.tile(p_tab, (n_regions, 1)), "age")  # (agents.py): no index formed per person
     return p, (grp_of_age if group_table else lookup(grp_of_age, t.age))
 
 
