@@ -97,19 +97,60 @@ def test_gather_cell_by_is_the_two_dimensional_gather_with_moves_and_appends():
     assert t.gather_cell_by(table, "age").tobytes() == plain().tobytes()
 
 
-def test_review_rates_by_cell_blocks_and_jobs_by_gathered_rates():
-    from model.mechanisms.labour_market import assign_jobs
-    from model.mechanisms.migration import review_rates
+def test_review_by_thresholds_of_cell_blocks_is_the_uniform_below_the_review_rate():
+    from model import streams
+    from model.mechanisms.migration import review_rates, review_table
     from model.parameters import resolve_parameters
 
     P = resolve_parameters({}, None, True)
     t = _talent(3000, np.full(3000, 1.0), seed=11)
     t.append(**_new_rows(25, 1.0, 50_000))
     t.move(np.arange(3, 900, 11), region=np.int8(1))
-    p0, g0 = review_rates(P, t)
-    p1, g1 = review_rates(P, t, group_table=True, n_regions=3)
-    assert p0.tobytes() == p1.tobytes() and g0.tobytes() == g1.take(t.age).tobytes()
-    rate = np.random.default_rng(0).random((3, 2))
-    a = assign_jobs(np.random.default_rng(4), t.cell_key(), rate)
-    b = assign_jobs(np.random.default_rng(4), t.cell_key(), rate, rate=t.gather_cell(rate.ravel()))
-    assert np.array_equal(a, b)
+    p, _ = review_rates(P, t)
+    p_tab, _ = review_table(P)
+    thr = t.gather_cell_by(np.tile(streams.thresholds(p_tab), (3, 1)), "age")
+    assert np.array_equal(streams.below(9, 2030, "migration.review", t.uid, thr),
+                          streams.uniform(9, 2030, "migration.review", t.uid) < p)
+
+
+EDGES = [0.0, -0.0, -1.0, np.nan, np.inf, -np.inf, 5e-324, 2.0**-60, 2.0**-53, np.nextafter(2.0**-53, 1), 2.0**-52,
+         3 * 2.0**-53, 0.5, np.nextafter(0.5, 0), np.nextafter(0.5, 1), 1 - 2.0**-53, 1 - 2.0**-52, 1.0, 1.5, 1e300]
+
+
+def test_thresholds_decide_exactly_as_the_uniform_at_the_edges():
+    from fractions import Fraction
+
+    from model import streams
+
+    rng = np.random.default_rng(3)
+    m_all = rng.integers(0, 2**52, 2000).tolist()
+    ps = EDGES + [(2 * m + 1) * 2.0**-53 for m in m_all[:200]] + rng.random(300).tolist()
+    ps += [np.nextafter(v, 2) for v in ps[-300:]] + [np.nextafter(v, -1) for v in ps[-300:]]
+    K = streams.thresholds(np.array(ps))
+    for v, k in zip(ps, K.tolist()):
+        for m in {0, max(k - 1, 0), min(k, 2**52 - 1), min(k + 1, 2**52 - 1), 2**52 - 1, *m_all[:20]}:
+            u = (2 * m + 1) * 2.0**-53  # a keyed uniform (exact)
+            assert Fraction(u) == Fraction(2 * m + 1, 2**53)
+            assert (u < v) == (m < k), (v, m, k)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_below_is_uniform_less_than_p(seed):
+    from model import streams
+
+    rng = np.random.default_rng(seed)
+    uid = rng.integers(0, 2**40, 70_001)
+    table = np.array(EDGES + rng.random(40).tolist() + [0.01, 0.9])
+    cell = rng.integers(0, len(table), len(uid))
+    u = streams.uniform(seed, 2027, "test.below", uid)
+    got = streams.below(seed, 2027, "test.below", uid, streams.thresholds(table)[cell])
+    assert np.array_equal(got, u < table[cell])
+    for v in (0.3, 0.0, 1.0, np.nan):  # one threshold for every agent
+        assert np.array_equal(streams.below(seed, 2027, "test.below", uid, streams.thresholds(v)), u < v)
+    assert streams.below(seed, 2027, "test.below", uid[:0], streams.thresholds(0.5)).shape == (0,)
+    k1, k2 = streams.Keyed(seed, 2027, "test.keyed", uid), streams.Keyed(seed, 2027, "test.keyed", uid)
+    for _ in range(2):  # the k-th call uses the stream's k-th name either way
+        p = table[cell]
+        assert np.array_equal(k1.below(streams.thresholds(table)[cell]), k2.random(len(uid)) < p)
+    with pytest.raises(ValueError):
+        streams.below(seed, 2027, "test.below", uid, streams.thresholds(table)[cell][:-1])

@@ -120,7 +120,8 @@ def step(model: Sim) -> None:
     pop.dep *= 1.0 - q[None]
     pop.students *= 1.0 - q[None, e0:g0]
     q_lf = (1.0 - pop.phi) * q[:, MALE] + pop.phi * q[:, FEMALE]
-    die = streams.uniform(*key, "demography.death", t.uid) < lookup(q_lf, t.age)  # labour-force ages stay below MAX_AGE
+    # u < q(age), as integers (streams.below: the same decisions); labour-force ages stay below MAX_AGE
+    die = streams.below(*key, "demography.death", t.uid, lookup(streams.thresholds(q_lf), t.age))
     # 2. ageing
     pop.dep = age_shift(pop.dep)
     graduating = pop.students[:, -1, :].copy()                           # turning the graduate age now

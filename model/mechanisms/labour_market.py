@@ -115,8 +115,9 @@ def step(model: Sim) -> None:
     w.employment_rate = w.employment / np.maximum(supply, 1e-9)
     t_cell = talent_cell(t)
     # per-person [region, skill] values by the sorted cell blocks (agents.py gather_cell: take's values, faster)
-    t.data["employed"] = assign_jobs(streams.keyed(model, "labour.job", t.uid), t_cell, w.employment_rate,
-                                     rate=t.gather_cell(w.employment_rate.ravel()))
+    # assign_jobs with the keyed stream (its first draw, "labour.job/0"): u < rate as integers (streams.below)
+    jobs = streams.keyed(model, "labour.job", t.uid)
+    t.data["employed"] = jobs.below(t.gather_cell(streams.thresholds(w.employment_rate.ravel())))
     paid = w.wage * (1.0 + pol.wage_topup)
     pay = t.gather_cell(paid.ravel())
     pay *= t.ability  # in place: the same product, one [person] temporary less
@@ -209,14 +210,12 @@ def clear(demand: np.ndarray, supply: np.ndarray, unemployment: float) -> tuple[
     return employment, ration
 
 
-def assign_jobs(rng: np.random.Generator, cell: np.ndarray, employment_rate: np.ndarray,
-                rate: np.ndarray | None = None) -> np.ndarray:
+def assign_jobs(rng: np.random.Generator, cell: np.ndarray, employment_rate: np.ndarray) -> np.ndarray:
     """Who holds a job this year: one uniform draw per agent against its (region, skill) employment rate.
 
-    ``cell`` is ``skill_cell(region, skill)`` for every agent; ``employment_rate`` is [region, skill]; ``rate``,
-    if given, is each agent's entry of it, already gathered.
+    ``cell`` is ``skill_cell(region, skill)`` for every agent; ``employment_rate`` is [region, skill].
     """
-    return rng.random(len(cell)) < (employment_rate.ravel()[cell] if rate is None else rate)
+    return rng.random(len(cell)) < employment_rate.ravel()[cell]
 
 
 def clearing_wage(wage: np.ndarray, demand: np.ndarray, supply: np.ndarray, unemployment: float,

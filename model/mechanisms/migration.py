@@ -153,9 +153,12 @@ def step(model: Sim) -> None:
     P, t, pol, w = model.params, model.talent, model.policy, model.world
     R = model.data.n
     # the age group only of the people who review (~a tenth), from its per-age table: not gathered for everyone
-    p_review, grp_of_age = review_rates(P, t, group_table=True, n_regions=R)
-    # keyed per-person draws (streams.py): the same luck in every scenario
-    review = t.newcomer | (streams.uniform(model.stream_key, model.year, "migration.review", t.uid) < p_review)
+    p_tab, grp_of_age = review_table(P)
+    # keyed per-person draws (streams.py): the same luck in every scenario. u < p(skill, age) as integers
+    # (streams.below: the same decisions), the thresholds as a [region x skill, age] table gathered by each cell
+    # block of the sorted people (agents.py gather_cell_by; review_rates' p, without an index per person)
+    below = t.gather_cell_by(np.tile(streams.thresholds(p_tab), (R, 1)), "age")
+    review = t.newcomer | streams.below(model.stream_key, model.year, "migration.review", t.uid, below)
     idx = np.flatnonzero(review)
     age_i = t.age.take(idx)
     grp_i = grp_of_age.take(age_i)
@@ -216,21 +219,23 @@ def farm_push(farm: np.ndarray, supply: np.ndarray, push: float) -> np.ndarray:
     return out
 
 
-def review_rates(P, t, group_table: bool = False, n_regions: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(chance that each person reviews this year, their age group): talent.review_rate x m_k x m_a, at most 1
-    (newcomers review for sure; the caller adds them). ``group_table``: the age group per age (index by age)
-    instead of per person, for a caller that needs it for a few people only."""
+def review_table(P) -> tuple[np.ndarray, np.ndarray]:
+    """([skill, age] chance of reviewing, [age] age group), over every age class: talent.review_rate x m_k x m_a,
+    at most 1 (newcomers review for sure; the caller adds them)."""
     mob_skill = np.array([P["talent.mobility_high"], P["talent.mobility_general"]])
     mob_age = np.array([P["talent.mobility_young"], 1.0, P["talent.mobility_old"]])
-    # per age and (skill, age) tables gathered per person: the same products of the same numbers, bit for bit
-    # (over every age class: labour-force ages stay below MAX_AGE, and an age beyond the table raises)
     ages = np.arange(N_AGES)
     grp_of_age = age_group(ages, int(P["talent.middle_age_from"]), int(P["talent.old_age_from"]))
-    p_tab = np.minimum(P["talent.review_rate"] * mob_skill[:, None] * mob_age[grp_of_age][None, :], 1.0)  # [k, a]
-    if n_regions is None:
-        p = p_tab.ravel().take(t.skill * len(ages) + t.age)
-    else:  # as a [region x skill, age] table: each cell block of the sorted people gathers its row by age
-        p = t.gather_cell_by(np.tile(p_tab, (n_regions, 1)), "age")  # (agents.py): no index formed per person
+    return np.minimum(P["talent.review_rate"] * mob_skill[:, None] * mob_age[grp_of_age][None, :], 1.0), grp_of_age
+
+
+def review_rates(P, t, group_table: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(chance that each person reviews this year, their age group), from ``review_table``. ``group_table``: the
+    age group per age (index by age) instead of per person, for a caller that needs it for a few people only."""
+    # per age and (skill, age) tables gathered per person: the same products of the same numbers, bit for bit
+    # (over every age class: labour-force ages stay below MAX_AGE, and an age beyond the table raises)
+    p_tab, grp_of_age = review_table(P)
+    p = p_tab.ravel().take(t.skill * p_tab.shape[1] + t.age)
     return p, (grp_of_age if group_table else lookup(grp_of_age, t.age))
 
 
