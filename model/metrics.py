@@ -25,6 +25,34 @@ from .scenario import FIRST_YEAR
 from .world import Sim
 
 
+def value_added_by_region(f) -> np.ndarray:
+    """[region] weight x value added summed over the firms (the recorder's industrial VA before / YI), cached on the
+    firms while their rows, region, weight and value_added stay unchanged (agents.py ``derived``): the yearly ledger
+    check forms it first, and a finite sum proves every value added finite (model._check_ledgers)."""
+    return f.derived("value_added_by_region", ("region", "weight", "value_added"),
+                     lambda f: f.sum_by_region(f.weighted(f.value_added)))
+
+
+def employed_wage(t) -> np.ndarray:
+    """[person] weight x employed x wage (read-only, cached on the talent while its columns stay unchanged), shared
+    by the wage bill and the bills by skill. It is weight x wage, bit for bit: labour_market sets wage = 0.0 for
+    everyone without a job (newcomers enter with 0.0), so (w x 0) x 0.0 = w x 0.0 = 0.0 and (w x 1) x wage =
+    w x wage; with one weight for every person (agents.py ``weighted``) that value times the wage."""
+    def compute(t):
+        if t.constant("weight") is not None:
+            x = t.weighted(t.wage)
+            return x.view() if x is t.wage else x  # (a weight of 1.0: the column itself; the cache freezes a view)
+        return (t.weight * t.employed) * t.wage
+    return t.derived("employed_wage", ("weight", "employed", "wage"), compute)
+
+
+def wage_bill_by_region(t) -> np.ndarray:
+    """[region] sum of ``employed_wage`` (cached like it): the recorder's wage bill; the yearly ledger check forms it
+    first, and a finite sum proves every wage finite (a product with a NaN or an inf is NaN or inf)."""
+    return t.derived("wage_bill_by_region", ("region", "skill", "weight", "employed", "wage"),
+                     lambda t: t.sum_by_region(employed_wage(t)))
+
+
 def both(x: np.ndarray) -> np.ndarray:
     """Regions plus the national total as the last entry."""
     return np.append(x, x.sum())
@@ -72,19 +100,11 @@ class YearView:
 
     @cached_property
     def wage_bill(self) -> np.ndarray:
-        t = self.t
-        return self.reg(self._employed_wage, t.region)
+        return wage_bill_by_region(self.t)  # the same slice sums as reg(_employed_wage, t.region), cached
 
     @cached_property
     def _employed_wage(self) -> np.ndarray:
-        """[person] weight x employed x wage, shared by the wage bill and the bills by skill. It is weight x wage,
-        bit for bit: labour_market sets wage = 0.0 for everyone without a job (newcomers enter with 0.0), so
-        (w x 0) x 0.0 = w x 0.0 = 0.0 and (w x 1) x wage = w x wage. One product over ~1 M people less; with
-        one weight for every person (``weighted``) it is that value times the wage, without the [person]
-        weight x employed array."""
-        if self.t.constant("weight") is not None:
-            return self.weighted(self.t, self.t.wage)
-        return self._employed_w * self.t.wage
+        return employed_wage(self.t)
 
     @cached_property
     def wva(self) -> np.ndarray:
@@ -93,7 +113,7 @@ class YearView:
 
     @cached_property
     def _iva_sum(self) -> np.ndarray:
-        return self.reg(self.wva)
+        return value_added_by_region(self.f)  # reg(wva), cached on the firms (the ledger check formed it)
 
     @cached_property
     def iva(self) -> np.ndarray:

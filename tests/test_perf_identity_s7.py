@@ -154,3 +154,20 @@ def test_below_is_uniform_less_than_p(seed):
         assert np.array_equal(k1.below(streams.thresholds(table)[cell]), k2.random(len(uid)) < p)
     with pytest.raises(ValueError):
         streams.below(seed, 2027, "test.below", uid, streams.thresholds(table)[cell][:-1])
+
+
+@pytest.mark.parametrize("agents, col, value", [("firms", "value_added", np.nan), ("firms", "value_added", -np.inf),
+                                                ("talent", "wage", np.nan), ("talent", "wage", np.inf),
+                                                ("firms", "profit", np.nan)])
+def test_ledger_check_still_finds_a_non_finite_value_in_a_column_proven_by_sums(agents, col, value):
+    from model.model import FlyingGeeseModel
+
+    m = FlyingGeeseModel({"name": "t"}, seed=3, scale="tiny")
+    m.step()
+    before = m.ledger["before"]
+    m._check_ledgers(before)  # clean
+    a = getattr(m, agents)
+    rows = np.flatnonzero(a.employed)[:1] if col == "wage" else [len(a) // 2]
+    a.data[col][rows] = value
+    with pytest.raises(RuntimeError, match=f"{agents}.{col} has NaN or inf"):
+        m._check_ledgers(before)
