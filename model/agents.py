@@ -396,6 +396,25 @@ class ArrayAgentSet:
             out = out + np.bincount(key[n:], weights=None if x is None else x[n:], minlength=m)
         return out
 
+    def count_by_region(self, mask: np.ndarray) -> np.ndarray:
+        """[region] number of agents where the bool ``mask`` is True (int64): while the rows are in cell order, a
+        count per region block corrected by the moved and the appended rows (no float pass over every agent)."""
+        R, k = self.__dict__["_cells"]
+        st = self.__dict__["_order"]
+        mask = np.asarray(mask, dtype=bool)
+        if st["offsets"] is None:
+            return np.bincount(self.region.compress(mask), minlength=R)
+        off, n = st["offsets"][::k], st["n"]
+        out = np.array([np.count_nonzero(mask[off[r]:off[r + 1]]) for r in range(R)], dtype=np.int64)  # regions
+        mv = st["moved"]
+        if mv is not None and len(mv):
+            on = mask.take(mv)
+            out -= np.bincount((st["moved_cell"] // k)[on], minlength=R)
+            out += np.bincount(self.region.take(mv)[on], minlength=R)
+        if n < len(self):
+            out += np.bincount(self.region[n:].compress(mask[n:]), minlength=R)
+        return out
+
     def gather_cell(self, table: np.ndarray) -> np.ndarray:
         """``table.take(cell_key())`` for a [cell] table: each agent's cell entry (a new array, the same values; a
         gather only copies them). While the rows are in cell order each cell's block is its entry repeated:

@@ -127,16 +127,23 @@ class YearView:
     @cached_property
     def _price_f(self) -> np.ndarray:
         """[firm] its sector's current price (gathered once for the nominal sums)."""
-        return lookup(self.w.price, self.f.sector)  # a read-only index: see numeric.lookup
+        return self.f.gather_sector(self.w.price)  # take's values, by the firms' sorted cell blocks (agents.py)
+
+    @cached_property
+    def _va_price(self) -> np.ndarray:
+        """[firm] value added x its sector's price (read only: shared by the nominal sums)."""
+        return self.f.value_added * self._price_f
 
     @cached_property
     def iva_nominal(self) -> np.ndarray:
+        if self.f.constant("weight") == 1.0:  # weight x VA is VA: (VA x 1.0) x price is VA x price, formed once
+            return self.reg(self._va_price) / YI
         return self.reg(self.wva * self._price_f) / YI
 
     @cached_property
     def mva_nominal(self) -> np.ndarray:
         # production.manufacturing_va at current prices: weight x (VA x price) formed once for both sums
-        wva_n = self.weighted(self.f, self.f.value_added * self._price_f, fresh=True)
+        wva_n = self.weighted(self.f, self._va_price)
         ei = self.by_cell(wva_n)[:, SECTORS.index("energy_intensive")]
         return production.manufacturing_from(self.reg(wva_n) / YI, ei / YI, self.m.params)
 
@@ -209,7 +216,11 @@ class YearView:
 
     @cached_property
     def digital_n(self) -> np.ndarray:
-        return self.reg(self.weighted(self.f, self.f.digital))
+        f = self.f
+        if f.constant("weight") == 1.0 and f.digital.dtype == np.bool_:
+            # a sum of 1.0s and 0.0s is its count exactly in any order (integers below 2^53): counted by blocks
+            return f.count_by_region(f.digital).astype(np.float64)
+        return self.reg(self.weighted(f, f.digital))
 
 
 @dataclass(frozen=True)

@@ -171,3 +171,17 @@ def test_ledger_check_still_finds_a_non_finite_value_in_a_column_proven_by_sums(
     a.data[col][rows] = value
     with pytest.raises(RuntimeError, match=f"{agents}.{col} has NaN or inf"):
         m._check_ledgers(before)
+
+
+def test_count_by_region_is_the_float_sum_of_ones_with_moves_and_appends():
+    t = _talent(5000, np.full(5000, 1.0), seed=13)
+    mask = np.random.default_rng(1).random(len(t)) < 0.3
+    plain = lambda m: t.sum_by_region(t.weighted(m))  # noqa: E731
+    assert t.count_by_region(mask).astype(float).tobytes() == plain(mask).tobytes()
+    t.append(**_new_rows(60, 1.0, 90_000))
+    t.move(np.arange(5, 3000, 13), region=np.int8(2))
+    mask = np.random.default_rng(2).random(len(t)) < 0.6
+    assert t.count_by_region(mask).astype(float).tobytes() == plain(mask).tobytes()
+    assert np.array_equal(t.count_by_region(mask), np.bincount(t.region[mask], minlength=3))
+    t.data["region"]  # order unknown
+    assert np.array_equal(t.count_by_region(mask), np.bincount(t.region[mask], minlength=3))
