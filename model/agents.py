@@ -415,6 +415,19 @@ class ArrayAgentSet:
             out += np.bincount(self.region[n:].compress(mask[n:]), minlength=R)
         return out
 
+    def _cell_index(self, S: int) -> np.ndarray:
+        """``region * S + second key`` (int64; ``sort_keys``: firms' sector, talent's skill). While the rows are in cell
+        order the sorted ones are each block's cell repeated (np.repeat: no arithmetic over every agent), then the
+        appended and the moved rows' own, from the stored narrow columns (no intp copy of every row)."""
+        data = self.__dict__["_data"]
+        region, second = (dict.__getitem__(data, c) for c in self.sort_keys)
+        cells = self.__dict__.get("_cells")
+        st = self.__dict__["_order"]
+        if cells is None or cells[1] != S or st["offsets"] is None:
+            return region.astype(np.int64) * S + second
+        return self._spread(np.arange(cells[0] * S, dtype=np.int64), np.diff(st["offsets"]),
+                            lambda rows: region[rows].astype(np.int64) * S + second[rows])
+
     def gather_cell(self, table: np.ndarray) -> np.ndarray:
         """``table.take(cell_key())`` for a [cell] table: each agent's cell entry (a new array, the same values; a
         gather only copies them). While the rows are in cell order each cell's block is its entry repeated:
@@ -503,7 +516,33 @@ class ArrayAgentSet:
         if st["offsets"] is None:
             return np.bincount(self.region, weights=x, minlength=R)
         mk = st["moved_cell"]
-        return self._sum(x, st["offsets"][::k], self.region, None if mk is None else mk // k, R)
+        # the stored region (int8): only the moved and the appended rows' are read, no intp copy of every row
+        return self._sum(x, st["offsets"][::k], dict.__getitem__(self.__dict__["_data"], "region"),
+                         None if mk is None else mk // k, R)
+
+    def count_by_region_and(self, name: str, width: int) -> np.ndarray | None:
+        """[region, width] number of agents by region and by the value of the index column ``name`` (in
+        [0, width)), int64: a bincount of each region's block of the sorted rows, corrected by the moved and the
+        appended rows. None if the order is unknown or a value is outside [0, width)."""
+        R, k = self.__dict__["_cells"]
+        st = self.__dict__["_order"]
+        if st["offsets"] is None:
+            return None
+        col = dict.__getitem__(self.__dict__["_data"], name)  # stored (narrow): bincount casts it either way
+        if len(col) and (col.min() < 0 or col.max() >= width):
+            return None
+        off, n = st["offsets"][::k], st["n"]
+        out = np.stack([np.bincount(col[off[r]:off[r + 1]], minlength=width) for r in range(R)])  # regions
+        region = dict.__getitem__(self.__dict__["_data"], "region")
+        flat = out.reshape(-1)
+        mv = st["moved"]
+        if mv is not None and len(mv):
+            v = col.take(mv).astype(np.int64)
+            flat -= np.bincount((st["moved_cell"] // k) * width + v, minlength=R * width)
+            flat += np.bincount(region.take(mv).astype(np.int64) * width + v, minlength=R * width)
+        if n < len(self):
+            flat += np.bincount(region[n:].astype(np.int64) * width + col[n:], minlength=R * width)
+        return out
 
     def __len__(self) -> int:
         return len(dict.__getitem__(self.__dict__["_data"], "uid"))
@@ -846,16 +885,6 @@ class Firms(ArrayAgentSet):
 
         return self.derived("cell", ("region", "sector"), lambda f: f._cell_index(len(SECTORS)))
 
-    def _cell_index(self, S: int) -> np.ndarray:
-        """``region * S + sector`` (int64). While the rows are in cell order the sorted ones are each block's cell
-        repeated (np.repeat: no arithmetic over every firm), then the appended and the moved rows' own."""
-        region, sector = self.region, self.sector
-        cells = self.__dict__.get("_cells")
-        st = self.__dict__["_order"]
-        if cells is None or cells[1] != S or st["offsets"] is None:
-            return region.astype(np.int64, copy=False) * S + sector
-        return self._spread(np.arange(cells[0] * S, dtype=np.int64), np.diff(st["offsets"]),
-                            lambda rows: region[rows] * S + sector[rows])
 
     # Sums several mechanisms and the recorder form from the same columns in the same year: each is one
     # bincount over every firm (~2 ms at full scale), computed once while its columns stay unchanged.
@@ -901,5 +930,4 @@ class Talent(ArrayAgentSet):
         """[person] flat (region, skill) index ``region * n_skills + skill`` (read-only, cached)."""
         from . import SKILLS
 
-        return self.derived("skill_cell", ("region", "skill"),
-                            lambda t: t.region.astype(np.int64, copy=False) * len(SKILLS) + t.skill)
+        return self.derived("skill_cell", ("region", "skill"), lambda t: t._cell_index(len(SKILLS)))

@@ -95,8 +95,7 @@ class YearView:
 
     @cached_property
     def employed(self) -> np.ndarray:
-        t = self.t
-        return self.reg(self._employed_w, t.region)
+        return self.t.sum_by_region(self._employed_w)  # reg(_, t.region) without forming the intp region
 
     @cached_property
     def wage_bill(self) -> np.ndarray:

@@ -185,3 +185,25 @@ def test_count_by_region_is_the_float_sum_of_ones_with_moves_and_appends():
     assert np.array_equal(t.count_by_region(mask), np.bincount(t.region[mask], minlength=3))
     t.data["region"]  # order unknown
     assert np.array_equal(t.count_by_region(mask), np.bincount(t.region[mask], minlength=3))
+
+
+def test_counts_by_region_and_age_cell_key_and_labour_force_with_moves_and_appends():
+    from model.mechanisms.demography import N_AGES, labour_force
+
+    t = _talent(4000, np.full(4000, 807.4105263157894), seed=17)
+    checks = 0
+    for step in range(3):
+        plain_counts = np.bincount(t.region * N_AGES + t.age, minlength=3 * N_AGES).reshape(3, N_AGES)
+        assert np.array_equal(t.count_by_region_and("age", N_AGES), plain_counts)
+        assert t.count_by_region_and("age", 30) is None  # ages beyond the width
+        assert np.array_equal(t.cell_key(), t.region * 2 + t.skill)
+        w = t.constant("weight")
+        assert (labour_force(t, 3, w).tobytes()
+                == labour_force_by_age(t.region, t.age, t.weight, 3).tobytes())
+        checks += 1
+        t.append(**_new_rows(30 + step, 807.4105263157894, 100_000 * (step + 1)))
+        t.move(np.arange(step, len(t) - 40, 29), region=np.int8(step % 3))
+    assert checks == 3
+    t.data["skill"]  # the order is unknown: plain forms
+    assert t.count_by_region_and("age", N_AGES) is None
+    assert np.array_equal(t.cell_key(), t.region * 2 + t.skill)

@@ -145,12 +145,12 @@ def step(model: Sim) -> None:
     # flatnonzero(leave & ~die), without two more passes over every person)
     dead_of_gone = die.take(gone)
     dead = gone[dead_of_gone]  # one index for both columns (~1 % of the people)
-    died = np.bincount(t.region.take(dead), weights=t.weight.take(dead), minlength=R)
+    died = np.bincount(t.rows("region", dead), weights=t.weight.take(dead), minlength=R)  # stored int8 rows
     pop.deaths = dead_dep + died
     # 3. births (mothers counted after ageing, without this year's dead and retired)
     w_one = t.constant("weight")  # every person's weight, if they all have the same (agents.py)
-    lf = (labour_force_by_age(t.region, t.age, t.weight, R, w_one)
-          - labour_force_by_age(t.region[gone], t.age[gone], t.weight[gone], R, w_one))
+    lf = (labour_force(t, R, w_one)
+          - labour_force_by_age(t.rows("region", gone), t.rows("age", gone), t.weight[gone], R, w_one))
     women = pop.dep[:, :, FEMALE] + pop.phi[None, :] * lf
     women[:, e0:g0] += pop.students[:, :, FEMALE]
     b = births(sched.tfr(year), pop.fertility_multiplier, sched.shape(year), women)
@@ -158,7 +158,7 @@ def step(model: Sim) -> None:
     pop.dep[:, 0, :] = b[:, None] * sched.at_birth(year)[None, :]
     # retirees join the dependants, split by sex as their age group
     ret = gone[~dead_of_gone]  # one index for the three columns (a boolean mask would be read three times)
-    a_ret, w_ret, r_ret = t.age.take(ret), t.weight.take(ret), t.region.take(ret).astype(np.int64)
+    a_ret, w_ret, r_ret = t.age.take(ret), t.weight.take(ret), t.rows("region", ret).astype(np.int64)
     np.add.at(pop.dep, (r_ret, a_ret, MALE), w_ret * (1.0 - pop.phi[a_ret]))
     np.add.at(pop.dep, (r_ret, a_ret, FEMALE), w_ret * pop.phi[a_ret])
     model.year_stats["retirements"] = np.bincount(r_ret, weights=w_ret, minlength=R) + died  # all exits
@@ -369,6 +369,20 @@ def labour_force_by_age(region: np.ndarray, age: np.ndarray, weight: np.ndarray,
     they are all the same (agents.py ``constant``)."""
     idx = region.astype(np.int64, copy=False) * N_AGES + age
     return sum_by_bin(idx, weight, n_regions * N_AGES, weight_value).reshape(n_regions, N_AGES)
+
+
+def labour_force(t: Talent, n_regions: int, weight_value: float | None) -> np.ndarray:
+    """``labour_force_by_age`` of every person. With one weight for all (``weight_value``, agents.py ``constant``)
+    each [region, age] bin is the running sum of that weight over its count (``sum_by_bin``), and the counts are
+    exact in any order: counted by the sorted people's region blocks (agents.py ``count_by_region_and``), without
+    forming region x N_AGES + age for every person."""
+    if weight_value is not None and np.isfinite(weight_value) and weight_value != 0 and len(t):
+        counts = t.count_by_region_and("age", N_AGES)
+        if counts is not None:
+            running = np.zeros(int(counts.max()) + 1)
+            np.cumsum(np.full(len(running) - 1, weight_value, dtype=np.float64), out=running[1:])
+            return running.take(counts)
+    return labour_force_by_age(t.region, t.age, t.weight, n_regions, weight_value)
 
 
 def sum_by_bin(idx: np.ndarray, weight: np.ndarray, n_bins: int, weight_value: float | None = None) -> np.ndarray:

@@ -162,7 +162,7 @@ def step(model: Sim) -> None:
     idx = np.flatnonzero(review)
     age_i = t.age.take(idx)
     grp_i = grp_of_age.take(age_i)
-    origin, skill_i = t.region.take(idx), t.skill.take(idx)  # each reviewer's columns gathered once
+    origin, skill_i = t.rows("region", idx), t.rows("skill", idx)  # each reviewer's once (stored int8 values)
     amenity = w.amenity_2012 + P.by("talent.amenity", model.regions)[:, None]
     if len(w.farm_2012) and P["talent.farm_push"]:
         amenity = amenity + farm_push(w.farm_2012 - w.farm_release, w.labour_supply, P["talent.farm_push"])
