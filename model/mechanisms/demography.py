@@ -127,7 +127,6 @@ def step(model: Sim) -> None:
     graduating = pop.students[:, -1, :].copy()                           # turning the graduate age now
     pop.students[:, 1:, :] = pop.students[:, :-1, :].copy()
     pop.students[:, 0, :] = 0.0
-    t.data["age"] += 1
     t.data["newcomer"][:] = False
     # 4. retirement (decided here, applied with the deaths in one pass): the birth cohort's exit age
     e_by_age = exit_age(year - np.arange(N_AGES), P["demography.retirement_age"], P["demography.reform_coverage"],
@@ -136,10 +135,15 @@ def step(model: Sim) -> None:
     # people within a year of their exit age draw (keyed: the same outcome as drawing for everyone)
     # gap = E(c) - age per age (a table: the same subtraction as per person), then each person's case by a gather
     gap_of_age = e_by_age - np.arange(N_AGES)
-    case = np.where(gap_of_age <= 0.0, 1, np.where(gap_of_age < 1.0, 2, 0)).astype(np.int8)[t.age]  # t.age is read-only: numeric.lookup
+    # each person's case by their age before this year's ageing (t.age, the cached copy the deaths used): the
+    # table by age after ageing shifted by one, the same entries (and the column's intp copy is not formed again)
+    case_by_age = np.where(gap_of_age <= 0.0, 1, np.where(gap_of_age < 1.0, 2, 0)).astype(np.int8)
+    case = case_by_age[1:][t.age]  # t.age is read-only: indexed (numeric.lookup); an age of MAX_AGE would raise
     leave = die | (case == 1)                                            # 1: past the exit age
     near = np.flatnonzero(case == 2)                                     # 2: within a year of it
-    leave[near] |= streams.uniform(*key, "demography.retirement", t.uid[near]) >= gap_of_age.take(t.age.take(near))
+    leave[near] |= (streams.uniform(*key, "demography.retirement", t.uid[near])
+                    >= gap_of_age.take(t.age.take(near) + 1))            # age after ageing
+    t.data["age"] += 1  # 2. ageing of the labour force
     gone = np.flatnonzero(leave)
     # the dead and the retired by row, from the few who leave (the same indices as flatnonzero(die) and
     # flatnonzero(leave & ~die), without two more passes over every person)
@@ -158,7 +162,7 @@ def step(model: Sim) -> None:
     pop.dep[:, 0, :] = b[:, None] * sched.at_birth(year)[None, :]
     # retirees join the dependants, split by sex as their age group
     ret = gone[~dead_of_gone]  # one index for the three columns (a boolean mask would be read three times)
-    a_ret, w_ret, r_ret = t.age.take(ret), t.weight.take(ret), t.rows("region", ret).astype(np.int64)
+    a_ret, w_ret, r_ret = t.rows("age", ret), t.weight.take(ret), t.rows("region", ret).astype(np.int64)
     np.add.at(pop.dep, (r_ret, a_ret, MALE), w_ret * (1.0 - pop.phi[a_ret]))
     np.add.at(pop.dep, (r_ret, a_ret, FEMALE), w_ret * pop.phi[a_ret])
     model.year_stats["retirements"] = np.bincount(r_ret, weights=w_ret, minlength=R) + died  # all exits
