@@ -216,7 +216,10 @@ class FlyingGeeseModel(mesa.Model):
         for name, arr in (("firms", self.firms), ("talent", self.talent)):
             for col, v in dict.items(arr.data):  # read only: keeps the agents' cached index copies (agents.py)
                 if isinstance(v, _RowStore):  # its older rows cannot have changed since they were checked
-                    unchecked, v.checked = v.unchecked(), v.n
+                    # the store's rows added since then are contiguous and hold the current ones among them: all
+                    # finite (the usual case) proves those; else only the current ones decide (as before)
+                    new = v.store[v.checked:v.n]
+                    unchecked, v.checked = (new[:0] if _all_finite(new) else v.unchecked()), v.n
                 elif v.dtype.kind == "f":  # only the rows not known finite (agents.py ``verified``)
                     unchecked = v[len(v) if (name, col) in proven else arr.verified(col, v):]
                 else:

@@ -126,20 +126,16 @@ def thresholds(p) -> np.ndarray:
     """[uint64, the shape of ``p``] K(p) = the number of keyed uniforms below p: ``u < p`` exactly when the hash's
     top 52 bits x are below K(p) (``below``). A keyed uniform is u = (2x + 1) 2^-53, x in [0, 2^52), so u < p
     <=> x < (p 2^53 - 1) / 2 <=> x < K = ceil((p 2^53 - 1) / 2), clamped to [0, 2^52]; NaN and p <= 0 give 0 (never),
-    p >= 1 gives 2^52 (always), as ``u < p`` does. Exact rational arithmetic per entry: for tables (by age, by
-    cell) or a scalar, not per agent."""
+    p >= 1 gives 2^52 (always), as ``u < p`` does. In doubles this is exact for 0 < p < 1: p 2^53 is a power-of-two
+    scaling; P - 1 is exact for P >= 1 (1 is a multiple of P's last place, and |P - 1| < P) and, for P < 1, rounds
+    at worst to -1, where ceil((P - 1) / 2) is 0 either way; halving and ceil are exact (tested against exact
+    rational arithmetic)."""
     p = np.asarray(p, dtype=float)
-    out = np.empty(p.size, np.uint64)
-    for i, v in enumerate(p.ravel().tolist()):  # table entries, not agents
-        if not v > 0.0:  # NaN, zeros, negative
-            out[i] = 0
-        elif v >= 1.0:
-            out[i] = 1 << 52
-        else:
-            a, b = v.as_integer_ratio()  # v = a / b exactly, b a power of two
-            num, den = a * (1 << 53) - b, 2 * b  # (p 2^53 - 1) / 2 = num / den
-            out[i] = min(max(-(-num // den), 0), 1 << 52)  # ceil, clamped
-    return out.reshape(p.shape)
+    with np.errstate(over="ignore", invalid="ignore"):
+        k = np.ceil((p * 2.0**53 - 1.0) * 0.5)
+    k = np.where(p >= 1.0, 2.0**52, k)
+    k = np.where(p > 0.0, k, 0.0)  # NaN, zeros and negative p: never (after the p >= 1 case: NaN is neither)
+    return np.clip(k, 0.0, 2.0**52).astype(np.uint64)
 
 
 def below(root: int, year: int, stream: str, uid: np.ndarray, threshold) -> np.ndarray:

@@ -207,3 +207,52 @@ def test_counts_by_region_and_age_cell_key_and_labour_force_with_moves_and_appen
     t.data["skill"]  # the order is unknown: plain forms
     assert t.count_by_region_and("age", N_AGES) is None
     assert np.array_equal(t.cell_key(), t.region * 2 + t.skill)
+
+
+def _thresholds_exact(p):
+    out = []
+    for v in np.asarray(p, float).ravel().tolist():
+        if not v > 0.0:
+            out.append(0)
+        elif v >= 1.0:
+            out.append(1 << 52)
+        else:
+            a, b = v.as_integer_ratio()
+            num, den = a * (1 << 53) - b, 2 * b
+            out.append(min(max(-(-num // den), 0), 1 << 52))
+    return np.array(out, dtype=np.uint64).reshape(np.shape(p))
+
+
+def test_thresholds_in_doubles_equal_exact_rational_thresholds():
+    from model import streams
+
+    rng = np.random.default_rng(8)
+    u = rng.random(20000)
+    p = np.concatenate([EDGES, u, u * 1e-10, u * 2.0**-50, np.exp(-rng.random(2000) * 700), 1 - u * 1e-12,
+                        (2 * rng.integers(0, 2**52, 2000) + 1) * 2.0**-53, np.nextafter(u, 0), np.nextafter(u, 1),
+                        [np.finfo(float).tiny, np.nextafter(1.0, 0), -5e-324, 1e-320]])
+    assert np.array_equal(streams.thresholds(p), _thresholds_exact(p))
+    assert streams.thresholds(0.3).shape == () and int(streams.thresholds(0.3)) == int(_thresholds_exact(0.3))
+    assert streams.thresholds(np.full((2, 3), 0.25)).shape == (2, 3)
+
+
+def test_ledger_check_of_a_stored_column_ignores_dropped_rows_and_finds_current_ones():
+    from model.agents import _RowStore
+    from model.model import FlyingGeeseModel
+
+    m = FlyingGeeseModel({"name": "t"}, seed=4, scale="tiny")
+    m.step()
+    m.step()
+    before = m.ledger["before"]
+    v = dict.__getitem__(m.firms.data, "location_match")
+    assert isinstance(v, _RowStore)
+    stale = np.setdiff1d(np.arange(v.n), v.rows)  # rows of the store no firm holds any more
+    assert len(stale)
+    v.checked = 0
+    v.store[stale[0]] = np.nan  # a dropped row: not a current value, not an error
+    m._check_ledgers(before)
+    assert v.checked == v.n
+    v.checked = 0
+    v.store[v.rows[len(v.rows) // 2], 0] = np.inf  # a current one
+    with pytest.raises(RuntimeError, match="location_match has NaN or inf"):
+        m._check_ledgers(before)
