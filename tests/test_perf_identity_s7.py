@@ -256,3 +256,26 @@ def test_ledger_check_of_a_stored_column_ignores_dropped_rows_and_finds_current_
     v.store[v.rows[len(v.rows) // 2], 0] = np.inf  # a current one
     with pytest.raises(RuntimeError, match="location_match has NaN or inf"):
         m._check_ledgers(before)
+
+
+def test_choice_is_the_generators_choice_and_leaves_the_same_state():
+    from model.mechanisms.demography import choice
+
+    rng0 = np.random.default_rng(21)
+    for trial in range(40):
+        n = int(rng0.integers(1, 150))
+        p = rng0.random(n) ** 3
+        p[rng0.random(n) < 0.3] = 0.0
+        if trial % 7 == 0:
+            p[:] = 0.0
+            p[-1] = 1.0
+        if not p.sum():
+            p[0] = 1.0
+        p /= p.sum()
+        size = int(rng0.integers(0, 200_000)) if trial % 5 else 5000
+        a, b = np.random.default_rng(trial), np.random.default_rng(trial)
+        got, want = choice(a, n, size, p), b.choice(n, size=size, p=p)
+        assert got.dtype == want.dtype and np.array_equal(got, want)
+        assert a.random() == b.random()  # the generator advanced the same
+    with pytest.raises(ValueError):
+        choice(np.random.default_rng(0), 3, 10_000, np.array([0.5, 0.6, -0.1]))
