@@ -279,3 +279,17 @@ def test_choice_is_the_generators_choice_and_leaves_the_same_state():
         assert a.random() == b.random()  # the generator advanced the same
     with pytest.raises(ValueError):
         choice(np.random.default_rng(0), 3, 10_000, np.array([0.5, 0.6, -0.1]))
+
+
+def test_schedules_solved_on_demand_are_those_solved_up_front():
+    from model.mechanisms.demography import Schedules
+
+    lazy = Schedules.build(2010, 2050)
+    asked = [2036, 2011, 2060, 2000, 2050, 2012, 2024]
+    got = {y: lazy.q(y).copy() for y in asked}
+    full = Schedules.build(2010, 2050)
+    for y in range(2010, 2051):
+        full.q(y)
+    for y in asked:
+        assert got[y].tobytes() == full.q(y).tobytes() == full._solve(min(max(y, 2010), 2050)).tobytes()
+    assert lazy.q(2060) is lazy.q(2050)

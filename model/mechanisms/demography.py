@@ -316,26 +316,35 @@ class Schedules:
 
     fertility_sd: float
     _q: dict[int, np.ndarray] = field(default_factory=dict)
+    first: int = 0   # the years built: q of a year outside [first, last] is that of the nearest one
+    last: int = -1
 
     @classmethod
     def build(cls, first: int, last: int) -> Schedules:
+        """The schedules of ``first`` .. ``last``. Each year's q is solved when first asked for (``q``), the same
+        numbers as solving them all here: a run to 2035 solves 25 of the 41 years its population builds for."""
         d = inputs()
-        s = cls(fertility_sd=float(d["tfr"]["sd_age_of_childbearing"]))
-        m = d["mortality"]
-        for year in range(first, last + 1):
-            e0 = path_value(m["e0"], year)
-            imr = path_value(m["infant"], year)
-            half = 0.5 * float(m["female_advantage"])
-            cols = []
-            for e, inf in ((e0 - half, imr * 1.1), (e0 + half, imr * 0.9)):  # boys' IMR ~ 1.1x (approx.)
-                b = solve_level(e, inf, m["gompertz_slope"], m["makeham"], m["child_excess_1_4"])
-                cols.append(mortality_schedule(b, inf, m["gompertz_slope"], m["makeham"], m["child_excess_1_4"]))
-            s._q[year] = np.column_stack(cols)
-        return s
+        if last < first:
+            raise ValueError(f"no years to build schedules for: {first}..{last}")
+        return cls(fertility_sd=float(d["tfr"]["sd_age_of_childbearing"]), first=int(first), last=int(last))
+
+    def _solve(self, year: int) -> np.ndarray:
+        m = inputs()["mortality"]
+        e0 = path_value(m["e0"], year)
+        imr = path_value(m["infant"], year)
+        half = 0.5 * float(m["female_advantage"])
+        cols = []
+        for e, inf in ((e0 - half, imr * 1.1), (e0 + half, imr * 0.9)):  # boys' IMR ~ 1.1x (approx.)
+            b = solve_level(e, inf, m["gompertz_slope"], m["makeham"], m["child_excess_1_4"])
+            cols.append(mortality_schedule(b, inf, m["gompertz_slope"], m["makeham"], m["child_excess_1_4"]))
+        return np.column_stack(cols)
 
     def q(self, year: int) -> np.ndarray:
-        years = sorted(self._q)
-        return self._q[min(max(year, years[0]), years[-1])]
+        y = min(max(int(year), self.first), self.last)
+        q = self._q.get(y)
+        if q is None:
+            q = self._q[y] = self._solve(y)
+        return q
 
     @staticmethod
     def tfr(year: int) -> float:
