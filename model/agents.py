@@ -355,9 +355,9 @@ class ArrayAgentSet:
             if saved["moved"] is not None and len(saved["moved"]):
                 r = r[~np.isin(r, saved["moved"])]  # moved before: its block is known
                 saved["moved"] = np.concatenate([saved["moved"], r])
-                saved["moved_cell"] = np.concatenate([saved["moved_cell"], self.cell_key().take(r)])
-            else:
-                saved["moved"], saved["moved_cell"] = r, self.cell_key().take(r)
+                saved["moved_cell"] = np.concatenate([saved["moved_cell"], self._cell_of_rows(r)])
+            else:  # their cells from the stored key columns: the cell key of every row is not formed for them
+                saved["moved"], saved["moved_cell"] = r, self._cell_of_rows(r)
         for name, value in cols.items():
             self.data[name][rows] = value  # drops the cached copies (and the order, restored below)
         if saved is not None:
@@ -463,17 +463,17 @@ class ArrayAgentSet:
         off = st["offsets"] if cells is not None else None
         if off is None or table.ndim != 2 or table.shape[0] != cells[0] * cells[1]:
             return table[self.cell_key(), col]
-        key = self.cell_key()
         n = st["n"]
         out = np.empty(len(self), dtype=table.dtype)
         for c in range(len(off) - 1):  # cells, not agents
             if off[c + 1] > off[c]:
                 out[off[c]:off[c + 1]] = table[c][col[off[c]:off[c + 1]]]  # fancy: a read-only index is not copied
+        # the appended and the moved rows by their own cell, from the stored key columns (not the whole cell key)
         if n < len(self):
-            out[n:] = table[key[n:], col[n:]]
+            out[n:] = table[self._cell_of_rows(np.arange(n, len(self))), col[n:]]
         mv = st["moved"]
         if mv is not None and len(mv):
-            out[mv] = table[key.take(mv), col.take(mv)]
+            out[mv] = table[self._cell_of_rows(mv), col.take(mv)]
         return out
 
     def _spread(self, per_block: np.ndarray, counts: np.ndarray, own) -> np.ndarray:
