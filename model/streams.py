@@ -138,19 +138,24 @@ def thresholds(p) -> np.ndarray:
     return np.clip(k, 0.0, 2.0**52).astype(np.uint64)
 
 
-def below(root: int, year: int, stream: str, uid: np.ndarray, threshold) -> np.ndarray:
+def below(root: int, year: int, stream: str, uid: np.ndarray, threshold, index: np.ndarray | None = None
+          ) -> np.ndarray:
     """``uniform(root, year, stream, uid) < p`` (bool, one per uid) for ``threshold = thresholds(p)`` (one per uid,
-    or one for all): the same decisions, compared as integers block by block without forming the uniforms (no
+    or one for all; with ``index``, a table gathered by it: ``threshold[index]``, block by block, never formed for
+    every agent): the same decisions, compared as integers block by block without forming the uniforms (no
     [agent] float array written and read again; two passes per value fewer)."""
     uid = np.asarray(uid)
     out = np.empty(len(uid), dtype=bool)
     if len(uid):
         thr = np.asarray(threshold, dtype=np.uint64)
-        per_agent = thr.ndim > 0
+        per_agent = thr.ndim > 0 and index is None
+        if index is not None and (thr.ndim != 1 or np.shape(index) != uid.shape):
+            raise ValueError(f"below: a table of thresholds and {np.shape(index)} indices for {uid.shape} agents")
         if per_agent and thr.shape != uid.shape:
             raise ValueError(f"below: {thr.shape} thresholds for {uid.shape} agents")
         for s, x in _hash_blocks(uid, base_key(root, year, stream)):
-            np.less(x, thr[s : s + len(x)] if per_agent else thr, out=out[s : s + len(x)])
+            e = s + len(x)
+            np.less(x, thr[s:e] if per_agent else thr if index is None else thr[index[s:e]], out=out[s:e])
     return out
 
 
@@ -260,11 +265,11 @@ class Keyed:
     def random(self, size) -> np.ndarray:
         return self._u(size)
 
-    def below(self, threshold) -> np.ndarray:
+    def below(self, threshold, index: np.ndarray | None = None) -> np.ndarray:
         """``self.random(len(uid)) < p`` for ``threshold = thresholds(p)`` (module ``below``), the same decisions."""
         name = f"{self.stream}/{self.calls}"
         self.calls += 1
-        return below(self.root, self.year, name, self.uid, threshold)
+        return below(self.root, self.year, name, self.uid, threshold, index)
 
     def normal(self, loc: float = 0.0, scale: float = 1.0, size=None) -> np.ndarray:
         return loc + scale * ndtri(self._u(size))

@@ -293,3 +293,21 @@ def test_schedules_solved_on_demand_are_those_solved_up_front():
     for y in asked:
         assert got[y].tobytes() == full.q(y).tobytes() == full._solve(min(max(y, 2010), 2050)).tobytes()
     assert lazy.q(2060) is lazy.q(2050)
+
+
+def test_below_with_a_table_and_an_index_is_below_with_gathered_thresholds():
+    from model import streams
+
+    rng = np.random.default_rng(31)
+    uid = rng.integers(0, 2**40, 100_003)
+    table = np.array(EDGES + rng.random(30).tolist())
+    idx = rng.integers(0, len(table), len(uid))
+    thr = streams.thresholds(table)
+    want = streams.uniform(3, 2031, "test.idx", uid) < table[idx]
+    assert np.array_equal(streams.below(3, 2031, "test.idx", uid, thr, idx), want)
+    assert np.array_equal(streams.Keyed(3, 2031, "test.idx", uid).below(thr, idx),
+                          streams.Keyed(3, 2031, "test.idx", uid).random(len(uid)) < table[idx])
+    with pytest.raises(ValueError):
+        streams.below(3, 2031, "test.idx", uid, thr, idx[:-1])
+    with pytest.raises(IndexError):
+        streams.below(3, 2031, "test.idx", uid, thr, idx + len(table))

@@ -56,7 +56,6 @@ from scipy.optimize import brentq
 
 from .. import GENERAL, HIGH, MILLION
 from .. import streams
-from ..numeric import lookup  # small-table gathers by read-only index columns
 from ..agents import Talent
 from ..errors import InputError
 from ..world import Sim
@@ -121,7 +120,7 @@ def step(model: Sim) -> None:
     pop.students *= 1.0 - q[None, e0:g0]
     q_lf = (1.0 - pop.phi) * q[:, MALE] + pop.phi * q[:, FEMALE]
     # u < q(age), as integers (streams.below: the same decisions); labour-force ages stay below MAX_AGE
-    die = streams.below(*key, "demography.death", t.uid, lookup(streams.thresholds(q_lf), t.age))
+    die = streams.below(*key, "demography.death", t.uid, streams.thresholds(q_lf), t.age)  # by age, per block
     # 2. ageing
     pop.dep = age_shift(pop.dep)
     graduating = pop.students[:, -1, :].copy()                           # turning the graduate age now

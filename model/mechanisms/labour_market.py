@@ -117,7 +117,7 @@ def step(model: Sim) -> None:
     # per-person [region, skill] values by the sorted cell blocks (agents.py gather_cell: take's values, faster)
     # assign_jobs with the keyed stream (its first draw, "labour.job/0"): u < rate as integers (streams.below)
     jobs = streams.keyed(model, "labour.job", t.uid)
-    t.data["employed"] = jobs.below(t.gather_cell(streams.thresholds(w.employment_rate.ravel())))
+    t.data["employed"] = jobs.below(streams.thresholds(w.employment_rate.ravel()), t_cell)  # by cell, per block
     paid = w.wage * (1.0 + pol.wage_topup)
     pay = t.gather_cell(paid.ravel())
     pay *= t.ability  # in place: the same product, one [person] temporary less
