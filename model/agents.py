@@ -239,8 +239,9 @@ class ArrayAgentSet:
         v = dict.get(self.__dict__["_data"], name)
         return rec[1] if v is not None and rec[0]() is v else None
 
-    def _set_constant(self, name: str, v: np.ndarray, value: np.ndarray) -> None:
-        self.__dict__["_const"][name] = (weakref.ref(v), value.dtype.type(value[0]))
+    def _set_constant(self, name: str, v: np.ndarray, value) -> None:
+        """Record that every row of column ``name`` (the array ``v``) holds the scalar ``value``'s bits."""
+        self.__dict__["_const"][name] = (weakref.ref(v), value)
 
     def weighted(self, x: np.ndarray, fresh: bool = False) -> np.ndarray:
         """``weight * x`` (float), for reading: with one weight for every agent (``constant``) that value times
@@ -406,13 +407,14 @@ class ArrayAgentSet:
             return np.bincount(self.region.compress(mask), minlength=R)
         off, n = st["offsets"][::k], st["n"]
         out = np.array([np.count_nonzero(mask[off[r]:off[r + 1]]) for r in range(R)], dtype=np.int64)  # regions
+        region = dict.__getitem__(self.__dict__["_data"], "region")  # stored: only a few rows are read
         mv = st["moved"]
         if mv is not None and len(mv):
             on = mask.take(mv)
             out -= np.bincount((st["moved_cell"] // k)[on], minlength=R)
-            out += np.bincount(self.region.take(mv)[on], minlength=R)
+            out += np.bincount(region.take(mv)[on], minlength=R)
         if n < len(self):
-            out += np.bincount(self.region[n:].compress(mask[n:]), minlength=R)
+            out += np.bincount(region[n:].compress(mask[n:]), minlength=R)
         return out
 
     def _cell_index(self, S: int) -> np.ndarray:
@@ -698,7 +700,7 @@ class ArrayAgentSet:
             c = v[:1] if self.constant(name) is not None else _constant(v)  # known already: no full compare
             if c is not None and k:  # one value in every row (a weight, zeros, last year's newcomers reset)
                 buf[:k] = c  # the same bits in every kept row, without reading an index per row
-                consts[name] = c
+                consts[name] = c[0]  # a scalar (a copy of the value)
             else:
                 np.take(v, idx, axis=0, out=buf[:k], mode="clip")  # idx is in range; "clip" writes out unbuffered
             bufs[name], data[name] = buf, buf[:k]
@@ -739,7 +741,7 @@ class ArrayAgentSet:
             if c is not None and v.ndim == 1 and add.ndim == 1:
                 b = add.view(_UINT[v.itemsize])
                 if not len(b) or (b == v[:1].view(_UINT[v.itemsize])[0]).all():
-                    consts[name] = v[:1].copy()
+                    consts[name] = v[0]  # a scalar (a copy of the value)
         for name, v in dict.items(self.data):
             if name in self.stored_columns:
                 data[name] = self._store_append(v, cols[name])
