@@ -19,7 +19,6 @@ import numpy as np
 
 from . import HIGH, MILLION, SECTORS, SKILLS, YI
 from .facts import FACT_METRICS, FactsState, firm_facts
-from .numeric import lookup
 from .mechanisms import carbon, production
 from .scenario import FIRST_YEAR
 from .world import Sim
