@@ -400,9 +400,11 @@ class ArrayAgentSet:
     def count_by_region(self, mask: np.ndarray) -> np.ndarray:
         """[region] number of agents where the bool ``mask`` is True (int64): while the rows are in cell order, a
         count per region block corrected by the moved and the appended rows (no float pass over every agent)."""
-        R, k = self.__dict__["_cells"]
-        st = self.__dict__["_order"]
         mask = np.asarray(mask, dtype=bool)
+        st = self.__dict__["_order"]
+        if "_cells" not in self.__dict__:  # no cell grid: as many regions as the largest index says
+            return np.bincount(self.region.compress(mask))
+        R, k = self.__dict__["_cells"]
         if st["offsets"] is None:
             return np.bincount(self.region.compress(mask), minlength=R)
         off, n = st["offsets"][::k], st["n"]
@@ -526,10 +528,10 @@ class ArrayAgentSet:
         """[region, width] number of agents by region and by the value of the index column ``name`` (in
         [0, width)), int64: a bincount of each region's block of the sorted rows, corrected by the moved and the
         appended rows. None if the order is unknown or a value is outside [0, width)."""
-        R, k = self.__dict__["_cells"]
         st = self.__dict__["_order"]
-        if st["offsets"] is None:
+        if "_cells" not in self.__dict__ or st["offsets"] is None:
             return None
+        R, k = self.__dict__["_cells"]
         col = dict.__getitem__(self.__dict__["_data"], name)  # stored (narrow): bincount casts it either way
         if len(col) and (col.min() < 0 or col.max() >= width):
             return None
