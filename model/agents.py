@@ -67,18 +67,20 @@ class _Columns(dict):
     """The column dict of an agent set. Reaching a column through it (``agents.data["region"]``, which
     may write to it in place) drops that column's cached index copy (``ArrayAgentSet.__getattr__``)."""
 
-    __slots__ = ("_index", "_memo", "_order", "_finite")
+    __slots__ = ("_index", "_memo", "_order", "_finite", "_const")
 
-    def __init__(self, cols: dict, index: dict, memo: dict, order: dict, finite: dict):
+    def __init__(self, cols: dict, index: dict, memo: dict, order: dict, finite: dict, const: dict):
         super().__init__(cols)
         self._index = index
         self._memo = memo
         self._order = order  # {"keys": the sort-key columns, "offsets": cell boundaries or None}
         self._finite = finite  # {column: (weak reference to the array, rows known finite)} (``verified``)
+        self._const = const  # {column: (weak reference to the array, its one value)} (``constant``)
 
     def _drop(self, key):
         self._index.pop(key, None)
         self._finite.pop(key, None)
+        self._const.pop(key, None)
         if key in self._order["keys"]:  # a key column may be written: the rows may no longer be sorted
             self._order.update(offsets=None, moved=None, moved_cell=None)
         if self._memo:
@@ -109,6 +111,7 @@ class _Columns(dict):
     def _drop_all(self):
         self._index.clear()
         self._finite.clear()
+        self._const.clear()
         self._memo.clear()
         self._order.update(offsets=None, moved=None, moved_cell=None)
 
@@ -202,7 +205,8 @@ class ArrayAgentSet:
         order = self.__dict__.setdefault("_order", {"keys": self.sort_keys})
         order.update(offsets=None, n=0, moved=None, moved_cell=None)  # new rows: order unknown
         finite = self.__dict__["_finite"] = {}
-        self.__dict__["_data"] = _Columns(cols, index, memo, order, finite)
+        const = self.__dict__["_const"] = {}
+        self.__dict__["_data"] = _Columns(cols, index, memo, order, finite, const)
 
     # ------------------------------------------------------------------ known finite (the yearly ledger check)
     # A float column's rows that the finite check has seen and that cannot have changed since: nothing reached
@@ -221,6 +225,35 @@ class ArrayAgentSet:
     def set_verified(self, name: str, v: np.ndarray, n: int | None = None) -> None:
         """Record that the first ``n`` (default all) rows of column ``name`` (the array ``v``) are finite."""
         self.__dict__["_finite"][name] = (weakref.ref(v), len(v) if n is None else int(n))
+
+    # ------------------------------------------------------------------ known constant (e.g. every agent's weight)
+    # A column whose every row holds the same bits, recorded when ``keep`` finds it so (``_constant``) and carried
+    # through ``append`` when the new rows hold those bits too; dropped, like the finite record, as soon as the
+    # column is reached through ``data``. A product or sum with such a column can then use the one value: ``w * x``
+    # for ``weight * x`` gives the same bits (IEEE multiplication commutes) and reads one array less.
+    def constant(self, name: str) -> np.float64 | None:
+        """The one value of column ``name`` if every row is known to hold its bits, else None."""
+        rec = self.__dict__.get("_const", {}).get(name)
+        if rec is None:
+            return None
+        v = dict.get(self.__dict__["_data"], name)
+        return rec[1] if v is not None and rec[0]() is v else None
+
+    def _set_constant(self, name: str, v: np.ndarray, value) -> None:
+        """Record that every row of column ``name`` (the array ``v``) holds the scalar ``value``'s bits."""
+        self.__dict__["_const"][name] = (weakref.ref(v), value)
+
+    def weighted(self, x: np.ndarray, fresh: bool = False) -> np.ndarray:
+        """``weight * x`` (float), for reading: with one weight for every agent (``constant``) that value times
+        ``x``, the same bits without reading the weight column (``fresh``: ``x`` is the caller's temporary,
+        multiplied in place); a weight of exactly 1.0 (the firms at full scale) returns float ``x`` itself, since
+        1.0 x v is v for every double v (numpy never forms signalling NaNs)."""
+        w = self.constant("weight")
+        if w is None:
+            return self.weight * x
+        if w == 1.0 and x.dtype == np.float64:
+            return x
+        return np.multiply(x, w, out=x if fresh and x.dtype == np.float64 else None)
 
     def derived(self, name: str, columns: tuple[str, ...], compute) -> np.ndarray:
         """``compute(self)``, a per-agent array that depends on ``columns`` only, cached (read-only) until one
@@ -323,9 +356,9 @@ class ArrayAgentSet:
             if saved["moved"] is not None and len(saved["moved"]):
                 r = r[~np.isin(r, saved["moved"])]  # moved before: its block is known
                 saved["moved"] = np.concatenate([saved["moved"], r])
-                saved["moved_cell"] = np.concatenate([saved["moved_cell"], self.cell_key().take(r)])
-            else:
-                saved["moved"], saved["moved_cell"] = r, self.cell_key().take(r)
+                saved["moved_cell"] = np.concatenate([saved["moved_cell"], self._cell_of_rows(r)])
+            else:  # their cells from the stored key columns: the cell key of every row is not formed for them
+                saved["moved"], saved["moved_cell"] = r, self._cell_of_rows(r)
         for name, value in cols.items():
             self.data[name][rows] = value  # drops the cached copies (and the order, restored below)
         if saved is not None:
@@ -364,6 +397,41 @@ class ArrayAgentSet:
             out = out + np.bincount(key[n:], weights=None if x is None else x[n:], minlength=m)
         return out
 
+    def count_by_region(self, mask: np.ndarray) -> np.ndarray:
+        """[region] number of agents where the bool ``mask`` is True (int64): while the rows are in cell order, a
+        count per region block corrected by the moved and the appended rows (no float pass over every agent)."""
+        mask = np.asarray(mask, dtype=bool)
+        st = self.__dict__["_order"]
+        if "_cells" not in self.__dict__:  # no cell grid: as many regions as the largest index says
+            return np.bincount(self.region.compress(mask))
+        R, k = self.__dict__["_cells"]
+        if st["offsets"] is None:
+            return np.bincount(self.region.compress(mask), minlength=R)
+        off, n = st["offsets"][::k], st["n"]
+        out = np.array([np.count_nonzero(mask[off[r]:off[r + 1]]) for r in range(R)], dtype=np.int64)  # regions
+        region = dict.__getitem__(self.__dict__["_data"], "region")  # stored: only a few rows are read
+        mv = st["moved"]
+        if mv is not None and len(mv):
+            on = mask.take(mv)
+            out -= np.bincount((st["moved_cell"] // k)[on], minlength=R)
+            out += np.bincount(region.take(mv)[on], minlength=R)
+        if n < len(self):
+            out += np.bincount(region[n:].compress(mask[n:]), minlength=R)
+        return out
+
+    def _cell_index(self, S: int) -> np.ndarray:
+        """``region * S + second key`` (int64; ``sort_keys``: firms' sector, talent's skill). While the rows are in cell
+        order the sorted ones are each block's cell repeated (np.repeat: no arithmetic over every agent), then the
+        appended and the moved rows' own, from the stored narrow columns (no intp copy of every row)."""
+        data = self.__dict__["_data"]
+        region, second = (dict.__getitem__(data, c) for c in self.sort_keys)
+        cells = self.__dict__.get("_cells")
+        st = self.__dict__["_order"]
+        if cells is None or cells[1] != S or st["offsets"] is None:
+            return region.astype(np.int64) * S + second
+        return self._spread(np.arange(cells[0] * S, dtype=np.int64), np.diff(st["offsets"]),
+                            lambda rows: region[rows].astype(np.int64) * S + second[rows])
+
     def gather_cell(self, table: np.ndarray) -> np.ndarray:
         """``table.take(cell_key())`` for a [cell] table: each agent's cell entry (a new array, the same values; a
         gather only copies them). While the rows are in cell order each cell's block is its entry repeated:
@@ -384,17 +452,51 @@ class ArrayAgentSet:
         if off is None or table.ndim != 1 or len(table) != (cells[0] if by_region else cells[0] * cells[1]):
             return lookup(table, key)  # the order is unknown (or not a flat per-cell table)
         k = cells[1]
-        return self._spread(table, np.diff(off[::k] if by_region else off), lambda rows: table.take(key.take(rows)))
+        return self._spread(table, np.diff(off[::k] if by_region else off), lambda rows: lookup(table, key[rows]))
+
+    def gather_cell_by(self, table: np.ndarray, name: str) -> np.ndarray:
+        """``table[cell_key(), column]`` for a [cell, value] table and the index column ``name`` (e.g. talent's
+        [region x skill, age] table by age): each agent's entry (a new array, the same values; a gather only copies
+        them). While the rows are in cell order each cell's block gathers from its own row of the table by the
+        column, without forming cell x width + column for every agent; the appended and the moved rows then
+        gather by their own cell."""
+        table = np.asarray(table)
+        col = getattr(self, name)
+        cells = self.__dict__.get("_cells")
+        st = self.__dict__["_order"]
+        off = st["offsets"] if cells is not None else None
+        if off is None or table.ndim != 2 or table.shape[0] != cells[0] * cells[1]:
+            return table[self.cell_key(), col]
+        n = st["n"]
+        out = np.empty(len(self), dtype=table.dtype)
+        for c in range(len(off) - 1):  # cells, not agents
+            if off[c + 1] > off[c]:
+                out[off[c]:off[c + 1]] = table[c][col[off[c]:off[c + 1]]]  # fancy: a read-only index is not copied
+        # the appended and the moved rows by their own cell, from the stored key columns (not the whole cell key)
+        if n < len(self):
+            out[n:] = table[self._cell_of_rows(np.arange(n, len(self))), col[n:]]
+        mv = st["moved"]
+        if mv is not None and len(mv):
+            out[mv] = table[self._cell_of_rows(mv), col.take(mv)]
+        return out
 
     def _spread(self, per_block: np.ndarray, counts: np.ndarray, own) -> np.ndarray:
         """[agent] ``per_block[b]`` repeated over block b of the sorted rows (``counts``: the block lengths), then
-        ``own(rows)`` for the rows whose block says nothing about them: those appended since the sort (one block of
-        length 1 each, after the sorted ones) and those moved to another cell (written over their block's value)."""
+        ``own(rows)`` (``rows`` an index array or a slice) for the rows whose block says nothing about them: those
+        appended since the sort (after the sorted ones) and those moved to another cell (written over their
+        block's value)."""
         st = self.__dict__["_order"]
         n = st["n"]
-        if n < len(self):
-            tail = own(np.arange(n, len(self)))
-            out = np.repeat(np.concatenate([per_block, tail]), np.concatenate([counts, np.ones(len(tail), counts.dtype)]))
+        if n < len(self):  # each block filled by a slice, the appended rows after them by their own values
+            # (np.repeat of the blocks plus one length-1 block per appended row was ~1.5x slower: measured)
+            tail = own(slice(n, None))
+            out = np.empty(len(self), dtype=np.result_type(per_block, tail))
+            ends = np.cumsum(counts)
+            start = 0
+            for b, end in enumerate(ends.tolist()):  # blocks (cells or regions), not agents
+                out[start:end] = per_block[b]
+                start = end
+            out[n:] = tail
         else:
             out = np.repeat(per_block, counts)
         mv = st["moved"]
@@ -418,7 +520,33 @@ class ArrayAgentSet:
         if st["offsets"] is None:
             return np.bincount(self.region, weights=x, minlength=R)
         mk = st["moved_cell"]
-        return self._sum(x, st["offsets"][::k], self.region, None if mk is None else mk // k, R)
+        # the stored region (int8): only the moved and the appended rows' are read, no intp copy of every row
+        return self._sum(x, st["offsets"][::k], dict.__getitem__(self.__dict__["_data"], "region"),
+                         None if mk is None else mk // k, R)
+
+    def count_by_region_and(self, name: str, width: int) -> np.ndarray | None:
+        """[region, width] number of agents by region and by the value of the index column ``name`` (in
+        [0, width)), int64: a bincount of each region's block of the sorted rows, corrected by the moved and the
+        appended rows. None if the order is unknown or a value is outside [0, width)."""
+        st = self.__dict__["_order"]
+        if "_cells" not in self.__dict__ or st["offsets"] is None:
+            return None
+        R, k = self.__dict__["_cells"]
+        col = dict.__getitem__(self.__dict__["_data"], name)  # stored (narrow): bincount casts it either way
+        if len(col) and (col.min() < 0 or col.max() >= width):
+            return None
+        off, n = st["offsets"][::k], st["n"]
+        out = np.stack([np.bincount(col[off[r]:off[r + 1]], minlength=width) for r in range(R)])  # regions
+        region = dict.__getitem__(self.__dict__["_data"], "region")
+        flat = out.reshape(-1)
+        mv = st["moved"]
+        if mv is not None and len(mv):
+            v = col.take(mv).astype(np.int64)
+            flat -= np.bincount((st["moved_cell"] // k) * width + v, minlength=R * width)
+            flat += np.bincount(region.take(mv).astype(np.int64) * width + v, minlength=R * width)
+        if n < len(self):
+            flat += np.bincount(region[n:].astype(np.int64) * width + col[n:], minlength=R * width)
+        return out
 
     def __len__(self) -> int:
         return len(dict.__getitem__(self.__dict__["_data"], "uid"))
@@ -458,7 +586,7 @@ class ArrayAgentSet:
     def __getstate__(self):
         return {"_data": {k: _plain(v) for k, v in dict.items(self.__dict__["_data"])},
                 "_order_state": self._order_state(),
-                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf", "_memo", "_order", "_spare", "_finite")}}
+                **{k: v for k, v in self.__dict__.items() if k not in ("_data", "_index", "_buf", "_memo", "_order", "_spare", "_finite", "_const")}}
 
     def __setstate__(self, state):
         state = dict(state)
@@ -553,6 +681,7 @@ class ArrayAgentSet:
         cap = k + max(int(self.HEADROOM * k), 16)
         data, bufs = {}, {}
         known = self._all_verified()
+        consts = {}  # the columns with one value in every kept row (``constant``)
         spare = self.__dict__.get("_spare", {})
         for name, v in dict.items(self.data):
             if name in self.stored_columns:  # no copy: narrow the row index
@@ -570,9 +699,10 @@ class ArrayAgentSet:
             buf = spare.pop(name, None)
             if buf is None or len(buf) < cap or buf.shape[1:] != v.shape[1:] or buf.dtype != v.dtype:
                 buf = np.empty((cap,) + v.shape[1:], dtype=v.dtype)
-            c = _constant(v)
+            c = v[:1] if self.constant(name) is not None else _constant(v)  # known already: no full compare
             if c is not None and k:  # one value in every row (a weight, zeros, last year's newcomers reset)
                 buf[:k] = c  # the same bits in every kept row, without reading an index per row
+                consts[name] = c[0]  # a scalar (a copy of the value)
             else:
                 np.take(v, idx, axis=0, out=buf[:k], mode="clip")  # idx is in range; "clip" writes out unbuffered
             bufs[name], data[name] = buf, buf[:k]
@@ -591,6 +721,8 @@ class ArrayAgentSet:
         self.data = data
         for name in known:  # the kept rows of a column known finite
             self.set_verified(name, data[name])
+        for name, c in consts.items():
+            self._set_constant(name, data[name], c)
         self.__dict__["_buf"] = bufs
         self.__dict__["_spare"] = retired
 
@@ -603,6 +735,15 @@ class ArrayAgentSet:
         n0 = len(self)
         bufs = self.__dict__.get("_buf", {})
         data = {}
+        consts = {}  # a constant column stays so if the new rows hold its bits (checked on them only)
+        for name in list(self.__dict__.get("_const", {})):
+            c = self.constant(name)
+            v = dict.__getitem__(self.data, name)
+            add = np.asarray(cols[name], dtype=v.dtype)
+            if c is not None and v.ndim == 1 and add.ndim == 1:
+                b = add.view(_UINT[v.itemsize])
+                if not len(b) or (b == v[:1].view(_UINT[v.itemsize])[0]).all():
+                    consts[name] = v[0]  # a scalar (a copy of the value)
         for name, v in dict.items(self.data):
             if name in self.stored_columns:
                 data[name] = self._store_append(v, cols[name])
@@ -623,6 +764,8 @@ class ArrayAgentSet:
         self.data = data
         for name in known:  # its rows before the appended ones
             self.set_verified(name, data[name], n0)
+        for name, c in consts.items():
+            self._set_constant(name, data[name], c)
         self.__dict__["_order"].update(order)  # the new rows are after the sorted ones (summed by bincount)
         self.__dict__["_buf"] = bufs
         # The index columns' cached intp copies are extended in place after their rows (the spare room that
@@ -746,16 +889,6 @@ class Firms(ArrayAgentSet):
 
         return self.derived("cell", ("region", "sector"), lambda f: f._cell_index(len(SECTORS)))
 
-    def _cell_index(self, S: int) -> np.ndarray:
-        """``region * S + sector`` (int64). While the rows are in cell order the sorted ones are each block's cell
-        repeated (np.repeat: no arithmetic over every firm), then the appended and the moved rows' own."""
-        region, sector = self.region, self.sector
-        cells = self.__dict__.get("_cells")
-        st = self.__dict__["_order"]
-        if cells is None or cells[1] != S or st["offsets"] is None:
-            return region.astype(np.int64, copy=False) * S + sector
-        return self._spread(np.arange(cells[0] * S, dtype=np.int64), np.diff(st["offsets"]),
-                            lambda rows: region.take(rows) * S + sector.take(rows))
 
     # Sums several mechanisms and the recorder form from the same columns in the same year: each is one
     # bincount over every firm (~2 ms at full scale), computed once while its columns stay unchanged.
@@ -768,7 +901,7 @@ class Firms(ArrayAgentSet):
         """[region] sum of ``weight x capital`` (million yuan): land prices, location's anticipated land
         factors and the recorder's capital stock."""
         return self.derived("capital_by_region", ("region", "weight", "capital"),
-                            lambda f: f.sum_by_region(f.weight * f.capital))
+                            lambda f: f.sum_by_region(f.weighted(f.capital)))
 
     def weight_by_cell(self, n_regions: int) -> np.ndarray:
         """[region x sector] (flat) sum of ``weight``: digital peers and the recorder's firms by sector."""
@@ -801,5 +934,4 @@ class Talent(ArrayAgentSet):
         """[person] flat (region, skill) index ``region * n_skills + skill`` (read-only, cached)."""
         from . import SKILLS
 
-        return self.derived("skill_cell", ("region", "skill"),
-                            lambda t: t.region.astype(np.int64, copy=False) * len(SKILLS) + t.skill)
+        return self.derived("skill_cell", ("region", "skill"), lambda t: t._cell_index(len(SKILLS)))

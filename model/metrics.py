@@ -19,10 +19,37 @@ import numpy as np
 
 from . import HIGH, MILLION, SECTORS, SKILLS, YI
 from .facts import FACT_METRICS, FactsState, firm_facts
-from .numeric import lookup
 from .mechanisms import carbon, production
 from .scenario import FIRST_YEAR
 from .world import Sim
+
+
+def value_added_by_region(f) -> np.ndarray:
+    """[region] weight x value added summed over the firms (the recorder's industrial VA before / YI), cached on the
+    firms while their rows, region, weight and value_added stay unchanged (agents.py ``derived``): the yearly ledger
+    check forms it first, and a finite sum proves every value added finite (model._check_ledgers)."""
+    return f.derived("value_added_by_region", ("region", "weight", "value_added"),
+                     lambda f: f.sum_by_region(f.weighted(f.value_added)))
+
+
+def employed_wage(t) -> np.ndarray:
+    """[person] weight x employed x wage (read-only, cached on the talent while its columns stay unchanged), shared
+    by the wage bill and the bills by skill. It is weight x wage, bit for bit: labour_market sets wage = 0.0 for
+    everyone without a job (newcomers enter with 0.0), so (w x 0) x 0.0 = w x 0.0 = 0.0 and (w x 1) x wage =
+    w x wage; with one weight for every person (agents.py ``weighted``) that value times the wage."""
+    def compute(t):
+        if t.constant("weight") is not None:
+            x = t.weighted(t.wage)
+            return x.view() if x is t.wage else x  # (a weight of 1.0: the column itself; the cache freezes a view)
+        return (t.weight * t.employed) * t.wage
+    return t.derived("employed_wage", ("weight", "employed", "wage"), compute)
+
+
+def wage_bill_by_region(t) -> np.ndarray:
+    """[region] sum of ``employed_wage`` (cached like it): the recorder's wage bill; the yearly ledger check forms it
+    first, and a finite sum proves every wage finite (a product with a NaN or an inf is NaN or inf)."""
+    return t.derived("wage_bill_by_region", ("region", "skill", "weight", "employed", "wage"),
+                     lambda t: t.sum_by_region(employed_wage(t)))
 
 
 def both(x: np.ndarray) -> np.ndarray:
@@ -43,6 +70,12 @@ class YearView:
         self.m, self.f, self.t, self.w, self.ys = m, m.firms, m.talent, m.world, m.year_stats
         self.year, self.R = m.year, m.data.n
 
+    @staticmethod
+    def weighted(agents, x: np.ndarray, fresh: bool = False) -> np.ndarray:
+        """[agent] ``agents.weight * x`` (agents.py ``weighted``: the one weight times ``x`` when every agent has
+        it, the same bits)."""
+        return agents.weighted(x, fresh)
+
     def reg(self, weights: np.ndarray, by: np.ndarray | None = None) -> np.ndarray:
         """[region] sum of ``weights`` over agents (firms unless ``by`` names other regions)."""
         if by is None:
@@ -61,29 +94,24 @@ class YearView:
 
     @cached_property
     def employed(self) -> np.ndarray:
-        t = self.t
-        return self.reg(self._employed_w, t.region)
+        return self.t.sum_by_region(self._employed_w)  # reg(_, t.region) without forming the intp region
 
     @cached_property
     def wage_bill(self) -> np.ndarray:
-        t = self.t
-        return self.reg(self._employed_wage, t.region)
+        return wage_bill_by_region(self.t)  # the same slice sums as reg(_employed_wage, t.region), cached
 
     @cached_property
     def _employed_wage(self) -> np.ndarray:
-        """[person] weight x employed x wage, shared by the wage bill and the bills by skill. It is weight x wage,
-        bit for bit: labour_market sets wage = 0.0 for everyone without a job (newcomers enter with 0.0), so
-        (w x 0) x 0.0 = w x 0.0 = 0.0 and (w x 1) x wage = w x wage. One product over ~1 M people less."""
-        return self._employed_w * self.t.wage
+        return employed_wage(self.t)
 
     @cached_property
     def wva(self) -> np.ndarray:
         """[firm] weight x value added (real), shared by the value-added metrics."""
-        return self.f.weight * self.f.value_added
+        return self.weighted(self.f, self.f.value_added)
 
     @cached_property
     def _iva_sum(self) -> np.ndarray:
-        return self.reg(self.wva)
+        return value_added_by_region(self.f)  # reg(wva), cached on the firms (the ledger check formed it)
 
     @cached_property
     def iva(self) -> np.ndarray:
@@ -97,16 +125,23 @@ class YearView:
     @cached_property
     def _price_f(self) -> np.ndarray:
         """[firm] its sector's current price (gathered once for the nominal sums)."""
-        return lookup(self.w.price, self.f.sector)  # a read-only index: see numeric.lookup
+        return self.f.gather_sector(self.w.price)  # take's values, by the firms' sorted cell blocks (agents.py)
+
+    @cached_property
+    def _va_price(self) -> np.ndarray:
+        """[firm] value added x its sector's price (read only: shared by the nominal sums)."""
+        return self.f.value_added * self._price_f
 
     @cached_property
     def iva_nominal(self) -> np.ndarray:
+        if self.f.constant("weight") == 1.0:  # weight x VA is VA: (VA x 1.0) x price is VA x price, formed once
+            return self.reg(self._va_price) / YI
         return self.reg(self.wva * self._price_f) / YI
 
     @cached_property
     def mva_nominal(self) -> np.ndarray:
         # production.manufacturing_va at current prices: weight x (VA x price) formed once for both sums
-        wva_n = self.f.weight * (self.f.value_added * self._price_f)
+        wva_n = self.weighted(self.f, self._va_price)
         ei = self.by_cell(wva_n)[:, SECTORS.index("energy_intensive")]
         return production.manufacturing_from(self.reg(wva_n) / YI, ei / YI, self.m.params)
 
@@ -144,7 +179,7 @@ class YearView:
     @cached_property
     def _employed_w(self) -> np.ndarray:
         """[person] weight x employed."""
-        return self.t.weight * self.t.employed
+        return self.weighted(self.t, self.t.employed)
 
     @cached_property
     def _by_skill(self) -> tuple[np.ndarray, np.ndarray]:
@@ -161,7 +196,7 @@ class YearView:
 
     @cached_property
     def rd(self) -> np.ndarray:
-        return self.reg(self.f.weight * self.w.rd_spend) / YI + self.w.public_rd
+        return self.reg(self.weighted(self.f, self.w.rd_spend)) / YI + self.w.public_rd
 
     @cached_property
     def facts(self) -> dict[str, np.ndarray]:
@@ -179,7 +214,11 @@ class YearView:
 
     @cached_property
     def digital_n(self) -> np.ndarray:
-        return self.reg(self.f.weight * self.f.digital)
+        f = self.f
+        if f.constant("weight") == 1.0 and f.digital.dtype == np.bool_:
+            # a sum of 1.0s and 0.0s is its count exactly in any order (integers below 2^53): counted by blocks
+            return f.count_by_region(f.digital).astype(np.float64)
+        return self.reg(self.weighted(f, f.digital))
 
 
 @dataclass(frozen=True)
@@ -316,7 +355,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("abatement_cost", "yi yuan, 2012 prices", "firms' abatement cost (user cost of abatement capital)",
            lambda v: both(v.w.abatement_cost)),
     Metric("abatement_capital", "yi yuan, 2012 prices", "abatement capital held by firms (in the capital ledger)",
-           lambda v: both(v.reg(v.f.weight * v.f.abatement_capital) / YI)),
+           lambda v: both(v.reg(v.weighted(v.f, v.f.abatement_capital)) / YI)),
     Metric("stranded_carbon", "yi yuan, 2012 prices", "capital stranded by carbon-driven exits",
            lambda v: both(v.w.stranded_carbon)),
     # nominal beside real (issue 8 item 7): current sector prices, non-industrial output the numeraire

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 import mesa
 import numpy as np
 
-from . import SECTORS, SKILLS, YI, guards, streams
+from . import SECTORS, SKILLS, YI, guards, metrics, streams
 from .agents import _RowStore
 from .errors import InputError
 from .mechanisms import (capital, carbon, chains, demand, demography, digital, entry_exit, fiscal, geography,
@@ -183,7 +183,7 @@ class FlyingGeeseModel(mesa.Model):
             "talent": t.sum_by_region(t.weight),
             "firms": f.weight_by_region(R),  # cached: the recorder's firm count is the same sum
             # productive and abatement capital (carbon.py) form one ledger
-            "capital": f.sum_by_region(f.weight * (f.capital + f.abatement_capital)) / YI,
+            "capital": f.sum_by_region(f.weighted(f.capital + f.abatement_capital, fresh=True)) / YI,
         }
 
     def _check_ledgers(self, before: dict[str, np.ndarray]) -> None:
@@ -202,12 +202,26 @@ class FlyingGeeseModel(mesa.Model):
         for name in expect:
             if not np.allclose(after[name], expect[name], rtol=1e-9, atol=1e-6 * max(1.0, after[name].max())):
                 raise RuntimeError(f"{name} ledger does not balance in {self.year}: {after[name]} != {expect[name]}")
+        # Columns a finite sum over every row proves finite: a NaN or an inf in x makes w x x, x + y and any sum of
+        # them NaN or inf. The capital ledger sums weight x (capital + abatement capital); the recorder's industrial
+        # VA and wage bill (formed here, cached on the agents, used by the recorder next) sum weight x value added
+        # and weight x employed x wage. One read of those columns less.
+        proven = set()
+        if np.isfinite(after["capital"]).all():
+            proven |= {("firms", "capital"), ("firms", "abatement_capital")}
+        if np.isfinite(metrics.value_added_by_region(self.firms)).all():
+            proven.add(("firms", "value_added"))
+        if np.isfinite(metrics.wage_bill_by_region(self.talent)).all():
+            proven.add(("talent", "wage"))
         for name, arr in (("firms", self.firms), ("talent", self.talent)):
             for col, v in dict.items(arr.data):  # read only: keeps the agents' cached index copies (agents.py)
                 if isinstance(v, _RowStore):  # its older rows cannot have changed since they were checked
-                    unchecked, v.checked = v.unchecked(), v.n
+                    # the store's rows added since then are contiguous and hold the current ones among them: all
+                    # finite (the usual case) proves those; else only the current ones decide (as before)
+                    new = v.store[v.checked:v.n]
+                    unchecked, v.checked = (new[:0] if _all_finite(new) else v.unchecked()), v.n
                 elif v.dtype.kind == "f":  # only the rows not known finite (agents.py ``verified``)
-                    unchecked = v[arr.verified(col, v):]
+                    unchecked = v[len(v) if (name, col) in proven else arr.verified(col, v):]
                 else:
                     continue
                 if unchecked.dtype.kind == "f" and not _all_finite(unchecked):

@@ -90,7 +90,9 @@ def base_key(root: int, year: int, stream: str) -> int:
     return fmix64(root ^ fmix64((stream_id(stream) + int(year) * GOLDEN + 1) & MASK))
 
 
-def _uniform_into(uid: np.ndarray, base: int, out: np.ndarray) -> None:
+def _hash_blocks(uid: np.ndarray, base: int):
+    """Yield (start, x) per block of at most BLOCK values: x = the top 52 bits of fmix64(uid * G ^ base), i.e. the
+    keyed uniform is (2x + 1) 2^-53. The arithmetic runs in place in two cache-sized buffers."""
     u64 = np.ascontiguousarray(uid, dtype=np.int64).view(np.uint64)
     n = len(u64)
     x_buf = np.empty(min(n, BLOCK), np.uint64)
@@ -110,8 +112,51 @@ def _uniform_into(uid: np.ndarray, base: int, out: np.ndarray) -> None:
         np.right_shift(x, _S33, out=t)
         x ^= t
         np.right_shift(x, _S12, out=x)
+        yield s, x
+
+
+def _uniform_into(uid: np.ndarray, base: int, out: np.ndarray) -> None:
+    for s, x in _hash_blocks(uid, base):
+        # (x | the exponent of 1.0) is the double 1 + x 2^-52; less 1 - 2^-53 it is (2x + 1) 2^-53, exactly
         x |= _ONE_BITS
-        np.subtract(x.view(np.float64), 1.0 - 2.0**-53, out=out[s : s + m])
+        np.subtract(x.view(np.float64), 1.0 - 2.0**-53, out=out[s : s + len(x)])
+
+
+def thresholds(p) -> np.ndarray:
+    """[uint64, the shape of ``p``] K(p) = the number of keyed uniforms below p: ``u < p`` exactly when the hash's
+    top 52 bits x are below K(p) (``below``). A keyed uniform is u = (2x + 1) 2^-53, x in [0, 2^52), so u < p
+    <=> x < (p 2^53 - 1) / 2 <=> x < K = ceil((p 2^53 - 1) / 2), clamped to [0, 2^52]; NaN and p <= 0 give 0 (never),
+    p >= 1 gives 2^52 (always), as ``u < p`` does. In doubles this is exact for 0 < p < 1: p 2^53 is a power-of-two
+    scaling; P - 1 is exact for P >= 1 (1 is a multiple of P's last place, and |P - 1| < P) and, for P < 1, rounds
+    at worst to -1, where ceil((P - 1) / 2) is 0 either way; halving and ceil are exact (tested against exact
+    rational arithmetic)."""
+    p = np.asarray(p, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):
+        k = np.ceil((p * 2.0**53 - 1.0) * 0.5)
+    k = np.where(p >= 1.0, 2.0**52, k)
+    k = np.where(p > 0.0, k, 0.0)  # NaN, zeros and negative p: never (after the p >= 1 case: NaN is neither)
+    return np.clip(k, 0.0, 2.0**52).astype(np.uint64)
+
+
+def below(root: int, year: int, stream: str, uid: np.ndarray, threshold, index: np.ndarray | None = None
+          ) -> np.ndarray:
+    """``uniform(root, year, stream, uid) < p`` (bool, one per uid) for ``threshold = thresholds(p)`` (one per uid,
+    or one for all; with ``index``, a table gathered by it: ``threshold[index]``, block by block, never formed for
+    every agent): the same decisions, compared as integers block by block without forming the uniforms (no
+    [agent] float array written and read again; two passes per value fewer)."""
+    uid = np.asarray(uid)
+    out = np.empty(len(uid), dtype=bool)
+    if len(uid):
+        thr = np.asarray(threshold, dtype=np.uint64)
+        per_agent = thr.ndim > 0 and index is None
+        if index is not None and (thr.ndim != 1 or np.shape(index) != uid.shape):
+            raise ValueError(f"below: a table of thresholds and {np.shape(index)} indices for {uid.shape} agents")
+        if per_agent and thr.shape != uid.shape:
+            raise ValueError(f"below: {thr.shape} thresholds for {uid.shape} agents")
+        for s, x in _hash_blocks(uid, base_key(root, year, stream)):
+            e = s + len(x)
+            np.less(x, thr[s:e] if per_agent else thr if index is None else thr[index[s:e]], out=out[s:e])
+    return out
 
 
 def uniform(root: int, year: int, stream: str, uid: np.ndarray, columns: int | None = None) -> np.ndarray:
@@ -219,6 +264,12 @@ class Keyed:
 
     def random(self, size) -> np.ndarray:
         return self._u(size)
+
+    def below(self, threshold, index: np.ndarray | None = None) -> np.ndarray:
+        """``self.random(len(uid)) < p`` for ``threshold = thresholds(p)`` (module ``below``), the same decisions."""
+        name = f"{self.stream}/{self.calls}"
+        self.calls += 1
+        return below(self.root, self.year, name, self.uid, threshold, index)
 
     def normal(self, loc: float = 0.0, scale: float = 1.0, size=None) -> np.ndarray:
         return loc + scale * ndtri(self._u(size))

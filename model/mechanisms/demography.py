@@ -56,7 +56,6 @@ from scipy.optimize import brentq
 
 from .. import GENERAL, HIGH, MILLION
 from .. import streams
-from ..numeric import lookup  # small-table gathers by read-only index columns
 from ..agents import Talent
 from ..errors import InputError
 from ..world import Sim
@@ -87,7 +86,7 @@ def init(model: Sim) -> None:
     workforce_2012 = P["labour.workforce_2012"] * MILLION / (1.0 - P["labour.natural_unemployment"])
     w.demog = Population(P, model.regions, model.year, getattr(model, "last_year", 2035), d.graduates_2012,
                          workforce_2012)
-    t_region = rng.choice(R, size=nt, p=d.population_2012 / d.population_2012.sum()).astype(np.int8)
+    t_region = choice(rng, R, nt, d.population_2012 / d.population_2012.sum()).astype(np.int8)
     t_skill = np.where(rng.random(nt) < hs[t_region], HIGH, GENERAL).astype(np.int8)
     t_age = w.demog.draw_ages(rng, nt)
     home = t_region.copy()
@@ -120,13 +119,13 @@ def step(model: Sim) -> None:
     pop.dep *= 1.0 - q[None]
     pop.students *= 1.0 - q[None, e0:g0]
     q_lf = (1.0 - pop.phi) * q[:, MALE] + pop.phi * q[:, FEMALE]
-    die = streams.uniform(*key, "demography.death", t.uid) < lookup(q_lf, t.age)  # labour-force ages stay below MAX_AGE
+    # u < q(age), as integers (streams.below: the same decisions); labour-force ages stay below MAX_AGE
+    die = streams.below(*key, "demography.death", t.uid, streams.thresholds(q_lf), t.age)  # by age, per block
     # 2. ageing
     pop.dep = age_shift(pop.dep)
     graduating = pop.students[:, -1, :].copy()                           # turning the graduate age now
     pop.students[:, 1:, :] = pop.students[:, :-1, :].copy()
     pop.students[:, 0, :] = 0.0
-    t.data["age"] += 1
     t.data["newcomer"][:] = False
     # 4. retirement (decided here, applied with the deaths in one pass): the birth cohort's exit age
     e_by_age = exit_age(year - np.arange(N_AGES), P["demography.retirement_age"], P["demography.reform_coverage"],
@@ -135,20 +134,26 @@ def step(model: Sim) -> None:
     # people within a year of their exit age draw (keyed: the same outcome as drawing for everyone)
     # gap = E(c) - age per age (a table: the same subtraction as per person), then each person's case by a gather
     gap_of_age = e_by_age - np.arange(N_AGES)
-    case = np.where(gap_of_age <= 0.0, 1, np.where(gap_of_age < 1.0, 2, 0)).astype(np.int8)[t.age]  # t.age is read-only: numeric.lookup
+    # each person's case by their age before this year's ageing (t.age, the cached copy the deaths used): the
+    # table by age after ageing shifted by one, the same entries (and the column's intp copy is not formed again)
+    case_by_age = np.where(gap_of_age <= 0.0, 1, np.where(gap_of_age < 1.0, 2, 0)).astype(np.int8)
+    case = case_by_age[1:][t.age]  # t.age is read-only: indexed (numeric.lookup); an age of MAX_AGE would raise
     leave = die | (case == 1)                                            # 1: past the exit age
     near = np.flatnonzero(case == 2)                                     # 2: within a year of it
-    leave[near] |= streams.uniform(*key, "demography.retirement", t.uid[near]) >= gap_of_age.take(t.age.take(near))
+    leave[near] |= (streams.uniform(*key, "demography.retirement", t.uid[near])
+                    >= gap_of_age.take(t.age.take(near) + 1))            # age after ageing
+    t.data["age"] += 1  # 2. ageing of the labour force
     gone = np.flatnonzero(leave)
     # the dead and the retired by row, from the few who leave (the same indices as flatnonzero(die) and
     # flatnonzero(leave & ~die), without two more passes over every person)
     dead_of_gone = die.take(gone)
     dead = gone[dead_of_gone]  # one index for both columns (~1 % of the people)
-    died = np.bincount(t.region.take(dead), weights=t.weight.take(dead), minlength=R)
+    died = np.bincount(t.rows("region", dead), weights=t.weight.take(dead), minlength=R)  # stored int8 rows
     pop.deaths = dead_dep + died
     # 3. births (mothers counted after ageing, without this year's dead and retired)
-    lf = (labour_force_by_age(t.region, t.age, t.weight, R)
-          - labour_force_by_age(t.region[gone], t.age[gone], t.weight[gone], R))
+    w_one = t.constant("weight")  # every person's weight, if they all have the same (agents.py)
+    lf = (labour_force(t, R, w_one)
+          - labour_force_by_age(t.rows("region", gone), t.rows("age", gone), t.weight[gone], R, w_one))
     women = pop.dep[:, :, FEMALE] + pop.phi[None, :] * lf
     women[:, e0:g0] += pop.students[:, :, FEMALE]
     b = births(sched.tfr(year), pop.fertility_multiplier, sched.shape(year), women)
@@ -156,7 +161,7 @@ def step(model: Sim) -> None:
     pop.dep[:, 0, :] = b[:, None] * sched.at_birth(year)[None, :]
     # retirees join the dependants, split by sex as their age group
     ret = gone[~dead_of_gone]  # one index for the three columns (a boolean mask would be read three times)
-    a_ret, w_ret, r_ret = t.age.take(ret), t.weight.take(ret), t.region.take(ret).astype(np.int64)
+    a_ret, w_ret, r_ret = t.rows("age", ret), t.weight.take(ret), t.rows("region", ret).astype(np.int64)
     np.add.at(pop.dep, (r_ret, a_ret, MALE), w_ret * (1.0 - pop.phi[a_ret]))
     np.add.at(pop.dep, (r_ret, a_ret, FEMALE), w_ret * pop.phi[a_ret])
     model.year_stats["retirements"] = np.bincount(r_ret, weights=w_ret, minlength=R) + died  # all exits
@@ -310,26 +315,35 @@ class Schedules:
 
     fertility_sd: float
     _q: dict[int, np.ndarray] = field(default_factory=dict)
+    first: int = 0   # the years built: q of a year outside [first, last] is that of the nearest one
+    last: int = -1
 
     @classmethod
     def build(cls, first: int, last: int) -> Schedules:
+        """The schedules of ``first`` .. ``last``. Each year's q is solved when first asked for (``q``), the same
+        numbers as solving them all here: a run to 2035 solves 25 of the 41 years its population builds for."""
         d = inputs()
-        s = cls(fertility_sd=float(d["tfr"]["sd_age_of_childbearing"]))
-        m = d["mortality"]
-        for year in range(first, last + 1):
-            e0 = path_value(m["e0"], year)
-            imr = path_value(m["infant"], year)
-            half = 0.5 * float(m["female_advantage"])
-            cols = []
-            for e, inf in ((e0 - half, imr * 1.1), (e0 + half, imr * 0.9)):  # boys' IMR ~ 1.1x (approx.)
-                b = solve_level(e, inf, m["gompertz_slope"], m["makeham"], m["child_excess_1_4"])
-                cols.append(mortality_schedule(b, inf, m["gompertz_slope"], m["makeham"], m["child_excess_1_4"]))
-            s._q[year] = np.column_stack(cols)
-        return s
+        if last < first:
+            raise ValueError(f"no years to build schedules for: {first}..{last}")
+        return cls(fertility_sd=float(d["tfr"]["sd_age_of_childbearing"]), first=int(first), last=int(last))
+
+    def _solve(self, year: int) -> np.ndarray:
+        m = inputs()["mortality"]
+        e0 = path_value(m["e0"], year)
+        imr = path_value(m["infant"], year)
+        half = 0.5 * float(m["female_advantage"])
+        cols = []
+        for e, inf in ((e0 - half, imr * 1.1), (e0 + half, imr * 0.9)):  # boys' IMR ~ 1.1x (approx.)
+            b = solve_level(e, inf, m["gompertz_slope"], m["makeham"], m["child_excess_1_4"])
+            cols.append(mortality_schedule(b, inf, m["gompertz_slope"], m["makeham"], m["child_excess_1_4"]))
+        return np.column_stack(cols)
 
     def q(self, year: int) -> np.ndarray:
-        years = sorted(self._q)
-        return self._q[min(max(year, years[0]), years[-1])]
+        y = min(max(int(year), self.first), self.last)
+        q = self._q.get(y)
+        if q is None:
+            q = self._q[y] = self._solve(y)
+        return q
 
     @staticmethod
     def tfr(year: int) -> float:
@@ -356,15 +370,72 @@ def stochastic_round(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
     return np.floor(x + rng.random(x.shape)).astype(np.int64)
 
 
+def choice(rng: np.random.Generator, n: int, size: int, p: np.ndarray) -> np.ndarray:
+    """``rng.choice(n, size=size, p=p)``, the same draws and the same generator state after: numpy forms the
+    cumulative cdf = cumsum(p) / its last value, draws ``rng.random(size)`` and returns ``cdf.searchsorted(u,
+    side="right")``. A binary search per draw mispredicts ~7 branches (34 ms for 1 M draws in 101 ages), so the
+    count of cdf values <= u is looked up by u's bucket of width 1/B instead: exact where no cdf value falls inside
+    the bucket (counted at its two ends), searched for the few draws in the (at most len(p)) buckets that hold
+    one. Anything numpy's checks might refuse (p not a finite, non-negative, length-n vector summing to 1) goes to
+    ``rng.choice`` itself."""
+    p = np.asarray(p, dtype=float)
+    if (p.ndim != 1 or len(p) != n or not n or not np.all(np.isfinite(p)) or np.any(p < 0)
+            or abs(p.sum() - 1.0) > np.sqrt(np.finfo(float).eps) / 2 or size < 4096):
+        return rng.choice(n, size=size, p=p)
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    u = rng.random(size)
+    B = 4096  # buckets [g/B, (g + 1)/B): g = floor(u B) exactly (a power of two)
+    ends = np.arange(B + 1) / B
+    lo = cdf.searchsorted(ends[:-1], side="right")   # cdf values <= the bucket's start
+    hi = cdf.searchsorted(ends[1:], side="left")     # cdf values below its end: the count for u is in [lo, hi]
+    g = (u * B).astype(np.intp)
+    out = lo.take(g)
+    amb = np.flatnonzero((lo != hi).take(g))
+    if len(amb):
+        out[amb] = cdf.searchsorted(u.take(amb), side="right")
+    return out.astype(np.int64, copy=False)
+
+
 def graduates(year: int, graduates_2012: float, graduate_growth: float) -> float:
     """U_t (million people): the sourced 2012 count grown at talent.graduate_growth."""
     return graduates_2012 * (1.0 + graduate_growth) ** (year - 2012)
 
 
-def labour_force_by_age(region: np.ndarray, age: np.ndarray, weight: np.ndarray, n_regions: int) -> np.ndarray:
-    """[region, age] people in the labour force (ages below MAX_AGE)."""
+def labour_force_by_age(region: np.ndarray, age: np.ndarray, weight: np.ndarray, n_regions: int,
+                        weight_value: float | None = None) -> np.ndarray:
+    """[region, age] people in the labour force (ages below MAX_AGE). ``weight_value``: every weight's value, if
+    they are all the same (agents.py ``constant``)."""
     idx = region.astype(np.int64, copy=False) * N_AGES + age
-    return np.bincount(idx, weights=weight, minlength=n_regions * N_AGES).reshape(n_regions, N_AGES)
+    return sum_by_bin(idx, weight, n_regions * N_AGES, weight_value).reshape(n_regions, N_AGES)
+
+
+def labour_force(t: Talent, n_regions: int, weight_value: float | None) -> np.ndarray:
+    """``labour_force_by_age`` of every person. With one weight for all (``weight_value``, agents.py ``constant``)
+    each [region, age] bin is the running sum of that weight over its count (``sum_by_bin``), and the counts are
+    exact in any order: counted by the sorted people's region blocks (agents.py ``count_by_region_and``), without
+    forming region x N_AGES + age for every person."""
+    if weight_value is not None and np.isfinite(weight_value) and weight_value != 0 and len(t):
+        counts = t.count_by_region_and("age", N_AGES)
+        if counts is not None:
+            running = np.zeros(int(counts.max()) + 1)
+            np.cumsum(np.full(len(running) - 1, weight_value, dtype=np.float64), out=running[1:])
+            return running.take(counts)
+    return labour_force_by_age(t.region, t.age, t.weight, n_regions, weight_value)
+
+
+def sum_by_bin(idx: np.ndarray, weight: np.ndarray, n_bins: int, weight_value: float | None = None) -> np.ndarray:
+    """``np.bincount(idx, weights=weight, minlength=n_bins)``. bincount adds each bin's weights one by one in
+    row order from 0.0, so when every weight is the same finite, non-zero value w a bin of k rows holds
+    (..((0 + w) + w) ..) + w, k terms: the k-th running sum of w, which ``np.cumsum`` (a sequential sum) gives.
+    The unweighted count then looks it up: the same bits, without reading the weights (+0.0 + w is w)."""
+    if weight_value is None or not np.isfinite(weight_value) or weight_value == 0 or not len(idx):
+        return np.bincount(idx, weights=weight, minlength=n_bins)
+    counts = np.bincount(idx, minlength=n_bins)
+    k = int(counts.max())
+    running = np.zeros(k + 1)
+    np.cumsum(np.full(k, weight_value, dtype=np.float64), out=running[1:])
+    return running.take(counts)
 
 
 @cache
@@ -428,7 +499,7 @@ class Population:
     def draw_ages(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """2012 labour-force ages: the 2012 pyramid over 20..R0-1, less students at 20-21."""
         p = self.lf_shape / self.lf_shape.sum()
-        return rng.choice(N_AGES, size=n, p=p).astype(np.int16)
+        return choice(rng, N_AGES, n, p).astype(np.int16)
 
     def init_dependants(self, population_2012: np.ndarray, lf: np.ndarray) -> None:
         """D_r,2012 = population_2012_r - labour force_r, by age and sex.

@@ -114,9 +114,14 @@ def step(model: Sim) -> None:
     supply = w.labour_supply
     w.employment_rate = w.employment / np.maximum(supply, 1e-9)
     t_cell = talent_cell(t)
-    t.data["employed"] = assign_jobs(streams.keyed(model, "labour.job", t.uid), t_cell, w.employment_rate)
+    # assign_jobs with the keyed stream (its first draw, "labour.job/0"): u < rate compared as integers, the rate's
+    # thresholds gathered by cell inside the hash's blocks (streams.below: the same decisions)
+    jobs = streams.keyed(model, "labour.job", t.uid)
+    t.data["employed"] = jobs.below(streams.thresholds(w.employment_rate.ravel()), t_cell)
     paid = w.wage * (1.0 + pol.wage_topup)
-    t.data["wage"] = np.where(t.employed, paid.ravel()[t_cell] * t.ability, 0.0)
+    pay = t.gather_cell(paid.ravel())  # by the sorted cell blocks (agents.py gather_cell: take's values, faster)
+    pay *= t.ability  # in place: the same product, one [person] temporary less
+    t.data["wage"] = np.where(t.employed, pay, 0.0)
     if pol.wage_topup.any():
         topup_bill = (w.wage * pol.wage_topup).ravel()[t_cell] * t.ability * t.employed * t.weight
         model.year_stats["policy_cost"] += t.sum_by_region(topup_bill) / (YI * MILLION)

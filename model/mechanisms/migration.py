@@ -153,13 +153,16 @@ def step(model: Sim) -> None:
     P, t, pol, w = model.params, model.talent, model.policy, model.world
     R = model.data.n
     # the age group only of the people who review (~a tenth), from its per-age table: not gathered for everyone
-    p_review, grp_of_age = review_rates(P, t, group_table=True)
-    # keyed per-person draws (streams.py): the same luck in every scenario
-    review = t.newcomer | (streams.uniform(model.stream_key, model.year, "migration.review", t.uid) < p_review)
+    p_tab, grp_of_age = review_table(P)
+    # keyed per-person draws (streams.py): the same luck in every scenario. u < p(skill, age) as integers
+    # (streams.below: the same decisions), the thresholds as a [region x skill, age] table gathered by each cell
+    # block of the sorted people (agents.py gather_cell_by; review_rates' p, without an index per person)
+    below = t.gather_cell_by(np.tile(streams.thresholds(p_tab), (R, 1)), "age")
+    review = t.newcomer | streams.below(model.stream_key, model.year, "migration.review", t.uid, below)
     idx = np.flatnonzero(review)
     age_i = t.age.take(idx)
     grp_i = grp_of_age.take(age_i)
-    origin, skill_i = t.region.take(idx), t.skill.take(idx)  # each reviewer's columns gathered once
+    origin, skill_i = t.rows("region", idx), t.rows("skill", idx)  # each reviewer's once (stored int8 values)
     amenity = w.amenity_2012 + P.by("talent.amenity", model.regions)[:, None]
     if len(w.farm_2012) and P["talent.farm_push"]:
         amenity = amenity + farm_push(w.farm_2012 - w.farm_release, w.labour_supply, P["talent.farm_push"])
@@ -191,7 +194,11 @@ def step(model: Sim) -> None:
     # indexed, not taken: t.age is read-only, see numeric.lookup)
     ages = np.arange(N_AGES)
     parent_age = (ages >= PARENT_AGES[0]) & (ages < PARENT_AGES[1])
-    lf_par = t.sum_by_region(t.weight * parent_age[t.age])
+    w_one = t.constant("weight")  # every person's weight, if they all have the same (agents.py)
+    if w_one is None:
+        lf_par = t.sum_by_region(t.weight * parent_age[t.age])
+    else:  # weight x [parent age] per age, gathered: the same products (w x 1.0, w x 0.0) in one pass, not two
+        lf_par = t.sum_by_region(lookup(parent_age * w_one, t.age))
     move_children(w.demog.dep, parents, lf_par, P["talent.accompanying_children"])
     # The year's talent pool is now fixed: shares used by relocation, R&D, digital and production.
     w.labour_supply = t.sum_by_cell(t.weight).reshape(R, len(SKILLS))  # labour_market.pool, as slice sums
@@ -212,17 +219,23 @@ def farm_push(farm: np.ndarray, supply: np.ndarray, push: float) -> np.ndarray:
     return out
 
 
-def review_rates(P, t, group_table: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """(chance that each person reviews this year, their age group): talent.review_rate x m_k x m_a, at most 1
-    (newcomers review for sure; the caller adds them). ``group_table``: the age group per age (index by age)
-    instead of per person, for a caller that needs it for a few people only."""
+def review_table(P) -> tuple[np.ndarray, np.ndarray]:
+    """([skill, age] chance of reviewing, [age] age group), over every age class: talent.review_rate x m_k x m_a,
+    at most 1 (newcomers review for sure; the caller adds them)."""
     mob_skill = np.array([P["talent.mobility_high"], P["talent.mobility_general"]])
     mob_age = np.array([P["talent.mobility_young"], 1.0, P["talent.mobility_old"]])
-    # per age and (skill, age) tables gathered per person: the same products of the same numbers, bit for bit
-    ages = np.arange(int(t.age.max()) + 1 if len(t) else 1)
+    ages = np.arange(N_AGES)
     grp_of_age = age_group(ages, int(P["talent.middle_age_from"]), int(P["talent.old_age_from"]))
-    p_tab = np.minimum(P["talent.review_rate"] * mob_skill[:, None] * mob_age[grp_of_age][None, :], 1.0)  # [k, a]
-    p = p_tab.ravel().take(t.skill * len(ages) + t.age)
+    return np.minimum(P["talent.review_rate"] * mob_skill[:, None] * mob_age[grp_of_age][None, :], 1.0), grp_of_age
+
+
+def review_rates(P, t, group_table: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(chance that each person reviews this year, their age group), from ``review_table``. ``group_table``: the
+    age group per age (index by age) instead of per person, for a caller that needs it for a few people only."""
+    # per age and (skill, age) tables gathered per person: the same products of the same numbers, bit for bit
+    # (over every age class: labour-force ages stay below MAX_AGE, and an age beyond the table raises)
+    p_tab, grp_of_age = review_table(P)
+    p = p_tab.ravel().take(t.skill * p_tab.shape[1] + t.age)
     return p, (grp_of_age if group_table else lookup(grp_of_age, t.age))
 
 
