@@ -82,8 +82,11 @@ def step(model: Sim) -> None:
     cell = f.cell  # flat (region, sector) index for per-cell tables (cached while region and sector stay)
     # products and logs used twice are formed once; regional and sector factors are combined per region or
     # sector and gathered (the same operations in the same order: bit-identical)
-    wva = f.weight * f.value_added
-    wk = f.weight * f.capital
+    # weight x column by ``f.weighted`` (agents.py: the same bits; the column itself when every weight is 1.0, the
+    # firms at full scale): read only here, never written (the capital column is written in place below, after
+    # wk's last use)
+    wva = f.weighted(f.value_added)
+    wk = f.weighted(f.capital)
     log_cap = np.log(f.capital)
     # the grid gathered by the sorted blocks (agents.Firms.gather_region)
     intens = carbon.intensity(carbon.direct_effective(f), f.power_use, f.gather_region(w.grid))
@@ -98,7 +101,7 @@ def step(model: Sim) -> None:
     fu = f.gather_region(fr_all * w.user_cost)  # F_r u_r per firm: the gross return here, mrk below
     gross = fu * f.capital  # weight x (profit + fu K), in place on one fresh array (sums and products commute)
     gross += f.profit
-    gross *= f.weight
+    gross = f.weighted(gross, fresh=True)
     gross = np.sum(gross) / max(np.sum(wk), 1e-9)
     pool = industry_draw(pool, w.industry_omega, gross, w.gross_return_2012, P["capital.industry_return_elasticity"],
                          P["capital.industry_draw_cap"])
@@ -108,13 +111,14 @@ def step(model: Sim) -> None:
     n_cell = f.sum_by_cell()  # agent counts per cell (exact integers; slice lengths)
     n_s = n_cell.reshape(R, S).sum(axis=0)
     k_s = f.sum_by_sector(wk)
-    ret_s = f.sum_by_sector(f.weight * f.profit) / np.maximum(k_s, 1e-9)
+    ret_s = f.sum_by_sector(f.weighted(f.profit)) / np.maximum(k_s, 1e-9)
     # keyed draws (streams.py): counts by the Poisson quantile of a keyed uniform per sector, each entrant's
     # match keyed on its slot id (year, sector, rank), as entry_exit.entrant_columns assigns it
     counts = streams.poisson(model.stream_key, model.year, "entry.count", P["entry_exit.entry_rate"]
                              * entry_exit.sector_entry_weights(n_s, ret_s, P["entry_exit.sector_return_sensitivity"]))
     e_uid = streams.slot_ids(model.year, np.repeat(np.arange(S), counts))
-    n_rs = f.sum_by_cell(f.weight).reshape(R, S)
+    # with every weight exactly 1.0 the cell sums of the weights are the counts (sums of 1.0s: exact integers)
+    n_rs = (n_cell.astype(np.float64) if f.constant("weight") == 1.0 else f.sum_by_cell(f.weight)).reshape(R, S)
     # a subsidy on a share s of the entry cost saves s x the user cost of that capital every year
     subsidy_return = pol.relocation_subsidy * w.user_cost[:, None]
     # the marginal net return of every incumbent (Hayashi 1982), equal everywhere in the 2012 spatial equilibrium,
@@ -151,7 +155,7 @@ def step(model: Sim) -> None:
     internal = internal_funds(f.profit, f.intangible, f.capital, delta)
     rate *= f.capital  # rate x K (desired_rate's fresh array)
     inv = finance(rate, internal, P["capital.external_finance"] * f.capital, f.weight,
-                  pool - float(np.sum(e_k)) * w.firm_weight, overwrite=True)
+                  pool - float(np.sum(e_k)) * w.firm_weight, overwrite=True, weighted=f.weighted)
     # K (1 - delta) + I written in place through ``data`` (as agents.py asks: it drops what was cached from the
     # column). The column is the firms' own array (entry_exit's keep formed it this year; nothing else holds it), so
     # the same values as a new array, and the year's ``append`` then extends it in its buffer instead of
@@ -160,8 +164,8 @@ def step(model: Sim) -> None:
     k_new *= 1 - delta
     k_new += inv
     f.data["age"] += 1
-    inv_r = f.sum_by_region(np.multiply(inv, f.weight, out=inv) if inv.base is None and inv.dtype == np.float64
-                            else f.weight * inv)  # weight x I: inv is finance's own array here, not used after
+    # weight x I: inv is finance's own array here (in place), not used after
+    inv_r = f.sum_by_region(f.weighted(inv, fresh=inv.base is None))
 
     f.append(**entry_exit.entrant_columns(model, cell, n_cell, e_cell, e_k, uid=e_uid), location_match=e_match)
     model.year_stats["entries"] = np.bincount(e_region, minlength=R) * w.firm_weight
@@ -247,11 +251,13 @@ def internal_funds(profit: np.ndarray, intangible: np.ndarray, capital: np.ndarr
 
 
 def finance(desired: np.ndarray, internal: np.ndarray, external_cap: np.ndarray, weight: np.ndarray,
-            available: float, overwrite: bool = False) -> np.ndarray:
+            available: float, overwrite: bool = False, weighted=None) -> np.ndarray:
     """Investment per firm: desired spending within internal funds plus capped external finance, with
     external finance rationed first, then internal funds, so that sum(weight x I) <= available.
     ``overwrite``: ``desired`` and ``external_cap`` are temporaries of the caller's; the arrays are then formed in
-    them and in one scratch array (the same operations: sums and products commute)."""
+    them and in one scratch array (the same operations: sums and products commute). ``weighted``: the agents'
+    ``weighted`` (``weight`` x values, the same bits; the values themselves when every weight is 1.0), used for the
+    two totals with ``overwrite``."""
     arrays = (desired, internal, external_cap, weight)
     if not (overwrite and all(isinstance(a, np.ndarray) and a.dtype == np.float64 and a.shape == desired.shape
                               for a in arrays)):
@@ -263,9 +269,12 @@ def finance(desired: np.ndarray, internal: np.ndarray, external_cap: np.ndarray,
         inv = np.minimum(desired, np.add(external_cap, internal, out=external_cap), out=desired)
         own = np.minimum(inv, internal)
         ext = np.subtract(inv, own, out=external_cap)
-        scratch = np.multiply(weight, own)
-        tot_own = float(np.sum(scratch))
-        tot_ext = float(np.sum(np.multiply(weight, ext, out=scratch)))
+        if weighted is not None:  # read only: own and ext are not written through its result
+            tot_own, tot_ext = float(np.sum(weighted(own))), float(np.sum(weighted(ext)))
+        else:
+            scratch = np.multiply(weight, own)
+            tot_own = float(np.sum(scratch))
+            tot_ext = float(np.sum(np.multiply(weight, ext, out=scratch)))
     available = max(available, 0.0)
     if tot_own + tot_ext <= available:
         return inv
