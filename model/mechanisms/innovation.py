@@ -208,7 +208,7 @@ def step(model: Sim) -> None:
     f.data["intangible"] = spend.copy() if is_one(own) else own * spend
     w.rd_spend = spend
     if np.any(sub_r != 0):
-        model.year_stats["policy_cost"] += f.sum_by_region(f.weight * spend * sub_r[region]) / YI
+        model.year_stats["policy_cost"] += f.sum_by_region(f.weighted(spend) * sub_r[region]) / YI
     tt = np.minimum(P.by("innovation.tech_transfer_rate", model.regions) + pol.tech_transfer, 1.0)
     public = P["innovation.public_research_weight"] * tt * w.public_rd / np.maximum(w.iva_r, 1e-9)
     # p only for the firms with an R&D stock or performing this year: for the others the rate is
@@ -226,7 +226,10 @@ def step(model: Sim) -> None:
     sig = P["innovation.success_gain_sigma"]
     gain = P["innovation.success_tfp_gain"] * streams.lognormal(*key, "innovation.gain", f.uid.take(won),
                                                                 -0.5 * sig**2, sig)
-    w.innovations = f.sum_by_region(f.weight * success)
+    # weight x success summed by region; with every weight exactly 1.0 a sum of 1.0s and 0.0s is the count of the
+    # winners (exact integers in any order), so the count by region of the few winners
+    w.innovations = (np.bincount(region.take(won), minlength=R).astype(np.float64) if f.constant("weight") == 1.0
+                     else f.sum_by_region(f.weighted(success)))
     # the permanent part: innovation, then imitation of the sector frontier
     # (the 2012 tail premium is permanent: imitation, the frontier and lead erosion act on the rest)
     # ln A - shock - premium + gain, the gain (0.0 for all but the innovators) added to the innovators only: x + 0.0
@@ -240,9 +243,12 @@ def step(model: Sim) -> None:
         log_perm += 0.0
     frontier = sector_frontier(log_perm, f.sector, S, P["innovation.frontier_quantile"],
                                by_sector=f.values_by_sector(log_perm))
-    q = imitation_probability(P["innovation.imitation_rate"], capacity, P["innovation.imitation_talent_elasticity"],
-                              f.digital, P["innovation.imitation_digital_boost"], region=region)
-    copied = streams.uniform(*key, "innovation.imitation", f.uid) < q
+    # q depends on (region, digital) only: ``uniform < q`` decided by streams.below against the table's thresholds,
+    # gathered block by block inside the hash (the same decisions; no per-firm q or uniform array)
+    q_table = imitation_table(P["innovation.imitation_rate"], capacity, P["innovation.imitation_talent_elasticity"],
+                              P["innovation.imitation_digital_boost"])
+    copied = streams.below(*key, "innovation.imitation", f.uid, streams.thresholds(q_table),
+                           index=region * 2 + f.digital)
     frontier_i = lookup(frontier, f.sector)
     log_perm = imitate_erode(log_perm, frontier, frontier_i, copied, P["innovation.imitation_catch_up"],
                              P["innovation.lead_erosion"], nonzero=not has_zero)
@@ -467,11 +473,17 @@ def imitation_probability(rate: float, rel_talent: np.ndarray, talent_elasticity
                           digital_boost: float, region: np.ndarray | None = None) -> np.ndarray:
     """Yearly probability that a firm's imitation effort succeeds (``region`` given: ``rel_talent`` is per region
     and its term is computed per region, then gathered)."""
-    talent = -rate * np.maximum(rel_talent, 1e-9) ** talent_elasticity
     if region is not None:  # q depends on (region, digital) only: formed on that table and gathered, the same numbers
-        table = 1.0 - np.exp(talent[:, None] * (1.0 + digital_boost * np.array([False, True])))  # [region, digital]
-        return lookup(table.ravel(), region * 2 + digital)
+        return lookup(imitation_table(rate, rel_talent, talent_elasticity, digital_boost), region * 2 + digital)
+    talent = -rate * np.maximum(rel_talent, 1e-9) ** talent_elasticity
     return 1.0 - np.exp(talent * (1.0 + digital_boost * digital))
+
+
+def imitation_table(rate: float, rel_talent: np.ndarray, talent_elasticity: float, digital_boost: float) -> np.ndarray:
+    """[region x 2 + digital] (flat) ``imitation_probability`` of a firm by its region (``rel_talent`` per region)
+    and whether it is digital."""
+    talent = -rate * np.maximum(rel_talent, 1e-9) ** talent_elasticity
+    return (1.0 - np.exp(talent[:, None] * (1.0 + digital_boost * np.array([False, True])))).ravel()  # [region, digital]
 
 
 def imitate(log_a: np.ndarray, log_frontier: np.ndarray, success: np.ndarray, catch_up: float) -> np.ndarray:
