@@ -66,13 +66,15 @@ def step(model: Sim) -> None:
     ready_r = readiness(P.by("digital.readiness", model.regions), pol.digital_infrastructure, talent_change(w),
                         P["digital.talent_elasticity"])
     cell = f.cell  # flat (region, sector) index for per-cell tables (cached while region and sector stay)
-    peers_rs = (f.sum_by_cell(f.weight * f.digital)
+    peers_rs = (f.sum_by_cell(f.weighted(f.digital))  # weight x digital, the same bits (agents.py)
                 / np.maximum(f.weight_by_cell(R), 1e-12))  # bincount of weight by cell, cached (agents.py)
     # only firms that review the question and are not digital yet need the numbers
     # keyed per-firm draws (streams.py): the same luck in every scenario, drawn for those who need them
     # a keyed draw is a function of the uid alone: drawn for every firm (no gather of the candidates' uids and no
     # selection of the candidates first), the same reviewers as drawing for the candidates only
-    review = streams.uniform(model.stream_key, model.year, "digital.review", f.uid) < P["digital.review_rate"]
+    # ``uniform < rate`` decided as integers against the rate's threshold (streams.below: the same decisions)
+    review = streams.below(model.stream_key, model.year, "digital.review", f.uid,
+                           streams.thresholds(P["digital.review_rate"]))
     review &= ~f.digital
     review &= f.value_added > 0
     i = np.flatnonzero(review)
@@ -90,18 +92,21 @@ def step(model: Sim) -> None:
     extra = profit_gain(np.exp(f.wedge[i]) * sales, w.beta, w.rho, gain, taste, sector=sec)
     cost = adoption_cost(P["digital.adoption_cost"], sales, P["digital.diffusion_rate"], model.year - FIRST_YEAR,
                          P["digital.peer_effect"], peers_rs, ready_r, cell=cell[i], region=region)
-    p_ok = success_probability(P["digital.success_rate"], ready_r)[region]
+    p_ok_r = success_probability(P["digital.success_rate"], ready_r)  # [region]
+    p_ok = p_ok_r[region]
     horizon = 1.0 / (P["capital.interest_rate"] + P["entry_exit.exit_hazard"])
     # the running cost is c per yuan of real value added (production.py charges c VA_i), not per yuan of sales
     npv = net_present_value(p_ok, horizon, extra, running_cost(P["digital.annual_cost"], real_va), cost, sub, own=own)
     tries = np.flatnonzero(npv > 0)  # by index: one selection pass, then small gathers
-    i, cost, sub, own, p_ok = i.take(tries), cost.take(tries), sub.take(tries), own.take(tries), p_ok.take(tries)
-    adopt = i[streams.uniform(model.stream_key, model.year, "digital.works", f.uid[i]) < p_ok]
+    i, cost, sub, own, region = i.take(tries), cost.take(tries), sub.take(tries), own.take(tries), region.take(tries)
+    # ``uniform < p_ok`` with p_ok per region: decided against the region table's thresholds (streams.below)
+    adopt = i[streams.below(model.stream_key, model.year, "digital.works", f.uid[i], streams.thresholds(p_ok_r),
+                            index=region)]
     # the columns are written in place through ``data`` (as agents.py asks: it drops what was cached from them);
     # each is an array of the firms' own (innovation.step formed intangible and tfp this year; digital is never
     # shared), so no other holder sees the writes: the same values as writing into copies
     f.data["intangible"][i] += own * cost  # (1 - sub) cost
-    model.year_stats["policy_cost"] += np.bincount(f.region[i], weights=f.weight[i] * sub * cost, minlength=R) / YI
+    model.year_stats["policy_cost"] += np.bincount(region, weights=f.weight[i] * sub * cost, minlength=R) / YI
     f.data["digital"][adopt] = True
     f.data["tfp"][adopt] *= 1.0 + gain
 
