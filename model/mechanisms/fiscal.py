@@ -44,8 +44,9 @@ def step(model: Sim) -> None:
                                                               f.capital[new], pol.relocation_subsidy)
     if not (pol.friction_cut.any() or pol.digital_infrastructure.any() or pol.tech_transfer.any()):
         return
-    va = f.sum_by_region(f.weight * f.value_added) / YI
-    rd = f.sum_by_region(f.weight * w.rd_spend) / YI + w.public_rd
+    # weight x values by ``f.weighted`` (agents.py: the same bits; the values themselves at weight 1.0), summed only
+    va = f.sum_by_region(f.weighted(f.value_added)) / YI
+    rd = f.sum_by_region(f.weighted(w.rd_spend)) / YI + w.public_rd
     model.year_stats["policy_cost"] += lever_costs(pol.friction_cut, w.friction, va, pol.digital_infrastructure,
                                                    P["fiscal.infrastructure_cost"], w.gdp, pol.tech_transfer,
                                                    P["fiscal.tech_transfer_cost"], rd)
