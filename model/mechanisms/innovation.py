@@ -183,15 +183,15 @@ def step(model: Sim) -> None:
     logit = performer_logit(w.rd_b0, P["innovation.performer_trend"], model.year - FIRST_YEAR,
                             P["innovation.performer_talent_effect"], rel_t, rel_size, sub_r,
                             P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"],
-                            region=region, sign_free=True)
+                            region=region, sign_free=True, gather_region=f.gather_region)
     key = model.stream_key, model.year  # keyed per-firm draws (streams.py): the same luck in every scenario
     active = streams.uniform(*key, "innovation.performer", f.uid) < performer_probability(logit)
-    sales = current_sales(w.price, f.sector, va)
+    sales = current_sales(w.price, f.sector, va, gather_sector=f.gather_sector)
     deepening = intensity_deepening(P["innovation.rd_intensity_ceiling"], P["innovation.rd_intensity_convergence"],
                                     model.year - FIRST_YEAR)
-    # [region, sector] table gathered by the flat cell index (cached on the firms): table[region, sector], one pass
-    # (the products below are formed in place on fresh arrays of this step: x y is y x, bit for bit)
-    target = lookup((P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale).ravel(), f.cell)
+    # [region, sector] table gathered by the cell blocks (agents.Firms.gather_cell: table[region, sector], a gather
+    # only copies) (the products below are formed in place on fresh arrays of this step: x y is y x, bit for bit)
+    target = f.gather_cell((P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale).ravel())
     target *= sales
     spend = affordable(target, funds(f.profit, f.intangible, f.loss_years, P["innovation.rd_smoothing"]),
                        sub_r, region=region)
@@ -248,8 +248,8 @@ def step(model: Sim) -> None:
     q_table = imitation_table(P["innovation.imitation_rate"], capacity, P["innovation.imitation_talent_elasticity"],
                               P["innovation.imitation_digital_boost"])
     copied = streams.below(*key, "innovation.imitation", f.uid, streams.thresholds(q_table),
-                           index=region * 2 + f.digital)
-    frontier_i = lookup(frontier, f.sector)
+                           index=_region_digital_index(f, R))
+    frontier_i = f.gather_sector(frontier)  # frontier[sector] by the cell blocks (a gather only copies)
     log_perm = imitate_erode(log_perm, frontier, frontier_i, copied, P["innovation.imitation_catch_up"],
                              P["innovation.lead_erosion"], nonzero=not has_zero)
     # the transitory part: AR(1) with Laplace innovations whose SD falls with size
@@ -384,18 +384,19 @@ def intensity_deepening(ceiling: float, convergence: float, years: int) -> float
     return 1.0 + (ceiling - 1.0) * (1.0 - np.exp(-convergence * years))
 
 
-def current_sales(price: np.ndarray, sector: np.ndarray, real_va: np.ndarray) -> np.ndarray:
-    """S_i = P_s VA_i: value added at its sector's current price (R&D budgets and intensities are current-price)."""
-    out = lookup(price, sector)  # price[sector] (a new array)
+def current_sales(price: np.ndarray, sector: np.ndarray, real_va: np.ndarray, gather_sector=None) -> np.ndarray:
+    """S_i = P_s VA_i: value added at its sector's current price (R&D budgets and intensities are current-price).
+    ``gather_sector``: the firms' ``gather_sector`` (``price[sector]`` by the cell blocks, the same values)."""
+    out = lookup(price, sector) if gather_sector is None else gather_sector(price)  # price[sector] (a new array)
     out *= real_va  # price x VA: a product commutes
     return out
 
 
 def performer_logit(b0: float, trend: float, years: int, talent_effect: float, rel_talent: np.ndarray,
                     rel_size: np.ndarray, subsidy: np.ndarray, size_effect: float, subsidy_effect: float,
-                    region: np.ndarray | None = None, sign_free: bool = False) -> np.ndarray:
+                    region: np.ndarray | None = None, sign_free: bool = False, gather_region=None) -> np.ndarray:
     """``region`` given: ``rel_talent`` and ``subsidy`` are per region and their terms are computed per region,
-    then gathered.
+    then gathered (the base term by ``gather_region``, the firms' ``gather_region``, if given: the same values).
 
     Passes that change no value are skipped: the floor at 1e-9 when every relative size is above it (a
     read-only min), and adding a subsidy term that is one zero: x + -0.0 is x, and x + 0.0 is x except that it
@@ -404,7 +405,8 @@ def performer_logit(b0: float, trend: float, years: int, talent_effect: float, r
     base = b0 + trend * years + talent_effect * np.log(np.maximum(rel_talent, 1e-9))
     sub_term = subsidy_effect * subsidy
     if region is not None:  # without a subsidy, sub_term is one value for all (a scalar: no gather)
-        base, sub_term = lookup(base, region), gather(sub_term, region)
+        base = lookup(base, region) if gather_region is None else gather_region(base)
+        sub_term = gather(sub_term, region)
     floored = rel_size if rel_size.min(initial=np.inf) >= 1e-9 else np.maximum(rel_size, 1e-9)  # NaN: min is NaN
     out = np.log(floored)
     out *= size_effect  # size_effect x ln(...): a product commutes
@@ -477,6 +479,13 @@ def imitation_probability(rate: float, rel_talent: np.ndarray, talent_elasticity
         return lookup(imitation_table(rate, rel_talent, talent_elasticity, digital_boost), region * 2 + digital)
     talent = -rate * np.maximum(rel_talent, 1e-9) ** talent_elasticity
     return 1.0 - np.exp(talent * (1.0 + digital_boost * digital))
+
+
+def _region_digital_index(f, n_regions: int) -> np.ndarray:
+    """``region x 2 + digital`` per firm (intp): the region part filled by the cell blocks (``gather_region``, the
+    same values as region x 2), the digital flag added in place."""
+    index = f.gather_region(np.arange(0, 2 * n_regions, 2))
+    return np.add(index, f.digital, out=index)
 
 
 def imitation_table(rate: float, rel_talent: np.ndarray, talent_elasticity: float, digital_boost: float) -> np.ndarray:
