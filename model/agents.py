@@ -384,19 +384,29 @@ class ArrayAgentSet:
         if off is None or table.ndim != 1 or len(table) != (cells[0] if by_region else cells[0] * cells[1]):
             return lookup(table, key)  # the order is unknown (or not a flat per-cell table)
         k = cells[1]
-        return self._spread(table, np.diff(off[::k] if by_region else off), lambda rows: table.take(key.take(rows)))
+        # (key[rows]: a view for the appended rows' slice; lookup gathers by a read-only index without copying it)
+        return self._spread(table, np.diff(off[::k] if by_region else off), lambda rows: lookup(table, key[rows]))
 
     def _spread(self, per_block: np.ndarray, counts: np.ndarray, own) -> np.ndarray:
         """[agent] ``per_block[b]`` repeated over block b of the sorted rows (``counts``: the block lengths), then
-        ``own(rows)`` for the rows whose block says nothing about them: those appended since the sort (one block of
-        length 1 each, after the sorted ones) and those moved to another cell (written over their block's value)."""
+        ``own(rows)`` (``rows``: an index array or a slice) for the rows whose block says nothing about them: those
+        appended since the sort (after the sorted ones) and those moved to another cell (written over their
+        block's value)."""
         st = self.__dict__["_order"]
         n = st["n"]
-        if n < len(self):
-            tail = own(np.arange(n, len(self)))
-            out = np.repeat(np.concatenate([per_block, tail]), np.concatenate([counts, np.ones(len(tail), counts.dtype)]))
-        else:
-            out = np.repeat(per_block, counts)
+        per_block = np.asarray(per_block)
+        tail = own(slice(n, len(self))) if n < len(self) else None
+        # each sorted block is filled with its value by a slice (a fill writes at memset speed and reads no index):
+        # ~0.2 ms at full scale against ~0.45 ms for np.repeat with one length-1 block per appended row and
+        # ~0.65 ms for a fancy-index gather (measured, 0.48 M firms, 16 cells); the fill writes the value's bits
+        # (tolist: Python floats and ints hold every float64 and int64 exactly)
+        out = np.empty(len(self), dtype=per_block.dtype if tail is None else np.result_type(per_block, tail))
+        end = 0
+        for v, c in zip(per_block.tolist(), np.asarray(counts).tolist()):  # blocks (cells or regions), not agents
+            out[end:end + c] = v
+            end += c
+        if tail is not None:
+            out[n:] = tail
         mv = st["moved"]
         if mv is not None and len(mv):
             out[mv] = own(mv)
@@ -755,7 +765,7 @@ class Firms(ArrayAgentSet):
         if cells is None or cells[1] != S or st["offsets"] is None:
             return region.astype(np.int64, copy=False) * S + sector
         return self._spread(np.arange(cells[0] * S, dtype=np.int64), np.diff(st["offsets"]),
-                            lambda rows: region.take(rows) * S + sector.take(rows))
+                            lambda rows: region[rows] * S + sector[rows])
 
     # Sums several mechanisms and the recorder form from the same columns in the same year: each is one
     # bincount over every firm (~2 ms at full scale), computed once while its columns stay unchanged.

@@ -218,7 +218,8 @@ def intensity_update(direct: np.ndarray, power: np.ndarray, eff: np.ndarray, eff
                      region: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One year of efficiency gains and electrification for firm rows (arrays already per firm; or, with
     ``sector`` and ``region``, the rates per sector and the grid per region: then 1 - eff and the grid floor are
-    formed per sector and region and gathered, the same numbers per firm with fewer passes over the firms).
+    formed per sector and region and gathered, the same numbers per firm with fewer passes over the firms;
+    ``sector`` and ``region`` are index arrays or gather functions, ``numeric.gather``).
     The products and sums are formed in place (the same operations in the same order)."""
     keep, keep_power, grid = 1.0 - eff, 1.0 - eff_power, np.maximum(grid_2012, 1e-12)
     if sector is not None:

@@ -59,16 +59,17 @@ def quantile(x: np.ndarray, q: float) -> float:
     return b - d * (1.0 - t) if t >= 0.5 else a + d * t
 
 
-def gather(table: np.ndarray, index: np.ndarray) -> np.ndarray | np.float64:
+def gather(table: np.ndarray, index) -> np.ndarray | np.float64:
     """``table.take(index)`` for a small 1-D float table (per region, per sector); when every entry has the same
     bits (no lever anywhere, a parameter shared by all sectors), that one value instead of an array of it.
     Arithmetic with the scalar gives the same bits as with the gathered array and saves a pass over the agents
-    (and the ones it feeds, where a caller skips multiplying or dividing by exactly 1)."""
+    (and the ones it feeds, where a caller skips multiplying or dividing by exactly 1). ``index``: the per-agent
+    indices, or a function that gathers a table per agent (e.g. ``Firms.gather_sector``: the same values)."""
     table = np.ascontiguousarray(table, dtype=np.float64)
     bits = table.view(np.uint64)
     if table.ndim == 1 and len(table) and np.all(bits == bits[0]):
         return table[0]
-    return lookup(table, index)
+    return index(table) if callable(index) else lookup(table, index)
 
 
 def lookup(table: np.ndarray, index: np.ndarray) -> np.ndarray:

@@ -103,18 +103,20 @@ def step(model: Sim) -> None:
     elec = P.by("energy.electrification_rate", SECTORS)
     w.intensity_index = w.intensity_index * (1 - eff) * (1 - elec)
     # per-sector rates and the per-region grid are passed as tables (gathered inside: the same bits)
+    # (gathered by the firms' sorted cell blocks: Firms.gather_sector / gather_region, the same values as take)
     d, p = energy.intensity_update(f.direct_intensity, f.power_use, eff, eff_p, elec,
-                                   P["energy.electrification_co2_ratio"], w.grid_2012, sector=f.sector, region=f.region)
+                                   P["energy.electrification_co2_ratio"], w.grid_2012, sector=f.gather_sector,
+                                   region=f.gather_region)
     f.data["direct_intensity"], f.data["power_use"] = d, p
     # Abatement from the sector's cost curve at the marginal price; capital installed stays.
     amax_s, half_s = P.by("energy.mac_max_share", SECTORS), P.by("energy.mac_half_cost", SECTORS)
     # the target share depends on the sector only: computed per sector and gathered (the same bits)
     target_s = energy.abatement_share(pol.marginal_carbon_price(), amax_s, half_s)
-    target = lookup(target_s, f.sector)
+    target = f.gather_sector(target_s)
     f.data["abatement"] = np.maximum(f.abatement, target)
     ucost = P["capital.interest_rate"] + P["capital.depreciation"]
     k_need = (abatement_cost_by_sector(f.abatement, target, target_s, amax_s, half_s, f.sector,
-                                       scale=CARBON_COST_UNIT)  # CARBON_COST_UNIT x cost
+                                       scale=CARBON_COST_UNIT, gather_sector=f.gather_sector)  # CARBON_COST_UNIT x cost
               * d * f.value_added / ucost)
     k_dep = f.abatement_capital * (1 - P["capital.depreciation"])
     invest = np.maximum(k_need - k_dep, 0.0)
@@ -127,16 +129,19 @@ def step(model: Sim) -> None:
 
 
 def abatement_cost_by_sector(a: np.ndarray, target: np.ndarray, target_s: np.ndarray, max_share: np.ndarray,
-                             half_cost: np.ndarray, sector: np.ndarray, scale: float | None = None) -> np.ndarray:
+                             half_cost: np.ndarray, sector: np.ndarray, scale: float | None = None,
+                             gather_sector=None) -> np.ndarray:
     """``energy.abatement_cost(a, max_share, half_cost, sector=sector)``, bit for bit, for shares ``a`` that are
     mostly their sector's target ``target_s`` (``target``: gathered per firm): every firm's share is the larger
     of its own and this year's target, and the target does not fall while the carbon price does not. The cost
     is formed once per sector (the same operations on the same numbers) and gathered by ``sector``, then per
     firm only for the rows whose share is not the target (a NaN share is not; +0 == -0, whose costs are both
-    +0). ``scale``: ``scale x cost`` instead (formed per sector and on the other rows: the same products)."""
+    +0). ``scale``: ``scale x cost`` instead (formed per sector and on the other rows: the same products).
+    ``gather_sector``: gathers a [sector] table per firm (``Firms.gather_sector``: take's values; default take)."""
     table = energy.abatement_cost(np.asarray(target_s, dtype=np.float64), max_share, half_cost,
                                   sector=np.arange(len(target_s)))
-    out = lookup(table if scale is None else scale * table, sector)
+    table = table if scale is None else scale * table
+    out = lookup(table, sector) if gather_sector is None else gather_sector(table)
     odd = np.flatnonzero(a != target)
     if len(odd):
         cost = energy.abatement_cost(a.take(odd), max_share, half_cost, sector=sector.take(odd))
@@ -159,9 +164,9 @@ def firm_charges(model: Sim) -> tuple[np.ndarray, np.ndarray]:
     """(carbon charge per yuan of VA, emission intensity) for every firm this year (production.step)."""
     f, w, pol = model.firms, model.world, model.policy
     d_eff = direct_effective(f)
-    grid = lookup(w.grid, f.region)  # gathered once for both
-    c = charge_per_yuan(pol.carbon_price, lookup(np.asarray(pol.carbon_covered), f.sector), d_eff,
-                        lookup(w.benchmark, f.sector), f.power_use, grid, w.power_price_net)
+    grid = f.gather_region(w.grid)  # gathered once for both (by the sorted cell blocks: take's values)
+    c = charge_per_yuan(pol.carbon_price, f.gather_sector(np.asarray(pol.carbon_covered)), d_eff,
+                        f.gather_sector(w.benchmark), f.power_use, grid, w.power_price_net)
     return c, intensity(d_eff, f.power_use, grid)
 
 

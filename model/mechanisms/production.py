@@ -70,7 +70,6 @@ from .. import GENERAL, HIGH, MILLION, SECTORS, YI
 from .. import streams
 from ..agents import Firms
 from ..errors import InputError
-from ..numeric import lookup
 from ..parameters import ParamSet
 from ..scenario import FIRST_YEAR
 from ..world import Sim
@@ -239,41 +238,35 @@ def step(model: Sim) -> None:
     u = P["labour.natural_unemployment"]
     supply = w.labour_supply
     w.omega_high_t = labour_market.skill_weight(w.omega_high, P["labour.skill_bias_growth"] * (model.year - FIRST_YEAR))
-    # [sector] and [region] tables by fancy indexing with the read-only index columns (numeric.lookup): with the
-    # year's entrants appended after the sorted rows (capital.step) it is faster than Firms.gather_sector /
-    # gather_region (measured), the same values; [cell] tables by Firms.gather_cell
-    def lookup_sector(table):
-        return lookup(np.asarray(table), f.sector)
-
-    def lookup_region(table):
-        return lookup(np.asarray(table), f.region)
-
-    a, rho, beta = lookup_sector(w.alpha), lookup_sector(w.rho), lookup_sector(w.beta)
+    # [sector], [region] and [cell] tables are gathered by the firms' sorted cell blocks (Firms.gather_sector,
+    # gather_region, gather_cell: each block filled with its value, the year's entrants and movers after; ~0.25 ms
+    # against ~0.55 ms for fancy indexing, measured at full scale): the same values as ``take``
+    a, rho, beta = f.gather_sector(w.alpha), f.gather_sector(w.rho), f.gather_sector(w.beta)
     # Per-cell (or per-region, per-sector) factors are computed once per cell and gathered: the same
     # operations on the same numbers as per firm, so the same bits, with fewer passes over the firms.
     # (the gathers have the same values as ``take``)
-    log_tfp_eff = np.log(f.tfp) + f.gather_cell(np.log(w.region_tfp * w.agg).ravel()) + lookup_region(np.log(w.spill))
+    log_tfp_eff = np.log(f.tfp) + f.gather_cell(np.log(w.region_tfp * w.agg).ravel()) + f.gather_region(np.log(w.spill))
     fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
-    fr = lookup_region(fr_r)
-    wh, wg = lookup_region(w.wage[:, HIGH]), lookup_region(w.wage[:, GENERAL])
+    fr = f.gather_region(fr_r)
+    wh, wg = f.gather_region(w.wage[:, HIGH]), f.gather_region(w.wage[:, GENERAL])
     c_l, s_h = labour_cost(w)
     carbon_per_yuan, intens = carbon.firm_charges(model)  # net of free allocation; abatement lowers intens
-    charges = carbon_per_yuan + f.digital * lookup_region(P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))
+    charges = carbon_per_yuan + f.digital * f.gather_region(P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))
     # last year's price unless no firm could cover its costs; the per-firm gather is shared with reference_price
-    p_firm = lookup_sector(w.price)
+    p_firm = f.gather_sector(w.price)
     p_ref = reference_price(w.price, charges, f.sector, S, price_firm=p_firm)
-    p_ref_firm = p_firm if p_ref is w.price else lookup_sector(p_ref)
+    p_ref_firm = p_firm if p_ref is w.price else f.gather_sector(p_ref)
     keep = np.maximum(1.0 - charges / p_ref_firm, 0.0)  # running costs as a share of revenue
     on = keep > 0
     # every firm covers its running costs (nearly always): np.where(on, x, y) is x, so skip those passes
     all_on = bool(on.all())
     with np.errstate(divide="ignore"):
         log_keep = np.log(keep)
-    log_m1 = f.wedge + log_keep + rho * (f.quality + lookup_region(np.log(w.access)) + log_tfp_eff
+    log_m1 = f.wedge + log_keep + rho * (f.quality + f.gather_region(np.log(w.access)) + log_tfp_eff
                                          + a * np.log(f.capital))  # ln M_i at X = 1
-    log_n1, log_l1 = short_run(log_m1, None, beta, log_beta=lookup_sector(np.log(w.beta)),
+    log_n1, log_l1 = short_run(log_m1, None, beta, log_beta=f.gather_sector(np.log(w.beta)),
                                log_labour_cost=f.gather_cell(np.log(fr_r[:, None] * c_l).ravel()),
-                               one_minus_beta=lookup_sector(1.0 - w.beta))
+                               one_minus_beta=f.gather_sector(1.0 - w.beta))
     log_r1 = log_n1 - f.wedge - log_keep  # revenue at X = 1
     if not all_on:
         log_r1 = np.where(on, log_r1, -np.inf)
@@ -284,7 +277,7 @@ def step(model: Sim) -> None:
     w.log_x, _, log_p = clear_sector(log_q1, log_n, np.log(w.sector_demand), e, w.sigma_goods,
                                      P.by("demand.price_elasticity", SECTORS))
     w.price_prev, w.price = w.price, np.exp(log_p)
-    shift = lookup_sector(w.log_x / (1.0 - w.beta))  # N, R and L scale with X^(1/(1-beta))
+    shift = f.gather_sector(w.log_x / (1.0 - w.beta))  # N, R and L scale with X^(1/(1-beta))
     lab_plan = np.exp(log_l1 + shift) if all_on else np.where(on, np.exp(log_l1 + shift), 0.0)
     need_h = f.gather_cell((s_h * c_l).ravel()) * lab_plan * MILLION / wh
     need_g = f.gather_cell(((1.0 - s_h) * c_l).ravel()) * lab_plan * MILLION / wg
@@ -295,7 +288,7 @@ def step(model: Sim) -> None:
     total = ind + labour_market.other_demand(model)
     employment, ration = labour_market.clear(total, supply, u)
     w.labour_demand, w.employment = total, employment
-    hire_h, hire_g = need_h * lookup_region(ration[:, HIGH]), need_g * lookup_region(ration[:, GENERAL])
+    hire_h, hire_g = need_h * f.gather_region(ration[:, HIGH]), need_g * f.gather_region(ration[:, GENERAL])
     # rationed composite labour: every firm of a cell uses the same mix, so one factor per cell
     per_h, per_g = s_h / w.wage[:, HIGH, None], (1.0 - s_h) / w.wage[:, GENERAL, None]
     cut = (labour_market.composite_labour(ration[:, HIGH, None] * per_h, ration[:, GENERAL, None] * per_g, w.omega_high_t[None, :],
@@ -304,11 +297,11 @@ def step(model: Sim) -> None:
     revenue = np.exp(log_r1 + shift + f.gather_cell((w.beta[None, :] * np.log(cut)).ravel()))  # nominal VA
     if not all_on:
         revenue = np.where(on, revenue, 0.0)
-    va = revenue / lookup_sector(w.price)  # real value added (sector deflator)
+    va = revenue / f.gather_sector(w.price)  # real value added (sector deflator)
 
     # Accounts.
     labour_bill = (wh * hire_h + wg * hire_g) / MILLION
-    capital_cost = lookup_region(w.user_cost) * f.capital
+    capital_cost = f.gather_region(w.user_cost) * f.capital
     # Operating profit (before R&D, digital adoption and the one-off cost of a move): what investors
     # look at; net profit (less Firms.intangible) is what the loss streak behind exit counts.
     abate = carbon.abatement_cost_firm(model)  # once for the profit and the carbon accounts
