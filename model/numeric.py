@@ -89,3 +89,32 @@ def lookup(table: np.ndarray, index: np.ndarray) -> np.ndarray:
 def is_one(x) -> bool:
     """True when ``x`` is the scalar 1.0 (``gather`` of a table of ones): multiplying or dividing by it is exact."""
     return np.ndim(x) == 0 and x == 1.0
+
+
+def common_weight(agents) -> np.float64 | None:
+    """The one weight every agent of ``agents`` has (every row the same bits: at full scale every firm is one real
+    firm, 1.0), or None. Checked once and cached (``ArrayAgentSet.derived``) until the weight column or the rows
+    change."""
+    v = agents.derived("common_weight", ("weight",), _common_weight)
+    return v[0] if len(v) else None
+
+
+def _common_weight(agents) -> np.ndarray:
+    w = np.asarray(agents.weight)
+    if w.ndim != 1 or not len(w) or w.dtype != np.float64:
+        return np.zeros(0)
+    bits = w.view(np.uint64)
+    return w[:1].copy() if bool((bits == bits[0]).all()) else np.zeros(0)
+
+
+def weighted(agents, x: np.ndarray) -> np.ndarray:
+    """``agents.weight * x`` bit for bit, for a float64 array ``x`` with one value per agent (read-only: it may be
+    ``x`` itself). When every agent has weight exactly 1.0 it is ``x``: IEEE multiplication by one is exact
+    (signed zeros, infinities and NaN included), so the pass over every agent is skipped; with another common
+    weight c it is c * x, a scalar product (the same products, one array less to read)."""
+    c = common_weight(agents)
+    if c is None or not isinstance(x, np.ndarray) or x.dtype != np.float64 or x.shape != (len(agents),):
+        return agents.weight * x
+    if c == 1.0:
+        return x
+    return c * x

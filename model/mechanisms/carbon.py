@@ -38,7 +38,7 @@ import numpy as np
 
 from .. import CARBON_COST_UNIT, KT_PER_MT, SECTORS, YI
 from ..agents import Firms
-from ..numeric import lookup  # small-table gathers by read-only index columns
+from ..numeric import common_weight, lookup, weighted  # small-table gathers; weight x per-firm values
 from ..parameters import ParamSet
 from ..world import Sim, World
 from .. import energy
@@ -74,7 +74,7 @@ def init(model: Sim) -> None:
     w.power_abatement = 0.0
     w.intensity_index = np.ones(len(SECTORS))
     w.emissions_firm = f.value_added * intensity(f.direct_intensity, f.power_use, w.grid, f.region)
-    w.co2_industry = f.sum_by_region(f.weight * w.emissions_firm) / KT_PER_MT
+    w.co2_industry = f.sum_by_region(weighted(f, w.emissions_firm)) / KT_PER_MT  # weight x emissions
     nonind = (1 - P["carbon.industrial_share_of_co2"]) * d.co2_2012
     b, tr = P["energy.buildings_share_2012"], P["energy.transport_share_2012"]
     w.nonind_2012 = {"buildings": b * nonind, "transport": tr * nonind, "other": (1 - b - tr) * nonind}
@@ -121,9 +121,9 @@ def step(model: Sim) -> None:
     k_dep = f.abatement_capital * (1 - P["capital.depreciation"])
     invest = np.maximum(k_need - k_dep, 0.0)
     f.data["abatement_capital"] = k_dep + invest
-    model.year_stats["investment"] += f.sum_by_region(f.weight * invest) / YI
+    model.year_stats["investment"] += f.sum_by_region(weighted(f, invest)) / YI  # weight x invest (numeric.weighted)
     # This year's allocation benchmarks (last year's output weights) and the power sector's pass-through.
-    w.benchmark = benchmarks(direct_effective(f), f.sector, f.weight * np.maximum(f.value_added, 0.0),
+    w.benchmark = benchmarks(direct_effective(f), f.sector, weighted(f, np.maximum(f.value_added, 0.0)),
                              pol.free_allocation, by_sector=f.sum_by_sector)
     w.power_price_net = P["energy.power_pass_through"] * pol.power_carbon_price() * (1 - pol.free_allocation)
 
@@ -196,12 +196,17 @@ def account(model: Sim, va: np.ndarray, carbon_per_yuan: np.ndarray, intens: np.
     f, w = model.firms, model.world
     R = model.data.n
     w.emissions_firm = va * intens
-    w.co2_industry = f.sum_by_region(f.weight * w.emissions_firm) / KT_PER_MT
+    w.co2_industry = f.sum_by_region(weighted(f, w.emissions_firm)) / KT_PER_MT  # weight x emissions
     if abate is None:
         abate = abatement_cost_firm(model)
-    f.data["carbon_charge"] = carbon_per_yuan * va + abate
-    w.carbon_cost = f.sum_by_region(f.weight * carbon_per_yuan * va) / YI
-    w.abatement_cost = f.sum_by_region(f.weight * abate) / YI
+    charge = carbon_per_yuan * va
+    # (weight x c) x VA by region: with every weight exactly 1.0 (numeric.common_weight) that is c x VA, the product
+    # just formed (1 x c is c, IEEE), so it is summed without a second pass; otherwise as written
+    unit = common_weight(f) == 1.0
+    w.carbon_cost = f.sum_by_region(charge if unit else weighted(f, carbon_per_yuan) * va) / YI
+    charge += abate  # in place: c x VA + abatement cost
+    f.data["carbon_charge"] = charge
+    w.abatement_cost = f.sum_by_region(weighted(f, abate)) / YI
 
 
 def exit_stranding(model: Sim, out: np.ndarray, gone: np.ndarray | None = None) -> None:

@@ -70,6 +70,7 @@ from .. import GENERAL, HIGH, MILLION, SECTORS, YI
 from .. import streams
 from ..agents import Firms
 from ..errors import InputError
+from ..numeric import common_weight, weighted
 from ..parameters import ParamSet
 from ..scenario import FIRST_YEAR
 from ..world import Sim
@@ -270,7 +271,10 @@ def step(model: Sim) -> None:
     log_r1 = log_n1 - f.wedge - log_keep  # revenue at X = 1
     if not all_on:
         log_r1 = np.where(on, log_r1, -np.inf)
-    log_q1, log_n = ces_aggregate_log(log_r1 / rho, f.weight, f.sector, w.rho, S, by_sector=f.sum_by_sector,
+    # the weights as their one common value when every firm has it (numeric.common_weight; 1.0 at full scale)
+    cw = common_weight(f)
+    log_q1, log_n = ces_aggregate_log(log_r1 / rho, f.weight if cw is None else cw, f.sector, w.rho, S,
+                                      by_sector=f.sum_by_sector,
                                       rho_firm=rho,  # N_s from the weight by cell digital.step already summed
                                       weight_by_sector=f.weight_by_cell(R).reshape(R, S).sum(axis=0))
     e = (1.0 - w.alpha) / (1.0 - w.beta)
@@ -283,8 +287,8 @@ def step(model: Sim) -> None:
     need_g = f.gather_cell(((1.0 - s_h) * c_l).ravel()) * lab_plan * MILLION / wg
 
     # Labour demand: industry plus the rest of the economy, then clearing and rationing.
-    ind = np.column_stack([f.sum_by_region(f.weight * need_h),
-                           f.sum_by_region(f.weight * need_g)])
+    ind = np.column_stack([f.sum_by_region(weighted(f, need_h)),  # weight x need (numeric.weighted)
+                           f.sum_by_region(weighted(f, need_g))])
     total = ind + labour_market.other_demand(model)
     employment, ration = labour_market.clear(total, supply, u)
     w.labour_demand, w.employment = total, employment
@@ -323,7 +327,7 @@ def step(model: Sim) -> None:
     carbon.account(model, va, carbon_per_yuan, intens, abate)  # emissions, carbon charges, carbon and abatement bills
 
     # Regional aggregates.
-    w.va_rs_prev = f.sum_by_cell(f.weight * va).reshape(R, S) / YI
+    w.va_rs_prev = f.sum_by_cell(weighted(f, va)).reshape(R, S) / YI
     w.iva_r = w.va_rs_prev.sum(axis=1)
     w.gdp_prev = w.gdp
     w.gdp = w.iva_r + w.services
@@ -486,11 +490,15 @@ def ces_aggregate_log(log_v: np.ndarray, weight: np.ndarray, sector: np.ndarray,
                       weight_by_sector: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(ln Q_s, ln N_s): Q_s = N_s^(1 - 1/rho) (sum W_i v_i^rho)^(1/rho) (Benassy normalisation: N equal
     firms each making v give Q = N v, so entry alone does not lower the price). ``rho_firm``: ``rho_s[sector]``,
-    ``weight_by_sector``: ``by_sector(weight)``, if the caller has them."""
+    ``weight_by_sector``: ``by_sector(weight)``, if the caller has them. ``weight`` may be one scalar, the weight
+    every firm has (``numeric.common_weight``; then ``weight_by_sector`` is needed): the same products, and none
+    at all for a weight of exactly 1.0 (1 x t is t, IEEE)."""
     rho = rho_s[sector] if rho_firm is None else rho_firm
     finite = np.isfinite(log_v)
     if finite.all():  # the usual case: the np.where passes below would change nothing
-        terms = weight * np.exp(rho * log_v)
+        terms = np.exp(rho * log_v)
+        if not (np.ndim(weight) == 0 and weight == 1.0):
+            terms = weight * terms
     else:
         terms = np.where(finite, weight * np.exp(rho * np.where(finite, log_v, 0.0)), 0.0)
     by_sector = by_sector or (lambda x: np.bincount(sector, weights=x, minlength=n_sectors))  # or slice sums
