@@ -339,7 +339,8 @@ def labour_cost(w) -> tuple[np.ndarray, np.ndarray]:
                             w.omega_high_t[None, :], w.sigma_labour)
 
 
-def profit_parts(model: Sim, idx: np.ndarray, charges: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def profit_parts(model: Sim, idx: np.ndarray, charges: np.ndarray | None = None,
+                 overwrite: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """[firm, region] (net revenue after labour (1 - beta) N_ir, capital cost F_r u_r K_i) that firm ``idx``
     would have producing in each region, at this year's wages, land and place and last year's shifters X_s;
     operating profit is their difference:
@@ -347,7 +348,8 @@ def profit_parts(model: Sim, idx: np.ndarray, charges: np.ndarray | None = None)
     ln N_ir = (ln M_ir + beta ln(beta / (F_r c_L,rs))) / (1 - beta),
     ln M_ir = ln lambda_i + ln(1 - tau_ir) + ln X_s + rho (ln phi_i + ln A_i + ln(a Z agg spill)_rs + alpha ln K_i).
     ``charges`` [firm, region]: running costs per yuan of real value added (None: none). N_ir moves with the
-    labour cost as c_L^(-beta/(1-beta)) (``revenue_wage_elasticity``).
+    labour cost as c_L^(-beta/(1-beta)) (``revenue_wage_elasticity``). ``overwrite``: ``charges`` is the caller's
+    temporary (a float64 [firm, region] block), and the running-cost factor is formed in it.
     """
     f, pol, w = model.firms, model.policy, model.world
     s = f.sector[idx]
@@ -365,7 +367,8 @@ def profit_parts(model: Sim, idx: np.ndarray, charges: np.ndarray | None = None)
     net = np.exp(cell).take(s, axis=0)  # take: rows of the [s, r] table, fast
     net *= np.exp(firm / (1.0 - beta))[:, None]
     if charges is not None:
-        keep = charges / w.price[s][:, None]
+        in_place = overwrite and charges.dtype == np.float64 and charges.shape == net.shape
+        keep = np.divide(charges, w.price[s][:, None], out=charges if in_place else None)
         np.subtract(1.0, keep, out=keep)
         np.maximum(keep, 0.0, out=keep)
         np.power(keep, (1.0 / (1.0 - beta))[:, None], out=keep)
