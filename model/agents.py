@@ -723,7 +723,7 @@ class Firms(ArrayAgentSet):
         """``table.take(sector)`` for a [sector] table: the gather of the table tiled over the regions'
         cells (cell = region x sectors + sector; ``gather_cell``)."""
         cells = self.__dict__.get("_cells")
-        if cells is None or np.ndim(table) != 1:
+        if cells is None or np.ndim(table) != 1 or len(table) != cells[1]:  # (a shorter table: take's values too)
             return lookup(np.asarray(table), self.sector)
         return self.gather_cell(np.tile(np.asarray(table), cells[0]))
 

@@ -165,8 +165,10 @@ def firm_charges(model: Sim) -> tuple[np.ndarray, np.ndarray]:
     f, w, pol = model.firms, model.world, model.policy
     d_eff = direct_effective(f)
     grid = f.gather_region(w.grid)  # gathered once for both (by the sorted cell blocks: take's values)
-    c = charge_per_yuan(pol.carbon_price, f.gather_sector(np.asarray(pol.carbon_covered)), d_eff,
-                        f.gather_sector(w.benchmark), f.power_use, grid, w.power_price_net)
+    # price x covered share formed per sector and gathered (the same products as per firm, one pass less)
+    c = charge_per_yuan(pol.carbon_price, None, d_eff, f.gather_sector(w.benchmark), f.power_use, grid,
+                        w.power_price_net,
+                        price_covered=f.gather_sector(pol.carbon_price * np.asarray(pol.carbon_covered)))
     return c, intensity(d_eff, f.power_use, grid)
 
 
@@ -268,9 +270,11 @@ def intensity(direct: np.ndarray, power_use: np.ndarray, grid: np.ndarray, regio
 
 
 def charge_per_yuan(price: float, covered_s: np.ndarray, direct_eff: np.ndarray, benchmark_s: np.ndarray,
-                    power_use: np.ndarray, grid: np.ndarray, power_price_net: float) -> np.ndarray:
-    """Carbon charge per yuan of VA (yuan/t x kt per million yuan x CARBON_COST_UNIT); broadcasts over [firm(, region)]."""
-    own = (direct_eff - benchmark_s) * (price * covered_s)
+                    power_use: np.ndarray, grid: np.ndarray, power_price_net: float,
+                    price_covered: np.ndarray | None = None) -> np.ndarray:
+    """Carbon charge per yuan of VA (yuan/t x kt per million yuan x CARBON_COST_UNIT); broadcasts over [firm(, region)].
+    ``price_covered``: ``price * covered_s`` if the caller has it (e.g. formed per sector and gathered)."""
+    own = (direct_eff - benchmark_s) * (price * covered_s if price_covered is None else price_covered)
     # formed in place in the power term, whose shape is the full [firm(, region)] one (sums and products commute)
     total = power_price_net * power_use * grid
     in_place = isinstance(total, np.ndarray) and total.shape == np.broadcast_shapes(total.shape, np.shape(own))
