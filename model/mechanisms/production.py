@@ -239,20 +239,22 @@ def step(model: Sim) -> None:
     u = P["labour.natural_unemployment"]
     supply = w.labour_supply
     w.omega_high_t = labour_market.skill_weight(w.omega_high, P["labour.skill_bias_growth"] * (model.year - FIRST_YEAR))
-    # [sector], [region] and [cell] tables are gathered by the firms' sorted cell blocks (Firms.gather_sector,
-    # gather_region, gather_cell: each block filled with its value, the year's entrants and movers after; ~0.25 ms
-    # against ~0.55 ms for fancy indexing, measured at full scale): the same values as ``take``
-    a, rho, beta = f.gather_sector(w.alpha), f.gather_sector(w.rho), f.gather_sector(w.beta)
-    # Per-cell (or per-region, per-sector) factors are computed once per cell and gathered: the same
-    # operations on the same numbers as per firm, so the same bits, with fewer passes over the firms.
-    # (the gathers have the same values as ``take``)
-    log_tfp_eff = np.log(f.tfp) + f.gather_cell(np.log(w.region_tfp * w.agg).ravel()) + f.gather_region(np.log(w.spill))
+    # [sector], [region] and [cell] tables are applied by the firms' sorted cell blocks: Firms.combine_sector /
+    # combine_region / combine_cell(op, x, table) is op(x, table[key]) with each block's entry as a scalar (the same
+    # operation on the same numbers per firm, ~0.35 ms at full scale against ~0.65 ms for a gather and the
+    # operation); gather_* where a per-firm array is used several times. The order of every operation is the one of
+    # the formulas in the comments (a sum or product with its operands swapped is the same IEEE number).
+    add, sub, mul, div = np.add, np.subtract, np.multiply, np.divide
+    by_cell, by_region, by_sector = f.combine_cell, f.combine_region, f.combine_sector
+    rho = f.gather_sector(w.rho)
+    # ln A_eff = ln A + ln(Z agg)_rs + ln spill_r: per-cell factors computed once per cell (the same bits)
+    log_tfp_eff = by_cell(add, np.log(f.tfp), np.log(w.region_tfp * w.agg).ravel())
+    by_region(add, log_tfp_eff, np.log(w.spill), out=log_tfp_eff)
     fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
-    fr = f.gather_region(fr_r)
-    wh, wg = f.gather_region(w.wage[:, HIGH]), f.gather_region(w.wage[:, GENERAL])
     c_l, s_h = labour_cost(w)
     carbon_per_yuan, intens = carbon.firm_charges(model)  # net of free allocation; abatement lowers intens
-    charges = carbon_per_yuan + f.digital * f.gather_region(P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))
+    # c + digital x cost_r
+    charges = carbon_per_yuan + by_region(mul, f.digital, P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))
     # last year's price unless no firm could cover its costs; the per-firm gather is shared with reference_price
     p_firm = f.gather_sector(w.price)
     p_ref = reference_price(w.price, charges, f.sector, S, price_firm=p_firm)
@@ -263,12 +265,22 @@ def step(model: Sim) -> None:
     all_on = bool(on.all())
     with np.errstate(divide="ignore"):
         log_keep = np.log(keep)
-    log_m1 = f.wedge + log_keep + rho * (f.quality + f.gather_region(np.log(w.access)) + log_tfp_eff
-                                         + a * np.log(f.capital))  # ln M_i at X = 1
-    log_n1, log_l1 = short_run(log_m1, None, beta, log_beta=f.gather_sector(np.log(w.beta)),
-                               log_labour_cost=f.gather_cell(np.log(fr_r[:, None] * c_l).ravel()),
-                               one_minus_beta=f.gather_sector(1.0 - w.beta))
-    log_r1 = log_n1 - f.wedge - log_keep  # revenue at X = 1
+    # ln M_i at X = 1: wedge + ln keep + rho (quality + ln a_r + ln A_eff + alpha ln K)
+    inner = by_region(add, f.quality, np.log(w.access))
+    inner += log_tfp_eff
+    log_k = np.log(f.capital)
+    inner += by_sector(mul, log_k, w.alpha, table_first=True, out=log_k)
+    inner *= rho
+    log_m1 = f.wedge + log_keep
+    log_m1 += inner
+    # the short run (``short_run``): ln L = (ln beta + ln M - ln(F c_L)) / (1 - beta), ln N = ln M + beta ln L
+    log_l1 = by_sector(add, log_m1, np.log(w.beta), table_first=True)
+    by_cell(sub, log_l1, np.log(fr_r[:, None] * c_l).ravel(), out=log_l1)
+    by_sector(div, log_l1, 1.0 - w.beta, out=log_l1)
+    log_r1 = by_sector(mul, log_l1, w.beta, table_first=True)
+    log_r1 += log_m1  # ln N at X = 1
+    log_r1 -= f.wedge
+    log_r1 -= log_keep  # revenue at X = 1: ln N - wedge - ln keep
     if not all_on:
         log_r1 = np.where(on, log_r1, -np.inf)
     # the weights as their one common value when every firm has it (numeric.common_weight; 1.0 at full scale)
@@ -281,10 +293,19 @@ def step(model: Sim) -> None:
     w.log_x, _, log_p = clear_sector(log_q1, log_n, np.log(w.sector_demand), e, w.sigma_goods,
                                      P.by("demand.price_elasticity", SECTORS))
     w.price_prev, w.price = w.price, np.exp(log_p)
-    shift = f.gather_sector(w.log_x / (1.0 - w.beta))  # N, R and L scale with X^(1/(1-beta))
-    lab_plan = np.exp(log_l1 + shift) if all_on else np.where(on, np.exp(log_l1 + shift), 0.0)
-    need_h = f.gather_cell((s_h * c_l).ravel()) * lab_plan * MILLION / wh
-    need_g = f.gather_cell(((1.0 - s_h) * c_l).ravel()) * lab_plan * MILLION / wg
+    shift = w.log_x / (1.0 - w.beta)  # [sector]: N, R and L scale with X^(1/(1-beta))
+    lab_plan = by_sector(add, log_l1, shift, out=log_l1)  # exp(ln L + shift)
+    if all_on:
+        np.exp(lab_plan, out=lab_plan)
+    else:
+        lab_plan = np.where(on, np.exp(lab_plan), 0.0)
+    # need = (s_H c_L)_rs x L x MILLION / wage_r (and the general-skill part)
+    need_h = by_cell(mul, lab_plan, (s_h * c_l).ravel(), table_first=True)
+    need_h *= MILLION
+    by_region(div, need_h, w.wage[:, HIGH], out=need_h)
+    need_g = by_cell(mul, lab_plan, ((1.0 - s_h) * c_l).ravel(), table_first=True, out=lab_plan)
+    need_g *= MILLION
+    by_region(div, need_g, w.wage[:, GENERAL], out=need_g)
 
     # Labour demand: industry plus the rest of the economy, then clearing and rationing.
     ind = np.column_stack([f.sum_by_region(weighted(f, need_h)),  # weight x need (numeric.weighted)
@@ -292,24 +313,39 @@ def step(model: Sim) -> None:
     total = ind + labour_market.other_demand(model)
     employment, ration = labour_market.clear(total, supply, u)
     w.labour_demand, w.employment = total, employment
-    hire_h, hire_g = need_h * f.gather_region(ration[:, HIGH]), need_g * f.gather_region(ration[:, GENERAL])
+    hire_h = by_region(mul, need_h, ration[:, HIGH], out=need_h)  # need x ration_r
+    hire_g = by_region(mul, need_g, ration[:, GENERAL], out=need_g)
     # rationed composite labour: every firm of a cell uses the same mix, so one factor per cell
     per_h, per_g = s_h / w.wage[:, HIGH, None], (1.0 - s_h) / w.wage[:, GENERAL, None]
     cut = (labour_market.composite_labour(ration[:, HIGH, None] * per_h, ration[:, GENERAL, None] * per_g, w.omega_high_t[None, :],
                             w.sigma_labour)
            / labour_market.composite_labour(per_h, per_g, w.omega_high_t[None, :], w.sigma_labour))
-    revenue = np.exp(log_r1 + shift + f.gather_cell((w.beta[None, :] * np.log(cut)).ravel()))  # nominal VA
+    # nominal VA: exp(ln R1 + shift + (beta ln cut)_rs)
+    revenue = by_sector(add, log_r1, shift)
+    by_cell(add, revenue, (w.beta[None, :] * np.log(cut)).ravel(), out=revenue)
+    np.exp(revenue, out=revenue)
     if not all_on:
         revenue = np.where(on, revenue, 0.0)
-    va = revenue / f.gather_sector(w.price)  # real value added (sector deflator)
+    va = by_sector(div, revenue, w.price)  # real value added (sector deflator)
 
     # Accounts.
-    labour_bill = (wh * hire_h + wg * hire_g) / MILLION
-    capital_cost = f.gather_region(w.user_cost) * f.capital
+    # labour bill (wage_H,r hire_H + wage_G,r hire_G) / MILLION; capital cost u_r K
+    labour_bill = by_region(mul, hire_h, w.wage[:, HIGH], table_first=True)
+    labour_bill += by_region(mul, hire_g, w.wage[:, GENERAL], table_first=True)
+    labour_bill /= MILLION
+    capital_cost = by_region(mul, f.capital, w.user_cost, table_first=True)
     # Operating profit (before R&D, digital adoption and the one-off cost of a move): what investors
     # look at; net profit (less Firms.intangible) is what the loss streak behind exit counts.
     abate = carbon.abatement_cost_firm(model)  # once for the profit and the carbon accounts
-    profit = np.exp(f.wedge) * keep * revenue - fr * (labour_bill + capital_cost) - abate
+    # exp(wedge) keep R - F_r (labour bill + capital cost) - abatement cost
+    fixed = labour_bill
+    fixed += capital_cost
+    by_region(mul, fixed, fr_r, table_first=True, out=fixed)
+    profit = np.exp(f.wedge)
+    profit *= keep
+    profit *= revenue
+    profit -= fixed
+    profit -= abate
     if np.any(pol.digital_subsidy != 0):
         model.year_stats["policy_cost"] += np.bincount(
             f.region, weights=f.weight * f.digital * P["digital.annual_cost"] * pol.digital_subsidy.take(f.region) * va,
