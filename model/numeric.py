@@ -66,10 +66,19 @@ def gather(table: np.ndarray, index) -> np.ndarray | np.float64:
     (and the ones it feeds, where a caller skips multiplying or dividing by exactly 1). ``index``: the per-agent
     indices, or a function that gathers a table per agent (e.g. ``Firms.gather_sector``: the same values)."""
     table = np.ascontiguousarray(table, dtype=np.float64)
-    bits = table.view(np.uint64)
-    if table.ndim == 1 and len(table) and np.all(bits == bits[0]):
-        return table[0]
+    one = uniform_value(table)
+    if one is not None:
+        return one
     return index(table) if callable(index) else lookup(table, index)
+
+
+def uniform_value(table: np.ndarray) -> np.float64 | None:
+    """The one value of a 1-D float64 table whose entries all have the same bits (``gather``), or None."""
+    table = np.asarray(table)
+    if table.ndim != 1 or not len(table) or table.dtype != np.float64:
+        return None
+    bits = np.ascontiguousarray(table).view(np.uint64)
+    return table[0] if bool(np.all(bits == bits[0])) else None
 
 
 def lookup(table: np.ndarray, index: np.ndarray) -> np.ndarray:

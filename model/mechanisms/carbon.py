@@ -103,10 +103,9 @@ def step(model: Sim) -> None:
     elec = P.by("energy.electrification_rate", SECTORS)
     w.intensity_index = w.intensity_index * (1 - eff) * (1 - elec)
     # per-sector rates and the per-region grid are passed as tables (gathered inside: the same bits)
-    # (gathered by the firms' sorted cell blocks: Firms.gather_sector / gather_region, the same values as take)
+    # (applied by the firms' sorted cell blocks: Firms.combine_sector / combine_region, the same numbers per firm)
     d, p = energy.intensity_update(f.direct_intensity, f.power_use, eff, eff_p, elec,
-                                   P["energy.electrification_co2_ratio"], w.grid_2012, sector=f.gather_sector,
-                                   region=f.gather_region)
+                                   P["energy.electrification_co2_ratio"], w.grid_2012, firms=f)
     f.data["direct_intensity"], f.data["power_use"] = d, p
     # Abatement from the sector's cost curve at the marginal price; capital installed stays.
     amax_s, half_s = P.by("energy.mac_max_share", SECTORS), P.by("energy.mac_half_cost", SECTORS)
@@ -161,15 +160,22 @@ def _direct_effective(f: Firms) -> np.ndarray:
 
 
 def firm_charges(model: Sim) -> tuple[np.ndarray, np.ndarray]:
-    """(carbon charge per yuan of VA, emission intensity) for every firm this year (production.step)."""
+    """(carbon charge per yuan of VA, emission intensity) for every firm this year (production.step).
+
+    ``charge_per_yuan`` and ``intensity`` with the [sector] and [region] tables applied by the firms' sorted cell
+    blocks (Firms.combine_sector / combine_region: each block's entry as a scalar, the same operation on the same
+    numbers per firm, no gathered arrays); price x covered share formed per sector."""
     f, w, pol = model.firms, model.world, model.policy
     d_eff = direct_effective(f)
-    grid = f.gather_region(w.grid)  # gathered once for both (by the sorted cell blocks: take's values)
-    # price x covered share formed per sector and gathered (the same products as per firm, one pass less)
-    c = charge_per_yuan(pol.carbon_price, None, d_eff, f.gather_sector(w.benchmark), f.power_use, grid,
-                        w.power_price_net,
-                        price_covered=f.gather_sector(pol.carbon_price * np.asarray(pol.carbon_covered)))
-    return c, intensity(d_eff, f.power_use, grid)
+    own = f.combine_sector(np.subtract, d_eff, w.benchmark)  # (d - b_s) (P cov_s)
+    f.combine_sector(np.multiply, own, pol.carbon_price * np.asarray(pol.carbon_covered), out=own)
+    c = w.power_price_net * f.power_use  # (P_pow p) g_r + own, x CARBON_COST_UNIT
+    f.combine_region(np.multiply, c, w.grid, out=c)
+    c += own
+    c *= CARBON_COST_UNIT
+    intens = f.combine_region(np.multiply, f.power_use, w.grid)  # p g_r + d
+    intens += d_eff
+    return c, intens
 
 
 def charges_everywhere(model: Sim, sector: np.ndarray, direct_eff: np.ndarray, power: np.ndarray) -> np.ndarray:
@@ -270,11 +276,9 @@ def intensity(direct: np.ndarray, power_use: np.ndarray, grid: np.ndarray, regio
 
 
 def charge_per_yuan(price: float, covered_s: np.ndarray, direct_eff: np.ndarray, benchmark_s: np.ndarray,
-                    power_use: np.ndarray, grid: np.ndarray, power_price_net: float,
-                    price_covered: np.ndarray | None = None) -> np.ndarray:
-    """Carbon charge per yuan of VA (yuan/t x kt per million yuan x CARBON_COST_UNIT); broadcasts over [firm(, region)].
-    ``price_covered``: ``price * covered_s`` if the caller has it (e.g. formed per sector and gathered)."""
-    own = (direct_eff - benchmark_s) * (price * covered_s if price_covered is None else price_covered)
+                    power_use: np.ndarray, grid: np.ndarray, power_price_net: float) -> np.ndarray:
+    """Carbon charge per yuan of VA (yuan/t x kt per million yuan x CARBON_COST_UNIT); broadcasts over [firm(, region)]."""
+    own = (direct_eff - benchmark_s) * (price * covered_s)
     # formed in place in the power term, whose shape is the full [firm(, region)] one (sums and products commute)
     total = power_price_net * power_use * grid
     in_place = isinstance(total, np.ndarray) and total.shape == np.broadcast_shapes(total.shape, np.shape(own))
