@@ -112,7 +112,7 @@ def _common_weight(agents) -> np.ndarray:
     w = np.asarray(agents.weight)
     if w.ndim != 1 or not len(w) or w.dtype != np.float64:
         return np.zeros(0)
-    bits = w.view(np.uint64)
+    bits = np.ascontiguousarray(w).view(np.uint64)
     return w[:1].copy() if bool((bits == bits[0]).all()) else np.zeros(0)
 
 

@@ -74,7 +74,8 @@ def test_combine_and_gathers_fall_back_when_the_order_is_unknown():
     t = np.arange(R, dtype=float) + 0.5
     x = np.linspace(-1.0, 1.0, len(f))
     assert _same(f.combine_region(np.multiply, x, t), x * t.take(f.region))
-    assert _same(f.combine_cell(np.subtract, x, np.arange(R * 4.0), table_first=True), np.arange(R * 4.0).take(f.cell) - x)
+    t = np.arange(R * 4.0)
+    assert _same(f.combine_cell(np.subtract, x, t, table_first=True), t.take(f.cell) - x)
 
 
 def test_gather_sector_of_a_table_not_per_sector_is_take(model):
