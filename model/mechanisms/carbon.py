@@ -114,12 +114,18 @@ def step(model: Sim) -> None:
     target = f.gather_sector(target_s)
     f.data["abatement"] = np.maximum(f.abatement, target)
     ucost = P["capital.interest_rate"] + P["capital.depreciation"]
-    k_need = (abatement_cost_by_sector(f.abatement, target, target_s, amax_s, half_s, f.sector,
-                                       scale=CARBON_COST_UNIT, gather_sector=f.gather_sector)  # CARBON_COST_UNIT x cost
-              * d * f.value_added / ucost)
+    # CARBON_COST_UNIT x cost x d x VA / user cost; the products and the investment formed in place (the same
+    # operations in the same order, in this step's own temporaries)
+    k_need = abatement_cost_by_sector(f.abatement, target, target_s, amax_s, half_s, f.sector,
+                                      scale=CARBON_COST_UNIT, gather_sector=f.gather_sector)  # a fresh array
+    k_need *= d
+    k_need *= f.value_added
+    k_need /= ucost
     k_dep = f.abatement_capital * (1 - P["capital.depreciation"])
-    invest = np.maximum(k_need - k_dep, 0.0)
-    f.data["abatement_capital"] = k_dep + invest
+    invest = np.subtract(k_need, k_dep, out=k_need)
+    np.maximum(invest, 0.0, out=invest)
+    k_dep += invest
+    f.data["abatement_capital"] = k_dep
     model.year_stats["investment"] += f.sum_by_region(weighted(f, invest)) / YI  # weight x invest (numeric.weighted)
     # This year's allocation benchmarks (last year's output weights) and the power sector's pass-through.
     w.benchmark = benchmarks(direct_effective(f), f.sector, weighted(f, np.maximum(f.value_added, 0.0)),

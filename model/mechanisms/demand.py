@@ -231,7 +231,11 @@ def firm_demand_shock(rng: np.random.Generator, quality: np.ndarray, sector: np.
     np.clip(rel, 0.25, 4.0, out=rel)
     rel *= sd  # the shock's scale s_i
     n = len(quality)
-    e = ndtri(rng.random(n)) if isinstance(rng, streams.Keyed) else rng.normal(0.0, 1.0, n)
+    if isinstance(rng, streams.Keyed):
+        e = rng.random(n)
+        ndtri(e, out=e)  # in the uniforms' own (fresh) array
+    else:
+        e = rng.normal(0.0, 1.0, n)
     e *= rel
     out = persistence * quality
     out += e

@@ -259,10 +259,14 @@ def step(model: Sim) -> None:
     p_firm = f.gather_sector(w.price)
     p_ref = reference_price(w.price, charges, f.sector, S, price_firm=p_firm)
     p_ref_firm = p_firm if p_ref is w.price else f.gather_sector(p_ref)
-    keep = np.maximum(1.0 - charges / p_ref_firm, 0.0)  # running costs as a share of revenue
-    on = keep > 0
+    # running costs as a share of revenue, max(1 - c / P, 0), formed in ``charges`` (not used after)
+    keep = np.divide(charges, p_ref_firm, out=charges)
+    np.subtract(1.0, keep, out=keep)
+    np.maximum(keep, 0.0, out=keep)
     # every firm covers its running costs (nearly always): np.where(on, x, y) is x, so skip those passes
-    all_on = bool(on.all())
+    # (min > 0 is all(keep > 0): a NaN makes both false)
+    all_on = bool(keep.min() > 0) if len(keep) else True
+    on = None if all_on else keep > 0
     with np.errstate(divide="ignore"):
         log_keep = np.log(keep)
     # ln M_i at X = 1: wedge + ln keep + rho (quality + ln a_r + ln A_eff + alpha ln K)
@@ -535,7 +539,8 @@ def ces_aggregate_log(log_v: np.ndarray, weight: np.ndarray, sector: np.ndarray,
     rho = rho_s[sector] if rho_firm is None else rho_firm
     finite = np.isfinite(log_v)
     if finite.all():  # the usual case: the np.where passes below would change nothing
-        terms = np.exp(rho * log_v)
+        terms = np.multiply(rho, log_v)
+        np.exp(terms, out=terms)
         if not (np.ndim(weight) == 0 and weight == 1.0):
             terms = weight * terms
     else:
