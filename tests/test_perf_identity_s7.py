@@ -192,7 +192,7 @@ def test_location_profit_parts_in_place_are_the_plain_ones(model):
 
 
 def test_intensity_update_by_blocks_is_the_per_firm_update(model):
-    f, P = model.firms, model.params
+    f = model.firms
     rng = np.random.default_rng(6)
     eff, eff_p = rng.uniform(0, 0.05, 4), np.full(4, 0.015)
     elec = np.array([0.006, 0.01, 0.0, 0.01])
