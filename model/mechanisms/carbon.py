@@ -162,7 +162,9 @@ def direct_effective(f: Firms) -> np.ndarray:
 
 
 def _direct_effective(f: Firms) -> np.ndarray:
-    return f.direct_intensity * (1.0 - f.abatement)
+    out = np.subtract(1.0, f.abatement)
+    out *= f.direct_intensity  # in place: (1 - a) d is d (1 - a), an IEEE product commutes
+    return out
 
 
 def firm_charges(model: Sim) -> tuple[np.ndarray, np.ndarray]:

@@ -248,13 +248,15 @@ def step(model: Sim) -> None:
     by_cell, by_region, by_sector = f.combine_cell, f.combine_region, f.combine_sector
     rho = f.gather_sector(w.rho)
     # ln A_eff = ln A + ln(Z agg)_rs + ln spill_r: per-cell factors computed once per cell (the same bits)
-    log_tfp_eff = by_cell(add, np.log(f.tfp), np.log(w.region_tfp * w.agg).ravel())
+    log_tfp_eff = np.log(f.tfp)
+    by_cell(add, log_tfp_eff, np.log(w.region_tfp * w.agg).ravel(), out=log_tfp_eff)
     by_region(add, log_tfp_eff, np.log(w.spill), out=log_tfp_eff)
     fr_r = 1.0 + w.friction * (1.0 - pol.friction_cut)
     c_l, s_h = labour_cost(w)
     carbon_per_yuan, intens = carbon.firm_charges(model)  # net of free allocation; abatement lowers intens
-    # c + digital x cost_r
-    charges = carbon_per_yuan + by_region(mul, f.digital, P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))
+    # c + digital x cost_r (added into the fresh digital term: an IEEE sum commutes)
+    charges = by_region(mul, f.digital, P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))
+    charges += carbon_per_yuan
     # last year's price unless no firm could cover its costs; the per-firm gather is shared with reference_price
     p_firm = f.gather_sector(w.price)
     p_ref = reference_price(w.price, charges, f.sector, S, price_firm=p_firm)
@@ -325,7 +327,7 @@ def step(model: Sim) -> None:
                             w.sigma_labour)
            / labour_market.composite_labour(per_h, per_g, w.omega_high_t[None, :], w.sigma_labour))
     # nominal VA: exp(ln R1 + shift + (beta ln cut)_rs)
-    revenue = by_sector(add, log_r1, shift)
+    revenue = by_sector(add, log_r1, shift, out=log_r1)  # (ln R1 is not used after)
     by_cell(add, revenue, (w.beta[None, :] * np.log(cut)).ravel(), out=revenue)
     np.exp(revenue, out=revenue)
     if not all_on:
