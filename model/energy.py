@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import InputError
-from .numeric import gather, lookup
+from .numeric import gather, lookup, uniform_value
 from .yamlio import load_packaged_yaml, load_yaml_file
 
 ENERGY_FILE = "model/data/energy_2012_2035.yaml"
@@ -215,12 +215,31 @@ def efficiency_rate(year: int, early: np.ndarray, late: np.ndarray, pace: dict[i
 
 def intensity_update(direct: np.ndarray, power: np.ndarray, eff: np.ndarray, eff_power: np.ndarray, elec: np.ndarray,
                      phi: float, grid_2012: np.ndarray, sector: np.ndarray | None = None,
-                     region: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     region: np.ndarray | None = None, firms=None) -> tuple[np.ndarray, np.ndarray]:
     """One year of efficiency gains and electrification for firm rows (arrays already per firm; or, with
     ``sector`` and ``region``, the rates per sector and the grid per region: then 1 - eff and the grid floor are
-    formed per sector and region and gathered, the same numbers per firm with fewer passes over the firms).
-    The products and sums are formed in place (the same operations in the same order)."""
+    formed per sector and region and gathered, the same numbers per firm with fewer passes over the firms;
+    ``sector`` and ``region`` are index arrays or gather functions, ``numeric.gather``).
+    The products and sums are formed in place (the same operations in the same order). ``firms``: the rows are
+    these firms (``agents.Firms``) and the rates per sector, the grid per region: the tables are applied by the
+    firms' sorted cell blocks (``Firms.combine_sector`` / ``combine_region``: each block's entry as a scalar, the
+    same operation on the same numbers per firm), a table of one value as that scalar."""
     keep, keep_power, grid = 1.0 - eff, 1.0 - eff_power, np.maximum(grid_2012, 1e-12)
+    if firms is not None:
+        def apply(combine, op, x, table, first=False, out=None):
+            one = uniform_value(np.asarray(table, dtype=np.float64))
+            if one is not None:
+                return op(one, x, out=out) if first else op(x, one, out=out)
+            return combine(op, x, table, table_first=first, out=out)
+
+        moved = apply(firms.combine_sector, np.multiply, direct, elec, first=True)  # elec x direct
+        new_direct = direct - moved
+        apply(firms.combine_sector, np.multiply, new_direct, keep, out=new_direct)
+        new_power = apply(firms.combine_sector, np.multiply, power, keep_power)
+        moved *= phi
+        apply(firms.combine_region, np.divide, moved, grid, out=moved)
+        new_power += moved
+        return new_direct, new_power
     if sector is not None:
         elec, keep, keep_power = gather(elec, sector), gather(keep, sector), gather(keep_power, sector)
     if region is not None:

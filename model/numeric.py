@@ -59,16 +59,26 @@ def quantile(x: np.ndarray, q: float) -> float:
     return b - d * (1.0 - t) if t >= 0.5 else a + d * t
 
 
-def gather(table: np.ndarray, index: np.ndarray) -> np.ndarray | np.float64:
+def gather(table: np.ndarray, index) -> np.ndarray | np.float64:
     """``table.take(index)`` for a small 1-D float table (per region, per sector); when every entry has the same
     bits (no lever anywhere, a parameter shared by all sectors), that one value instead of an array of it.
     Arithmetic with the scalar gives the same bits as with the gathered array and saves a pass over the agents
-    (and the ones it feeds, where a caller skips multiplying or dividing by exactly 1)."""
+    (and the ones it feeds, where a caller skips multiplying or dividing by exactly 1). ``index``: the per-agent
+    indices, or a function that gathers a table per agent (e.g. ``Firms.gather_sector``: the same values)."""
     table = np.ascontiguousarray(table, dtype=np.float64)
-    bits = table.view(np.uint64)
-    if table.ndim == 1 and len(table) and np.all(bits == bits[0]):
-        return table[0]
-    return lookup(table, index)
+    one = uniform_value(table)
+    if one is not None:
+        return one
+    return index(table) if callable(index) else lookup(table, index)
+
+
+def uniform_value(table: np.ndarray) -> np.float64 | None:
+    """The one value of a 1-D float64 table whose entries all have the same bits (``gather``), or None."""
+    table = np.asarray(table)
+    if table.ndim != 1 or not len(table) or table.dtype != np.float64:
+        return None
+    bits = np.ascontiguousarray(table).view(np.uint64)
+    return table[0] if bool(np.all(bits == bits[0])) else None
 
 
 def lookup(table: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -88,3 +98,4 @@ def lookup(table: np.ndarray, index: np.ndarray) -> np.ndarray:
 def is_one(x) -> bool:
     """True when ``x`` is the scalar 1.0 (``gather`` of a table of ones): multiplying or dividing by it is exact."""
     return np.ndim(x) == 0 and x == 1.0
+

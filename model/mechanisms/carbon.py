@@ -38,7 +38,7 @@ import numpy as np
 
 from .. import CARBON_COST_UNIT, KT_PER_MT, SECTORS, YI
 from ..agents import Firms
-from ..numeric import lookup  # small-table gathers by read-only index columns
+from ..numeric import lookup  # small-table gathers
 from ..parameters import ParamSet
 from ..world import Sim, World
 from .. import energy
@@ -74,7 +74,7 @@ def init(model: Sim) -> None:
     w.power_abatement = 0.0
     w.intensity_index = np.ones(len(SECTORS))
     w.emissions_firm = f.value_added * intensity(f.direct_intensity, f.power_use, w.grid, f.region)
-    w.co2_industry = f.sum_by_region(f.weight * w.emissions_firm) / KT_PER_MT
+    w.co2_industry = f.sum_by_region(f.weighted(w.emissions_firm)) / KT_PER_MT  # weight x emissions
     nonind = (1 - P["carbon.industrial_share_of_co2"]) * d.co2_2012
     b, tr = P["energy.buildings_share_2012"], P["energy.transport_share_2012"]
     w.nonind_2012 = {"buildings": b * nonind, "transport": tr * nonind, "other": (1 - b - tr) * nonind}
@@ -103,40 +103,50 @@ def step(model: Sim) -> None:
     elec = P.by("energy.electrification_rate", SECTORS)
     w.intensity_index = w.intensity_index * (1 - eff) * (1 - elec)
     # per-sector rates and the per-region grid are passed as tables (gathered inside: the same bits)
+    # (applied by the firms' sorted cell blocks: Firms.combine_sector / combine_region, the same numbers per firm)
     d, p = energy.intensity_update(f.direct_intensity, f.power_use, eff, eff_p, elec,
-                                   P["energy.electrification_co2_ratio"], w.grid_2012, sector=f.sector, region=f.region)
+                                   P["energy.electrification_co2_ratio"], w.grid_2012, firms=f)
     f.data["direct_intensity"], f.data["power_use"] = d, p
     # Abatement from the sector's cost curve at the marginal price; capital installed stays.
     amax_s, half_s = P.by("energy.mac_max_share", SECTORS), P.by("energy.mac_half_cost", SECTORS)
     # the target share depends on the sector only: computed per sector and gathered (the same bits)
     target_s = energy.abatement_share(pol.marginal_carbon_price(), amax_s, half_s)
-    target = lookup(target_s, f.sector)
+    target = f.gather_sector(target_s)
     f.data["abatement"] = np.maximum(f.abatement, target)
     ucost = P["capital.interest_rate"] + P["capital.depreciation"]
-    k_need = (abatement_cost_by_sector(f.abatement, target, target_s, amax_s, half_s, f.sector,
-                                       scale=CARBON_COST_UNIT)  # CARBON_COST_UNIT x cost
-              * d * f.value_added / ucost)
+    # CARBON_COST_UNIT x cost x d x VA / user cost; the products and the investment formed in place (the same
+    # operations in the same order, in this step's own temporaries)
+    k_need = abatement_cost_by_sector(f.abatement, target, target_s, amax_s, half_s, f.sector,
+                                      scale=CARBON_COST_UNIT, gather_sector=f.gather_sector)  # a fresh array
+    k_need *= d
+    k_need *= f.value_added
+    k_need /= ucost
     k_dep = f.abatement_capital * (1 - P["capital.depreciation"])
-    invest = np.maximum(k_need - k_dep, 0.0)
-    f.data["abatement_capital"] = k_dep + invest
-    model.year_stats["investment"] += f.sum_by_region(f.weight * invest) / YI
+    invest = np.subtract(k_need, k_dep, out=k_need)
+    np.maximum(invest, 0.0, out=invest)
+    k_dep += invest
+    f.data["abatement_capital"] = k_dep
+    model.year_stats["investment"] += f.sum_by_region(f.weighted(invest)) / YI  # weight x invest (Firms.weighted)
     # This year's allocation benchmarks (last year's output weights) and the power sector's pass-through.
-    w.benchmark = benchmarks(direct_effective(f), f.sector, f.weight * np.maximum(f.value_added, 0.0),
+    w.benchmark = benchmarks(direct_effective(f), f.sector, f.weighted(np.maximum(f.value_added, 0.0)),
                              pol.free_allocation, by_sector=f.sum_by_sector)
     w.power_price_net = P["energy.power_pass_through"] * pol.power_carbon_price() * (1 - pol.free_allocation)
 
 
 def abatement_cost_by_sector(a: np.ndarray, target: np.ndarray, target_s: np.ndarray, max_share: np.ndarray,
-                             half_cost: np.ndarray, sector: np.ndarray, scale: float | None = None) -> np.ndarray:
+                             half_cost: np.ndarray, sector: np.ndarray, scale: float | None = None,
+                             gather_sector=None) -> np.ndarray:
     """``energy.abatement_cost(a, max_share, half_cost, sector=sector)``, bit for bit, for shares ``a`` that are
     mostly their sector's target ``target_s`` (``target``: gathered per firm): every firm's share is the larger
     of its own and this year's target, and the target does not fall while the carbon price does not. The cost
     is formed once per sector (the same operations on the same numbers) and gathered by ``sector``, then per
     firm only for the rows whose share is not the target (a NaN share is not; +0 == -0, whose costs are both
-    +0). ``scale``: ``scale x cost`` instead (formed per sector and on the other rows: the same products)."""
+    +0). ``scale``: ``scale x cost`` instead (formed per sector and on the other rows: the same products).
+    ``gather_sector``: gathers a [sector] table per firm (``Firms.gather_sector``: take's values; default take)."""
     table = energy.abatement_cost(np.asarray(target_s, dtype=np.float64), max_share, half_cost,
                                   sector=np.arange(len(target_s)))
-    out = lookup(table if scale is None else scale * table, sector)
+    table = table if scale is None else scale * table
+    out = lookup(table, sector) if gather_sector is None else gather_sector(table)
     odd = np.flatnonzero(a != target)
     if len(odd):
         cost = energy.abatement_cost(a.take(odd), max_share, half_cost, sector=sector.take(odd))
@@ -152,17 +162,28 @@ def direct_effective(f: Firms) -> np.ndarray:
 
 
 def _direct_effective(f: Firms) -> np.ndarray:
-    return f.direct_intensity * (1.0 - f.abatement)
+    out = np.subtract(1.0, f.abatement)
+    out *= f.direct_intensity  # in place: (1 - a) d is d (1 - a), an IEEE product commutes
+    return out
 
 
 def firm_charges(model: Sim) -> tuple[np.ndarray, np.ndarray]:
-    """(carbon charge per yuan of VA, emission intensity) for every firm this year (production.step)."""
+    """(carbon charge per yuan of VA, emission intensity) for every firm this year (production.step).
+
+    ``charge_per_yuan`` and ``intensity`` with the [sector] and [region] tables applied by the firms' sorted cell
+    blocks (Firms.combine_sector / combine_region: each block's entry as a scalar, the same operation on the same
+    numbers per firm, no gathered arrays); price x covered share formed per sector."""
     f, w, pol = model.firms, model.world, model.policy
     d_eff = direct_effective(f)
-    grid = lookup(w.grid, f.region)  # gathered once for both
-    c = charge_per_yuan(pol.carbon_price, lookup(np.asarray(pol.carbon_covered), f.sector), d_eff,
-                        lookup(w.benchmark, f.sector), f.power_use, grid, w.power_price_net)
-    return c, intensity(d_eff, f.power_use, grid)
+    own = f.combine_sector(np.subtract, d_eff, w.benchmark)  # (d - b_s) (P cov_s)
+    f.combine_sector(np.multiply, own, pol.carbon_price * np.asarray(pol.carbon_covered), out=own)
+    c = w.power_price_net * f.power_use  # (P_pow p) g_r + own, x CARBON_COST_UNIT
+    f.combine_region(np.multiply, c, w.grid, out=c)
+    c += own
+    c *= CARBON_COST_UNIT
+    intens = f.combine_region(np.multiply, f.power_use, w.grid)  # p g_r + d
+    intens += d_eff
+    return c, intens
 
 
 def charges_everywhere(model: Sim, sector: np.ndarray, direct_eff: np.ndarray, power: np.ndarray) -> np.ndarray:
@@ -191,12 +212,17 @@ def account(model: Sim, va: np.ndarray, carbon_per_yuan: np.ndarray, intens: np.
     f, w = model.firms, model.world
     R = model.data.n
     w.emissions_firm = va * intens
-    w.co2_industry = f.sum_by_region(f.weight * w.emissions_firm) / KT_PER_MT
+    w.co2_industry = f.sum_by_region(f.weighted(w.emissions_firm)) / KT_PER_MT  # weight x emissions
     if abate is None:
         abate = abatement_cost_firm(model)
-    f.data["carbon_charge"] = carbon_per_yuan * va + abate
-    w.carbon_cost = f.sum_by_region(f.weight * carbon_per_yuan * va) / YI
-    w.abatement_cost = f.sum_by_region(f.weight * abate) / YI
+    charge = carbon_per_yuan * va
+    # (weight x c) x VA by region: with every weight exactly 1.0 (Firms.constant("weight")) that is c x VA, the product
+    # just formed (1 x c is c, IEEE), so it is summed without a second pass; otherwise as written
+    unit = f.constant("weight") == 1.0
+    w.carbon_cost = f.sum_by_region(charge if unit else f.weighted(carbon_per_yuan) * va) / YI
+    charge += abate  # in place: c x VA + abatement cost
+    f.data["carbon_charge"] = charge
+    w.abatement_cost = f.sum_by_region(f.weighted(abate)) / YI
 
 
 def exit_stranding(model: Sim, out: np.ndarray, gone: np.ndarray | None = None) -> None:

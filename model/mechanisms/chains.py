@@ -56,7 +56,8 @@ def _state(model: Sim, va_rs: np.ndarray, va_firm: np.ndarray) -> tuple[np.ndarr
         phi = w.geo.region_freeness(model.year, P["geography.trade_cost_2012"], P["geography.trade_elasticity"])
     else:
         phi = np.eye(R)
-    lead = leader_share(va_firm, f.weight, f.region, f.sector, P["chains.leader_quantile"], R, S,
+    cw = f.constant("weight")  # every firm's weight when they share one (1.0 at full scale): fewer passes
+    lead = leader_share(va_firm, f.weight if cw is None else cw, f.region, f.sector, P["chains.leader_quantile"], R, S,
                         by_cell=f.sum_by_cell if va_firm is f.value_added else None,
                         by_sector=f.values_by_sector if va_firm is f.value_added else None,
                         gather_sector=f.gather_sector if len(va_firm) == len(f) else None)
@@ -129,14 +130,15 @@ def leader_share(value_added: np.ndarray, weight: np.ndarray, region: np.ndarray
     sector's ``quantile``). ``by_cell``: the sum by cell (default a bincount; the model passes slice sums);
     ``by_sector``: each sector's values of ``value_added`` in any order (the quantile does not depend on it; the
     model passes the firms' cell blocks, agents.Firms.values_by_sector); ``gather_sector``: a [sector] table's value
-    per firm (default ``take``; the model passes agents.Firms.gather_sector, the same values faster)."""
+    per firm (default ``take``; the model passes agents.Firms.gather_sector, the same values faster). ``weight``: per
+    firm, or one value every firm has (then the same products; none for exactly 1.0: 1 x VA is VA, IEEE)."""
     cut = np.zeros(n_sectors)
     groups = by_sector(value_added) if by_sector is not None else None
     for s in range(n_sectors):  # four sectors, not agents
         v = groups[s] if groups is not None else value_added[sector == s]
         cut[s] = numeric.quantile(v, quantile) if len(v) else np.inf  # np.quantile, bit for bit, faster
     lead = value_added > (cut.take(sector) if gather_sector is None else gather_sector(cut))
-    wva = weight * value_added
+    wva = value_added if np.ndim(weight) == 0 and weight == 1.0 else weight * value_added
     if by_cell is None:
         cell = region.astype(np.intp, copy=False) * n_sectors + sector
         by_cell = lambda x: np.bincount(cell, weights=x, minlength=n_regions * n_sectors)  # noqa: E731

@@ -106,11 +106,14 @@ def step(model: Sim) -> None:
     w.sector_demand_trend = w.sector_demand_trend * (1.0 + w.income_elasticity * g)
     w.sector_demand = w.sector_demand_trend * (1.0 + model.policy.demand_shock)
     f = model.firms
-    revenue = f.value_added * w.price[f.sector]
+    # [sector] tables applied by the firms' sorted cell blocks (Firms.combine_sector: VA x P_s with each block's price
+    # as a scalar, the same products)
+    revenue = f.combine_sector(np.multiply, f.value_added, w.price)
     f.data["quality"] = firm_demand_shock(streams.keyed(model, "demand.shock", f.uid), f.quality, f.sector,
                                           revenue, P["demand.firm_shock_sd"], P["demand.firm_shock_persistence"],
                                           P["demand.firm_shock_size_elasticity"],
-                                          revenue_by_sector=f.values_by_sector(revenue))
+                                          revenue_by_sector=f.values_by_sector(revenue),
+                                          combine_sector=f.combine_sector)
     w.services = services(model, g)
     # public research (institutes, universities) grows with GDP and is shared by high-skill talent
     supply = w.labour_supply
@@ -189,7 +192,7 @@ def income_elasticity(e_2012: np.ndarray, log_income: float, saturation: np.ndar
 
 def firm_demand_shock(rng: np.random.Generator, quality: np.ndarray, sector: np.ndarray, revenue: np.ndarray,
                       sd: float, persistence: float, size_elasticity: float,
-                      revenue_by_sector: list[np.ndarray] | None = None) -> np.ndarray:
+                      revenue_by_sector: list[np.ndarray] | None = None, combine_sector=None) -> np.ndarray:
     """Next year's log demand shifter of every firm (Foster, Haltiwanger & Syverson 2008 demand shocks):
 
     ln phi_i,t = r ln phi_i,t-1 + s_i e_i,    e_i ~ N(0, 1),
@@ -200,7 +203,8 @@ def firm_demand_shock(rng: np.random.Generator, quality: np.ndarray, sector: np.
 
     ``revenue_by_sector``: optional [sector] ``revenue`` of each sector's firms in any order
     (``Firms.values_by_sector``, slices of the sorted rows): a median does not depend on the order, so the
-    same bits as the per-sector selections over every firm, without them.
+    same bits as the per-sector selections over every firm, without them. ``combine_sector``: applies a [sector]
+    table per firm (``Firms.combine_sector(op, x, table)`` = ``op(x, table[sector])``, the same numbers, faster).
 
     The same bits as ``np.where(R > 0, R / med[sector], 1.0)``, ``sd * clip(rel^-zeta)`` and ``r q + s e``, formed
     in place; with a keyed stream (``streams.Keyed``) e is ``ndtri(u)`` of its uniforms, which is
@@ -215,16 +219,23 @@ def firm_demand_shock(rng: np.random.Generator, quality: np.ndarray, sector: np.
         else:
             pos = revenue_by_sector[s][revenue_by_sector[s] > 0]
         med[s] = median(pos, overwrite=True) if len(pos) else 1.0  # pos is a fresh copy: partition it in place
-    rel = med[sector]  # a fresh array
+    if combine_sector is None:
+        rel = med[sector]  # a fresh array
+        np.divide(revenue, rel, out=rel)
+    else:
+        rel = combine_sector(np.divide, revenue, med)  # R / med_s, a fresh array
     pos = revenue > 0
-    np.divide(revenue, rel, out=rel)
     if not pos.all():
         np.copyto(rel, 1.0, where=~pos)
     rel **= -size_elasticity  # the same scalar-power path as ``rel ** x``
     np.clip(rel, 0.25, 4.0, out=rel)
     rel *= sd  # the shock's scale s_i
     n = len(quality)
-    e = ndtri(rng.random(n)) if isinstance(rng, streams.Keyed) else rng.normal(0.0, 1.0, n)
+    if isinstance(rng, streams.Keyed):
+        e = rng.random(n)
+        ndtri(e, out=e)  # in the uniforms' own (fresh) array
+    else:
+        e = rng.normal(0.0, 1.0, n)
     e *= rel
     out = persistence * quality
     out += e

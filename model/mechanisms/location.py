@@ -122,6 +122,26 @@ def review_probability(value_added: np.ndarray, rate: float, size_elasticity: fl
     return out
 
 
+def review_draw(u: np.ndarray, value_added: np.ndarray, rate: float, size_elasticity: float) -> np.ndarray:
+    """[firm] ``u < review_probability(value_added, rate, size_elasticity)``, bit for bit, without forming the
+    probabilities of every firm. A firm up to the median VA m has the base rate b = rate x 1^(-eta) = rate: for
+    m > 0 finite, VA <= m gives VA / m <= m / m = 1 (a correctly rounded division is monotone). Above it, with
+    eta >= 0 and rate >= 0, its rate x (VA / m)^(-eta) is at most b (a power of a number >= 1 to an exponent
+    <= 0 is at most 1, and rounding is monotone; VA / m rounding to 1 gives b itself; NaN never draws): so only
+    the firms with u < b can draw, and only those above the median need their own power (~5 % of the firms
+    instead of half). Anything else (a negative eta or rate, m not finite) is computed as written."""
+    m = max(float(median(value_added)), 1e-12) if len(value_added) else 1.0
+    if not (np.isfinite(m) and size_elasticity >= 0 and rate >= 0):  # (never in a run) as written
+        return u < review_probability(value_added, rate, size_elasticity)
+    out = u < rate * 1.0 ** -size_elasticity
+    cand = np.flatnonzero(out)  # the only firms that can draw
+    va = value_added.take(cand)
+    big = ~(va <= m)  # NaN too
+    rows = cand[big]
+    out[rows] = u.take(rows) < rate * (va[big] / m) ** -size_elasticity
+    return out
+
+
 def step(model: Sim) -> None:
     """Place factors (agglomeration x chains, spillover); reviewing firms move (flows, ledger). Market access
     (geography.step) and land prices (land.step) are already this year's."""
@@ -129,22 +149,33 @@ def step(model: Sim) -> None:
     R, S = model.data.n, len(SECTORS)
     refresh_location_factors(model)
     # keyed per-firm draws (streams.py): the same luck in every scenario
-    review = (streams.uniform(model.stream_key, model.year, "location.review", f.uid) < review_probability(f.value_added, P["location.review_rate"],
-                                                      P["location.review_size_elasticity"])) & (f.age >= 1)
+    review = review_draw(streams.uniform(model.stream_key, model.year, "location.review", f.uid), f.value_added,
+                         P["location.review_rate"], P["location.review_size_elasticity"]) & (f.age >= 1)
     idx = np.flatnonzero(review)
     if len(idx) == 0:
         return
     revenue, cost = profit_parts(model, idx)
-    sub = pol.relocation_subsidy.T.take(f.sector[idx], axis=0)  # [firm, region]; take: fast row gather
+    # [firm, region] subsidies (rows of the [sector, region] table); one value when every entry has the same bits
+    # (no lever: 0): subtracting or multiplying by it gives the same numbers as by the block of it
+    sub_rs = np.ascontiguousarray(pol.relocation_subsidy.T, dtype=np.float64)
+    uniform_sub = sub_rs.size and bool(np.all(sub_rs.view(np.uint64) == sub_rs.view(np.uint64).flat[0]))
+    sub = sub_rs.flat[0] if uniform_sub else sub_rs.take(f.sector[idx], axis=0)  # take: fast row gather
     hor = horizon(P["capital.interest_rate"], P["entry_exit.exit_hazard"], P["location.gap_persistence"])
     cur, s_i, va_i = f.region[idx], f.sector[idx], f.value_added[idx]
     sites = log_destination_sites(w.firm_sites_2012, cur, s_i)
-    args = (P["location.profit_sensitivity"], P["location.relocation_cost"], sub, hor, f.rows("location_match", idx),
-            P["location.match_weight"], P["location.gain_clip"], P["location.min_relative_scale"], sites)
+    # the match term weight x (m_ir - m_i,here) is the same in both utilities below: formed once
+    args = (P["location.profit_sensitivity"], P["location.relocation_cost"], sub, hor, None, 0.0,
+            P["location.gain_clip"], P["location.min_relative_scale"], sites)
+    kw = dict(match_term=match_term(f.rows("location_match", idx), cur, P["location.match_weight"]), overwrite=True)
     # Expectations: the wages and land prices this sector's expected moves would bring (one fixed-point step).
-    p0 = probabilities(utilities(revenue - cost, cur, va_i, *args))
-    d_k = expected_flows(p0, cur, s_i, f.weight[idx] * f.capital[idx], S)
-    d_l = expected_flows(p0, cur, s_i, f.weight[idx] * (f.labour_high[idx] + f.labour_general[idx]), S)
+    # (the profit blocks are this step's own temporaries: utilities and probabilities work in them, in place)
+    p0 = probabilities(utilities(revenue - cost, cur, va_i, *args, **kw), overwrite=True)
+    bins = flow_bins(s_i, R)  # the same flat (sector, region) bins for both flows
+    unit = f.constant("weight") == 1.0  # weight x amount is the amount itself (1 x a is a, IEEE)
+    k_i = f.capital[idx] if unit else f.weight[idx] * f.capital[idx]
+    l_i = f.labour_high[idx] + f.labour_general[idx]
+    d_k = expected_flows(p0, cur, s_i, k_i, S, bins=bins)
+    d_l = expected_flows(p0, cur, s_i, l_i if unit else f.weight[idx] * l_i, S, bins=bins)
     k_r = f.capital_by_region(R)  # bincount of weight x capital, cached since land.step (agents.py)
     x_land, x_wage = anticipated_factors(d_k, k_r, w.land_price, P["location.land_share"],
                                          P["location.land_supply_elasticity"], d_l, w.labour_supply.sum(axis=1),
@@ -157,7 +188,8 @@ def step(model: Sim) -> None:
     land_cost = x_land.take(s_i, axis=0)
     land_cost *= cost
     profit -= land_cost
-    dest = draw(streams.keyed(model, "location.destination", f.uid[idx]), probabilities(utilities(profit, cur, va_i, *args)))
+    dest = draw(streams.keyed(model, "location.destination", f.uid[idx]),
+                probabilities(utilities(profit, cur, va_i, *args, **kw), overwrite=True))
     moved = dest != cur
     mi = idx[moved]
     o, dst, s = f.region[mi], dest[moved], f.sector[mi]
@@ -172,7 +204,7 @@ def step(model: Sim) -> None:
     ys["capital_moved_out"] = np.bincount(o, weights=wt * k_moved, minlength=R) / YI
     ys["capital_moved_in"] = np.bincount(dst, weights=wt * k_moved, minlength=R) / YI
     # The destination's subsidy pays its share of the sunk cost of moving.
-    paid_sub = sub[moved, dst] * P["location.relocation_cost"] * f.value_added[mi]
+    paid_sub = (sub if uniform_sub else sub[moved, dst]) * P["location.relocation_cost"] * f.value_added[mi]
     ys["policy_cost"] += np.bincount(dst, weights=wt * paid_sub, minlength=R) / YI
     f.move(mi, region=dst)  # as f.data["region"][mi] = dst, keeping the firms' cell order known (agents.py)
 
@@ -211,7 +243,12 @@ def charges_everywhere(model: Sim, sector: np.ndarray, digital_on: np.ndarray, d
     P, pol = model.params, model.policy
     out = digital_on[:, None] * (P["digital.annual_cost"] * (1.0 - pol.digital_subsidy))[None, :]
     if pol.carbon_price > 0:
-        out = out + carbon.charges_everywhere(model, sector, direct, power)
+        # digital + carbon, added into the carbon block (a fresh [firm, region] array; IEEE addition commutes)
+        total = carbon.charges_everywhere(model, sector, direct, power)
+        if total.shape == out.shape and total.dtype == np.float64:
+            total += out
+            return total
+        out = out + total
     return out
 
 
@@ -223,11 +260,14 @@ def profit_parts(model: Sim, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     charged = f.digital[idx] | carbon.charged(model, s)
     if not charged.any():
         return production.profit_parts(model, idx)
-    charges = np.zeros((len(idx), model.data.n))
-    c = np.flatnonzero(charged)
-    d_eff = carbon.direct_effective(f)[idx][c]
-    charges[c] = charges_everywhere(model, s[c], f.digital[idx][c], d_eff, f.power_use[idx][c])
-    return production.profit_parts(model, idx, charges)
+    if charged.all():  # (every firm, when power's carbon cost is passed through): no zeros block to scatter into
+        charges = charges_everywhere(model, s, f.digital[idx], carbon.direct_effective(f)[idx], f.power_use[idx])
+    else:
+        charges = np.zeros((len(idx), model.data.n))
+        c = np.flatnonzero(charged)
+        d_eff = carbon.direct_effective(f)[idx][c]
+        charges[c] = charges_everywhere(model, s[c], f.digital[idx][c], d_eff, f.power_use[idx][c])
+    return production.profit_parts(model, idx, charges, overwrite=True)  # charges: this function's temporary
 
 
 def profit_everywhere(model: Sim, idx: np.ndarray) -> np.ndarray:
@@ -286,7 +326,8 @@ def horizon(interest: float, exit_hazard: float, persistence: float) -> float:
 def utilities(profit: np.ndarray, current: np.ndarray, value_added: np.ndarray, sensitivity: float,
               relocation_cost: float, subsidy: np.ndarray, horizon: float, match: np.ndarray | None = None,
               match_weight: float = 0.0, gain_clip: float = 20.0, min_scale: float = 1e-3,
-              log_sites: np.ndarray | None = None) -> np.ndarray:
+              log_sites: np.ndarray | None = None, *, match_term: np.ndarray | None = None,
+              overwrite: bool = False) -> np.ndarray:
     """[region, firm] utilities v_ir (0 for the present region; ``v[r]`` is region r's column). Gains are clipped
     to +/- ``gain_clip`` (location.gain_clip) and measured against at least ``min_scale`` x the mean value added
     (location.min_relative_scale; entrants have no value added yet). ``log_sites`` [firm, region]: the
@@ -296,11 +337,15 @@ def utilities(profit: np.ndarray, current: np.ndarray, value_added: np.ndarray, 
     temporary of that size is new memory from the system. Each element gets the same operations in the same
     order as ``sensitivity * (clip(horizon * (profit - here) / scale) - cost (1 - sub)) + weight * (match -
     m_here) + log_sites`` (a product or a sum with its operands swapped is the same IEEE number). The result is
-    the transposed view of that block: ``probabilities`` works on the block itself."""
+    the transposed view of that block: ``probabilities`` works on the block itself. ``subsidy`` may be one value
+    for every firm and region (the same differences). ``match_term``: ``match_term(match, current, match_weight)``
+    if the caller has it (then ``match`` is not read). ``overwrite``: ``profit`` is the caller's temporary, and the
+    block is formed in it."""
     n, nr = profit.shape
     scale = np.maximum(value_added, min_scale * max(float(value_added.mean()) if n else 1.0, 1e-9))
     rows, cur = np.arange(n), current.astype(np.intp)
-    v = profit - profit[rows, cur][:, None]
+    here = profit[rows, cur][:, None]
+    v = np.subtract(profit, here, out=profit if overwrite else None)
     v *= horizon
     v /= scale[:, None]
     np.clip(v, -gain_clip, gain_clip, out=v)
@@ -308,23 +353,55 @@ def utilities(profit: np.ndarray, current: np.ndarray, value_added: np.ndarray, 
     cost *= relocation_cost
     v -= cost
     v *= sensitivity
-    if match is not None:
-        m = match - match[rows, cur][:, None]
-        m *= match_weight
-        v += m
+    if match_term is not None:
+        v += match_term
+    elif match is not None:
+        v += match_term_of(match, cur, match_weight)
     if log_sites is not None:
         v += log_sites
     v[rows, cur] = 0.0
     return v.T
 
 
-def probabilities(v) -> np.ndarray:
+def match_term(match: np.ndarray, current: np.ndarray, match_weight: float) -> np.ndarray:
+    """[firm, region] weight x (m_ir - m_i,here): the match part of the utilities (``utilities``)."""
+    return match_term_of(match, current.astype(np.intp), match_weight)
+
+
+def match_term_of(match: np.ndarray, cur: np.ndarray, match_weight: float) -> np.ndarray:
+    m = match - match[np.arange(len(cur)), cur][:, None]
+    m *= match_weight
+    return m
+
+
+def probabilities(v, overwrite: bool = False) -> np.ndarray:
     """[firm, region] logit choice probabilities from the utilities ``v[r]`` (``utilities``, or a list of
-    per-region columns)."""
+    per-region columns). ``overwrite``: ``v`` is the caller's temporary, and they are formed in its block."""
     block = v.T if isinstance(v, np.ndarray) else np.column_stack(v)  # [firm, region]
-    e = block - block.max(axis=1, keepdims=True)  # a maximum is exact, whatever the order it is taken in
+    out = block if overwrite and isinstance(v, np.ndarray) and block.flags.writeable else None
+    nr = block.shape[1] if block.ndim == 2 else 0
+    if not 1 < nr < 8:
+        # a maximum is exact, whatever the order it is taken in
+        e = np.subtract(block, block.max(axis=1, keepdims=True), out=out)
+        np.exp(e, out=e)
+        e /= e.sum(axis=1, keepdims=True)
+        return e
+    # A few regions: the row maximum and the row sum over the columns (whole columns, ~0.05 ms, instead of ~1.2 and
+    # ~0.45 ms for numpy's reductions over short rows at 35 k reviewers x 4 regions). A maximum is exact in any order
+    # (a NaN row is left to numpy; only the sign of a zero maximum can differ, and x - (+0) and x - (-0) differ only
+    # for x = -0, as +-0, whose exponentials are both 1). numpy sums a row of fewer than 8 values in order
+    # (((e0 + e1) + e2) + ...) (the same bits: tests/test_perf_identity_s7.py checks it on this numpy).
+    mx = np.maximum(block[:, 0], block[:, 1])
+    for r in range(2, nr):  # regions, not agents
+        np.maximum(mx, block[:, r], out=mx)
+    if np.isnan(mx).any():
+        mx = block.max(axis=1)
+    e = np.subtract(block, mx[:, None], out=out)
     np.exp(e, out=e)
-    e /= e.sum(axis=1, keepdims=True)
+    tot = e[:, 0] + e[:, 1]
+    for r in range(2, nr):
+        tot += e[:, r]
+    e /= tot[:, None]
     return e
 
 
@@ -357,9 +434,15 @@ def choose(rng: np.random.Generator, profit: np.ndarray, current: np.ndarray, va
     return draw(rng, probabilities(v))
 
 
+def flow_bins(sector: np.ndarray, n_regions: int) -> np.ndarray:
+    """[firm x region] (flat) the (sector, region) bin of each entry of a [firm, region] block (``expected_flows``)."""
+    return (sector.astype(np.intp)[:, None] * n_regions + np.arange(n_regions)).ravel()
+
+
 def expected_flows(p: np.ndarray, current: np.ndarray, sector: np.ndarray, amount: np.ndarray,
-                   n_sectors: int) -> np.ndarray:
-    """[sector, region] probability-weighted net inflow of ``amount`` (weighted capital or jobs)."""
+                   n_sectors: int, bins: np.ndarray | None = None) -> np.ndarray:
+    """[sector, region] probability-weighted net inflow of ``amount`` (weighted capital or jobs). ``bins``:
+    ``flow_bins(sector, n_regions)`` if the caller has it."""
     n, nr = p.shape
     # (P_ir - [r = c_i]) x amount_i: the product everywhere, then the present region's entry redone (the same
     # numbers as subtracting a 0/1 matrix, without forming it)
@@ -368,7 +451,7 @@ def expected_flows(p: np.ndarray, current: np.ndarray, sector: np.ndarray, amoun
     delta[rows, cur] = (p[rows, cur] - 1.0) * amount
     # one bincount over the flat (sector, region) bins: like np.add.at it adds the firms in row order from 0,
     # the same sums, ~5x faster
-    flat = (sector.astype(np.intp)[:, None] * nr + np.arange(nr)).ravel()
+    flat = flow_bins(sector, nr) if bins is None else bins
     return np.bincount(flat, weights=delta.ravel(), minlength=n_sectors * nr).reshape(n_sectors, nr)
 
 
