@@ -77,3 +77,38 @@ def test_digital_draws_by_thresholds_are_uniform_below_p():
     for rate in (0.0, 0.1, 0.25, 1.0):
         assert np.array_equal(streams.below(9, 2031, "digital.review", uid, streams.thresholds(rate)),
                               streams.uniform(9, 2031, "digital.review", uid) < rate)
+
+
+def _combine(key):
+    """A stand-in for agents' combine_cell / combine_region / combine_sector: op(x, table[key]) (their contract)."""
+    return lambda op, x, table, out=None: op(x, np.asarray(table).take(key), out=out)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_combine_forms_are_the_gathered_forms(seed):
+    rng = np.random.default_rng(seed)
+    n, S, R = 4000, 4, 8
+    sector, region = rng.integers(0, S, n), rng.integers(0, R, n)
+    x = rng.normal(0.0, 1.0, n) * 10.0 ** rng.integers(-5, 5, n)
+    x[:6] = [0.0, -0.0, np.nan, np.inf, -np.inf, 5e-324]
+    alpha, rho, beta = rng.uniform(0.2, 0.6, S), rng.uniform(0.5, 0.9, S), rng.uniform(0.1, 0.5, S)
+    fu = rng.uniform(0.05, 0.3, n)
+    want = capital.marginal_net_return(x.copy(), fu, alpha, rho, beta, sector=sector, overwrite=True)
+    got = capital.marginal_net_return(x.copy(), fu, alpha, rho, beta, sector=sector, overwrite=True,
+                                      combine_sector=_combine(sector))
+    assert _same(got, want)
+    g = rng.normal(0.05, 0.02, S)
+    keep = x.copy()
+    want = capital.desired_rate(x, 0.08, g, 5.0, 0.4, lambda t: np.asarray(t).take(sector))
+    assert _same(capital.desired_rate(x, 0.08, g, 5.0, 0.4, lambda t: np.asarray(t).take(sector), _combine(sector)),
+                 want)
+    assert _same(x, keep)  # the caller's excess is not written
+    price, va = rng.uniform(0.5, 2.0, S), x
+    assert _same(innovation.current_sales(price, sector, va, combine_sector=_combine(sector)),
+                 innovation.current_sales(price, sector, va))
+    rel_t, rel_size, sub = rng.uniform(0.2, 3.0, R), np.abs(x) + 1e-3, rng.uniform(0.0, 0.3, R)
+    for s in (sub, np.zeros(R)):
+        args = (-2.0, 0.05, 13, 0.4, rel_t, rel_size, s, 0.3, 1.2)
+        assert _same(innovation.performer_logit(*args, region=region, sign_free=True,
+                                                combine_region=_combine(region)),
+                     innovation.performer_logit(*args, region=region, sign_free=True))

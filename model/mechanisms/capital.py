@@ -128,7 +128,7 @@ def step(model: Sim) -> None:
     # a NaN makes the min NaN and takes the np.maximum path)
     k_floor = f.capital if f.capital.min(initial=np.inf) > 1e-9 else np.maximum(f.capital, 1e-9)
     mrk = marginal_net_return(f.profit / k_floor, fu, w.alpha, w.rho, w.beta, sector=f.sector,
-                              gather_sector=f.gather_sector, overwrite=True)
+                              gather_sector=f.gather_sector, overwrite=True, combine_sector=f.combine_sector)
     expected = entrant_expected_return(mrk, cell, f.sector, R, S, n_cell=n_cell) - premium.reshape(R, S)
     e_region, e_sector, e_match = location.entry_choice(streams.keyed(model, "entry.match", e_uid), counts, n_rs,
                                                         expected, subsidy_return, P["entry_exit.profit_sensitivity"])
@@ -151,7 +151,7 @@ def step(model: Sim) -> None:
     else:
         excess = mrk
     rate = desired_rate(excess, delta, g_s, P["capital.adjustment_cost"], P["capital.max_investment_rate"],
-                        f.gather_sector)  # (positional: tests wrap desired_rate as f(excess, *args))
+                        f.gather_sector, f.combine_sector)  # (positional: tests wrap desired_rate as f(excess, *args))
     internal = internal_funds(f.profit, f.intangible, f.capital, delta)
     rate *= f.capital  # rate x K (desired_rate's fresh array)
     inv = finance(rate, internal, P["capital.external_finance"] * f.capital, f.weight,
@@ -182,7 +182,7 @@ def industry_draw(pool: float, omega: float, gross_return: float, return_2012: f
 
 def marginal_net_return(profit_rate: np.ndarray, cost_k: np.ndarray, alpha: np.ndarray, rho: np.ndarray,
                         beta: np.ndarray, sector: np.ndarray | None = None, gather_sector=None,
-                        overwrite: bool = False) -> np.ndarray:
+                        overwrite: bool = False, combine_sector=None) -> np.ndarray:
     """Marginal net return on capital, alpha rho N / K - F u (1/yr), from the operating profit per unit of capital
     pi / K, pi = (1 - beta) N - F u K, and the user cost F u (1/yr):
 
@@ -194,8 +194,17 @@ def marginal_net_return(profit_rate: np.ndarray, cost_k: np.ndarray, alpha: np.n
     With ``sector``, ``alpha``, ``rho`` and ``beta`` are per sector: e_s is formed once per sector and gathered
     (the same numbers as per firm, three fewer passes over the firms); ``gather_sector``, if given, gathers it
     (agents.Firms.gather_sector: take's values, faster). ``overwrite``: ``profit_rate`` is a temporary of the
-    caller's, and the result is formed in it (the same operations: sums and products commute)."""
+    caller's, and the result is formed in it (the same operations: sums and products commute); ``combine_sector``
+    (agents.Firms.combine_sector), if given with ``overwrite``, then multiplies by e_s by the cell blocks without
+    gathering it (the same products)."""
     e = alpha * rho / (1.0 - beta)
+    if (combine_sector is not None and sector is not None and overwrite and np.ndim(e) == 1
+            and isinstance(profit_rate, np.ndarray) and profit_rate.dtype == np.float64
+            and profit_rate.shape == np.broadcast_shapes(profit_rate.shape, np.shape(cost_k))):
+        out = np.add(profit_rate, cost_k, out=profit_rate)
+        combine_sector(np.multiply, out, e, out=out)  # out x e[sector] (e x out: a product commutes)
+        out -= cost_k
+        return out
     if sector is not None:
         e = e.take(sector) if gather_sector is None else gather_sector(e)
     if not (overwrite and isinstance(profit_rate, np.ndarray) and profit_rate.dtype == np.float64
@@ -229,10 +238,18 @@ def carbon_premium(premium: float, intensity_rs: np.ndarray, intensity_nat: floa
 
 
 def desired_rate(excess_return: np.ndarray, depreciation: float, demand_growth: np.ndarray,
-                 adjustment_cost: float, max_rate: float, gather=None) -> np.ndarray:
+                 adjustment_cost: float, max_rate: float, gather=None, combine=None) -> np.ndarray:
     """Investment rate I/K with quadratic adjustment costs: replacement + accelerator + excess return.
     ``gather``: ``demand_growth`` is per sector and ``gather`` (agents.Firms.gather_sector) takes its per-firm
-    values; depreciation + growth is then formed per sector and gathered (the same numbers, one pass fewer)."""
+    values; depreciation + growth is then formed per sector and gathered (the same numbers, one pass fewer).
+    ``combine`` (agents.Firms.combine_sector), with ``gather``: that per-sector sum is added by the cell blocks
+    without gathering it (the same sums)."""
+    if gather is not None and combine is not None:
+        out = np.divide(excess_return, adjustment_cost)  # a new array: the caller's excess is not written
+        if out.dtype == np.float64 and out.ndim == 1:
+            # excess / adjustment cost + (depreciation + growth)[sector]: a sum commutes
+            combine(np.add, out, depreciation + np.asarray(demand_growth), out=out)
+            return np.clip(out, 0.0, max_rate, out=out)
     base = depreciation + demand_growth if gather is None else gather(depreciation + np.asarray(demand_growth))
     out = np.divide(excess_return, adjustment_cost)  # a new array: the caller's excess is not written
     if out.shape != np.shape(base) or out.dtype != np.float64:

@@ -183,16 +183,17 @@ def step(model: Sim) -> None:
     logit = performer_logit(w.rd_b0, P["innovation.performer_trend"], model.year - FIRST_YEAR,
                             P["innovation.performer_talent_effect"], rel_t, rel_size, sub_r,
                             P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"],
-                            region=region, sign_free=True, gather_region=f.gather_region)
+                            region=region, sign_free=True, combine_region=f.combine_region)
     key = model.stream_key, model.year  # keyed per-firm draws (streams.py): the same luck in every scenario
     active = streams.uniform(*key, "innovation.performer", f.uid) < performer_probability(logit)
-    sales = current_sales(w.price, f.sector, va, gather_sector=f.gather_sector)
+    sales = current_sales(w.price, f.sector, va, combine_sector=f.combine_sector)
     deepening = intensity_deepening(P["innovation.rd_intensity_ceiling"], P["innovation.rd_intensity_convergence"],
                                     model.year - FIRST_YEAR)
-    # [region, sector] table gathered by the cell blocks (agents.Firms.gather_cell: table[region, sector], a gather
-    # only copies) (the products below are formed in place on fresh arrays of this step: x y is y x, bit for bit)
-    target = f.gather_cell((P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale).ravel())
-    target *= sales
+    # sales x the [region, sector] table's entry, by the cell blocks (agents.Firms.combine_cell: the same product per
+    # firm without gathering the table; x y is y x, bit for bit) (the products below are formed in place on fresh
+    # arrays of this step)
+    target = f.combine_cell(np.multiply, sales,
+                            (P.by("innovation.rd_share_of_value_added", SECTORS) * deepening * w.rd_scale).ravel())
     spend = affordable(target, funds(f.profit, f.intangible, f.loss_years, P["innovation.rd_smoothing"]),
                        sub_r, region=region)
     np.multiply(spend, active, out=spend)  # active x spend (a fresh array of affordable's)
@@ -384,19 +385,23 @@ def intensity_deepening(ceiling: float, convergence: float, years: int) -> float
     return 1.0 + (ceiling - 1.0) * (1.0 - np.exp(-convergence * years))
 
 
-def current_sales(price: np.ndarray, sector: np.ndarray, real_va: np.ndarray, gather_sector=None) -> np.ndarray:
+def current_sales(price: np.ndarray, sector: np.ndarray, real_va: np.ndarray, combine_sector=None) -> np.ndarray:
     """S_i = P_s VA_i: value added at its sector's current price (R&D budgets and intensities are current-price).
-    ``gather_sector``: the firms' ``gather_sector`` (``price[sector]`` by the cell blocks, the same values)."""
-    out = lookup(price, sector) if gather_sector is None else gather_sector(price)  # price[sector] (a new array)
+    ``combine_sector``: the firms' ``combine_sector`` (VA x price[sector] by the cell blocks without gathering the
+    prices: the same products, a product commutes)."""
+    if combine_sector is not None:
+        return combine_sector(np.multiply, real_va, price)
+    out = lookup(price, sector)  # price[sector] (a new array)
     out *= real_va  # price x VA: a product commutes
     return out
 
 
 def performer_logit(b0: float, trend: float, years: int, talent_effect: float, rel_talent: np.ndarray,
                     rel_size: np.ndarray, subsidy: np.ndarray, size_effect: float, subsidy_effect: float,
-                    region: np.ndarray | None = None, sign_free: bool = False, gather_region=None) -> np.ndarray:
+                    region: np.ndarray | None = None, sign_free: bool = False, combine_region=None) -> np.ndarray:
     """``region`` given: ``rel_talent`` and ``subsidy`` are per region and their terms are computed per region,
-    then gathered (the base term by ``gather_region``, the firms' ``gather_region``, if given: the same values).
+    then gathered (the base term added by ``combine_region``, the firms' ``combine_region``, if given: the same sums
+    without gathering it).
 
     Passes that change no value are skipped: the floor at 1e-9 when every relative size is above it (a
     read-only min), and adding a subsidy term that is one zero: x + -0.0 is x, and x + 0.0 is x except that it
@@ -405,12 +410,16 @@ def performer_logit(b0: float, trend: float, years: int, talent_effect: float, r
     base = b0 + trend * years + talent_effect * np.log(np.maximum(rel_talent, 1e-9))
     sub_term = subsidy_effect * subsidy
     if region is not None:  # without a subsidy, sub_term is one value for all (a scalar: no gather)
-        base = lookup(base, region) if gather_region is None else gather_region(base)
+        if combine_region is None:
+            base = lookup(base, region)
         sub_term = gather(sub_term, region)
     floored = rel_size if rel_size.min(initial=np.inf) >= 1e-9 else np.maximum(rel_size, 1e-9)  # NaN: min is NaN
     out = np.log(floored)
     out *= size_effect  # size_effect x ln(...): a product commutes
-    out += base  # base + out: a sum commutes
+    if region is not None and combine_region is not None:
+        combine_region(np.add, out, base, out=out)  # out + base[region], in place (a sum commutes)
+    else:
+        out += base  # base + out: a sum commutes
     if np.ndim(sub_term) == 0 and sub_term == 0.0 and (sign_free or np.signbit(sub_term)):
         return out
     return out + sub_term
