@@ -186,18 +186,20 @@ def normal(root: int, year: int, stream: str, uid: np.ndarray, loc: float = 0.0,
 
 def laplace(root: int, year: int, stream: str, uid: np.ndarray, loc: float = 0.0, scale: float = 1.0) -> np.ndarray:
     """Keyed Laplace(loc, scale) draws by the inverse CDF (variance 2 scale^2)."""
-    return loc + scale * _laplace_unit(uniform(root, year, stream, uid))
+    return loc + scale * laplace_unit(uniform(root, year, stream, uid))
 
 
-def _laplace_unit(u: np.ndarray) -> np.ndarray:
-    """``np.where(u < 1/2, ln 2u, -ln 2(1 - u))`` with one logarithm instead of two and no where: 2(1 - u) is
-    exactly 2 - 2u for u >= 1/2 (Sterbenz), min(2u, 2 - 2u) picks the branch, and the sign comes from u - 1/2
-    (the log is <= 0). The same bits for every keyed uniform: those are odd multiples of 2^-53, never 1/2 itself
-    (where this would give +0.0 for -0.0)."""
+def laplace_unit(u: np.ndarray, overwrite: bool = False) -> np.ndarray:
+    """The unit Laplace quantile of keyed uniforms, ``np.where(u < 1/2, ln 2u, -ln 2(1 - u))``, with one logarithm
+    instead of two and no where: 2(1 - u) is exactly 2 - 2u for u >= 1/2 (Sterbenz), min(2u, 2 - 2u) picks the
+    branch, and the sign comes from u - 1/2 (the log is <= 0). The same bits for every keyed uniform: those are odd
+    multiples of 2^-53, never 1/2 itself (where this would give +0.0 for -0.0), so the result is never +-0.
+    ``overwrite``: ``u`` is the caller's fresh array and may be overwritten (one new array instead of two)."""
     v = 2.0 * u
-    t = np.minimum(v, 2.0 - v)
+    t = np.subtract(2.0, v)
+    np.minimum(v, t, out=t)
     np.log(t, out=t)
-    return np.copysign(t, u - 0.5, out=t)
+    return np.copysign(t, np.subtract(u, 0.5, out=u if overwrite else None), out=t)
 
 
 def lognormal(root: int, year: int, stream: str, uid: np.ndarray, mean: float = 0.0,
@@ -275,7 +277,7 @@ class Keyed:
         return loc + scale * ndtri(self._u(size))
 
     def laplace(self, loc: float = 0.0, scale: float = 1.0, size=None) -> np.ndarray:
-        return loc + scale * _laplace_unit(self._u(size))
+        return loc + scale * laplace_unit(self._u(size))
 
     def lognormal(self, mean: float = 0.0, sigma: float = 1.0, size=None) -> np.ndarray:
         return np.exp(mean + sigma * ndtri(self._u(size)))

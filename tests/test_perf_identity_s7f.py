@@ -94,10 +94,10 @@ def test_laplace_unit_in_place_is_streams_laplace():
     uid = np.arange(50_000)
     u = streams.uniform(9, 2021, "innovation.shock", uid)
     want = streams.laplace(9, 2021, "innovation.shock", uid, 0.0, np.sqrt(0.5))
-    got = innovation._laplace_unit_into(u.copy())
+    got = streams.laplace_unit(u.copy(), overwrite=True)
     got *= np.sqrt(0.5)
     assert _same(got, want)  # 0.0 + x is x: no keyed unit is a zero
-    assert _same(innovation._laplace_unit_into(u.copy()), streams._laplace_unit(u))
+    assert _same(streams.laplace_unit(u.copy(), overwrite=True), streams.laplace_unit(u))
 
 
 def test_current_sales_is_the_product():

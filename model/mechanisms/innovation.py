@@ -255,13 +255,13 @@ def step(model: Sim) -> None:
                              P["innovation.lead_erosion"], nonzero=not has_zero)
     # the transitory part: AR(1) with Laplace innovations whose SD falls with size
     # shock_sd and ar1 formed in place (rel_size is this step's and not needed after; the products commute).
-    # eps = streams.laplace(..., 0.0, sqrt(1/2)) is 0.0 + sqrt(1/2) x unit (streams._laplace_unit's operations,
-    # formed in place: ``_laplace_unit_into``): unit = copysign(ln min(2u, 2 - 2u),
-    # u - 1/2) is finite and never +-0 (keyed u are in (0, 1) and never 1/2), so 0.0 + x is x: that pass is skipped
+    # eps = streams.laplace(..., 0.0, sqrt(1/2)) is 0.0 + sqrt(1/2) x unit (streams.laplace_unit, in place on the
+    # fresh uniforms): the unit is finite and never +-0 (keyed u are in (0, 1) and never 1/2), so 0.0 + x is x and
+    # that pass is skipped
     sd = np.clip(rel_size, 0.01, 100.0, out=rel_size)
     sd **= -P["innovation.shock_size_elasticity"]  # the same scalar-power path as ``**``
     sd *= P["innovation.shock_sd"]
-    eps = _laplace_unit_into(streams.uniform(*key, "innovation.shock", f.uid))
+    eps = streams.laplace_unit(streams.uniform(*key, "innovation.shock", f.uid), overwrite=True)
     eps *= np.sqrt(0.5)
     eps *= sd  # sd x eps
     u = f.tfp_shock * P["innovation.shock_persistence"]
@@ -550,17 +550,6 @@ def imitate_erode(log_a: np.ndarray, frontier: np.ndarray, log_frontier: np.ndar
 def erode_lead(log_a: np.ndarray, log_frontier: np.ndarray, erosion: float) -> np.ndarray:
     """Log TFP after a share ``erosion`` of a leader's lead over its sector frontier leaks away."""
     return log_a - erosion * np.maximum(log_a - log_frontier, 0.0)
-
-
-def _laplace_unit_into(u: np.ndarray) -> np.ndarray:
-    """``streams._laplace_unit(u)`` -- copysign(ln min(2u, 2 - 2u), u - 1/2) -- the same operations in the same
-    order, with two new arrays instead of four; ``u`` (the caller's fresh uniforms) is overwritten."""
-    v = np.multiply(u, 2.0)
-    t = np.subtract(2.0, v)
-    np.minimum(v, t, out=t)
-    np.log(t, out=t)
-    np.subtract(u, 0.5, out=u)
-    return np.copysign(t, u, out=t)
 
 
 def shock_sd(sigma: float, rel_size: np.ndarray, size_elasticity: float) -> np.ndarray:
