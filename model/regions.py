@@ -39,6 +39,10 @@ class RegionData:
     # [region] 2012 R&D of all performers, yi yuan: the provinces of ``rd_2012_by_province_yi_yuan`` summed by
     # ``regions`` (None if the file has no provincial table: innovation then anchors only the sector split)
     rd_2012_by_region: np.ndarray | None = None
+    # {region: its provinces} as the file lists them, and {province: 2012 GDP, yi yuan} from
+    # ``gdp_2012_by_province_yi_yuan`` (None without that table): the province geography (geography.py) uses them
+    provinces: dict[str, tuple[str, ...]] | None = None
+    gdp_2012_by_province: dict[str, float] | None = None
 
     @property
     def n(self) -> int:
@@ -59,6 +63,15 @@ def _by_region(doc: dict, key: str, names: tuple[str, ...], file: str) -> np.nda
     if not np.all(np.isfinite(values)) or np.any(values <= 0):
         raise InputError(file, key, values.tolist(), "positive numbers")
     return values
+
+
+def _province_values(doc: dict, key: str, regions: dict, file: str) -> dict[str, float] | None:
+    """{province: value} of the provincial table ``key`` for every province of ``regions`` (checked as in
+    ``_sum_provinces``), or None if the file has no such table."""
+    if _sum_provinces(doc, key, regions, file) is None:
+        return None
+    values = doc[key]["values"]
+    return {p: float(values[p]) for provinces in regions.values() for p in provinces}
 
 
 def _sum_provinces(doc: dict, key: str, regions: dict, file: str) -> np.ndarray | None:
@@ -118,6 +131,8 @@ def load_region_data(path: str | Path | None = None) -> RegionData:
                           if str(y).isdigit()},
             source=file,
             rd_2012_by_region=_sum_provinces(doc, "rd_2012_by_province_yi_yuan", regions, file),
+            provinces={name: tuple(ps) for name, ps in regions.items()},
+            gdp_2012_by_province=_province_values(doc, "gdp_2012_by_province_yi_yuan", regions, file),
         )
     except (KeyError, TypeError) as exc:
         raise InputError(file, f"national.{exc.args[0] if exc.args else '?'}", None,

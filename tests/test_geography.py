@@ -42,7 +42,7 @@ def test_access_index_and_logistics_path():
 @pytest.fixture(scope="module")
 def geo():
     d = load_region_data()
-    g = geography.Geography.load(d.names, 129359.0)
+    g = geography.Geography.load(d, 129359.0)
     geography.reference(g, d.gdp_2012, 0.3, 4.0)
     return g, d
 
@@ -340,3 +340,20 @@ def test_innovation_diffusion_uses_the_absorptive_capacity_index(monkeypatch):
     monkeypatch.setattr(labour_market, "absorptive_capacity", spy)
     m.step()
     assert seen and seen[-1] is m.world.h_rel_2012
+
+
+def test_province_geography_comes_from_the_models_region_data():
+    # the provinces and their 2012 GDP are the model's own region data (not the packaged file read again), so a
+    # region data file with other provincial figures reaches the market-potential weights
+    import dataclasses
+
+    d = load_region_data()
+    first = d.provinces[d.names[0]][0]
+    doubled = dataclasses.replace(d, gdp_2012_by_province={**d.gdp_2012_by_province,
+                                                            first: 2 * d.gdp_2012_by_province[first]})
+    order = [p for ps in d.provinces.values() for p in ps]
+    assert geography.Geography.load(doubled, 1.0).gdp_2012[order.index(first)] == 2 * d.gdp_2012_by_province[first]
+    assert geography.Geography.load(d, 1.0).gdp_2012[order.index(first)] == d.gdp_2012_by_province[first]
+    assert geography.Geography.load(dataclasses.replace(d, gdp_2012_by_province=None), 1.0) is None
+    assert geography.Geography.load(dataclasses.replace(d, provinces={**d.provinces, d.names[0]: ("Atlantis",)}),
+                                    1.0) is None

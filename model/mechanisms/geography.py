@@ -36,6 +36,7 @@ from importlib import resources
 
 import numpy as np
 
+from ..regions import RegionData
 from ..world import Sim
 from ..yamlio import load_packaged_yaml
 
@@ -43,7 +44,6 @@ PARAMETERS = ("geography.market_access_2012", "geography.exports_2012", "geograp
               "geography.trade_elasticity", "geography.access_elasticity")
 
 GEO_FILE = "model/data/geography.yaml"
-REGIONS_FILE = "model/data/china_regions_2012.yaml"
 EARTH_RADIUS_KM = 6371.0
 
 
@@ -52,7 +52,7 @@ def init(model: Sim) -> None:
     P, w, d = model.params, model.world, model.data
     w.access_2012 = P.by("geography.market_access_2012", model.regions)
     w.access = w.access_2012.copy()
-    w.geo = Geography.load(model.regions, P["geography.exports_2012"])
+    w.geo = Geography.load(d, P["geography.exports_2012"])
     reference(w.geo, d.gdp_2012, P["geography.trade_cost_2012"], P["geography.trade_elasticity"])
 
 
@@ -121,22 +121,21 @@ class Geography:
     rel_2012: np.ndarray | None = None
 
     @classmethod
-    def load(cls, region_names: tuple[str, ...], exports_2012: float) -> "Geography | None":
-        """Province geography for the packaged regions; None when the regions are not the packaged ones."""
+    def load(cls, data: RegionData, exports_2012: float) -> "Geography | None":
+        """Province geography for the regions of ``data`` (their provinces and 2012 provincial GDP); None when the
+        data have no provincial GDP or name a province the geography table (coordinates, area) does not know."""
         geo = load_packaged_yaml(resources.files("model").joinpath("data/geography.yaml").read_text(encoding="utf-8"),
-                        GEO_FILE)
-        reg = load_packaged_yaml(resources.files("model").joinpath("data/china_regions_2012.yaml").read_text(
-            encoding="utf-8"), REGIONS_FILE)
-        members = reg["regions"]
-        if tuple(members) != tuple(region_names):
+                                 GEO_FILE)
+        region_names = data.names
+        if data.provinces is None or data.gdp_2012_by_province is None:
             return None
-        prov = [(p, r) for r, ps in members.items() for p in ps]
+        prov = [(p, r) for r, ps in data.provinces.items() for p in ps]
         names = [p for p, _ in prov]
         if any(p not in geo["provinces"] for p in names):
             return None
         ridx = np.array([region_names.index(r) for _, r in prov], dtype=np.intp)
         lat, lon, area = (np.array([geo["provinces"][p][i] for p in names], dtype=float) for i in range(3))
-        gdp = np.array([reg["gdp_2012_by_province_yi_yuan"]["values"][p] for p in names], dtype=float)
+        gdp = np.array([data.gdp_2012_by_province[p] for p in names], dtype=float)
         dist = great_circle_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
         d_in = internal_distance_km(area * 1e4)
         np.fill_diagonal(dist, d_in)

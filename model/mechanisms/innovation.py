@@ -126,15 +126,14 @@ def init(model: Sim) -> None:
     va = f.value_added
     rel_size = va / median(va)
 
-    # performer_logit(b0, 0, 0, ...) with no subsidy, its terms that do not depend on b0 formed once (brentq
-    # evaluates it ~15 times): the talent term per region (then gathered), the size term per firm, the zero
-    # subsidy's term as one value; the same numbers, added in the same order
-    talent_r = P["innovation.performer_talent_effect"] * np.log(np.maximum(w.h_share / w.h_nat, 1e-9))
-    size_term = P["innovation.performer_size_effect"] * np.log(np.maximum(rel_size, 1e-9))
-    sub_term = P["innovation.performer_subsidy_effect"] * 0.0
+    # the 2012 share of R&D performers pins the intercept b0: performer_logit in 2012 (no trend, no subsidy)
+    rel_talent, no_subsidy = w.h_share / w.h_nat, np.zeros(d.n)
 
     def p_perform(b0: float) -> np.ndarray:
-        return performer_probability(lookup(b0 + 0.0 * 0 + talent_r, f.region) + size_term + sub_term)
+        return performer_probability(performer_logit(
+            b0, 0.0, 0, P["innovation.performer_talent_effect"], rel_talent, rel_size, no_subsidy,
+            P["innovation.performer_size_effect"], P["innovation.performer_subsidy_effect"], region=f.region,
+            sign_free=True))
 
     w.rd_b0 = brentq(lambda b: p_perform(b).mean() - P["innovation.performer_share_2012"], -40, 40)
     active = rng.random(nf) < p_perform(w.rd_b0)
