@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from model.agents import Talent
 from model.model import FlyingGeeseModel
 
 
@@ -61,3 +62,45 @@ def assert_committed_fit_kept(capsys, argv, root):
     err = capsys.readouterr().err
     assert "--force" in err and "committed fit" in err
     assert committed.read_bytes() == before
+
+
+# --- the fast-form tests (tests/test_fast_forms_*.py) --------------------------------------------------------------
+
+
+def same_bits(a, b) -> bool:
+    """``a`` and ``b`` are the same bits: the same shape, dtype and bytes (so -0.0 is not 0.0 and NaN is NaN)."""
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+@pytest.fixture(scope="module")
+def high_carbon_model():
+    """A small high-carbon model stepped 10 years: into the carbon-price years, with the year's entrants and movers
+    after the sorted rows of the firms. One per test module; the tests read it and put back what they change."""
+    from model.scenario import load_scenario
+
+    m = FlyingGeeseModel(load_scenario("scenarios/high-carbon.yaml"), seed=3, scale="small")
+    for _ in range(10):
+        m.step()
+    st = m.firms.__dict__["_order"]
+    assert st["offsets"] is not None and st["n"] < len(m.firms) and len(st["moved"])
+    return m
+
+
+def sorted_talent(n: int, weight: np.ndarray, seed: int = 0) -> Talent:
+    """``n`` people in three regions, in cell order (region x skill), with the given weight column."""
+    rng = np.random.default_rng(seed)
+    t = Talent(uid=np.arange(n), region=rng.integers(0, 3, n).astype(np.int8), home=np.zeros(n, np.int8),
+               skill=rng.integers(0, 2, n).astype(np.int8), age=rng.integers(20, 60, n).astype(np.int16),
+               employed=rng.random(n) < 0.9, wage=rng.random(n), ability=np.ones(n),
+               newcomer=np.zeros(n, bool), weight=weight)
+    t.set_cells(3, 2)
+    t.sort()
+    return t
+
+
+def talent_rows(n: int, w: float, start: int) -> dict:
+    """The columns of ``n`` newcomers (region 0, skilled, aged 20, weight ``w``) with ids from ``start``: for append."""
+    return dict(uid=np.arange(start, start + n), region=np.zeros(n, np.int8), home=np.zeros(n, np.int8),
+                skill=np.ones(n, np.int8), age=np.full(n, 20, np.int16), employed=np.zeros(n, bool),
+                wage=np.zeros(n), ability=np.ones(n), newcomer=np.ones(n, bool), weight=np.full(n, w))

@@ -390,7 +390,7 @@ def probabilities(v, overwrite: bool = False) -> np.ndarray:
     # ~0.45 ms for numpy's reductions over short rows at 35 k reviewers x 4 regions). A maximum is exact in any order
     # (a NaN row is left to numpy; only the sign of a zero maximum can differ, and x - (+0) and x - (-0) differ only
     # for x = -0, as +-0, whose exponentials are both 1). numpy sums a row of fewer than 8 values in order
-    # (((e0 + e1) + e2) + ...) (the same bits: tests/test_perf_identity_s7.py checks it on this numpy).
+    # (((e0 + e1) + e2) + ...) (the same bits: tests/test_fast_forms_firms.py checks it on this numpy).
     mx = np.maximum(block[:, 0], block[:, 1])
     for r in range(2, nr):  # regions, not agents
         np.maximum(mx, block[:, r], out=mx)
