@@ -29,6 +29,31 @@ def test_short_run_with_one_minus_beta_and_loss_streak():
     assert same_bits(s.astype(np.int16, copy=False), np.where(loss, streak + 1, 0).astype(np.int16, copy=False))
 
 
+def test_short_run_by_the_firms_blocks_is_the_gathered_short_run(high_carbon_model):
+    # production.step calls short_run with its [sector] and [cell] tables applied by the firms' sorted blocks
+    f = high_carbon_model.firms
+    rng = np.random.default_rng(12)
+    beta = rng.uniform(0.3, 0.6, 4)
+    llc = rng.normal(0, 1, high_carbon_model.data.n * 4)
+    log_m = rng.normal(0, 1, len(f))
+    want = production.short_run(log_m, None, beta[f.sector], log_beta=np.log(beta)[f.sector],
+                                log_labour_cost=llc[f.cell], one_minus_beta=(1.0 - beta)[f.sector])
+    got = production.short_run(log_m.copy(), None, beta, log_beta=np.log(beta), log_labour_cost=llc,
+                               one_minus_beta=1.0 - beta, firms=f)
+    assert all(same_bits(a, b) for a, b in zip(got, want))
+
+
+def test_shock_sd_and_ar1_in_place_are_the_plain_forms():
+    rng = np.random.default_rng(13)
+    rel, u, eps = rng.lognormal(0, 2, 3000), rng.normal(0, 0.2, 3000), rng.laplace(0, 1, 3000)
+    sd = innovation.shock_sd(0.15, rel, 0.2)
+    assert same_bits(sd, 0.15 * np.clip(rel, 0.01, 100.0) ** (-0.2))
+    assert same_bits(innovation.shock_sd(0.15, rel.copy(), 0.2, overwrite=True), sd)
+    want = 0.7 * u + sd * eps
+    assert same_bits(innovation.ar1(u, 0.7, sd, eps), want)
+    assert same_bits(innovation.ar1(u, 0.7, sd, eps.copy(), overwrite=True), want)
+
+
 def test_ces_aggregate_and_leader_share_with_one_common_weight(high_carbon_model):
     f = high_carbon_model.firms
     rng = np.random.default_rng(7)

@@ -253,18 +253,14 @@ def step(model: Sim) -> None:
     log_perm = imitate_erode(log_perm, frontier, frontier_i, copied, P["innovation.imitation_catch_up"],
                              P["innovation.lead_erosion"], nonzero=not has_zero)
     # the transitory part: AR(1) with Laplace innovations whose SD falls with size
-    # shock_sd and ar1 formed in place (rel_size is this step's and not needed after; the products commute).
+    # shock_sd and ar1 in place (rel_size and eps are this step's temporaries, not needed after).
     # eps = streams.laplace(..., 0.0, sqrt(1/2)) is 0.0 + sqrt(1/2) x unit (streams.laplace_unit, in place on the
     # fresh uniforms): the unit is finite and never +-0 (keyed u are in (0, 1) and never 1/2), so 0.0 + x is x and
     # that pass is skipped
-    sd = np.clip(rel_size, 0.01, 100.0, out=rel_size)
-    sd **= -P["innovation.shock_size_elasticity"]  # the same scalar-power path as ``**``
-    sd *= P["innovation.shock_sd"]
+    sd = shock_sd(P["innovation.shock_sd"], rel_size, P["innovation.shock_size_elasticity"], overwrite=True)
     eps = streams.laplace_unit(streams.uniform(*key, "innovation.shock", f.uid), overwrite=True)
     eps *= np.sqrt(0.5)
-    eps *= sd  # sd x eps
-    u = f.tfp_shock * P["innovation.shock_persistence"]
-    u += eps  # persistence u + sd eps
+    u = ar1(f.tfp_shock, P["innovation.shock_persistence"], sd, eps, overwrite=True)
     f.data["tfp_shock"] = u
     # exp(ln A + premium + u) (1 + drift), in place on log_perm (this step's array): the same operations in order
     log_perm += f.tfp_premium
@@ -551,11 +547,20 @@ def erode_lead(log_a: np.ndarray, log_frontier: np.ndarray, erosion: float) -> n
     return log_a - erosion * np.maximum(log_a - log_frontier, 0.0)
 
 
-def shock_sd(sigma: float, rel_size: np.ndarray, size_elasticity: float) -> np.ndarray:
-    """SD of the yearly productivity innovation, falling with size relative to the median."""
-    return sigma * np.clip(rel_size, 0.01, 100.0) ** (-size_elasticity)
+def shock_sd(sigma: float, rel_size: np.ndarray, size_elasticity: float, overwrite: bool = False) -> np.ndarray:
+    """SD of the yearly productivity innovation, falling with size relative to the median:
+    sigma x clip(rel_size, 0.01, 100)^(-size_elasticity). ``overwrite``: ``rel_size`` is the caller's temporary,
+    and the SD is formed in it (the same operations; ``**=`` takes the scalar-power path of ``**``)."""
+    sd = np.clip(rel_size, 0.01, 100.0, out=rel_size if overwrite else None)
+    sd **= -size_elasticity
+    sd *= sigma  # sigma x (...): a product commutes
+    return sd
 
 
-def ar1(u: np.ndarray, persistence: float, sd: np.ndarray, eps: np.ndarray) -> np.ndarray:
-    """Next value of the transitory log-productivity component."""
-    return persistence * u + sd * eps
+def ar1(u: np.ndarray, persistence: float, sd: np.ndarray, eps: np.ndarray, overwrite: bool = False) -> np.ndarray:
+    """Next value of the transitory log-productivity component, persistence x u + sd x eps. ``overwrite``: ``eps``
+    is the caller's temporary, and sd x eps is formed in it (the same operations)."""
+    shock = np.multiply(eps, sd, out=eps if overwrite else None)  # sd x eps: a product commutes
+    out = u * persistence
+    out += shock
+    return out

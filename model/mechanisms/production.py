@@ -278,12 +278,9 @@ def step(model: Sim) -> None:
     inner *= rho
     log_m1 = f.wedge + log_keep
     log_m1 += inner
-    # the short run (``short_run``): ln L = (ln beta + ln M - ln(F c_L)) / (1 - beta), ln N = ln M + beta ln L
-    log_l1 = by_sector(add, log_m1, np.log(w.beta), table_first=True)
-    by_cell(sub, log_l1, np.log(fr_r[:, None] * c_l).ravel(), out=log_l1)
-    by_sector(div, log_l1, 1.0 - w.beta, out=log_l1)
-    log_r1 = by_sector(mul, log_l1, w.beta, table_first=True)
-    log_r1 += log_m1  # ln N at X = 1
+    log_r1, log_l1 = short_run(log_m1, None, w.beta, log_beta=np.log(w.beta),  # ln N and ln L at X = 1
+                               log_labour_cost=np.log(fr_r[:, None] * c_l).ravel(), one_minus_beta=1.0 - w.beta,
+                               firms=f)
     log_r1 -= f.wedge
     log_r1 -= log_keep  # revenue at X = 1: ln N - wedge - ln keep
     if not all_on:
@@ -500,7 +497,7 @@ def reference_price(price: np.ndarray, charges: np.ndarray, sector: np.ndarray, 
 
 def short_run(log_m: np.ndarray, labour_cost: np.ndarray | None, beta: np.ndarray, *,
               log_beta: np.ndarray | None = None, log_labour_cost: np.ndarray | None = None,
-              one_minus_beta: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+              one_minus_beta: np.ndarray | None = None, firms=None) -> tuple[np.ndarray, np.ndarray]:
     """Firm's short-run optimum with capital fixed: ln(net revenue) and ln(composite labour).
 
     Net revenue N = M L^beta with M = lambda (1 - tau) X (a A K^alpha)^rho; the first-order condition
@@ -508,7 +505,18 @@ def short_run(log_m: np.ndarray, labour_cost: np.ndarray | None, beta: np.ndarra
     ``labour_cost`` is F c_L (million yuan per composite worker). ``log_beta`` and ``log_labour_cost``, when
     given, are ln beta and ln(F c_L) already taken (e.g. once per cell and gathered; the same numbers), and
     ``one_minus_beta`` is 1 - beta (e.g. per sector and gathered).
+
+    ``firms`` (agents.Firms, the rows of ``log_m``): ``beta``, ``log_beta`` and ``one_minus_beta`` are [sector]
+    tables and ``log_labour_cost`` a [cell] table, applied by the firms' sorted cell blocks (``combine_sector`` /
+    ``combine_cell``: each block's entry as a scalar, the same operations on the same numbers per firm).
     """
+    if firms is not None:
+        log_l = firms.combine_sector(np.add, log_m, log_beta, table_first=True)  # ln beta + ln M
+        firms.combine_cell(np.subtract, log_l, log_labour_cost, out=log_l)
+        firms.combine_sector(np.divide, log_l, one_minus_beta, out=log_l)
+        log_n = firms.combine_sector(np.multiply, log_l, beta, table_first=True)
+        log_n += log_m  # ln M + beta ln L: a sum commutes
+        return log_n, log_l
     lb = np.log(beta) if log_beta is None else log_beta
     llc = np.log(labour_cost) if log_labour_cost is None else log_labour_cost
     log_l = (lb + log_m - llc) / (1.0 - beta if one_minus_beta is None else one_minus_beta)
