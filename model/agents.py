@@ -12,7 +12,7 @@ import weakref
 
 import numpy as np
 
-from .numeric import lookup  # gathers by the read-only index columns (see numeric.lookup)
+from .numeric import lookup, uniform_value  # lookup: gathers by the read-only index columns
 
 
 class _RowStore:
@@ -41,22 +41,6 @@ _COL_REFS, _BUF_REFS = 4, 6  # references to an unused old column and to its buf
 # Those counts were measured on CPython 3.12; on any other interpreter buffers are never reused (always safe,
 # ~3 % slower at full scale) until the counts are measured there again.
 _REUSE_BUFFERS = sys.implementation.name == "cpython" and sys.version_info[:2] == (3, 12)
-
-
-_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
-
-
-def _constant(v: np.ndarray) -> np.ndarray | None:
-    """``v[:1]`` if every row of the 1-D column ``v`` has the same bits (then every gather of it is that value:
-    -0.0 and 0.0, or two NaNs, are not the same bits), else None. A few sampled rows decide most columns at
-    once; only a column that passes them is compared in full (one pass, cheaper than a gather by index)."""
-    if v.ndim != 1 or not len(v) or v.dtype.kind not in "biuf" or v.itemsize not in _UINT:
-        return None
-    b = v.view(_UINT[v.itemsize])
-    b0 = b[0]
-    if b[-1] != b0 or not (b[::4093] == b0).all() or not (b == b0).all():
-        return None
-    return v[:1]
 
 
 def _plain(v):
@@ -227,7 +211,7 @@ class ArrayAgentSet:
         self.__dict__["_finite"][name] = (weakref.ref(v), len(v) if n is None else int(n))
 
     # ------------------------------------------------------------------ known constant (e.g. every agent's weight)
-    # A column whose every row holds the same bits, recorded when ``keep`` finds it so (``_constant``) and carried
+    # A column whose every row holds the same bits, recorded when ``keep`` finds it so (``numeric.uniform_value``) and carried
     # through ``append`` when the new rows hold those bits too; dropped, like the finite record, as soon as the
     # column is reached through ``data``. A product or sum with such a column can then use the one value: ``w * x``
     # for ``weight * x`` gives the same bits (IEEE multiplication commutes) and reads one array less.
@@ -750,10 +734,10 @@ class ArrayAgentSet:
             buf = spare.pop(name, None)
             if buf is None or len(buf) < cap or buf.shape[1:] != v.shape[1:] or buf.dtype != v.dtype:
                 buf = np.empty((cap,) + v.shape[1:], dtype=v.dtype)
-            c = v[:1] if self.constant(name) is not None else _constant(v)  # known already: no full compare
+            c = v[0] if self.constant(name) is not None else uniform_value(v)  # known already: no full compare
             if c is not None and k:  # one value in every row (a weight, zeros, last year's newcomers reset)
                 buf[:k] = c  # the same bits in every kept row, without reading an index per row
-                consts[name] = c[0]  # a scalar (a copy of the value)
+                consts[name] = c
             else:
                 np.take(v, idx, axis=0, out=buf[:k], mode="clip")  # idx is in range; "clip" writes out unbuffered
             bufs[name], data[name] = buf, buf[:k]
@@ -791,10 +775,9 @@ class ArrayAgentSet:
             c = self.constant(name)
             v = dict.__getitem__(self.data, name)
             add = np.asarray(cols[name], dtype=v.dtype)
-            if c is not None and v.ndim == 1 and add.ndim == 1:
-                b = add.view(_UINT[v.itemsize])
-                if not len(b) or (b == v[:1].view(_UINT[v.itemsize])[0]).all():
-                    consts[name] = v[0]  # a scalar (a copy of the value)
+            if (c is not None and v.ndim == 1 and add.ndim == 1
+                    and (not len(add) or uniform_value(np.concatenate([v[:1], add])) is not None)):
+                consts[name] = v[0]  # a scalar (a copy of the value)
         for name, v in dict.items(self.data):
             if name in self.stored_columns:
                 data[name] = self._store_append(v, cols[name])

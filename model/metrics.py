@@ -70,12 +70,6 @@ class YearView:
         self.m, self.f, self.t, self.w, self.ys = m, m.firms, m.talent, m.world, m.year_stats
         self.year, self.R = m.year, m.data.n
 
-    @staticmethod
-    def weighted(agents, x: np.ndarray, fresh: bool = False) -> np.ndarray:
-        """[agent] ``agents.weight * x`` (agents.py ``weighted``: the one weight times ``x`` when every agent has
-        it, the same bits)."""
-        return agents.weighted(x, fresh)
-
     def reg(self, weights: np.ndarray, by: np.ndarray | None = None) -> np.ndarray:
         """[region] sum of ``weights`` over agents (firms unless ``by`` names other regions)."""
         if by is None:
@@ -107,7 +101,7 @@ class YearView:
     @cached_property
     def wva(self) -> np.ndarray:
         """[firm] weight x value added (real), shared by the value-added metrics."""
-        return self.weighted(self.f, self.f.value_added)
+        return self.f.weighted(self.f.value_added)
 
     @cached_property
     def _iva_sum(self) -> np.ndarray:
@@ -141,7 +135,7 @@ class YearView:
     @cached_property
     def mva_nominal(self) -> np.ndarray:
         # production.manufacturing_va at current prices: weight x (VA x price) formed once for both sums
-        wva_n = self.weighted(self.f, self._va_price)
+        wva_n = self.f.weighted(self._va_price)
         ei = self.by_cell(wva_n)[:, SECTORS.index("energy_intensive")]
         return production.manufacturing_from(self.reg(wva_n) / YI, ei / YI, self.m.params)
 
@@ -179,7 +173,7 @@ class YearView:
     @cached_property
     def _employed_w(self) -> np.ndarray:
         """[person] weight x employed."""
-        return self.weighted(self.t, self.t.employed)
+        return self.t.weighted(self.t.employed)
 
     @cached_property
     def _by_skill(self) -> tuple[np.ndarray, np.ndarray]:
@@ -196,7 +190,7 @@ class YearView:
 
     @cached_property
     def rd(self) -> np.ndarray:
-        return self.reg(self.weighted(self.f, self.w.rd_spend)) / YI + self.w.public_rd
+        return self.reg(self.f.weighted(self.w.rd_spend)) / YI + self.w.public_rd
 
     @cached_property
     def facts(self) -> dict[str, np.ndarray]:
@@ -218,7 +212,7 @@ class YearView:
         if f.constant("weight") == 1.0 and f.digital.dtype == np.bool_:
             # a sum of 1.0s and 0.0s is its count exactly in any order (integers below 2^53): counted by blocks
             return f.count_by_region(f.digital).astype(np.float64)
-        return self.reg(self.weighted(f, f.digital))
+        return self.reg(f.weighted(f.digital))
 
 
 @dataclass(frozen=True)
@@ -355,7 +349,7 @@ METRICS: tuple[Metric, ...] = (
     Metric("abatement_cost", "yi yuan, 2012 prices", "firms' abatement cost (user cost of abatement capital)",
            lambda v: both(v.w.abatement_cost)),
     Metric("abatement_capital", "yi yuan, 2012 prices", "abatement capital held by firms (in the capital ledger)",
-           lambda v: both(v.reg(v.weighted(v.f, v.f.abatement_capital)) / YI)),
+           lambda v: both(v.reg(v.f.weighted(v.f.abatement_capital)) / YI)),
     Metric("stranded_carbon", "yi yuan, 2012 prices", "capital stranded by carbon-driven exits",
            lambda v: both(v.w.stranded_carbon)),
     # nominal beside real (issue 8 item 7): current sector prices, non-industrial output the numeraire

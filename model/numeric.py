@@ -72,13 +72,22 @@ def gather(table: np.ndarray, index) -> np.ndarray | np.float64:
     return index(table) if callable(index) else lookup(table, index)
 
 
-def uniform_value(table: np.ndarray) -> np.float64 | None:
-    """The one value of a 1-D float64 table whose entries all have the same bits (``gather``), or None."""
-    table = np.asarray(table)
-    if table.ndim != 1 or not len(table) or table.dtype != np.float64:
+_UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}  # the unsigned type of each item size
+
+
+def uniform_value(v: np.ndarray):
+    """The one value of a 1-D numeric array whose entries all hold the same bits, else None (-0.0 and 0.0, or two
+    NaNs, are not the same bits). Arithmetic with it gives the same bits as with the array, and a fill with it the
+    same column (``gather``, agents' constant columns). A few sampled entries decide most arrays at once; only one
+    that passes them is compared in full (one pass)."""
+    v = np.asarray(v)
+    if v.ndim != 1 or not len(v) or v.dtype.kind not in "biuf" or v.itemsize not in _UINT:
         return None
-    bits = np.ascontiguousarray(table).view(np.uint64)
-    return table[0] if bool(np.all(bits == bits[0])) else None
+    b = np.ascontiguousarray(v).view(_UINT[v.itemsize])
+    b0 = b[0]
+    if b[-1] != b0 or not (b[::4093] == b0).all() or not (b == b0).all():
+        return None
+    return v[0]
 
 
 def lookup(table: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -98,4 +107,3 @@ def lookup(table: np.ndarray, index: np.ndarray) -> np.ndarray:
 def is_one(x) -> bool:
     """True when ``x`` is the scalar 1.0 (``gather`` of a table of ones): multiplying or dividing by it is exact."""
     return np.ndim(x) == 0 and x == 1.0
-

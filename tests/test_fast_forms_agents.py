@@ -150,25 +150,25 @@ def test_keep_false_columns_and_key_index():
 
 
 def test_constant_column_detection():
-    """``_constant``: a column with the same bits in every row (then keep writes that value instead of a
+    """``numeric.uniform_value``: a column with the same bits in every row (then keep writes that value instead of a
     gather); -0.0 against 0.0, NaN payloads, a difference in an unsampled row, bools, narrow ints, 2-D."""
-    from model.agents import _constant
+    from model.numeric import uniform_value
 
     x = np.full(100_000, 2.5)
-    assert _constant(x) is not None and _constant(x)[0] == 2.5
+    assert uniform_value(x) is not None and uniform_value(x) == 2.5
     y = x.copy()
     y[12345] = 2.5000000000000004  # not a sampled row
-    assert _constant(y) is None
+    assert uniform_value(y) is None
     z = np.zeros(1000)
     z[7] = -0.0
-    assert _constant(z) is None and _constant(np.zeros(1000)) is not None
-    assert _constant(np.zeros(50, bool)) is not None and _constant(np.r_[np.zeros(50, bool), True]) is None
-    assert _constant(np.full(9, 3, np.int16)) is not None and _constant(np.arange(9, dtype=np.int8)) is None
-    assert _constant(np.zeros((4, 2))) is None and _constant(np.zeros(0)) is None
+    assert uniform_value(z) is None and uniform_value(np.zeros(1000)) is not None
+    assert uniform_value(np.zeros(50, bool)) is not None and uniform_value(np.r_[np.zeros(50, bool), True]) is None
+    assert uniform_value(np.full(9, 3, np.int16)) is not None and uniform_value(np.arange(9, dtype=np.int8)) is None
+    assert uniform_value(np.zeros((4, 2))) is None and uniform_value(np.zeros(0)) is None
     n = np.full(10, np.nan)
-    assert _constant(n) is not None
+    assert uniform_value(n) is not None
     n.view(np.uint64)[3] ^= 1  # another NaN payload
-    assert _constant(n) is None
+    assert uniform_value(n) is None
     rng = np.random.default_rng(0)
     t = _random_talent(rng, 3000, 5)
     t.data["wage"][:] = -0.0

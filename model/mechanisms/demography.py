@@ -418,9 +418,7 @@ def labour_force(t: Talent, n_regions: int, weight_value: float | None) -> np.nd
     if weight_value is not None and np.isfinite(weight_value) and weight_value != 0 and len(t):
         counts = t.count_by_region_and("age", N_AGES)
         if counts is not None:
-            running = np.zeros(int(counts.max()) + 1)
-            np.cumsum(np.full(len(running) - 1, weight_value, dtype=np.float64), out=running[1:])
-            return running.take(counts)
+            return running_sums(counts, weight_value)
     return labour_force_by_age(t.region, t.age, t.weight, n_regions, weight_value)
 
 
@@ -431,10 +429,14 @@ def sum_by_bin(idx: np.ndarray, weight: np.ndarray, n_bins: int, weight_value: f
     The unweighted count then looks it up: the same bits, without reading the weights (+0.0 + w is w)."""
     if weight_value is None or not np.isfinite(weight_value) or weight_value == 0 or not len(idx):
         return np.bincount(idx, weights=weight, minlength=n_bins)
-    counts = np.bincount(idx, minlength=n_bins)
-    k = int(counts.max())
-    running = np.zeros(k + 1)
-    np.cumsum(np.full(k, weight_value, dtype=np.float64), out=running[1:])
+    return running_sums(np.bincount(idx, minlength=n_bins), weight_value)
+
+
+def running_sums(counts: np.ndarray, weight_value: float) -> np.ndarray:
+    """[bin] the sum of ``counts[bin]`` weights of one value, added one by one from 0.0 as bincount adds them: the
+    k-th running sum of the value (``np.cumsum``, a sequential sum), looked up by each count."""
+    running = np.zeros(int(counts.max()) + 1)
+    np.cumsum(np.full(len(running) - 1, weight_value, dtype=np.float64), out=running[1:])
     return running.take(counts)
 
 

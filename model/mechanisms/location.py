@@ -82,7 +82,7 @@ import numpy as np
 
 from .. import SECTORS, YI
 from .. import streams
-from ..numeric import median  # np.median, bit for bit, faster
+from ..numeric import median, uniform_value  # median: np.median, bit for bit, faster
 from ..world import Sim
 from . import carbon, land, production
 
@@ -158,8 +158,10 @@ def step(model: Sim) -> None:
     # [firm, region] subsidies (rows of the [sector, region] table); one value when every entry has the same bits
     # (no lever: 0): subtracting or multiplying by it gives the same numbers as by the block of it
     sub_rs = np.ascontiguousarray(pol.relocation_subsidy.T, dtype=np.float64)
-    uniform_sub = sub_rs.size and bool(np.all(sub_rs.view(np.uint64) == sub_rs.view(np.uint64).flat[0]))
-    sub = sub_rs.flat[0] if uniform_sub else sub_rs.take(f.sector[idx], axis=0)  # take: fast row gather
+    sub = uniform_value(sub_rs.ravel())
+    uniform_sub = sub is not None
+    if not uniform_sub:
+        sub = sub_rs.take(f.sector[idx], axis=0)  # take: fast row gather
     hor = horizon(P["capital.interest_rate"], P["entry_exit.exit_hazard"], P["location.gap_persistence"])
     cur, s_i, va_i = f.region[idx], f.sector[idx], f.value_added[idx]
     sites = log_destination_sites(w.firm_sites_2012, cur, s_i)
