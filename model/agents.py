@@ -239,6 +239,20 @@ class ArrayAgentSet:
             return x
         return np.multiply(x, w, out=x if fresh and x.dtype == np.float64 else None)
 
+    def weight_sums(self, by) -> np.ndarray:
+        """``by(weight)`` for a sum by group (``sum_by_region``, ``sum_by_cell``): the agent counts ``by()`` when
+        every weight is exactly 1.0 (the firms at full scale), since a sum of 1.0s is its count exactly."""
+        return by().astype(np.float64) if self.constant("weight") == 1.0 else by(self.weight)
+
+    def weight_by_region_where(self, mask: np.ndarray) -> np.ndarray:
+        """[region] sum of ``weight`` over the agents where the bool ``mask`` holds (``sum_by_region(weight x
+        mask)``): with every weight exactly 1.0 their count by region blocks (``count_by_region``), the same numbers
+        (a sum of 1.0s and 0.0s is exact in any order)."""
+        mask = np.asarray(mask)
+        if self.constant("weight") == 1.0 and mask.dtype == np.bool_:
+            return self.count_by_region(mask).astype(np.float64)
+        return self.sum_by_region(self.weighted(mask))
+
     def derived(self, name: str, columns: tuple[str, ...], compute) -> np.ndarray:
         """``compute(self)``, a per-agent array that depends on ``columns`` only, cached (read-only) until one
         of them is next reached through ``data`` (a write, in place or not) or the rows change. For values
@@ -937,8 +951,7 @@ class Firms(ArrayAgentSet):
     # bincount over every firm (~2 ms at full scale), computed once while its columns stay unchanged.
     def weight_by_region(self, n_regions: int) -> np.ndarray:
         """[region] sum of ``weight`` (real firms): the firm ledger and the recorder's firm count."""
-        return self.derived("weight_by_region", ("region", "weight"),
-                            lambda f: f.sum_by_region(f.weight))
+        return self.derived("weight_by_region", ("region", "weight"), lambda f: f.weight_sums(f.sum_by_region))
 
     def capital_by_region(self, n_regions: int) -> np.ndarray:
         """[region] sum of ``weight x capital`` (million yuan): land prices, location's anticipated land
@@ -950,8 +963,7 @@ class Firms(ArrayAgentSet):
         """[region x sector] (flat) sum of ``weight``: digital peers and the recorder's firms by sector."""
         from . import SECTORS
 
-        return self.derived("weight_by_cell", ("region", "sector", "weight"),
-                            lambda f: f.sum_by_cell(f.weight))
+        return self.derived("weight_by_cell", ("region", "sector", "weight"), lambda f: f.weight_sums(f.sum_by_cell))
 
 
 class Talent(ArrayAgentSet):

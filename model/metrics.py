@@ -208,11 +208,7 @@ class YearView:
 
     @cached_property
     def digital_n(self) -> np.ndarray:
-        f = self.f
-        if f.constant("weight") == 1.0 and f.digital.dtype == np.bool_:
-            # a sum of 1.0s and 0.0s is its count exactly in any order (integers below 2^53): counted by blocks
-            return f.count_by_region(f.digital).astype(np.float64)
-        return self.reg(f.weighted(f.digital))
+        return self.f.weight_by_region_where(self.f.digital)
 
 
 @dataclass(frozen=True)

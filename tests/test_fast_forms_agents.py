@@ -249,6 +249,18 @@ def test_count_by_region_is_the_float_sum_of_ones_with_moves_and_appends():
     assert np.array_equal(t.count_by_region(mask), np.bincount(t.region[mask], minlength=3))
 
 
+@pytest.mark.parametrize("w", [1.0, 807.41])
+def test_weight_sums_and_weight_by_region_where_are_the_weighted_sums(w):
+    # at a weight of exactly 1.0 both count (the firms at full scale); any other weight takes the weighted sums
+    t = sorted_talent(5000, np.full(5000, w), seed=14)
+    t.append(**talent_rows(60, w, 90_000))
+    t.move(np.arange(5, 3000, 13), region=np.int8(2))
+    mask = np.random.default_rng(3).random(len(t)) < 0.4
+    assert t.weight_by_region_where(mask).tobytes() == t.sum_by_region(t.weight * mask).tobytes()
+    assert t.weight_sums(t.sum_by_region).tobytes() == t.sum_by_region(t.weight).tobytes()
+    assert t.weight_sums(t.sum_by_cell).tobytes() == t.sum_by_cell(t.weight).tobytes()
+
+
 def test_counts_by_region_and_age_cell_key_and_labour_force_with_moves_and_appends():
     from model.mechanisms.demography import N_AGES, labour_force
 

@@ -117,8 +117,7 @@ def step(model: Sim) -> None:
     counts = streams.poisson(model.stream_key, model.year, "entry.count", P["entry_exit.entry_rate"]
                              * entry_exit.sector_entry_weights(n_s, ret_s, P["entry_exit.sector_return_sensitivity"]))
     e_uid = streams.slot_ids(model.year, np.repeat(np.arange(S), counts))
-    # with every weight exactly 1.0 the cell sums of the weights are the counts (sums of 1.0s: exact integers)
-    n_rs = (n_cell.astype(np.float64) if f.constant("weight") == 1.0 else f.sum_by_cell(f.weight)).reshape(R, S)
+    n_rs = f.weight_by_cell(R).reshape(R, S)  # real firms per cell (cached: agents.py)
     # a subsidy on a share s of the entry cost saves s x the user cost of that capital every year
     subsidy_return = pol.relocation_subsidy * w.user_cost[:, None]
     # the marginal net return of every incumbent (Hayashi 1982), equal everywhere in the 2012 spatial equilibrium,

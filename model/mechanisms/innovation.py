@@ -226,10 +226,7 @@ def step(model: Sim) -> None:
     sig = P["innovation.success_gain_sigma"]
     gain = P["innovation.success_tfp_gain"] * streams.lognormal(*key, "innovation.gain", f.uid.take(won),
                                                                 -0.5 * sig**2, sig)
-    # weight x success summed by region; with every weight exactly 1.0 a sum of 1.0s and 0.0s is the count of the
-    # winners (exact integers in any order), so the count by region of the few winners
-    w.innovations = (np.bincount(region.take(won), minlength=R).astype(np.float64) if f.constant("weight") == 1.0
-                     else f.sum_by_region(f.weighted(success)))
+    w.innovations = f.weight_by_region_where(success)  # weight x success by region
     # the permanent part: innovation, then imitation of the sector frontier
     # (the 2012 tail premium is permanent: imitation, the frontier and lead erosion act on the rest)
     # ln A - shock - premium + gain, the gain (0.0 for all but the innovators) added to the innovators only: x + 0.0
