@@ -197,20 +197,18 @@ def marginal_net_return(profit_rate: np.ndarray, cost_k: np.ndarray, alpha: np.n
     (agents.Firms.combine_sector), if given with ``overwrite``, then multiplies by e_s by the cell blocks without
     gathering it (the same products)."""
     e = alpha * rho / (1.0 - beta)
-    if (combine_sector is not None and sector is not None and overwrite and np.ndim(e) == 1
-            and isinstance(profit_rate, np.ndarray) and profit_rate.dtype == np.float64
-            and profit_rate.shape == np.broadcast_shapes(profit_rate.shape, np.shape(cost_k))):
-        out = np.add(profit_rate, cost_k, out=profit_rate)
-        combine_sector(np.multiply, out, e, out=out)  # out x e[sector] (e x out: a product commutes)
-        out -= cost_k
-        return out
-    if sector is not None:
+    in_place = (overwrite and isinstance(profit_rate, np.ndarray) and profit_rate.dtype == np.float64
+                and profit_rate.shape == np.broadcast_shapes(profit_rate.shape, np.shape(cost_k)))
+    by_blocks = in_place and combine_sector is not None and sector is not None and np.ndim(e) == 1
+    if sector is not None and not by_blocks:
         e = e.take(sector) if gather_sector is None else gather_sector(e)
-    if not (overwrite and isinstance(profit_rate, np.ndarray) and profit_rate.dtype == np.float64
-            and profit_rate.shape == np.broadcast_shapes(np.shape(e), profit_rate.shape, np.shape(cost_k))):
+    if not in_place or not (by_blocks or profit_rate.shape == np.broadcast_shapes(np.shape(e), profit_rate.shape)):
         return e * (profit_rate + cost_k) - cost_k
     out = np.add(profit_rate, cost_k, out=profit_rate)
-    out *= e
+    if by_blocks:
+        combine_sector(np.multiply, out, e, out=out)  # out x e[sector] (e x out: a product commutes)
+    else:
+        out *= e
     out -= cost_k
     return out
 
@@ -243,14 +241,12 @@ def desired_rate(excess_return: np.ndarray, depreciation: float, demand_growth: 
     values; depreciation + growth is then formed per sector and gathered (the same numbers, one pass fewer).
     ``combine`` (agents.Firms.combine_sector), with ``gather``: that per-sector sum is added by the cell blocks
     without gathering it (the same sums)."""
-    if gather is not None and combine is not None:
-        out = np.divide(excess_return, adjustment_cost)  # a new array: the caller's excess is not written
-        if out.dtype == np.float64 and out.ndim == 1:
-            # excess / adjustment cost + (depreciation + growth)[sector]: a sum commutes
-            combine(np.add, out, depreciation + np.asarray(demand_growth), out=out)
-            return np.clip(out, 0.0, max_rate, out=out)
-    base = depreciation + demand_growth if gather is None else gather(depreciation + np.asarray(demand_growth))
     out = np.divide(excess_return, adjustment_cost)  # a new array: the caller's excess is not written
+    if gather is not None and combine is not None and out.dtype == np.float64 and out.ndim == 1:
+        # excess / adjustment cost + (depreciation + growth)[sector]: a sum commutes
+        combine(np.add, out, depreciation + np.asarray(demand_growth), out=out)
+        return np.clip(out, 0.0, max_rate, out=out)
+    base = depreciation + demand_growth if gather is None else gather(depreciation + np.asarray(demand_growth))
     if out.shape != np.shape(base) or out.dtype != np.float64:
         return np.clip(base + out, 0.0, max_rate)
     out += base  # base + excess / adjustment cost: a sum commutes
